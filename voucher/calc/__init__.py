@@ -1,0 +1,82 @@
+"""Pure calculations for the voucher programme: Decimal in, result plus itemized working out.
+
+No Flask, no database; programme parameters are passed in as frozen dataclasses whose defaults are
+the domain defaults.
+"""
+
+from .common import FEN, CalcInputError, Step, round_fen, round_to
+from .evaluation import (
+    CRITERIA_LABELS,
+    INDICATORS,
+    EvaluationParams,
+    Indicator,
+    IndicatorResult,
+    RecommendationResult,
+    ScoreResult,
+    TrialScoreResult,
+    improvement_pct,
+    indicator_improvements,
+    overall_score,
+    recommendation_eligible,
+    trial_score,
+)
+from .loan_discount import (
+    InterestPeriod,
+    LoanDiscountResult,
+    LoanParams,
+    PeriodResult,
+    loan_discount,
+    rate_ceiling,
+)
+from .robot_subsidy import (
+    LineResult,
+    RobotLine,
+    RobotParams,
+    RobotSubsidyResult,
+    invoice_key,
+    line_rate,
+    robot_subsidy,
+)
+from .size_class import SizeClass, SizeResult, SizeThresholds, classify_enterprise
+from .topsis import Criterion, TopsisResult, entropy_topsis
+
+__all__ = [
+    "CRITERIA_LABELS",
+    "FEN",
+    "INDICATORS",
+    "CalcInputError",
+    "Criterion",
+    "EvaluationParams",
+    "Indicator",
+    "IndicatorResult",
+    "InterestPeriod",
+    "LineResult",
+    "LoanDiscountResult",
+    "LoanParams",
+    "PeriodResult",
+    "RecommendationResult",
+    "RobotLine",
+    "RobotParams",
+    "RobotSubsidyResult",
+    "ScoreResult",
+    "SizeClass",
+    "SizeResult",
+    "SizeThresholds",
+    "Step",
+    "TopsisResult",
+    "TrialScoreResult",
+    "classify_enterprise",
+    "entropy_topsis",
+    "improvement_pct",
+    "indicator_improvements",
+    "invoice_key",
+    "line_rate",
+    "loan_discount",
+    "overall_score",
+    "rate_ceiling",
+    "recommendation_eligible",
+    "robot_subsidy",
+    "round_fen",
+    "round_to",
+    "trial_score",
+]

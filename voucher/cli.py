@@ -1,0 +1,44 @@
+"""``flask voucher ...`` commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from voucher.extensions import db
+
+voucher_cli = AppGroup("voucher", help="Voucher programme administration commands.")
+
+
+@voucher_cli.command("audit-verify")
+def audit_verify():
+    """Check the whole audit hash chain; name the first broken event."""
+    from voucher.audit.services import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"OK: {report.checked} events, chain head {report.head}")
+        return
+    click.echo(f"BROKEN at event {report.broken_event_id}: {report.problem} "
+               f"({report.checked} events before it are intact)")
+    sys.exit(1)
+
+
+@voucher_cli.command("seed-demo")
+def seed_demo():
+    """Load the demo data (idempotent: a second run changes nothing)."""
+    from voucher.demo import seed
+
+    created = seed()
+    db.session.commit()
+    click.echo("demo data: " + (", ".join(f"{k}={v}" for k, v in created.items()) if created else "already loaded"))
+
+
+@voucher_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool):
+    """Run an RQ worker on the application's queues (jobs run inside the app context)."""
+    from voucher.tasks import run_worker
+
+    run_worker(burst=burst)

@@ -1,0 +1,89 @@
+"""Declarative base with a stable constraint naming convention, and the Money type.
+
+The naming convention is set before the first migration so Alembic's constraint names
+never change between SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import BigInteger, DateTime, MetaData
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+FEN = Decimal("0.01")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both backends (SQLite drops the tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """Yuan as ``Decimal`` in Python, integer fen in the database.
+
+    SQLite stores ``Numeric`` as a float, so money is stored as a BigInteger count of fen:
+    exact on every backend.  A value with more than two decimals is refused rather than
+    silently rounded: rounding is a business rule and happens in ``voucher.calc``.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            d = Decimal(value) if not isinstance(value, Decimal) else value
+        except (InvalidOperation, TypeError) as exc:
+            raise ValueError(f"not a money amount: {value!r}") from exc
+        if not d.is_finite():
+            raise ValueError(f"not a finite amount: {value!r}")
+        fen = d * 100
+        if fen != fen.to_integral_value():
+            raise ValueError(f"more than two decimals: {value!r}")
+        return int(fen)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+class Percent(Money):
+    """A percentage (or score) with at most two decimals, stored as integer hundredths."""
+
+    cache_ok = True

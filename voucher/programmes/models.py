@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from voucher.db import Money, Percent, UTCDateTime, utcnow
+from voucher.extensions import db
+
+FUNDING_KIND_CODES = ("trial_voucher", "loan_discount", "robot_subsidy")
+LEDGER_KINDS = ("reserve", "release", "pay")
+
+# Every programme parameter of the domain rules with its default; the programme form, the
+# audit of parameter changes and the calculations all read this one list.
+PARAMETER_DEFAULTS: dict[str, Decimal | int] = {
+    "trial_cap_per_enterprise": Decimal("200000.00"),
+    "provider_cap": Decimal("5000000.00"),
+    "advance_pct": Decimal("30"),
+    "pass_score": Decimal("60"),
+    "remarkable_score": Decimal("85"),
+    "recommend_min_evaluations": 3,
+    "weight_effect": 40,
+    "weight_quality": 20,
+    "weight_service": 15,
+    "weight_cost_effectiveness": 15,
+    "weight_replicability": 10,
+    "loan_rate_margin_pct": Decimal("20"),
+    "loan_subsidy_points": Decimal("2"),
+    "loan_principal_cap": Decimal("10000000.00"),
+    "loan_day_basis": 360,
+    "robot_base_rate": Decimal("10"),
+    "robot_domestic_rate": Decimal("15"),
+    "robot_pilot_domestic_rate": Decimal("20"),
+    "robot_enterprise_cap": Decimal("2000000.00"),
+    "publicity_working_days": 5,
+}
+
+
+class Programme(db.Model):
+    """An annual fund with its window, the kinds it funds, and every rule parameter."""
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        CheckConstraint("budget >= 0", name="budget_non_negative"),
+        CheckConstraint("closes_on >= opens_on", name="window_order"),
+        CheckConstraint("weight_effect + weight_quality + weight_service + weight_cost_effectiveness"
+                        " + weight_replicability = 100", name="weights_sum_100"),
+        # Percent columns hold hundredths of a percent: 10000 is 100%.
+        CheckConstraint("advance_pct >= 0 AND advance_pct <= 10000", name="advance_pct_range"),
+        CheckConstraint("trial_cap_per_enterprise >= 0 AND provider_cap >= 0 AND robot_enterprise_cap >= 0"
+                        " AND loan_principal_cap >= 0", name="caps_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    budget: Mapped[Decimal] = mapped_column(Money)
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    funds_trial_voucher: Mapped[bool] = mapped_column(Boolean, default=True)
+    funds_loan_discount: Mapped[bool] = mapped_column(Boolean, default=True)
+    funds_robot_subsidy: Mapped[bool] = mapped_column(Boolean, default=True)
+    pilot_industries: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trial_cap_per_enterprise: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["trial_cap_per_enterprise"])
+    provider_cap: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["provider_cap"])
+    advance_pct: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["advance_pct"])
+    pass_score: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["pass_score"])
+    remarkable_score: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["remarkable_score"])
+    recommend_min_evaluations: Mapped[int] = mapped_column(Integer, default=3)
+    weight_effect: Mapped[int] = mapped_column(Integer, default=40)
+    weight_quality: Mapped[int] = mapped_column(Integer, default=20)
+    weight_service: Mapped[int] = mapped_column(Integer, default=15)
+    weight_cost_effectiveness: Mapped[int] = mapped_column(Integer, default=15)
+    weight_replicability: Mapped[int] = mapped_column(Integer, default=10)
+    loan_rate_margin_pct: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["loan_rate_margin_pct"])
+    loan_subsidy_points: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["loan_subsidy_points"])
+    loan_principal_cap: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["loan_principal_cap"])
+    loan_day_basis: Mapped[int] = mapped_column(Integer, default=360)
+    robot_base_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_base_rate"])
+    robot_domestic_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_domestic_rate"])
+    robot_pilot_domestic_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_pilot_domestic_rate"])
+    robot_enterprise_cap: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["robot_enterprise_cap"])
+    publicity_working_days: Mapped[int] = mapped_column(Integer, default=5)
+
+    def funds(self, kind: str) -> bool:
+        return bool(getattr(self, f"funds_{kind}"))
+
+    def is_open_on(self, day: date) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+class LprRate(db.Model):
+    """The 1-year loan prime rate in force from a date (officers maintain the table)."""
+
+    __tablename__ = "lpr_rate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date, unique=True)
+    rate_pct: Mapped[Decimal] = mapped_column(Percent)
+
+
+class FundLedgerEntry(db.Model):
+    """Append-only fund ledger: reserve, release, pay.
+
+    Each entry carries the running totals after it (programme-wide, per enterprise and kind,
+    per provider) and a per-programme sequence number.  ``UNIQUE(programme_id, seq)`` means
+    two writers that read the same previous entry cannot both append, and the CHECKs mean
+    no entry can exist that over-commits the budget or a cap, whatever the code does.
+    """
+
+    __tablename__ = "fund_ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "seq", name="uq_fund_ledger_entry_programme_seq"),
+        CheckConstraint("kind IN ('reserve','release','pay')", name="kind"),
+        CheckConstraint("funding_kind IN ('trial_voucher','loan_discount','robot_subsidy')", name="funding_kind"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("reserved_after >= 0 AND paid_after >= 0", name="totals_non_negative"),
+        CheckConstraint("reserved_after + paid_after <= budget_at_entry", name="within_budget"),
+        CheckConstraint("enterprise_cap IS NULL OR enterprise_committed_after <= enterprise_cap",
+                        name="within_enterprise_cap"),
+        CheckConstraint("provider_cap IS NULL OR provider_committed_after <= provider_cap",
+                        name="within_provider_cap"),
+        CheckConstraint("source_outstanding_after >= 0", name="source_outstanding_non_negative"),
+        Index("ix_fund_ledger_entry_source", "source_type", "source_id"),
+        Index("ix_fund_ledger_entry_enterprise", "programme_id", "enterprise_id", "funding_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    funding_kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    source_type: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[int]
+    milestone: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    budget_at_entry: Mapped[Decimal] = mapped_column(Money)
+    reserved_after: Mapped[Decimal] = mapped_column(Money)
+    paid_after: Mapped[Decimal] = mapped_column(Money)
+    enterprise_committed_after: Mapped[Decimal] = mapped_column(Money)
+    enterprise_cap: Mapped[Decimal | None] = mapped_column(Money)
+    provider_committed_after: Mapped[Decimal | None] = mapped_column(Money)
+    provider_cap: Mapped[Decimal | None] = mapped_column(Money)
+    source_outstanding_after: Mapped[Decimal] = mapped_column(Money)

@@ -1,0 +1,70 @@
+"""Background jobs on RQ: connection, queues, and the job class that runs inside the app context.
+
+Jobs are enqueued with ids (never objects) after the request commits, run inside
+``app.app_context()`` with one commit at their end, and are idempotent: the job's own state
+lives in our tables, not in RQ's results (which expire).
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    url = url or current_app.config.get("REDIS_URL")
+    if not url:
+        raise RuntimeError("REDIS_URL is not set: start the system with `make run` (embedded Redis) "
+                           "or point REDIS_URL at a Redis server.")
+    return Redis.from_url(url)
+
+
+@lru_cache(maxsize=1)
+def _worker_app():
+    from voucher import create_app
+
+    return create_app()
+
+
+class AppJob(Job):
+    """Runs the job function inside the Flask app context; commits once at the end."""
+
+    def perform(self):
+        if has_app_context():
+            return self._perform_committing()
+        with _worker_app().app_context():
+            return self._perform_committing()
+
+    def _perform_committing(self):
+        from voucher.extensions import db
+
+        try:
+            result = super().perform()
+            db.session.commit()
+            return result
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def queue(name: str = "voucher-default", connection: Redis | None = None) -> Queue:
+    return Queue(name, connection=connection or redis_connection(), job_class=AppJob)
+
+
+def run_worker(burst: bool = False) -> None:
+    conn = redis_connection()
+    names = current_app.config["RQ_QUEUES"]
+    # The forking worker gives each job a clean process; drop pooled DB connections first so
+    # a child never shares a socket with its parent.
+    from voucher.extensions import db
+
+    db.engine.dispose()
+    worker = Worker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
+                    job_class=AppJob, name=f"voucher-{os.getpid()}")
+    worker.work(burst=burst, with_scheduler=True)

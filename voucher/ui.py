@@ -1,0 +1,114 @@
+"""Shared page plumbing: template filters, role navigation, error pages, form helpers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import Flask, flash, jsonify, render_template, request
+from flask_babel import format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from voucher import reference
+from voucher.errors import DomainError
+from voucher.money import format_money
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    roles: frozenset[str]
+
+
+# One list; an entry shows only when its endpoint exists and the user's role is listed.
+NAV = (
+    NavItem("dashboard.home", _l("Home"), frozenset(reference.ROLES)),
+    NavItem("enterprises.my_enterprise", _l("My enterprise"), frozenset({"sme"})),
+    NavItem("applications.my_applications", _l("My applications"), frozenset({"sme"})),
+    NavItem("catalogue.my_solutions", _l("My solutions"), frozenset({"provider"})),
+    NavItem("enterprises.provider_profile", _l("Provider profile"), frozenset({"provider"})),
+    NavItem("catalogue.screening_queue", _l("Screening"), frozenset({"evaluator"})),
+    NavItem("applications.review_queue", _l("Applications"), frozenset({"officer", "auditor"})),
+    NavItem("programmes.index", _l("Programmes"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"})),
+    NavItem("audit.index", _l("Audit trail"), frozenset({"auditor", "admin"})),
+    NavItem("admin.users", _l("Users"), frozenset({"admin"})),
+    NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
+)
+
+
+money = format_money
+
+
+def dt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "yyyy-MM-dd HH:mm")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def nav_items():
+    from flask import current_app
+
+    if not current_user.is_authenticated:
+        return []
+    return [item for item in NAV
+            if current_user.role in item.roles and item.endpoint in current_app.view_functions]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["dt"] = dt
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["ref"] = reference
+    app.jinja_env.globals["label"] = reference.label
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+
+def form_errors_from(error: DomainError, form) -> None:
+    """Put a refused service call's messages on the form's fields (or flash them)."""
+    messages = error.field_messages(gettext)
+    placed = False
+    for name, message in messages.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + [message]
+            placed = True
+    if not placed:
+        flash(error.render(gettext), "danger")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if wants_json():
+            return jsonify(error={"code": error.code, "message": error.render(gettext),
+                                  "fields": error.field_messages(gettext)}), error.status
+        return render_template("errors/error.html", status=error.status,
+                               message=error.render(gettext)), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        messages = {
+            400: _l("The request could not be understood (for example a missing or expired form token). Reload the page and try again."),
+            403: _l("You do not have permission to see or do this."),
+            404: _l("This page does not exist."),
+            405: _l("This action must be submitted through its form."),
+            413: _l("The upload is too large."),
+            429: _l("Too many attempts. Please wait a minute and try again."),
+        }
+        message = str(messages.get(status, error.description))
+        if wants_json():
+            return jsonify(error={"code": error.name.lower().replace(" ", "_"), "message": message,
+                                  "fields": {}}), status
+        return render_template("errors/error.html", status=status, message=message), status
