@@ -64,9 +64,13 @@ def app(tmp_path_factory, redis_url):
                               "REDIS_URL": redis_url})
     with application.app_context():
         _reset_schema()
-        from flask_migrate import upgrade
+        if os.environ.get("VOUCHER_TEST_CREATE_ALL"):
+            # Only while a model is being written and its migration is not yet generated.
+            db.create_all()
+        else:
+            from flask_migrate import upgrade
 
-        upgrade()
+            upgrade()
         db.session.remove()
     yield application
     with application.app_context():

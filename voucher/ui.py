@@ -61,7 +61,17 @@ def nav_items():
             if current_user.role in item.roles and item.endpoint in current_app.view_functions]
 
 
+def unread_notifications() -> int:
+    from voucher.notifications.queries import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
 def register(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = dt
     app.jinja_env.globals["nav_items"] = nav_items
