@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests.backends import url_for
@@ -62,6 +63,7 @@ def app(tmp_path_factory, redis_url):
     application = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                               "SQLALCHEMY_DATABASE_URI": database_url, "STORAGE_DIR": str(tmp / "storage"),
                               "REDIS_URL": redis_url})
+    application.test_client_class = IsolatedClient
     with application.app_context():
         _reset_schema()
         if os.environ.get("VOUCHER_TEST_CREATE_ALL"):
@@ -114,6 +116,16 @@ def ctx(app, db_conn):
     """An app context for calling services directly, sharing the test's transaction."""
     with app.test_request_context():
         yield
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: a fresh ``g`` (so
+    Flask-Login's and Flask-Babel's per-request caches never leak between requests or
+    clients) and a fresh database session (on the test's connection)."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture()

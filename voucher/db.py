@@ -66,6 +66,8 @@ class Money(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
+        if isinstance(value, float):
+            raise ValueError(f"money must not be a float: {value!r}")
         try:
             d = Decimal(value) if not isinstance(value, Decimal) else value
         except (InvalidOperation, TypeError) as exc:

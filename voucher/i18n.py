@@ -42,6 +42,42 @@ def compile_catalog() -> Path:
     return target
 
 
+
+
+# Keywords whose first argument is a translatable English template: gettext and friends, the
+# domain exceptions (service messages are translated when shown), calc working steps (2nd arg).
+ERROR_CLASSES = ("DomainError", "ValidationFailed", "NotFound", "Forbidden", "Conflict", "Duplicate",
+                 "TransitionNotAllowed", "OverCap", "BudgetExhausted", "SameApprover")
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "lazy_ngettext": (1, 2), "N_": None, **{name: None for name in ERROR_CLASSES}}
+
+
+def source_messages(root: Path | None = None) -> dict[str, list[str]]:
+    """Every translatable msgid in the code and templates → where it occurs."""
+    from babel.messages.extract import extract_from_dir
+
+    root = root or Path(__file__).resolve().parent.parent
+    method_map = [("voucher/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {**{k: v for k, v in KEYWORDS.items() if v}, **{k: None for k, v in KEYWORDS.items() if not v}}
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _ctx in extract_from_dir(
+            str(root), method_map=method_map, keywords=keywords,
+            options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}}):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    return found
+
+
+def untranslated() -> dict[str, list[str]]:
+    catalog = merged_catalog()
+    return {m: where for m, where in source_messages().items() if not catalog.get(m)}
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["missing"]:
+        for msgid, where in sorted(untranslated().items()):
+            print(f"{where[0]}\t{msgid!r}")
+        sys.exit(0)
     path = compile_catalog()
     print(f"compiled {len(merged_catalog())} messages into {path}", file=sys.stderr)

@@ -33,6 +33,7 @@ NAV = (
     NavItem("applications.review_queue", _l("Applications"), frozenset({"officer", "auditor"})),
     NavItem("programmes.index", _l("Programmes"), frozenset({"officer", "finance", "auditor"})),
     NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"})),
+    NavItem("catalogue.manage", _l("Solutions"), frozenset({"officer", "finance", "auditor"})),
     NavItem("audit.index", _l("Audit trail"), frozenset({"auditor", "admin"})),
     NavItem("admin.users", _l("Users"), frozenset({"admin"})),
     NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
@@ -67,7 +68,14 @@ def unread_notifications() -> int:
     return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
+def has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
     from flask_babel import get_locale
 
     app.jinja_env.globals["unread_notifications"] = unread_notifications

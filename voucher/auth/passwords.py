@@ -17,6 +17,11 @@ MAX_LENGTH = 128
 _hasher = PasswordHasher()
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation; it is translated where it is shown."""
+    return message
+
+
 def configure(time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None) -> None:
     """Tests use a cheap profile; production keeps argon2-cffi's defaults."""
     global _hasher
@@ -51,12 +56,12 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str, email: str | None = None) -> tuple[str, dict] | None:
     """(English message template, its parameters) naming what is wrong, or None when acceptable."""
     if len(password) < MIN_LENGTH:
-        return "Password must be at least %(min)d characters.", {"min": MIN_LENGTH}
+        return N_("Password must be at least %(min)d characters."), {"min": MIN_LENGTH}
     if len(password) > MAX_LENGTH:
-        return "Password must be at most %(max)d characters.", {"max": MAX_LENGTH}
+        return N_("Password must be at most %(max)d characters."), {"max": MAX_LENGTH}
     lowered = password.lower()
     if lowered in common_passwords():
-        return "This password is too common; choose another.", {}
+        return N_("This password is too common; choose another."), {}
     if email and lowered == email.split("@")[0].lower():
-        return "Password must not be your e-mail name.", {}
+        return N_("Password must not be your e-mail name."), {}
     return None
