@@ -148,6 +148,36 @@ def committed_app(app):
                     conn.execute(text(f'DELETE FROM "{t}"'))
 
 
+@pytest.fixture(autouse=True)
+def no_server_errors(request):
+    """Fails any test during which the application answered a request with a 5xx."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from flask import got_request_exception, request_finished
+
+    application = request.getfixturevalue("app")
+    errors: list[str] = []
+
+    def on_finished(sender, response, **extra):
+        if response.status_code >= 500:
+            from flask import request as flask_request
+
+            errors.append(f"{response.status_code} for {flask_request.method} {flask_request.path}")
+
+    def on_exception(sender, exception, **extra):
+        errors.append(f"exception {exception!r}")
+
+    request_finished.connect(on_finished, application)
+    got_request_exception.connect(on_exception, application)
+    try:
+        yield
+    finally:
+        request_finished.disconnect(on_finished, application)
+        got_request_exception.disconnect(on_exception, application)
+    assert not errors, "the application answered with a server error: " + "; ".join(errors)
+
+
 # --- small builders ------------------------------------------------------------------------
 
 from tests.factories import *  # noqa: E402,F401,F403  (fixtures re-exported for every test)
