@@ -1,0 +1,35 @@
+from datetime import date
+from decimal import Decimal
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from voucher.exports import csv_bytes, xlsx_bytes
+from voucher.workdays import CalendarUnknown, add_working_days, is_working_day, working_days_between
+
+
+def test_national_day_week_is_skipped_and_adjusted_saturday_counts():
+    assert not is_working_day(date(2026, 10, 1))
+    assert is_working_day(date(2026, 10, 10))  # adjusted working Saturday
+    # 5 working days after Monday 2026-09-28: 29 and 30 Sep, then 8, 9 and the adjusted Saturday 10 Oct
+    assert add_working_days(date(2026, 9, 28), 5) == date(2026, 10, 10)
+    assert working_days_between(date(2026, 9, 28), date(2026, 10, 12)) == 6
+
+
+def test_unknown_year_fails_loudly():
+    with pytest.raises(CalendarUnknown, match="no data"):
+        is_working_day(date(2099, 1, 5))
+
+
+def test_csv_and_xlsx_read_back_with_the_same_rows():
+    headers = ["企业", "金额", "日期"]
+    rows = [["温州瓯江泵阀有限公司", Decimal("150000.00"), date(2026, 3, 1)], ["B", Decimal("0.01"), None]]
+    text = csv_bytes(headers, rows).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text))) == [headers, ["温州瓯江泵阀有限公司", "150000.00", "2026-03-01"], ["B", "0.01", ""]]
+    wb = load_workbook(io.BytesIO(xlsx_bytes(headers, rows)))
+    values = [[c.value for c in r] for r in wb.active.iter_rows()]
+    assert values[0] == headers
+    assert values[1][0] == "温州瓯江泵阀有限公司" and Decimal(str(values[1][1])) == Decimal("150000.00")
+    assert len(values) == 3
