@@ -35,8 +35,14 @@ NAV = (
     NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"})),
     NavItem("catalogue.manage", _l("Solutions"), frozenset({"officer", "finance", "auditor"})),
     NavItem("audit.index", _l("Audit trail"), frozenset({"auditor", "admin"})),
+    NavItem("documents.jobs", _l("Document jobs"), frozenset({"finance", "admin", "officer", "auditor"})),
     NavItem("admin.users", _l("Users"), frozenset({"admin"})),
+    NavItem("subsidies.my_loans", _l("Loan discount"), frozenset({"sme"})),
+    NavItem("subsidies.my_robots", _l("Robot subsidy"), frozenset({"sme"})),
+    NavItem("subsidies.review_queue", _l("Subsidy applications"), frozenset({"officer", "auditor"})),
+    NavItem("subsidies.lpr_rates", _l("LPR rates"), frozenset({"officer"})),
     NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
+    NavItem("subsidies.calculator_loan", _l("Subsidy calculators"), frozenset(reference.ROLES)),
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, func, select, type_coerce
 
 from voucher.audit.services import Actor, record_event
 from voucher.errors import BudgetExhausted, NotFound, OverCap, ValidationFailed
@@ -73,9 +73,10 @@ def recomputed_balances(programme: Programme) -> FundBalances:
     # Money is stored as integer fen: sum the raw column, convert once.  A reserve adds to
     # "reserved"; a release and a pay both take from it; a pay adds to "paid".
     c = FundLedgerEntry.__table__.c
+    fen = type_coerce(c.amount, BigInteger)  # the raw integer: the Money type would convert to yuan first
     row = db.session.execute(
-        select(func.coalesce(func.sum(case((c.kind == "reserve", c.amount), else_=-c.amount)), 0),
-               func.coalesce(func.sum(case((c.kind == "pay", c.amount), else_=0)), 0))
+        select(func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0),
+               func.coalesce(func.sum(case((c.kind == "pay", fen), else_=0)), 0))
         .where(c.programme_id == programme.id)).one()
     return FundBalances(programme.budget, _fen(row[0]), _fen(row[1]))
 
@@ -106,7 +107,8 @@ def source_outstanding(source_type: str, source_id: int) -> Decimal:
 
 
 def source_paid(source_type: str, source_id: int) -> Decimal:
-    fen = db.session.scalar(select(func.coalesce(func.sum(FundLedgerEntry.__table__.c.amount), 0))
+    raw = type_coerce(FundLedgerEntry.__table__.c.amount, BigInteger)  # integer fen, not Money's yuan
+    fen = db.session.scalar(select(func.coalesce(func.sum(raw), 0))
                             .where(FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id,
                                    FundLedgerEntry.kind == "pay"))
     return _fen(fen)
@@ -249,3 +251,243 @@ def pay(actor: Actor, source_type: str, source_id: int, amount: Decimal, milesto
     return _append(actor, programme, "pay", funding_kind=origin.funding_kind, amount=amount,
                    enterprise_id=origin.enterprise_id, provider_id=origin.provider_id, source_type=source_type,
                    source_id=source_id, milestone=milestone, note=note, enterprise_cap=None, provider_cap=None)
+
+
+# --- programmes: creating and changing them ---------------------------------------------------
+# (Below the ledger functions, which the code above owns; these only read the ledger.)
+from dataclasses import field  # noqa: E402
+from datetime import date  # noqa: E402
+
+from voucher.errors import Forbidden  # noqa: E402
+from voucher.programmes.models import PARAMETER_DEFAULTS  # noqa: E402
+
+
+def N_(message: str) -> str:
+    """Marks an English message for translation where it is defined (translated when shown)."""
+    return message
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """How a programme parameter is entered and checked: ``kind`` is money (yuan), percent
+    (0–100, two decimals), score (0–100, two decimals) or int; ``low``/``high`` bound it."""
+
+    kind: str
+    low: Decimal | int = 0
+    high: Decimal | int | None = None
+
+
+MONEY_MAX = Decimal("9999999999.99")
+
+# Every key of PARAMETER_DEFAULTS, in the order the form shows them.
+PARAMETER_SPECS: dict[str, ParameterSpec] = {
+    "trial_cap_per_enterprise": ParameterSpec("money", Decimal("0"), MONEY_MAX),
+    "provider_cap": ParameterSpec("money", Decimal("0"), MONEY_MAX),
+    "advance_pct": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "pass_score": ParameterSpec("score", Decimal("0"), Decimal("100")),
+    "remarkable_score": ParameterSpec("score", Decimal("0"), Decimal("100")),
+    "recommend_min_evaluations": ParameterSpec("int", 1, 100),
+    "weight_effect": ParameterSpec("int", 0, 100),
+    "weight_quality": ParameterSpec("int", 0, 100),
+    "weight_service": ParameterSpec("int", 0, 100),
+    "weight_cost_effectiveness": ParameterSpec("int", 0, 100),
+    "weight_replicability": ParameterSpec("int", 0, 100),
+    "loan_rate_margin_pct": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "loan_subsidy_points": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "loan_principal_cap": ParameterSpec("money", Decimal("0"), MONEY_MAX),
+    "loan_day_basis": ParameterSpec("int", 360, 365),
+    "robot_base_rate": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "robot_domestic_rate": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "robot_pilot_domestic_rate": ParameterSpec("percent", Decimal("0"), Decimal("100")),
+    "robot_enterprise_cap": ParameterSpec("money", Decimal("0"), MONEY_MAX),
+    "publicity_working_days": ParameterSpec("int", 0, 60),
+}
+WEIGHT_FIELDS = ("weight_effect", "weight_quality", "weight_service", "weight_cost_effectiveness",
+                 "weight_replicability")
+DEFAULT_BUDGET = Decimal("50000000.00")
+PROGRAMME_FIELDS = ("name", "year", "budget", "opens_on", "closes_on", "funds_trial_voucher",
+                    "funds_loan_discount", "funds_robot_subsidy", "pilot_industries")
+
+# One sentence per kind of problem (no figures), so a single refusal can mark several fields.
+_PARAM_MESSAGES = {
+    "missing": N_("Enter a value."),
+    "money": N_("Enter an amount in yuan, not negative, with at most two decimals (at most 9,999,999,999.99)."),
+    "percent": N_("Enter a percentage between 0 and 100 (at most two decimals)."),
+    "score": N_("Enter a score between 0 and 100 (at most two decimals)."),
+    "int": N_("Enter a whole number."),
+}
+
+
+@dataclass(frozen=True)
+class ProgrammeInput:
+    name: str
+    year: int
+    budget: Decimal
+    opens_on: date | None
+    closes_on: date | None
+    funds_trial_voucher: bool = True
+    funds_loan_discount: bool = True
+    funds_robot_subsidy: bool = True
+    pilot_industries: tuple[str, ...] = ()
+    # Keys of PARAMETER_DEFAULTS; a key left out keeps its default (new) or current value (edit).
+    parameters: dict = field(default_factory=dict)
+
+
+def _check_parameter(name: str, value, errors: dict, params: dict):
+    spec = PARAMETER_SPECS[name]
+    if value is None or value == "":
+        errors[name] = _PARAM_MESSAGES["missing"]
+        return None
+    if spec.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = _PARAM_MESSAGES["int"]
+            return None
+        if name == "loan_day_basis":
+            if value not in (360, 365):
+                errors[name] = N_("The day basis is 360 or 365.")
+                return None
+        elif not spec.low <= value <= spec.high:
+            errors[name] = {
+                (1, 100): N_("Enter a whole number from 1 to 100."),
+                (0, 100): N_("Enter a whole number from 0 to 100."),
+                (0, 60): N_("Enter a whole number of working days from 0 to 60."),
+            }[(spec.low, spec.high)]
+            return None
+        return value
+    if not isinstance(value, Decimal) or not value.is_finite() or value != value.quantize(Decimal("0.01")) \
+            or not spec.low <= value <= spec.high:
+        errors[name] = _PARAM_MESSAGES[spec.kind]
+        return None
+    return value.quantize(Decimal("0.01")) if spec.kind == "money" else value
+
+
+def _clean_programme(data: ProgrammeInput, current: dict) -> dict:
+    """Normalised values, or ValidationFailed naming every bad field (the rules of the form)."""
+    from voucher.reference import INDUSTRIES
+
+    errors: dict[str, str] = {}
+    params: dict = {}
+    values: dict = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = N_("Enter the programme's name.")
+    elif len(name) > 200:
+        errors["name"] = N_("At most 200 characters.")
+    values["name"] = name
+    if isinstance(data.year, bool) or not isinstance(data.year, int) or not 2000 <= data.year <= 2100:
+        errors["year"] = N_("Enter the year, such as 2026.")
+    values["year"] = data.year
+    budget = data.budget
+    if not isinstance(budget, Decimal) or not budget.is_finite() or budget != budget.quantize(Decimal("0.01")):
+        errors["budget"] = N_("Enter the budget in yuan, such as 50000000 (at most two decimals).")
+    elif budget < 0:
+        errors["budget"] = N_("The budget cannot be negative.")
+    elif budget > MONEY_MAX:
+        errors["budget"] = N_("The budget can be at most 9,999,999,999.99 yuan.")
+    else:
+        budget = budget.quantize(Decimal("0.01"))
+    values["budget"] = budget
+    if data.opens_on is None:
+        errors["opens_on"] = N_("Enter the date the application window opens.")
+    if data.closes_on is None:
+        errors["closes_on"] = N_("Enter the date the application window closes.")
+    elif data.opens_on is not None and data.closes_on < data.opens_on:
+        errors["closes_on"] = N_("The window cannot close (%(closes_on)s) before it opens (%(opens_on)s).")
+        params.update(closes_on=data.closes_on.isoformat(), opens_on=data.opens_on.isoformat())
+    values["opens_on"], values["closes_on"] = data.opens_on, data.closes_on
+    for kind in FUNDING_KIND_CODES:
+        values[f"funds_{kind}"] = bool(getattr(data, f"funds_{kind}"))
+    if not any(values[f"funds_{kind}"] for kind in FUNDING_KIND_CODES):
+        errors["funds_trial_voucher"] = N_("Choose at least one kind of support the programme funds.")
+    industries = list(dict.fromkeys(data.pilot_industries or ()))
+    unknown = [code for code in industries if code not in INDUSTRIES]
+    if unknown:
+        errors["pilot_industries"] = N_("Choose pilot industries from the list.")
+    values["pilot_industries"] = [code for code in INDUSTRIES if code in industries]
+
+    given = dict(data.parameters or {})
+    for key in PARAMETER_SPECS:
+        value = given[key] if key in given else current[key]
+        values[key] = _check_parameter(key, value, errors, params)
+    if not any(f in errors for f in WEIGHT_FIELDS):
+        total = sum(values[f] for f in WEIGHT_FIELDS)
+        if total != 100:
+            errors["weight_effect"] = N_("The five weights add up to %(weights_total)s; they must add up to 100.")
+            params["weights_total"] = total
+    if "pass_score" not in errors and "remarkable_score" not in errors \
+            and values["remarkable_score"] < values["pass_score"]:
+        errors["remarkable_score"] = N_("The remarkable score cannot be below the pass score.")
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", fields=errors, **params)
+    return values
+
+
+def _programme_values(programme: Programme | None) -> dict:
+    if programme is None:
+        return dict(PARAMETER_DEFAULTS)
+    out = {f: getattr(programme, f) for f in PROGRAMME_FIELDS}
+    out["pilot_industries"] = list(programme.pilot_industries or [])
+    out.update({k: getattr(programme, k) for k in PARAMETER_SPECS})
+    return out
+
+
+def _ensure_name_free(name: str, year: int, programme_id: int | None = None) -> None:
+    stmt = select(func.count()).select_from(Programme).where(func.lower(Programme.name) == name.lower(),
+                                                            Programme.year == year)
+    if programme_id is not None:
+        stmt = stmt.where(Programme.id != programme_id)
+    if db.session.scalar(stmt):
+        raise ValidationFailed("A programme with this name already exists for %(year)s.", field="name", year=year)
+
+
+def create_programme(actor: Actor, data: ProgrammeInput) -> Programme:
+    """Set up a programme (fund) with its window, kinds, pilot industries and every parameter.
+
+    Rule: only a programme officer; budget a non-negative yuan amount; the window closes on or
+    after it opens; percentages and scores within 0–100; the five evaluation weights add up to
+    100; parameters left out take the domain defaults. Writes ``programme.created``.
+    """
+    ensure_programme_officer(actor)
+    values = _clean_programme(data, _programme_values(None))
+    _ensure_name_free(values["name"], values["year"])
+    programme = Programme(**values)
+    db.session.add(programme)
+    db.session.flush()
+    record_event(actor, "programme.created", "programme", programme.id, after=values)
+    return programme
+
+
+def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> tuple[Programme, dict]:
+    """Change a programme's settings and parameters.
+
+    Rule: only a programme officer; the same checks as creation, and the budget cannot go below
+    what the ledger already commits (reserved + paid), checked under the programme's row lock.
+    One ``programme.parameters_changed`` event per save holds before/after of exactly the
+    changed fields; nothing changed → no event. Returns the programme and the changed values.
+    """
+    ensure_programme_officer(actor)
+    programme = lock_programme(programme_id)
+    current = _programme_values(programme)
+    values = _clean_programme(data, current)
+    bal = balances(programme)
+    if values["budget"] < bal.committed:
+        raise ValidationFailed(
+            "The budget cannot be less than what the fund already commits: %(committed)s "
+            "(reserved %(reserved)s, paid %(paid)s).", field="budget",
+            committed=format_money(bal.committed), reserved=format_money(bal.reserved), paid=format_money(bal.paid))
+    if values["name"].lower() != current["name"].lower() or values["year"] != current["year"]:
+        _ensure_name_free(values["name"], values["year"], programme.id)
+    changed = {k: v for k, v in values.items() if current[k] != v}
+    if not changed:
+        return programme, {}
+    for key, value in changed.items():
+        setattr(programme, key, value)
+    db.session.flush()
+    record_event(actor, "programme.parameters_changed", "programme", programme.id,
+                 before={k: current[k] for k in changed}, after=changed)
+    return programme, changed
+
+
+def ensure_programme_officer(actor: Actor) -> None:
+    if actor.role != "officer":
+        raise Forbidden("Only a programme officer may set up or change programmes.")

@@ -1,0 +1,570 @@
+"""Trial-voucher applications: the rules and every state change.
+
+Plain arguments and an :class:`Actor` in, domain exceptions out; services only flush (the
+request commits).  The rules (domain section 2):
+
+* only an SME user of a registered small/medium/micro enterprise files, edits, submits or
+  withdraws, and only its own enterprise's applications; a provider never does (403);
+* the solution is listed or recommended; the amount is at most its trial price, and the
+  enterprise's quota use in the programme (reserved + paid, from the fund ledger) plus the
+  amount is at most the programme's cap per enterprise (200,000 by default);
+* the programme funds trial vouchers and is open on the submission date;
+* the declared contract and trial start dates are not before the submission date;
+* approval re-checks everything under the programme's row lock through
+  :func:`voucher.programmes.services.reserve` (budget and caps), so the fund is never
+  over-committed; cancelling an approval releases its reservation;
+* the same form token submitted twice (double click, retried POST) yields one application.
+
+Lock order, for every writer here: the application row, then the programme row (inside the
+ledger functions), then the audit chain.  Keeping one order means concurrent approvals queue
+instead of deadlocking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from voucher.applications.models import (APPLICATION_STATES, BASELINE_MAX, EDITABLE_STATES, INDICATOR_CODES,
+                                         TrialApplication, baseline_column)
+from voucher.audit.services import Actor, record_event
+from voucher.auth.policy import ensure_can_read
+from voucher.catalogue.models import Solution
+from voucher.db import utcnow
+from voucher.documents.models import StoredFile
+from voucher.enterprises.models import Enterprise
+from voucher.errors import Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
+from voucher.extensions import db
+from voucher.money import format_money
+from voucher.notifications.services import notify_organisation, notify_role
+from voucher.programmes import services as ledger
+from voucher.programmes.models import Programme
+from voucher.storage import save_upload
+from voucher.workflow import StateMachine, Transition, transition
+
+SOURCE_TYPE = "trial_application"
+FUNDING_KIND = "trial_voucher"
+CATALOGUE_STATES = ("listed", "recommended")
+ZERO = Decimal("0.00")
+NEED_MAX = 4000
+REASON_MAX = 2000
+LOCAL_TZ = "Asia/Shanghai"
+
+
+def N_(message: str) -> str:
+    """Marks an English template for translation; it is translated where it is shown."""
+    return message
+
+
+MACHINE = StateMachine("trial_application", APPLICATION_STATES, (
+    transition("submit", ("draft", "returned"), "submitted", "sme"),
+    transition("approve", "submitted", "approved", "officer"),
+    transition("reject", "submitted", "rejected", "officer", requires_reason=True),
+    transition("return", "submitted", "returned", "officer", requires_reason=True),
+    # Editing a returned application brings it back to draft (the SME resumes work on it).
+    transition("resume", "returned", "draft", "sme"),
+    transition("withdraw", ("draft", "submitted", "returned"), "withdrawn", "sme"),
+    transition("cancel", "approved", "cancelled", "officer", requires_reason=True),
+))
+
+
+def add_transitions(*transitions: Transition) -> None:
+    """For the trials module: declare later transitions (trial running → … → closed) on this machine."""
+    MACHINE.transitions = tuple(MACHINE.transitions) + tuple(transitions)
+    MACHINE.__post_init__()
+
+
+def local_today(tz: str = LOCAL_TZ) -> date:
+    """The calendar date in the programme's city: submission dates are local dates."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def application_link(application_id: int) -> str:
+    """The application page's path, for notifications (services build no URLs from a request)."""
+    return f"/applications/{application_id}"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """An enterprise's trial-voucher quota in one programme (used = reserved + paid in the ledger)."""
+
+    cap: Decimal
+    used: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.cap - self.used, ZERO)
+
+
+@dataclass
+class Content:
+    """What the SME writes on the form (everything but the programme and the solution)."""
+
+    requested_amount: Decimal | None
+    need_statement: str
+    contract_date: date | None
+    trial_start_date: date | None
+    baselines: dict[str, Decimal | None]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def quota(programme: Programme, enterprise_id: int) -> Quota:
+    return Quota(programme.trial_cap_per_enterprise,
+                 ledger.enterprise_committed(programme.id, enterprise_id, FUNDING_KIND))
+
+
+def open_programmes(day: date | None = None) -> list[Programme]:
+    """Programmes that fund trial vouchers and accept applications on ``day`` (newest first)."""
+    day = day or local_today()
+    return list(db.session.scalars(
+        select(Programme).where(Programme.funds_trial_voucher.is_(True), Programme.opens_on <= day,
+                                Programme.closes_on >= day).order_by(Programme.opens_on.desc(), Programme.id.desc())))
+
+
+def current_programme(day: date | None = None) -> Programme | None:
+    """The programme an SME's quota is shown for: the newest open one, else the newest that funds trials."""
+    day = day or local_today()
+    found = open_programmes(day)
+    if found:
+        return found[0]
+    return db.session.scalar(select(Programme).where(Programme.funds_trial_voucher.is_(True), Programme.opens_on <= day)
+                             .order_by(Programme.opens_on.desc(), Programme.id.desc()).limit(1))
+
+
+def get_programme_or_none(programme_id: int | None) -> Programme | None:
+    return db.session.get(Programme, programme_id) if programme_id else None
+
+
+def get_application(actor: Actor, application_id: int) -> TrialApplication:
+    """The application, if the actor may see it.
+
+    Rule: the enterprise's own users and the bureau's readers (officer, finance, auditor) see
+    it; anyone else gets 403.
+    """
+    application = db.session.get(TrialApplication, application_id)
+    if application is None:
+        raise NotFound("No such application.")
+    ensure_can_read(actor, application.enterprise_id)
+    return application
+
+
+def _locked(application_id: int) -> TrialApplication:
+    """The application row under a lock for the rest of the transaction, read fresh."""
+    application = db.session.scalar(select(TrialApplication).where(TrialApplication.id == application_id)
+                                     .with_for_update().execution_options(populate_existing=True))
+    if application is None:
+        raise NotFound("No such application.")
+    return application
+
+
+def own_enterprise(actor: Actor) -> Enterprise:
+    """The SME profile the actor applies for.
+
+    Rule: only SME users file applications (a provider or bureau user gets 403); the
+    enterprise must have registered its profile and be small, medium or micro.
+    """
+    if actor.role != "sme":
+        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    enterprise = db.session.get(Enterprise, actor.organisation_id) if actor.organisation_id else None
+    if enterprise is None or enterprise.organisation.kind != "enterprise":
+        raise ValidationFailed("Register your enterprise's profile before applying for a trial voucher.")
+    if not enterprise.is_sme:
+        raise ValidationFailed("Only small, medium and micro enterprises may apply; your enterprise is registered "
+                               "as a large enterprise.")
+    return enterprise
+
+
+def _ensure_owner(actor: Actor, application: TrialApplication) -> None:
+    if actor.role != "sme":
+        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    if actor.organisation_id is None or actor.organisation_id != application.enterprise_id:
+        raise Forbidden("This application belongs to another enterprise.")
+
+
+def _ensure_officer(actor: Actor) -> None:
+    if actor.role != "officer":
+        raise Forbidden("Only a programme officer may decide on applications.")
+
+
+def catalogue_solution(solution_id: int | None) -> Solution:
+    solution = db.session.get(Solution, solution_id) if solution_id else None
+    if solution is None:
+        raise ValidationFailed("Choose a solution from the catalogue.", field="solution_id")
+    return solution
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+def check_rules(programme: Programme, enterprise_id: int, solution: Solution, amount: Decimal, *,
+                day: date, check_window: bool = True) -> Quota:
+    """Programme, solution, trial price and quota rules; returns the quota it checked against.
+
+    Rule: the programme funds trial vouchers and (when ``check_window``) is open on ``day``; the
+    solution is listed or recommended; the amount is at most the trial price; the quota used
+    plus the amount is at most the programme's cap per enterprise.  Messages state the limit and
+    what remains.
+    """
+    if not programme.funds(FUNDING_KIND):
+        raise ValidationFailed("The programme %(programme)s does not fund trial vouchers.", field="programme_id",
+                               programme=programme.name)
+    if check_window and not programme.is_open_on(day):
+        raise ValidationFailed("The programme %(programme)s accepts applications from %(opens)s to %(closes)s; "
+                               "the submission date %(day)s is outside that window.", field="programme_id",
+                               programme=programme.name, opens=programme.opens_on.isoformat(),
+                               closes=programme.closes_on.isoformat(), day=day.isoformat())
+    if solution.status not in CATALOGUE_STATES:
+        raise ValidationFailed("This solution is not in the catalogue (listed or recommended), so it cannot be "
+                               "chosen for a trial.", field="solution_id")
+    q = quota(programme, enterprise_id)
+    if amount > solution.trial_price:
+        raise OverCap("The requested amount %(requested)s is above the solution's trial price of %(price)s, the most "
+                      "a voucher can pay for this trial (your enterprise's remaining quota is %(remaining)s of "
+                      "%(cap)s).", field="requested_amount", requested=format_money(amount),
+                      price=format_money(solution.trial_price), remaining=format_money(q.remaining),
+                      cap=format_money(q.cap))
+    if q.used + amount > q.cap:
+        # The same message (and translation) as the ledger's own check at approval.
+        raise OverCap("Over the enterprise's limit of %(cap)s in this programme: %(used)s is already used, "
+                      "%(remaining)s remains, %(requested)s was requested.", field="requested_amount",
+                      cap=format_money(q.cap), used=format_money(q.used), remaining=format_money(q.remaining),
+                      requested=format_money(amount))
+    return q
+
+
+DATE_BEFORE_SUBMISSION = {
+    "contract_date": N_("The contract date %(contract)s is before the submission date %(day)s: a trial contracted "
+                        "before the application is submitted is not eligible."),
+    "trial_start_date": N_("The trial start date %(start)s is before the submission date %(day)s: a trial started "
+                           "before the application is submitted is not eligible."),
+}
+
+
+def check_dates(contract_date: date | None, trial_start_date: date | None, day: date) -> None:
+    """Rule: no retrospective claims — neither declared date may be before the submission date."""
+    fields = {}
+    if contract_date is not None and contract_date < day:
+        fields["contract_date"] = DATE_BEFORE_SUBMISSION["contract_date"]
+    if trial_start_date is not None and trial_start_date < day:
+        fields["trial_start_date"] = DATE_BEFORE_SUBMISSION["trial_start_date"]
+    if fields:
+        first = next(iter(fields.values()))
+        raise ValidationFailed(first, fields=fields, day=day.isoformat(),
+                               contract=contract_date.isoformat() if contract_date else "",
+                               start=trial_start_date.isoformat() if trial_start_date else "")
+
+
+def _check_content(content: Content, day: date) -> None:
+    amount = content.requested_amount
+    if (not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0
+            or amount != amount.quantize(Decimal("0.01"))):
+        raise ValidationFailed("Enter the requested amount in yuan (more than zero, at most two decimals).",
+                               field="requested_amount")
+    statement = (content.need_statement or "").strip()
+    if not statement:
+        raise ValidationFailed("Describe what your enterprise needs the solution for.", field="need_statement")
+    if len(statement) > NEED_MAX:
+        raise ValidationFailed("The need statement is limited to %(max)s characters.", field="need_statement",
+                               max=NEED_MAX)
+    if content.contract_date is None:
+        raise ValidationFailed("Enter the contract date.", field="contract_date")
+    if content.trial_start_date is None:
+        raise ValidationFailed("Enter the trial start date.", field="trial_start_date")
+    check_dates(content.contract_date, content.trial_start_date, day)
+    unknown = set(content.baselines) - set(INDICATOR_CODES)
+    if unknown:
+        raise ValidationFailed("Unknown indicator %(code)s.", code=sorted(unknown)[0])
+    given = 0
+    for code in INDICATOR_CODES:
+        value = content.baselines.get(code)
+        if value is None:
+            continue
+        if (not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > BASELINE_MAX
+                or value != value.quantize(Decimal("0.01"))):
+            raise ValidationFailed("A baseline figure is a number from 0 to %(max)s with at most two decimals.",
+                                   field=f"baseline_{code}", max=format(BASELINE_MAX, ","))
+        given += 1
+    if not given:
+        raise ValidationFailed("Give at least one baseline figure: the current value the trial should improve.",
+                               field=f"baseline_{INDICATOR_CODES[0]}")
+
+
+def _snapshot(application: TrialApplication) -> dict:
+    return {"programme_id": application.programme_id, "solution_id": application.solution_id,
+            "provider_id": application.provider_id, "requested_amount": application.requested_amount,
+            "contract_date": application.contract_date, "trial_start_date": application.trial_start_date,
+            "need_statement": application.need_statement,
+            **{baseline_column(c): v for c, v in application.baselines.items()}}
+
+
+def _apply_content(application: TrialApplication, content: Content) -> None:
+    application.requested_amount = content.requested_amount
+    application.need_statement = content.need_statement.strip()
+    application.contract_date = content.contract_date
+    application.trial_start_date = content.trial_start_date
+    for code in INDICATOR_CODES:
+        setattr(application, baseline_column(code), content.baselines.get(code))
+
+
+# --- the SME's side -------------------------------------------------------------------------
+
+def _by_token(token: str) -> TrialApplication | None:
+    return db.session.scalar(select(TrialApplication).where(TrialApplication.idempotency_token == token))
+
+
+def _same_owner(existing: TrialApplication, actor: Actor) -> TrialApplication:
+    if existing.enterprise_id != actor.organisation_id:
+        raise Forbidden("This application belongs to another enterprise.")
+    return existing
+
+
+def create_application(actor: Actor, *, token: str, programme_id: int | None, solution_id: int | None,
+                       content: Content, today: date | None = None) -> tuple[TrialApplication, bool]:
+    """Save a new application as a draft; returns (application, created).
+
+    Rule: an SME of a registered SME enterprise only (provider → 403); all of
+    :func:`check_rules` and the content rules (dates not before today, at least one baseline).
+    The form's token is unique: the same token again — a double click, a retried POST, two
+    requests at the same instant — returns the first application instead of a second one.
+    """
+    token = (token or "").strip()
+    if not 16 <= len(token) <= 64:
+        raise ValidationFailed("The form is incomplete or outdated; reload the page and try again.")
+    if actor.role != "sme":
+        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    existing = _by_token(token)
+    if existing is not None:
+        return _same_owner(existing, actor), False
+    enterprise = own_enterprise(actor)
+    day = today or local_today()
+    programme = db.session.get(Programme, programme_id) if programme_id else None
+    if programme is None:
+        raise ValidationFailed("Choose a programme that is accepting applications.", field="programme_id")
+    solution = catalogue_solution(solution_id)
+    _check_content(content, day)
+    check_rules(programme, enterprise.organisation_id, solution, content.requested_amount, day=day)
+    application = TrialApplication(programme_id=programme.id, enterprise_id=enterprise.organisation_id,
+                                   solution_id=solution.id, provider_id=solution.provider_id, status="draft",
+                                   idempotency_token=token, created_by=actor.user_id)
+    _apply_content(application, content)
+    try:
+        with db.session.begin_nested():
+            db.session.add(application)
+            db.session.flush()
+    except IntegrityError:
+        # Another request with the same token got there first (it waited for us on the unique index).
+        existing = _by_token(token)
+        if existing is None:
+            raise
+        return _same_owner(existing, actor), False
+    record_event(actor, "trial_application.create", "trial_application", application.id,
+                 after={"status": "draft", **_snapshot(application)})
+    return application, True
+
+
+def update_application(actor: Actor, application_id: int, content: Content,
+                       today: date | None = None) -> TrialApplication:
+    """Change a draft's (or a returned application's) content.
+
+    Rule: only the enterprise's own SME users (an officer or provider gets 403), only while it is
+    a draft or returned; a returned application goes back to draft.  The same rules as on
+    creation apply.
+    """
+    application = _locked(application_id)
+    _ensure_owner(actor, application)
+    if application.status not in EDITABLE_STATES:
+        raise TransitionNotAllowed("This application can no longer be changed.")
+    day = today or local_today()
+    _check_content(content, day)
+    check_rules(application.programme, application.enterprise_id, application.solution, content.requested_amount,
+                day=day)
+    if application.status == "returned":
+        MACHINE.apply(application, "resume", actor)
+    before = _snapshot(application)
+    _apply_content(application, content)
+    application.updated_at = utcnow()
+    db.session.flush()
+    after = _snapshot(application)
+    changed = {k for k in after if before[k] != after[k]}
+    if changed:
+        record_event(actor, "trial_application.update", "trial_application", application.id,
+                     before={k: before[k] for k in sorted(changed)}, after={k: after[k] for k in sorted(changed)})
+    return application
+
+
+def submit(actor: Actor, application_id: int, today: date | None = None) -> TrialApplication:
+    """Send the application to the bureau.
+
+    Rule: only its enterprise's SME users; everything is checked again on the submission date
+    (window, catalogue, trial price, quota, no contract or trial start before that date).  A
+    repeated submit of an application already submitted changes nothing (idempotent).
+    """
+    application = _locked(application_id)
+    _ensure_owner(actor, application)
+    if application.status == "submitted":
+        return application
+    if MACHINE.find(application.status, "submit") is None:
+        raise TransitionNotAllowed("This action (%(action)s) is not possible while the item is %(state)s.",
+                                   action="submit", state=application.status)
+    day = today or local_today()
+    _check_content(Content(application.requested_amount, application.need_statement, application.contract_date,
+                           application.trial_start_date, application.baselines), day)
+    check_rules(application.programme, application.enterprise_id, application.solution,
+                application.requested_amount, day=day)
+    MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
+    application.submitted_at = utcnow()
+    db.session.flush()
+    notify_role("officer", N_("A trial-voucher application from %(enterprise)s (%(amount)s) is waiting for review."),
+                application_link(application.id), enterprise=application.enterprise.name,
+                amount=format_money(application.requested_amount))
+    return application
+
+
+def withdraw(actor: Actor, application_id: int, reason: str | None = None) -> TrialApplication:
+    """Rule: its enterprise's SME users may withdraw a draft, submitted or returned application
+    (never reserved, so the quota is untouched); an approved one is cancelled by an officer."""
+    application = _locked(application_id)
+    _ensure_owner(actor, application)
+    MACHINE.apply(application, "withdraw", actor, reason=(reason or "")[:REASON_MAX] or None)
+    db.session.flush()
+    return application
+
+
+def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *, storage_dir: str,
+                   max_bytes: int) -> StoredFile:
+    """Attach a supporting document.
+
+    Rule: only the enterprise's own SME users, while the application is a draft or returned;
+    PDF, JPEG or PNG by content, not empty, within the size limit (nothing is stored otherwise).
+    """
+    application = get_application(actor, application_id)
+    _ensure_owner(actor, application)
+    if application.status not in EDITABLE_STATES:
+        raise TransitionNotAllowed("Documents can be added only while the application is a draft or returned "
+                                   "for revision.", field="file")
+    stored = save_upload(actor, stream, filename, storage_dir=storage_dir, max_bytes=max_bytes,
+                         owner_type=SOURCE_TYPE, owner_id=application.id, purpose="supporting_document", field="file")
+    record_event(actor, "trial_application.attach", "trial_application", application.id,
+                 after={"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
+                        "size_bytes": stored.size_bytes})
+    return stored
+
+
+def attachments(application_id: int) -> list[StoredFile]:
+    return list(db.session.scalars(select(StoredFile).where(StoredFile.owner_type == SOURCE_TYPE,
+                                                            StoredFile.owner_id == application_id)
+                                   .order_by(StoredFile.id)))
+
+
+def get_attachment(actor: Actor, application_id: int, file_id: int) -> StoredFile:
+    """Rule: a document is given only to those who may see its application (403 otherwise)."""
+    get_application(actor, application_id)
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None or stored.owner_type != SOURCE_TYPE or stored.owner_id != application_id:
+        raise NotFound("No such document.")
+    return stored
+
+
+# --- the bureau's side ----------------------------------------------------------------------
+
+def _decide(actor: Actor, application: TrialApplication, action: str, reason: str | None) -> None:
+    """Refuse before any ledger write: role (403), wrong state (409), missing reason."""
+    _ensure_officer(actor)
+    t = MACHINE.find(application.status, action)
+    if t is None:
+        raise TransitionNotAllowed("This action (%(action)s) is not possible while the item is %(state)s.",
+                                   action=action, state=application.status)
+    reason = (reason or "").strip()
+    if t.requires_reason and not reason:
+        raise ValidationFailed("A reason is required.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
+
+
+def _record_decision(actor: Actor, application: TrialApplication, reason: str | None) -> None:
+    application.decided_at = utcnow()
+    application.decided_by = actor.user_id
+    application.decision_reason = (reason or "").strip() or None
+    db.session.flush()
+
+
+def approve(actor: Actor, application_id: int, comment: str | None = None) -> TrialApplication:
+    """Approve a submitted application and reserve its amount in the fund ledger.
+
+    Rule: officers only (403); the solution must still be in the catalogue and the amount within
+    its trial price; the reservation is made by ``programmes.services.reserve`` under the
+    programme's row lock, which refuses when the available budget is short
+    (``BudgetExhausted``) or the enterprise's (or provider's) cap would be exceeded
+    (``OverCap``), with the figures.  A second approval of the same application is refused.
+    """
+    application = _locked(application_id)
+    _decide(actor, application, "approve", comment)
+    solution = application.solution
+    check_rules(application.programme, application.enterprise_id, solution, application.requested_amount,
+                day=local_today(), check_window=False)
+    entry = ledger.reserve(actor, application.programme_id, funding_kind=FUNDING_KIND,
+                           amount=application.requested_amount, enterprise_id=application.enterprise_id,
+                           source_type=SOURCE_TYPE, source_id=application.id, provider_id=solution.provider_id,
+                           note=f"trial application {application.id}")
+    MACHINE.apply(application, "approve", actor, reason=comment,
+                  details={"reserved": application.requested_amount, "ledger_entry_id": entry.id})
+    _record_decision(actor, application, comment)
+    notify_organisation(application.enterprise_id,
+                        N_("Your trial-voucher application for %(solution)s was approved: %(amount)s is reserved. "
+                           "The trial starts when the provider kicks it off."),
+                        application_link(application.id), solution=solution.title,
+                        amount=format_money(application.requested_amount))
+    return application
+
+
+def reject(actor: Actor, application_id: int, reason: str) -> TrialApplication:
+    """Rule: officers only; a submitted application; the reason is required and shown to the SME.
+    Nothing was reserved, so the quota is untouched."""
+    application = _locked(application_id)
+    _decide(actor, application, "reject", reason)
+    MACHINE.apply(application, "reject", actor, reason=reason)
+    _record_decision(actor, application, reason)
+    notify_organisation(application.enterprise_id,
+                        N_("Your trial-voucher application for %(solution)s was not approved. Reason: %(reason)s"),
+                        application_link(application.id), solution=application.solution.title,
+                        reason=application.decision_reason)
+    return application
+
+
+def return_for_revision(actor: Actor, application_id: int, comment: str) -> TrialApplication:
+    """Rule: officers only; a submitted application goes back to the SME with a required comment
+    saying what to revise."""
+    application = _locked(application_id)
+    _decide(actor, application, "return", comment)
+    MACHINE.apply(application, "return", actor, reason=comment)
+    _record_decision(actor, application, comment)
+    notify_organisation(application.enterprise_id,
+                        N_("Your trial-voucher application for %(solution)s was returned for revision: %(comment)s"),
+                        application_link(application.id), solution=application.solution.title,
+                        comment=application.decision_reason)
+    return application
+
+
+def cancel(actor: Actor, application_id: int, reason: str) -> TrialApplication:
+    """Cancel an approval and release its reservation to the fund.
+
+    Rule: officers only; an approved application (the trial has not started); the reason is
+    required; everything still reserved for it goes back to the fund (ledger ``release``).
+    """
+    application = _locked(application_id)
+    _decide(actor, application, "cancel", reason)
+    entry = ledger.release(actor, SOURCE_TYPE, application.id, note=f"trial application {application.id} cancelled")
+    MACHINE.apply(application, "cancel", actor, reason=reason,
+                  details={"released": entry.amount if entry else ZERO})
+    _record_decision(actor, application, reason)
+    notify_organisation(application.enterprise_id,
+                        N_("The approval of your trial-voucher application for %(solution)s was cancelled and the "
+                           "reserved amount returned to the fund. Reason: %(reason)s"),
+                        application_link(application.id), solution=application.solution.title,
+                        reason=application.decision_reason)
+    return application

@@ -1,0 +1,331 @@
+"""Trial-voucher application pages: the SME's applications and the bureau's review.
+
+Thin views: parse the form, call a service, render.  A refused service call puts its message
+on the form and answers 422 (so the request rolls back); success redirects (and commits).
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from voucher.applications import queries, services
+from voucher.applications.forms import (BASELINE_LABELS, ApplicationContentForm, ApproveForm, CancelForm,
+                                        NewApplicationForm, RejectForm, ReturnForm, UploadForm, WithdrawForm)
+from voucher.applications.models import INDICATOR_CODES
+from voucher.auth.forms import ConfirmForm
+from voucher.auth.policy import current_actor, roles_required
+from voucher.dashboard.queries import register_panel
+from voucher.errors import DomainError, TransitionNotAllowed
+from voucher.money import format_money
+from voucher.reference import DISTRICTS, INDUSTRIES
+from voucher.storage import path_of
+from voucher.ui import form_errors_from
+
+bp = Blueprint("applications", __name__, url_prefix="/applications")
+
+READERS = ("sme", "officer", "finance", "auditor")
+
+
+@bp.context_processor
+def _labels():
+    return {"status_labels": queries.STATUS_LABELS, "status_badges": queries.STATUS_BADGES,
+            "baseline_labels": BASELINE_LABELS, "indicator_codes": INDICATOR_CODES}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+# --- SME ------------------------------------------------------------------------------------
+
+@bp.get("/mine")
+@roles_required("sme")
+def my_applications():
+    actor = current_actor()
+    status = request.args.get("status") or None
+    if status not in queries.STATUS_LABELS:
+        status = None
+    pagination = queries.my_page(actor.organisation_id or -1, _page(), current_app.config["PAGE_SIZE"], status)
+    programme = services.current_programme()
+    quota = services.quota(programme, actor.organisation_id) if programme and actor.organisation_id else None
+    problem = None
+    try:
+        services.own_enterprise(actor)
+    except DomainError as err:
+        problem = err.render(_)
+    return render_template("applications/mine.html", pagination=pagination, programme=programme, quota=quota,
+                           problem=problem, status=status, next_steps=queries.SME_NEXT_STEP)
+
+
+def _programme_choices(day):
+    return [(p.id, f"{p.name} ({p.opens_on.isoformat()} – {p.closes_on.isoformat()})")
+            for p in services.open_programmes(day)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("sme")
+def new_application():
+    """Without a solution: pick one from the catalogue.  With ``?solution_id=``: the form."""
+    actor = current_actor()
+    try:
+        enterprise = services.own_enterprise(actor)
+    except DomainError as err:
+        return render_template("applications/not_eligible.html", message=err.render(_)), 200
+    solution_id = request.values.get("solution_id", type=int)
+    if not solution_id:
+        q = (request.args.get("q") or "").strip() or None
+        pagination = queries.catalogue_page(q, _page(), current_app.config["PAGE_SIZE"])
+        return render_template("applications/pick_solution.html", pagination=pagination, q=q)
+    try:
+        solution = services.catalogue_solution(solution_id)
+    except DomainError:
+        abort(404)
+    if request.method == "GET" and solution.status not in services.CATALOGUE_STATES:
+        flash(_("This solution is not in the catalogue (listed or recommended), so it cannot be chosen for a trial."),
+              "warning")
+        return redirect(url_for("applications.new_application"))
+    day = services.local_today()
+    form = NewApplicationForm()
+    form.submission_day = day
+    form.programme_id.choices = _programme_choices(day)
+    if request.method == "GET":
+        form.token.data = secrets.token_urlsafe(24)
+        form.solution_id.data = solution.id
+        if len(form.programme_id.choices) == 1:
+            form.programme_id.data = form.programme_id.choices[0][0]
+    elif form.validate_on_submit():
+        try:
+            application, created = services.create_application(
+                actor, token=form.token.data, programme_id=form.programme_id.data, solution_id=solution.id,
+                content=form.content(), today=day)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            if created:
+                flash(_("Your application is saved as a draft. Check it, attach your documents, then submit it."),
+                      "success")
+            return redirect(url_for("applications.detail", application_id=application.id), 303)
+    status = 422 if request.method == "POST" else 200
+    programme = services.get_programme_or_none(form.programme_id.data) or services.current_programme(day)
+    return render_template("applications/form.html", form=form, application=None, solution=solution,
+                           enterprise=enterprise, programme=programme,
+                           quota=services.quota(programme, enterprise.organisation_id) if programme else None), status
+
+
+@bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
+@roles_required("sme")
+def edit(application_id: int):
+    actor = current_actor()
+    application = services.get_application(actor, application_id)
+    if application.enterprise_id != actor.organisation_id:
+        abort(403)
+    if not application.editable:
+        flash(_("This application can no longer be changed."), "warning")
+        return redirect(url_for("applications.detail", application_id=application.id), 303)
+    day = services.local_today()
+    form = ApplicationContentForm(obj=application)
+    form.submission_day = day
+    if form.validate_on_submit():
+        try:
+            services.update_application(actor, application.id, form.content(), today=day)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            flash(_("Your changes are saved. Submit the application when it is complete."), "success")
+            return redirect(url_for("applications.detail", application_id=application.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("applications/form.html", form=form, application=application,
+                           solution=application.solution, enterprise=application.enterprise.enterprise,
+                           programme=application.programme,
+                           quota=services.quota(application.programme, application.enterprise_id)), status
+
+
+def _sme_action(application_id: int, form, call, success: str):
+    actor = current_actor()
+    if not form.validate_on_submit():
+        return _detail_response(application_id, status=422, forms={"withdraw": form} if isinstance(form, WithdrawForm)
+                                else None)
+    try:
+        call(actor)
+    except DomainError as err:
+        if err.status == 403:
+            raise
+        flash(err.render(_), "danger")
+        return _detail_response(application_id, status=422)
+    flash(success, "success")
+    return redirect(url_for("applications.detail", application_id=application_id), 303)
+
+
+@bp.post("/<int:application_id>/submit")
+@roles_required("sme")
+def submit(application_id: int):
+    return _sme_action(application_id, ConfirmForm(prefix="submit"),
+                       lambda actor: services.submit(actor, application_id),
+                       _("Your application was submitted. The bureau will review it; you will be notified."))
+
+
+@bp.post("/<int:application_id>/withdraw")
+@roles_required("sme")
+def withdraw(application_id: int):
+    form = WithdrawForm(prefix="withdraw")
+    return _sme_action(application_id, form,
+                       lambda actor: services.withdraw(actor, application_id, form.reason.data),
+                       _("Your application was withdrawn."))
+
+
+@bp.post("/<int:application_id>/attachments")
+@roles_required("sme")
+def upload(application_id: int):
+    actor = current_actor()
+    form = UploadForm(prefix="upload")
+    services.get_application(actor, application_id)  # 403/404 before reading the file
+    if form.validate_on_submit():
+        try:
+            stored = services.add_attachment(actor, application_id, form.file.data.stream, form.file.data.filename,
+                                             storage_dir=current_app.config["STORAGE_DIR"],
+                                             max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+        except DomainError as err:
+            if err.status == 403:
+                raise
+            form_errors_from(err, form)
+        else:
+            flash(_("Document %(name)s attached.", name=stored.original_name), "success")
+            return redirect(url_for("applications.detail", application_id=application_id), 303)
+    return _detail_response(application_id, status=422, forms={"upload": form})
+
+
+@bp.get("/<int:application_id>/attachments/<int:file_id>")
+@roles_required(*READERS)
+def download(application_id: int, file_id: int):
+    stored = services.get_attachment(current_actor(), application_id, file_id)
+    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
+                     as_attachment=True, download_name=stored.original_name, max_age=0)
+
+
+# --- one application (SME and bureau) ---------------------------------------------------------
+
+def _forms(overrides: dict | None = None) -> dict:
+    forms = {"submit": ConfirmForm(prefix="submit", formdata=None),
+             "withdraw": WithdrawForm(prefix="withdraw", formdata=None),
+             "upload": UploadForm(prefix="upload", formdata=None),
+             "approve": ApproveForm(prefix="approve", formdata=None),
+             "reject": RejectForm(prefix="reject", formdata=None),
+             "return": ReturnForm(prefix="return", formdata=None),
+             "cancel": CancelForm(prefix="cancel", formdata=None)}
+    forms.update(overrides or {})
+    return forms
+
+
+def _detail_response(application_id: int, status: int = 200, forms: dict | None = None):
+    actor = current_actor()
+    application = services.get_application(actor, application_id)
+    file = queries.application_file(application)
+    actions = services.MACHINE.available(application.status, actor.role)
+    if actor.role == "sme" and application.enterprise_id != actor.organisation_id:
+        actions = []
+    next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
+    return render_template("applications/detail.html", f=file, a=application, actions=actions,
+                           forms=_forms(forms), next_step=next_steps.get(application.status, ""),
+                           timeline_labels=queries.TIMELINE_LABELS,
+                           max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
+
+
+@bp.get("/<int:application_id>")
+@roles_required(*READERS)
+def detail(application_id: int):
+    return _detail_response(application_id)
+
+
+# --- the bureau's review ----------------------------------------------------------------------
+
+@bp.get("/review")
+@roles_required("officer", "auditor")
+def review_queue():
+    args = request.args
+    status = args.get("status", "submitted")
+    status = status if status in queries.QUEUE_STATUSES else None
+    district = args.get("district") if args.get("district") in DISTRICTS else None
+    industry = args.get("industry") if args.get("industry") in INDUSTRIES else None
+    sort = args.get("sort") if args.get("sort") in queries.SORTS else "submitted_desc"
+    q = (args.get("q") or "").strip()[:100] or None
+    filters = queries.QueueFilters(status=status, district=district, industry=industry,
+                                   solution_id=args.get("solution_id", type=int), q=q, sort=sort)
+    pagination = queries.review_page(filters, _page(), current_app.config["PAGE_SIZE"])
+    return render_template("applications/review_queue.html", pagination=pagination, filters=filters,
+                           statuses=queries.QUEUE_STATUSES, sorts=queries.SORTS, districts=DISTRICTS,
+                           industries=INDUSTRIES, solutions=queries.solution_choices(),
+                           next_steps=queries.OFFICER_NEXT_STEP)
+
+
+DECISIONS = {
+    "approve": (ApproveForm, lambda actor, app_id, form: services.approve(actor, app_id, form.comment.data),
+                _l("The application was approved and %(amount)s reserved in the fund.")),
+    "reject": (RejectForm, lambda actor, app_id, form: services.reject(actor, app_id, form.reason.data),
+               _l("The application was rejected; the enterprise has been notified.")),
+    "return": (ReturnForm, lambda actor, app_id, form: services.return_for_revision(actor, app_id, form.reason.data),
+               _l("The application was returned for revision; the enterprise has been notified.")),
+    "cancel": (CancelForm, lambda actor, app_id, form: services.cancel(actor, app_id, form.reason.data),
+               _l("The approval was cancelled and the reservation released.")),
+}
+
+
+DECISION_TARGETS = {"approve": "approved", "reject": "rejected", "return": "returned", "cancel": "cancelled"}
+
+
+@bp.post("/<int:application_id>/<any(approve, reject, return, cancel):action>")
+@roles_required("officer")
+def decide(application_id: int, action: str):
+    form_class, call, success = DECISIONS[action]
+    form = form_class(prefix=action)
+    if form.validate_on_submit():
+        try:
+            application = call(current_actor(), application_id, form)
+        except TransitionNotAllowed as err:
+            # A double click: the first request already recorded this very decision.
+            current = services.get_application(current_actor(), application_id)
+            if current.status == DECISION_TARGETS[action]:
+                flash(_("This decision was already recorded."), "info")
+                return redirect(url_for("applications.detail", application_id=application_id), 303)
+            form_errors_from(err, form)
+        except DomainError as err:
+            if err.status == 403:
+                raise
+            # A missing reason lands on its field; the ledger's refusals (budget, caps) are flashed.
+            form_errors_from(err, form)
+        else:
+            flash(str(success) % {"amount": format_money(application.requested_amount)}, "success")
+            return redirect(url_for("applications.detail", application_id=application_id), 303)
+    return _detail_response(application_id, status=422, forms={action: form})
+
+
+# --- start-page panels ----------------------------------------------------------------------
+
+def _sme_panel(actor):
+    if actor.organisation_id is None:
+        return None
+    programme = services.current_programme()
+    items = []
+    if programme is not None:
+        q = services.quota(programme, actor.organisation_id)
+        items += [(_("Trial-voucher quota used (%(programme)s)", programme=programme.name), format_money(q.used)),
+                  (_("Quota remaining"), format_money(q.remaining))]
+    waiting = queries.needing_action_count(actor.organisation_id)
+    items.append((_("Applications needing your action"), str(waiting)))
+    return {"title": _("Trial vouchers"),
+            "text": (_("Drafts to submit or applications returned for revision are waiting for you.") if waiting
+                     else _("Apply for a trial voucher for a solution from the catalogue.")),
+            "items": items, "link": ("applications.my_applications", _("My applications"))}
+
+
+def _officer_panel(actor):
+    waiting = queries.waiting_count()
+    return {"title": _("Trial-voucher applications"),
+            "items": [(_("Waiting for review"), str(waiting))],
+            "link": ("applications.review_queue", _("Open the review queue"))}
+
+
+register_panel({"sme"}, _sme_panel)
+register_panel({"officer"}, _officer_panel)

@@ -1,0 +1,158 @@
+"""What the catalogue pages read.  Every list is one paginated query with the provider joined
+(no N+1); the per-solution trial figures come from :func:`solution_stats` in one call per page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from voucher.catalogue.models import PUBLIC_STATES, Solution, SolutionIndustry, SolutionScreening
+from voucher.enterprises.models import Organisation
+from voucher.extensions import db
+
+PUBLIC_PAGE_SIZE = 20
+SORT_CODES = ("recommended", "newest", "price_asc", "price_desc")
+QUEUE_STATES = ("submitted", "screening")
+
+
+# --- trial figures (filled in by the trials module) ---------------------------------------
+
+@dataclass(frozen=True)
+class Stats:
+    """A solution's track record in trials.
+
+    ``trials_run``: trials of the solution that have started; ``mean_score``: the mean overall
+    effect-evaluation score of its evaluated trials (0–100, one decimal) or None when none is
+    evaluated; ``adoption_rate``: percent of its completed trials whose enterprise decided to
+    keep paying for the solution, or None when no trial is completed.
+    """
+
+    trials_run: int = 0
+    mean_score: Decimal | None = None
+    adoption_rate: Decimal | None = None
+
+
+def solution_stats(solution_ids: Iterable[int]) -> dict[int, Stats]:
+    """Trials run, mean score and adoption rate for each of ``solution_ids``, in one call.
+
+    Contract (for the trials module, which replaces this body): return a dict with an entry for
+    *every* id asked for — ``Stats()`` (zeros / None) for a solution without trials — and read
+    all ids with a constant number of queries (pages call it once per page, never per row).
+    Until trials exist there are none, so every solution gets ``Stats()``.
+    """
+    return {int(sid): Stats() for sid in solution_ids}
+
+
+def passed_evaluation_scores(solution_id: int) -> list[Decimal]:
+    """The overall scores (0–100, Decimal) of the solution's trials whose effect evaluation passed.
+
+    Contract (for the trials module, which replaces this body): one Decimal per passed trial
+    evaluation (the trial's score, i.e. the mean of its evaluators), in any order; failed or
+    unfinished evaluations are left out.  The recommendation rule
+    (``services.promote_to_recommended``) counts and averages these.  Until trials exist: [].
+    """
+    return []
+
+
+# --- public catalogue --------------------------------------------------------------------
+
+def public_page(*, q: str | None = None, category: str | None = None, industry: str | None = None,
+                sort: str = "recommended", page: int = 1, per_page: int = PUBLIC_PAGE_SIZE):
+    """Listed and recommended solutions, searched (title, description, provider name), filtered
+    by category and target industry, sorted; nothing else is ever returned."""
+    stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+            .where(Solution.status.in_(PUBLIC_STATES)))
+    if q:
+        stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
+                              Solution.description.icontains(q, autoescape=True),
+                              Organisation.name.icontains(q, autoescape=True)))
+    if category:
+        stmt = stmt.where(Solution.category == category)
+    if industry:
+        stmt = stmt.where(Solution.id.in_(select(SolutionIndustry.solution_id)
+                                          .where(SolutionIndustry.industry == industry)))
+    if sort == "price_asc":
+        order = (Solution.trial_price.asc(), Solution.id.asc())
+    elif sort == "price_desc":
+        order = (Solution.trial_price.desc(), Solution.id.desc())
+    elif sort == "newest":
+        order = (Solution.listed_at.desc().nulls_last(), Solution.id.desc())
+    else:
+        order = (case((Solution.status == "recommended", 0), else_=1), Solution.listed_at.desc().nulls_last(),
+                 Solution.id.desc())
+    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+def public_solution(solution_id: int) -> Solution | None:
+    """A solution as the public sees it: only when listed or recommended."""
+    return db.session.scalar(select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+                             .where(Solution.id == solution_id, Solution.status.in_(PUBLIC_STATES)))
+
+
+# --- provider, evaluator, bureau lists ------------------------------------------------------
+
+def provider_page(provider_id: int, *, q: str | None = None, status: str | None = None, page: int = 1,
+                  per_page: int = 20):
+    """One provider's own solutions (never another's), most recently changed first."""
+    stmt = select(Solution).where(Solution.provider_id == provider_id)
+    if q:
+        stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
+                              Solution.description.icontains(q, autoescape=True)))
+    if status:
+        stmt = stmt.where(Solution.status == status)
+    return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
+                       per_page=per_page, error_out=False)
+
+
+def screening_queue_page(*, status: str | None = None, page: int = 1, per_page: int = 20):
+    """Submitted and in-screening solutions, the longest waiting first."""
+    states = (status,) if status in QUEUE_STATES else QUEUE_STATES
+    stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+            .where(Solution.status.in_(states))
+            .order_by(Solution.submitted_at.asc().nulls_first(), Solution.id.asc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def manage_page(*, q: str | None = None, status: str | None = None, category: str | None = None,
+                page: int = 1, per_page: int = 20):
+    """Every solution in any state (bureau view), searched and filtered."""
+    stmt = select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+    if q:
+        stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
+                              Organisation.name.icontains(q, autoescape=True)))
+    if status:
+        stmt = stmt.where(Solution.status == status)
+    if category:
+        stmt = stmt.where(Solution.category == category)
+    return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
+                       per_page=per_page, error_out=False)
+
+
+def screenings_for(solution_id: int) -> list[SolutionScreening]:
+    """Every screening round of a solution, the latest first, with its evaluator."""
+    return list(db.session.scalars(select(SolutionScreening).options(selectinload(SolutionScreening.evaluator))
+                                   .where(SolutionScreening.solution_id == solution_id)
+                                   .order_by(SolutionScreening.id.desc())))
+
+
+def status_counts(provider_id: int | None = None) -> dict[str, int]:
+    """Number of solutions per status (of one provider, or of all)."""
+    stmt = select(Solution.status, func.count()).group_by(Solution.status)
+    if provider_id is not None:
+        stmt = stmt.where(Solution.provider_id == provider_id)
+    return {status: count for status, count in db.session.execute(stmt)}
+
+
+def oldest_waiting(states=QUEUE_STATES):
+    """When the longest-waiting solution in ``states`` was submitted (None when none waits)."""
+    return db.session.scalar(select(func.min(Solution.submitted_at)).where(Solution.status.in_(states)))
+
+
+def history(solution_id: int):
+    """The solution's audit events (creation, edits, every transition), oldest first."""
+    from voucher.audit.queries import events_for
+
+    return events_for("solution", solution_id)

@@ -1,0 +1,313 @@
+"""The solution catalogue pages: the public catalogue (no login), the provider's solutions,
+the evaluators' screening queue, and the bureau's solution pages.  Thin: parse, call a
+service, render; a refused call re-renders with its messages and a 4xx status."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from voucher.auth.forms import ConfirmForm
+from voucher.auth.policy import current_actor, roles_required
+from voucher.catalogue import queries, services
+from voucher.catalogue.forms import ReasonForm, ScreeningForm, SolutionForm
+from voucher.catalogue.labels import (DECISIONS, EVENT_LABELS, PROVIDER_NEXT_STEP, RUBRIC_LABELS, SORTS,
+                                      STATUS_BADGES, STATUS_LABELS)
+from voucher.catalogue.models import RUBRIC, SOLUTION_STATES
+from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
+from voucher.ui import form_errors_from
+
+bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+
+INTERNAL_ROLES = ("provider", "evaluator", "officer", "finance", "auditor")
+PAGE_SIZE = 20
+
+
+@bp.context_processor
+def catalogue_labels():
+    return {"status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "next_steps": PROVIDER_NEXT_STEP,
+            "rubric": RUBRIC, "rubric_labels": RUBRIC_LABELS, "decisions": DECISIONS,
+            "event_labels": EVENT_LABELS}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _arg(name: str, allowed) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    return value if value in allowed else None
+
+
+def _q() -> str:
+    return (request.args.get("q") or "").strip()[:100]
+
+
+# --- public catalogue -----------------------------------------------------------------------
+
+@bp.get("/")
+def public_list():
+    """Listed and recommended solutions: anyone, no login."""
+    q, category, industry = _q(), _arg("category", SOLUTION_CATEGORIES), _arg("industry", INDUSTRIES)
+    sort = _arg("sort", SORTS) or "recommended"
+    pagination = queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=_page(),
+                                     per_page=queries.PUBLIC_PAGE_SIZE)
+    stats = queries.solution_stats([s.id for s in pagination.items])
+    return render_template("catalogue/public_list.html", pagination=pagination, stats=stats, q=q,
+                           category=category, industry=industry, sort=sort, sorts=SORTS)
+
+
+@bp.get("/<int:solution_id>")
+def public_detail(solution_id: int):
+    solution = queries.public_solution(solution_id)
+    if solution is None:
+        abort(404)
+    stats = queries.solution_stats([solution.id])[solution.id]
+    can_manage = current_user.is_authenticated and (
+        current_user.role in services.INTERNAL_READERS
+        or (current_user.role == "provider" and current_user.organisation_id == solution.provider_id))
+    return render_template("catalogue/public_detail.html", solution=solution, stats=stats, can_manage=can_manage)
+
+
+# --- the provider's solutions ---------------------------------------------------------------
+
+@bp.get("/mine")
+@roles_required("provider")
+def my_solutions():
+    q, status = _q(), _arg("status", SOLUTION_STATES)
+    actor = current_actor()
+    if actor.organisation_id is None:
+        raise Forbidden("Your account is not attached to a provider organisation.")
+    pagination = queries.provider_page(actor.organisation_id, q=q or None, status=status, page=_page(),
+                                       per_page=PAGE_SIZE)
+    return render_template("catalogue/my_solutions.html", pagination=pagination, q=q, status=status,
+                           confirm=ConfirmForm())
+
+
+def _solution_input(form: SolutionForm) -> services.SolutionInput:
+    return services.SolutionInput(
+        title=form.title.data or "", category=form.category.data or "",
+        target_industries=tuple(form.target_industries.data or ()), description=form.description.data or "",
+        list_price=form.list_price.data, trial_price=form.trial_price.data,
+        trial_period_days=form.trial_period_days.data)
+
+
+@bp.route("/mine/new", methods=["GET", "POST"])
+@roles_required("provider")
+def new_solution():
+    form = SolutionForm()
+    if form.validate_on_submit():
+        try:
+            solution = services.create_solution(current_actor(), _solution_input(form))
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            flash(_("Draft saved. Check it, then submit it for screening."), "success")
+            return redirect(url_for("catalogue.detail", solution_id=solution.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/form.html", form=form, solution=None), status
+
+
+@bp.route("/mine/<int:solution_id>/edit", methods=["GET", "POST"])
+@roles_required("provider")
+def edit_solution(solution_id: int):
+    actor = current_actor()
+    solution = services.own_solution(actor, solution_id)  # another provider's: 403
+    if solution.status != "draft":
+        if request.method == "POST":
+            try:
+                services.editable_solution(actor, solution.id)
+            except DomainError as err:
+                return _refused(solution.id, err)
+        flash(_("Only a draft can be edited. A solution that was not listed can be revised back into a draft."),
+              "info")
+        return redirect(url_for("catalogue.detail", solution_id=solution.id))
+    form = SolutionForm(obj=solution)
+    if form.validate_on_submit():
+        try:
+            services.update_solution(actor, solution.id, _solution_input(form))
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("catalogue.detail", solution_id=solution.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/form.html", form=form, solution=solution), status
+
+
+# --- the solution's internal page and its actions ---------------------------------------
+
+def _detail_context(solution, reason_form=None):
+    actor = current_actor()
+    context = {
+        "solution": solution,
+        "screenings": queries.screenings_for(solution.id),
+        "history": queries.history(solution.id),
+        "actions": services.allowed_actions(actor, solution),
+        "stats": queries.solution_stats([solution.id])[solution.id],
+        "confirm": ConfirmForm(),
+        "reason_form": reason_form or ReasonForm(),
+        "eligibility": None,
+    }
+    if actor.role in ("officer", "auditor") and solution.status == "listed":
+        context["eligibility"] = services.recommendation_check(solution.id)
+    return context
+
+
+@bp.get("/solutions/<int:solution_id>")
+@roles_required(*INTERNAL_ROLES)
+def detail(solution_id: int):
+    solution = services.solution_for(current_actor(), solution_id)
+    return render_template("catalogue/detail.html", **_detail_context(solution))
+
+
+def _refused(solution_id: int, err: DomainError, reason_form=None):
+    """Show the solution page again with the refusal (4xx: the request rolls back)."""
+    if isinstance(err, (Forbidden, NotFound)):
+        raise err
+    if reason_form is not None and err.fields:
+        form_errors_from(err, reason_form)
+    else:
+        flash(err.render(_), "danger")
+    solution = services.solution_for(current_actor(), solution_id)
+    status = 422 if err.status < 400 or err.status == 422 else err.status
+    return render_template("catalogue/detail.html", **_detail_context(solution, reason_form)), status
+
+
+def _expired(solution_id: int):
+    flash(_("The form expired; please try again."), "danger")
+    return redirect(url_for("catalogue.detail", solution_id=solution_id)), 303
+
+
+def _button_action(solution_id: int, call, done_message: str, next_endpoint: str = "catalogue.detail"):
+    if not ConfirmForm().validate_on_submit():
+        return _expired(solution_id)
+    try:
+        call(current_actor(), solution_id)
+    except DomainError as err:
+        return _refused(solution_id, err)
+    flash(done_message, "success")
+    if next_endpoint == "catalogue.detail":
+        return redirect(url_for(next_endpoint, solution_id=solution_id))
+    return redirect(url_for(next_endpoint))
+
+
+@bp.post("/mine/<int:solution_id>/submit")
+@roles_required("provider")
+def submit_solution(solution_id: int):
+    return _button_action(solution_id, services.submit,
+                          _("Submitted for screening. The evaluation institution has been notified."))
+
+
+@bp.post("/mine/<int:solution_id>/revise")
+@roles_required("provider")
+def revise_solution(solution_id: int):
+    return _button_action(solution_id, services.revise,
+                          _("The solution is a draft again: revise it, then submit it."))
+
+
+@bp.post("/solutions/<int:solution_id>/recommend")
+@roles_required("officer")
+def recommend(solution_id: int):
+    return _button_action(solution_id, services.promote_to_recommended,
+                          _("The solution is now on the recommendation catalogue."))
+
+
+def _reason_action(solution_id: int, call, done_message: str):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(solution_id)
+        solution = services.solution_for(current_actor(), solution_id)
+        return render_template("catalogue/detail.html", **_detail_context(solution, form)), 422
+    try:
+        call(current_actor(), solution_id, form.reason.data)
+    except DomainError as err:
+        return _refused(solution_id, err, form)
+    flash(done_message, "success")
+    return redirect(url_for("catalogue.detail", solution_id=solution_id))
+
+
+@bp.post("/solutions/<int:solution_id>/delist")
+@roles_required("officer")
+def delist(solution_id: int):
+    return _reason_action(solution_id, services.delist, _("The solution was delisted."))
+
+
+@bp.post("/solutions/<int:solution_id>/relist")
+@roles_required("officer")
+def relist(solution_id: int):
+    return _reason_action(solution_id, services.relist, _("The solution is listed again."))
+
+
+@bp.get("/solutions")
+@roles_required("officer", "finance", "auditor")
+def manage():
+    q, status, category = _q(), _arg("status", SOLUTION_STATES), _arg("category", SOLUTION_CATEGORIES)
+    pagination = queries.manage_page(q=q or None, status=status, category=category, page=_page(),
+                                     per_page=PAGE_SIZE)
+    return render_template("catalogue/manage.html", pagination=pagination, q=q, status=status, category=category,
+                           counts=queries.status_counts())
+
+
+# --- screening ---------------------------------------------------------------------------
+
+@bp.get("/screening")
+@roles_required("evaluator")
+def screening_queue():
+    status = _arg("status", queries.QUEUE_STATES)
+    pagination = queries.screening_queue_page(status=status, page=_page(), per_page=PAGE_SIZE)
+    return render_template("catalogue/screening_queue.html", pagination=pagination, status=status,
+                           confirm=ConfirmForm())
+
+
+def _screen_page(solution, form, status=200):
+    return render_template("catalogue/screen.html", solution=solution, form=form, confirm=ConfirmForm(),
+                           screenings=queries.screenings_for(solution.id)), status
+
+
+@bp.route("/screening/<int:solution_id>", methods=["GET", "POST"])
+@roles_required("evaluator")
+def screen(solution_id: int):
+    actor = current_actor()
+    solution = services.solution_for(actor, solution_id)
+    form = ScreeningForm()
+    if form.validate_on_submit():
+        data = services.ScreeningInput(**{name: getattr(form, name).data for name in RUBRIC},
+                                       decision=form.decision.data, reasons=form.reasons.data or "")
+        try:
+            record = services.screen(actor, solution.id, data)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            form_errors_from(err, form)
+            return _screen_page(solution, form, 422 if err.status == 422 else err.status)
+        flash(_("Screening recorded: the solution is listed.") if record.decision == "list"
+              else _("Screening recorded: the solution is not listed."), "success")
+        return redirect(url_for("catalogue.screening_queue"))
+    return _screen_page(solution, form, 422 if request.method == "POST" else 200)
+
+
+@bp.post("/screening/<int:solution_id>/start")
+@roles_required("evaluator")
+def start_screening(solution_id: int):
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("catalogue.screening_queue")), 303
+    try:
+        services.start_screening(current_actor(), solution_id)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as err:
+        flash(err.render(_), "danger")
+        return _screen_page(services.get_solution(solution_id), ScreeningForm(formdata=None), err.status)
+    flash(_("Screening started: score the solution and record the decision."), "success")
+    return redirect(url_for("catalogue.screen", solution_id=solution_id))
+
+
+from voucher.catalogue import panels  # noqa: E402,F401  (registers the start-page panels once)

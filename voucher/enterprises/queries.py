@@ -1,0 +1,48 @@
+"""What the enterprise and provider pages read (one query per list, no N+1)."""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from voucher.audit.models import AuditEvent
+from voucher.auth.models import User
+from voucher.enterprises.models import SIZE_CLASS_CODES, Enterprise, Organisation
+from voucher.extensions import db
+from voucher.reference import DISTRICTS, INDUSTRIES
+
+
+def enterprises_page(*, q: str | None, district: str | None, industry: str | None, size_class: str | None,
+                     page: int, per_page: int):
+    """Enterprises (organisation + profile) matching the search, newest first."""
+    stmt = (select(Organisation).join(Enterprise, Enterprise.organisation_id == Organisation.id)
+            .options(contains_eager(Organisation.enterprise))
+            .where(Organisation.kind == "enterprise"))
+    if q:
+        text = q.strip()
+        like = f"%{text}%"
+        stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(f"%{text.replace(' ', '')}%")))
+    if district in DISTRICTS:
+        stmt = stmt.where(Enterprise.district == district)
+    if industry in INDUSTRIES:
+        stmt = stmt.where(Enterprise.industry == industry)
+    if size_class in SIZE_CLASS_CODES:
+        stmt = stmt.where(Enterprise.size_class == size_class)
+    stmt = stmt.order_by(Organisation.created_at.desc(), Organisation.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def organisation_users(organisation_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.organisation_id == organisation_id)
+                                   .order_by(User.active.desc(), User.name)))
+
+
+def user_count(organisation_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.organisation_id == organisation_id)) or 0
+
+
+def recent_changes(organisation_id: int, limit: int = 10) -> list[AuditEvent]:
+    """The organisation's own audit events (registration and profile changes), newest first."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "organisation",
+                                 AuditEvent.object_id == str(organisation_id))
+        .order_by(AuditEvent.id.desc()).limit(limit)))

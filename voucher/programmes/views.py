@@ -1,0 +1,98 @@
+"""Programmes (funds): list with ledger figures, set up and change (officers), detail with the ledger."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from voucher.auth.policy import current_actor, roles_required
+from voucher.dashboard.queries import register_panel
+from voucher.errors import DomainError
+from voucher.money import format_money
+from voucher.programmes import queries, services
+from voucher.programmes.forms import PARAMETER_GROUPS, ProgrammeForm
+from voucher.programmes.models import FUNDING_KIND_CODES
+from voucher.ui import form_errors_from
+
+bp = Blueprint("programmes", __name__, url_prefix="/programmes")
+
+READERS = ("officer", "finance", "auditor")
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    q = (request.args.get("q") or "").strip() or None
+    year = request.args.get("year", type=int)
+    pagination = queries.programmes_page(q=q, year=year, page=request.args.get("page", 1, type=int),
+                                         per_page=current_app.config["PAGE_SIZE"])
+    figures = queries.balances_for(pagination.items)
+    statuses = {p.id: queries.window_status(p) for p in pagination.items}
+    return render_template("programmes/index.html", pagination=pagination, figures=figures, statuses=statuses,
+                           q=q, year=year)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("officer")
+def new():
+    form = ProgrammeForm()
+    if request.method == "GET":
+        form.year.data = queries.local_today().year
+    if form.validate_on_submit():
+        try:
+            programme = services.create_programme(current_actor(), form.to_input())
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            flash(_("Programme %(name)s is set up.", name=programme.name), "success")
+            return redirect(url_for("programmes.detail", programme_id=programme.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("programmes/form.html", form=form, programme=None, groups=form.param_groups()), status
+
+
+@bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required("officer")
+def edit(programme_id: int):
+    programme = services.get_programme(programme_id)
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            _programme, changed = services.update_programme(current_actor(), programme.id, form.to_input())
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            if changed:
+                flash(_("Saved. %(count)s setting(s) changed; the change is recorded in the audit trail.",
+                        count=len(changed)), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("programmes.detail", programme_id=programme.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("programmes/form.html", form=form, programme=programme,
+                           balances=services.balances(programme), groups=form.param_groups()), status
+
+
+@bp.get("/<int:programme_id>")
+@roles_required(*READERS)
+def detail(programme_id: int):
+    programme = services.get_programme(programme_id)
+    ledger = queries.ledger_page(programme.id, page=request.args.get("page", 1, type=int),
+                                 per_page=current_app.config["PAGE_SIZE"])
+    return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),
+                           ledger=ledger, groups=PARAMETER_GROUPS, status=queries.window_status(programme),
+                           funding_kinds=FUNDING_KIND_CODES, specs=services.PARAMETER_SPECS)
+
+
+def _bureau_panel(actor):
+    programmes = queries.current_programmes()
+    if not programmes:
+        if actor.role != "officer":
+            return None
+        return {"title": _("Programmes"), "text": _("No programme is open for applications. Next step: set one up."),
+                "link": ("programmes.new", _("New programme"))}
+    figures = queries.balances_for(programmes)
+    items = [(p.name, _("%(available)s available", available=format_money(figures[p.id].available))) for p in programmes]
+    return {"title": _("Programmes open for applications"), "items": items,
+            "link": ("programmes.index", _("All programmes"))}
+
+
+register_panel({"officer", "finance", "auditor"}, _bureau_panel)
