@@ -26,6 +26,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
+    configure_api(app)
     configure_cli(app)
     return app
 
@@ -168,6 +169,12 @@ def configure_blueprints(app: Flask) -> None:
 
     for bp in BLUEPRINTS():
         app.register_blueprint(bp)
+
+
+def configure_api(app: Flask) -> None:
+    from voucher.api import configure_api as bind_api
+
+    bind_api(app)
 
 
 def configure_cli(app: Flask) -> None:

@@ -1,0 +1,116 @@
+"""Builders for the subsidy tests: an open programme, the demo LPR table, an SME user of a
+pump-and-valve enterprise (a pilot industry), officers, and valid form contents."""
+from __future__ import annotations
+
+import io
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from voucher.extensions import db
+from voucher.programmes.models import LprRate, Programme
+from voucher.subsidies.services import local_today
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def build_programme(budget="50000000.00", **fields) -> Programme:
+    today = local_today()
+    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
+                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
+                          closes_on=fields.pop("closes_on", today + timedelta(days=90)),
+                          pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def add_demo_lpr() -> None:
+    for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
+        db.session.add(LprRate(effective_from=day, rate_pct=rate))
+    db.session.flush()
+
+
+@pytest.fixture()
+def lpr(db_conn):
+    add_demo_lpr()
+
+
+@pytest.fixture()
+def programme(db_conn, lpr):
+    return build_programme()
+
+
+@pytest.fixture()
+def sme(make_org, make_user):
+    """A small pump-and-valve enterprise and one of its users."""
+    return make_user("sme", make_org("enterprise", industry="pumps_valves"))
+
+
+@pytest.fixture()
+def other_sme(make_org, make_user):
+    return make_user("sme", make_org("enterprise", industry="clothing"))
+
+
+@pytest.fixture()
+def officer(make_user):
+    return make_user("officer")
+
+
+def pdf(name="evidence.pdf"):
+    return (io.BytesIO(PDF), name)
+
+
+def loan_form(programme, **overrides) -> dict:
+    """The worked example as an application: LPR 3.00% on the contract date, rate 2.40%,
+    8,000,000 outstanding over 90 days, 48,000 interest paid → 40,000.00."""
+    data = {
+        "programme_id": str(programme.id), "bank_name": "Bank of Wenzhou", "contract_no": "WZ-2025-0001",
+        "contract_date": "2025-12-15", "principal": "8000000.00", "loan_rate": "2.40",
+        "term_start": "2025-12-20", "term_end": "2027-12-19",
+        "periods-0-start": "2026-01-01", "periods-0-end": "2026-04-01",
+        "periods-0-outstanding_principal": "8000000.00", "periods-0-interest_paid": "48000.00",
+        "periods-1-start": "", "periods-1-end": "", "periods-1-outstanding_principal": "", "periods-1-interest_paid": "",
+        "client_token": secrets.token_urlsafe(16),
+        "plan_file": pdf("plan.pdf"), "statement_file": pdf("statement.pdf"),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def robot_line(i: int, model="ER20-1100", manufacturer="Estun", domestic=True, quantity="2",
+               price="150000.00", invoice=None, invoice_date="2026-03-01", with_file=True) -> dict:
+    data = {f"lines-{i}-model": model, f"lines-{i}-manufacturer": manufacturer, f"lines-{i}-quantity": quantity,
+            f"lines-{i}-unit_price_excl_vat": price, f"lines-{i}-invoice_no": invoice or f"INV-{secrets.token_hex(4)}",
+            f"lines-{i}-invoice_date": invoice_date}
+    if domestic:
+        data[f"lines-{i}-domestic"] = "y"
+    if with_file:
+        data[f"lines-{i}-invoice_file"] = pdf(f"invoice-{i}.pdf")
+    return data
+
+
+def robot_form(programme, *lines: dict, **overrides) -> dict:
+    data = {"programme_id": str(programme.id), "client_token": secrets.token_urlsafe(16)}
+    for line in lines:
+        data.update(line)
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture()
+def login(client):
+    """Log in as ``user``, logging out whoever was logged in first (the shared fixture keeps the
+    first session when a second login posts while authenticated)."""
+    from tests.factories import do_login
+
+    def _login(user, password: str | None = None):
+        client.post("/logout")
+        response = do_login(client, user, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _login

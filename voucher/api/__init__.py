@@ -1,0 +1,117 @@
+"""The JSON API (``/api/v1``), built on flask-smorest: OpenAPI from the same marshmallow schemas
+that validate.
+
+Adding to it: create the blueprint with :func:`api_blueprint` (it gets the API's error shape for
+validation errors) in a module under ``voucher/api/``, and list it in :func:`blueprints`.
+``configure_api(app)`` (called from ``create_app``) binds the ``Api``, exempts each API blueprint
+from the browser-form CSRF check (clients authenticate with bearer tokens, not cookies) and
+registers the blueprints.
+
+One error shape for every API error::
+
+    {"error": {"code": "validation_failed", "message": "...", "fields": {"periods.0.end": "..."}}}
+
+Domain exceptions and HTTP errors under ``/api/`` are rendered in it by ``voucher.ui``; the
+request-validation errors of webargs (422, and 400 for a body that is not JSON) are rendered in
+it here, with each bad field named by its dotted path.  flask-smorest's own app-wide error handler
+is not installed (it would replace the HTML error pages of the whole site).
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask_babel import gettext as _
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from voucher.api.schemas import ErrorResponseSchema
+
+API_SETTINGS = {
+    "API_TITLE": "voucher API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+URL_PREFIX = "/api/v1"
+
+
+class VoucherApi(Api):
+    """flask-smorest's ``Api`` with the project's error shape and without its app-wide handler."""
+
+    ERROR_SCHEMA = ErrorResponseSchema
+
+    def _register_error_handlers(self):
+        # voucher.ui renders HTTP errors (JSON under /api/, HTML elsewhere); see api_blueprint().
+        pass
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, str]:
+    """marshmallow's nested messages as ``{"periods.0.end": "message"}`` (messages translated)."""
+    out: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for field, text in flatten_messages(value, name).items():
+                out[field] = f"{out[field]} {text}" if field in out else text
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "body"] = " ".join(_(m) for m in messages)
+        else:
+            for i, value in enumerate(messages):
+                out.update(flatten_messages(value, f"{prefix}.{i}" if prefix else str(i)))
+    else:
+        out[prefix or "body"] = _(str(messages))
+    return out
+
+
+def request_error(error: HTTPException):
+    """webargs' refusal of a request (422 invalid fields, 400 body not JSON) in the API's error shape."""
+    status = error.code or 400
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors") or {}
+    fields: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for location, value in messages.items():  # drop the location ("json", "query", ...)
+            fields.update(flatten_messages(value))
+    elif messages:
+        fields = flatten_messages(messages)
+    if status == 422:
+        code, message = "validation_failed", _("The request has invalid fields: see each field's message.")
+    else:
+        code, message = "bad_request", _("The request body must be a JSON object.")
+    response = jsonify(error={"code": code, "message": message, "fields": fields})
+    response.status_code = status
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def api_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
+    """A flask-smorest blueprint for the API, with the API's shape for request-validation errors."""
+    kwargs.setdefault("url_prefix", URL_PREFIX)
+    blp = Blueprint(name, import_name, **kwargs)
+    blp.register_error_handler(422, request_error)
+    blp.register_error_handler(400, request_error)
+    return blp
+
+
+def blueprints() -> list[Blueprint]:
+    """Every API blueprint; add one import and one list entry per module."""
+    from voucher.api.calculations import blp as calculations_blp
+
+    return [calculations_blp]
+
+
+def configure_api(app: Flask) -> VoucherApi:
+    from voucher.api.fields import DecimalString
+    from voucher.extensions import csrf
+
+    for key, value in API_SETTINGS.items():
+        app.config.setdefault(key, value)
+    api = VoucherApi(app)
+    api.register_field(DecimalString, "string", "decimal")
+    for blp in blueprints():
+        csrf.exempt(blp)
+        api.register_blueprint(blp)
+    app.extensions["voucher-api"] = api
+    return api

@@ -1,0 +1,91 @@
+"""Marshmallow fields and validators of the JSON API.
+
+Money and rates travel as decimal strings ("150000.00", "2.40" for 2.40%): parsed here into
+``Decimal`` exactly — no float, no exponent, no NaN/Infinity, no full-width digits, never rounded
+(a value with too many decimals is refused, not silently rounded half-even as
+``fields.Decimal(places=2)`` would).  Messages go through gettext at validation time.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import marshmallow as ma
+from flask_babel import gettext as _
+
+_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def _plain(value: Decimal) -> str:
+    return format(value, "f")
+
+
+class DecimalString(ma.fields.Field):
+    """A decimal sent as a JSON string (a JSON integer is accepted too), loaded as ``Decimal``.
+
+    ``places``: the most decimals allowed; ``minimum``/``maximum`` bounds (``exclusive_minimum``
+    makes the lower bound strict).  Dumped as its plain decimal text.
+    """
+
+    def __init__(self, *, places: int = 2, minimum: Decimal | str | None = None,
+                 maximum: Decimal | str | None = None, exclusive_minimum: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.places = places
+        self.minimum = Decimal(minimum) if minimum is not None else None
+        self.maximum = Decimal(maximum) if maximum is not None else None
+        self.exclusive_minimum = exclusive_minimum
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return _plain(value) if isinstance(value, Decimal) else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ma.ValidationError(_("Send the number as a decimal string, for example \"150000.00\"."))
+        text = value.strip() if isinstance(value, str) else str(value)
+        if not _DECIMAL.match(text):
+            raise ma.ValidationError(_("Not a valid decimal number: use digits with an optional decimal point, "
+                                       "for example \"150000.00\"."))
+        try:
+            number = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern already refuses these
+            raise ma.ValidationError(_("Not a valid decimal number.")) from None
+        if -number.as_tuple().exponent > self.places:
+            raise ma.ValidationError(_("At most %(places)s decimals.", places=self.places))
+        if self.minimum is not None:
+            if self.exclusive_minimum and number <= self.minimum:
+                raise ma.ValidationError(_("Must be greater than %(min)s.", min=_plain(self.minimum)))
+            if number < self.minimum:
+                raise ma.ValidationError(_("Must be at least %(min)s.", min=_plain(self.minimum)))
+        if self.maximum is not None and number > self.maximum:
+            raise ma.ValidationError(_("Must be at most %(max)s.", max=_plain(self.maximum)))
+        return number
+
+
+def text(max_length: int, required_message: str | None = None):
+    """A non-blank string of at most ``max_length`` characters."""
+
+    def validate(value: str) -> None:
+        if not value or not value.strip():
+            raise ma.ValidationError(_("Must not be blank."))
+        if len(value) > max_length:
+            raise ma.ValidationError(_("At most %(max)s characters.", max=max_length))
+
+    return validate
+
+
+def int_range(minimum: int, maximum: int):
+    def validate(value: int) -> None:
+        if not (minimum <= value <= maximum):
+            raise ma.ValidationError(_("Must be a whole number from %(min)s to %(max)s.", min=minimum, max=maximum))
+
+    return validate
+
+
+def count(minimum: int, maximum: int):
+    def validate(value) -> None:
+        if not (minimum <= len(value) <= maximum):
+            raise ma.ValidationError(_("Give from %(min)s to %(max)s items.", min=minimum, max=maximum))
+
+    return validate

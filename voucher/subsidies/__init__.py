@@ -1,0 +1,1 @@
+"""Loan interest discounts and industrial-robot purchase subsidies."""

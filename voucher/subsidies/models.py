@@ -1,0 +1,171 @@
+"""Loan interest-discount and robot purchase-subsidy applications.
+
+Both kinds carry the figures computed by ``voucher.calc`` when the enterprise saved them (the
+total as Money, the itemized working and the programme parameters used as JSON), so what the
+enterprise saw before submitting is what the bureau reviews and what the ledger reserves.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voucher.db import Money, Percent, UTCDateTime, utcnow
+from voucher.enterprises.models import Organisation
+from voucher.extensions import db
+
+APPLICATION_STATES = ("draft", "submitted", "approved", "rejected", "returned", "withdrawn")
+_STATUS_CHECK = "status IN ('draft','submitted','approved','rejected','returned','withdrawn')"
+
+
+class LoanApplication(db.Model):
+    """An enterprise's claim for the interest discount on a digital technical-reform loan."""
+
+    __tablename__ = "loan_application"
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="status"),
+        CheckConstraint("principal > 0", name="principal_positive"),
+        CheckConstraint("loan_rate > 0 AND loan_rate <= 10000", name="loan_rate_range"),
+        CheckConstraint("benchmark_rate > 0 AND benchmark_rate <= 10000", name="benchmark_rate_range"),
+        CheckConstraint("term_end > term_start", name="term_order"),
+        CheckConstraint("computed_discount >= 0", name="discount_non_negative"),
+        Index("ix_loan_application_status_submitted", "status", "submitted_at"),
+        Index("ix_loan_application_enterprise", "enterprise_id", "programme_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # A random token from the form: a repeated POST (double click, retry) finds the first application.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    bank_name: Mapped[str] = mapped_column(String(200))
+    contract_no: Mapped[str] = mapped_column(String(64))
+    contract_date: Mapped[date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    loan_rate: Mapped[Decimal] = mapped_column(Percent)
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)
+
+    # The 1-year LPR in force on the contract date (from the officers' table), not typed by the SME.
+    benchmark_rate: Mapped[Decimal] = mapped_column(Percent)
+    benchmark_effective_from: Mapped[date] = mapped_column(Date)
+    rate_ceiling: Mapped[str] = mapped_column(String(20))  # exact decimal text, may have more than 2 places
+    computed_discount: Mapped[Decimal] = mapped_column(Money)
+    working: Mapped[list] = mapped_column(JSON, default=list)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+
+    plan_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    statement_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enterprise: Mapped[Organisation] = relationship()
+    periods: Mapped[list["LoanInterestPeriod"]] = relationship(
+        back_populates="application", order_by="LoanInterestPeriod.position", cascade="all, delete-orphan")
+
+
+class LoanInterestPeriod(db.Model):
+    """One interest period of a loan application, with its computed discount."""
+
+    __tablename__ = "loan_interest_period"
+    __table_args__ = (
+        CheckConstraint("end_date > start_date", name="period_order"),
+        CheckConstraint("outstanding_principal >= 0 AND interest_paid >= 0", name="amounts_non_negative"),
+        CheckConstraint("discount >= 0", name="discount_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("loan_application.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    outstanding_principal: Mapped[Decimal] = mapped_column(Money)
+    interest_paid: Mapped[Decimal] = mapped_column(Money)
+    days: Mapped[int] = mapped_column(Integer)
+    eligible_principal: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money)
+    capped_by_interest_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    application: Mapped[LoanApplication] = relationship(back_populates="periods")
+
+
+class RobotApplication(db.Model):
+    """An enterprise's claim for the industrial-robot purchase subsidy."""
+
+    __tablename__ = "robot_application"
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="status"),
+        CheckConstraint("computed_subsidy >= 0 AND uncapped_total >= computed_subsidy", name="subsidy_range"),
+        CheckConstraint("already_granted >= 0", name="already_granted_non_negative"),
+        Index("ix_robot_application_status_submitted", "status", "submitted_at"),
+        Index("ix_robot_application_enterprise", "enterprise_id", "programme_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    pilot_industry: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str] = mapped_column(String(40))  # the enterprise's industry when computed
+    already_granted: Mapped[Decimal] = mapped_column(Money)  # committed robot subsidies when computed
+    uncapped_total: Mapped[Decimal] = mapped_column(Money)
+    computed_subsidy: Mapped[Decimal] = mapped_column(Money)
+    cap_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    working: Mapped[list] = mapped_column(JSON, default=list)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enterprise: Mapped[Organisation] = relationship()
+    lines: Mapped[list["RobotLineItem"]] = relationship(
+        back_populates="application", order_by="RobotLineItem.position", cascade="all, delete-orphan")
+
+
+class RobotLineItem(db.Model):
+    """One robot purchase line.  ``invoice_key`` (``voucher.calc.invoice_key`` of the invoice
+    number) is UNIQUE system-wide: an invoice can be claimed once; a withdrawn application
+    gives its invoices back by clearing the key (NULLs do not collide)."""
+
+    __tablename__ = "robot_line"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("unit_price_excl_vat > 0", name="unit_price_positive"),
+        CheckConstraint("subsidy >= 0 AND granted >= 0 AND granted <= subsidy", name="subsidy_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("robot_application.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(120))
+    manufacturer: Mapped[str] = mapped_column(String(200))
+    domestic: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_excl_vat: Mapped[Decimal] = mapped_column(Money)
+    invoice_no: Mapped[str] = mapped_column(String(64))
+    invoice_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invoice_date: Mapped[date] = mapped_column(Date)
+    invoice_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    rate: Mapped[Decimal] = mapped_column(Percent)
+    eligible_cost: Mapped[Decimal] = mapped_column(Money)
+    subsidy: Mapped[Decimal] = mapped_column(Money)
+    granted: Mapped[Decimal] = mapped_column(Money)
+
+    application: Mapped[RobotApplication] = relationship(back_populates="lines")

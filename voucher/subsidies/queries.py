@@ -1,0 +1,149 @@
+"""What the subsidy pages read: lists with pagination (no N+1), the review queue, history."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy.orm import selectinload
+
+from voucher.audit.models import AuditEvent
+from voucher.documents.models import StoredFile
+from voucher.enterprises.models import Organisation
+from voucher.extensions import db
+from voucher.programmes.models import LprRate, Programme
+from voucher.subsidies.models import LoanApplication, RobotApplication
+
+
+@dataclass
+class Page:
+    """Just what the ``pager`` macro reads, for queries ``db.paginate`` cannot take (a UNION)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def lpr_page(page: int, per_page: int):
+    return db.paginate(select(LprRate).order_by(LprRate.effective_from.desc()), page=page, per_page=per_page,
+                       error_out=False)
+
+
+def enterprise_loans(enterprise_id: int, page: int, per_page: int):
+    stmt = (select(LoanApplication).where(LoanApplication.enterprise_id == enterprise_id)
+            .order_by(LoanApplication.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def enterprise_robots(enterprise_id: int, page: int, per_page: int):
+    stmt = (select(RobotApplication).options(selectinload(RobotApplication.lines))
+            .where(RobotApplication.enterprise_id == enterprise_id).order_by(RobotApplication.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    kind: str
+    id: int
+    status: str
+    enterprise_id: int
+    enterprise_name: str
+    programme_name: str
+    amount: Decimal
+    submitted_at: datetime | None
+    created_at: datetime
+
+
+def review_page(kind: str | None, status: str | None, q: str | None, page: int, per_page: int) -> Page:
+    """Both kinds in one list, filtered by kind, status and enterprise name, newest submission first."""
+    parts = []
+    for code, model, amount in (("loan", LoanApplication, LoanApplication.computed_discount),
+                                ("robot", RobotApplication, RobotApplication.computed_subsidy)):
+        if kind and kind != code:
+            continue
+        stmt = (select(literal(code).label("kind"), model.id.label("id"), model.status.label("status"),
+                       model.enterprise_id.label("enterprise_id"), Organisation.name.label("enterprise_name"),
+                       Programme.name.label("programme_name"),
+                       func.coalesce(model.approved_amount, amount).label("amount"),
+                       model.submitted_at.label("submitted_at"), model.created_at.label("created_at"))
+                .join(Organisation, Organisation.id == model.enterprise_id)
+                .join(Programme, Programme.id == model.programme_id))
+        if status:
+            stmt = stmt.where(model.status == status)
+        else:
+            stmt = stmt.where(model.status != "draft")  # drafts are the enterprise's own business
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like)))
+        parts.append(stmt)
+    if not parts:
+        return Page([], page, per_page, 0)
+    combined = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    total = db.session.scalar(select(func.count()).select_from(combined)) or 0
+    page = max(1, page)
+    rows = db.session.execute(
+        select(combined).order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(),
+                                  combined.c.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    items = []
+    for r in rows:
+        amount = r.amount
+        # A UNION of Money columns comes back as raw fen on some backends: convert once, exactly.
+        if not isinstance(amount, Decimal):
+            amount = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
+        items.append(QueueRow(r.kind, r.id, r.status, r.enterprise_id, r.enterprise_name, r.programme_name, amount,
+                              r.submitted_at, r.created_at))
+    return Page(items, page, per_page, total)
+
+
+def history(object_type: str, object_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == object_type,
+                                                             AuditEvent.object_id == str(object_id))
+                                   .order_by(AuditEvent.id)))
+
+
+def files_by_id(ids) -> dict[int, StoredFile]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return {f.id: f for f in db.session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))}
+
+
+def loan_with_periods(application_id: int) -> LoanApplication | None:
+    return db.session.scalar(select(LoanApplication).options(selectinload(LoanApplication.periods))
+                             .where(LoanApplication.id == application_id))
+
+
+def robot_with_lines(application_id: int) -> RobotApplication | None:
+    return db.session.scalar(select(RobotApplication).options(selectinload(RobotApplication.lines))
+                             .where(RobotApplication.id == application_id))
+
+
+def programme_names(ids) -> dict[int, str]:
+    ids = list({i for i in ids if i})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(ids))).all())

@@ -1,0 +1,656 @@
+"""Pages: public calculators, the LPR table, SME applications and the officers' review."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from voucher.auth.forms import ConfirmForm
+from voucher.auth.policy import current_actor, roles_required
+from voucher.calc import InterestPeriod, RobotLine
+from voucher.calc.common import fmt_pct
+from voucher.dashboard.queries import register_panel
+from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from voucher.money import format_money
+from voucher.programmes.services import enterprise_committed
+from voucher.reference import INDUSTRIES, label
+from voucher.storage import path_of
+from voucher.subsidies import queries, services
+from voucher.subsidies.forms import (
+    DecisionForm,
+    LoanApplicationForm,
+    LoanCalculatorForm,
+    LprRateForm,
+    RobotApplicationForm,
+    RobotCalculatorForm,
+    filled_rows,
+)
+from voucher.subsidies.models import APPLICATION_STATES
+
+bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
+
+BUREAU = ("officer", "finance", "auditor")
+KIND_LABELS = {"loan": _l("Loan interest discount"), "robot": _l("Robot purchase subsidy")}
+STATUS_LABELS = {
+    "draft": _l("Draft (not yet sent)"),
+    "submitted": _l("Waiting for the bureau's review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "returned": _l("Returned for revision"),
+    "withdrawn": _l("Withdrawn"),
+}
+SME_NEXT_STEPS = {
+    "draft": _l("Check the computed amount and the working, then submit the application to the bureau."),
+    "submitted": _l("Nothing to do now: the bureau is reviewing your application."),
+    "returned": _l("Revise the application as the bureau asks, then submit it again."),
+    "approved": _l("The amount is reserved for your enterprise; it is paid after the public notice period."),
+    "rejected": _l("The application was rejected; the reason is shown on the application."),
+    "withdrawn": _l("You withdrew this application; its invoices and periods may be claimed again."),
+}
+BUREAU_NEXT_STEPS = {
+    "draft": _l("The enterprise has not submitted it yet."),
+    "submitted": _l("Review it: approve, return it for revision, or reject it."),
+    "returned": _l("Waiting for the enterprise to revise and resubmit."),
+    "approved": _l("Approved: the amount is reserved in the fund ledger."),
+    "rejected": _l("Rejected."),
+    "withdrawn": _l("Withdrawn by the enterprise."),
+}
+ACTION_LABELS = {
+    "created": _l("Application created"),
+    "updated": _l("Application changed"),
+    "submit": _l("Submitted to the bureau"),
+    "approve": _l("Approved"),
+    "reject": _l("Rejected"),
+    "return": _l("Returned for revision"),
+    "withdraw": _l("Withdrawn"),
+}
+DETAIL = {"loan": "subsidies.loan_detail", "robot": "subsidies.robot_detail"}
+
+
+@bp.context_processor
+def _page_helpers():
+    return {"status_label": lambda code: str(STATUS_LABELS.get(code, code)),
+            "kind_label": lambda code: str(KIND_LABELS.get(code, code)),
+            "statuses": APPLICATION_STATES, "fmt_pct": fmt_pct}
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _per_page() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+# --- putting service errors on row forms ---------------------------------------------------------
+
+def _resolve(form, name: str, rows: dict):
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] in rows and parts[1].isdigit():
+        index = int(parts[1])
+        if index < len(rows[parts[0]]):
+            return getattr(rows[parts[0]][index], parts[2], None)
+        return None
+    if len(parts) == 1:
+        field = getattr(form, name, None)
+        return field if hasattr(field, "errors") else None
+    return None
+
+
+def place_errors(err: DomainError, form, rows: dict | None = None) -> None:
+    """A refused service call's messages on the (row) fields they name; the rest flashed."""
+    messages = err.field_messages(_)
+    leftovers = []
+    for name, message in messages.items():
+        field = _resolve(form, name, rows or {})
+        if field is None:
+            leftovers.append(message)
+        else:
+            field.errors = list(field.errors or []) + [message]
+    if not messages:
+        leftovers.append(err.render(_))
+    for message in leftovers:
+        flash(message, "danger")
+
+
+def _has_errors(form) -> bool:
+    for field in form:
+        if field.type == "FieldList":
+            if field.errors and any(isinstance(e, str) for e in field.errors):
+                return True
+            for entry in field.entries:
+                if any(f.errors for f in entry.form):
+                    return True
+        elif field.errors:
+            return True
+    return False
+
+
+def _set_value(field, value) -> None:
+    field.data = value
+    field.raw_data = [format(value, "f") if value is not None else ""]
+
+
+def _steps(working) -> list[str]:
+    return [services.render_step(s, _) for s in working]
+
+
+# --- public calculators ------------------------------------------------------------------------------
+
+def _programme_choices():
+    return [("", _("Default parameters of the rules"))] + [
+        (p.id, f"{p.name} ({p.year})") for p in services.programmes_for_calculator()]
+
+
+@bp.get("/calculator/loan")
+def calculator_loan():
+    """The loan interest-discount calculator (public; GET, changes nothing)."""
+    form = LoanCalculatorForm(formdata=request.args if request.args else None)
+    form.programme_id.choices = _programme_choices()
+    action = request.args.get("action", "calculate")
+    result = params = lpr = None
+    status = 200
+    if not request.args:
+        try:
+            lpr = services.lpr_in_force(services.local_today())
+            _set_value(form.benchmark_rate, lpr.rate_pct)
+        except ValidationFailed:
+            pass
+    elif action == "add_row":
+        form.periods.append_entry()
+    elif action == "lookup":
+        if form.contract_date.data is None:
+            form.contract_date.errors = list(form.contract_date.process_errors) or [
+                _("Enter the contract date to look up the LPR in force on it.")]
+        else:
+            try:
+                lpr = services.lpr_in_force(form.contract_date.data)
+                _set_value(form.benchmark_rate, lpr.rate_pct)
+            except DomainError as err:
+                place_errors(err, form)
+        status = 422 if form.contract_date.errors else 200
+    else:
+        valid = form.validate()
+        rows = filled_rows(form.periods)
+        benchmark = form.benchmark_rate.data
+        if valid and benchmark is None:
+            if form.contract_date.data is not None:
+                try:
+                    lpr = services.lpr_in_force(form.contract_date.data)
+                    benchmark = lpr.rate_pct
+                    _set_value(form.benchmark_rate, benchmark)
+                except DomainError as err:
+                    place_errors(err, form)
+            else:
+                form.benchmark_rate.errors = [_("Enter the benchmark rate, or a contract date to look it up.")]
+        if valid and benchmark is not None and not _has_errors(form):
+            try:
+                programme = services.find_programme(form.programme_id.data)
+                params, _robot = services.params_for(programme)
+                periods = [InterestPeriod(r.start.data, r.end.data, r.outstanding_principal.data, r.interest_paid.data)
+                           for r in rows]
+                result = services.calculate_loan(benchmark, form.loan_rate.data, periods, params)
+            except DomainError as err:
+                place_errors(err, form, {"periods": rows})
+        status = 422 if _has_errors(form) else 200
+    if params is None:
+        try:
+            params, _robot = services.params_for(services.find_programme(form.programme_id.data))
+        except DomainError:
+            params, _robot = services.params_for(None)
+    return render_template("subsidies/calculator_loan.html", form=form, result=result, params=params, lpr=lpr,
+                           working=_steps(result.working) if result else []), status
+
+
+@bp.get("/calculator/robot")
+def calculator_robot():
+    """The robot purchase-subsidy calculator (public; GET, changes nothing)."""
+    form = RobotCalculatorForm(formdata=request.args if request.args else None)
+    form.programme_id.choices = _programme_choices()
+    action = request.args.get("action", "calculate")
+    result = None
+    status = 200
+    if request.args and action == "add_row":
+        form.lines.append_entry()
+    elif request.args:
+        valid = form.validate()
+        rows = filled_rows(form.lines)
+        if valid:
+            try:
+                programme = services.find_programme(form.programme_id.data)
+                _loan, params = services.params_for(programme)
+                lines = [RobotLine(r.model.data.strip(), (r.manufacturer.data or "").strip() or "-", bool(r.domestic.data),
+                                   r.quantity.data, r.unit_price_excl_vat.data,
+                                   (r.invoice_no.data or "").strip() or _("not entered (%(n)s)", n=i + 1),
+                                   r.invoice_date.data or services.local_today())
+                         for i, r in enumerate(rows)]
+                result = services.calculate_robot(lines, bool(form.pilot_industry.data),
+                                                  form.already_granted.data or services.ZERO, params)
+            except DomainError as err:
+                place_errors(err, form, {"lines": rows})
+        status = 422 if _has_errors(form) else 200
+    try:
+        _loan, params = services.params_for(services.find_programme(form.programme_id.data))
+    except DomainError:
+        _loan, params = services.params_for(None)
+    return render_template("subsidies/calculator_robot.html", form=form, result=result, params=params,
+                           working=_steps(result.working) if result else []), status
+
+
+# --- the LPR table -----------------------------------------------------------------------------------
+
+@bp.route("/lpr", methods=["GET", "POST"])
+@roles_required("officer", "auditor")
+def lpr_rates():
+    """The 1-year LPR table: officers add rates; auditors read it."""
+    form = LprRateForm()
+    status = 200
+    if request.method == "POST":
+        if current_actor().role != "officer":
+            raise Forbidden("Only programme officers maintain the LPR table.")
+        if form.validate_on_submit():
+            try:
+                row = services.add_lpr_rate(current_actor(), form.effective_from.data, form.rate_pct.data)
+            except DomainError as err:
+                place_errors(err, form)
+            else:
+                flash(_("The 1-year LPR of %(rate)s%% from %(day)s is recorded.", rate=row.rate_pct,
+                        day=row.effective_from.isoformat()), "success")
+                return redirect(url_for("subsidies.lpr_rates"))
+        status = 422
+    pagination = queries.lpr_page(_page(), _per_page())
+    try:
+        today_rate = services.lpr_in_force(services.local_today())
+    except ValidationFailed:
+        today_rate = None
+    return render_template("subsidies/lpr.html", form=form, pagination=pagination, today_rate=today_rate), status
+
+
+# --- SME: my applications ----------------------------------------------------------------------------
+
+def _own_enterprise_or_page():
+    """The SME's enterprise, or a page explaining what to do first (and a 403 for large enterprises)."""
+    try:
+        return services.enterprise_of(current_actor()), None
+    except Forbidden as err:
+        return None, (render_template("subsidies/need_enterprise.html", message=err.render(_)), 403)
+    except DomainError as err:
+        return None, (render_template("subsidies/need_enterprise.html", message=err.render(_)), 200)
+
+
+@bp.get("/loans")
+@roles_required("sme")
+def my_loans():
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    pagination = queries.enterprise_loans(org.id, _page(), _per_page())
+    return render_template("subsidies/my_list.html", kind="loan", pagination=pagination, next_steps=SME_NEXT_STEPS,
+                           programmes=queries.programme_names(a.programme_id for a in pagination.items),
+                           open_programmes=services.open_programmes("loan_discount"))
+
+
+@bp.get("/robots")
+@roles_required("sme")
+def my_robots():
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    pagination = queries.enterprise_robots(org.id, _page(), _per_page())
+    return render_template("subsidies/my_list.html", kind="robot", pagination=pagination, next_steps=SME_NEXT_STEPS,
+                           programmes=queries.programme_names(a.programme_id for a in pagination.items),
+                           open_programmes=services.open_programmes("robot_subsidy"))
+
+
+def _open_programme_choices(kind: str, current_id: int | None = None):
+    programmes = services.open_programmes(kind)
+    choices = [(p.id, f"{p.name} ({p.year})") for p in programmes]
+    if current_id is not None and all(c[0] != current_id for c in choices):
+        names = queries.programme_names([current_id])
+        if current_id in names:
+            choices.append((current_id, names[current_id]))
+    if len(choices) != 1:
+        choices.insert(0, ("", _("— choose —")))
+    return choices
+
+
+def _upload(file_storage):
+    if file_storage is None or not getattr(file_storage, "filename", None):
+        return None
+    return services.Upload(file_storage.stream, file_storage.filename)
+
+
+# --- loan application form ---------------------------------------------------------------------------
+
+def _loan_input(form) -> services.LoanInput:
+    rows = filled_rows(form.periods)
+    return services.LoanInput(
+        programme_id=form.programme_id.data, bank_name=form.bank_name.data or "", contract_no=form.contract_no.data or "",
+        contract_date=form.contract_date.data, principal=form.principal.data, loan_rate=form.loan_rate.data,
+        term_start=form.term_start.data, term_end=form.term_end.data,
+        periods=tuple(services.PeriodInput(r.start.data, r.end.data, r.outstanding_principal.data, r.interest_paid.data)
+                      for r in rows))
+
+
+def _ceiling_at_once(form) -> None:
+    """Even when other fields are still missing, say at once when the rate is above the ceiling."""
+    if form.loan_rate.errors or form.contract_date.errors:
+        return
+    try:
+        programme = services.find_programme(form.programme_id.data) if form.programme_id.data else None
+        services.check_loan_rate(form.contract_date.data, form.loan_rate.data, programme)
+    except DomainError as err:
+        place_errors(err, form)
+
+
+def _loan_form_page(form, app, org):
+    benchmark = None
+    if form.contract_date.data and not form.contract_date.errors:
+        try:
+            benchmark = services.lpr_in_force(form.contract_date.data)
+        except DomainError:
+            benchmark = None
+    return render_template("subsidies/loan_form.html", form=form, app=app, org=org, benchmark=benchmark)
+
+
+def _handle_loan_form(form, org, app=None):
+    actor = current_actor()
+    if request.method == "POST" and request.form.get("action") == "add_row":
+        form.periods.append_entry()
+        return _loan_form_page(form, app, org), 200
+    if form.validate_on_submit():
+        try:
+            saved = services.save_loan_application(
+                actor, _loan_input(form), plan=_upload(form.plan_file.data), statement=_upload(form.statement_file.data),
+                storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+                application_id=app.id if app else None, client_token=None if app else form.client_token.data)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            place_errors(err, form, {"periods": filled_rows(form.periods)})
+        else:
+            flash(_("Saved as a draft. Check the computed discount and the working below, then submit the application."),
+                  "success")
+            return redirect(url_for("subsidies.loan_detail", application_id=saved.id))
+    elif request.method == "POST":
+        _ceiling_at_once(form)
+    return _loan_form_page(form, app, org), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/loans/new", methods=["GET", "POST"])
+@roles_required("sme")
+def loan_new():
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    form = LoanApplicationForm()
+    form.programme_id.choices = _open_programme_choices("loan_discount")
+    return _handle_loan_form(form, org)
+
+
+@bp.route("/loans/<int:application_id>/edit", methods=["GET", "POST"])
+@roles_required("sme")
+def loan_edit(application_id: int):
+    actor = current_actor()
+    app = services.get_loan_application(actor, application_id)
+    if app.enterprise_id != actor.organisation_id:
+        raise Forbidden("This belongs to another organisation.")
+    if app.status not in services.EDITABLE_STATES:
+        flash(_("Only a draft or a returned application can be changed."), "warning")
+        return redirect(url_for("subsidies.loan_detail", application_id=app.id))
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    if request.method == "POST":
+        form = LoanApplicationForm()
+    else:
+        periods = [{"start": p.start_date, "end": p.end_date, "outstanding_principal": p.outstanding_principal,
+                    "interest_paid": p.interest_paid} for p in app.periods]
+        form = LoanApplicationForm(formdata=None, data={
+            "programme_id": app.programme_id, "bank_name": app.bank_name, "contract_no": app.contract_no,
+            "contract_date": app.contract_date, "principal": app.principal, "loan_rate": app.loan_rate,
+            "term_start": app.term_start, "term_end": app.term_end, "periods": periods + [{}]})
+    form.programme_id.choices = _open_programme_choices("loan_discount", app.programme_id)
+    return _handle_loan_form(form, org, app)
+
+
+# --- robot application form --------------------------------------------------------------------------
+
+def _robot_input(form) -> services.RobotInput:
+    rows = filled_rows(form.lines)
+    return services.RobotInput(
+        programme_id=form.programme_id.data,
+        lines=tuple(services.RobotLineInput(
+            model=r.model.data or "", manufacturer=r.manufacturer.data or "", domestic=bool(r.domestic.data),
+            quantity=r.quantity.data, unit_price_excl_vat=r.unit_price_excl_vat.data, invoice_no=r.invoice_no.data or "",
+            invoice_date=r.invoice_date.data, invoice_file=_upload(r.invoice_file.data)) for r in rows))
+
+
+def _robot_cap_figures(org, programme_id):
+    """What the enterprise already has committed against its robot cap in the chosen (or only) programme."""
+    programmes = services.open_programmes("robot_subsidy")
+    programme = next((p for p in programmes if p.id == programme_id), programmes[0] if len(programmes) == 1 else None)
+    if programme is None:
+        return None
+    committed = enterprise_committed(programme.id, org.id, "robot_subsidy")
+    return {"programme": programme, "cap": programme.robot_enterprise_cap, "committed": committed,
+            "remaining": max(programme.robot_enterprise_cap - committed, services.ZERO),
+            "pilot": org.enterprise.industry in (programme.pilot_industries or []),
+            "industry": label(INDUSTRIES, org.enterprise.industry)}
+
+
+def _handle_robot_form(form, org, app=None):
+    actor = current_actor()
+    if request.method == "POST" and request.form.get("action") == "add_row":
+        form.lines.append_entry()
+        return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
+                               cap=_robot_cap_figures(org, form.programme_id.data)), 200
+    if form.validate_on_submit():
+        try:
+            saved = services.save_robot_application(
+                actor, _robot_input(form), storage_dir=current_app.config["STORAGE_DIR"],
+                max_bytes=current_app.config["UPLOAD_MAX_BYTES"], application_id=app.id if app else None,
+                client_token=None if app else form.client_token.data)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            place_errors(err, form, {"lines": filled_rows(form.lines)})
+        else:
+            flash(_("Saved as a draft. Check the computed subsidy and the working below, then submit the application."),
+                  "success")
+            return redirect(url_for("subsidies.robot_detail", application_id=saved.id))
+    return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
+                           cap=_robot_cap_figures(org, form.programme_id.data)), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/robots/new", methods=["GET", "POST"])
+@roles_required("sme")
+def robot_new():
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    form = RobotApplicationForm()
+    form.programme_id.choices = _open_programme_choices("robot_subsidy")
+    return _handle_robot_form(form, org)
+
+
+@bp.route("/robots/<int:application_id>/edit", methods=["GET", "POST"])
+@roles_required("sme")
+def robot_edit(application_id: int):
+    actor = current_actor()
+    app = services.get_robot_application(actor, application_id)
+    if app.enterprise_id != actor.organisation_id:
+        raise Forbidden("This belongs to another organisation.")
+    if app.status not in services.EDITABLE_STATES:
+        flash(_("Only a draft or a returned application can be changed."), "warning")
+        return redirect(url_for("subsidies.robot_detail", application_id=app.id))
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    if request.method == "POST":
+        form = RobotApplicationForm()
+    else:
+        lines = [{"model": x.model, "manufacturer": x.manufacturer, "domestic": x.domestic, "quantity": x.quantity,
+                  "unit_price_excl_vat": x.unit_price_excl_vat, "invoice_no": x.invoice_no,
+                  "invoice_date": x.invoice_date} for x in app.lines]
+        form = RobotApplicationForm(formdata=None, data={"programme_id": app.programme_id, "lines": lines + [{}]})
+    form.programme_id.choices = _open_programme_choices("robot_subsidy", app.programme_id)
+    return _handle_robot_form(form, org, app)
+
+
+# --- application pages, files and decisions ----------------------------------------------------------------
+
+def _history(kind: str, app) -> list[dict]:
+    rows = []
+    for event in queries.history(services.KINDS[kind].source_type, app.id):
+        action = event.action.rsplit(".", 1)[-1]
+        amount = (event.after or {}).get("amount")
+        rows.append({"at": event.occurred_at, "who": event.actor_label, "role": event.actor_role,
+                     "what": str(ACTION_LABELS.get(action, action)), "reason": event.reason, "amount": amount})
+    return rows
+
+
+def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200):
+    actor = current_actor()
+    if kind == "loan":
+        services.get_loan_application(actor, application_id)  # 404 / 403 first
+        app = queries.loan_with_periods(application_id)
+        file_ids = [app.plan_file_id, app.statement_file_id]
+    else:
+        services.get_robot_application(actor, application_id)
+        app = queries.robot_with_lines(application_id)
+        file_ids = [x.invoice_file_id for x in app.lines]
+    machine = services.KINDS[kind].machine
+    own = actor.role == "sme" and actor.organisation_id == app.enterprise_id
+    actions = machine.available(app.status, actor.role) if (own or actor.role == "officer") else []
+    approval = services.approval_preview(kind, app) if "approve" in actions else None
+    next_steps = SME_NEXT_STEPS if own else BUREAU_NEXT_STEPS
+    return render_template(
+        f"subsidies/{kind}_detail.html", app=app, kind=kind, actions=actions, own=own, approval=approval,
+        files=queries.files_by_id(file_ids), history=_history(kind, app), working=_steps(app.working or []),
+        next_step=next_steps.get(app.status), programme=queries.programme_names([app.programme_id]).get(app.programme_id),
+        confirm=ConfirmForm(), decision_form=decision_form or DecisionForm(), error=error,
+        industry=label(INDUSTRIES, app.enterprise.enterprise.industry) if app.enterprise.enterprise else ""), status
+
+
+@bp.get("/loans/<int:application_id>")
+@roles_required("sme", *BUREAU)
+def loan_detail(application_id: int):
+    return _detail_page("loan", application_id)
+
+
+@bp.get("/robots/<int:application_id>")
+@roles_required("sme", *BUREAU)
+def robot_detail(application_id: int):
+    return _detail_page("robot", application_id)
+
+
+_DONE = {
+    "submit": _l("The application is submitted. The bureau will review it."),
+    "withdraw": _l("The application is withdrawn."),
+    "approve": _l("Approved: %(amount)s is reserved in the fund ledger and the enterprise is notified."),
+    "reject": _l("Rejected; the enterprise is notified."),
+    "return": _l("Returned to the enterprise for revision; it is notified."),
+}
+
+
+def _act(kind: str, application_id: int, action: str):
+    if action not in _DONE:
+        raise NotFound("No such action.")
+    allowed = {role for t in services.KINDS[kind].machine.transitions if t.action == action for role in t.roles}
+    if current_actor().role not in allowed:
+        raise Forbidden("Your role may not %(action)s this item.", action=action)
+    needs_reason = action in ("reject", "return")
+    form = DecisionForm() if needs_reason else ConfirmForm()
+    form.action_name = action
+    if not form.validate_on_submit():
+        if needs_reason and not form.errors.get("csrf_token"):
+            return _detail_page(kind, application_id, decision_form=form, status=422)
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for(DETAIL[kind], application_id=application_id)), 303
+    try:
+        app = services.act(current_actor(), kind, application_id, action,
+                           reason=form.reason.data if needs_reason else None)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as err:
+        if needs_reason:
+            place_errors(err, form)
+        return _detail_page(kind, application_id, decision_form=form if needs_reason else None,
+                            error=err.render(_), status=err.status)
+    flash(str(_DONE[action]) % {"amount": format_money(app.approved_amount)} if action == "approve"
+          else str(_DONE[action]), "success")
+    return redirect(url_for(DETAIL[kind], application_id=app.id))
+
+
+@bp.post("/loans/<int:application_id>/<action>")
+@roles_required("sme", "officer")
+def loan_action(application_id: int, action: str):
+    return _act("loan", application_id, action)
+
+
+@bp.post("/robots/<int:application_id>/<action>")
+@roles_required("sme", "officer")
+def robot_action(application_id: int, action: str):
+    return _act("robot", application_id, action)
+
+
+def _download(kind: str, application_id: int, file_id: int):
+    stored = services.application_file(current_actor(), kind, application_id, file_id)
+    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
+                     as_attachment=True, download_name=stored.original_name)
+
+
+@bp.get("/loans/<int:application_id>/files/<int:file_id>")
+@roles_required("sme", *BUREAU)
+def loan_file(application_id: int, file_id: int):
+    return _download("loan", application_id, file_id)
+
+
+@bp.get("/robots/<int:application_id>/files/<int:file_id>")
+@roles_required("sme", *BUREAU)
+def robot_file(application_id: int, file_id: int):
+    return _download("robot", application_id, file_id)
+
+
+# --- the bureau's review queue -----------------------------------------------------------------------------
+
+@bp.get("/review")
+@roles_required(*BUREAU)
+def review_queue():
+    kind = request.args.get("kind") or None
+    if kind not in (None, "loan", "robot"):
+        kind = None
+    status = request.args.get("status") or None
+    if status not in APPLICATION_STATES:
+        status = None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    pagination = queries.review_page(kind, status, q, _page(), _per_page())
+    return render_template("subsidies/review.html", pagination=pagination, kind=kind, status=status, q=q or "",
+                           detail=DETAIL)
+
+
+# --- start-page panels -------------------------------------------------------------------------------------
+
+def _sme_panel(actor):
+    try:
+        org = services.enterprise_of(actor)
+    except DomainError:
+        return None
+    loans = queries.enterprise_loans(org.id, 1, 1).total
+    robots = queries.enterprise_robots(org.id, 1, 1).total
+    return {"title": _("Loan discounts and robot subsidies"),
+            "text": _("Work out what your enterprise could receive, then apply."),
+            "items": [(_("Loan discount applications"), loans), (_("Robot subsidy applications"), robots)],
+            "link": ("subsidies.my_loans", _("My loan discount applications"))}
+
+
+def _officer_panel(actor):
+    waiting = queries.review_page(None, "submitted", None, 1, 1).total
+    return {"title": _("Subsidy applications"),
+            "items": [(_("Waiting for review"), waiting)],
+            "link": ("subsidies.review_queue", _("Open the review queue"), {"status": "submitted"})}
+
+
+register_panel({"sme"}, _sme_panel)
+register_panel({"officer"}, _officer_panel)
