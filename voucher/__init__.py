@@ -63,6 +63,11 @@ def configure_extensions(app: Flask) -> None:
     from voucher.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from voucher.db import make_sqlite_transactional
+
+        with app.app_context():
+            make_sqlite_transactional(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

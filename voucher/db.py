@@ -89,3 +89,27 @@ class Percent(Money):
     """A percentage (or score) with at most two decimals, stored as integer hundredths."""
 
     cache_ok = True
+
+
+def make_sqlite_transactional(engine) -> None:
+    """Let SQLAlchemy, not pysqlite, start SQLite transactions.
+
+    pysqlite emits BEGIN lazily before the first DML statement, never before a SAVEPOINT, so a
+    ``begin_nested()`` that is the first write of a transaction commits for real when released.
+    The documented SQLAlchemy recipe: turn off pysqlite's handling and emit BEGIN ourselves.
+    WAL lets readers go on while one writer writes (make run has web and worker processes).
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")

@@ -31,12 +31,18 @@ def _worker_app():
 
 
 class AppJob(Job):
-    """Runs the job function inside the Flask app context; commits once at the end."""
+    """Runs the job function inside a fresh Flask app context (so a fresh database session);
+    commits once at the end.
+
+    In a worker process that is the worker's app; where an app context is already active (a
+    burst ``SimpleWorker`` started inside ``with app.app_context():`` in tests or the bench), a
+    new context of *that* app is pushed, so the job gets the caller's configuration but its own
+    session, as it would in a worker.
+    """
 
     def perform(self):
-        if has_app_context():
-            return self._perform_committing()
-        with _worker_app().app_context():
+        app = current_app._get_current_object() if has_app_context() else _worker_app()
+        with app.app_context():
             return self._perform_committing()
 
     def _perform_committing(self):

@@ -1,0 +1,168 @@
+"""The registries other domains plug into: document builders and download rules.
+
+A **builder** gathers one subject's data and renders it::
+
+    def build_payment_order(subject_id: int, lang: str, issue: IssueContext) -> Built:
+        ...  # read the disbursement, fill PaymentOrderData(verification_code=issue.verification_code,
+        ...  #   verification_url=issue.verification_url, issued_at=issue.issued_at, ...)
+        return Built(f"payment-order-{subject_id}.pdf", payment_order_pdf(data), "application/pdf")
+
+    register_builder("payment_order", build_payment_order, subject_type="disbursement", roles=("finance",))
+
+It runs inside the job's app context (it may read the database; it must not write: the job
+stores the file and the Document row itself, in one transaction).  It returns
+``(filename, bytes, content_type)``; a builder that prints no verification code may take only
+``(subject_id, lang)``.  It raises :class:`PermanentJobError` (or a ``DomainError`` such as
+``NotFound``) for a failure a retry cannot fix; any other exception counts as transient and is
+retried with backoff.
+
+A **download rule** decides who may download (and list, and request) documents about one kind of
+subject::
+
+    register_download_rule("disbursement", lambda actor, subject_id, kind: ...)
+
+Without a rule, only the bureau roles (officer, finance, auditor) may.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, NamedTuple
+
+from flask_babel import lazy_gettext as _l
+
+from voucher.audit.services import Actor
+from voucher.auth.policy import BUREAU_READERS
+
+
+class Built(NamedTuple):
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class IssueContext:
+    """What the job fixes before calling the builder, for the document to print."""
+
+    verification_code: str       # e.g. "7KQ3M-X9TPA" (hyphenated for reading; stored without it)
+    verification_url: str        # absolute address of the public check page for this code
+    issued_at: datetime          # UTC
+    version: int                 # 1 for the first document of this kind and subject
+    job_id: int
+
+
+class PermanentJobError(Exception):
+    """A failure a retry cannot fix (missing data, a refused rule): the job fails at once."""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    code: str
+    label: object
+    subject_type: str | None     # the subject this kind is about (None: any)
+    roles: frozenset[str]        # who may request it (besides passing the subject's download rule)
+
+
+# The kinds this system issues; other domains may add theirs with ``register_builder(..., label=...)``.
+KINDS: dict[str, KindSpec] = {
+    "payment_order": KindSpec("payment_order", _l("Payment order"), "disbursement", frozenset({"finance"})),
+    "audit_dossier": KindSpec("audit_dossier", _l("Audit dossier"), "application",
+                              frozenset({"auditor", "officer"})),
+    "programme_report": KindSpec("programme_report", _l("Programme report"), "programme",
+                                 frozenset({"officer", "finance", "auditor"})),
+    "batch_summary": KindSpec("batch_summary", _l("Payment batch summary"), "payment_batch",
+                              frozenset({"finance"})),
+    "bank_file": KindSpec("bank_file", _l("Bank payment file"), "payment_batch", frozenset({"finance"})),
+}
+
+# What documents can be about (labels for pages); other domains may add theirs.
+SUBJECT_TYPES: dict[str, object] = {
+    "disbursement": _l("Disbursement"),
+    "application": _l("Trial-voucher application"),
+    "programme": _l("Programme"),
+    "payment_batch": _l("Payment batch"),
+}
+
+# Plain-language statuses for pages.
+JOB_STATUS_LABELS = {
+    "queued": _l("Waiting for a worker"),
+    "running": _l("Being produced"),
+    "succeeded": _l("Done"),
+    "failed": _l("Failed"),
+}
+DOCUMENT_STATUS_LABELS = {
+    "valid": _l("Valid"),
+    "superseded": _l("Superseded by a newer version"),
+    "revoked": _l("Revoked"),
+}
+
+Builder = Callable[..., "Built | tuple[str, bytes, str]"]
+DownloadRule = Callable[[Actor, int, "str | None"], bool]
+
+_builders: dict[str, Callable[[int, str, IssueContext], tuple[str, bytes, str]]] = {}
+_download_rules: dict[str, DownloadRule] = {}
+
+
+def register_builder(kind: str, fn: Builder, *, subject_type: str | None = None, roles=None,
+                     label: object | None = None) -> None:
+    """Make ``fn`` the builder of documents of ``kind`` (replacing any earlier one).
+
+    ``subject_type``, ``roles`` and ``label`` override (or, for a new kind, define) what
+    :data:`KINDS` says.
+    """
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(params) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values()):
+        wrapped = fn
+    else:
+        def wrapped(subject_id, lang, issue, _fn=fn):
+            return _fn(subject_id, lang)
+    _builders[kind] = wrapped
+    spec = KINDS.get(kind)
+    if spec is None or subject_type is not None or roles is not None or label is not None:
+        KINDS[kind] = KindSpec(
+            kind,
+            label if label is not None else (spec.label if spec else kind),
+            subject_type if subject_type is not None else (spec.subject_type if spec else None),
+            frozenset(roles) if roles is not None else (spec.roles if spec else frozenset({"finance"})))
+
+
+def unregister_builder(kind: str) -> None:
+    _builders.pop(kind, None)
+
+
+def builder_for(kind: str):
+    return _builders.get(kind)
+
+
+def kind_label(kind: str) -> str:
+    spec = KINDS.get(kind)
+    return str(spec.label) if spec else kind
+
+
+def register_download_rule(subject_type: str, rule: DownloadRule, *, label: object | None = None) -> None:
+    """``rule(actor, subject_id, kind) -> bool`` decides who may download, list and request
+    documents about subjects of ``subject_type`` (``kind`` is None when listing)."""
+    _download_rules[subject_type] = rule
+    if label is not None:
+        SUBJECT_TYPES[subject_type] = label
+
+
+def subject_type_label(subject_type: str) -> str:
+    return str(SUBJECT_TYPES.get(subject_type, subject_type))
+
+
+def unregister_download_rule(subject_type: str) -> None:
+    _download_rules.pop(subject_type, None)
+
+
+def default_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
+    """Without a domain's rule: the bureau roles only."""
+    return actor.role in BUREAU_READERS
+
+
+def may_access_subject(actor: Actor, subject_type: str, subject_id: int, kind: str | None = None) -> bool:
+    rule = _download_rules.get(subject_type, default_rule)
+    return bool(rule(actor, subject_id, kind))

@@ -1,0 +1,864 @@
+"""The document renderers: plain data in, bytes out (no Flask, no database).
+
+Every PDF embeds a subset of the vendored WenQuanYi Micro Hei TrueType font (Apache-2.0), so
+Chinese text shows in any viewer (reportlab's built-in ``STSong-Light`` CID font is not embedded
+and shows blank where the viewer lacks it).  Chinese paragraphs wrap with ``wordWrap="CJK"``.
+``invariant=True`` gives byte-identical output for identical input (fixed dates and document id),
+for tests.
+
+Fixed labels exist in two languages (``lang="zh"`` or ``"en"``); data (names, purposes, working
+lines) is printed as given, so the caller passes it already in the document's language.
+
+Amounts: ``Decimal`` only, printed in figures as ``¥1,234.50`` and in Chinese capital numerals
+with ``cn2an.an2cn(<plain decimal string>, "rmb")`` (never through a float).  Chart geometry is
+the only place a float appears: a bar's height is a drawing coordinate, not money.
+
+The bank payment file (:func:`bank_payment_csv`) is UTF-8 **without** a BOM, CRLF line ends
+(RFC 4180), one header row ``payee_name,bank_name,account,amount,reference`` and amounts as plain
+decimal strings with two places (``100000.00``: no currency sign, no thousands separator), which
+is what bank import programs parse; a BOM would glue itself to the first header name.  Pass
+``bom=True`` for a copy meant to be opened in Excel.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Sequence
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+import cn2an
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.piecharts import Pie
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
+
+from voucher.money import format_money
+
+FONT_NAME = "WQYMicroHei"
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
+TIMEZONE = "Asia/Shanghai"
+LANGS = ("zh", "en")
+FEN = Decimal("0.01")
+
+_font_lock = threading.Lock()
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def register_font() -> str:
+    """Register the embedded CJK font with reportlab once per process; return its name."""
+    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
+        return FONT_NAME
+    with _font_lock:
+        if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0))
+    return FONT_NAME
+
+
+# --- amounts ----------------------------------------------------------------------------------
+
+def _exact_amount(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("amounts must not be floats")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    q = d.quantize(FEN)
+    if q != d:
+        raise ValueError(f"an amount has at most two decimals: {value!r}")
+    return q
+
+
+def amount_in_figures(value: Decimal | int | str) -> str:
+    """``¥100,000.00``: the amount with the yuan sign, thousands separators and two decimals."""
+    return format_money(_exact_amount(value))
+
+
+def amount_in_capitals(value: Decimal | int | str) -> str:
+    """The amount in Chinese capital numerals (大写), e.g. 100000 → 壹拾万元整, 123.45 → 壹佰贰拾叁元肆角伍分.
+
+    cn2an's RMB mode is given the exact plain decimal string, never a float; negative amounts
+    are refused (a payment document never shows one).
+    """
+    d = _exact_amount(value)
+    if d < 0:
+        raise ValueError("a payment amount cannot be negative")
+    return cn2an.an2cn(format(d, "f"), "rmb")
+
+
+# --- data classes -----------------------------------------------------------------------------
+
+# An approval-trail line: (role label, person's name, time).  The time is a datetime (shown in
+# Asia/Shanghai time) or a preformatted string.
+ApprovalLine = tuple[str, str, "datetime | str | None"]
+
+
+@dataclass(frozen=True)
+class PaymentOrderData:
+    """What a payment order shows.  ``working`` are the calculation lines already worded in the
+    document's language; ``approvals`` the trail (preparer, approver, ...)."""
+
+    reference: str                       # the disbursement's reference, e.g. "DSB-2026-000012"
+    programme_name: str
+    payee_name: str
+    bank_name: str
+    bank_account: str
+    amount: Decimal
+    purpose: str                         # kind and milestone, e.g. "Trial voucher — 30% advance"
+    issued_at: datetime
+    verification_code: str
+    verification_url: str
+    working: Sequence[str] = ()
+    approvals: Sequence[ApprovalLine] = ()
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    time: datetime | str
+    actor: str
+    action: str
+    before: dict | None = None
+    after: dict | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CalculationSection:
+    title: str
+    lines: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class AuditDossierData:
+    """An application's dossier: the chronology from the audit trail, the calculations, the
+    evaluations (a header row plus rows), the approvals and the audit-chain head hash at issue."""
+
+    reference: str                       # the application's reference
+    title: str                           # e.g. enterprise — solution
+    programme_name: str
+    chain_head: str
+    issued_at: datetime
+    verification_code: str
+    verification_url: str
+    chronology: Sequence[ChronologyEntry] = ()
+    calculations: Sequence[CalculationSection] = ()
+    evaluation_header: Sequence[str] = ()
+    evaluation_rows: Sequence[Sequence[str]] = ()
+    approvals: Sequence[ApprovalLine] = ()
+    facts: Sequence[tuple[str, str]] = ()  # extra (label, value) lines under the title
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class FundUseRow:
+    label: str
+    reserved: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class ProgrammeReportData:
+    """Fund use by kind, district and industry; trial outcomes; adoption."""
+
+    programme_name: str
+    as_of: date | datetime | str
+    budget: Decimal
+    reserved: Decimal
+    paid: Decimal
+    issued_at: datetime
+    by_kind: Sequence[FundUseRow] = ()
+    by_district: Sequence[FundUseRow] = ()
+    by_industry: Sequence[FundUseRow] = ()
+    trials_passed: int = 0
+    trials_failed: int = 0
+    trials_pending: int = 0
+    adopted: int = 0                     # SMEs that decided to keep paying for the solution
+    adoption_decided: int = 0            # SMEs that recorded a decision (adopted or not)
+    verification_code: str = ""
+    verification_url: str = ""
+    lang: str = "zh"
+
+    @property
+    def available(self) -> Decimal:
+        return self.budget - self.reserved - self.paid
+
+    @property
+    def adoption_rate(self) -> Decimal | None:
+        if not self.adoption_decided:
+            return None
+        return (Decimal(self.adopted) * 100 / Decimal(self.adoption_decided)).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class BankLine:
+    """One line of a payment batch (and of the bank file)."""
+
+    payee_name: str
+    bank_name: str
+    account: str
+    amount: Decimal
+    reference: str
+
+
+@dataclass(frozen=True)
+class BatchSummaryData:
+    reference: str
+    programme_name: str
+    prepared_by: str
+    prepared_at: datetime | str
+    issued_at: datetime
+    lines: Sequence[BankLine] = ()
+    verification_code: str = ""
+    verification_url: str = ""
+    lang: str = "zh"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((_exact_amount(line.amount) for line in self.lines), Decimal("0.00"))
+
+
+# --- fixed labels (both languages) ------------------------------------------------------------
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "authority": "经济和信息化局 · 中小企业数字化转型券",
+        "payment_order": "资金支付令",
+        "reference": "编号",
+        "issued_at": "签发时间",
+        "programme": "项目（资金）",
+        "purpose": "用途 / 节点",
+        "payee": "收款人",
+        "bank": "开户银行",
+        "account": "银行账号",
+        "amount_figures": "金额（小写）",
+        "amount_capitals": "金额（大写）",
+        "working": "计算过程",
+        "approvals": "审批记录",
+        "role": "角色",
+        "name": "姓名",
+        "time": "时间",
+        "verification": "文件核验",
+        "verification_code": "核验码",
+        "verify_at": "核验网址",
+        "verify_note": "扫描二维码或访问上述网址并输入核验码，可查看本文件的 SHA-256 摘要及有效状态。",
+        "none": "无",
+        "audit_dossier": "审计档案",
+        "chronology": "全过程记录（审计日志）",
+        "actor": "操作人",
+        "action": "操作",
+        "change": "变更（前 → 后）",
+        "reason": "理由",
+        "calculations": "计算",
+        "evaluations": "效果评价",
+        "chain_head": "签发时审计链头部哈希",
+        "programme_report": "项目资金使用报告",
+        "as_of": "统计截至",
+        "budget": "预算",
+        "reserved": "已预留",
+        "paid": "已支付",
+        "available": "可用余额",
+        "by_kind": "按支持类型",
+        "by_district": "按区县",
+        "by_industry": "按行业",
+        "kind": "类型",
+        "district": "区县",
+        "industry": "行业",
+        "total": "合计",
+        "trial_outcomes": "试用评价结果",
+        "passed": "通过",
+        "failed": "未通过",
+        "pending": "待评价",
+        "adoption": "采纳率",
+        "adoption_text": "{adopted} / {decided} 家企业试用后决定继续付费使用",
+        "no_data": "暂无数据",
+        "batch_summary": "支付批次汇总",
+        "prepared_by": "经办人",
+        "prepared_at": "编制时间",
+        "lines": "笔数",
+        "line_no": "序号",
+        "line_reference": "付款编号",
+        "amount": "金额",
+        "total_figures": "合计（小写）",
+        "total_capitals": "合计（大写）",
+        "page": "第 {page} 页",
+    },
+    "en": {
+        "authority": "Economy and Information Bureau · SME Digital Transformation Vouchers",
+        "payment_order": "Payment order",
+        "reference": "Reference",
+        "issued_at": "Issued at",
+        "programme": "Programme (fund)",
+        "purpose": "Purpose / milestone",
+        "payee": "Payee",
+        "bank": "Bank",
+        "account": "Account number",
+        "amount_figures": "Amount in figures",
+        "amount_capitals": "Amount in words (Chinese capitals)",
+        "working": "Calculation",
+        "approvals": "Approval trail",
+        "role": "Role",
+        "name": "Name",
+        "time": "Time",
+        "verification": "Verification",
+        "verification_code": "Verification code",
+        "verify_at": "Verify at",
+        "verify_note": "Scan the QR code or open the address above and enter the code to see this file's "
+                       "SHA-256 digest and whether it is still valid.",
+        "none": "None",
+        "audit_dossier": "Audit dossier",
+        "chronology": "Chronology (audit trail)",
+        "actor": "Actor",
+        "action": "Action",
+        "change": "Change (before → after)",
+        "reason": "Reason",
+        "calculations": "Calculations",
+        "evaluations": "Effect evaluations",
+        "chain_head": "Audit-chain head hash at issue",
+        "programme_report": "Programme fund-use report",
+        "as_of": "As of",
+        "budget": "Budget",
+        "reserved": "Reserved",
+        "paid": "Paid",
+        "available": "Available",
+        "by_kind": "By kind of support",
+        "by_district": "By district",
+        "by_industry": "By industry",
+        "kind": "Kind",
+        "district": "District",
+        "industry": "Industry",
+        "total": "Total",
+        "trial_outcomes": "Trial outcomes",
+        "passed": "Passed",
+        "failed": "Failed",
+        "pending": "Pending",
+        "adoption": "Adoption rate",
+        "adoption_text": "{adopted} of {decided} enterprises decided to keep paying for the solution",
+        "no_data": "No data yet",
+        "batch_summary": "Payment batch summary",
+        "prepared_by": "Prepared by",
+        "prepared_at": "Prepared at",
+        "lines": "Lines",
+        "line_no": "#",
+        "line_reference": "Payment reference",
+        "amount": "Amount",
+        "total_figures": "Total in figures",
+        "total_capitals": "Total in words (Chinese capitals)",
+        "page": "Page {page}",
+    },
+}
+
+
+def labels_for(lang: str) -> dict[str, str]:
+    if lang not in LABELS:
+        raise ValueError(f"unknown document language {lang!r}; use one of {LANGS}")
+    return LABELS[lang]
+
+
+# --- layout helpers ---------------------------------------------------------------------------
+
+_INK = colors.HexColor("#1f2937")
+_RULE = colors.HexColor("#9ca3af")
+_SHADE = colors.HexColor("#eef2f7")
+_PALETTE = [colors.HexColor(c) for c in ("#1d4ed8", "#059669", "#d97706", "#dc2626", "#7c3aed",
+                                          "#0891b2", "#65a30d", "#db2777", "#4b5563", "#0f766e")]
+
+
+class _Styles:
+    def __init__(self) -> None:
+        font = register_font()
+        base = dict(fontName=font, textColor=_INK)
+        self.body = ParagraphStyle("body", fontSize=9.5, leading=13.5, **base)
+        self.body_cjk = ParagraphStyle("body_cjk", parent=self.body, wordWrap="CJK")
+        self.small = ParagraphStyle("small", fontSize=8, leading=10.5, **base)
+        self.small_cjk = ParagraphStyle("small_cjk", parent=self.small, wordWrap="CJK")
+        self.title = ParagraphStyle("title", fontSize=17, leading=22, alignment=TA_CENTER, spaceAfter=4, **base)
+        self.authority = ParagraphStyle("authority", fontSize=9, leading=12, alignment=TA_CENTER,
+                                        textColor=colors.HexColor("#4b5563"), fontName=font, wordWrap="CJK")
+        self.h2 = ParagraphStyle("h2", fontSize=11.5, leading=15, spaceBefore=9, spaceAfter=4, **base)
+        self.amount = ParagraphStyle("amount", fontSize=13, leading=17, **base)
+        self.amount_cjk = ParagraphStyle("amount_cjk", parent=self.amount, wordWrap="CJK")
+        self.right = ParagraphStyle("right", parent=self.body, alignment=TA_RIGHT)
+
+    def p(self, text: object, style: str = "body") -> Paragraph:
+        """A paragraph of plain text (escaped), wrapping CJK-style when it contains CJK."""
+        s = "" if text is None else str(text)
+        chosen = getattr(self, style)
+        if _CJK.search(s) and hasattr(self, style + "_cjk"):
+            chosen = getattr(self, style + "_cjk")
+        return Paragraph(escape(s).replace("\n", "<br/>"), chosen)
+
+
+_styles_cache: _Styles | None = None
+
+
+def _styles() -> _Styles:
+    global _styles_cache
+    if _styles_cache is None:
+        _styles_cache = _Styles()
+    return _styles_cache
+
+
+def format_time(value: datetime | date | str | None, tz: str = TIMEZONE) -> str:
+    """A time as ``YYYY-MM-DD HH:MM`` in Beijing time (naive datetimes are taken as UTC)."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _grid(data, col_widths, *, header: bool = True, repeat: bool = True, align_right: Sequence[int] = ()):
+    table = Table(data, colWidths=col_widths, repeatRows=1 if header and repeat else 0)
+    cmds = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        cmds.append(("BACKGROUND", (0, 0), (-1, 0), _SHADE))
+    for col in align_right:
+        cmds.append(("ALIGN", (col, 0), (col, -1), "RIGHT"))
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
+def _fields(rows: Sequence[tuple[str, object]], width: float, label_width: float = 38 * mm):
+    """A two-column label/value block."""
+    st = _styles()
+    table = Table([[st.p(k, "small"), st.p(v)] for k, v in rows], colWidths=[label_width, width - label_width])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (0, -1), _SHADE),
+        ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
+
+
+def qr_image(url: str, size_mm: float = 28) -> Image:
+    """A QR code (qrcode → PIL image → PNG) as a reportlab flowable."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    # A fixed mask pattern (any of the eight is valid) skips qrcode's search for the "best" one,
+    # which costs more than the rest of the page.
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=4, border=2, mask_pattern=4)
+    code.add_data(url)
+    code.make(fit=True)
+    buf = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
+    buf.seek(0)
+    return Image(buf, width=size_mm * mm, height=size_mm * mm)
+
+
+def _verification_block(code: str, url: str, lb: dict[str, str], width: float):
+    st = _styles()
+    text = [st.p(lb["verification"], "h2"),
+            _fields([(lb["verification_code"], code), (lb["verify_at"], url)], width - 34 * mm, 28 * mm),
+            Spacer(1, 2 * mm), st.p(lb["verify_note"], "small")]
+    table = Table([[text, qr_image(url) if url else ""]], colWidths=[width - 32 * mm, 32 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return KeepTogether([table])
+
+
+def _approvals_table(approvals: Sequence[ApprovalLine], lb: dict[str, str], width: float):
+    st = _styles()
+    if not approvals:
+        return st.p(lb["none"])
+    rows = [[st.p(lb["role"], "small"), st.p(lb["name"], "small"), st.p(lb["time"], "small")]]
+    for role, name, when in approvals:
+        rows.append([st.p(role), st.p(name), st.p(format_time(when))])
+    return _grid(rows, [width * 0.3, width * 0.4, width * 0.3])
+
+
+def _build(story: list, *, title: str, lang: str, invariant: bool, pagesize=A4) -> bytes:
+    lb = labels_for(lang)
+    buf = io.BytesIO()
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(FONT_NAME, 7.5)
+        canvas.setFillColor(colors.HexColor("#6b7280"))
+        canvas.drawString(doc.leftMargin, 10 * mm, f"{title}")
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 10 * mm, lb["page"].format(page=doc.page))
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(buf, pagesize=pagesize, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=title, author=lb["authority"], subject=title,
+                            creator="voucher", invariant=1 if invariant else 0, lang="zh-CN" if lang == "zh" else "en")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
+
+
+def _frame_width(pagesize=A4) -> float:
+    return pagesize[0] - 36 * mm
+
+
+def _header(title: str, lb: dict[str, str]) -> list:
+    st = _styles()
+    return [st.p(lb["authority"], "authority"), st.p(title, "title"), Spacer(1, 2 * mm)]
+
+
+# --- payment order ----------------------------------------------------------------------------
+
+def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> bytes:
+    """The payment order of one disbursement: payee and bank account, amount in figures and in
+    capitals, the working, the approval trail and the verification code with its QR code."""
+    lb = labels_for(data.lang)
+    st = _styles()
+    width = _frame_width()
+    amount = _exact_amount(data.amount)
+    story = _header(lb["payment_order"], lb)
+    story.append(_fields([
+        (lb["reference"], data.reference),
+        (lb["issued_at"], format_time(data.issued_at)),
+        (lb["programme"], data.programme_name),
+        (lb["purpose"], data.purpose),
+    ], width))
+    story.append(st.p(lb["payee"], "h2"))
+    story.append(_fields([
+        (lb["payee"], data.payee_name),
+        (lb["bank"], data.bank_name),
+        (lb["account"], data.bank_account),
+    ], width))
+    story.append(Spacer(1, 3 * mm))
+    amount_table = Table([
+        [st.p(lb["amount_figures"], "small"), st.p(amount_in_figures(amount), "amount")],
+        [st.p(lb["amount_capitals"], "small"), st.p(amount_in_capitals(amount), "amount")],
+    ], colWidths=[38 * mm, width - 38 * mm])
+    amount_table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 1.2, _INK), ("INNERGRID", (0, 0), (-1, -1), 0.4, _RULE),
+        ("BACKGROUND", (0, 0), (0, -1), _SHADE), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]))
+    story.append(amount_table)
+    story.append(st.p(lb["working"], "h2"))
+    if data.working:
+        for n, line in enumerate(data.working, 1):
+            story.append(st.p(f"{n}. {line}"))
+    else:
+        story.append(st.p(lb["none"]))
+    story.append(st.p(lb["approvals"], "h2"))
+    story.append(_approvals_table(data.approvals, lb, width))
+    story.append(Spacer(1, 3 * mm))
+    story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
+    return _build(story, title=f"{lb['payment_order']} {data.reference}", lang=data.lang, invariant=invariant)
+
+
+# --- audit dossier ----------------------------------------------------------------------------
+
+def _short(value: object, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else ("—" if value is None else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def summarise_change(before: dict | None, after: dict | None, limit: int = 400) -> str:
+    """``key: old → new`` for each key whose value differs (new keys as ``key: new``)."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after:
+            if old != new:
+                parts.append(f"{key}: {_short(old)} → {_short(new)}")
+        elif key in after:
+            parts.append(f"{key}: {_short(new)}")
+        else:
+            parts.append(f"{key}: {_short(old)} → —")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def audit_dossier_pdf(data: AuditDossierData, *, invariant: bool = False) -> bytes:
+    """An application's audit dossier: chronology, calculations, evaluations, approvals, and the
+    audit-chain head hash at the time of issue."""
+    lb = labels_for(data.lang)
+    st = _styles()
+    pagesize = landscape(A4)
+    width = _frame_width(pagesize)
+    story = _header(lb["audit_dossier"], lb)
+    story.append(_fields([
+        (lb["reference"], data.reference),
+        (lb["issued_at"], format_time(data.issued_at)),
+        (lb["programme"], data.programme_name),
+        ("", data.title),
+        *data.facts,
+    ], width))
+    story.append(st.p(lb["chronology"], "h2"))
+    if data.chronology:
+        rows = [[st.p(lb[k], "small") for k in ("time", "actor", "action", "change", "reason")]]
+        for e in data.chronology:
+            rows.append([st.p(format_time(e.time), "small"), st.p(e.actor, "small"), st.p(e.action, "small"),
+                         st.p(summarise_change(e.before, e.after), "small"), st.p(e.reason or "", "small")])
+        story.append(_grid(rows, [w * width for w in (0.12, 0.18, 0.17, 0.35, 0.18)]))
+    else:
+        story.append(st.p(lb["none"]))
+    story.append(st.p(lb["calculations"], "h2"))
+    if data.calculations:
+        for section in data.calculations:
+            story.append(st.p(section.title, "body"))
+            for n, line in enumerate(section.lines, 1):
+                story.append(st.p(f"{n}. {line}", "small"))
+            story.append(Spacer(1, 2 * mm))
+    else:
+        story.append(st.p(lb["none"]))
+    story.append(st.p(lb["evaluations"], "h2"))
+    if data.evaluation_rows:
+        cols = max(len(data.evaluation_header), max(len(r) for r in data.evaluation_rows))
+        header = list(data.evaluation_header) + [""] * (cols - len(data.evaluation_header))
+        rows = [[st.p(h, "small") for h in header]]
+        rows += [[st.p(c, "small") for c in (list(r) + [""] * (cols - len(r)))] for r in data.evaluation_rows]
+        story.append(_grid(rows, [width / cols] * cols))
+    else:
+        story.append(st.p(lb["none"]))
+    story.append(st.p(lb["approvals"], "h2"))
+    story.append(_approvals_table(data.approvals, lb, width))
+    story.append(st.p(lb["chain_head"], "h2"))
+    story.append(st.p(data.chain_head, "small"))
+    story.append(Spacer(1, 3 * mm))
+    story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
+    return _build(story, title=f"{lb['audit_dossier']} {data.reference}", lang=data.lang, invariant=invariant,
+                  pagesize=pagesize)
+
+
+# --- programme report -------------------------------------------------------------------------
+
+def _chart_value(amount: Decimal) -> float:
+    # Drawing coordinate only (bar length); the figures printed come from the Decimal.
+    return float(_exact_amount(amount))
+
+
+def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, horizontal: bool) -> Drawing:
+    n = len(rows)
+    height = max(120.0, 22.0 * n + 50) if horizontal else 190.0
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart() if horizontal else VerticalBarChart()
+    left = 95 if horizontal else 45
+    chart.x, chart.y = left, 30
+    chart.width, chart.height = width - left - 20, height - 50
+    chart.data = [[_chart_value(r.reserved) for r in rows], [_chart_value(r.paid) for r in rows]]
+    chart.categoryAxis.categoryNames = [_short(r.label, 14) for r in rows]
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = FONT_NAME
+        axis.labels.fontSize = 7
+    if not horizontal:
+        chart.categoryAxis.labels.angle = 30
+        chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.valueMin = 0
+    if lb is LABELS["zh"]:
+        chart.valueAxis.labelTextFormat = lambda v: f"{v / 10000:,.0f}万"
+    else:
+        chart.valueAxis.labelTextFormat = lambda v: f"{v / 1000:,.0f}k"
+    chart.bars[0].fillColor = _PALETTE[2]
+    chart.bars[1].fillColor = _PALETTE[0]
+    chart.barSpacing = 1
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = left, height - 6
+    legend.fontName = FONT_NAME
+    legend.fontSize = 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.dx = legend.dy = 7
+    legend.deltax = 70
+    legend.colorNamePairs = [(_PALETTE[2], lb["reserved"]), (_PALETTE[0], lb["paid"])]
+    drawing.add(legend)
+    return drawing
+
+
+def _pie_chart(items: Sequence[tuple[str, Decimal]], width: float, height: float = 150,
+               palette: Sequence | None = None) -> Drawing:
+    """A pie of the shares; the legend names each slice with its share in percent (Decimal math)."""
+    palette = list(palette or _PALETTE)
+    total = sum((Decimal(v) for _, v in items), Decimal(0))
+    drawing = Drawing(width, height)
+    pie = Pie()
+    size = height - 30
+    pie.x, pie.y = 20, 15
+    pie.width = pie.height = size
+    pie.data = [float(v) for _, v in items]  # drawing geometry only
+    pie.labels = None
+    pie.simpleLabels = 1
+    pie.slices.strokeColor = colors.white
+    for i in range(len(items)):
+        pie.slices[i].fillColor = palette[i % len(palette)]
+    drawing.add(pie)
+    legend = Legend()
+    legend.x, legend.y = size + 45, height - 20
+    legend.fontName = FONT_NAME
+    legend.fontSize = 8
+    legend.dx = legend.dy = 8
+    legend.colorNamePairs = [
+        (palette[i % len(palette)], f"{label}  {(Decimal(v) * 100 / total).quantize(Decimal('0.1'))}%")
+        for i, (label, v) in enumerate(items)]
+    drawing.add(legend)
+    return drawing
+
+
+def _no_data(lb: dict[str, str], width: float) -> Drawing:
+    drawing = Drawing(width, 24)
+    drawing.add(String(0, 8, lb["no_data"], fontName=FONT_NAME, fontSize=9, fillColor=colors.grey))
+    return drawing
+
+
+def _fund_use_section(title: str, column: str, rows: Sequence[FundUseRow], lb, width, horizontal: bool) -> list:
+    st = _styles()
+    out = [st.p(title, "h2")]
+    if not rows:
+        return out + [_no_data(lb, width)]
+    table_rows = [[st.p(lb[column], "small"), st.p(lb["reserved"], "small"), st.p(lb["paid"], "small"),
+                   st.p(lb["total"], "small")]]
+    total_r = total_p = Decimal("0.00")
+    for r in rows:
+        reserved, paid = _exact_amount(r.reserved), _exact_amount(r.paid)
+        total_r += reserved
+        total_p += paid
+        table_rows.append([st.p(r.label), amount_in_figures(reserved), amount_in_figures(paid),
+                           amount_in_figures(reserved + paid)])
+    table_rows.append([st.p(lb["total"]), amount_in_figures(total_r), amount_in_figures(total_p),
+                       amount_in_figures(total_r + total_p)])
+    out.append(_grid(table_rows, [width * 0.34, width * 0.22, width * 0.22, width * 0.22], align_right=(1, 2, 3)))
+    out.append(Spacer(1, 2 * mm))
+    if any(r.reserved or r.paid for r in rows):
+        out.append(_bar_chart(rows, lb, width, horizontal))
+    return out
+
+
+def programme_report_pdf(data: ProgrammeReportData, *, invariant: bool = False) -> bytes:
+    """A programme's fund use by kind, district and industry (tables and bar charts), its trial
+    outcomes (table and pie chart) and the adoption rate."""
+    lb = labels_for(data.lang)
+    st = _styles()
+    width = _frame_width()
+    story = _header(lb["programme_report"], lb)
+    story.append(_fields([
+        (lb["programme"], data.programme_name),
+        (lb["as_of"], format_time(data.as_of)),
+        (lb["issued_at"], format_time(data.issued_at)),
+    ], width))
+    story.append(Spacer(1, 3 * mm))
+    figures = [[st.p(lb[k], "small") for k in ("budget", "reserved", "paid", "available")],
+               [amount_in_figures(data.budget), amount_in_figures(data.reserved), amount_in_figures(data.paid),
+                amount_in_figures(data.available)]]
+    story.append(_grid(figures, [width / 4] * 4, repeat=False, align_right=(0, 1, 2, 3)))
+    story.append(Spacer(1, 2 * mm))
+    kinds = [(r.label, _exact_amount(r.reserved) + _exact_amount(r.paid)) for r in data.by_kind]
+    story += _fund_use_section(lb["by_kind"], "kind", data.by_kind, lb, width, horizontal=True)
+    if any(v for _, v in kinds):
+        story.append(_pie_chart([(label, v) for label, v in kinds if v], width))
+    story += _fund_use_section(lb["by_district"], "district", data.by_district, lb, width, horizontal=True)
+    story += _fund_use_section(lb["by_industry"], "industry", data.by_industry, lb, width, horizontal=False)
+    outcomes = [(lb["passed"], data.trials_passed), (lb["failed"], data.trials_failed),
+                (lb["pending"], data.trials_pending)]
+    outcome_colours = {lb["passed"]: _PALETTE[1], lb["failed"]: _PALETTE[3], lb["pending"]: _PALETTE[8]}
+    section = [st.p(lb["trial_outcomes"], "h2"),
+               _grid([[st.p(k, "small") for k, _ in outcomes] + [st.p(lb["total"], "small")],
+                      [str(v) for _, v in outcomes] + [str(sum(v for _, v in outcomes))]],
+                     [width / 4] * 4, repeat=False, align_right=(0, 1, 2, 3))]
+    if any(v for _, v in outcomes):
+        shown = [(k, Decimal(v)) for k, v in outcomes if v]
+        section.append(_pie_chart(shown, width, 130, palette=[outcome_colours[k] for k, _ in shown]))
+    else:
+        section.append(_no_data(lb, width))
+    story.append(KeepTogether(section))
+    story.append(st.p(lb["adoption"], "h2"))
+    rate = data.adoption_rate
+    story.append(st.p((f"{rate}% — " if rate is not None else "— ")
+                      + lb["adoption_text"].format(adopted=data.adopted, decided=data.adoption_decided)))
+    if data.verification_code:
+        story.append(Spacer(1, 3 * mm))
+        story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
+    return _build(story, title=f"{lb['programme_report']} {data.programme_name}", lang=data.lang,
+                  invariant=invariant)
+
+
+# --- payment batch ----------------------------------------------------------------------------
+
+def batch_summary_pdf(data: BatchSummaryData, *, invariant: bool = False) -> bytes:
+    """A payment batch: every line (payee, bank, account, amount, reference), the total in figures
+    and in capitals, who prepared it."""
+    lb = labels_for(data.lang)
+    st = _styles()
+    width = _frame_width()
+    total = data.total
+    story = _header(lb["batch_summary"], lb)
+    story.append(_fields([
+        (lb["reference"], data.reference),
+        (lb["programme"], data.programme_name),
+        (lb["prepared_by"], data.prepared_by),
+        (lb["prepared_at"], format_time(data.prepared_at)),
+        (lb["issued_at"], format_time(data.issued_at)),
+        (lb["lines"], str(len(data.lines))),
+    ], width))
+    story.append(Spacer(1, 3 * mm))
+    rows = [[st.p(lb[k], "small") for k in ("line_no", "payee", "bank", "account", "amount", "line_reference")]]
+    for n, line in enumerate(data.lines, 1):
+        rows.append([str(n), st.p(line.payee_name, "small"), st.p(line.bank_name, "small"),
+                     st.p(line.account, "small"), amount_in_figures(line.amount), st.p(line.reference, "small")])
+    rows.append(["", st.p(lb["total"], "small"), "", "", amount_in_figures(total), ""])
+    story.append(_grid(rows, [w * width for w in (0.06, 0.24, 0.2, 0.2, 0.14, 0.16)], align_right=(4,)))
+    story.append(Spacer(1, 3 * mm))
+    story.append(_fields([(lb["total_figures"], amount_in_figures(total)),
+                          (lb["total_capitals"], amount_in_capitals(total))], width))
+    if data.verification_code:
+        story.append(Spacer(1, 3 * mm))
+        story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
+    return _build(story, title=f"{lb['batch_summary']} {data.reference}", lang=data.lang, invariant=invariant)
+
+
+# --- bank payment file ------------------------------------------------------------------------
+
+BANK_CSV_HEADER = ("payee_name", "bank_name", "account", "amount", "reference")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def bank_payment_csv(lines: Sequence[BankLine], *, bom: bool = False) -> bytes:
+    """The bank payment file: UTF-8 (no BOM unless asked), CRLF, a header row, one row per line,
+    amounts as plain two-decimal strings.
+
+    Refuses (``ValueError``) a non-positive amount, an empty field, and a text field beginning
+    with a spreadsheet formula character (a payee name such as ``=HYPERLINK(...)`` must be fixed
+    at its source, not silently altered in a payment file).
+    """
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(BANK_CSV_HEADER)
+    for n, line in enumerate(lines, 1):
+        amount = _exact_amount(line.amount)
+        if amount <= 0:
+            raise ValueError(f"line {n}: the amount must be positive")
+        texts = [line.payee_name, line.bank_name, line.account, line.reference]
+        for text in texts:
+            if not text or not str(text).strip():
+                raise ValueError(f"line {n}: an empty field")
+            if str(text).startswith(_FORMULA_START):
+                raise ValueError(f"line {n}: {text!r} begins with a formula character")
+        writer.writerow([line.payee_name, line.bank_name, line.account, format(amount, "f"), line.reference])
+    data = out.getvalue().encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if bom else data
