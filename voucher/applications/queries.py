@@ -83,6 +83,10 @@ TIMELINE_LABELS = {
     "trial_application.return": _l("Returned for revision"),
     "trial_application.withdraw": _l("Withdrawn by the enterprise"),
     "trial_application.cancel": _l("Approval cancelled; the reservation was released"),
+    "trial_application.start_trial": _l("Trial started: the enterprise confirmed the kick-off"),
+    "trial_application.complete_trial": _l("Trial completed: the enterprise confirmed the final report"),
+    "trial_application.record_evaluation": _l("Effect evaluation recorded"),
+    "trial_application.close": _l("Closed: the enterprise recorded its adoption decision"),
 }
 
 SORTS = {

@@ -514,6 +514,8 @@ def approve(actor: Actor, application_id: int, comment: str | None = None) -> Tr
     MACHINE.apply(application, "approve", actor, reason=comment,
                   details={"reserved": application.requested_amount, "ledger_entry_id": entry.id})
     _record_decision(actor, application, comment)
+    from voucher.trials.services import open_trial_for  # the trial opens with the approval (trials module)
+    open_trial_for(actor, application)
     notify_organisation(application.enterprise_id,
                         N_("Your trial-voucher application for %(solution)s was approved: %(amount)s is reserved. "
                            "The trial starts when the provider kicks it off."),

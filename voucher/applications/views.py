@@ -227,7 +227,10 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     if actor.role == "sme" and application.enterprise_id != actor.organisation_id:
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
+    from voucher.trials.services import trial_for_application
+
     return render_template("applications/detail.html", f=file, a=application, actions=actions,
+                           trial=trial_for_application(application.id),
                            forms=_forms(forms), next_step=next_steps.get(application.status, ""),
                            timeline_labels=queries.TIMELINE_LABELS,
                            max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status

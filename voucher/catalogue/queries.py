@@ -41,9 +41,19 @@ def solution_stats(solution_ids: Iterable[int]) -> dict[int, Stats]:
     Contract (for the trials module, which replaces this body): return a dict with an entry for
     *every* id asked for — ``Stats()`` (zeros / None) for a solution without trials — and read
     all ids with a constant number of queries (pages call it once per page, never per row).
-    Until trials exist there are none, so every solution gets ``Stats()``.
+    Filled by the trials module: trials run = trials started (kick-off confirmed); mean score =
+    mean trial score of its evaluated trials, rounded to 0.1; adoption rate = adopted / adoption
+    decisions recorded, in percent to 0.1 (None before the first decision).  One grouped query.
     """
-    return {int(sid): Stats() for sid in solution_ids}
+    from voucher.trials.queries import solution_figures
+
+    ids = [int(sid) for sid in solution_ids]
+    figures = solution_figures(ids)
+    out = {}
+    for sid in ids:
+        f = figures.get(sid)
+        out[sid] = Stats(f["trials_run"], f["mean_score"], f["adoption_rate"]) if f else Stats()
+    return out
 
 
 def passed_evaluation_scores(solution_id: int) -> list[Decimal]:
@@ -52,9 +62,11 @@ def passed_evaluation_scores(solution_id: int) -> list[Decimal]:
     Contract (for the trials module, which replaces this body): one Decimal per passed trial
     evaluation (the trial's score, i.e. the mean of its evaluators), in any order; failed or
     unfinished evaluations are left out.  The recommendation rule
-    (``services.promote_to_recommended``) counts and averages these.  Until trials exist: [].
+    (``services.promote_to_recommended``) counts and averages these.  Filled by the trials module.
     """
-    return []
+    from voucher.trials.queries import passed_scores
+
+    return passed_scores([solution_id])[int(solution_id)]
 
 
 # --- public catalogue --------------------------------------------------------------------

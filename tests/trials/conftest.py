@@ -1,0 +1,140 @@
+"""Builders for the trial tests: a programme, a listed solution with its provider user, and a
+``flow`` that takes applications through the real services (file, submit, approve, milestones,
+evaluators, evaluation forms), so every figure comes through the real data path."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from voucher.applications import services as applications
+from voucher.applications.services import Content
+from voucher.catalogue.models import Solution
+from voucher.extensions import db
+from voucher.programmes.models import Programme
+from voucher.trials import services
+from voucher.trials.models import CRITERIA, MILESTONE_KINDS, Trial
+
+D = Decimal
+BASELINES = {"production_efficiency": D("40.00"), "labour_per_unit": D("2.00"), "defect_rate": D("4.00"),
+             "order_lead_time": D("10.00"), "energy_per_unit": D("5.00")}
+AFTERS = {"production_efficiency": D("50.00"), "labour_per_unit": D("1.50"), "defect_rate": D("3.00"),
+          "order_lead_time": D("8.00"), "energy_per_unit": D("5.00")}
+
+
+def build_programme(budget="50000000.00", **fields) -> Programme:
+    today = applications.local_today()
+    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
+                          budget=D(budget), opens_on=today - timedelta(days=30), closes_on=today + timedelta(days=90),
+                          **fields)
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def build_solution(provider, trial_price="250000.00", title=None, period=90) -> Solution:
+    solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
+                        target_industries=["pumps_valves"], description="Digital workshop",
+                        list_price=D(trial_price) * 2, trial_price=D(trial_price), trial_period_days=period,
+                        status="listed")
+    db.session.add(solution)
+    db.session.flush()
+    return solution
+
+
+def evaluation_input(score="80", afters=None, comments="Works well on the shop floor.", recommendation="continue",
+                     correction_reason=None, scores=None) -> services.EvaluationInput:
+    return services.EvaluationInput(afters=dict(AFTERS if afters is None else afters),
+                                    scores=scores or {c: D(score) for c in CRITERIA}, comments=comments,
+                                    recommendation=recommendation, correction_reason=correction_reason)
+
+
+class Flow:
+    def __init__(self, make_org, make_user, programme):
+        self.make_org, self.make_user, self.programme = make_org, make_user, programme
+        self.provider_org = make_org("provider")
+        self.provider = make_user("provider", self.provider_org)
+        self.solution = build_solution(self.provider_org)
+        self.officer = make_user("officer")
+        self.evaluators = {}
+        self.smes = {}
+
+    def new_solution(self, title=None, provider_org=None):
+        return build_solution(provider_org or self.provider_org, title=title)
+
+    def sme_of(self, trial: Trial):
+        return self.smes[trial.id]
+
+    def approved(self, amount="100000.00", solution=None, baselines=None) -> Trial:
+        """A new SME files, submits, the officer approves: the trial is open."""
+        org = self.make_org("enterprise")
+        sme = self.make_user("sme", org)
+        today = applications.local_today()
+        content = Content(requested_amount=D(amount), need_statement="Orders get lost.",
+                          contract_date=today + timedelta(days=1), trial_start_date=today + timedelta(days=2),
+                          baselines=dict(BASELINES if baselines is None else baselines))
+        app, _ = applications.create_application(sme.actor(), token=secrets.token_urlsafe(24),
+                                                 programme_id=self.programme.id,
+                                                 solution_id=(solution or self.solution).id, content=content)
+        applications.submit(sme.actor(), app.id)
+        applications.approve(self.officer.actor(), app.id)
+        trial = services.trial_for_application(app.id)
+        self.smes[trial.id] = sme
+        return trial
+
+    def report(self, trial, kind, note="Done."):
+        return services.report_milestone(self.provider.actor(), trial.id, kind, note)
+
+    def confirm(self, trial, kind, today=None):
+        return services.confirm_milestone(self.sme_of(trial).actor(), trial.id, kind, today=today)
+
+    def started(self, **kwargs) -> Trial:
+        trial = self.approved(**kwargs)
+        self.report(trial, "kickoff")
+        self.confirm(trial, "kickoff")
+        return trial
+
+    def completed(self, **kwargs) -> Trial:
+        trial = self.approved(**kwargs)
+        for kind in MILESTONE_KINDS:
+            self.report(trial, kind)
+            self.confirm(trial, kind)
+        return trial
+
+    def evaluator(self, name="e1"):
+        if name not in self.evaluators:
+            self.evaluators[name] = self.make_user("evaluator")
+        return self.evaluators[name]
+
+    def assign(self, trial, *names, declare=True):
+        out = []
+        for name in names:
+            ev = self.evaluator(name)
+            services.assign_evaluator(self.officer.actor(), trial.id, ev.id)
+            if declare:
+                services.declare_no_conflict(ev.actor(), trial.id, True)
+            out.append(ev)
+        return out
+
+    def evaluate(self, trial, *scores, **kwargs):
+        """One evaluator per score, each assigned, declared and submitting all five criteria at it."""
+        evaluators = self.assign(trial, *[f"{trial.id}-{i}" for i in range(len(scores))])
+        return [services.submit_evaluation(ev.actor(), trial.id, evaluation_input(str(score), **kwargs))
+                for ev, score in zip(evaluators, scores)]
+
+    def evaluated(self, *scores, solution=None, **kwargs) -> Trial:
+        trial = self.completed(solution=solution)
+        self.evaluate(trial, *scores, **kwargs)
+        return trial
+
+
+@pytest.fixture()
+def programme(db_conn):
+    return build_programme()
+
+
+@pytest.fixture()
+def flow(make_org, make_user, programme):
+    return Flow(make_org, make_user, programme)

@@ -1,0 +1,567 @@
+"""What the trial pages read, and what other modules ask of trials.
+
+Lists load their rows with the application, solution, enterprise and provider joined in one
+query (no N+1).  :func:`payable_items` is the disbursement module's question: which trial-voucher
+milestones are payable and not yet paid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
+from sqlalchemy.orm import aliased, contains_eager
+
+from voucher.applications.models import TrialApplication
+from voucher.applications.services import local_today
+from voucher.audit.models import AuditEvent
+from voucher.auth.models import User
+from voucher.calc import Criterion, entropy_topsis, round_fen, round_to
+from voucher.catalogue.models import Solution
+from voucher.enterprises.models import Organisation
+from voucher.extensions import db
+from voucher.programmes.models import FundLedgerEntry, Programme
+from voucher.trials.models import (ACTIVE_ASSIGNMENT_STATES, MILESTONE_KINDS, TRIAL_STATES, Evaluation,
+                                   EvaluatorAssignment, Milestone, Trial)
+from voucher.trials.services import SOURCE_TYPE
+
+# --- plain-language labels --------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "open": _l("Waiting for the kick-off"),
+    "running": _l("Trial running"),
+    "completed": _l("Completed: waiting for the effect evaluation"),
+    "evaluated": _l("Evaluated: waiting for the adoption decision"),
+    "closed": _l("Closed"),
+}
+STATUS_BADGES = {"open": "info", "running": "primary", "completed": "warning", "evaluated": "success",
+                 "closed": "secondary"}
+
+MILESTONE_LABELS = {
+    "kickoff": _l("Kick-off"),
+    "deployed": _l("Deployed"),
+    "in_use": _l("In use"),
+    "final_report": _l("Final report"),
+}
+MILESTONE_STATUS_LABELS = {
+    "reported": _l("Reported: waiting for the enterprise's confirmation"),
+    "confirmed": _l("Confirmed by the enterprise"),
+    "disputed": _l("Disputed: waiting for the provider to report it again"),
+}
+MILESTONE_BADGES = {"reported": "info", "confirmed": "success", "disputed": "danger"}
+
+ASSIGNMENT_STATUS_LABELS = {
+    "assigned": _l("Assigned: declaration of no conflict pending"),
+    "cleared": _l("No conflict declared: form being filled in"),
+    "conflict": _l("Declared a conflict of interest: cannot evaluate"),
+    "submitted": _l("Form submitted"),
+    "removed": _l("Removed by the officer"),
+}
+
+OUTCOME_LABELS = {"passed": _l("Passed"), "failed": _l("Not passed")}
+
+RECOMMENDATION_LABELS = {
+    "continue": _l("Continue using the solution"),
+    "improve": _l("Continue after improvements"),
+    "not_recommended": _l("Not recommended"),
+}
+
+CRITERION_LABELS = {
+    "effect": _l("Effect"),
+    "quality": _l("Quality and stability"),
+    "service": _l("Service"),
+    "cost_effectiveness": _l("Cost-effectiveness"),
+    "replicability": _l("Replicability"),
+}
+
+# Why an improvement could not be computed (by the calculation's step code).
+IMPROVEMENT_REASONS = {
+    "evaluation.improvement.no_baseline": _l("No baseline in the application: the improvement is not computed."),
+    "evaluation.improvement.zero_baseline": _l("The baseline is zero: the improvement cannot be expressed as a "
+                                               "percentage."),
+    "evaluation.improvement.no_after": _l("No post-trial value: the improvement is not computed."),
+}
+
+TIMELINE_LABELS = {
+    "trial.open": _l("Trial opened after the approval"),
+    "trial.start": _l("Kick-off confirmed: the trial started"),
+    "trial.complete": _l("Final report confirmed: the trial is completed"),
+    "trial.evaluate": _l("Evaluation result recorded"),
+    "trial.rescore": _l("Trial score updated after a correction"),
+    "trial.close": _l("Adoption decision recorded: the trial is closed"),
+    "milestone.report": _l("Milestone reported by the provider"),
+    "milestone.re_report": _l("Disputed milestone reported again"),
+    "milestone.confirm": _l("Milestone confirmed by the enterprise"),
+    "milestone.dispute": _l("Milestone disputed by the enterprise"),
+    "evaluator_assignment.assign": _l("Evaluator assigned"),
+    "evaluator_assignment.declare_no_conflict": _l("Evaluator declared no conflict of interest"),
+    "evaluator_assignment.declare_conflict": _l("Evaluator declared a conflict of interest"),
+    "evaluator_assignment.submit": _l("Evaluation form submitted"),
+    "evaluator_assignment.correct": _l("Evaluation form corrected (new version)"),
+    "evaluator_assignment.remove": _l("Evaluator removed"),
+}
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+def overdue_condition(today: date):
+    """Past the end date and not completed."""
+    return and_(Trial.status == "running", Trial.end_date < today)
+
+
+@dataclass(frozen=True)
+class TrialFilters:
+    status: str | None = None
+    overdue: bool = False
+    provider_id: int | None = None
+    q: str | None = None
+
+
+def _trial_rows():
+    ent = aliased(Organisation, name="ent_org")
+    prov = aliased(Organisation, name="prov_org")
+    stmt = (select(Trial)
+            .join(TrialApplication, Trial.application)
+            .join(Solution, Trial.solution)
+            .join(ent, Trial.enterprise)
+            .join(prov, Trial.provider)
+            .options(contains_eager(Trial.application), contains_eager(Trial.solution),
+                     contains_eager(Trial.enterprise.of_type(ent)), contains_eager(Trial.provider.of_type(prov))))
+    return stmt, ent, prov
+
+
+def _filtered(stmt, filters: TrialFilters, ent, prov, today: date):
+    if filters.status in TRIAL_STATES:
+        stmt = stmt.where(Trial.status == filters.status)
+    if filters.overdue:
+        stmt = stmt.where(overdue_condition(today))
+    if filters.provider_id:
+        stmt = stmt.where(Trial.provider_id == filters.provider_id)
+    if filters.q:
+        like = f"%{filters.q}%"
+        stmt = stmt.where(or_(Solution.title.ilike(like), ent.name.ilike(like), prov.name.ilike(like)))
+    return stmt
+
+
+def trials_page(filters: TrialFilters, page: int, per_page: int, today: date | None = None):
+    """Every trial (bureau view), overdue first, then the most recently opened."""
+    today = today or local_today()
+    stmt, ent, prov = _trial_rows()
+    stmt = _filtered(stmt, filters, ent, prov, today)
+    order = (case((overdue_condition(today), 0), else_=1), Trial.opened_at.desc(), Trial.id.desc())
+    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+def my_trials_page(*, provider_id: int | None = None, enterprise_id: int | None = None,
+                   filters: TrialFilters = TrialFilters(), page: int = 1, per_page: int = 20,
+                   today: date | None = None):
+    """A provider's trials of its own solutions, or an enterprise's trials: never another's."""
+    today = today or local_today()
+    stmt, ent, prov = _trial_rows()
+    if provider_id is not None:
+        stmt = stmt.where(Trial.provider_id == provider_id)
+    elif enterprise_id is not None:
+        stmt = stmt.where(Trial.enterprise_id == enterprise_id)
+    else:
+        stmt = stmt.where(False)
+    stmt = _filtered(stmt, TrialFilters(status=filters.status, overdue=filters.overdue, q=filters.q), ent, prov,
+                     today)
+    order = (case((overdue_condition(today), 0), else_=1), Trial.opened_at.desc(), Trial.id.desc())
+    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+def provider_choices() -> list[tuple[int, str]]:
+    """Providers that have trials (the bureau list's filter)."""
+    return list(db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(select(Trial.provider_id)))
+        .order_by(Organisation.name)).tuples())
+
+
+def waiting_milestones(trial_ids: list[int]) -> dict[int, int]:
+    """Per trial: milestones reported and waiting for the enterprise."""
+    if not trial_ids:
+        return {}
+    rows = db.session.execute(select(Milestone.trial_id, func.count()).where(Milestone.trial_id.in_(trial_ids),
+                                                                             Milestone.status == "reported")
+                              .group_by(Milestone.trial_id))
+    return {tid: n for tid, n in rows}
+
+
+def evaluator_page(evaluator_id: int, page: int, per_page: int, show_all: bool = False):
+    """The evaluator's assignments, those waiting for them first."""
+    stmt = (select(EvaluatorAssignment).join(Trial, EvaluatorAssignment.trial).join(Solution, Trial.solution)
+            .options(contains_eager(EvaluatorAssignment.trial).contains_eager(Trial.solution))
+            .where(EvaluatorAssignment.evaluator_id == evaluator_id))
+    if not show_all:
+        stmt = stmt.where(EvaluatorAssignment.status.in_(("assigned", "cleared")))
+    order = (case((EvaluatorAssignment.status.in_(("assigned", "cleared")), 0), else_=1),
+             EvaluatorAssignment.assigned_at.asc(), EvaluatorAssignment.id)
+    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+# --- one trial --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    actor_label: str
+    actor_role: str
+    reason: str | None
+    kind: str | None  # the milestone's kind, for milestone events
+
+
+def timeline(trial: Trial, milestone_rows: list[Milestone], assignment_rows: list[EvaluatorAssignment]):
+    """The trial's audit events with its milestones' and evaluator assignments', oldest first."""
+    kinds = {str(m.id): m.kind for m in milestone_rows}
+    conditions = [and_(AuditEvent.object_type == "trial", AuditEvent.object_id == str(trial.id))]
+    if kinds:
+        conditions.append(and_(AuditEvent.object_type == "milestone", AuditEvent.object_id.in_(list(kinds))))
+    if assignment_rows:
+        conditions.append(and_(AuditEvent.object_type == "evaluator_assignment",
+                               AuditEvent.object_id.in_([str(a.id) for a in assignment_rows])))
+    events = db.session.scalars(select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id))
+    return [TimelineEntry(e.occurred_at, e.action, e.actor_label, e.actor_role, e.reason,
+                          kinds.get(e.object_id) if e.object_type == "milestone" else None) for e in events]
+
+
+def evaluations_of(trial_id: int) -> list[Evaluation]:
+    """Every version of every form of the trial, with the evaluator loaded."""
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(select(Evaluation).options(selectinload(Evaluation.evaluator))
+                                   .where(Evaluation.trial_id == trial_id)
+                                   .order_by(Evaluation.assignment_id, Evaluation.version)))
+
+
+def assignment_rows(trial_id: int) -> list[EvaluatorAssignment]:
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(select(EvaluatorAssignment).options(selectinload(EvaluatorAssignment.evaluator))
+                                   .where(EvaluatorAssignment.trial_id == trial_id).order_by(EvaluatorAssignment.id)))
+
+
+# --- what the disbursement module asks --------------------------------------------------------
+
+@dataclass(frozen=True)
+class PayableItem:
+    """One trial-voucher payment that is due and not yet paid.
+
+    ``milestone`` is ``"advance"`` (due when the enterprise confirmed the kick-off) or
+    ``"balance"`` (due when the effect evaluation passed); ``amount`` is the trial's advance
+    (approved amount × programme ``advance_pct`` / 100, rounded to the fen half-up, fixed at the
+    kick-off) or the rest of the approved amount; the payee is the provider organisation.  Pay it
+    with ``programmes.services.pay(actor, "trial_application", application_id, amount, milestone)``.
+    """
+
+    application_id: int
+    trial_id: int
+    programme_id: int
+    milestone: str
+    amount: Decimal
+    payee_organisation_id: int
+    due_since: date | datetime | None
+
+
+def payable_items(programme_id: int | None = None) -> list[PayableItem]:
+    """Trial-voucher milestones payable and not yet paid (of one programme, or of all).
+
+    Contract: the advance of every trial whose kick-off the enterprise confirmed; the balance
+    of every trial whose evaluation passed; neither once the ledger holds a ``pay`` entry with
+    that milestone for the application (so a milestone is never listed after being paid), and
+    nothing for an application whose approval was cancelled.  Two queries, whatever the number
+    of trials.  Nothing is paid here.
+    """
+    stmt = (select(Trial).join(TrialApplication, Trial.application)
+            .where(Trial.start_date.is_not(None), Trial.advance_amount.is_not(None),
+                   TrialApplication.status != "cancelled"))
+    if programme_id is not None:
+        stmt = stmt.where(Trial.programme_id == programme_id)
+    trials = list(db.session.scalars(stmt.order_by(Trial.id)))
+    if not trials:
+        return []
+    paid = set(db.session.execute(
+        select(FundLedgerEntry.source_id, FundLedgerEntry.milestone)
+        .where(FundLedgerEntry.source_type == SOURCE_TYPE, FundLedgerEntry.kind == "pay",
+               FundLedgerEntry.source_id.in_([t.application_id for t in trials]))).tuples())
+    items = []
+    for t in trials:
+        if (t.application_id, "advance") not in paid and t.advance_amount > 0:
+            items.append(PayableItem(t.application_id, t.id, t.programme_id, "advance", t.advance_amount,
+                                     t.provider_id, t.start_date))
+        if t.outcome == "passed" and (t.application_id, "balance") not in paid and t.balance_amount > 0:
+            items.append(PayableItem(t.application_id, t.id, t.programme_id, "balance", t.balance_amount,
+                                     t.provider_id, t.evaluated_at))
+    return items
+
+
+# --- the catalogue's figures ------------------------------------------------------------------
+
+def _raw(column):
+    """A Money/Percent column's stored integer (fen / hundredths), for exact SQL sums."""
+    return type_coerce(column, BigInteger)
+
+
+def _hundredths(value) -> Decimal:
+    return Decimal(int(value)) / 100
+
+
+def solution_figures(solution_ids, programme_id: int | None = None) -> dict[int, dict]:
+    """Per solution, from its trials in one grouped query: trials run (started), evaluated trials
+    and their mean score, mean indicator improvement, adoption decisions and adoptions, and the
+    mean approved amount of its evaluated trials."""
+    ids = [int(s) for s in solution_ids]
+    if not ids:
+        return {}
+    evaluated = Trial.score.is_not(None)
+    stmt = (select(Trial.solution_id,
+                   func.count(Trial.start_date),
+                   func.count(Trial.score),
+                   func.coalesce(func.sum(_raw(Trial.score)), 0),
+                   func.count(Trial.mean_improvement),
+                   func.coalesce(func.sum(_raw(Trial.mean_improvement)), 0),
+                   func.count(Trial.adopted),
+                   func.coalesce(func.sum(case((Trial.adopted.is_(True), 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((evaluated, _raw(Trial.approved_amount)), else_=0)), 0))
+            .where(Trial.solution_id.in_(ids)).group_by(Trial.solution_id))
+    if programme_id is not None:
+        stmt = stmt.where(Trial.programme_id == programme_id)
+    out = {}
+    for (sid, started, n_scored, score_sum, n_imp, imp_sum, decisions, adopted, amount_sum) in db.session.execute(stmt):
+        out[sid] = {
+            "trials_run": int(started),
+            "evaluated": int(n_scored),
+            "mean_score": round_to(_hundredths(score_sum) / n_scored, 1) if n_scored else None,
+            "mean_improvement": round_to(_hundredths(imp_sum) / n_imp, 2) if n_imp else None,
+            "decisions": int(decisions),
+            "adopted": int(adopted),
+            "adoption_rate": round_to(Decimal(int(adopted)) * 100 / int(decisions), 1) if decisions else None,
+            "cost_per_trial": round_fen(_hundredths(amount_sum) / n_scored) if n_scored else None,
+        }
+    return out
+
+
+def passed_scores(solution_ids) -> dict[int, list[Decimal]]:
+    """The trial scores of each solution's passed trials, in one query."""
+    ids = [int(s) for s in solution_ids]
+    out: dict[int, list[Decimal]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for sid, score in db.session.execute(select(Trial.solution_id, Trial.score)
+                                         .where(Trial.solution_id.in_(ids), Trial.outcome == "passed",
+                                                Trial.score.is_not(None)).order_by(Trial.id)):
+        out[sid].append(score)
+    return out
+
+
+# --- officer pages: recommendation candidates and the ranking ---------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    solution: Solution
+    passed: int
+    mean: Decimal | None
+    eligible: bool
+    min_evaluations: int
+    remarkable: Decimal
+    figures: dict
+
+
+def recommendation_candidates(page: int, per_page: int, only_eligible: bool = False):
+    """Listed solutions with at least one passed evaluation, with the recommendation rule applied
+    (the catalogue's own :func:`recommendation_check`, fed the scores read here in one query)."""
+    from voucher.catalogue import services as catalogue
+
+    with_passed = select(Trial.solution_id).where(Trial.outcome == "passed").distinct()
+    stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+            .where(Solution.status == "listed", Solution.id.in_(with_passed)).order_by(Solution.title, Solution.id))
+    solutions = list(db.session.scalars(stmt))
+    scores = passed_scores([s.id for s in solutions])
+    figures = solution_figures([s.id for s in solutions])
+    candidates = []
+    for s in solutions:
+        check = catalogue.recommendation_check(s.id, stats_provider=lambda sid: scores.get(sid, []))
+        if only_eligible and not check.eligible:
+            continue
+        candidates.append(Candidate(s, check.count, check.mean, check.eligible, check.min_evaluations,
+                                    check.remarkable, figures.get(s.id, {})))
+    candidates.sort(key=lambda c: (not c.eligible, -(c.mean or 0), c.solution.title))
+    total = len(candidates)
+    start = (page - 1) * per_page
+    return candidates[start:start + per_page], total
+
+
+RANKING_CRITERIA = (
+    Criterion("mean_score", True),
+    Criterion("mean_improvement", True),
+    Criterion("adoption_rate", True),
+    Criterion("cost_per_trial", False),
+)
+RANKING_LABELS = {
+    "mean_score": _l("Mean evaluation score"),
+    "mean_improvement": _l("Mean indicator improvement (%)"),
+    "adoption_rate": _l("Adoption rate (%)"),
+    "cost_per_trial": _l("Cost per trial (mean approved amount, yuan)"),
+}
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    rank: int
+    solution: Solution
+    values: dict  # criterion code → the figure used (Decimal)
+    missing: tuple[str, ...]  # criteria with no data, counted as 0
+    closeness: float
+    d_plus: float
+    d_minus: float
+    evaluated: int
+
+
+@dataclass(frozen=True)
+class Ranking:
+    rows: list[RankingRow]
+    weights: dict[str, float]
+    entropy: dict[str, float]
+    count: int
+
+
+def ranking(programme_id: int | None = None) -> Ranking:
+    """Evaluated solutions ranked by entropy-weight TOPSIS over mean score, mean indicator
+    improvement, adoption rate (benefits) and cost per trial (a cost).  No rows (only ``count``)
+    when fewer than two solutions have an evaluated trial.  A figure without data (no adoption decision yet, no
+    computable improvement) counts as 0 and is marked."""
+    evaluated_ids = select(Trial.solution_id).where(Trial.score.is_not(None))
+    if programme_id is not None:
+        evaluated_ids = evaluated_ids.where(Trial.programme_id == programme_id)
+    solutions = list(db.session.scalars(select(Solution).join(Solution.provider)
+                                        .options(contains_eager(Solution.provider))
+                                        .where(Solution.id.in_(evaluated_ids.distinct()))
+                                        .order_by(Solution.id)))
+    if len(solutions) < 2:
+        return Ranking([], {}, {}, len(solutions))
+    figures = solution_figures([s.id for s in solutions], programme_id)
+    names = [str(s.id) for s in solutions]
+    matrix, values, missing = [], {}, {}
+    for s in solutions:
+        f = figures[s.id]
+        row, miss = [], []
+        for c in RANKING_CRITERIA:
+            v = f.get(c.code)
+            if v is None:
+                miss.append(c.code)
+                v = Decimal(0)
+            row.append(v)
+        matrix.append(row)
+        values[s.id] = dict(zip([c.code for c in RANKING_CRITERIA], row))
+        missing[s.id] = tuple(miss)
+    result = entropy_topsis(names, matrix, RANKING_CRITERIA)
+    by_id = {str(s.id): s for s in solutions}
+    rows = [RankingRow(k, by_id[name], values[by_id[name].id], missing[by_id[name].id], result.closeness[name],
+                       result.d_plus[name], result.d_minus[name], figures[by_id[name].id]["evaluated"])
+            for k, name in enumerate(result.ranking, start=1)]
+    return Ranking(rows, result.weights, result.entropy, len(solutions))
+
+
+def programme_choices() -> list[tuple[int, str]]:
+    return list(db.session.execute(select(Programme.id, Programme.name).order_by(Programme.year.desc(),
+                                                                                   Programme.id.desc())).tuples())
+
+
+# --- dashboard counts -------------------------------------------------------------------------
+
+def provider_counts(provider_id: int, today: date | None = None) -> dict[str, int]:
+    """Running trials, overdue ones, and trials where the provider can report the next milestone."""
+    today = today or local_today()
+    running = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.provider_id == provider_id,
+                                                                             Trial.status == "running")) or 0
+    overdue = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.provider_id == provider_id,
+                                                                             overdue_condition(today))) or 0
+    return {"running": running, "overdue": overdue, "to_report": _to_report(Trial.provider_id == provider_id)}
+
+
+def _to_report(condition) -> int:
+    """Open or running trials where the next milestone can be reported now: none waits for the
+    enterprise and not every milestone is confirmed (or one is disputed)."""
+    confirmed = func.coalesce(func.sum(case((Milestone.status == "confirmed", 1), else_=0)), 0)
+    blocking = func.coalesce(func.sum(case((Milestone.status == "reported", 1), else_=0)), 0)
+    sub = (select(Trial.id).outerjoin(Milestone, Milestone.trial_id == Trial.id)
+           .where(condition, Trial.status.in_(("open", "running")))
+           .group_by(Trial.id).having(and_(blocking == 0, confirmed < len(MILESTONE_KINDS))))
+    return db.session.scalar(select(func.count()).select_from(sub.subquery())) or 0
+
+
+def sme_counts(enterprise_id: int) -> dict[str, int]:
+    to_confirm = db.session.scalar(select(func.count()).select_from(Milestone).join(Trial, Milestone.trial)
+                                   .where(Trial.enterprise_id == enterprise_id, Milestone.status == "reported")) or 0
+    adoption = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.enterprise_id == enterprise_id,
+                                                                              Trial.status == "evaluated")) or 0
+    return {"to_confirm": to_confirm, "adoption": adoption}
+
+
+def evaluator_counts(evaluator_id: int) -> dict[str, int]:
+    rows = db.session.execute(select(EvaluatorAssignment.status, func.count())
+                              .where(EvaluatorAssignment.evaluator_id == evaluator_id,
+                                     EvaluatorAssignment.status.in_(("assigned", "cleared")))
+                              .group_by(EvaluatorAssignment.status))
+    counts = {s: n for s, n in rows}
+    return {"to_declare": counts.get("assigned", 0), "to_score": counts.get("cleared", 0)}
+
+
+def officer_counts(today: date | None = None) -> dict[str, int]:
+    """Completed trials without an active evaluator, and overdue trials."""
+    today = today or local_today()
+    has_active = (select(EvaluatorAssignment.trial_id)
+                  .where(EvaluatorAssignment.status.in_(ACTIVE_ASSIGNMENT_STATES)).distinct())
+    needing = db.session.scalar(select(func.count()).select_from(Trial)
+                                .where(Trial.status == "completed", Trial.id.not_in(has_active))) or 0
+    overdue = db.session.scalar(select(func.count()).select_from(Trial).where(overdue_condition(today))) or 0
+    return {"needing_evaluators": needing, "overdue": overdue}
+
+
+def evaluator_names(user_ids) -> dict[int, str]:
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return {uid: name for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
+
+
+def next_step(role: str, trial: Trial, reported: dict[str, Milestone], next_kind: str | None,
+              own_assignment: EvaluatorAssignment | None = None) -> str:
+    """What the person looking at the trial does next, in plain words."""
+    waiting = [m for m in reported.values() if m.status == "reported"]
+    disputed = [m for m in reported.values() if m.status == "disputed"]
+    if trial.application.status == "cancelled":
+        return str(_l("The approval of this application was cancelled; the trial will not take place."))
+    if role == "provider":
+        if disputed:
+            return str(_l("The enterprise disputed a milestone: read its reason and report the milestone again."))
+        if waiting:
+            return str(_l("Waiting for the enterprise to confirm the milestone you reported."))
+        if next_kind:
+            return str(_l("Report the next milestone: %(milestone)s.", milestone=MILESTONE_LABELS[next_kind]))
+        return str({"completed": _l("The trial is completed: waiting for the effect evaluation."),
+                    "evaluated": _l("The evaluation result is recorded: waiting for the enterprise's adoption "
+                                    "decision."),
+                    "closed": _l("Closed. Nothing more to do.")}.get(trial.status, ""))
+    if role == "sme":
+        if waiting:
+            return str(_l("The provider reported a milestone: confirm it or dispute it with a reason."))
+        if trial.status == "evaluated":
+            return str(_l("Record whether your enterprise will pay to keep using the solution, and why."))
+        return str({"open": _l("Waiting for the provider to report the kick-off."),
+                    "running": _l("Trial running: waiting for the provider's next milestone."),
+                    "completed": _l("The trial is completed: waiting for the effect evaluation."),
+                    "closed": _l("Closed. Nothing more to do.")}.get(trial.status, ""))
+    if role == "evaluator":
+        if own_assignment is not None and own_assignment.status == "cleared":
+            return str(_l("Fill in and submit the effect-evaluation form."))
+        if own_assignment is not None and own_assignment.status == "submitted":
+            return str(_l("You submitted your evaluation. A correction is saved as a new version with its reason."))
+        return ""
+    return str({"open": _l("Waiting for the provider to report the kick-off."),
+                "running": _l("Trial running: the provider reports milestones, the enterprise confirms them."),
+                "completed": _l("Completed: assign evaluators; the result is recorded when all have submitted."),
+                "evaluated": _l("Evaluated: waiting for the enterprise's adoption decision."),
+                "closed": _l("Closed.")}.get(trial.status, ""))

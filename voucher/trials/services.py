@@ -1,0 +1,854 @@
+"""Trials, milestones, evaluator assignments, effect evaluations and the adoption decision.
+
+Plain arguments and an :class:`Actor` in, domain exceptions out; services only flush (the
+request commits).  The rules (domain sections 3, 4 and 7):
+
+* a trial is opened when its application is approved (:func:`open_trial_for`, called by the
+  approval); the provider's users report the milestones kick-off, deployed, in use and final
+  report in that order, each after the previous one is confirmed; the enterprise's SME users
+  confirm or dispute each (a dispute needs a reason, the provider then reports it again);
+* confirming the kick-off starts the trial: start date = that day, end date = start + the
+  solution's trial period, and fixes the 30% advance (programme ``advance_pct``) and the balance;
+  confirming the final report completes it (application: approved → trial running → trial
+  completed);
+* an officer assigns evaluators to a completed trial; one whose organisation is the provider's
+  or the enterprise's is refused; each evaluator declares no conflict of interest before the
+  form opens, and one who declares a conflict can neither open nor score the trial;
+* an evaluation form holds the post-trial figures, five criterion scores 0–100 (at most one
+  decimal) weighted by the programme's weights, the overall score (rounded to 0.1), comments and
+  a recommendation; a submitted form is final: a correction is a new version with a reason;
+* when every assigned evaluator has submitted, the trial score is the mean of their latest
+  overall scores, passed at ``pass_score``; a failed trial's unpaid balance goes back to the fund
+  (ledger ``release``), a passed trial's balance becomes payable (:mod:`voucher.trials.queries`
+  ``payable_items``); then the enterprise records its adoption decision and the trial closes.
+
+Lock order, for every writer here: the application row, the trial row, then the programme row
+(inside the ledger functions), then the audit chain — the same order as the applications module,
+so concurrent writers queue instead of deadlocking.  Ledger calls therefore come before any
+audit event or state transition of the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from voucher.applications import services as applications
+from voucher.applications.models import BASELINE_MAX, TrialApplication
+from voucher.audit.services import Actor, record_event
+from voucher.auth.models import User
+from voucher.auth.policy import BUREAU_READERS, ensure_own_organisation
+from voucher.calc import (EvaluationParams, IndicatorResult, ScoreResult, TrialScoreResult, indicator_improvements,
+                          overall_score, round_fen, round_to, trial_score)
+from voucher.db import utcnow
+from voucher.documents.models import StoredFile
+from voucher.errors import Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from voucher.extensions import db
+from voucher.notifications.services import notify_organisation, notify_role, notify_users
+from voucher.programmes import services as ledger
+from voucher.programmes.models import Programme
+from voucher.storage import save_upload
+from voucher.trials.models import (ACTIVE_ASSIGNMENT_STATES, ASSIGNMENT_STATES, CRITERIA, INDICATOR_CODES,
+                                   MILESTONE_KINDS, MILESTONE_STATES, RECOMMENDATIONS, TRIAL_STATES, Evaluation,
+                                   EvaluatorAssignment, Milestone, Trial)
+from voucher.workflow import StateMachine, transition
+
+SOURCE_TYPE = applications.SOURCE_TYPE  # the ledger's source of a trial voucher: the application
+ZERO = Decimal("0.00")
+NOTE_MAX = 2000
+REASON_MAX = 2000
+COMMENTS_MAX = 4000
+AFTER_MAX = BASELINE_MAX
+ONE_DECIMAL = Decimal("0.1")
+
+
+def N_(message: str) -> str:
+    """Marks an English template for translation; it is translated where it is shown."""
+    return message
+
+
+# The declaration an evaluator accepts before the form opens (stored as shown, with the time).
+DECLARATION_TEXT = N_("I declare that I have no conflict of interest in this trial: I am not employed by, nor "
+                      "related to, the provider or the enterprise, and I will evaluate the trial impartially.")
+
+TRIAL_MACHINE = StateMachine("trial", TRIAL_STATES, (
+    transition("start", "open", "running", "sme"),
+    transition("complete", "running", "completed", "sme"),
+    transition("evaluate", "completed", "evaluated", ("evaluator", "officer")),
+    transition("close", "evaluated", "closed", "sme"),
+))
+
+MILESTONE_MACHINE = StateMachine("milestone", MILESTONE_STATES, (
+    transition("confirm", "reported", "confirmed", "sme"),
+    transition("dispute", "reported", "disputed", "sme", requires_reason=True),
+    transition("re_report", "disputed", "reported", "provider"),
+))
+
+ASSIGNMENT_MACHINE = StateMachine("evaluator_assignment", ASSIGNMENT_STATES, (
+    transition("declare_no_conflict", "assigned", "cleared", "evaluator"),
+    transition("declare_conflict", "assigned", "conflict", "evaluator", requires_reason=True),
+    transition("submit", "cleared", "submitted", "evaluator"),
+    transition("remove", ("assigned", "cleared"), "removed", "officer", requires_reason=True),
+))
+
+# The application's later states, on the applications module's own machine.
+if applications.MACHINE.find("approved", "start_trial") is None:
+    applications.add_transitions(
+        transition("start_trial", "approved", "trial_running", "sme"),
+        transition("complete_trial", "trial_running", "trial_completed", "sme"),
+        transition("record_evaluation", "trial_completed", "evaluated", ("evaluator", "officer")),
+        transition("close", "evaluated", "closed", "sme"),
+    )
+
+
+def trial_link(trial_id: int) -> str:
+    """The trial page's path, for notifications (services build no URLs from a request)."""
+    return f"/trials/{trial_id}"
+
+
+def evaluation_params(programme: Programme) -> EvaluationParams:
+    """The programme's criterion weights and pass / remarkable marks, for the calculations."""
+    return EvaluationParams(
+        weights={"effect": programme.weight_effect, "quality": programme.weight_quality,
+                 "service": programme.weight_service, "cost_effectiveness": programme.weight_cost_effectiveness,
+                 "replicability": programme.weight_replicability},
+        pass_score=programme.pass_score, remarkable_score=programme.remarkable_score)
+
+
+# --- reading and access ----------------------------------------------------------------------
+
+def _get(trial_id: int) -> Trial:
+    trial = db.session.get(Trial, trial_id)
+    if trial is None:
+        raise NotFound("No such trial.")
+    return trial
+
+
+def _lock(trial_id: int) -> Trial:
+    """The trial's application row, then the trial row, locked for the rest of the transaction."""
+    application_id = db.session.scalar(select(Trial.application_id).where(Trial.id == trial_id))
+    if application_id is None:
+        raise NotFound("No such trial.")
+    db.session.scalar(select(TrialApplication).where(TrialApplication.id == application_id).with_for_update()
+                      .execution_options(populate_existing=True))
+    return db.session.scalar(select(Trial).where(Trial.id == trial_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def assignments(trial_id: int) -> list[EvaluatorAssignment]:
+    return list(db.session.scalars(select(EvaluatorAssignment).where(EvaluatorAssignment.trial_id == trial_id)
+                                   .order_by(EvaluatorAssignment.id)))
+
+
+def assignment_of(actor: Actor, trial_id: int) -> EvaluatorAssignment | None:
+    """The actor's latest assignment to the trial (any state), or None."""
+    return db.session.scalar(select(EvaluatorAssignment).where(EvaluatorAssignment.trial_id == trial_id,
+                                                               EvaluatorAssignment.evaluator_id == actor.user_id)
+                             .order_by(EvaluatorAssignment.id.desc()).limit(1))
+
+
+def ensure_can_view(actor: Actor, trial: Trial) -> None:
+    """Rule: the bureau's readers see every trial; an SME only its enterprise's, a provider only
+    its own solutions'; an evaluator only a trial assigned to them and not one where they
+    declared a conflict of interest (or were removed).  Anyone else: 403."""
+    if actor.role in BUREAU_READERS:
+        return
+    if actor.role == "sme":
+        ensure_own_organisation(actor, trial.enterprise_id)
+        return
+    if actor.role == "provider":
+        ensure_own_organisation(actor, trial.provider_id)
+        return
+    if actor.role == "evaluator":
+        assignment = assignment_of(actor, trial.id)
+        if assignment is None:
+            raise Forbidden("This trial is not assigned to you.")
+        if assignment.status == "conflict":
+            raise Forbidden("You declared a conflict of interest in this trial, so you cannot open or score it.")
+        if assignment.status not in ACTIVE_ASSIGNMENT_STATES:
+            raise Forbidden("This trial is not assigned to you.")
+        return
+    raise Forbidden("You may not see this trial.")
+
+
+def get_trial(actor: Actor, trial_id: int) -> Trial:
+    """The trial, if the actor may see it (see :func:`ensure_can_view`)."""
+    trial = _get(trial_id)
+    ensure_can_view(actor, trial)
+    return trial
+
+
+def trial_for_application(application_id: int) -> Trial | None:
+    return db.session.scalar(select(Trial).where(Trial.application_id == application_id))
+
+
+def milestones(trial_id: int) -> dict[str, Milestone]:
+    """The trial's reported milestones by kind."""
+    return {m.kind: m for m in db.session.scalars(select(Milestone).where(Milestone.trial_id == trial_id))}
+
+
+def latest_evaluations(trial_id: int) -> dict[int, Evaluation]:
+    """The latest version of each assignment's evaluation form, by assignment id."""
+    out: dict[int, Evaluation] = {}
+    for ev in db.session.scalars(select(Evaluation).where(Evaluation.trial_id == trial_id)
+                                 .order_by(Evaluation.assignment_id, Evaluation.version)):
+        out[ev.assignment_id] = ev
+    return out
+
+
+def can_see_comments(actor: Actor, trial: Trial, evaluation: Evaluation) -> bool:
+    """Rule: the bureau always; the evaluator who wrote the form; everyone else who may see the
+    trial only once its result is final (the enterprise never sees comments before)."""
+    if actor.role in BUREAU_READERS:
+        return True
+    if actor.role == "evaluator" and evaluation.evaluator_id == actor.user_id:
+        return True
+    return trial.result_final
+
+
+def get_evaluation(actor: Actor, trial_id: int, evaluation_id: int) -> tuple[Trial, Evaluation]:
+    """One version of an evaluation form with its comments.
+
+    Rule: only who may see the trial, and (see :func:`can_see_comments`) the enterprise, the
+    provider and the other evaluators only once the result is final: 403 before.
+    """
+    trial = get_trial(actor, trial_id)
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None or evaluation.trial_id != trial.id:
+        raise NotFound("No such evaluation.")
+    if not can_see_comments(actor, trial, evaluation):
+        raise Forbidden("The evaluators' forms and comments are shown once the evaluation result is final.")
+    return trial, evaluation
+
+
+def evaluator_assignment(actor: Actor, trial_id: int) -> tuple[Trial, EvaluatorAssignment]:
+    """The evaluator's own assignment on a trial they may open.
+
+    Rule: only an evaluator (a provider or anyone else may not score: 403), only on a trial
+    assigned to them, never one where they declared a conflict (403).
+    """
+    if actor.role != "evaluator":
+        raise Forbidden("Only an assigned evaluator may score a trial.")
+    trial = _get(trial_id)
+    ensure_can_view(actor, trial)
+    return trial, assignment_of(actor, trial.id)
+
+
+def improvements_for(trial: Trial, afters: dict[str, Decimal | None]) -> tuple[IndicatorResult, ...]:
+    """Each indicator's improvement % from the application's baseline and the post-trial value."""
+    return indicator_improvements(trial.application.baselines, afters)
+
+
+def _mean_improvement(results) -> Decimal | None:
+    values = [r.improvement for r in results if r.improvement is not None]
+    if not values:
+        return None
+    return round_to(sum(values, Decimal(0)) / len(values), 2)
+
+
+# --- opening the trial ------------------------------------------------------------------------
+
+def open_trial_for(actor: Actor, application: TrialApplication) -> Trial:
+    """Open the trial of an application that was just approved (called by the approval).
+
+    Rule: one trial per application (a second call returns the first); the trial period and the
+    approved (reserved) amount are copied; the provider's users are notified to report the kick-off.
+    """
+    existing = trial_for_application(application.id)
+    if existing is not None:
+        return existing
+    if application.status != "approved":
+        raise TransitionNotAllowed("A trial is opened only for an approved application.")
+    solution = application.solution
+    trial = Trial(application_id=application.id, programme_id=application.programme_id,
+                  enterprise_id=application.enterprise_id, provider_id=application.provider_id,
+                  solution_id=application.solution_id, status="open", period_days=solution.trial_period_days,
+                  approved_amount=application.requested_amount)
+    db.session.add(trial)
+    db.session.flush()
+    record_event(actor, "trial.open", "trial", trial.id,
+                 after={"status": "open", "application_id": application.id, "period_days": trial.period_days,
+                        "approved_amount": trial.approved_amount})
+    notify_organisation(application.provider_id,
+                        N_("The trial of %(solution)s for %(enterprise)s was approved: report the kick-off when "
+                           "the trial starts."), trial_link(trial.id), solution=solution.title,
+                        enterprise=application.enterprise.name)
+    return trial
+
+
+# --- milestones -------------------------------------------------------------------------------
+
+def _ensure_provider(actor: Actor, trial: Trial) -> None:
+    if actor.role != "provider":
+        raise Forbidden("Only the provider's users report trial milestones.")
+    ensure_own_organisation(actor, trial.provider_id)
+
+
+def _ensure_enterprise(actor: Actor, trial: Trial) -> None:
+    if actor.role != "sme":
+        raise Forbidden("Only the enterprise's users confirm milestones and record the adoption decision.")
+    ensure_own_organisation(actor, trial.enterprise_id)
+
+
+def _ensure_officer(actor: Actor) -> None:
+    if actor.role != "officer":
+        raise Forbidden("Only a programme officer may do this.")
+
+
+def _ensure_live(trial: Trial) -> None:
+    if trial.application.status == "cancelled":
+        raise TransitionNotAllowed("The approval of this trial's application was cancelled.")
+
+
+def _clean_text(value: str | None, field_name: str, missing: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(missing, field=field_name)
+    if len(text) > limit:
+        raise ValidationFailed("At most %(max)s characters.", field=field_name, max=limit)
+    return text
+
+
+def next_reportable(trial: Trial, reported: dict[str, Milestone]) -> str | None:
+    """The milestone the provider may report now: the first not yet reported, once every earlier
+    one is confirmed (None while one waits for the enterprise, or when all are done)."""
+    if trial.status not in ("open", "running"):
+        return None
+    for kind in MILESTONE_KINDS:
+        m = reported.get(kind)
+        if m is None:
+            return kind
+        if m.status != "confirmed":
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class Upload:
+    stream: BinaryIO
+    filename: str
+    storage_dir: str
+    max_bytes: int
+
+
+def report_milestone(actor: Actor, trial_id: int, kind: str, note: str, upload: Upload | None = None) -> Milestone:
+    """The provider reports a milestone (or reports a disputed one again).
+
+    Rule: only the provider's own users; milestones in order (kick-off, deployed, in use, final
+    report), each only after the previous one is confirmed by the enterprise; a note is
+    required, a file is optional (PDF, JPEG or PNG); a milestone already reported and not
+    disputed cannot be reported again.  The enterprise's users are notified.
+    """
+    trial = _lock(trial_id)
+    _ensure_provider(actor, trial)
+    if kind not in MILESTONE_KINDS:
+        raise NotFound("No such milestone.")
+    _ensure_live(trial)
+    reported = milestones(trial.id)
+    existing = reported.get(kind)
+    if existing is not None and existing.status != "disputed":
+        raise Conflict("This milestone was already reported; the enterprise confirms or disputes it.")
+    if existing is None and next_reportable(trial, reported) != kind:
+        raise Conflict("Milestones are reported in order (kick-off, deployed, in use, final report), each after "
+                       "the enterprise has confirmed the previous one.")
+    note = _clean_text(note, "note", "Describe what was done: a note is required.", NOTE_MAX)
+    stored: StoredFile | None = None
+    if upload is not None:
+        stored = save_upload(actor, upload.stream, upload.filename, storage_dir=upload.storage_dir,
+                             max_bytes=upload.max_bytes, owner_type="milestone", owner_id=None,
+                             purpose="milestone_evidence", field="file")
+    file_facts = {"file_id": stored.id, "file_name": stored.original_name, "sha256": stored.sha256} if stored else {}
+    if existing is None:
+        milestone = Milestone(trial_id=trial.id, kind=kind, seq=MILESTONE_KINDS.index(kind) + 1, status="reported",
+                              note=note, file_id=stored.id if stored else None, reported_by=actor.user_id,
+                              reported_at=utcnow(), report_count=1)
+        db.session.add(milestone)
+        db.session.flush()
+        record_event(actor, "milestone.report", "milestone", milestone.id,
+                     after={"trial_id": trial.id, "kind": kind, "status": "reported", "note": note, **file_facts})
+    else:
+        milestone = existing
+        MILESTONE_MACHINE.apply(milestone, "re_report", actor,
+                                details={"trial_id": trial.id, "kind": kind, "note": note, **file_facts})
+        milestone.note = note
+        milestone.file_id = stored.id if stored else None
+        milestone.reported_by = actor.user_id
+        milestone.reported_at = utcnow()
+        milestone.report_count += 1
+        milestone.decided_by = None
+        milestone.decided_at = None
+    if stored is not None:
+        stored.owner_id = milestone.id
+    db.session.flush()
+    notify_organisation(trial.enterprise_id,
+                        N_("The provider reported a milestone of the trial of %(solution)s: please confirm or "
+                           "dispute it."), trial_link(trial.id), solution=trial.solution.title)
+    return milestone
+
+
+def _reported_milestone(trial: Trial, kind: str) -> Milestone:
+    if kind not in MILESTONE_KINDS:
+        raise NotFound("No such milestone.")
+    milestone = milestones(trial.id).get(kind)
+    if milestone is None:
+        raise TransitionNotAllowed("This milestone has not been reported yet.")
+    return milestone
+
+
+def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None = None) -> Milestone:
+    """The enterprise confirms a reported milestone.
+
+    Rule: only the enterprise's own SME users, only a milestone that is reported (not yet
+    confirmed or disputed).  Confirming the kick-off starts the trial: start date = today, end
+    date = start + the trial period, the advance (programme ``advance_pct`` of the approved
+    amount, rounded to the fen) becomes payable; confirming the final report completes the
+    trial and the officers are asked to assign evaluators.
+    """
+    trial = _lock(trial_id)
+    _ensure_enterprise(actor, trial)
+    _ensure_live(trial)
+    milestone = _reported_milestone(trial, kind)
+    MILESTONE_MACHINE.apply(milestone, "confirm", actor, details={"trial_id": trial.id, "kind": kind})
+    milestone.decided_by = actor.user_id
+    milestone.decided_at = utcnow()
+    application = trial.application
+    if kind == "kickoff":
+        day = today or applications.local_today()
+        advance = round_fen(trial.approved_amount * trial.programme.advance_pct / 100)
+        trial.start_date = day
+        trial.end_date = day + timedelta(days=trial.period_days)
+        trial.advance_amount = advance
+        trial.balance_amount = trial.approved_amount - advance
+        TRIAL_MACHINE.apply(trial, "start", actor,
+                            details={"start_date": trial.start_date, "end_date": trial.end_date,
+                                     "advance_payable": advance, "balance": trial.balance_amount})
+        applications.MACHINE.apply(application, "start_trial", actor, details={"trial_id": trial.id})
+    elif kind == "final_report":
+        trial.completed_at = utcnow()
+        TRIAL_MACHINE.apply(trial, "complete", actor)
+        applications.MACHINE.apply(application, "complete_trial", actor, details={"trial_id": trial.id})
+    db.session.flush()
+    if kind == "final_report":
+        notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed: assign evaluators."),
+                    trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name)
+    else:
+        notify_organisation(trial.provider_id,
+                            N_("The enterprise confirmed a milestone of the trial of %(solution)s: report the next "
+                               "one when it is reached."), trial_link(trial.id), solution=trial.solution.title)
+    return milestone
+
+
+def dispute_milestone(actor: Actor, trial_id: int, kind: str, reason: str) -> Milestone:
+    """The enterprise disputes a reported milestone.
+
+    Rule: only the enterprise's own SME users, only a reported milestone, and a reason is
+    required (shown to the provider, who reports it again).  The provider's users are notified.
+    """
+    trial = _lock(trial_id)
+    _ensure_enterprise(actor, trial)
+    _ensure_live(trial)
+    milestone = _reported_milestone(trial, kind)
+    reason = _clean_text(reason, "reason", "A reason is required.", REASON_MAX)
+    MILESTONE_MACHINE.apply(milestone, "dispute", actor, reason=reason, details={"trial_id": trial.id, "kind": kind})
+    milestone.dispute_reason = reason
+    milestone.decided_by = actor.user_id
+    milestone.decided_at = utcnow()
+    db.session.flush()
+    notify_organisation(trial.provider_id,
+                        N_("The enterprise disputed a milestone of the trial of %(solution)s: %(reason)s"),
+                        trial_link(trial.id), solution=trial.solution.title, reason=reason)
+    return milestone
+
+
+def milestone_file(actor: Actor, trial_id: int, milestone_id: int) -> StoredFile:
+    """Rule: a milestone's file is given only to those who may see the trial (403 otherwise)."""
+    trial = get_trial(actor, trial_id)
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.trial_id != trial.id or milestone.file_id is None:
+        raise NotFound("No such file.")
+    return db.session.get(StoredFile, milestone.file_id)
+
+
+# --- evaluators -------------------------------------------------------------------------------
+
+def evaluator_choices() -> list[User]:
+    """Active evaluator users (the officer picks from them)."""
+    return list(db.session.scalars(select(User).options(selectinload(User.organisation))
+                                   .where(User.role == "evaluator", User.active.is_(True))
+                                   .order_by(User.name, User.id)))
+
+
+def assign_evaluator(actor: Actor, trial_id: int, evaluator_id: int | None) -> EvaluatorAssignment:
+    """An officer assigns an evaluator to a completed trial.
+
+    Rule: officers only; the trial is completed (not yet evaluated); the user is an active
+    evaluator, not already assigned to it, who has not declared a conflict in it; an evaluator
+    whose organisation is the provider's or the enterprise's is refused with the reason.  The
+    evaluator is notified.
+    """
+    _ensure_officer(actor)
+    trial = _lock(trial_id)
+    if trial.status != "completed":
+        raise TransitionNotAllowed("Evaluators are assigned once the trial is completed and until its result is "
+                                   "recorded.", field="evaluator_id")
+    user = db.session.get(User, evaluator_id) if evaluator_id else None
+    if user is None or user.role != "evaluator" or not user.active:
+        raise ValidationFailed("Choose an active evaluator.", field="evaluator_id")
+    if user.organisation_id is not None and user.organisation_id == trial.provider_id:
+        raise ValidationFailed("%(name)s works for the provider of this trial and cannot evaluate it: choose "
+                               "another evaluator.", field="evaluator_id", name=user.name)
+    if user.organisation_id is not None and user.organisation_id == trial.enterprise_id:
+        raise ValidationFailed("%(name)s works for the enterprise of this trial and cannot evaluate it: choose "
+                               "another evaluator.", field="evaluator_id", name=user.name)
+    for a in assignments(trial.id):
+        if a.evaluator_id != user.id:
+            continue
+        if a.status in ACTIVE_ASSIGNMENT_STATES:
+            raise Duplicate("%(name)s is already assigned to this trial.", field="evaluator_id", name=user.name)
+        if a.status == "conflict":
+            raise ValidationFailed("%(name)s declared a conflict of interest in this trial: choose another "
+                                   "evaluator.", field="evaluator_id", name=user.name)
+    assignment = EvaluatorAssignment(trial_id=trial.id, evaluator_id=user.id, status="assigned",
+                                     assigned_by=actor.user_id, assigned_at=utcnow())
+    db.session.add(assignment)
+    db.session.flush()
+    record_event(actor, "evaluator_assignment.assign", "evaluator_assignment", assignment.id,
+                 after={"trial_id": trial.id, "evaluator_id": user.id, "evaluator": user.name, "status": "assigned"})
+    notify_users([user.id], N_("You were assigned to evaluate the trial of %(solution)s: declare that you have no "
+                               "conflict of interest, then fill in the effect-evaluation form."),
+                 trial_link(trial.id), solution=trial.solution.title)
+    return assignment
+
+
+def _own_assignment_locked(actor: Actor, trial_id: int) -> tuple[Trial, EvaluatorAssignment]:
+    if actor.role != "evaluator":
+        raise Forbidden("Only an assigned evaluator may score a trial.")
+    trial = _lock(trial_id)
+    ensure_can_view(actor, trial)
+    return trial, assignment_of(actor, trial.id)
+
+
+def declare_no_conflict(actor: Actor, trial_id: int, confirmed: bool,
+                        declaration_text: str | None = None) -> EvaluatorAssignment:
+    """The evaluator declares no conflict of interest: the evaluation form opens.
+
+    Rule: only the assigned evaluator, once; the box must be ticked; the declaration text (as
+    shown to them) and the time are stored and audited.
+    """
+    trial, assignment = _own_assignment_locked(actor, trial_id)
+    if assignment.status != "assigned":
+        raise TransitionNotAllowed("You have already made your declaration for this trial.")
+    if not confirmed:
+        raise ValidationFailed("Tick the box to declare that you have no conflict of interest, or declare a "
+                               "conflict instead.", field="confirm")
+    text = (declaration_text or "").strip() or DECLARATION_TEXT
+    ASSIGNMENT_MACHINE.apply(assignment, "declare_no_conflict", actor,
+                             details={"trial_id": trial.id, "declaration": text})
+    assignment.declared_at = utcnow()
+    assignment.declaration_text = text
+    db.session.flush()
+    return assignment
+
+
+def declare_conflict(actor: Actor, trial_id: int, reason: str) -> EvaluatorAssignment:
+    """The evaluator declares a conflict of interest: they cannot open or score the trial.
+
+    Rule: only the assigned evaluator, before declaring no conflict; a reason is required (the
+    officer sees it on the trial page and assigns another evaluator); officers are notified.
+    """
+    trial, assignment = _own_assignment_locked(actor, trial_id)
+    if assignment.status != "assigned":
+        raise TransitionNotAllowed("You have already made your declaration for this trial.")
+    reason = _clean_text(reason, "reason", "Describe the conflict of interest.", REASON_MAX)
+    ASSIGNMENT_MACHINE.apply(assignment, "declare_conflict", actor, reason=reason, details={"trial_id": trial.id})
+    assignment.declared_at = utcnow()
+    assignment.conflict_reason = reason
+    db.session.flush()
+    notify_role("officer", N_("An evaluator declared a conflict of interest in the trial of %(solution)s: assign "
+                              "another evaluator."), trial_link(trial.id), solution=trial.solution.title)
+    return assignment
+
+
+def remove_assignment(actor: Actor, trial_id: int, assignment_id: int, reason: str) -> EvaluatorAssignment:
+    """An officer withdraws an evaluator who has not submitted (e.g. unavailable).
+
+    Rule: officers only, a reason is required, only before the evaluator has submitted a form.
+    """
+    _ensure_officer(actor)
+    trial = _lock(trial_id)
+    assignment = db.session.get(EvaluatorAssignment, assignment_id)
+    if assignment is None or assignment.trial_id != trial.id:
+        raise NotFound("No such assignment.")
+    reason = _clean_text(reason, "reason", "A reason is required.", REASON_MAX)
+    ASSIGNMENT_MACHINE.apply(assignment, "remove", actor, reason=reason, details={"trial_id": trial.id})
+    assignment.removed_reason = reason
+    db.session.flush()
+    return assignment
+
+
+# --- the effect-evaluation form ---------------------------------------------------------------
+
+@dataclass
+class EvaluationInput:
+    """What the evaluator enters: post-trial value per indicator, score per criterion, comments,
+    recommendation, and for a correction its reason."""
+
+    afters: dict[str, Decimal | None]
+    scores: dict[str, Decimal | None]
+    comments: str
+    recommendation: str
+    correction_reason: str | None = None
+
+
+def _check_evaluation(data: EvaluationInput, baselines: dict[str, Decimal | None]) -> tuple[dict, dict]:
+    """Every field's problem at once (the form shows them all); nothing is saved on a refusal."""
+    errors: dict[str, str] = {}
+    afters: dict[str, Decimal | None] = {}
+    for code in INDICATOR_CODES:
+        value = data.afters.get(code)
+        name = f"after_{code}"
+        if value is None:
+            if baselines.get(code) is not None:
+                errors[name] = N_("Enter the post-trial value: the application has a baseline for this indicator.")
+            afters[code] = None
+        elif not isinstance(value, Decimal) or not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            errors[name] = N_("Enter a number with at most two decimals.")
+        elif value < 0:
+            errors[name] = N_("The post-trial value cannot be negative.")
+        elif value > AFTER_MAX:
+            errors[name] = N_("The post-trial value can be at most %(max)s.")
+        else:
+            afters[code] = value
+    scores: dict[str, Decimal] = {}
+    for code in CRITERIA:
+        value = data.scores.get(code)
+        name = f"score_{code}"
+        if value is None:
+            errors[name] = N_("Enter a score from 0 to 100.")
+        elif (not isinstance(value, Decimal) or not value.is_finite() or value != value.quantize(ONE_DECIMAL)
+              or not Decimal(0) <= value <= Decimal(100)):
+            errors[name] = N_("A score is a number from 0 to 100 with at most one decimal.")
+        else:
+            scores[code] = value.quantize(ONE_DECIMAL)
+    comments = (data.comments or "").strip()
+    if not comments:
+        errors["comments"] = N_("Write your comments on the trial.")
+    elif len(comments) > COMMENTS_MAX:
+        errors["comments"] = N_("At most %(comments_max)s characters.")
+    if data.recommendation not in RECOMMENDATIONS:
+        errors["recommendation"] = N_("Choose a recommendation.")
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", fields=errors, max=format(AFTER_MAX, ","),
+                               comments_max=COMMENTS_MAX)
+    return afters, scores
+
+
+def _release_balance(actor: Actor, trial: Trial) -> Decimal:
+    """Give back to the fund what is reserved for a failed trial beyond the advance still owed.
+
+    The advance (fixed at kick-off) is owed to the provider whatever the outcome: when it is
+    already paid, everything still reserved is released; when not, it stays reserved (and
+    payable) and only the balance is released.
+    """
+    outstanding = ledger.source_outstanding(SOURCE_TYPE, trial.application_id)
+    paid = ledger.source_paid(SOURCE_TYPE, trial.application_id)
+    advance_owed = max((trial.advance_amount or ZERO) - paid, ZERO)
+    amount = outstanding - min(advance_owed, outstanding)
+    if amount <= 0:
+        return ZERO
+    ledger.release(actor, SOURCE_TYPE, trial.application_id, amount=amount,
+                   note=f"trial {trial.id} failed its effect evaluation: balance released")
+    return amount
+
+
+def _trial_result(trial: Trial, overalls: list[Decimal]) -> TrialScoreResult:
+    return trial_score(overalls, evaluation_params(trial.programme))
+
+
+def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest: list[Evaluation],
+                    released: Decimal) -> None:
+    """Write the result on the trial and move trial and application on (after any ledger call)."""
+    outcome = "passed" if result.passed else "failed"
+    trial.score = result.mean
+    trial.outcome = outcome
+    trial.remarkable = result.remarkable
+    trial.mean_improvement = _mean_of([e.mean_improvement for e in latest])
+    trial.evaluated_at = utcnow()
+    trial.released_amount = released if outcome == "failed" else None
+    details = {"score": result.mean, "outcome": outcome, "remarkable": result.remarkable,
+               "evaluations": result.count, "released": released}
+    TRIAL_MACHINE.apply(trial, "evaluate", actor, details=details)
+    applications.MACHINE.apply(trial.application, "record_evaluation", actor, details=details)
+    db.session.flush()
+    if outcome == "passed":
+        sme_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): record whether "
+                         "you will keep using the solution.")
+        provider_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): the balance "
+                              "becomes payable.")
+    else:
+        sme_message = N_("The trial of %(solution)s did not pass its effect evaluation (score %(score)s): record "
+                         "whether you will keep using the solution.")
+        provider_message = N_("The trial of %(solution)s did not pass its effect evaluation (score %(score)s): the "
+                              "balance was released back to the fund.")
+    notify_organisation(trial.enterprise_id, sme_message, trial_link(trial.id), solution=trial.solution.title,
+                        score=str(result.mean))
+    notify_organisation(trial.provider_id, provider_message, trial_link(trial.id), solution=trial.solution.title,
+                        score=str(result.mean))
+
+
+def _mean_of(values) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return round_to(sum(present, Decimal(0)) / len(present), 2)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    evaluation: Evaluation
+    score: ScoreResult
+    result: TrialScoreResult | None  # the trial's result when this submission completed it
+
+
+def submit_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Submitted:
+    """An evaluator submits the effect-evaluation form (or a corrected version of it).
+
+    Rule: only the assigned evaluator (a provider or anyone else: 403; a conflict: 403), after
+    declaring no conflict; every field valid or nothing is saved; the overall score is the
+    programme-weighted sum rounded to 0.1.  A submitted form is final: a correction is a new
+    version with a reason (audited), allowed until the adoption is recorded and never changing
+    an outcome already recorded.  When every assigned evaluator has submitted, the trial score is
+    the mean of their latest overall scores: passed at the programme's pass mark, otherwise the
+    unpaid balance is released to the fund.
+    """
+    trial, assignment = _own_assignment_locked(actor, trial_id)
+    if assignment.status == "assigned":
+        raise Conflict("Declare that you have no conflict of interest before the form opens.")
+    if trial.status not in ("completed", "evaluated"):
+        raise TransitionNotAllowed("The evaluation can no longer be changed: the trial is closed.")
+    correcting = assignment.status == "submitted"
+    reason = (data.correction_reason or "").strip()
+    if correcting and not reason:
+        raise ValidationFailed("A submitted form is final: give the reason for the correction.",
+                               field="correction_reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
+    afters, scores = _check_evaluation(data, trial.application.baselines)
+    params = evaluation_params(trial.programme)
+    score = overall_score(scores, params)
+    results = improvements_for(trial, afters)
+    mean_improvement = _mean_improvement(results)
+
+    latest = latest_evaluations(trial.id)
+    active = [a for a in assignments(trial.id) if a.status in ACTIVE_ASSIGNMENT_STATES]
+    overalls = {a.id: latest[a.id].overall for a in active if a.id in latest and a.id != assignment.id}
+    overalls[assignment.id] = score.overall
+    complete = all(a.id in overalls for a in active)
+    result: TrialScoreResult | None = None
+    released = ZERO
+    if complete:
+        result = _trial_result(trial, list(overalls.values()))
+        if trial.status == "evaluated":
+            new_outcome = "passed" if result.passed else "failed"
+            if new_outcome != trial.outcome:
+                raise Conflict("This correction would change the recorded outcome of the trial (score %(old)s → "
+                               "%(new)s); a recorded outcome is final. Contact the programme officer.",
+                               old=str(trial.score), new=str(result.mean))
+        elif not result.passed:
+            released = _release_balance(actor, trial)  # the ledger before any audit event (lock order)
+
+    previous = latest.get(assignment.id)
+    evaluation = Evaluation(assignment_id=assignment.id, trial_id=trial.id, evaluator_id=actor.user_id,
+                            version=(previous.version + 1) if previous else 1,
+                            correction_reason=(reason or None) if correcting else None, submitted_at=utcnow(),
+                            weights={k: int(v) for k, v in params.weights.items()}, overall=score.overall,
+                            mean_improvement=mean_improvement, comments=data.comments.strip(),
+                            recommendation=data.recommendation,
+                            **{f"after_{c}": afters.get(c) for c in INDICATOR_CODES},
+                            **{f"score_{c}": scores[c] for c in CRITERIA})
+    db.session.add(evaluation)
+    db.session.flush()
+    facts = {"trial_id": trial.id, "evaluation_id": evaluation.id, "version": evaluation.version,
+             "overall": score.overall, "scores": scores, "afters": afters, "recommendation": data.recommendation}
+    if correcting:
+        record_event(actor, "evaluator_assignment.correct", "evaluator_assignment", assignment.id,
+                     before={"version": previous.version, "overall": previous.overall}, after=facts, reason=reason)
+    else:
+        ASSIGNMENT_MACHINE.apply(assignment, "submit", actor, details=facts)
+    latest[assignment.id] = evaluation
+    counted = [latest[a.id] for a in active if a.id in latest]
+    if result is not None and trial.status == "completed":
+        _record_outcome(actor, trial, result, counted, released)
+    elif result is not None and trial.status == "evaluated" and result.mean != trial.score:
+        before = {"score": trial.score, "remarkable": trial.remarkable}
+        trial.score = result.mean
+        trial.remarkable = result.remarkable
+        trial.mean_improvement = _mean_of([e.mean_improvement for e in counted])
+        db.session.flush()
+        record_event(actor, "trial.rescore", "trial", trial.id, before=before,
+                     after={"score": result.mean, "remarkable": result.remarkable}, reason=reason)
+    db.session.flush()
+    return Submitted(evaluation, score, result)
+
+
+def record_result(actor: Actor, trial_id: int) -> TrialScoreResult:
+    """An officer records the result from the forms submitted, when no assigned evaluator is
+    still pending (after a conflict or a removal left only submitted forms).
+
+    Rule: officers only; the trial is completed; at least one form is submitted and no active
+    evaluator is still to submit.  Same outcome rule as :func:`submit_evaluation`.
+    """
+    _ensure_officer(actor)
+    trial = _lock(trial_id)
+    if trial.status != "completed":
+        raise TransitionNotAllowed("The result is recorded once, for a completed trial.")
+    active = [a for a in assignments(trial.id) if a.status in ACTIVE_ASSIGNMENT_STATES]
+    pending = [a for a in active if a.status != "submitted"]
+    if pending:
+        raise Conflict("%(count)s assigned evaluator(s) have not submitted their form yet.", count=len(pending))
+    latest = latest_evaluations(trial.id)
+    counted = [latest[a.id] for a in active if a.id in latest]
+    if not counted:
+        raise Conflict("No evaluation form has been submitted yet: assign an evaluator.")
+    result = _trial_result(trial, [e.overall for e in counted])
+    released = ZERO if result.passed else _release_balance(actor, trial)
+    _record_outcome(actor, trial, result, counted, released)
+    return result
+
+
+# --- adoption ---------------------------------------------------------------------------------
+
+def record_adoption(actor: Actor, trial_id: int, adopted: bool | None, reason: str) -> Trial:
+    """The enterprise records whether it will pay to keep using the solution, and why.
+
+    Rule: only the enterprise's own SME users, once, after the evaluation result is recorded;
+    yes or no and a reason are required.  The trial and its application are closed.
+    """
+    trial = _lock(trial_id)
+    _ensure_enterprise(actor, trial)
+    if trial.status != "evaluated":
+        raise TransitionNotAllowed("The adoption decision is recorded once, after the evaluation result.")
+    if adopted is None:
+        raise ValidationFailed("Choose yes or no.", field="adopted")
+    reason = _clean_text(reason, "reason", "Explain the decision.", REASON_MAX)
+    TRIAL_MACHINE.apply(trial, "close", actor, reason=reason, details={"adopted": adopted})
+    applications.MACHINE.apply(trial.application, "close", actor, reason=reason, details={"adopted": adopted})
+    trial.adopted = adopted
+    trial.adoption_reason = reason
+    trial.adoption_recorded_at = utcnow()
+    trial.adoption_recorded_by = actor.user_id
+    db.session.flush()
+    notify_organisation(trial.provider_id,
+                        N_("The enterprise recorded its adoption decision on the trial of %(solution)s."),
+                        trial_link(trial.id), solution=trial.solution.title)
+    return trial
+
+
+__all__ = ["DECLARATION_TEXT", "EvaluationInput", "Submitted", "Upload", "assign_evaluator", "confirm_milestone",
+           "declare_conflict", "declare_no_conflict", "dispute_milestone", "get_evaluation", "get_trial",
+           "open_trial_for", "record_adoption", "record_result", "remove_assignment", "report_milestone",
+           "submit_evaluation"]

@@ -1,0 +1,431 @@
+"""Trial pages: the lists, one trial (milestones, evaluators, result, adoption, timeline), the
+evaluator's declaration and form, and the officer's recommendation and ranking pages.
+
+Thin views: parse the form, call a service, render.  A refused service call puts its message on
+the form and answers 422 (so the request rolls back); success redirects (and commits).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from voucher.auth.forms import ConfirmForm
+from voucher.auth.policy import current_actor, roles_required
+from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.storage import path_of
+from voucher.trials import queries, services
+from voucher.trials.forms import (AdoptionForm, AssignForm, ConflictForm, DeclarationForm, DisputeForm,
+                                  EvaluationForm, MilestoneReportForm, RemoveAssignmentForm)
+from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS, TRIAL_STATES
+from voucher.ui import form_errors_from
+
+bp = Blueprint("trials", __name__, url_prefix="/trials")
+
+BUREAU = ("officer", "finance", "auditor")
+VIEWERS = ("officer", "finance", "auditor", "sme", "provider", "evaluator")
+
+
+@bp.context_processor
+def _labels():
+    from voucher.applications.forms import BASELINE_LABELS
+
+    return {"status_labels": queries.STATUS_LABELS, "status_badges": queries.STATUS_BADGES,
+            "milestone_labels": queries.MILESTONE_LABELS, "milestone_status_labels": queries.MILESTONE_STATUS_LABELS,
+            "milestone_badges": queries.MILESTONE_BADGES, "assignment_labels": queries.ASSIGNMENT_STATUS_LABELS,
+            "outcome_labels": queries.OUTCOME_LABELS, "recommendation_labels": queries.RECOMMENDATION_LABELS,
+            "criterion_labels": queries.CRITERION_LABELS, "indicator_labels": BASELINE_LABELS,
+            "improvement_reasons": queries.IMPROVEMENT_REASONS, "timeline_labels": queries.TIMELINE_LABELS,
+            "milestone_kinds": MILESTONE_KINDS, "criteria": CRITERIA, "indicator_codes": INDICATOR_CODES,
+            "today": services.applications.local_today()}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _filters(with_provider: bool) -> queries.TrialFilters:
+    args = request.args
+    status = args.get("status") if args.get("status") in TRIAL_STATES else None
+    provider_id = args.get("provider_id", type=int) if with_provider else None
+    q = (args.get("q") or "").strip()[:100] or None
+    return queries.TrialFilters(status=status, overdue=args.get("overdue") == "1", provider_id=provider_id, q=q)
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*BUREAU)
+def index():
+    filters = _filters(with_provider=True)
+    pagination = queries.trials_page(filters, _page(), current_app.config["PAGE_SIZE"])
+    return render_template("trials/index.html", pagination=pagination, filters=filters,
+                           providers=queries.provider_choices(), statuses=TRIAL_STATES,
+                           waiting=queries.waiting_milestones([t.id for t in pagination.items]))
+
+
+@bp.get("/mine")
+@roles_required("provider", "sme")
+def mine():
+    actor = current_actor()
+    filters = _filters(with_provider=False)
+    org = actor.organisation_id or -1
+    kwargs = {"provider_id": org} if actor.role == "provider" else {"enterprise_id": org}
+    pagination = queries.my_trials_page(filters=filters, page=_page(), per_page=current_app.config["PAGE_SIZE"],
+                                        **kwargs)
+    return render_template("trials/mine.html", pagination=pagination, filters=filters, statuses=TRIAL_STATES,
+                           waiting=queries.waiting_milestones([t.id for t in pagination.items]))
+
+
+@bp.get("/evaluations")
+@roles_required("evaluator")
+def evaluations_mine():
+    show_all = request.args.get("all") == "1"
+    pagination = queries.evaluator_page(current_actor().user_id, _page(), current_app.config["PAGE_SIZE"], show_all)
+    return render_template("trials/evaluations_mine.html", pagination=pagination, show_all=show_all)
+
+
+# --- one trial --------------------------------------------------------------------------------
+
+def _forms(overrides: dict | None = None) -> dict:
+    forms = {"report": MilestoneReportForm(prefix="report", formdata=None),
+             "confirm": ConfirmForm(prefix="confirm", formdata=None),
+             "dispute": DisputeForm(prefix="dispute", formdata=None),
+             "assign": AssignForm(prefix="assign", formdata=None),
+             "remove": RemoveAssignmentForm(prefix="remove", formdata=None),
+             "result": ConfirmForm(prefix="result", formdata=None),
+             "adoption": AdoptionForm(prefix="adoption", formdata=None)}
+    forms.update(overrides or {})
+    forms["assign"].evaluator_id.choices = [("", _("— choose —"))] + [
+        (u.id, f"{u.name} ({u.organisation.name if u.organisation else '—'})") for u in services.evaluator_choices()]
+    return forms
+
+
+def _detail_response(trial_id: int, status: int = 200, forms: dict | None = None, dispute_kind: str | None = None):
+    actor = current_actor()
+    trial = services.get_trial(actor, trial_id)
+    reported = services.milestones(trial.id)
+    assignment_rows = queries.assignment_rows(trial.id)
+    evaluations = queries.evaluations_of(trial.id)
+    latest = services.latest_evaluations(trial.id)
+    visible = {e.id for e in evaluations if services.can_see_comments(actor, trial, e)}
+    own_assignment = services.assignment_of(actor, trial.id) if actor.role == "evaluator" else None
+    active = [a for a in assignment_rows if a.status in ("assigned", "cleared", "submitted")]
+    can_record_result = (actor.role == "officer" and trial.status == "completed" and active
+                         and all(a.status == "submitted" for a in active))
+    return render_template(
+        "trials/detail.html", t=trial, a=trial.application, reported=reported,
+        next_kind=services.next_reportable(trial, reported), assignments=assignment_rows, evaluations=evaluations,
+        latest_ids={e.id for e in latest.values()}, visible=visible, own_assignment=own_assignment,
+        can_record_result=can_record_result, forms=_forms(forms), dispute_kind=dispute_kind,
+        next_step=queries.next_step(actor.role, trial, reported, services.next_reportable(trial, reported),
+                                    own_assignment),
+        timeline=queries.timeline(trial, list(reported.values()), assignment_rows),
+        overdue=trial.is_overdue(services.applications.local_today()),
+        max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
+
+
+@bp.get("/<int:trial_id>")
+@roles_required(*VIEWERS)
+def detail(trial_id: int):
+    actor = current_actor()
+    if actor.role == "evaluator":
+        trial, assignment = services.evaluator_assignment(actor, trial_id)
+        if assignment.status == "assigned":
+            return redirect(url_for("trials.declaration", trial_id=trial_id))
+    return _detail_response(trial_id)
+
+
+def _refused(trial_id: int, err: DomainError, form=None, key: str | None = None, **extra):
+    if isinstance(err, (Forbidden, NotFound)):
+        raise err
+    if form is not None:
+        form_errors_from(err, form)
+    else:
+        flash(err.render(_), "danger")
+    return _detail_response(trial_id, status=422, forms={key: form} if key and form is not None else None, **extra)
+
+
+def _expired(trial_id: int):
+    flash(_("The form expired; please try again."), "danger")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/milestones/<kind>/report")
+@roles_required("provider")
+def report(trial_id: int, kind: str):
+    actor = current_actor()
+    services.get_trial(actor, trial_id)  # 403/404 before reading the file
+    form = MilestoneReportForm(prefix="report")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        return _detail_response(trial_id, status=422, forms={"report": form})
+    upload = None
+    if form.file.data and getattr(form.file.data, "filename", ""):
+        upload = services.Upload(form.file.data.stream, form.file.data.filename, current_app.config["STORAGE_DIR"],
+                                 current_app.config["UPLOAD_MAX_BYTES"])
+    try:
+        services.report_milestone(actor, trial_id, kind, form.note.data, upload)
+    except DomainError as err:
+        return _refused(trial_id, err, form, "report")
+    flash(_("Milestone reported. The enterprise has been asked to confirm it."), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/milestones/<kind>/confirm")
+@roles_required("sme")
+def confirm(trial_id: int, kind: str):
+    if not ConfirmForm(prefix="confirm").validate_on_submit():
+        return _expired(trial_id)
+    try:
+        services.confirm_milestone(current_actor(), trial_id, kind)
+    except DomainError as err:
+        return _refused(trial_id, err)
+    flash(_("Milestone confirmed."), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/milestones/<kind>/dispute")
+@roles_required("sme")
+def dispute(trial_id: int, kind: str):
+    form = DisputeForm(prefix="dispute")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        services.get_trial(current_actor(), trial_id)
+        return _detail_response(trial_id, status=422, forms={"dispute": form}, dispute_kind=kind)
+    try:
+        services.dispute_milestone(current_actor(), trial_id, kind, form.reason.data)
+    except DomainError as err:
+        return _refused(trial_id, err, form, "dispute", dispute_kind=kind)
+    flash(_("Milestone disputed. The provider has been notified and will report it again."), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.get("/<int:trial_id>/milestones/<int:milestone_id>/file")
+@roles_required(*VIEWERS)
+def milestone_file(trial_id: int, milestone_id: int):
+    stored = services.milestone_file(current_actor(), trial_id, milestone_id)
+    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
+                     as_attachment=True, download_name=stored.original_name, max_age=0)
+
+
+@bp.post("/<int:trial_id>/evaluators")
+@roles_required("officer")
+def assign(trial_id: int):
+    form = AssignForm(prefix="assign")
+    form.evaluator_id.choices = [("", "")] + [(u.id, u.name) for u in services.evaluator_choices()]
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        services.get_trial(current_actor(), trial_id)
+        return _detail_response(trial_id, status=422, forms={"assign": form})
+    try:
+        assignment = services.assign_evaluator(current_actor(), trial_id, form.evaluator_id.data)
+    except DomainError as err:
+        return _refused(trial_id, err, form, "assign")
+    flash(_("%(name)s was assigned and notified.", name=assignment.evaluator.name), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/evaluators/<int:assignment_id>/remove")
+@roles_required("officer")
+def remove_evaluator(trial_id: int, assignment_id: int):
+    form = RemoveAssignmentForm(prefix="remove")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        return _detail_response(trial_id, status=422, forms={"remove": form})
+    try:
+        services.remove_assignment(current_actor(), trial_id, assignment_id, form.reason.data)
+    except DomainError as err:
+        return _refused(trial_id, err, form, "remove")
+    flash(_("The evaluator was removed from this trial."), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/result")
+@roles_required("officer")
+def record_result(trial_id: int):
+    if not ConfirmForm(prefix="result").validate_on_submit():
+        return _expired(trial_id)
+    try:
+        result = services.record_result(current_actor(), trial_id)
+    except DomainError as err:
+        return _refused(trial_id, err)
+    flash(_("The result was recorded: trial score %(score)s.", score=result.mean), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+@bp.post("/<int:trial_id>/adoption")
+@roles_required("sme")
+def adoption(trial_id: int):
+    form = AdoptionForm(prefix="adoption")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        services.get_trial(current_actor(), trial_id)
+        return _detail_response(trial_id, status=422, forms={"adoption": form})
+    try:
+        services.record_adoption(current_actor(), trial_id, form.adopted.data == "yes", form.reason.data)
+    except DomainError as err:
+        return _refused(trial_id, err, form, "adoption")
+    flash(_("Your decision was recorded. The trial is closed."), "success")
+    return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+# --- the evaluator's declaration and form -----------------------------------------------------
+
+@bp.route("/<int:trial_id>/declaration", methods=["GET", "POST"])
+@roles_required("evaluator")
+def declaration(trial_id: int):
+    actor = current_actor()
+    trial, assignment = services.evaluator_assignment(actor, trial_id)
+    if assignment.status != "assigned":
+        return redirect(url_for("trials.evaluate", trial_id=trial_id))
+    text = _(services.DECLARATION_TEXT)
+    form = DeclarationForm(prefix="declare")
+    conflict_form = ConflictForm(prefix="conflict")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if request.form.get("choice") == "conflict":
+            form = DeclarationForm(prefix="declare", formdata=None)
+            if conflict_form.validate_on_submit():
+                try:
+                    services.declare_conflict(actor, trial_id, conflict_form.reason.data)
+                except DomainError as err:
+                    if isinstance(err, (Forbidden, NotFound)):
+                        raise
+                    form_errors_from(err, conflict_form)
+                else:
+                    flash(_("Your conflict of interest was recorded; the programme officer will assign another "
+                            "evaluator."), "info")
+                    return redirect(url_for("trials.evaluations_mine"), 303)
+        else:
+            conflict_form = ConflictForm(prefix="conflict", formdata=None)
+            if form.validate_on_submit():
+                try:
+                    services.declare_no_conflict(actor, trial_id, bool(form.confirm.data), text)
+                except DomainError as err:
+                    if isinstance(err, (Forbidden, NotFound)):
+                        raise
+                    form_errors_from(err, form)
+                else:
+                    flash(_("Declaration recorded. The evaluation form is open."), "success")
+                    return redirect(url_for("trials.evaluate", trial_id=trial_id), 303)
+    return render_template("trials/declaration.html", t=trial, text=text, form=form,
+                           conflict_form=conflict_form), status
+
+
+def _evaluation_context(trial, assignment, form, submitted=None):
+    latest = services.latest_evaluations(trial.id).get(assignment.id)
+    improvements = None
+    if submitted is not None or latest is not None:
+        shown = submitted or latest
+        improvements = services.improvements_for(trial, shown.afters)
+    return {"t": trial, "a": trial.application, "assignment": assignment, "form": form, "latest": latest,
+            "improvements": improvements, "params": services.evaluation_params(trial.programme)}
+
+
+@bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
+@roles_required("evaluator")
+def evaluate(trial_id: int):
+    actor = current_actor()
+    trial, assignment = services.evaluator_assignment(actor, trial_id)
+    if assignment.status == "assigned":
+        flash(_("Declare that you have no conflict of interest before the form opens."), "info")
+        return redirect(url_for("trials.declaration", trial_id=trial_id))
+    latest = services.latest_evaluations(trial.id).get(assignment.id)
+    if request.method == "GET":
+        form = EvaluationForm(formdata=None)
+        if latest is not None:
+            for code in INDICATOR_CODES:
+                getattr(form, f"after_{code}").data = getattr(latest, f"after_{code}")
+            for code in CRITERIA:
+                getattr(form, f"score_{code}").data = getattr(latest, f"score_{code}").quantize(Decimal("0.1"))
+            form.comments.data = latest.comments
+            form.recommendation.data = latest.recommendation
+        return render_template("trials/evaluate.html", **_evaluation_context(trial, assignment, form))
+    form = EvaluationForm()
+    if form.validate_on_submit():
+        try:
+            submitted = services.submit_evaluation(actor, trial_id, form.to_input())
+        except DomainError as err:
+            if isinstance(err, (Forbidden, NotFound)):
+                raise
+            form_errors_from(err, form)
+        else:
+            if submitted.result is not None and submitted.evaluation.version == 1:
+                flash(_("Your evaluation was submitted (overall score %(score)s). Every evaluator has now submitted: "
+                        "the trial score is %(trial_score)s.", score=submitted.score.overall,
+                        trial_score=submitted.result.mean), "success")
+            elif submitted.evaluation.version > 1:
+                flash(_("Version %(version)s of your evaluation was saved (overall score %(score)s).",
+                        version=submitted.evaluation.version, score=submitted.score.overall), "success")
+            else:
+                flash(_("Your evaluation was submitted (overall score %(score)s).", score=submitted.score.overall),
+                      "success")
+            return redirect(url_for("trials.evaluation_detail", trial_id=trial_id,
+                                    evaluation_id=submitted.evaluation.id), 303)
+    return render_template("trials/evaluate.html", **_evaluation_context(trial, assignment, form)), 422
+
+
+@bp.get("/<int:trial_id>/evaluations/<int:evaluation_id>")
+@roles_required(*VIEWERS)
+def evaluation_detail(trial_id: int, evaluation_id: int):
+    trial, evaluation = services.get_evaluation(current_actor(), trial_id, evaluation_id)
+    params = services.evaluation_params(trial.programme)
+    return render_template("trials/evaluation.html", t=trial, e=evaluation,
+                           improvements=services.improvements_for(trial, evaluation.afters), params=params)
+
+
+# --- officer: recommendation and ranking ------------------------------------------------------
+
+@bp.get("/candidates")
+@roles_required("officer", "auditor")
+def recommendations():
+    only_eligible = request.args.get("eligible") == "1"
+    per_page = current_app.config["PAGE_SIZE"]
+    page = _page()
+    candidates, total = queries.recommendation_candidates(page, per_page, only_eligible)
+    pages = max((total + per_page - 1) // per_page, 1)
+    return render_template("trials/recommendations.html", candidates=candidates, total=total, page=page, pages=pages,
+                           only_eligible=only_eligible, confirm=ConfirmForm())
+
+
+@bp.post("/candidates/<int:solution_id>/promote")
+@roles_required("officer")
+def promote(solution_id: int):
+    from voucher.catalogue import services as catalogue
+
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("trials.recommendations"), 303)
+    try:
+        solution = catalogue.promote_to_recommended(current_actor(), solution_id)
+    except DomainError as err:
+        if isinstance(err, (Forbidden, NotFound)):
+            raise
+        flash(err.render(_), "danger")
+        candidates, total = queries.recommendation_candidates(1, current_app.config["PAGE_SIZE"])
+        pages = max((total + current_app.config["PAGE_SIZE"] - 1) // current_app.config["PAGE_SIZE"], 1)
+        return render_template("trials/recommendations.html", candidates=candidates, total=total, page=1, pages=pages,
+                               only_eligible=False, confirm=ConfirmForm()), 422
+    flash(_("%(title)s is now on the recommendation catalogue.", title=solution.title), "success")
+    return redirect(url_for("trials.recommendations"), 303)
+
+
+@bp.get("/ranking")
+@roles_required("officer", "auditor")
+def ranking():
+    programme_id = request.args.get("programme_id", type=int) or None
+    result = queries.ranking(programme_id)
+    return render_template("trials/ranking.html", ranking=result, programme_id=programme_id,
+                           programmes=queries.programme_choices(), criteria=queries.RANKING_CRITERIA,
+                           criterion_names=queries.RANKING_LABELS)
+
+
+from voucher.trials import panels  # noqa: E402,F401  (registers the start-page cards)
