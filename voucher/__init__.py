@@ -149,6 +149,16 @@ def configure_unit_of_work(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
+    from flask import abort, request
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL; no legitimate form or query value contains one.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -170,7 +180,18 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
     from voucher.blueprints import BLUEPRINTS
+
+    class DatabaseInt(IntegerConverter):
+        """``<int:...>`` ids beyond what an INTEGER column holds are a 404, not a database error."""
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2_147_483_647)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseInt
 
     for bp in BLUEPRINTS():
         app.register_blueprint(bp)

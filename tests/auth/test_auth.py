@@ -274,3 +274,23 @@ def test_admin_cannot_deactivate_self(client, make_user):
     client.post(f"/admin/users/{admin.id}/active", data={"active": "0"})
     db.session.expire_all()
     assert db.session.get(User, admin.id).active is True
+
+
+def test_out_of_range_ids_and_nul_characters_are_refused_not_500(client, make_user):
+    do_login(client, make_user("admin"))
+    assert client.get("/admin/users/99999999999999999999").status_code == 404
+    assert client.get("/admin/users?q=a%00b").status_code == 400
+
+
+def test_deactivation_revokes_api_tokens(ctx, make_user):
+    from voucher.audit.services import Actor
+    from voucher.auth import services as auth_services
+    from voucher.auth.tokens import issue_token, user_for_secret
+
+    user = make_user("officer")
+    issued = issue_token(user, name="script")
+    assert user_for_secret(issued.secret) is not None
+    admin = Actor(user_id=None, role="admin", organisation_id=None, label="admin")
+    auth_services.set_active(admin, user.id, False)
+    auth_services.set_active(admin, user.id, True)
+    assert user_for_secret(issued.secret) is None

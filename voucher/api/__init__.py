@@ -18,7 +18,7 @@ is not installed (it would replace the HTML error pages of the whole site).
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
@@ -33,6 +33,22 @@ API_SETTINGS = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 URL_PREFIX = "/api/v1"
+
+
+def N_(message: str) -> str:
+    return message
+
+
+NUL_MESSAGE = N_("Text must not contain NUL characters.")
+API_DESCRIPTION = (
+    "The JSON API of the SME digital-transformation voucher programme. Authenticate with a bearer token "
+    "from `POST /api/v1/auth/token`; every request acts as the token's user, with the same rules as the "
+    "web pages. Lists are paginated (`?page=&per_page=`, at most 100 per page) and answer "
+    "`{\"items\": [...], \"pagination\": {\"page\", \"per_page\", \"total\", \"pages\"}}`. Every error "
+    "answers `{\"error\": {\"code\", \"message\", \"fields\"}}` (the message in the request's "
+    "`Accept-Language`, Chinese by default). Money is a decimal string in yuan (\"150000.00\"), rates "
+    "are percent strings, dates ISO 8601. An object of another organisation answers 403; an id that does "
+    "not exist answers 404.")
 
 
 class VoucherApi(Api):
@@ -86,20 +102,60 @@ def request_error(error: HTTPException):
     return response
 
 
+def _nul_fields(value, prefix: str, out: dict) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            out[prefix or "body"] = NUL_MESSAGE
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key).replace("\x00", "")
+            _nul_fields(item, f"{prefix}.{name}" if prefix else name, out)
+            if "\x00" in str(key):
+                out[f"{prefix}.{name}" if prefix else (name or "body")] = NUL_MESSAGE
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _nul_fields(item, f"{prefix}.{i}" if prefix else str(i), out)
+
+
+def refuse_nul_characters():
+    """No text with a NUL character gets in (PostgreSQL cannot store one): 422 naming the field."""
+    bad: dict[str, str] = {}
+    for key, values in request.args.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            bad[key.replace("\x00", "") or "query"] = NUL_MESSAGE
+    if request.is_json:
+        _nul_fields(request.get_json(silent=True), "", bad)
+    if bad:
+        from voucher.errors import ValidationFailed
+
+        raise ValidationFailed(NUL_MESSAGE, fields=bad)
+
+
 def api_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     """A flask-smorest blueprint for the API, with the API's shape for request-validation errors."""
     kwargs.setdefault("url_prefix", URL_PREFIX)
     blp = Blueprint(name, import_name, **kwargs)
     blp.register_error_handler(422, request_error)
     blp.register_error_handler(400, request_error)
+    blp.before_request(refuse_nul_characters)
     return blp
 
 
 def blueprints() -> list[Blueprint]:
     """Every API blueprint; add one import and one list entry per module."""
+    from voucher.api.applications import blp as applications_blp
     from voucher.api.calculations import blp as calculations_blp
+    from voucher.api.catalogue import blp as catalogue_blp
+    from voucher.api.documents import blp as documents_blp
+    from voucher.api.enterprises import blp as enterprises_blp
+    from voucher.api.payments import blp as payments_blp
+    from voucher.api.programmes import blp as programmes_blp
+    from voucher.api.subsidies import blp as subsidies_blp
+    from voucher.api.tokens import blp as tokens_blp
+    from voucher.api.trials import blp as trials_blp
 
-    return [calculations_blp]
+    return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
+            documents_blp, calculations_blp, payments_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:
@@ -108,10 +164,27 @@ def configure_api(app: Flask) -> VoucherApi:
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
-    api = VoucherApi(app)
+    from voucher.api.auth import BEARER_SCHEME
+    from voucher.api.converters import IdConverter, id_param_schema
+    from voucher.api.docs import bp as docs_bp
+
+    api = VoucherApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.register_field(DecimalString, "string", "decimal")
+    app.url_map.converters["id"] = IdConverter
+    api.register_converter(IdConverter, id_param_schema)
+    api.spec.components.security_scheme(BEARER_SCHEME, {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token from POST /api/v1/auth/token, sent as \"Authorization: Bearer TOKEN\""})
     for blp in blueprints():
         csrf.exempt(blp)
         api.register_blueprint(blp)
+    app.register_blueprint(docs_bp)
+
+    @app.after_request
+    def bearer_challenge(response):
+        if response.status_code == 401 and request.path.startswith(URL_PREFIX + "/"):
+            response.headers.setdefault("WWW-Authenticate", 'Bearer realm="voucher API"')
+        return response
+
     app.extensions["voucher-api"] = api
     return api

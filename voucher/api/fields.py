@@ -23,7 +23,7 @@ def _plain(value: Decimal) -> str:
 class DecimalString(ma.fields.Field):
     """A decimal sent as a JSON string (a JSON integer is accepted too), loaded as ``Decimal``.
 
-    ``places``: the most decimals allowed; ``minimum``/``maximum`` bounds (``exclusive_minimum``
+    ``places``: the most decimals allowed (and the fewest shown); ``minimum``/``maximum`` bounds (``exclusive_minimum``
     makes the lower bound strict).  Dumped as its plain decimal text.
     """
 
@@ -36,9 +36,17 @@ class DecimalString(ma.fields.Field):
         self.exclusive_minimum = exclusive_minimum
 
     def _serialize(self, value, attr, obj, **kwargs):
+        """Plain text with at least ``places`` decimals ("100000" → "100000.00"): the same figure reads
+        the same whether it was just computed or read back from the database; never rounded."""
         if value is None:
             return None
-        return _plain(value) if isinstance(value, Decimal) else str(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)
+        if isinstance(value, Decimal):
+            if value.is_finite() and -value.as_tuple().exponent < self.places:
+                value = value.quantize(Decimal(1).scaleb(-self.places))
+            return _plain(value)
+        return str(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -89,3 +97,41 @@ def count(minimum: int, maximum: int):
             raise ma.ValidationError(_("Give from %(min)s to %(max)s items.", min=minimum, max=maximum))
 
     return validate
+
+
+class Choice(ma.validate.OneOf):
+    """``OneOf`` (documented as an ``enum``) with the message translated when it is raised."""
+
+    def _format_error(self, value) -> str:
+        return _("Must be one of: %(choices)s.", choices=self.choices_text)
+
+
+class WholeRange(ma.validate.Range):
+    """``Range`` for whole numbers (documented as minimum/maximum), with a translated message."""
+
+    def __init__(self, minimum: int, maximum: int):
+        super().__init__(min=minimum, max=maximum)
+
+    def _format_error(self, value, message: str) -> str:
+        return _("Must be a whole number from %(min)s to %(max)s.", min=self.min, max=self.max)
+
+
+class Length(ma.validate.Length):
+    """``Length`` of a string (documented as minLength/maxLength), with a translated message."""
+
+    def __init__(self, minimum: int, maximum: int):
+        super().__init__(min=minimum, max=maximum)
+
+    def _format_error(self, value, message: str) -> str:
+        if self.min and len(value) < self.min:
+            return _("At least %(min)s characters.", min=self.min)
+        return _("At most %(max)s characters.", max=self.max)
+
+
+# The largest id the database stores (PostgreSQL ``integer``); larger numbers are never an object.
+ID_MAX = 2**31 - 1
+
+
+def object_id(**kwargs) -> ma.fields.Integer:
+    """An object's id in a JSON body: a whole number from 1 to ``ID_MAX``."""
+    return ma.fields.Integer(strict=True, validate=WholeRange(1, ID_MAX), **kwargs)

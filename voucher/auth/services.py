@@ -205,6 +205,9 @@ def set_active(actor: Actor, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         end_all_sessions(user.id, "deactivated")
+        from voucher.auth.tokens import revoke_all_tokens
+
+        revoke_all_tokens(user.id)  # a later reactivation must not revive old API tokens
     record_event(actor, "user.activated" if active else "user.deactivated", "user", user.id,
                  before={"active": not active}, after={"active": active})
     return user

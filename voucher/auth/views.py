@@ -13,7 +13,8 @@ from voucher.auth.forms import (ConfirmForm, LoginForm, PasswordChangeForm, Pass
 from voucher.auth.policy import current_actor, login_required_any, roles_required
 from voucher.errors import DomainError
 from voucher.extensions import limiter
-from voucher.reference import ORGANISATION_KINDS, ROLES
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.reference import ORGANISATION_KINDS, ROLES, label
 from voucher.ui import form_errors_from
 
 bp = Blueprint("auth", __name__)
@@ -135,6 +136,13 @@ def users():
     role = request.args.get("role") or None
     if role not in ROLES:
         role = None
+    fmt = requested_format()
+    if fmt:
+        everything = queries.users_page(q, role, 1, EXPORT_LIMIT)
+        return send(fmt, "users", [_("Name"), _("E-mail"), _("Role"), _("Organisation"), _("Status"), _("Last login")],
+                    ([u.name, u.email, label(ROLES, u.role), u.organisation.name if u.organisation else "",
+                      _("Active") if u.active else _("Deactivated"), local_time(u.last_login_at)]
+                     for u in everything.items), everything.total)
     pagination = queries.users_page(q, role, page, current_app.config["PAGE_SIZE"])
     return render_template("admin/users.html", pagination=pagination, q=q, role=role, confirm=ConfirmForm())
 

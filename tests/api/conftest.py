@@ -1,0 +1,356 @@
+"""Fixtures for the API tests: bearer tokens for users of every role, a small JSON client, and the
+objects the resources act on (a programme, solutions, an SME and its applications)."""
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from voucher.auth import tokens
+from voucher.extensions import db
+
+EN = {"Accept-Language": "en"}
+
+
+class Api:
+    """A JSON client for /api/v1 acting with one bearer token (or none)."""
+
+    def __init__(self, client, token: str | None = None, lang: str = "en"):
+        self.client = client
+        self.token = token
+        self.lang = lang
+
+    def headers(self, extra=None) -> dict:
+        out = {"Accept-Language": self.lang}
+        if self.token:
+            out["Authorization"] = f"Bearer {self.token}"
+        out.update(extra or {})
+        return out
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("/api/") else f"/api/v1{path}"
+
+    def get(self, path, **kwargs):
+        return self.client.get(self._url(path), headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.client.post(self._url(path), json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+    def put(self, path, json=None, **kwargs):
+        return self.client.put(self._url(path), json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.client.delete(self._url(path), headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+
+def token_for(user) -> str:
+    """A bearer secret for ``user`` (issued by the service, as POST /auth/token does)."""
+    return tokens.issue_token(user).secret
+
+
+def assert_error(response, status: int, *fields: str, code: str | None = None) -> dict:
+    """The one error shape, the status, and each named field present with a message."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:800])
+    assert response.is_json, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "fields"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    for field in fields:
+        assert body["error"]["fields"].get(field), (field, body)
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+@pytest.fixture()
+def api_as(client, make_user, make_org):
+    """api_as(role_or_user, **org) → an :class:`Api` with a token of a new user of that role
+    (an SME user gets a registered small enterprise unless ``registered=False``)."""
+
+    def _as(who, registered: bool = True, **enterprise):
+        if isinstance(who, str):
+            if who == "sme":
+                org = make_org("enterprise", **enterprise) if registered else None
+                user = make_user("sme", org)
+            else:
+                user = make_user(who)
+        else:
+            user = who
+        api = Api(client, token_for(user))
+        api.user = user
+        return api
+
+    return _as
+
+
+@pytest.fixture()
+def anon(client):
+    return Api(client)
+
+
+# --- domain objects ----------------------------------------------------------------------------
+
+def build_programme(budget="50000000.00", **fields):
+    from voucher.applications.services import local_today
+    from voucher.programmes.models import Programme
+
+    today = local_today()
+    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
+                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
+                          closes_on=fields.pop("closes_on", today + timedelta(days=90)),
+                          pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def build_solution(provider, status="listed", trial_price="150000.00", title=None):
+    from voucher.catalogue.models import Solution
+
+    solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
+                        target_industries=["pumps_valves"], description="Digital workshop",
+                        list_price=Decimal(trial_price) * 2, trial_price=Decimal(trial_price),
+                        trial_period_days=90, status=status)
+    db.session.add(solution)
+    db.session.flush()
+    return solution
+
+
+def add_demo_lpr() -> None:
+    from datetime import date
+
+    from voucher.programmes.models import LprRate
+
+    for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
+        db.session.add(LprRate(effective_from=day, rate_pct=rate))
+    db.session.flush()
+
+
+def application_body(programme_id: int, solution_id: int, amount="100000.00", key=None) -> dict:
+    from voucher.applications.services import local_today
+
+    today = local_today()
+    return {"idempotency_key": key or secrets.token_urlsafe(24), "programme_id": programme_id,
+            "solution_id": solution_id, "requested_amount": amount,
+            "need_statement": "Our workshop loses track of orders.",
+            "contract_date": (today + timedelta(days=3)).isoformat(),
+            "trial_start_date": (today + timedelta(days=10)).isoformat(),
+            "baselines": {"production_efficiency": "42.50", "defect_rate": "3.20"}}
+
+
+# --- a world with one object in each state, and a token per role ----------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ROLES = ("anon", "sme", "other_sme", "provider", "other_provider", "evaluator", "officer", "finance", "auditor",
+         "admin")
+AUTHENTICATED = ROLES[1:]
+BUREAU = ("officer", "finance", "auditor")
+SOLUTION_READERS = ("provider", "evaluator", *BUREAU)
+
+
+def b64(name="f.pdf") -> dict:
+    """A file for a JSON body (base64)."""
+    return {"filename": name, "content_base64": base64.b64encode(PDF).decode()}
+
+
+@dataclass
+class World:
+    ids: dict = field(default_factory=dict)
+    apis: dict = field(default_factory=dict)
+
+
+@pytest.fixture()
+def world(client, db_conn) -> World:
+    return build_world(client)
+
+
+def make_user_with_password(role: str, organisation=None):
+    from tests.factories import build_user
+
+    password = f"pw-{role}-{secrets.token_hex(4)}-long"
+    user = build_user(role, organisation, password)
+    user.plain_password = password
+    return user
+
+
+def build_world(client) -> World:
+    """A programme; two providers, two enterprises, one user of every role and a token each; the
+    first provider's solutions in every state; the first enterprise's trial, loan and robot
+    applications in the states the actions start from."""
+    from tests.factories import build_org
+    from voucher.applications import services as applications
+    from voucher.applications.services import Content, local_today
+    from voucher.subsidies import services as subsidies
+
+    w = World()
+    add_demo_lpr()
+    programme = build_programme()
+    make_org, make_user = build_org, make_user_with_password
+    prov_a, prov_b = make_org("provider"), make_org("provider")
+    ent_a, ent_b = make_org("enterprise"), make_org("enterprise")
+    users = {"sme": make_user("sme", ent_a), "other_sme": make_user("sme", ent_b),
+             "provider": make_user("provider", prov_a), "other_provider": make_user("provider", prov_b),
+             **{role: make_user(role) for role in ("evaluator", "officer", "finance", "auditor", "admin")}}
+    w.apis = {"anon": Api(client), **{role: Api(client, tokens.issue_token(u).secret) for role, u in users.items()}}
+    sol = {status: build_solution(prov_a, status=status) for status in
+           ("draft", "submitted", "screening", "listed", "rejected", "delisted")}
+    sme, officer = users["sme"].actor(), users["officer"].actor()
+
+    def trial(status):
+        today = local_today()
+        app, _ = applications.create_application(
+            sme, token=secrets.token_urlsafe(24), programme_id=programme.id, solution_id=sol["listed"].id,
+            content=Content(requested_amount=Decimal("10000.00"), need_statement="Need",
+                            contract_date=today + timedelta(days=3), trial_start_date=today + timedelta(days=10),
+                            baselines={"defect_rate": Decimal("3.20")}))
+        if status in ("submitted", "approved"):
+            applications.submit(sme, app.id)
+        if status == "approved":
+            applications.approve(officer, app.id)
+        return app.id
+
+    def loan(status, contract):
+        data = subsidies.LoanInput(
+            programme_id=programme.id, bank_name="Bank of Wenzhou", contract_no=contract,
+            contract_date=local_today() - timedelta(days=200), principal=Decimal("1000000.00"),
+            loan_rate=Decimal("2.40"), term_start=local_today() - timedelta(days=190),
+            term_end=local_today() + timedelta(days=500),
+            periods=(subsidies.PeriodInput(local_today() - timedelta(days=180), local_today() - timedelta(days=90),
+                                           Decimal("1000000.00"), Decimal("6000.00")),))
+        app = subsidies.save_loan_application(
+            sme, data, plan=subsidies.Upload(io.BytesIO(PDF), "plan.pdf"),
+            statement=subsidies.Upload(io.BytesIO(PDF), "st.pdf"), storage_dir=client.application.config["STORAGE_DIR"],
+            max_bytes=10**7)
+        if status == "submitted":
+            subsidies.act(sme, "loan", app.id, "submit")
+        return app
+
+    def robot(status):
+        line = subsidies.RobotLineInput(model="ER20", manufacturer="Estun", domestic=True, quantity=1,
+                                        unit_price_excl_vat=Decimal("100000.00"),
+                                        invoice_no=f"INV-{secrets.token_hex(4)}",
+                                        invoice_date=local_today() - timedelta(days=10),
+                                        invoice_file=subsidies.Upload(io.BytesIO(PDF), "inv.pdf"))
+        app = subsidies.save_robot_application(sme, subsidies.RobotInput(programme.id, (line,)),
+                                               storage_dir=client.application.config["STORAGE_DIR"], max_bytes=10**7)
+        if status == "submitted":
+            subsidies.act(sme, "robot", app.id, "submit")
+        return app
+
+    loan_draft, loan_sub = loan("draft", "L-1"), loan("submitted", "L-2")
+    robot_draft, robot_sub = robot("draft"), robot("submitted")
+    w.ids = {"programme": programme.id, "ent_a": ent_a.id, "ent_b": ent_b.id,
+             **{f"sol_{k}": v.id for k, v in sol.items()},
+             "app_draft": trial("draft"), "app_submitted": trial("submitted"), "app_approved": trial("approved"),
+             "loan_draft": loan_draft.id, "loan_submitted": loan_sub.id, "loan_file": loan_sub.plan_file_id,
+             "robot_draft": robot_draft.id, "robot_submitted": robot_sub.id,
+             "robot_file": robot_sub.lines[0].invoice_file_id,
+             "sme_token": tokens.issue_token(users["sme"], name="target").token.id}
+    w.ids.update(build_trials(client, programme, sol["listed"], users))
+    w.ids.update(build_documents(w.ids, users))
+    w.users = users
+    return w
+
+
+def build_trials(client, programme, solution, users) -> dict:
+    """Trials in the states the trial actions start from (each from its own approved application)."""
+    from voucher.applications import services as applications
+    from voucher.applications.services import Content, local_today
+    from voucher.trials import services as trials
+
+    sme, provider, officer = users["sme"].actor(), users["provider"].actor(), users["officer"].actor()
+    evaluator = users["evaluator"].actor()
+    storage = client.application.config["STORAGE_DIR"]
+
+    def approved_trial():
+        today = local_today()
+        app, _ = applications.create_application(
+            sme, token=secrets.token_urlsafe(24), programme_id=programme.id, solution_id=solution.id,
+            content=Content(requested_amount=Decimal("10000.00"), need_statement="Need",
+                            contract_date=today + timedelta(days=3), trial_start_date=today + timedelta(days=10),
+                            baselines={"defect_rate": Decimal("3.20")}))
+        applications.submit(sme, app.id)
+        applications.approve(officer, app.id)
+        return trials.trial_for_application(app.id).id
+
+    def advance(trial_id, kinds, last_confirmed=True):
+        for i, kind in enumerate(kinds):
+            upload = trials.Upload(io.BytesIO(PDF), f"{kind}.pdf", storage, 10**7) if kind == "kickoff" else None
+            trials.report_milestone(provider, trial_id, kind, f"{kind} done", upload)
+            if i < len(kinds) - 1 or last_confirmed:
+                trials.confirm_milestone(sme, trial_id, kind)
+
+    ids = {"trial_open": approved_trial()}
+    ids["trial_running"] = approved_trial()
+    advance(ids["trial_running"], ("kickoff", "deployed"), last_confirmed=False)  # "deployed" waits for the SME
+    ids["trial_milestone"] = trials.milestones(ids["trial_running"])["kickoff"].id
+    all_kinds = ("kickoff", "deployed", "in_use", "final_report")
+    for key in ("trial_completed", "trial_assigned", "trial_cleared", "trial_evaluated"):
+        ids[key] = approved_trial()
+        advance(ids[key], all_kinds)
+    evaluator_id = users["evaluator"].id
+    for key in ("trial_assigned", "trial_cleared", "trial_evaluated"):
+        ids[f"{key}_assignment"] = trials.assign_evaluator(officer, ids[key], evaluator_id).id
+    for key in ("trial_cleared", "trial_evaluated"):
+        trials.declare_no_conflict(evaluator, ids[key], True)
+    submitted = trials.submit_evaluation(evaluator, ids["trial_evaluated"], trials.EvaluationInput(
+        afters={"defect_rate": Decimal("1.50")}, scores={c: Decimal("80") for c in trials.CRITERIA},
+        comments="Good.", recommendation="continue"))
+    ids["evaluation"] = submitted.evaluation.id
+    return ids
+
+
+def build_documents(ids: dict, users) -> dict:
+    """A stored audit dossier of the submitted application, and a failed job (to retry)."""
+    from flask import current_app
+
+    from voucher.audit.services import Actor
+    from voucher.db import utcnow
+    from voucher.documents.jobs import new_rq_job_id, new_verification_code
+    from voucher.documents.models import Document, JobRecord
+    from voucher.extensions import db
+    from voucher.storage import save_generated
+
+    stored = save_generated(Actor.system("test"), PDF, "dossier.pdf", "application/pdf",
+                            storage_dir=current_app.config["STORAGE_DIR"], owner_type="document", owner_id=None,
+                            purpose="audit_dossier")
+    document = Document(kind="audit_dossier", subject_type="application", subject_id=ids["app_submitted"],
+                        version=1, stored_file_id=stored.id, sha256=stored.sha256,
+                        verification_code=new_verification_code(), status="valid", lang="zh")
+    db.session.add(document)
+    job = JobRecord(kind="audit_dossier", subject_type="application", subject_id=ids["app_approved"], lang="zh",
+                    requested_by=users["auditor"].id, status="failed", progress=10, attempts=1,
+                    rq_job_id=new_rq_job_id(), message="Builder missing", created_at=utcnow(), updated_at=utcnow(),
+                    finished_at=utcnow())
+    db.session.add(job)
+    db.session.flush()
+    stored.owner_id = document.id
+    db.session.flush()
+    return {"document": document.id, "job": job.id}
+
+
+
+
+@pytest.fixture()
+def dossier_builder(app):
+    """A test builder for audit dossiers (no domain registers one yet); restored, and the documents
+    queue emptied, afterwards."""
+    from voucher.documents import builders as registry
+
+    saved = dict(registry._builders)
+    registry.register_builder("audit_dossier", lambda subject_id, lang: (
+        f"dossier-{subject_id}.pdf", PDF + f"application {subject_id}".encode(), "application/pdf"))
+    yield
+    registry._builders.clear()
+    registry._builders.update(saved)
+    with app.app_context():
+        from voucher.documents.jobs import DOCUMENT_QUEUE
+        from voucher.tasks import queue
+
+        queue(DOCUMENT_QUEUE).empty()
