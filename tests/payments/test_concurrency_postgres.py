@@ -1,0 +1,66 @@
+"""Ten finance officers' "prepare" clicks for the same payable item at the same instant create
+exactly one disbursement (PostgreSQL, real commits, real requests): the partial unique index makes
+the others wait, fail on the key and answer with the one that exists."""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from tests.conftest import needs_postgres
+from tests.factories import do_login
+from tests.payments.conftest import World, fresh_user
+from voucher.audit.models import AuditEvent
+from voucher.extensions import db
+from voucher.payments.models import Disbursement
+
+pytestmark = needs_postgres
+
+
+def test_ten_concurrent_prepare_requests_create_exactly_one_disbursement(committed_app):
+    app = committed_app
+    with app.app_context(), app.test_request_context():
+        world = World()
+        loan = world.loan()
+        world.announce()
+        db.session.commit()
+        loan_id = loan.id
+        users = [world.finance_a, world.finance_b] + [fresh_user("finance") for _ in range(8)]
+        db.session.commit()
+        credentials = [(u.email, u.plain_password) for u in users]
+        db.session.remove()
+
+    clients = []
+    for email, password in credentials:
+        client = app.test_client()
+        assert do_login(client, email, password).status_code == 302
+        clients.append(client)
+    barrier = threading.Barrier(len(clients))
+    statuses, errors = [], []
+
+    def click(client):
+        try:
+            barrier.wait(timeout=30)
+            response = client.post("/payments/prepare", data={"source_type": "loan_application",
+                                                              "source_id": str(loan_id), "milestone": "full"})
+            statuses.append((response.status_code, response.headers.get("Location", "")))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert len(statuses) == 10
+    with app.app_context():
+        rows = list(db.session.scalars(select(Disbursement)))
+        assert len(rows) == 1
+        [d] = rows
+        assert (d.source_id, d.milestone, d.status) == (loan_id, "full", "prepared")
+        # Everyone lands on the one disbursement: one created it, nine were told it exists.
+        assert all(code in (302, 303) and location.endswith(f"/payments/disbursements/{d.id}")
+                   for code, location in statuses), statuses
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "disbursement.prepared")) == 1

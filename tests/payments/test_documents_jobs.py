@@ -1,0 +1,111 @@
+"""Real RQ jobs (burst SimpleWorker on the test Redis, real commits) produce the payment documents
+from real data: the payment order with payee, amount in figures and capitals and its verification
+code; the bank file (header, one line per disbursement); the batch summary; the audit dossier and
+the programme report."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pypdf
+from sqlalchemy import select
+
+from tests.payments.conftest import World, fresh_user
+from voucher.audit.models import AuditEvent
+from voucher.documents.models import Document, JobRecord
+from voucher.extensions import db
+from voucher.payments import services
+from voucher.storage import read_bytes
+
+
+def pdf_text(app, document: Document) -> str:
+    data = read_bytes(document.stored_file, app.config["STORAGE_DIR"])
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "".join("".join(page.extract_text().split()) for page in reader.pages)
+
+
+def valid_document(kind: str, subject_type: str, subject_id: int) -> Document:
+    db.session.remove()
+    [document] = db.session.scalars(select(Document).where(Document.kind == kind, Document.subject_type == subject_type,
+                                                           Document.subject_id == subject_id))
+    return document
+
+
+def test_real_jobs_produce_payment_orders_bank_file_and_batch_summary(jobs):
+    app = jobs.app
+    with app.test_request_context():
+        world = World()
+        robot, loan = world.robot(), world.loan()
+        world.announce()
+        d_robot = world.approved("robot_application", robot.id, "full")
+        d_loan = world.approved("loan_application", loan.id, "full")
+        batch = world.batch(d_robot, d_loan)  # asks for the bank file and the summary
+        parent = services.request_payment_orders(world.finance_a.actor(), batch.id)
+        db.session.commit()
+        ids = {"robot": d_robot.id, "loan": d_loan.id, "batch": batch.id, "parent": parent.id}
+        refs = {"robot": d_robot.reference, "loan": d_loan.reference, "batch": batch.reference}
+        payees = {"robot": d_robot.payee_name, "loan": d_loan.payee_name}
+        accounts = {"robot": d_robot.bank_account, "loan": d_loan.bank_account}
+        preparer, approver = world.finance_a.name, world.finance_b.name
+    assert jobs.queue.count == 4  # bank file, summary, two payment orders
+    jobs.drain()
+
+    parent = db.session.get(JobRecord, ids["parent"])
+    assert parent.status == "succeeded" and parent.progress == 100
+    for key, figures, capitals in (("robot", "¥100,000.00", "壹拾万元整"), ("loan", "¥40,000.00", "肆万元整")):
+        document = valid_document("payment_order", "disbursement", ids[key])
+        text = pdf_text(app, document)
+        assert payees[key].replace(" ", "") in text
+        assert figures in text and capitals in text
+        assert document.verification_code in text and refs[key] in text and accounts[key] in text
+        assert preparer.replace(" ", "") in text and approver.replace(" ", "") in text  # the approval trail
+        assert document.subject_label == refs[key]
+    robot_text = pdf_text(app, valid_document("payment_order", "disbursement", ids["robot"]))
+    assert "20%" in robot_text and "10%" in robot_text  # the stored working of the robot subsidy
+
+    bank_file = valid_document("bank_file", "payment_batch", ids["batch"])
+    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file, app.config["STORAGE_DIR"]).decode("utf-8"))))
+    assert rows[0] == ["payee_name", "bank_name", "account", "amount", "reference"]
+    assert sorted(rows[1:]) == sorted([[payees["robot"], "Bank of Wenzhou", accounts["robot"], "100000.00", refs["robot"]],
+                                       [payees["loan"], "Bank of Wenzhou", accounts["loan"], "40000.00", refs["loan"]]])
+
+    summary = pdf_text(app, valid_document("batch_summary", "payment_batch", ids["batch"]))
+    assert refs["batch"] in summary and "¥140,000.00" in summary and "壹拾肆万元整" in summary
+
+
+def test_real_jobs_produce_the_audit_dossier_and_the_programme_report(jobs):
+    from voucher.audit.services import chain_head
+    from voucher.documents import services as documents
+
+    app = jobs.app
+    with app.test_request_context():
+        world = World()
+        trial = world.kick_off(world.trial("200000.00"))
+        world.announce()
+        advance = world.approved("trial_application", trial.application_id, "advance")
+        world.batch(advance)
+        world.pay(advance, ref="BOC-778899")
+        auditor = fresh_user("auditor")
+        db.session.commit()
+        dossier = documents.request_document(auditor.actor(), "audit_dossier", "application", trial.application_id)
+        report = documents.request_document(world.officer.actor(), "programme_report", "programme",
+                                            world.programme.id)
+        db.session.commit()
+        ids = {"dossier": dossier.id, "report": report.id, "app": trial.application_id,
+               "programme": world.programme.id}
+        advance_ref = advance.reference
+    jobs.drain()
+    assert db.session.get(JobRecord, ids["dossier"]).status == "succeeded"
+    assert db.session.get(JobRecord, ids["report"]).status == "succeeded"
+    text = pdf_text(app, valid_document("audit_dossier", "application", ids["app"]))
+    assert "trial_application.approve" in text and "disbursement.mark_paid" in text and advance_ref in text
+    assert "¥60,000.00" in text  # the 30% advance in the calculations
+    issued = db.session.scalars(select(Document).where(Document.kind == "audit_dossier")).one()
+    assert issued.verification_code in text
+    # The chain head printed is the hash of the last audit event before the dossier was issued.
+    issued_event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "document.issued",
+                                                              AuditEvent.object_id == str(issued.id)))
+    printed = [e for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)) if e.hash in text]
+    assert len(printed) == 1 and printed[0].id < issued_event.id and printed[0].hash != chain_head()
+    report_text = pdf_text(app, valid_document("programme_report", "programme", ids["programme"]))
+    assert "试用券" in report_text and "¥60,000.00" in report_text and "¥140,000.00" in report_text

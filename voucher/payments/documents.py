@@ -1,0 +1,320 @@
+"""The real document kinds, wired to real data: payment order (per disbursement), audit dossier
+(per trial-voucher application), programme report, batch summary and bank payment file (per
+payment batch); and who may download documents about disbursements, batches and programmes.
+
+Builders run inside the document job (they read, never write).  Fixed texts are English in the
+source, translated into the document's language with ``force_locale``; names and figures are
+printed as stored.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from voucher.audit.services import Actor
+from voucher.auth.policy import BUREAU_READERS
+from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
+from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
+                                   ChronologyEntry, FundUseRow, PaymentOrderData, ProgrammeReportData,
+                                   audit_dossier_pdf, bank_payment_csv, batch_summary_pdf, payment_order_pdf,
+                                   programme_report_pdf)
+from voucher.extensions import db
+from voucher.money import format_money
+from voucher.payments import queries
+from voucher.payments.models import Disbursement, PaymentBatch
+from voucher.reference import DISTRICTS, FUNDING_KINDS, INDUSTRIES
+
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+PAYABLE_STATES = ("approved", "in_batch", "paid")
+
+
+@contextmanager
+def in_language(lang: str):
+    with force_locale(LOCALES.get(lang, "zh_Hans_CN")):
+        yield
+
+
+def _names(*user_ids) -> dict[int, str]:
+    return queries.user_names(user_ids)
+
+
+def _kind_label(kind: str) -> str:
+    return str(FUNDING_KINDS.get(kind, kind))
+
+
+def _milestone_label(milestone: str) -> str:
+    return str(queries.MILESTONE_LABELS.get(milestone, milestone))
+
+
+def _source_label(source_type: str, source_id: int) -> str:
+    return {"trial_application": _("Trial-voucher application no. %(id)s", id=source_id),
+            "loan_application": _("Loan interest discount application no. %(id)s", id=source_id),
+            "robot_application": _("Robot purchase subsidy application no. %(id)s", id=source_id)
+            }.get(source_type, f"{source_type} {source_id}")
+
+
+def _pct(value) -> str:
+    d = Decimal(str(value))
+    return f"{d.normalize():f}" if d == d.to_integral_value() else f"{d:f}"
+
+
+def working_lines(d: Disbursement) -> list[str]:
+    """The calculation of a disbursement's amount, worded in the current language."""
+    basis = d.basis or {}
+    if d.source_type == "trial_application":
+        approved = Decimal(basis.get("approved_amount", "0"))
+        advance = Decimal(basis.get("advance", "0"))
+        lines = [_("Approved trial-voucher amount: %(amount)s", amount=format_money(approved))]
+        if d.milestone == "advance":
+            lines.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up), payable "
+                           "once the enterprise confirmed the kick-off", approved=format_money(approved),
+                           pct=_pct(basis.get("advance_pct", "0")), advance=format_money(advance)))
+        else:
+            lines.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s, payable once the effect "
+                           "evaluation passed", approved=format_money(approved), advance=format_money(advance),
+                           balance=format_money(Decimal(basis.get("balance", "0")))))
+        lines.append(_("Amount of this payment: %(amount)s", amount=format_money(d.amount)))
+        return lines
+    from voucher.subsidies.services import render_step
+    from voucher.subsidies.models import LoanApplication, RobotApplication
+
+    model = LoanApplication if d.source_type == "loan_application" else RobotApplication
+    app = db.session.get(model, d.source_id)
+    lines = [render_step(s, _) for s in (app.working or [])] if app is not None else []
+    approved = basis.get("approved_amount")
+    if approved and approved != basis.get("computed"):
+        lines.append(_("Approved amount (after the cap at approval): %(amount)s",
+                       amount=format_money(Decimal(approved))))
+    lines.append(_("Amount of this payment: %(amount)s (what is reserved for the grant)",
+                   amount=format_money(d.amount)))
+    return lines
+
+
+def approval_trail(d: Disbursement) -> list[tuple[str, str, object]]:
+    names = _names(d.prepared_by, d.approved_by, d.rejected_by, d.result_recorded_by)
+    trail = [(_("Prepared by (finance)"), names.get(d.prepared_by, "—"), d.prepared_at)]
+    if d.approved_by:
+        trail.append((_("Approved by (finance, password confirmed)"), names.get(d.approved_by, "—"), d.approved_at))
+    if d.rejected_by:
+        trail.append((_("Rejected by (finance)"), names.get(d.rejected_by, "—"), d.rejected_at))
+    if d.status == "paid":
+        trail.append((_("Paid, bank reference %(ref)s", ref=d.bank_reference), names.get(d.result_recorded_by, "—"),
+                      d.result_recorded_at))
+    return trail
+
+
+def purpose_of(d: Disbursement) -> str:
+    return " — ".join([_kind_label(d.funding_kind), _milestone_label(d.milestone),
+                       _source_label(d.source_type, d.source_id)])
+
+
+def build_payment_order(subject_id: int, lang: str, issue: IssueContext):
+    d = db.session.get(Disbursement, subject_id)
+    if d is None:
+        raise PermanentJobError(f"Disbursement {subject_id} does not exist.")
+    if d.status not in PAYABLE_STATES:
+        raise PermanentJobError(f"A payment order is issued only for an approved disbursement "
+                                f"({d.reference} is {d.status}).")
+    with in_language(lang):
+        data = PaymentOrderData(reference=d.reference, programme_name=d.programme.name, payee_name=d.payee_name,
+                                bank_name=d.bank_name, bank_account=d.bank_account, amount=d.amount,
+                                purpose=purpose_of(d), issued_at=issue.issued_at,
+                                verification_code=issue.verification_code, verification_url=issue.verification_url,
+                                working=working_lines(d), approvals=approval_trail(d), lang=lang)
+    return f"payment-order-{d.reference}.pdf", payment_order_pdf(data), "application/pdf", d.reference
+
+
+# --- audit dossier ------------------------------------------------------------------------------
+
+def _chronology(objects: list[tuple[str, int]]):
+    from voucher.audit.queries import events_for
+
+    events = []
+    for object_type, object_id in objects:
+        events += events_for(object_type, object_id)
+    events.sort(key=lambda e: e.id)
+    return events
+
+
+def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
+    from voucher.applications.models import TrialApplication
+    from voucher.audit.services import chain_head
+    from voucher.programmes.models import FundLedgerEntry
+
+    application = db.session.get(TrialApplication, subject_id)
+    if application is None:
+        raise PermanentJobError(f"Trial-voucher application {subject_id} does not exist.")
+    trial = milestones = assignments = evaluations = None
+    try:
+        from voucher.trials.models import Evaluation, EvaluatorAssignment, Milestone, Trial
+
+        trial = db.session.scalar(select(Trial).where(Trial.application_id == application.id))
+        if trial is not None:
+            milestones = list(db.session.scalars(select(Milestone).where(Milestone.trial_id == trial.id)
+                                                 .order_by(Milestone.seq)))
+            assignments = list(db.session.scalars(select(EvaluatorAssignment)
+                                                  .where(EvaluatorAssignment.trial_id == trial.id)
+                                                  .order_by(EvaluatorAssignment.id)))
+            evaluations = list(db.session.scalars(select(Evaluation).where(Evaluation.trial_id == trial.id)
+                                                  .order_by(Evaluation.assignment_id, Evaluation.version)))
+    except ImportError:  # pragma: no cover
+        pass
+    disbursements = list(db.session.scalars(select(Disbursement).where(
+        Disbursement.source_type == "trial_application", Disbursement.source_id == application.id)
+        .order_by(Disbursement.id)))
+    objects = [("trial_application", application.id)]
+    if trial is not None:
+        objects.append(("trial", trial.id))
+        objects += [("milestone", m.id) for m in milestones or []]
+        objects += [("evaluator_assignment", a.id) for a in assignments or []]
+    objects += [("disbursement", d.id) for d in disbursements]
+    events = _chronology(objects)
+    entries = list(db.session.scalars(select(FundLedgerEntry).where(
+        FundLedgerEntry.source_type == "trial_application", FundLedgerEntry.source_id == application.id)
+        .order_by(FundLedgerEntry.seq)))
+    names = _names(*[e.evaluator_id for e in evaluations or []])
+    with in_language(lang):
+        chronology = [ChronologyEntry(e.occurred_at, e.actor_label, e.action, e.before, e.after, e.reason)
+                      for e in events]
+        calculations = []
+        split = [_("Requested and approved amount: %(amount)s", amount=format_money(application.requested_amount))]
+        if trial is not None and trial.advance_amount is not None:
+            split.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up)",
+                           approved=format_money(trial.approved_amount), pct=_pct(application.programme.advance_pct),
+                           advance=format_money(trial.advance_amount)))
+            split.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s",
+                           approved=format_money(trial.approved_amount), advance=format_money(trial.advance_amount),
+                           balance=format_money(trial.balance_amount)))
+        if trial is not None and trial.score is not None:
+            split.append(_("Trial score (mean of the evaluators' overall scores): %(score)s — %(outcome)s",
+                           score=trial.score, outcome=_("passed") if trial.outcome == "passed" else _("not passed")))
+        calculations.append(CalculationSection(_("Voucher amount and its split"), split))
+        ledger_lines = [_("No. %(seq)s %(kind)s %(amount)s %(milestone)s on %(date)s", seq=e.seq,
+                          kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid")}.get(e.kind, e.kind),
+                          amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
+                          date=e.created_at.date().isoformat()) for e in entries]
+        calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("None")]))
+        header = [_("Evaluator"), _("Version"), _("Effect"), _("Quality"), _("Service"), _("Cost-effectiveness"),
+                  _("Replicability"), _("Overall")]
+        rows = [[names.get(e.evaluator_id, "—"), str(e.version), *[str(e.scores[c]) for c in
+                 ("effect", "quality", "service", "cost_effectiveness", "replicability")], str(e.overall)]
+                for e in evaluations or []]
+        approvals = []
+        for e in events:
+            if e.action in ("trial_application.approve", "trial_application.reject", "trial_application.cancel"):
+                approvals.append((_("Application decision (%(action)s)", action=e.action.split(".")[-1]),
+                                  e.actor_label, e.occurred_at))
+        for d in disbursements:
+            for role, name, when in approval_trail(d):
+                approvals.append((f"{d.reference}: {role}", name, when))
+        facts = [(_("Enterprise"), application.enterprise.name), (_("Provider (payee)"), application.provider.name),
+                 (_("Solution"), application.solution.title), (_("Status"), application.status)]
+        data = AuditDossierData(reference=f"APP-{application.id:06d}",
+                                title=f"{application.enterprise.name} — {application.solution.title}",
+                                programme_name=application.programme.name, chain_head=chain_head(),
+                                issued_at=issue.issued_at, verification_code=issue.verification_code,
+                                verification_url=issue.verification_url, chronology=chronology,
+                                calculations=calculations, evaluation_header=header if rows else (),
+                                evaluation_rows=rows, approvals=approvals, facts=facts, lang=lang)
+    return (f"audit-dossier-APP-{application.id:06d}.pdf", audit_dossier_pdf(data), "application/pdf",
+            f"APP-{application.id:06d}")
+
+
+# --- programme report ---------------------------------------------------------------------------
+
+def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
+    from voucher.programmes.models import Programme
+    from voucher.programmes.services import balances
+
+    programme = db.session.get(Programme, subject_id)
+    if programme is None:
+        raise PermanentJobError(f"Programme {subject_id} does not exist.")
+    bal = balances(programme)
+    outcomes = queries.trial_outcomes(programme.id)
+    with in_language(lang):
+        def rows(group: str, labels: dict) -> list[FundUseRow]:
+            return [FundUseRow(str(labels.get(code, code)) if code else _("Not recorded"), reserved, paid)
+                    for code, reserved, paid in queries.fund_use(programme.id, group)]
+
+        data = ProgrammeReportData(programme_name=programme.name, as_of=issue.issued_at, budget=bal.budget,
+                                   reserved=bal.reserved, paid=bal.paid, issued_at=issue.issued_at,
+                                   by_kind=rows("kind", FUNDING_KINDS), by_district=rows("district", DISTRICTS),
+                                   by_industry=rows("industry", INDUSTRIES), trials_passed=outcomes["passed"],
+                                   trials_failed=outcomes["failed"], trials_pending=outcomes["pending"],
+                                   adopted=outcomes["adopted"], adoption_decided=outcomes["decided"],
+                                   verification_code=issue.verification_code,
+                                   verification_url=issue.verification_url, lang=lang)
+    return (f"programme-report-{programme.id}.pdf", programme_report_pdf(data), "application/pdf",
+            programme.name)
+
+
+# --- payment batch ------------------------------------------------------------------------------
+
+def _batch(subject_id: int) -> PaymentBatch:
+    batch = db.session.get(PaymentBatch, subject_id)
+    if batch is None:
+        raise PermanentJobError(f"Payment batch {subject_id} does not exist.")
+    if batch.status == "cancelled":
+        raise PermanentJobError(f"Payment batch {batch.reference} is cancelled.")
+    return batch
+
+
+def bank_lines(batch: PaymentBatch) -> list[BankLine]:
+    return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference)
+            for d in queries.batch_lines(batch.id)]
+
+
+def build_bank_file(subject_id: int, lang: str, issue: IssueContext):
+    batch = _batch(subject_id)
+    try:
+        data = bank_payment_csv(bank_lines(batch))
+    except ValueError as exc:
+        raise PermanentJobError(f"The bank file cannot be written: {exc}. Correct the line's bank details.") from exc
+    return f"bank-file-{batch.reference}.csv", data, "text/csv", batch.reference
+
+
+def build_batch_summary(subject_id: int, lang: str, issue: IssueContext):
+    batch = _batch(subject_id)
+    names = _names(batch.created_by)
+    data = BatchSummaryData(reference=batch.reference, programme_name=batch.programme.name,
+                            prepared_by=names.get(batch.created_by, "—"), prepared_at=batch.created_at,
+                            issued_at=issue.issued_at, lines=bank_lines(batch),
+                            verification_code=issue.verification_code, verification_url=issue.verification_url,
+                            lang=lang)
+    return f"batch-summary-{batch.reference}.pdf", batch_summary_pdf(data), "application/pdf", batch.reference
+
+
+# --- who may download ---------------------------------------------------------------------------
+
+def disbursement_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
+    """Bureau roles; and the payee's own users for documents about payments to it."""
+    if actor.role in BUREAU_READERS:
+        return True
+    if actor.role not in ("sme", "provider") or actor.organisation_id is None:
+        return False
+    payee = db.session.scalar(select(Disbursement.payee_id).where(Disbursement.id == subject_id))
+    return payee is not None and payee == actor.organisation_id
+
+
+def bureau_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
+    return actor.role in BUREAU_READERS
+
+
+def register() -> None:
+    register_builder("payment_order", build_payment_order, subject_type="disbursement", roles=("finance",))
+    register_builder("audit_dossier", build_audit_dossier, subject_type="application",
+                     roles=("auditor", "officer", "finance"))
+    register_builder("programme_report", build_programme_report, subject_type="programme",
+                     roles=("officer", "finance", "auditor"))
+    register_builder("batch_summary", build_batch_summary, subject_type="payment_batch", roles=("finance",))
+    register_builder("bank_file", build_bank_file, subject_type="payment_batch", roles=("finance",))
+    register_download_rule("disbursement", disbursement_rule)
+    register_download_rule("payment_batch", bureau_rule)
+    register_download_rule("programme", bureau_rule)
+
+
+register()

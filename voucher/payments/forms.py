@@ -1,0 +1,67 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class PrepareForm(FlaskForm):
+    """Confirms the preparation of one payable item (the item is in hidden fields)."""
+
+    source_type = HiddenField(validators=[DataRequired(), Length(max=40)])
+    source_id = HiddenField(validators=[DataRequired(), Length(max=18)])
+    milestone = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class DecisionForm(FlaskForm):
+    """The second finance officer's approval or rejection, confirmed with their password."""
+
+    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve the payment")),
+                                                   ("reject", _l("Reject it (the item goes back to the queue)"))],
+                          default="approve", validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=2000)])
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=128)],
+                             description=_l("Re-enter your own login password to confirm this decision."))
+
+
+class BankDetailsForm(FlaskForm):
+    payee_name = StringField(_l("Payee name (as the bank holds it)"), validators=[DataRequired(), Length(max=200)])
+    bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
+    bank_account = StringField(_l("Account number"), validators=[DataRequired(), Length(max=64)])
+
+
+class BatchForm(FlaskForm):
+    programme_id = HiddenField(validators=[DataRequired(), Length(max=18)])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class ResultForm(FlaskForm):
+    outcome = RadioField(_l("Bank's result"), choices=[("paid", _l("Paid")), ("failed", _l("Failed"))],
+                         validators=[DataRequired()])
+    bank_reference = StringField(_l("Bank reference (when paid)"), validators=[Optional(), Length(max=100)])
+    reason = StringField(_l("Bank's reason (when failed)"), validators=[Optional(), Length(max=2000)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class PublishForm(FlaskForm):
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+
+
+class ObjectionForm(FlaskForm):
+    item_id = SelectField(_l("Which grant do you object to?"), validators=[Optional()])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    contact = StringField(_l("Telephone or e-mail"), validators=[DataRequired(), Length(max=200)],
+                          description=_l("Only the bureau sees it, to reply to you."))
+    text = TextAreaField(_l("Your objection and the facts behind it"),
+                         validators=[DataRequired(), Length(min=10, max=4000)])
+
+
+class ResolveForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("dismiss", _l("Dismiss: the grant may be paid")),
+                                                   ("uphold", _l("Uphold: the grant is not paid"))],
+                          validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    cancel_grant = BooleanField(_l("Also cancel the grant and return its reservation to the fund (only a "
+                                   "trial-voucher grant whose trial has not started)"))

@@ -1,0 +1,623 @@
+"""What the payment pages (and the payment services) read.
+
+:func:`payables` is the finance queue: every payable item not yet taken by a live disbursement,
+with its payee's bank details as they stand now and, where it cannot be paid yet, the hold and its
+reason.  Each list is a fixed number of queries, whatever the number of items.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
+
+from voucher.auth.models import User
+from voucher.db import utcnow
+from voucher.enterprises.models import Enterprise, Organisation
+from voucher.extensions import db
+from voucher.payments.models import (LIVE_STATES, Disbursement, NoticeObjection, PaymentBatch, PublicNotice,
+                                     PublicNoticeItem)
+from voucher.programmes.models import FundLedgerEntry, Programme
+
+LOCAL_TZ = "Asia/Shanghai"
+ZERO = Decimal("0.00")
+TRIAL_SOURCE = "trial_application"
+LOAN_SOURCE = "loan_application"
+ROBOT_SOURCE = "robot_application"
+SOURCE_KINDS = {TRIAL_SOURCE: "trial_voucher", LOAN_SOURCE: "loan_discount", ROBOT_SOURCE: "robot_subsidy"}
+# Trial-voucher application states in which the grant stands (approved and not cancelled).
+TRIAL_GRANTED_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
+
+STATUS_LABELS = {
+    "prepared": _l("Prepared: waiting for a second finance officer's approval"),
+    "approved": _l("Approved: waiting to be put in a payment batch"),
+    "rejected": _l("Rejected"),
+    "in_batch": _l("In a payment batch: waiting for the bank's result"),
+    "paid": _l("Paid"),
+    "failed": _l("Bank payment failed: the item is back in the queue"),
+}
+STATUS_BADGES = {"prepared": "warning", "approved": "info", "rejected": "secondary", "in_batch": "primary",
+                 "paid": "success", "failed": "danger"}
+PAYEE_STATUS_LABELS = {
+    "prepared": _l("Being prepared by the bureau's finance office"),
+    "approved": _l("Approved: payment is being arranged"),
+    "rejected": _l("Not approved in this form; the bureau will prepare it again"),
+    "in_batch": _l("Sent to the bank"),
+    "paid": _l("Paid"),
+    "failed": _l("The bank could not pay it; the bureau will prepare it again"),
+}
+MILESTONE_LABELS = {
+    "advance": _l("Advance payment (kick-off confirmed)"),
+    "balance": _l("Balance payment (evaluation passed)"),
+    "full": _l("Full amount"),
+}
+BATCH_STATUS_LABELS = {
+    "confirmed": _l("Confirmed: waiting for the bank's results"),
+    "completed": _l("Completed: every line has a result"),
+    "cancelled": _l("Cancelled"),
+}
+BATCH_BADGES = {"confirmed": "primary", "completed": "success", "cancelled": "secondary"}
+OBJECTION_STATUS_LABELS = {
+    "open": _l("Open: the grant is held until an officer decides"),
+    "upheld": _l("Upheld: the grant is not paid"),
+    "dismissed": _l("Dismissed: the grant may be paid"),
+}
+HOLD_LABELS = {
+    "not_announced": _l("Not yet on a public notice: a programme officer must publish the notice first"),
+    "notice_running": _l("On public notice until %(date)s: payable from the next day"),
+    "objection_open": _l("Held: an objection to the public notice is waiting for the officer's decision"),
+    "objection_upheld": _l("Not payable: an objection to the public notice was upheld"),
+    "no_bank_account": _l("The payee has no bank name or account on file"),
+}
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(LOCAL_TZ)).date()
+
+
+def hold_label(code: str | None, until: date | None = None) -> str:
+    if not code:
+        return ""
+    text = str(HOLD_LABELS.get(code, code))
+    return text % {"date": until.isoformat()} if until and "%(date)s" in text else text
+
+
+@dataclass(frozen=True)
+class Payable:
+    """One payable item (a grant's milestone) and whatever holds it."""
+
+    programme_id: int
+    programme_name: str
+    funding_kind: str
+    source_type: str
+    source_id: int
+    milestone: str
+    amount: Decimal
+    payee_id: int
+    payee_name: str
+    bank_name: str | None
+    bank_account: str | None
+    enterprise_id: int
+    enterprise_name: str
+    due_since: date | datetime | None
+    basis: dict = field(default_factory=dict)
+    hold: str | None = None
+    hold_until: date | None = None
+    notice_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.source_type, self.source_id, self.milestone)
+
+    @property
+    def hold_text(self) -> str:
+        return hold_label(self.hold, self.hold_until)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    programme_id: int
+    funding_kind: str
+    source_type: str
+    source_id: int
+    milestone: str
+    amount: Decimal
+    payee_id: int
+    enterprise_id: int
+    due_since: Any
+    basis: dict
+
+
+def _fen(value) -> Decimal:
+    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
+
+
+def _trial_raw(programme_id: int | None, source_id: int | None) -> list[_Raw]:
+    try:
+        from voucher.trials.queries import payable_items
+        from voucher.trials.models import Trial
+    except ImportError:  # pragma: no cover - the trials module is part of the system
+        return []
+    if source_id is not None:
+        from voucher.applications.models import TrialApplication
+
+        programme_id = db.session.scalar(select(TrialApplication.programme_id)
+                                         .where(TrialApplication.id == source_id))
+        if programme_id is None:
+            return []
+    items = payable_items(programme_id)
+    if source_id is not None:
+        items = [i for i in items if i.application_id == source_id]
+    if not items:
+        return []
+    trials = {t.id: t for t in db.session.scalars(select(Trial).where(Trial.id.in_({i.trial_id for i in items})))}
+    pct = dict(db.session.execute(select(Programme.id, Programme.advance_pct)
+                                  .where(Programme.id.in_({i.programme_id for i in items}))).all())
+    out = []
+    for i in items:
+        t = trials[i.trial_id]
+        basis = {"approved_amount": str(t.approved_amount), "advance_pct": str(pct.get(i.programme_id)),
+                 "advance": str(t.advance_amount), "balance": str(t.balance_amount), "trial_id": t.id}
+        out.append(_Raw(i.programme_id, "trial_voucher", TRIAL_SOURCE, i.application_id, i.milestone, i.amount,
+                        i.payee_organisation_id, t.enterprise_id, i.due_since, basis))
+    return out
+
+
+def _subsidy_models():
+    from voucher.subsidies.models import LoanApplication, RobotApplication
+
+    return {LOAN_SOURCE: LoanApplication, ROBOT_SOURCE: RobotApplication}
+
+
+def _source_sums(source_type: str, ids: list[int]) -> dict[int, tuple[Decimal, bool]]:
+    """Per grant: what is still reserved (fen summed exactly) and whether a ``full`` payment exists."""
+    if not ids:
+        return {}
+    c = FundLedgerEntry.__table__.c
+    fen = type_coerce(c.amount, BigInteger)
+    rows = db.session.execute(
+        select(c.source_id,
+               func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0),
+               func.coalesce(func.sum(case(((c.kind == "pay") & (c.milestone == "full"), 1), else_=0)), 0))
+        .where(c.source_type == source_type, c.source_id.in_(ids)).group_by(c.source_id)).all()
+    return {sid: (_fen(outstanding), bool(paid)) for sid, outstanding, paid in rows}
+
+
+def _subsidy_raw(source_type: str, programme_id: int | None, source_id: int | None) -> list[_Raw]:
+    model = _subsidy_models()[source_type]
+    stmt = select(model).where(model.status == "approved")
+    if programme_id is not None:
+        stmt = stmt.where(model.programme_id == programme_id)
+    if source_id is not None:
+        stmt = stmt.where(model.id == source_id)
+    apps = list(db.session.scalars(stmt.order_by(model.id)))
+    sums = _source_sums(source_type, [a.id for a in apps])
+    out = []
+    computed = "computed_discount" if source_type == LOAN_SOURCE else "computed_subsidy"
+    for a in apps:
+        outstanding, paid = sums.get(a.id, (ZERO, False))
+        if paid or outstanding <= 0:
+            continue
+        basis = {"approved_amount": str(a.approved_amount), "computed": str(getattr(a, computed))}
+        out.append(_Raw(a.programme_id, SOURCE_KINDS[source_type], source_type, a.id, "full", outstanding,
+                        a.enterprise_id, a.enterprise_id, a.decided_at, basis))
+    return out
+
+
+def _live_keys(raws: list[_Raw]) -> set[tuple[str, int, str]]:
+    if not raws:
+        return set()
+    keys: set[tuple[str, int, str]] = set()
+    by_type: dict[str, set[int]] = {}
+    for r in raws:
+        by_type.setdefault(r.source_type, set()).add(r.source_id)
+    for source_type, ids in by_type.items():
+        keys.update(db.session.execute(
+            select(Disbursement.source_type, Disbursement.source_id, Disbursement.milestone)
+            .where(Disbursement.source_type == source_type, Disbursement.source_id.in_(ids),
+                   Disbursement.status.in_(LIVE_STATES))).tuples())
+    return keys
+
+
+@dataclass(frozen=True)
+class NoticeState:
+    """The public-notice state of one grant: its notice item, the notice's end, objections."""
+
+    item_id: int | None
+    notice_id: int | None
+    ends_on: date | None
+    open_objection: bool = False
+    upheld_objection: bool = False
+
+
+def notice_states(sources: Iterable[tuple[str, int]]) -> dict[tuple[str, int], NoticeState]:
+    """The notice state of each grant (grants never announced are absent)."""
+    wanted: dict[str, set[int]] = {}
+    for source_type, source_id in sources:
+        wanted.setdefault(source_type, set()).add(source_id)
+    rows = []
+    for source_type, ids in wanted.items():
+        rows += db.session.execute(
+            select(PublicNoticeItem.id, PublicNoticeItem.notice_id, PublicNoticeItem.source_type,
+                   PublicNoticeItem.source_id, PublicNotice.ends_on)
+            .join(PublicNotice, PublicNotice.id == PublicNoticeItem.notice_id)
+            .where(PublicNoticeItem.source_type == source_type, PublicNoticeItem.source_id.in_(ids))).all()
+    if not rows:
+        return {}
+    notice_ids = {r.notice_id for r in rows}
+    objections = db.session.execute(
+        select(NoticeObjection.notice_id, NoticeObjection.item_id, NoticeObjection.status)
+        .where(NoticeObjection.notice_id.in_(notice_ids), NoticeObjection.status.in_(("open", "upheld")))).all()
+    whole: dict[int, set[str]] = {}
+    per_item: dict[int, set[str]] = {}
+    for o in objections:
+        if o.item_id is None:
+            whole.setdefault(o.notice_id, set()).add(o.status)
+        else:
+            per_item.setdefault(o.item_id, set()).add(o.status)
+    out = {}
+    for r in rows:
+        statuses = whole.get(r.notice_id, set()) | per_item.get(r.id, set())
+        out[(r.source_type, r.source_id)] = NoticeState(r.id, r.notice_id, r.ends_on, "open" in statuses,
+                                                        "upheld" in statuses)
+    return out
+
+
+def hold_for(state: NoticeState | None, today: date) -> tuple[str | None, date | None]:
+    """Why a grant cannot be paid today on account of its public notice (None: it can)."""
+    if state is None:
+        return "not_announced", None
+    if state.upheld_objection:
+        return "objection_upheld", None
+    if state.open_objection:
+        return "objection_open", None
+    if today <= state.ends_on:
+        return "notice_running", state.ends_on
+    return None, None
+
+
+def payables(*, programme_id: int | None = None, funding_kind: str | None = None,
+             source: tuple[str, int] | None = None, today: date | None = None) -> list[Payable]:
+    """Payable items not taken by a live disbursement, each with its hold (None when payable now).
+
+    Trial vouchers come from ``voucher.trials.queries.payable_items`` (the advance once the
+    kick-off is confirmed, the balance once the evaluation passed, neither once paid); approved loan
+    discounts and robot subsidies pay what is still reserved for them (milestone ``full``).
+    """
+    today = today or local_today()
+    raws: list[_Raw] = []
+    source_type, source_id = source if source else (None, None)
+    if funding_kind in (None, "trial_voucher") and source_type in (None, TRIAL_SOURCE):
+        raws += _trial_raw(programme_id, source_id)
+    for st in (LOAN_SOURCE, ROBOT_SOURCE):
+        if funding_kind in (None, SOURCE_KINDS[st]) and source_type in (None, st):
+            raws += _subsidy_raw(st, programme_id, source_id)
+    live = _live_keys(raws)
+    raws = [r for r in raws if (r.source_type, r.source_id, r.milestone) not in live]
+    if not raws:
+        return []
+    org_ids = {r.payee_id for r in raws} | {r.enterprise_id for r in raws}
+    orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))}
+    names = dict(db.session.execute(select(Programme.id, Programme.name)
+                                    .where(Programme.id.in_({r.programme_id for r in raws}))).all())
+    states = notice_states((r.source_type, r.source_id) for r in raws)
+    out = []
+    for r in raws:
+        payee = orgs[r.payee_id]
+        state = states.get((r.source_type, r.source_id))
+        hold, until = hold_for(state, today)
+        if hold is None and not ((payee.bank_name or "").strip() and (payee.bank_account or "").strip()):
+            hold = "no_bank_account"
+        out.append(Payable(r.programme_id, names.get(r.programme_id, ""), r.funding_kind, r.source_type, r.source_id,
+                           r.milestone, r.amount, payee.id, payee.name, payee.bank_name, payee.bank_account,
+                           r.enterprise_id, orgs[r.enterprise_id].name, r.due_since, r.basis, hold, until,
+                           state.notice_id if state else None))
+    out.sort(key=lambda p: (p.hold is not None, p.programme_id, p.source_type, p.source_id, p.milestone))
+    return out
+
+
+# --- a page of a Python list -----------------------------------------------------------------
+
+@dataclass
+class ListPage:
+    """Pagination of an in-memory list (what ``_macros.pager`` needs)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def list_page(items: list, page: int, per_page: int) -> ListPage:
+    page = max(page or 1, 1)
+    start = (page - 1) * per_page
+    return ListPage(items[start:start + per_page], page, per_page, len(items))
+
+
+# --- grants to announce ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Grant:
+    source_type: str
+    source_id: int
+    funding_kind: str
+    enterprise_id: int
+    enterprise_name: str
+    amount: Decimal
+
+
+def announceable_grants(programme_id: int) -> list[Grant]:
+    """The programme's approved grants that are not yet on any public notice."""
+    from voucher.applications.models import TrialApplication
+
+    rows: list[tuple[str, int, int, Decimal]] = []
+    rows += [(TRIAL_SOURCE, i, e, a) for i, e, a in db.session.execute(
+        select(TrialApplication.id, TrialApplication.enterprise_id, TrialApplication.requested_amount)
+        .where(TrialApplication.programme_id == programme_id, TrialApplication.status.in_(TRIAL_GRANTED_STATES))
+        .order_by(TrialApplication.id)).all()]
+    for source_type, model in _subsidy_models().items():
+        rows += [(source_type, i, e, a) for i, e, a in db.session.execute(
+            select(model.id, model.enterprise_id, model.approved_amount)
+            .where(model.programme_id == programme_id, model.status == "approved", model.approved_amount.is_not(None))
+            .order_by(model.id)).all()]
+    announced = set(db.session.execute(select(PublicNoticeItem.source_type, PublicNoticeItem.source_id)
+                                       .join(PublicNotice).where(PublicNotice.programme_id == programme_id)).tuples())
+    rows = [r for r in rows if (r[0], r[1]) not in announced and r[3] and r[3] > 0]
+    if not rows:
+        return []
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_({r[2] for r in rows}))).all())
+    return [Grant(st, sid, SOURCE_KINDS[st], eid, names.get(eid, ""), amount) for st, sid, eid, amount in rows]
+
+
+def notices_page(*, programme_id: int | None, page: int, per_page: int):
+    stmt = select(PublicNotice)
+    if programme_id:
+        stmt = stmt.where(PublicNotice.programme_id == programme_id)
+    return db.paginate(stmt.order_by(PublicNotice.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
+def notice_counts(notice_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Items, and objections per status, of each notice."""
+    ids = list(set(notice_ids))
+    out: dict[int, dict[str, int]] = {i: {"items": 0, "open": 0, "upheld": 0, "dismissed": 0} for i in ids}
+    if not ids:
+        return out
+    for nid, n in db.session.execute(select(PublicNoticeItem.notice_id, func.count())
+                                     .where(PublicNoticeItem.notice_id.in_(ids))
+                                     .group_by(PublicNoticeItem.notice_id)).all():
+        out[nid]["items"] = n
+    for nid, status, n in db.session.execute(select(NoticeObjection.notice_id, NoticeObjection.status, func.count())
+                                             .where(NoticeObjection.notice_id.in_(ids))
+                                             .group_by(NoticeObjection.notice_id, NoticeObjection.status)).all():
+        out[nid][status] = n
+    return out
+
+
+def objections_of(notice_id: int) -> list[NoticeObjection]:
+    return list(db.session.scalars(select(NoticeObjection).where(NoticeObjection.notice_id == notice_id)
+                                   .order_by(NoticeObjection.status != "open", NoticeObjection.id)))
+
+
+def open_objections_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(NoticeObjection)
+                             .where(NoticeObjection.status == "open")) or 0
+
+
+def public_notices(page: int, per_page: int):
+    """Every notice, newest first (the public list)."""
+    return db.paginate(select(PublicNotice).order_by(PublicNotice.published_on.desc(), PublicNotice.id.desc()),
+                       page=page, per_page=per_page, error_out=False)
+
+
+# --- disbursements and batches -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DisbursementFilters:
+    status: str | None = None
+    programme_id: int | None = None
+    funding_kind: str | None = None
+    q: str | None = None
+    payee_id: int | None = None      # a payee's own list
+    batch_id: int | None = None
+
+
+def disbursements_select(filters: DisbursementFilters):
+    stmt = select(Disbursement)
+    if filters.status:
+        stmt = stmt.where(Disbursement.status == filters.status)
+    if filters.programme_id:
+        stmt = stmt.where(Disbursement.programme_id == filters.programme_id)
+    if filters.funding_kind:
+        stmt = stmt.where(Disbursement.funding_kind == filters.funding_kind)
+    if filters.payee_id is not None:
+        stmt = stmt.where(Disbursement.payee_id == filters.payee_id)
+    if filters.batch_id is not None:
+        stmt = stmt.where(Disbursement.batch_id == filters.batch_id)
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        conditions = [Disbursement.payee_name.ilike(like), Disbursement.bank_account.ilike(like)]
+        digits = filters.q.strip().upper().removeprefix("DSB-").split("-")[-1]
+        if digits.isdigit():
+            conditions.append(Disbursement.id == int(digits))
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(Disbursement.id.desc())
+
+
+def disbursements_page(filters: DisbursementFilters, page: int, per_page: int):
+    return db.paginate(disbursements_select(filters), page=page, per_page=per_page, error_out=False)
+
+
+def batch_lines(batch_id: int) -> list[Disbursement]:
+    return list(db.session.scalars(select(Disbursement).where(Disbursement.batch_id == batch_id)
+                                   .order_by(Disbursement.id)))
+
+
+def batch_line_page(batch_id: int, status: str | None, page: int, per_page: int):
+    stmt = select(Disbursement).where(Disbursement.batch_id == batch_id)
+    if status:
+        stmt = stmt.where(Disbursement.status == status)
+    return db.paginate(stmt.order_by(Disbursement.id), page=page, per_page=per_page, error_out=False)
+
+
+def batch_progress(batch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Lines per status of each batch (a line that failed or was removed stays counted on its batch)."""
+    ids = list(set(batch_ids))
+    out = {i: {"in_batch": 0, "paid": 0, "failed": 0, "approved": 0} for i in ids}
+    if not ids:
+        return out
+    for bid, status, n in db.session.execute(select(Disbursement.batch_id, Disbursement.status, func.count())
+                                             .where(Disbursement.batch_id.in_(ids))
+                                             .group_by(Disbursement.batch_id, Disbursement.status)).all():
+        out[bid][status] = n
+    return out
+
+
+def batches_page(status: str | None, programme_id: int | None, page: int, per_page: int):
+    stmt = select(PaymentBatch)
+    if status:
+        stmt = stmt.where(PaymentBatch.status == status)
+    if programme_id:
+        stmt = stmt.where(PaymentBatch.programme_id == programme_id)
+    return db.paginate(stmt.order_by(PaymentBatch.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
+def approved_for_batch(programme_id: int) -> list[Disbursement]:
+    return list(db.session.scalars(select(Disbursement).where(Disbursement.programme_id == programme_id,
+                                                              Disbursement.status == "approved")
+                                   .order_by(Disbursement.id)))
+
+
+def approved_counts_by_programme() -> list[tuple[int, str, int, Decimal]]:
+    """(programme id, name, approved disbursements not in a batch, their total) per programme."""
+    fen = type_coerce(Disbursement.__table__.c.amount, BigInteger)
+    rows = db.session.execute(select(Disbursement.programme_id, Programme.name, func.count(), func.sum(fen))
+                              .join(Programme, Programme.id == Disbursement.programme_id)
+                              .where(Disbursement.status == "approved")
+                              .group_by(Disbursement.programme_id, Programme.name)
+                              .order_by(Disbursement.programme_id)).all()
+    return [(pid, name, n, _fen(total)) for pid, name, n, total in rows]
+
+
+def user_names(user_ids) -> dict[int, str]:
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def programme_choices() -> list[tuple[int, str]]:
+    return [(p.id, p.name) for p in db.session.scalars(select(Programme).order_by(Programme.year.desc(),
+                                                                                  Programme.name))]
+
+
+def jobs_for(subject_type: str, subject_id: int, kinds: Iterable[str] | None = None):
+    """The latest job of each kind about one subject (single jobs and batch parents)."""
+    from voucher.documents.models import JobRecord
+
+    stmt = select(JobRecord).where(JobRecord.subject_type == subject_type, JobRecord.subject_id == subject_id)
+    if kinds:
+        stmt = stmt.where(JobRecord.kind.in_(list(kinds)))
+    latest: dict[str, Any] = {}
+    for job in db.session.scalars(stmt.order_by(JobRecord.id.desc())):
+        latest.setdefault(job.kind, job)
+    return latest
+
+
+# --- dashboard figures -------------------------------------------------------------------------
+
+def month_start_utc(today: date | None = None) -> datetime:
+    today = today or local_today()
+    start = datetime(today.year, today.month, 1, tzinfo=ZoneInfo(LOCAL_TZ))
+    return start.astimezone(ZoneInfo("UTC"))
+
+
+def finance_counts(today: date | None = None) -> dict:
+    fen = type_coerce(Disbursement.__table__.c.amount, BigInteger)
+    by_status = dict(db.session.execute(select(Disbursement.status, func.count())
+                                        .group_by(Disbursement.status)).all())
+    paid_month = db.session.scalar(select(func.coalesce(func.sum(fen), 0))
+                                   .where(Disbursement.status == "paid",
+                                          Disbursement.result_recorded_at >= month_start_utc(today)))
+    open_batches = db.session.scalar(select(func.count()).select_from(PaymentBatch)
+                                     .where(PaymentBatch.status == "confirmed")) or 0
+    return {"awaiting_approval": by_status.get("prepared", 0), "approved": by_status.get("approved", 0),
+            "open_batches": open_batches, "paid_this_month": _fen(paid_month)}
+
+
+def payee_counts(organisation_id: int) -> dict:
+    fen = type_coerce(Disbursement.__table__.c.amount, BigInteger)
+    rows = db.session.execute(select(Disbursement.status, func.count(), func.coalesce(func.sum(fen), 0))
+                              .where(Disbursement.payee_id == organisation_id)
+                              .group_by(Disbursement.status)).all()
+    counts = {s: (n, _fen(t)) for s, n, t in rows}
+    under_way = sum(counts.get(s, (0, ZERO))[0] for s in ("prepared", "approved", "in_batch"))
+    under_way_total = sum((counts.get(s, (0, ZERO))[1] for s in ("prepared", "approved", "in_batch")), ZERO)
+    return {"paid_count": counts.get("paid", (0, ZERO))[0], "paid_total": counts.get("paid", (0, ZERO))[1],
+            "under_way": under_way, "under_way_total": under_way_total}
+
+
+# --- programme report figures ------------------------------------------------------------------
+
+def fund_use(programme_id: int, group: str) -> list[tuple[str, Decimal, Decimal]]:
+    """(code, still reserved, paid) per funding kind, district or industry, from the ledger joined to
+    the enterprises (integer fen summed in SQL)."""
+    c = FundLedgerEntry.__table__.c
+    fen = type_coerce(c.amount, BigInteger)
+    reserved = func.sum(case((c.kind == "reserve", fen), else_=-fen))
+    paid = func.sum(case((c.kind == "pay", fen), else_=0))
+    if group == "kind":
+        key = c.funding_kind
+        stmt = select(key, reserved, paid).where(c.programme_id == programme_id)
+    else:
+        key = Enterprise.district if group == "district" else Enterprise.industry
+        stmt = (select(key, reserved, paid).select_from(FundLedgerEntry.__table__)
+                .outerjoin(Enterprise, Enterprise.organisation_id == c.enterprise_id)
+                .where(c.programme_id == programme_id))
+    rows = db.session.execute(stmt.group_by(key).order_by(key)).all()
+    return [(code or "", _fen(r), _fen(p)) for code, r, p in rows]
+
+
+def trial_outcomes(programme_id: int) -> dict[str, int]:
+    try:
+        from voucher.trials.models import Trial
+    except ImportError:  # pragma: no cover
+        return {"passed": 0, "failed": 0, "pending": 0, "adopted": 0, "decided": 0}
+    rows = db.session.execute(select(Trial.outcome, func.count()).where(Trial.programme_id == programme_id)
+                              .group_by(Trial.outcome)).all()
+    counts = {o: n for o, n in rows}
+    adopted = db.session.execute(select(Trial.adopted, func.count()).where(Trial.programme_id == programme_id,
+                                                                          Trial.adopted.is_not(None))
+                                 .group_by(Trial.adopted)).all()
+    a = {bool(k): n for k, n in adopted}
+    return {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0), "pending": counts.get(None, 0),
+            "adopted": a.get(True, 0), "decided": a.get(True, 0) + a.get(False, 0)}
+
+
+def since(days: int) -> datetime:
+    return utcnow() - timedelta(days=days)
