@@ -254,8 +254,34 @@ def build_world(client) -> World:
              "sme_token": tokens.issue_token(users["sme"], name="target").token.id}
     w.ids.update(build_trials(client, programme, sol["listed"], users))
     w.ids.update(build_documents(w.ids, users))
+    users["finance_b"] = make_user("finance")  # a second finance officer (no row role of its own)
+    w.ids.update(build_payments(programme, users, [robot("submitted").id for _ in range(4)]))
     w.users = users
     return w
+
+
+def build_payments(programme, users, robot_ids) -> dict:
+    """Four approved robot subsidies of the first enterprise (the payee its users read), the programme's
+    public notice published 40 days ago (its period has ended), then: one item left payable, a
+    disbursement prepared by the second finance officer (``finance`` approves or rejects it), one
+    approved by ``finance`` (to batch), and a batch holding one more (to record the bank's result)."""
+    from voucher.applications.services import local_today
+    from voucher.payments import services as payments
+    from voucher.subsidies import services as subsidies
+
+    officer, finance, finance_b = users["officer"].actor(), users["finance"], users["finance_b"]
+    for robot_id in robot_ids:
+        subsidies.act(officer, "robot", robot_id, "approve")
+    payments.publish_notice(officer, programme.id, today=local_today() - timedelta(days=40))
+    payable, prepared_id, approved_id, batched_id = robot_ids
+    prepared = payments.prepare(finance_b.actor(), "robot_application", prepared_id, "full")
+    approved = payments.prepare(finance_b.actor(), "robot_application", approved_id, "full")
+    payments.approve(finance.actor(), approved.id, finance.plain_password)
+    batched = payments.prepare(finance_b.actor(), "robot_application", batched_id, "full")
+    payments.approve(finance.actor(), batched.id, finance.plain_password)
+    batch = payments.create_batch(finance_b.actor(), programme.id, [batched.id])
+    return {"robot_payable": payable, "dsb_prepared": prepared.id, "dsb_approved": approved.id,
+            "dsb_batched": batched.id, "batch": batch.id}
 
 
 def build_trials(client, programme, solution, users) -> dict:

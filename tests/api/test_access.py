@@ -192,6 +192,25 @@ TABLE = [
     Row("GET", "/jobs", both(*AUTHENTICATED)),
     Row("GET", "/jobs/{job}", both(*BUREAU, "admin")),
     Row("POST", "/jobs/{job}/retry", {"finance": 200, "admin": 409}),  # the second finds it queued again
+    # payments (the disbursements are the first enterprise's robot subsidies; prepared by a second finance
+    # officer, so ``finance`` is the checker who approves or rejects, with its own password)
+    Row("GET", "/payables", both(*BUREAU)),
+    Row("GET", "/disbursements", both("sme", "other_sme", "provider", "other_provider", *BUREAU)),
+    Row("POST", "/disbursements", both("finance", status=201),
+        lambda w: {"source_type": "robot_application", "source_id": w.ids["robot_payable"], "milestone": "full"}),
+    Row("GET", "/disbursements/{dsb_prepared}", both("sme", *BUREAU)),  # the payee's own users and the bureau
+    Row("POST", "/disbursements/{dsb_prepared}/approve", both("finance"),
+        lambda w: {"password": w.users["finance"].plain_password}),
+    Row("POST", "/disbursements/{dsb_prepared}/reject", both("finance"),
+        lambda w: {"password": w.users["finance"].plain_password, "reason": "Wrong amount."}),
+    Row("PUT", "/disbursements/{dsb_prepared}/bank-details", both("finance"),
+        {"payee_name": "Payee Ltd", "bank_name": "Bank of Ningbo", "bank_account": "6222000099998888"}),
+    Row("GET", "/payment-batches", both(*BUREAU)),
+    Row("POST", "/payment-batches", both("finance", status=201),
+        lambda w: {"programme_id": w.ids["programme"], "disbursement_ids": [w.ids["dsb_approved"]]}),
+    Row("GET", "/payment-batches/{batch}", both(*BUREAU)),
+    Row("POST", "/payment-batches/{batch}/results", both("finance"),
+        lambda w: {"disbursement_id": w.ids["dsb_batched"], "outcome": "paid", "bank_reference": "BANK-1"}),
     # public calculators
     Row("POST", "/calculations/sme-class", both(*ROLES), {"employees": 10, "annual_revenue": "100.00"}, public=True),
     Row("POST", "/calculations/loan-discount", both(*ROLES), LOAN_CALC, public=True),

@@ -299,3 +299,51 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
         registry._builders.clear()
         registry._builders.update(saved)
         queue(DOCUMENT_QUEUE).empty()
+
+    # Finance: the grant's public notice (published 40 days ago: its period has ended) makes the advance
+    # payable; one finance officer prepares it, a second approves with their password, a batch is created
+    # and the bank's result recorded: the ledger moves the advance from reserved to paid.
+    from datetime import timedelta
+
+    from voucher.applications.services import local_today
+    from voucher.payments import services as payments
+
+    finance_a = issue(client, make_user("finance"))
+    finance_b_user = make_user("finance")
+    finance_b = issue(client, finance_b_user)
+    try:
+        payables = finance_a.get(f"/payables?programme_id={programme.id}").get_json()["items"]
+        advance = next(p for p in payables if p["source_id"] == app_id and p["milestone"] == "advance")
+        assert advance["hold"] == "not_announced" and advance["amount"] == "30000.00"
+        payments.publish_notice(officer.user.actor(), programme.id, today=local_today() - timedelta(days=40))
+        prepared = finance_a.post("/disbursements", {"source_type": "trial_application", "source_id": app_id,
+                                                     "milestone": "advance"})
+        assert prepared.status_code == 201, prepared.get_data(as_text=True)
+        dsb = prepared.get_json()
+        assert (dsb["status"], dsb["amount"], dsb["payee_id"]) == ("prepared", "30000.00", provider_org.id)
+        # The preparer cannot approve; the second officer's wrong password changes nothing.
+        assert_error(finance_a.post(f"/disbursements/{dsb['id']}/approve", {"password": "x" * 12}), 403)
+        assert_error(finance_b.post(f"/disbursements/{dsb['id']}/approve", {"password": "wrong-password"}), 422,
+                     "password")
+        approved = finance_b.post(f"/disbursements/{dsb['id']}/approve", {"password": finance_b_user.plain_password})
+        assert approved.status_code == 200, approved.get_data(as_text=True)
+        assert approved.get_json()["status"] == "approved" and approved.get_json()["approval_valid"] is True
+        # The payee (the provider) reads its own disbursement; the enterprise's users do not.
+        assert provider.get(f"/disbursements/{dsb['id']}").get_json()["status"] == "approved"
+        assert_error(sme.get(f"/disbursements/{dsb['id']}"), 403)
+        batch = finance_a.post("/payment-batches", {"programme_id": programme.id, "disbursement_ids": [dsb["id"]]})
+        assert batch.status_code == 201, batch.get_data(as_text=True)
+        batch = batch.get_json()
+        assert (batch["line_count"], batch["total"], batch["status"]) == (1, "30000.00", "confirmed")
+        paid = finance_a.post(f"/payment-batches/{batch['id']}/results",
+                              {"disbursement_id": dsb["id"], "outcome": "paid", "bank_reference": "BANK-0001"})
+        assert paid.status_code == 200, paid.get_data(as_text=True)
+        assert paid.get_json()["status"] == "paid" and paid.get_json()["bank_reference"] == "BANK-0001"
+        assert finance_a.get(f"/payment-batches/{batch['id']}").get_json()["status"] == "completed"
+        summary = officer.get(f"/programmes/{programme.id}").get_json()["ledger"]
+        assert summary == {"budget": "1000000.00", "reserved": "70000.00", "paid": "30000.00",
+                           "available": "900000.00"}
+        ledger = officer.get(f"/programmes/{programme.id}/ledger").get_json()["items"]
+        assert ("pay", "30000.00", app_id) in [(e["kind"], e["amount"], e["source_id"]) for e in ledger]
+    finally:
+        queue(DOCUMENT_QUEUE).empty()
