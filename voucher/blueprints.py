@@ -2,16 +2,32 @@
 
 
 def BLUEPRINTS():
+    from voucher.applications.views import bp as applications_bp
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
     from voucher.auth.views import bp as auth_bp
+    from voucher.catalogue.views import bp as catalogue_bp
     from voucher.dashboard.views import bp as dashboard_bp
+    from voucher.documents.views import bp as documents_bp
+    from voucher.enterprises.views import bp as enterprises_bp
     from voucher.notifications.views import bp as notifications_bp
+    from voucher.payments.views import bp as payments_bp
+    from voucher.programmes.views import bp as programmes_bp
+    from voucher.subsidies.views import bp as subsidies_bp
+    from voucher.trials.views import bp as trials_bp
 
     return [
         auth_bp,
         admin_bp,
         dashboard_bp,
+        documents_bp,
         audit_bp,
         notifications_bp,
+        enterprises_bp,
+        programmes_bp,
+        catalogue_bp,
+        applications_bp,
+        subsidies_bp,
+        trials_bp,
+        payments_bp,
     ]

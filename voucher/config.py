@@ -43,6 +43,11 @@ class DefaultConfig:
     ARGON2_MEMORY_COST = None
     ARGON2_PARALLELISM = None
     PAGE_SIZE = 20
+    # Deadlines shown on the queues, in Chinese working days (voucher.deadlines).
+    REVIEW_DEADLINE_WORKING_DAYS = 10
+    PAYMENT_DEADLINE_WORKING_DAYS = 5
+    # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
+    MAIL_SERVER = None
 
 
 class TestConfig(DefaultConfig):

@@ -1,9 +1,14 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables.
 Add one line per domain models module."""
+from voucher.applications.models import TrialApplication  # noqa: F401
 from voucher.audit.models import AuditEvent  # noqa: F401
 from voucher.auth.models import LoginSession, User  # noqa: F401
+from voucher.auth.tokens import ApiToken  # noqa: F401
 from voucher.catalogue.models import Solution, SolutionScreening  # noqa: F401
-from voucher.documents.models import StoredFile  # noqa: F401
+from voucher.documents.models import Document, JobRecord, StoredFile  # noqa: F401
 from voucher.enterprises.models import Enterprise, Organisation  # noqa: F401
 from voucher.notifications.models import Notification  # noqa: F401
+from voucher.payments.models import Disbursement, NoticeObjection, PaymentBatch, PublicNotice, PublicNoticeItem  # noqa: F401
 from voucher.programmes.models import FundLedgerEntry, LprRate, Programme  # noqa: F401
+from voucher.subsidies.models import LoanApplication, LoanInterestPeriod, RobotApplication, RobotLineItem  # noqa: F401
+from voucher.trials.models import Evaluation, EvaluatorAssignment, Milestone, Trial  # noqa: F401

@@ -18,9 +18,11 @@ from voucher.applications.models import INDICATOR_CODES
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
+from voucher.deadlines import review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.reference import DISTRICTS, INDUSTRIES
+from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
 from voucher.storage import path_of
 from voucher.ui import form_errors_from
 
@@ -48,6 +50,15 @@ def my_applications():
     status = request.args.get("status") or None
     if status not in queries.STATUS_LABELS:
         status = None
+    fmt = requested_format()
+    if fmt:
+        everything = queries.my_page(actor.organisation_id or -1, 1, EXPORT_LIMIT, status)
+        return send(fmt, "my-applications",
+                    ["#", _("Solution"), _("Provider"), _("Amount"), _("Status"), _("Next step"), _("Created"),
+                     _("Submitted")],
+                    ([a.id, a.solution.title, a.provider.name, a.requested_amount, queries.status_label(a.status),
+                      str(queries.SME_NEXT_STEP.get(a.status, "")), local_time(a.created_at), local_time(a.submitted_at)]
+                     for a in everything.items), everything.total)
     pagination = queries.my_page(actor.organisation_id or -1, _page(), current_app.config["PAGE_SIZE"], status)
     programme = services.current_programme()
     quota = services.quota(programme, actor.organisation_id) if programme and actor.organisation_id else None
@@ -256,11 +267,41 @@ def review_queue():
     q = (args.get("q") or "").strip()[:100] or None
     filters = queries.QueueFilters(status=status, district=district, industry=industry,
                                    solution_id=args.get("solution_id", type=int), q=q, sort=sort)
+    fmt = requested_format()
+    if fmt:
+        everything = queries.review_page(filters, 1, EXPORT_LIMIT)
+
+        def row(a):
+            ent = a.enterprise.enterprise
+            d = review_deadline(a.submitted_at) if a.status == "submitted" else None
+            return [a.id, a.enterprise.name, label(SIZE_CLASSES, ent.size_class) if ent else "",
+                    label(DISTRICTS, ent.district) if ent else "", label(INDUSTRIES, ent.industry) if ent else "",
+                    a.solution.title, a.provider.name, a.requested_amount, local_time(a.submitted_at),
+                    queries.status_label(a.status), _deadline_text(d)]
+
+        return send(fmt, "trial-applications",
+                    [_("No."), _("Enterprise"), _("Size class"), _("District"), _("Industry"), _("Solution"),
+                     _("Provider"), _("Amount"), _("Submitted"), _("Status"), _("Review deadline")],
+                    (row(a) for a in everything.items), everything.total)
     pagination = queries.review_page(filters, _page(), current_app.config["PAGE_SIZE"])
+    deadlines = {a.id: review_deadline(a.submitted_at) for a in pagination.items if a.status == "submitted"}
     return render_template("applications/review_queue.html", pagination=pagination, filters=filters,
+                           deadlines=deadlines,
                            statuses=queries.QUEUE_STATUSES, sorts=queries.SORTS, districts=DISTRICTS,
                            industries=INDUSTRIES, solutions=queries.solution_choices(),
                            next_steps=queries.OFFICER_NEXT_STEP)
+
+
+def _deadline_text(d) -> str:
+    """A deadline as the queue shows it, in words (for exports)."""
+    if d is None:
+        return ""
+    if d.unknown:
+        return _("since %(date)s; deadline not computed (no working-day calendar for %(year)s)",
+                 date=d.start.isoformat(), year=d.unknown_year)
+    if d.overdue:
+        return _("overdue by %(n)s working days (due %(date)s)", n=d.overdue, date=d.due.isoformat())
+    return _("due in %(n)s working days (%(date)s)", n=d.remaining, date=d.due.isoformat())
 
 
 DECISIONS = {

@@ -15,6 +15,8 @@ from voucher.catalogue.labels import (DECISIONS, EVENT_LABELS, PROVIDER_NEXT_STE
                                       STATUS_BADGES, STATUS_LABELS)
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES
 from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.reference import label
 from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
 from voucher.ui import form_errors_from
 
@@ -44,6 +46,30 @@ def _q() -> str:
     return (request.args.get("q") or "").strip()[:100]
 
 
+def _export(fmt: str, name: str, pagination, columns: list[str], with_stats: bool = False):
+    """The list's solutions with the columns the page shows (and, for the catalogue, the trial figures)."""
+    everything = pagination
+    stats = queries.solution_stats([s.id for s in everything.items]) if with_stats else {}
+    getters = {
+        "submitted": (_("Submitted"), lambda s: local_time(s.submitted_at)),
+        "title": (_("Title"), lambda s: s.title),
+        "provider": (_("Provider"), lambda s: s.provider.name),
+        "category": (_("Category"), lambda s: label(SOLUTION_CATEGORIES, s.category)),
+        "industries": (_("Target industries"), lambda s: "、".join(label(INDUSTRIES, c) for c in s.target_industries or [])),
+        "trial_price": (_("Trial price"), lambda s: s.trial_price),
+        "list_price": (_("List price"), lambda s: s.list_price),
+        "period": (_("Trial period (days)"), lambda s: s.trial_period_days),
+        "status": (_("Status"), lambda s: str(STATUS_LABELS.get(s.status, s.status))),
+        "next_step": (_("Next step"), lambda s: str(PROVIDER_NEXT_STEP.get(s.status, ""))),
+        "updated": (_("Last change"), lambda s: local_time(s.updated_at)),
+        "trials_run": (_("Trials run"), lambda s: stats[s.id].trials_run),
+        "mean_score": (_("Mean evaluation score"), lambda s: stats[s.id].mean_score if stats[s.id].mean_score is not None else ""),
+        "adoption_rate": (_("Adoption rate (%)"), lambda s: stats[s.id].adoption_rate if stats[s.id].adoption_rate is not None else ""),
+    }
+    return send(fmt, name, [getters[c][0] for c in columns],
+                ([getters[c][1](s) for c in columns] for s in everything.items), everything.total)
+
+
 # --- public catalogue -----------------------------------------------------------------------
 
 @bp.get("/")
@@ -51,6 +77,13 @@ def public_list():
     """Listed and recommended solutions: anyone, no login."""
     q, category, industry = _q(), _arg("category", SOLUTION_CATEGORIES), _arg("industry", INDUSTRIES)
     sort = _arg("sort", SORTS) or "recommended"
+    fmt = requested_format()
+    if fmt:
+        return _export(fmt, "solution-catalogue",
+                       queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=1,
+                                           per_page=EXPORT_LIMIT),
+                       ["title", "provider", "category", "industries", "trial_price", "list_price", "period", "status",
+                        "trials_run", "mean_score", "adoption_rate"], with_stats=True)
     pagination = queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=_page(),
                                      per_page=queries.PUBLIC_PAGE_SIZE)
     stats = queries.solution_stats([s.id for s in pagination.items])
@@ -79,6 +112,11 @@ def my_solutions():
     actor = current_actor()
     if actor.organisation_id is None:
         raise Forbidden("Your account is not attached to a provider organisation.")
+    fmt = requested_format()
+    if fmt:
+        return _export(fmt, "my-solutions", queries.provider_page(actor.organisation_id, q=q or None, status=status,
+                                                                  page=1, per_page=EXPORT_LIMIT),
+                       ["title", "category", "trial_price", "status", "next_step", "updated"])
     pagination = queries.provider_page(actor.organisation_id, q=q or None, status=status, page=_page(),
                                        per_page=PAGE_SIZE)
     return render_template("catalogue/my_solutions.html", pagination=pagination, q=q, status=status,
@@ -249,6 +287,11 @@ def relist(solution_id: int):
 @roles_required("officer", "finance", "auditor")
 def manage():
     q, status, category = _q(), _arg("status", SOLUTION_STATES), _arg("category", SOLUTION_CATEGORIES)
+    fmt = requested_format()
+    if fmt:
+        return _export(fmt, "solutions", queries.manage_page(q=q or None, status=status, category=category, page=1,
+                                                             per_page=EXPORT_LIMIT),
+                       ["title", "provider", "category", "trial_price", "status", "updated"])
     pagination = queries.manage_page(q=q or None, status=status, category=category, page=_page(),
                                      per_page=PAGE_SIZE)
     return render_template("catalogue/manage.html", pagination=pagination, q=q, status=status, category=category,
@@ -261,6 +304,11 @@ def manage():
 @roles_required("evaluator")
 def screening_queue():
     status = _arg("status", queries.QUEUE_STATES)
+    fmt = requested_format()
+    if fmt:
+        return _export(fmt, "screening-queue", queries.screening_queue_page(status=status, page=1,
+                                                                           per_page=EXPORT_LIMIT),
+                       ["submitted", "title", "provider", "category", "trial_price", "status"])
     pagination = queries.screening_queue_page(status=status, page=_page(), per_page=PAGE_SIZE)
     return render_template("catalogue/screening_queue.html", pagination=pagination, status=status,
                            confirm=ConfirmForm())

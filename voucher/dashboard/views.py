@@ -1,8 +1,9 @@
-"""The start page: public welcome, or the role's own overview."""
-from flask import Blueprint, render_template
+"""The start page (public welcome, or the role's own dashboard) and the programme statistics."""
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from voucher.dashboard import queries
+from voucher.auth.policy import current_actor, roles_required
+from voucher.dashboard import figures, queries, roles
 
 bp = Blueprint("dashboard", __name__)
 
@@ -11,4 +12,24 @@ bp = Blueprint("dashboard", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("dashboard/welcome.html")
-    return render_template("dashboard/home.html", panels=queries.panels_for(current_user.actor()))
+    actor = current_actor()
+    builder = roles.BUILDERS.get(actor.role)
+    return render_template("dashboard/home.html", panels=queries.panels_for(actor), role=actor.role,
+                           d=builder(actor) if builder else {}, kind_labels=roles.KIND_LABELS,
+                           detail_endpoints=roles.DETAIL_ENDPOINTS)
+
+
+@bp.get("/statistics")
+@roles_required("officer", "finance", "auditor")
+def statistics():
+    """Fund use over time, by kind, district and industry; trial outcomes; adoption; statuses."""
+    choices = figures.programme_choices()
+    raw = request.args.get("programme_id", "")
+    if raw in ("", "all"):
+        programme_id = None
+    elif raw.isdigit() and int(raw) in {pid for pid, _name in choices}:
+        programme_id = int(raw)
+    else:
+        abort(404)
+    return render_template("dashboard/statistics.html", charts=roles.statistics(programme_id),
+                           programmes=choices, programme_id=programme_id)

@@ -15,6 +15,7 @@ from voucher.enterprises.forms import EnterpriseForm, ProviderProfileForm
 from voucher.enterprises.models import SIZE_CLASS_CODES
 from voucher.errors import DomainError
 from voucher.forms import parse_amount
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
 from voucher.ui import form_errors_from
 
@@ -124,6 +125,16 @@ def size_preview():
 @roles_required(*BUREAU)
 def index():
     args = {k: (request.args.get(k) or "").strip() or None for k in ("q", "district", "industry", "size_class")}
+    fmt = requested_format()
+    if fmt:
+        everything = queries.enterprises_page(**args, page=1, per_page=EXPORT_LIMIT)
+        return send(fmt, "enterprises",
+                    [_("Registered name"), _("Credit code"), _("District"), _("Industry"), _("Employees"),
+                     _("Annual revenue"), _("Size class"), _("Small and micro industrial park"), _("Registered on")],
+                    ([o.name, o.uscc, label(DISTRICTS, o.enterprise.district), label(INDUSTRIES, o.enterprise.industry),
+                      o.enterprise.employees, o.enterprise.annual_revenue, label(SIZE_CLASSES, o.enterprise.size_class),
+                      o.enterprise.industrial_park or "", local_time(o.created_at)] for o in everything.items),
+                    everything.total)
     pagination = queries.enterprises_page(**args, page=request.args.get("page", 1, type=int),
                                           per_page=current_app.config["PAGE_SIZE"])
     return render_template("enterprises/index.html", pagination=pagination, args=args,

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import login_required_any
-from voucher.notifications import queries, services
+from voucher.notifications import mail, queries, services  # noqa: F401  (mail: registers the after-commit mailer)
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.programmes import queries, services
 from voucher.programmes.forms import PARAMETER_GROUPS, ProgrammeForm
 from voucher.programmes.models import FUNDING_KIND_CODES
+from voucher.reference import FUNDING_KINDS, label
 from voucher.ui import form_errors_from
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
 
 READERS = ("officer", "finance", "auditor")
+WINDOW_LABELS = {"open": _l("Open for applications"), "upcoming": _l("Not open yet"),
+                 "closed": _l("Closed for applications")}
 
 
 @bp.get("/")
@@ -23,6 +28,16 @@ READERS = ("officer", "finance", "auditor")
 def index():
     q = (request.args.get("q") or "").strip() or None
     year = request.args.get("year", type=int)
+    fmt = requested_format()
+    if fmt:
+        everything = queries.programmes_page(q=q, year=year, page=1, per_page=EXPORT_LIMIT)
+        figures = queries.balances_for(everything.items)
+        return send(fmt, "programmes",
+                    [_("Programme"), _("Year"), _("Opens on"), _("Closes on"), _("Status"), _("Budget"), _("Reserved"),
+                     _("Paid"), _("Available")],
+                    ([p.name, p.year, p.opens_on, p.closes_on, str(WINDOW_LABELS[queries.window_status(p)]),
+                      figures[p.id].budget, figures[p.id].reserved, figures[p.id].paid, figures[p.id].available]
+                     for p in everything.items), everything.total)
     pagination = queries.programmes_page(q=q, year=year, page=request.args.get("page", 1, type=int),
                                          per_page=current_app.config["PAGE_SIZE"])
     figures = queries.balances_for(pagination.items)
@@ -75,6 +90,18 @@ def edit(programme_id: int):
 @roles_required(*READERS)
 def detail(programme_id: int):
     programme = services.get_programme(programme_id)
+    fmt = requested_format()
+    if fmt:
+        everything = queries.ledger_page(programme.id, page=1, per_page=EXPORT_LIMIT)
+        kinds = {"reserve": _("Reserved"), "release": _("Released"), "pay": _("Paid")}
+        milestones = {"advance": _("Advance"), "balance": _("Balance"), "full": _("Full amount")}
+        return send(fmt, f"ledger-programme-{programme.id}",
+                    ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Source id"),
+                     _("Enterprise"), _("Provider"), _("Note"), _("Reserved after"), _("Paid after")],
+                    ([row[0].seq, local_time(row[0].created_at), kinds[row[0].kind], milestones.get(row[0].milestone, row[0].milestone or ""),
+                      label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type, row[0].source_id,
+                      row.enterprise_name, row.provider_name or "", row[0].note or "", row[0].reserved_after,
+                      row[0].paid_after] for row in everything.items), everything.total)
     ledger = queries.ledger_page(programme.id, page=request.args.get("page", 1, type=int),
                                  per_page=current_app.config["PAGE_SIZE"])
     return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),

@@ -10,7 +10,9 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import InterestPeriod, RobotLine
 from voucher.calc.common import fmt_pct
 from voucher.dashboard.queries import register_panel
+from voucher.deadlines import review_deadline
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.programmes.services import enterprise_committed
 from voucher.reference import INDUSTRIES, label
@@ -278,12 +280,35 @@ def _own_enterprise_or_page():
         return None, (render_template("subsidies/need_enterprise.html", message=err.render(_)), 200)
 
 
+def _export_mine(fmt: str, kind: str, pagination):
+    """The enterprise's applications of one kind, as its list shows them."""
+    programmes = queries.programme_names(a.programme_id for a in pagination.items)
+
+    def amount(a):
+        if a.approved_amount is not None:
+            return a.approved_amount
+        return a.computed_discount if kind == "loan" else a.computed_subsidy
+
+    def what(a):
+        return f"{a.bank_name} · {a.contract_no}" if kind == "loan" else _("%(n)s lines", n=len(a.lines))
+
+    return send(fmt, "my-loan-discounts" if kind == "loan" else "my-robot-subsidies",
+                [_("No."), _("Programme"), _("Loan contract") if kind == "loan" else _("Robot lines"), _("Amount"),
+                 _("Status"), _("Next step"), _("Submitted")],
+                ([a.id, programmes.get(a.programme_id, ""), what(a), amount(a), str(STATUS_LABELS.get(a.status, a.status)),
+                  str(SME_NEXT_STEPS.get(a.status, "")), local_time(a.submitted_at)] for a in pagination.items),
+                pagination.total)
+
+
 @bp.get("/loans")
 @roles_required("sme")
 def my_loans():
     org, page = _own_enterprise_or_page()
     if page:
         return page
+    fmt = requested_format()
+    if fmt:
+        return _export_mine(fmt, "loan", queries.enterprise_loans(org.id, 1, EXPORT_LIMIT))
     pagination = queries.enterprise_loans(org.id, _page(), _per_page())
     return render_template("subsidies/my_list.html", kind="loan", pagination=pagination, next_steps=SME_NEXT_STEPS,
                            programmes=queries.programme_names(a.programme_id for a in pagination.items),
@@ -296,6 +321,9 @@ def my_robots():
     org, page = _own_enterprise_or_page()
     if page:
         return page
+    fmt = requested_format()
+    if fmt:
+        return _export_mine(fmt, "robot", queries.enterprise_robots(org.id, 1, EXPORT_LIMIT))
     pagination = queries.enterprise_robots(org.id, _page(), _per_page())
     return render_template("subsidies/my_list.html", kind="robot", pagination=pagination, next_steps=SME_NEXT_STEPS,
                            programmes=queries.programme_names(a.programme_id for a in pagination.items),
@@ -625,9 +653,23 @@ def review_queue():
     if status not in APPLICATION_STATES:
         status = None
     q = (request.args.get("q") or "").strip()[:100] or None
+    fmt = requested_format()
+    if fmt:
+        from voucher.applications.views import _deadline_text
+
+        everything = queries.review_page(kind, status, q, 1, EXPORT_LIMIT)
+        return send(fmt, "subsidy-applications",
+                    [_("Kind"), _("No."), _("Enterprise"), _("Programme"), _("Amount"), _("Submitted"), _("Status"),
+                     _("Review deadline")],
+                    ([str(KIND_LABELS[r.kind]), r.id, r.enterprise_name, r.programme_name, r.amount,
+                      local_time(r.submitted_at), str(STATUS_LABELS.get(r.status, r.status)),
+                      _deadline_text(review_deadline(r.submitted_at)) if r.status == "submitted" and r.submitted_at
+                      else ""] for r in everything.items), everything.total)
     pagination = queries.review_page(kind, status, q, _page(), _per_page())
+    deadlines = {(r.kind, r.id): review_deadline(r.submitted_at) for r in pagination.items
+                 if r.status == "submitted" and r.submitted_at}
     return render_template("subsidies/review.html", pagination=pagination, kind=kind, status=status, q=q or "",
-                           detail=DETAIL)
+                           detail=DETAIL, deadlines=deadlines)
 
 
 # --- start-page panels -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.storage import path_of
 from voucher.trials import queries, services
 from voucher.trials.forms import (AdoptionForm, AssignForm, ConflictForm, DeclarationForm, DisputeForm,
@@ -55,10 +56,43 @@ def _filters(with_provider: bool) -> queries.TrialFilters:
 
 # --- lists ------------------------------------------------------------------------------------
 
+def _trial_status(t) -> str:
+    """The status as the lists show it (with "approval cancelled" and "overdue")."""
+    if t.application.status == "cancelled":
+        return _("Approval cancelled")
+    text = str(queries.STATUS_LABELS.get(t.status, t.status))
+    if t.is_overdue(services.applications.local_today()):
+        text += " · " + _("Overdue")
+    return text
+
+
+def _export_trials(fmt: str, name: str, pagination, bureau: bool, role: str | None = None):
+    waiting = queries.waiting_milestones([t.id for t in pagination.items])
+    if bureau:
+        headers = [_("Solution"), _("Enterprise"), _("Provider"), _("Approved amount"), _("Status"), _("Start"), _("End"),
+                   _("Milestones waiting"), _("Score"), _("Outcome")]
+
+        def row(t):
+            return [t.solution.title, t.enterprise.name, t.provider.name, t.approved_amount, _trial_status(t),
+                    t.start_date, t.end_date, waiting.get(t.id, 0), t.score if t.score is not None else "",
+                    str(queries.OUTCOME_LABELS[t.outcome]) if t.outcome else ""]
+    else:
+        headers = [_("Solution"), _("Enterprise") if role == "provider" else _("Provider"), _("Status"), _("Start"),
+                   _("End"), _("Milestones waiting for the enterprise")]
+
+        def row(t):
+            return [t.solution.title, t.enterprise.name if role == "provider" else t.provider.name, _trial_status(t),
+                    t.start_date, t.end_date, waiting.get(t.id, 0)]
+    return send(fmt, name, headers, (row(t) for t in pagination.items), pagination.total)
+
+
 @bp.get("/")
 @roles_required(*BUREAU)
 def index():
     filters = _filters(with_provider=True)
+    fmt = requested_format()
+    if fmt:
+        return _export_trials(fmt, "trials", queries.trials_page(filters, 1, EXPORT_LIMIT), bureau=True)
     pagination = queries.trials_page(filters, _page(), current_app.config["PAGE_SIZE"])
     return render_template("trials/index.html", pagination=pagination, filters=filters,
                            providers=queries.provider_choices(), statuses=TRIAL_STATES,
@@ -72,6 +106,10 @@ def mine():
     filters = _filters(with_provider=False)
     org = actor.organisation_id or -1
     kwargs = {"provider_id": org} if actor.role == "provider" else {"enterprise_id": org}
+    fmt = requested_format()
+    if fmt:
+        return _export_trials(fmt, "my-trials", queries.my_trials_page(filters=filters, page=1, per_page=EXPORT_LIMIT,
+                                                                      **kwargs), bureau=False, role=actor.role)
     pagination = queries.my_trials_page(filters=filters, page=_page(), per_page=current_app.config["PAGE_SIZE"],
                                         **kwargs)
     return render_template("trials/mine.html", pagination=pagination, filters=filters, statuses=TRIAL_STATES,
@@ -82,6 +120,13 @@ def mine():
 @roles_required("evaluator")
 def evaluations_mine():
     show_all = request.args.get("all") == "1"
+    fmt = requested_format()
+    if fmt:
+        everything = queries.evaluator_page(current_actor().user_id, 1, EXPORT_LIMIT, show_all)
+        return send(fmt, "my-evaluations", [_("Solution"), _("Assigned"), _("Status")],
+                    ([a.trial.solution.title, local_time(a.assigned_at),
+                      str(queries.ASSIGNMENT_STATUS_LABELS.get(a.status, a.status))] for a in everything.items),
+                    everything.total)
     pagination = queries.evaluator_page(current_actor().user_id, _page(), current_app.config["PAGE_SIZE"], show_all)
     return render_template("trials/evaluations_mine.html", pagination=pagination, show_all=show_all)
 
@@ -390,6 +435,16 @@ def recommendations():
     only_eligible = request.args.get("eligible") == "1"
     per_page = current_app.config["PAGE_SIZE"]
     page = _page()
+    fmt = requested_format()
+    if fmt:
+        everything, total = queries.recommendation_candidates(1, EXPORT_LIMIT, only_eligible)
+        return send(fmt, "recommendation-candidates",
+                    [_("Solution"), _("Provider"), _("Passed evaluations"), _("Required"), _("Mean score"),
+                     _("Remarkable score"), _("Trials run"), _("Adoption rate (%)"), _("Eligible")],
+                    ([c.solution.title, c.solution.provider.name, c.passed, c.min_evaluations,
+                      c.mean if c.mean is not None else "", c.remarkable, c.figures.get("trials_run", 0),
+                      c.figures.get("adoption_rate") if c.figures.get("adoption_rate") is not None else "",
+                      _("Eligible") if c.eligible else _("Not yet")] for c in everything), total)
     candidates, total = queries.recommendation_candidates(page, per_page, only_eligible)
     pages = max((total + per_page - 1) // per_page, 1)
     return render_template("trials/recommendations.html", candidates=candidates, total=total, page=page, pages=pages,
@@ -423,6 +478,16 @@ def promote(solution_id: int):
 def ranking():
     programme_id = request.args.get("programme_id", type=int) or None
     result = queries.ranking(programme_id)
+    fmt = requested_format()
+    if fmt:
+        codes = [c.code for c in queries.RANKING_CRITERIA]
+        return send(fmt, "solution-ranking",
+                    [_("Rank"), _("Solution"), _("Provider"), _("Evaluated trials")]
+                    + [str(queries.RANKING_LABELS[c]) for c in codes]
+                    + [_("Distance to best"), _("Distance to worst"), _("Closeness")],
+                    ([r.rank, r.solution.title, r.solution.provider.name, r.evaluated]
+                     + [r.values[c] for c in codes]
+                     + [round(r.d_plus, 4), round(r.d_minus, 4), round(r.closeness, 4)] for r in result.rows))
     return render_template("trials/ranking.html", ranking=result, programme_id=programme_id,
                            programmes=queries.programme_choices(), criteria=queries.RANKING_CRITERIA,
                            criterion_names=queries.RANKING_LABELS)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5d98b8259f3d
+Revision ID: 6b52a01229f8
 Revises: 
-Create Date: 2026-11-21 22:41:19.864716
+Create Date: 2026-11-22 00:26:04.545224
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import voucher.db
 
 
 # revision identifiers, used by Alembic.
-revision = '5d98b8259f3d'
+revision = '6b52a01229f8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -272,6 +272,47 @@ def upgrade():
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
 
+    op.create_table('payment_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('line_count', sa.Integer(), nullable=False),
+    sa.Column('total', voucher.db.Money(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', voucher.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_reason', sa.Text(), nullable=True),
+    sa.Column('orders_job_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('confirmed','completed','cancelled')", name=op.f('ck_payment_batch_status')),
+    sa.CheckConstraint('line_count >= 1', name=op.f('ck_payment_batch_line_count_positive')),
+    sa.CheckConstraint('total > 0', name=op.f('ck_payment_batch_total_positive')),
+    sa.ForeignKeyConstraint(['created_by'], ['user_account.id'], name=op.f('fk_payment_batch_created_by_user_account')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_payment_batch_programme_id_programme')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_batch'))
+    )
+    with op.batch_alter_table('payment_batch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_batch_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index('ix_payment_batch_status_created', ['status', 'created_at'], unique=False)
+
+    op.create_table('public_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('published_by', sa.Integer(), nullable=False),
+    sa.Column('published_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_on', sa.Date(), nullable=False),
+    sa.Column('working_days', sa.Integer(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.CheckConstraint('ends_on >= published_on', name=op.f('ck_public_notice_period_order')),
+    sa.CheckConstraint('working_days >= 0', name=op.f('ck_public_notice_working_days_non_negative')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_public_notice_programme_id_programme')),
+    sa.ForeignKeyConstraint(['published_by'], ['user_account.id'], name=op.f('fk_public_notice_published_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_notice'))
+    )
+    with op.batch_alter_table('public_notice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_notice_programme_id'), ['programme_id'], unique=False)
+
     op.create_table('robot_application',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('programme_id', sa.Integer(), nullable=False),
@@ -411,6 +452,65 @@ def upgrade():
         batch_op.create_index('ix_trial_application_status_submitted', ['status', 'submitted_at'], unique=False)
         batch_op.create_index('ix_trial_application_submitted_at', ['submitted_at'], unique=False)
 
+    op.create_table('disbursement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('funding_kind', sa.String(length=20), nullable=False),
+    sa.Column('source_type', sa.String(length=40), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('milestone', sa.String(length=20), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('payee_id', sa.Integer(), nullable=False),
+    sa.Column('payee_name', sa.String(length=200), nullable=False),
+    sa.Column('bank_name', sa.String(length=200), nullable=False),
+    sa.Column('bank_account', sa.String(length=64), nullable=False),
+    sa.Column('amount', voucher.db.Money(), nullable=False),
+    sa.Column('basis', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('prepared_by', sa.Integer(), nullable=False),
+    sa.Column('prepared_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_by', sa.Integer(), nullable=True),
+    sa.Column('approved_at', voucher.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approval_fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('rejected_by', sa.Integer(), nullable=True),
+    sa.Column('rejected_at', voucher.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('bank_reference', sa.String(length=100), nullable=True),
+    sa.Column('result_reason', sa.Text(), nullable=True),
+    sa.Column('result_recorded_by', sa.Integer(), nullable=True),
+    sa.Column('result_recorded_at', voucher.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("milestone IN ('advance','balance','full')", name=op.f('ck_disbursement_milestone')),
+    sa.CheckConstraint("source_type IN ('trial_application','loan_application','robot_application')", name=op.f('ck_disbursement_source_type')),
+    sa.CheckConstraint("status <> 'in_batch' OR batch_id IS NOT NULL", name=op.f('ck_disbursement_batched_has_batch')),
+    sa.CheckConstraint("status <> 'paid' OR (bank_reference IS NOT NULL AND ledger_entry_id IS NOT NULL)", name=op.f('ck_disbursement_paid_has_reference')),
+    sa.CheckConstraint("status IN ('prepared','approved','rejected','in_batch','paid','failed')", name=op.f('ck_disbursement_status')),
+    sa.CheckConstraint("status NOT IN ('approved','in_batch','paid') OR (approved_by IS NOT NULL AND approval_fingerprint IS NOT NULL)", name=op.f('ck_disbursement_approved_has_approver')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_disbursement_amount_positive')),
+    sa.CheckConstraint('approved_by IS NULL OR approved_by <> prepared_by', name=op.f('ck_disbursement_approver_not_preparer')),
+    sa.CheckConstraint('rejected_by IS NULL OR rejected_by <> prepared_by', name=op.f('ck_disbursement_rejecter_not_preparer')),
+    sa.ForeignKeyConstraint(['approved_by'], ['user_account.id'], name=op.f('fk_disbursement_approved_by_user_account')),
+    sa.ForeignKeyConstraint(['batch_id'], ['payment_batch.id'], name=op.f('fk_disbursement_batch_id_payment_batch')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['organisation.id'], name=op.f('fk_disbursement_enterprise_id_organisation')),
+    sa.ForeignKeyConstraint(['ledger_entry_id'], ['fund_ledger_entry.id'], name=op.f('fk_disbursement_ledger_entry_id_fund_ledger_entry')),
+    sa.ForeignKeyConstraint(['payee_id'], ['organisation.id'], name=op.f('fk_disbursement_payee_id_organisation')),
+    sa.ForeignKeyConstraint(['prepared_by'], ['user_account.id'], name=op.f('fk_disbursement_prepared_by_user_account')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_disbursement_programme_id_programme')),
+    sa.ForeignKeyConstraint(['rejected_by'], ['user_account.id'], name=op.f('fk_disbursement_rejected_by_user_account')),
+    sa.ForeignKeyConstraint(['result_recorded_by'], ['user_account.id'], name=op.f('fk_disbursement_result_recorded_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disbursement'))
+    )
+    with op.batch_alter_table('disbursement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_disbursement_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_disbursement_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_disbursement_payee_status', ['payee_id', 'status'], unique=False)
+        batch_op.create_index('ix_disbursement_source', ['source_type', 'source_id'], unique=False)
+        batch_op.create_index('ix_disbursement_status_programme', ['status', 'programme_id'], unique=False)
+        batch_op.create_index('ux_disbursement_live_item', ['source_type', 'source_id', 'milestone'], unique=True, postgresql_where=sa.text("status IN ('prepared','approved','in_batch','paid')"), sqlite_where=sa.text("status IN ('prepared','approved','in_batch','paid')"))
+
     op.create_table('document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -484,6 +584,24 @@ def upgrade():
     with op.batch_alter_table('loan_application', schema=None) as batch_op:
         batch_op.create_index('ix_loan_application_enterprise', ['enterprise_id', 'programme_id'], unique=False)
         batch_op.create_index('ix_loan_application_status_submitted', ['status', 'submitted_at'], unique=False)
+
+    op.create_table('public_notice_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('source_type', sa.String(length=40), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('funding_kind', sa.String(length=20), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_name', sa.String(length=200), nullable=False),
+    sa.Column('amount', voucher.db.Money(), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_public_notice_item_amount_positive')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['organisation.id'], name=op.f('fk_public_notice_item_enterprise_id_organisation')),
+    sa.ForeignKeyConstraint(['notice_id'], ['public_notice.id'], name=op.f('fk_public_notice_item_notice_id_public_notice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_notice_item')),
+    sa.UniqueConstraint('source_type', 'source_id', name='uq_public_notice_item_source')
+    )
+    with op.batch_alter_table('public_notice_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_notice_item_notice_id'), ['notice_id'], unique=False)
 
     op.create_table('robot_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -640,6 +758,29 @@ def upgrade():
     with op.batch_alter_table('loan_interest_period', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_loan_interest_period_application_id'), ['application_id'], unique=False)
 
+    op.create_table('notice_objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('submitted_at', voucher.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.Column('resolved_by', sa.Integer(), nullable=True),
+    sa.Column('resolved_at', voucher.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.CheckConstraint("status IN ('open','upheld','dismissed')", name=op.f('ck_notice_objection_status')),
+    sa.ForeignKeyConstraint(['item_id'], ['public_notice_item.id'], name=op.f('fk_notice_objection_item_id_public_notice_item')),
+    sa.ForeignKeyConstraint(['notice_id'], ['public_notice.id'], name=op.f('fk_notice_objection_notice_id_public_notice')),
+    sa.ForeignKeyConstraint(['resolved_by'], ['user_account.id'], name=op.f('fk_notice_objection_resolved_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_objection'))
+    )
+    with op.batch_alter_table('notice_objection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notice_objection_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ix_notice_objection_notice_status', ['notice_id', 'status'], unique=False)
+
     op.create_table('trial_milestone',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('trial_id', sa.Integer(), nullable=False),
@@ -728,6 +869,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_trial_milestone_trial_id'))
 
     op.drop_table('trial_milestone')
+    with op.batch_alter_table('notice_objection', schema=None) as batch_op:
+        batch_op.drop_index('ix_notice_objection_notice_status')
+        batch_op.drop_index(batch_op.f('ix_notice_objection_item_id'))
+
+    op.drop_table('notice_objection')
     with op.batch_alter_table('loan_interest_period', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_loan_interest_period_application_id'))
 
@@ -757,6 +903,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_robot_line_application_id'))
 
     op.drop_table('robot_line')
+    with op.batch_alter_table('public_notice_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_public_notice_item_notice_id'))
+
+    op.drop_table('public_notice_item')
     with op.batch_alter_table('loan_application', schema=None) as batch_op:
         batch_op.drop_index('ix_loan_application_status_submitted')
         batch_op.drop_index('ix_loan_application_enterprise')
@@ -766,6 +916,15 @@ def downgrade():
         batch_op.drop_index('ix_document_subject')
 
     op.drop_table('document')
+    with op.batch_alter_table('disbursement', schema=None) as batch_op:
+        batch_op.drop_index('ux_disbursement_live_item', postgresql_where=sa.text("status IN ('prepared','approved','in_batch','paid')"), sqlite_where=sa.text("status IN ('prepared','approved','in_batch','paid')"))
+        batch_op.drop_index('ix_disbursement_status_programme')
+        batch_op.drop_index('ix_disbursement_source')
+        batch_op.drop_index('ix_disbursement_payee_status')
+        batch_op.drop_index(batch_op.f('ix_disbursement_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_disbursement_batch_id'))
+
+    op.drop_table('disbursement')
     with op.batch_alter_table('trial_application', schema=None) as batch_op:
         batch_op.drop_index('ix_trial_application_submitted_at')
         batch_op.drop_index('ix_trial_application_status_submitted')
@@ -794,6 +953,15 @@ def downgrade():
         batch_op.drop_index('ix_robot_application_enterprise')
 
     op.drop_table('robot_application')
+    with op.batch_alter_table('public_notice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_public_notice_programme_id'))
+
+    op.drop_table('public_notice')
+    with op.batch_alter_table('payment_batch', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_batch_status_created')
+        batch_op.drop_index(batch_op.f('ix_payment_batch_programme_id'))
+
+    op.drop_table('payment_batch')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_unread')
 

@@ -1,0 +1,279 @@
+"""What each role's dashboard shows, assembled from the figures, the charts and the other
+domains' read functions.  Read-only: nothing here changes state."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from voucher.audit.services import Actor
+from voucher.dashboard import charts, figures
+from voucher.deadlines import local_date, local_today, payment_deadline, review_deadline, waited
+from voucher.extensions import db
+
+ZERO = Decimal("0.00")
+
+KIND_LABELS = {"trial": _l("Trial voucher"), "loan": _l("Loan interest discount"), "robot": _l("Robot purchase subsidy")}
+DETAIL_ENDPOINTS = {"trial": ("applications.detail", "application_id"), "loan": ("subsidies.loan_detail", "application_id"),
+                    "robot": ("subsidies.robot_detail", "application_id")}
+
+SENSITIVE_LABELS = {
+    "programme.parameters_changed": _l("Programme parameters changed"),
+    "trial_application.reject": _l("Trial-voucher application rejected"),
+    "trial_application.cancel": _l("Trial-voucher approval cancelled"),
+    "loan_application.reject": _l("Loan-discount application rejected"),
+    "robot_application.reject": _l("Robot-subsidy application rejected"),
+    "disbursement.reject": _l("Disbursement rejected"),
+    "disbursement.void_approval": _l("Disbursement approval voided"),
+    "payment_batch.cancel": _l("Payment batch cancelled"),
+    "notice_objection.uphold": _l("Objection to a public notice upheld"),
+    "user.deactivated": _l("User account deactivated"),
+    "user.password_reset": _l("Password reset by an administrator"),
+    "user.updated": _l("User account changed (role or organisation)"),
+    "document.revoked": _l("Document revoked"),
+    "api_token.revoked": _l("API token revoked"),
+    "trial.rescore": _l("Trial score changed after a correction"),
+    "evaluator_assignment.correct": _l("Evaluation form corrected"),
+    "evaluator_assignment.remove": _l("Evaluator removed from a trial"),
+    "solution.delist": _l("Solution delisted"),
+    "solution.reject": _l("Solution not listed after screening"),
+}
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    item: figures.Waiting
+    deadline: object
+    waited: int | None
+
+
+def _current_programme():
+    from voucher.applications.services import current_programme
+
+    return current_programme()
+
+
+def _balances(programme):
+    from voucher.programmes.services import balances
+
+    return balances(programme) if programme is not None else None
+
+
+def waiting_rows(limit: int | None = None) -> list[WaitingRow]:
+    today = local_today()
+    rows = [WaitingRow(w, review_deadline(w.submitted_at, today), waited(w.submitted_at, today))
+            for w in figures.waiting_for_review()]
+    rows.sort(key=lambda r: (r.deadline.sort_key, r.item.submitted_at))
+    return rows[:limit] if limit else rows
+
+
+def mean_review_days(programme_id: int | None) -> Decimal | None:
+    """Mean working days from submission to decision over the latest decided applications."""
+    spans = [waited(submitted, local_date(decided)) for submitted, decided in figures.review_times(programme_id)]
+    spans = [s for s in spans if s is not None]
+    if not spans:
+        return None
+    return (Decimal(sum(spans)) / len(spans)).quantize(Decimal("0.1"))
+
+
+def officer(actor: Actor) -> dict:
+    from voucher.applications.queries import STATUS_LABELS
+
+    programme = _current_programme()
+    pid = programme.id if programme else None
+    waiting = waiting_rows()
+    overdue = figures.overdue_trials(limit=100)
+    return {
+        "programme": programme, "balances": _balances(programme),
+        "waiting": waiting[:6], "waiting_total": len(waiting),
+        "review_overdue": sum(1 for r in waiting if r.deadline.is_overdue),
+        "overdue_trials": overdue[:6], "overdue_total": len(overdue), "solution_titles": _titles(t[3] for t in overdue[:6]),
+        "mean_review": mean_review_days(pid),
+        "charts": [charts.application_statuses(pid, STATUS_LABELS), charts.queue_age([r.waited for r in waiting]),
+                   charts.fund_over_time(pid), charts.trial_outcomes(pid)],
+    }
+
+
+def _titles(solution_ids) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from voucher.catalogue.models import Solution
+
+    ids = list(set(solution_ids))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Solution.id, Solution.title).where(Solution.id.in_(ids))).all())
+
+
+def payables(payee_id: int | None = None):
+    """Payable items (the payments module's queue when it is installed, else the trials' own list),
+    each with its payment deadline in working days."""
+    today = local_today()
+    try:
+        from voucher.payments.queries import payables as queue
+    except ImportError:  # pragma: no cover - the payments module is optional
+        queue = None
+    items = []
+    if queue is not None:
+        for p in queue(today=today):
+            if payee_id is not None and p.payee_id != payee_id:
+                continue
+            items.append({"label": p.payee_name, "enterprise": p.enterprise_name, "amount": p.amount,
+                          "milestone": p.milestone, "kind": p.funding_kind, "hold": p.hold_text if p.hold else None,
+                          "deadline": payment_deadline(p.due_since, today) if (p.due_since and not p.hold) else None,
+                          "source": (p.source_type, p.source_id)})
+    else:
+        from voucher.trials.queries import payable_items
+
+        for p in payable_items():
+            if payee_id is not None and p.payee_organisation_id != payee_id:
+                continue
+            items.append({"label": "", "enterprise": "", "amount": p.amount, "milestone": p.milestone,
+                          "kind": "trial_voucher", "hold": None,
+                          "deadline": payment_deadline(p.due_since, today) if p.due_since else None,
+                          "source": ("trial_application", p.application_id)})
+    items.sort(key=lambda i: (i["hold"] is not None, i["deadline"].sort_key if i["deadline"] else 10**6))
+    return items
+
+
+def _payment_counts() -> dict:
+    try:
+        from voucher.payments.models import Disbursement, PaymentBatch
+    except ImportError:  # pragma: no cover
+        return {}
+    from sqlalchemy import func, select
+
+    prepared = db.session.scalar(select(func.count()).select_from(Disbursement)
+                                 .where(Disbursement.status == "prepared")) or 0
+    approved = db.session.scalar(select(func.count()).select_from(Disbursement)
+                                 .where(Disbursement.status == "approved")) or 0
+    batches = db.session.scalar(select(func.count()).select_from(PaymentBatch)
+                                .where(PaymentBatch.status == "confirmed")) or 0
+    return {"prepared": prepared, "approved": approved, "open_batches": batches}
+
+
+def finance(actor: Actor) -> dict:
+    programme = _current_programme()
+    pid = programme.id if programme else None
+    today = local_today()
+    items = payables()
+    ready = [i for i in items if not i["hold"]]
+    return {
+        "programme": programme, "balances": _balances(programme),
+        "payables": items[:8], "payable_total": len(items), "payable_ready": len(ready),
+        "payable_amount": sum((i["amount"] for i in ready), ZERO),
+        "payment_overdue": sum(1 for i in ready if i["deadline"] and i["deadline"].is_overdue),
+        "paid_month": figures.paid_between(figures.month_start(today), figures.next_month(today)),
+        "paid_year": figures.paid_between(today.replace(month=1, day=1), today.replace(year=today.year + 1, month=1, day=1)),
+        "reserved": figures.reserved_outstanding(),
+        "payments": _payment_counts(),
+        "charts": [charts.fund_over_time(pid), charts.fund_by_kind(pid)],
+    }
+
+
+def sme(actor: Actor) -> dict:
+    from voucher.applications import queries as app_queries
+    from voucher.applications import services as app_services
+    from voucher.applications.models import TrialApplication
+    from sqlalchemy import select
+
+    org_id = actor.organisation_id
+    if org_id is None:
+        return {}
+    programme = app_services.current_programme()
+    quota = app_services.quota(programme, org_id) if programme else None
+    recent = list(db.session.scalars(select(TrialApplication).where(TrialApplication.enterprise_id == org_id)
+                                     .order_by(TrialApplication.updated_at.desc(), TrialApplication.id.desc()).limit(6)))
+    returned = [a for a in recent if a.status == "returned"]
+    from voucher.trials.queries import sme_counts
+
+    counts = sme_counts(org_id)
+    if returned:
+        step = (_("An application was returned for revision: read the bureau's comment, revise it and submit it again."),
+                ("applications.detail", {"application_id": returned[0].id}), _("Revise the application"))
+    elif counts["to_confirm"]:
+        step = (_("The provider reported a milestone: confirm it or dispute it with a reason."), ("trials.mine", {}),
+                _("My trials"))
+    elif counts["adoption"]:
+        step = (_("Record whether your enterprise will pay to keep using the solution, and why."), ("trials.mine", {}),
+                _("My trials"))
+    elif any(a.status == "draft" for a in recent):
+        draft = next(a for a in recent if a.status == "draft")
+        step = (_("A draft application is not sent yet: check it, attach your documents and submit it."),
+                ("applications.detail", {"application_id": draft.id}), _("Open the draft"))
+    else:
+        step = (_("Choose a solution from the catalogue and apply for a trial voucher."),
+                ("applications.new_application", {}), _("Apply for a trial voucher"))
+    percent = None
+    if quota is not None and quota.cap:
+        percent = int(min(quota.used / quota.cap * 100, Decimal(100)))
+    return {"programme": programme, "quota": quota, "quota_percent": percent, "recent": recent,
+            "status_labels": app_queries.STATUS_LABELS, "status_badges": app_queries.STATUS_BADGES,
+            "next_steps": app_queries.SME_NEXT_STEP, "next_step": step}
+
+
+def provider(actor: Actor) -> dict:
+    from voucher.trials import queries as trial_queries
+
+    org_id = actor.organisation_id
+    if org_id is None:
+        return {}
+    today = local_today()
+    page = trial_queries.my_trials_page(provider_id=org_id, page=1, per_page=6)
+    return {
+        "trials": page.items, "trials_total": page.total, "trial_labels": trial_queries.STATUS_LABELS,
+        "trial_badges": trial_queries.STATUS_BADGES,
+        "payments": figures.payments_to_provider(org_id, limit=6),
+        "paid_year": figures.paid_between(today.replace(month=1, day=1),
+                                          today.replace(year=today.year + 1, month=1, day=1), provider_id=org_id),
+        "reserved": figures.reserved_outstanding(provider_id=org_id),
+        "payable": payables(payee_id=org_id),
+        "milestone_labels": {"advance": _l("Advance"), "balance": _l("Balance"), "full": _l("Full amount")},
+        "charts": [charts.provider_trials(org_id, trial_queries.STATUS_LABELS),
+                   charts.trial_outcomes(provider_id=org_id), charts.adoption(provider_id=org_id)],
+    }
+
+
+def auditor(actor: Actor) -> dict:
+    from voucher.dashboard.chain import chain_status
+
+    programme = _current_programme()
+    pid = programme.id if programme else None
+    return {"chain": chain_status(), "sensitive": figures.sensitive_events(12), "sensitive_labels": SENSITIVE_LABELS,
+            "charts": [charts.fund_over_time(pid), charts.trial_outcomes(pid)]}
+
+
+def admin(actor: Actor) -> dict:
+    from sqlalchemy import select
+
+    from voucher.audit.models import AuditEvent
+
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "user",
+                                                              AuditEvent.action.in_(("user.created", "user.updated",
+                                                                                     "user.deactivated",
+                                                                                     "user.activated",
+                                                                                     "user.password_reset")))
+                                     .order_by(AuditEvent.id.desc()).limit(8)))
+    return {"users": figures.user_counts(), "user_events": events}
+
+
+def evaluator(actor: Actor) -> dict:
+    from voucher.trials import queries as trial_queries
+
+    page = trial_queries.evaluator_page(actor.user_id, 1, 6)
+    return {"assignments": page.items, "assignment_labels": trial_queries.ASSIGNMENT_STATUS_LABELS}
+
+
+BUILDERS = {"officer": officer, "finance": finance, "sme": sme, "provider": provider, "auditor": auditor,
+            "admin": admin, "evaluator": evaluator}
+
+
+def statistics(programme_id: int | None) -> list:
+    from voucher.applications.queries import STATUS_LABELS
+
+    return [charts.fund_over_time(programme_id), charts.fund_by_kind(programme_id),
+            charts.fund_by_district(programme_id), charts.fund_by_industry(programme_id),
+            charts.trial_outcomes(programme_id), charts.adoption(programme_id),
+            charts.application_statuses(programme_id, STATUS_LABELS)]

@@ -1,0 +1,92 @@
+"""Review and payment deadlines in Chinese working days, for the queues and dashboards.
+
+A deadline runs from a local date (the submission date, the day a payment became due) for a
+number of working days (``REVIEW_DEADLINE_WORKING_DAYS``, ``PAYMENT_DEADLINE_WORKING_DAYS``).
+When the working-day calendar does not know a year (:class:`voucher.workdays.CalendarUnknown`),
+the deadline is *unknown*: pages show the start date and say so, never guess and never fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from voucher.workdays import CalendarUnknown, add_working_days, working_days_between
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_date(value: date | datetime | None) -> date | None:
+    """The local (Asia/Shanghai) calendar date of a UTC timestamp; a date is returned as is."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).date()
+    return value
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """``start`` + ``days`` working days = ``due``; ``remaining`` working days until it (0: due
+    today), or ``overdue`` working days past it.  ``unknown_year`` is set when the calendar does
+    not cover the dates (then ``due`` and the counts are None)."""
+
+    start: date
+    days: int
+    due: date | None
+    remaining: int | None = None
+    overdue: int | None = None
+    unknown_year: int | None = None
+
+    @property
+    def unknown(self) -> bool:
+        return self.unknown_year is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.overdue)
+
+    @property
+    def sort_key(self) -> int:
+        """Most urgent first: overdue (largest first), then fewest days remaining; unknown last."""
+        if self.unknown:
+            return 10**6
+        return -self.overdue if self.overdue else self.remaining or 0
+
+
+def deadline(start: date | datetime, days: int, today: date | None = None) -> Deadline:
+    """The deadline ``days`` working days after ``start`` and where ``today`` stands against it."""
+    start_day = local_date(start)
+    today = today or local_today()
+    try:
+        due = add_working_days(start_day, days)
+        if today <= due:
+            return Deadline(start_day, days, due, remaining=working_days_between(today, due), overdue=0)
+        # Past the due date: overdue by at least one day even across a weekend.
+        return Deadline(start_day, days, due, remaining=0, overdue=max(working_days_between(due, today), 1))
+    except CalendarUnknown as exc:
+        return Deadline(start_day, days, None, unknown_year=exc.day.year)
+
+
+def waited(start: date | datetime, today: date | None = None) -> int | None:
+    """Working days elapsed since ``start`` (None when the calendar does not know the years)."""
+    try:
+        return working_days_between(local_date(start), today or local_today())
+    except CalendarUnknown:
+        return None
+
+
+def review_deadline(submitted_at: date | datetime, today: date | None = None) -> Deadline:
+    from flask import current_app
+
+    return deadline(submitted_at, int(current_app.config["REVIEW_DEADLINE_WORKING_DAYS"]), today)
+
+
+def payment_deadline(due_since: date | datetime, today: date | None = None) -> Deadline:
+    from flask import current_app
+
+    return deadline(due_since, int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"]), today)
