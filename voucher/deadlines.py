@@ -90,3 +90,17 @@ def payment_deadline(due_since: date | datetime, today: date | None = None) -> D
     from flask import current_app
 
     return deadline(due_since, int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"]), today)
+
+
+def deadline_text(d: Deadline | None) -> str:
+    """A deadline in words, as a queue's export gives it (the page shows the badge)."""
+    from flask_babel import gettext as _
+
+    if d is None:
+        return ""
+    if d.unknown:
+        return _("since %(date)s; deadline not computed (no working-day calendar for %(year)s)",
+                 date=d.start.isoformat(), year=d.unknown_year)
+    if d.overdue:
+        return _("overdue by %(n)s working days (due %(date)s)", n=d.overdue, date=d.due.isoformat())
+    return _("due in %(n)s working days (%(date)s)", n=d.remaining, date=d.due.isoformat())

@@ -10,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def N_(message: str) -> str:
+    """Marks an English message for translation where it is defined (babel extracts it); it is
+    translated where it is shown (a page, an e-mail, the API), in that reader's language."""
+    return message
+
+
 class DomainError(Exception):
     status = 422
     code = "domain_error"

@@ -38,7 +38,7 @@ from voucher.catalogue.models import Solution
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Enterprise
-from voucher.errors import Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
+from voucher.errors import N_, Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
@@ -55,10 +55,6 @@ NEED_MAX = 4000
 REASON_MAX = 2000
 LOCAL_TZ = "Asia/Shanghai"
 
-
-def N_(message: str) -> str:
-    """Marks an English template for translation; it is translated where it is shown."""
-    return message
 
 
 MACHINE = StateMachine("trial_application", APPLICATION_STATES, (

@@ -18,7 +18,7 @@ from voucher.applications.models import INDICATOR_CODES
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
-from voucher.deadlines import review_deadline
+from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
@@ -277,7 +277,7 @@ def review_queue():
             return [a.id, a.enterprise.name, label(SIZE_CLASSES, ent.size_class) if ent else "",
                     label(DISTRICTS, ent.district) if ent else "", label(INDUSTRIES, ent.industry) if ent else "",
                     a.solution.title, a.provider.name, a.requested_amount, local_time(a.submitted_at),
-                    queries.status_label(a.status), _deadline_text(d)]
+                    queries.status_label(a.status), deadline_text(d)]
 
         return send(fmt, "trial-applications",
                     [_("No."), _("Enterprise"), _("Size class"), _("District"), _("Industry"), _("Solution"),
@@ -290,18 +290,6 @@ def review_queue():
                            statuses=queries.QUEUE_STATUSES, sorts=queries.SORTS, districts=DISTRICTS,
                            industries=INDUSTRIES, solutions=queries.solution_choices(),
                            next_steps=queries.OFFICER_NEXT_STEP)
-
-
-def _deadline_text(d) -> str:
-    """A deadline as the queue shows it, in words (for exports)."""
-    if d is None:
-        return ""
-    if d.unknown:
-        return _("since %(date)s; deadline not computed (no working-day calendar for %(year)s)",
-                 date=d.start.isoformat(), year=d.unknown_year)
-    if d.overdue:
-        return _("overdue by %(n)s working days (due %(date)s)", n=d.overdue, date=d.due.isoformat())
-    return _("due in %(n)s working days (%(date)s)", n=d.remaining, date=d.due.isoformat())
 
 
 DECISIONS = {

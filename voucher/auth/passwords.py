@@ -11,15 +11,13 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from voucher.errors import N_
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 _hasher = PasswordHasher()
 
-
-def N_(message: str) -> str:
-    """Marks a message for translation; it is translated where it is shown."""
-    return message
 
 
 def configure(time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None) -> None:

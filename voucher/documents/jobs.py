@@ -41,7 +41,7 @@ from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.documents.builders import IssueContext, PermanentJobError, builder_for
 from voucher.documents.models import Document, JobRecord
-from voucher.errors import DomainError
+from voucher.errors import N_, DomainError
 from voucher.extensions import db
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,6 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 SYSTEM_ACTOR = Actor.system("document job")
 
-
-def N_(message: str) -> str:
-    """Marks a notification template for translation (it is translated when shown)."""
-    return message
 
 
 # --- verification codes -----------------------------------------------------------------------

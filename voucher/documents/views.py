@@ -17,6 +17,7 @@ from voucher.documents.jobs import display_code, normalise_code
 from voucher.documents.models import JOB_STATUSES
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.ui import form_errors_from
 
 bp = Blueprint("documents", __name__)
@@ -56,15 +57,37 @@ def jobs():
     status = request.args.get("status") or None
     kind = request.args.get("kind") or None
     mine = request.args.get("mine") == "1"
-    pagination = queries.jobs_page(status=status if status in JOB_STATUSES else None,
-                                   kind=kind if kind in KINDS else None,
-                                   mine_of=current_user.id if mine else None,
-                                   page=request.args.get("page", 1, type=int),
+    filters = {"status": status if status in JOB_STATUSES else None, "kind": kind if kind in KINDS else None,
+               "mine_of": current_user.id if mine else None}
+    fmt = requested_format()
+    if fmt:
+        return _export_jobs(fmt, queries.jobs_page(**filters, page=1, per_page=EXPORT_LIMIT))
+    pagination = queries.jobs_page(**filters, page=request.args.get("page", 1, type=int),
                                    per_page=current_app.config["PAGE_SIZE"])
     names = queries.user_names(r.requested_by for r in pagination.items)
     return render_template("documents/jobs.html", pagination=pagination, names=names, status=status, kind=kind,
                            mine=mine, statuses=JOB_STATUSES, kinds=KINDS,
                            show_errors=services.may_see_job_errors(current_actor()))
+
+
+def _export_jobs(fmt: str, everything):
+    """The jobs the list shows (same filters, every page), with the list's columns."""
+    names = queries.user_names(r.requested_by for r in everything.items)
+
+    def row(r):
+        if r.is_batch:
+            document = _("Batch: %(kind)s", kind=kind_label(r.kind))
+            about = _("%(n)s items", n=(r.params or {}).get("count", 0))
+        else:
+            document = kind_label(r.kind)
+            about = f"{subject_type_label(r.subject_type)} #{r.subject_id}"
+        return [r.id, document, about, names.get(r.requested_by) or _("the system"), local_time(r.created_at),
+                str(JOB_STATUS_LABELS.get(r.status, r.status)), r.progress]
+
+    return send(fmt, "document-jobs",
+                [_("Job"), _("Document"), _("About"), _("Asked for by"), _("Asked for at"), _("Status"),
+                 _("Progress (%)")],
+                (row(r) for r in everything.items), everything.total)
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -27,13 +27,9 @@ from voucher.auth.models import User
 from voucher.auth.policy import ensure_can_read, ensure_own_organisation, ensure_role
 from voucher.calc import SizeResult, classify_enterprise
 from voucher.enterprises.models import Enterprise, Organisation
-from voucher.errors import Duplicate, Forbidden, NotFound, ValidationFailed
+from voucher.errors import N_, Duplicate, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.reference import DISTRICTS, INDUSTRIES
-
-def N_(message: str) -> str:
-    """Marks an English message for translation where it is defined (translated when shown)."""
-    return message
 
 
 FEN = Decimal("0.01")

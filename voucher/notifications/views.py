@@ -1,8 +1,10 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import login_required_any
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.notifications import mail, queries, services  # noqa: F401  (mail: registers the after-commit mailer)
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -11,6 +13,13 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("/")
 @login_required_any
 def index():
+    fmt = requested_format()
+    if fmt:
+        # Only the caller's own notifications, as the page shows them (every page).
+        everything = queries.page_for(current_user.id, 1, EXPORT_LIMIT)
+        return send(fmt, "notifications", [_("Notification"), _("Received"), _("Read at"), _("Link")],
+                    ([_(n.message, **(n.params or {})), local_time(n.created_at), local_time(n.read_at), n.link or ""]
+                     for n in everything.items), everything.total)
     pagination = queries.page_for(current_user.id, request.args.get("page", 1, type=int),
                                   current_app.config["PAGE_SIZE"])
     return render_template("notifications/index.html", pagination=pagination, confirm=ConfirmForm())

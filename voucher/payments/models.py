@@ -149,6 +149,17 @@ class Disbursement(db.Model):
         year = self.prepared_at.year if self.prepared_at else ""
         return f"DSB-{year}-{self.id:06d}"
 
+    @property
+    def payable_since(self) -> date | None:
+        """The local day the item became payable (kept in ``basis`` when prepared; a disbursement
+        prepared before that was kept counts from its preparation day)."""
+        value = (self.basis or {}).get("payable_since")
+        if value:
+            return date.fromisoformat(value)
+        from voucher.deadlines import local_date
+
+        return local_date(self.prepared_at)
+
 
 class PublicNotice(db.Model):
     """A published list of a programme's approved grants (公示), open for objections until ``ends_on``.

@@ -109,6 +109,24 @@ class Payable:
     hold: str | None = None
     hold_until: date | None = None
     notice_id: int | None = None
+    notice_ends_on: date | None = None
+
+    @property
+    def payable_since(self) -> date | None:
+        """The local day from which the bureau can pay: the item is due and its notice period is over
+        (the payment deadline runs from here)."""
+        from voucher.deadlines import local_date
+
+        start = local_date(self.due_since)
+        if self.notice_ends_on is not None:
+            after_notice = self.notice_ends_on + timedelta(days=1)
+            start = max(start, after_notice) if start else after_notice
+        return start
+
+    @property
+    def waits_on_bureau(self) -> bool:
+        """Payable now, or held only for the payee's missing bank details: the deadline runs."""
+        return self.hold in (None, "no_bank_account")
 
     @property
     def key(self) -> tuple[str, int, str]:
@@ -316,7 +334,7 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
         out.append(Payable(r.programme_id, names.get(r.programme_id, ""), r.funding_kind, r.source_type, r.source_id,
                            r.milestone, r.amount, payee.id, payee.name, payee.bank_name, payee.bank_account,
                            r.enterprise_id, orgs[r.enterprise_id].name, r.due_since, r.basis, hold, until,
-                           state.notice_id if state else None))
+                           state.notice_id if state else None, state.ends_on if state else None))
     out.sort(key=lambda p: (p.hold is not None, p.programme_id, p.source_type, p.source_id, p.milestone))
     return out
 

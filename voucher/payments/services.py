@@ -29,7 +29,7 @@ from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
 from voucher.auth.policy import BUREAU_READERS, ensure_role
 from voucher.db import utcnow
-from voucher.errors import (Conflict, Duplicate, Forbidden, NotFound, SameApprover, TransitionNotAllowed,
+from voucher.errors import (N_, Conflict, Duplicate, Forbidden, NotFound, SameApprover, TransitionNotAllowed,
                             ValidationFailed)
 from voucher.extensions import db
 from voucher.money import format_money
@@ -47,10 +47,6 @@ REFERENCE_MAX = 100
 OBJECTION_TEXT_MAX = 4000
 local_today = queries.local_today
 
-
-def N_(message: str) -> str:
-    """Marks an English template for translation; it is translated where it is shown."""
-    return message
 
 
 DISBURSEMENT_MACHINE = StateMachine("disbursement", DISBURSEMENT_STATES, (
@@ -197,10 +193,12 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
                             disbursement_id=existing.id)
         raise Conflict("This payment is not (or no longer) payable.")
     _refuse_hold(item)
+    since = item.payable_since.isoformat() if item.payable_since else None  # the payment deadline runs from it
     d = Disbursement(programme_id=item.programme_id, funding_kind=item.funding_kind, source_type=source_type,
                      source_id=source_id, milestone=milestone, enterprise_id=item.enterprise_id, payee_id=item.payee_id,
                      payee_name=item.payee_name, bank_name=item.bank_name.strip(),
-                     bank_account=item.bank_account.strip(), amount=item.amount, basis=dict(item.basis),
+                     bank_account=item.bank_account.strip(), amount=item.amount,
+                     basis={**item.basis, "payable_since": since},
                      status="prepared", prepared_by=actor.user_id, prepared_at=utcnow())
     try:
         with db.session.begin_nested():
@@ -652,9 +650,13 @@ def resolve_objection(actor: Actor, objection_id: int, decision: str, reason: st
     """An officer decides an objection: upheld (the grant is not paid) or dismissed (it may be paid).
 
     Rule: programme officers only; an open objection; a reason is required.  When upholding an
-    objection to one trial-voucher grant whose trial has not started, the officer may also cancel the
-    grant (``applications.services.cancel``: its reservation goes back to the fund); other grants stay
-    held and unpaid.
+    objection to one grant, the officer may also cancel the grant, its reservation going back to the
+    fund: a trial voucher whose trial has not started (``applications.services.cancel``), or a loan
+    interest discount or robot purchase subsidy of which nothing is paid or being paid
+    (``subsidies.services.cancel_grant``).  A trial that has started, and an objection to the whole
+    list, cannot cancel anything here: the grant(s) stay held and unpaid.  A refused cancellation
+    refuses the whole decision (the objection stays open).  Lock order: the objection row, then the
+    grant's application row, then the ledger.
     """
     _ensure_officer(actor)
     objection = db.session.scalar(select(NoticeObjection).where(NoticeObjection.id == objection_id)
@@ -671,24 +673,33 @@ def resolve_objection(actor: Actor, objection_id: int, decision: str, reason: st
     if len(reason) > REASON_MAX:
         raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
     cancelled = None
+    item = objection.item
     if cancel_grant:
-        item = objection.item
-        if decision != "uphold" or item is None or item.source_type != "trial_application":
-            raise ValidationFailed("Only an upheld objection to one trial-voucher grant can cancel the grant here.",
-                                   field="cancel_grant")
-        from voucher.applications import services as applications
-        from voucher.applications.models import TrialApplication
+        if decision != "uphold" or item is None:
+            raise ValidationFailed("Only an upheld objection to one grant can cancel the grant; an objection to the "
+                                   "whole list cannot.", field="cancel_grant")
+        if item.source_type == "trial_application":
+            from voucher.applications import services as applications
+            from voucher.applications.models import TrialApplication
 
-        application = db.session.get(TrialApplication, item.source_id)
-        if application is None or application.status != "approved":
-            raise ValidationFailed("This grant's trial has started, so it cannot be cancelled here; it stays held "
-                                   "and unpaid.", field="cancel_grant")
-        applications.cancel(actor, application.id, reason)  # the ledger release first (lock order)
-        cancelled = application.id
+            application = db.session.get(TrialApplication, item.source_id)
+            if application is None or application.status != "approved":
+                raise ValidationFailed("This grant's trial has started, so it cannot be cancelled here; it stays "
+                                       "held and unpaid.", field="cancel_grant")
+            applications.cancel(actor, application.id, reason)  # the ledger release first (lock order)
+        else:
+            from voucher.subsidies import services as subsidies
+
+            kind = {"loan_application": "loan", "robot_application": "robot"}.get(item.source_type)
+            if kind is None:
+                raise ValidationFailed("This kind of grant cannot be cancelled here.", field="cancel_grant")
+            subsidies.cancel_grant(actor, kind, item.source_id, reason)  # refuses a paid or paying grant
+        cancelled = item.source_id
     objection.resolved_by = actor.user_id
     objection.resolved_at = utcnow()
     objection.resolution = reason
     OBJECTION_MACHINE.apply(objection, decision, actor, reason=reason,
                             details={"notice_id": objection.notice_id, "item_id": objection.item_id,
-                                     "cancelled_application": cancelled})
+                                     "cancelled_application": cancelled,
+                                     "cancelled_source_type": item.source_type if cancelled else None})
     return objection

@@ -14,8 +14,10 @@ from flask_babel import lazy_gettext as _l
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
+from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.payments import documents as payment_documents
 from voucher.payments import queries, services
@@ -51,6 +53,35 @@ def source_link(source_type: str, source_id: int) -> str | None:
     return None
 
 
+SOURCE_TEXTS = {"trial_application": _l("Trial-voucher application no. %(id)s"),
+                "loan_application": _l("Loan interest discount application no. %(id)s"),
+                "robot_application": _l("Robot purchase subsidy application no. %(id)s")}
+
+
+def source_text(source_type: str, source_id: int) -> str:
+    """The grant a payment is for, in words (the pages link it; exports write it)."""
+    return str(SOURCE_TEXTS[source_type]) % {"id": source_id} if source_type in SOURCE_TEXTS else str(source_id)
+
+
+def queue_deadline(item, today=None):
+    """The payment deadline of a queue item: runs from the day it became payable, unless the item
+    is held by its public notice or an objection (then nobody can pay it yet)."""
+    if not item.waits_on_bureau or item.payable_since is None:
+        return None
+    return payment_deadline(item.payable_since, today)
+
+
+def disbursement_deadline(d, today=None):
+    """The payment deadline of a disbursement still under way (prepared, approved, in a batch)."""
+    if d.status not in ("prepared", "approved", "in_batch"):
+        return None
+    return payment_deadline(d.payable_since, today)
+
+
+def _label(labels: dict, code: str | None) -> str:
+    return str(labels.get(code, code or ""))
+
+
 def _page() -> int:
     return max(request.args.get("page", 1, type=int) or 1, 1)
 
@@ -74,19 +105,35 @@ def _kind_arg() -> str | None:
 @bp.get("/payments/queue")
 @roles_required(*BUREAU)
 def queue():
+    """The finance queue, most urgent first: payable items by their payment deadline, then held ones."""
     programme_id, kind = _programme_arg(), _kind_arg()
     show = request.args.get("show") if request.args.get("show") in ("payable", "held") else None
-    items = queries.payables(programme_id=programme_id, funding_kind=kind)
+    today = local_today()
+    items = queries.payables(programme_id=programme_id, funding_kind=kind, today=today)
     payable_count = sum(1 for i in items if not i.hold)
     held_count = len(items) - payable_count
     if show == "payable":
         items = [i for i in items if not i.hold]
     elif show == "held":
         items = [i for i in items if i.hold]
+    deadlines = {i.key: queue_deadline(i, today) for i in items}
+    items.sort(key=lambda i: (i.hold is not None, deadlines[i.key].sort_key if deadlines[i.key] else 10**6))
+    fmt = requested_format()
+    if fmt:
+        return send(fmt, "payment-queue",
+                    [_("Grant"), _("Programme"), _("Kind of support"), _("Enterprise"), _("Payment"), _("Payee"),
+                     _("Bank"), _("Account number"), _("Amount"), _("Can it be paid?"), _("Payable since"),
+                     _("Payment deadline")],
+                    ([source_text(i.source_type, i.source_id), i.programme_name, _label(FUNDING_KINDS, i.funding_kind),
+                      i.enterprise_name, _label(queries.MILESTONE_LABELS, i.milestone), i.payee_name,
+                      i.bank_name or "", i.bank_account or "", i.amount,
+                      i.hold_text if i.hold else _("Payable now"),
+                      i.payable_since.isoformat() if i.payable_since and i.waits_on_bureau else "",
+                      deadline_text(deadlines[i.key])] for i in items[:EXPORT_LIMIT]), len(items))
     page = queries.list_page(items, _page(), _per_page())
     return render_template("payments/queue.html", pagination=page, programme_id=programme_id, kind=kind, show=show,
                            programmes=queries.programme_choices(), payable_count=payable_count,
-                           held_count=held_count, form=PrepareForm())
+                           held_count=held_count, form=PrepareForm(), deadlines=deadlines)
 
 
 def _item_from(source_type, source_id, milestone):
@@ -151,9 +198,27 @@ def _filters() -> queries.DisbursementFilters:
 @roles_required(*BUREAU)
 def disbursements():
     filters = _filters()
+    today = local_today()
+    fmt = requested_format()
+    if fmt:
+        everything = queries.disbursements_page(filters, 1, EXPORT_LIMIT)
+        names = queries.user_names(u for d in everything.items for u in (d.prepared_by, d.approved_by))
+        return send(fmt, "disbursements",
+                    [_("Reference"), _("Grant"), _("Programme"), _("Kind of support"), _("Payment"), _("Payee"),
+                     _("Bank"), _("Account number"), _("Amount"), _("Status"), _("Prepared"), _("Prepared by"),
+                     _("Approved"), _("Approved by"), _("Batch"), _("Bank reference"), _("Bank's result"),
+                     _("Payment deadline")],
+                    ([d.reference, source_text(d.source_type, d.source_id), d.programme.name,
+                      _label(FUNDING_KINDS, d.funding_kind), _label(queries.MILESTONE_LABELS, d.milestone),
+                      d.payee_name, d.bank_name, d.bank_account, d.amount, _label(queries.STATUS_LABELS, d.status),
+                      local_time(d.prepared_at), names.get(d.prepared_by, ""), local_time(d.approved_at),
+                      names.get(d.approved_by, ""), d.batch.reference if d.batch else "", d.bank_reference or "",
+                      local_time(d.result_recorded_at), deadline_text(disbursement_deadline(d, today))]
+                     for d in everything.items), everything.total)
     pagination = queries.disbursements_page(filters, _page(), _per_page())
+    deadlines = {d.id: disbursement_deadline(d, today) for d in pagination.items}
     return render_template("payments/disbursements.html", pagination=pagination, filters=filters,
-                           programmes=queries.programme_choices(), statuses=DISBURSEMENT_STATES)
+                           programmes=queries.programme_choices(), statuses=DISBURSEMENT_STATES, deadlines=deadlines)
 
 
 @bp.get("/payments/mine")
@@ -161,6 +226,16 @@ def disbursements():
 def mine():
     actor = current_actor()
     filters = queries.DisbursementFilters(payee_id=actor.organisation_id if actor.organisation_id else -1)
+    fmt = requested_format()
+    if fmt:
+        everything = queries.disbursements_page(filters, 1, EXPORT_LIMIT)
+        return send(fmt, "payments-received",
+                    [_("Reference"), _("Kind of support"), _("Payment"), _("Bank"), _("Account number"), _("Amount"),
+                     _("Status"), _("Paid on")],
+                    ([d.reference, _label(FUNDING_KINDS, d.funding_kind), _label(queries.MILESTONE_LABELS, d.milestone),
+                      d.bank_name, d.bank_account, d.amount, _label(queries.PAYEE_STATUS_LABELS, d.status),
+                      local_time(d.result_recorded_at) if d.status == "paid" else ""]
+                     for d in everything.items), everything.total)
     pagination = queries.disbursements_page(filters, _page(), _per_page())
     counts = queries.payee_counts(actor.organisation_id) if actor.organisation_id else None
     return render_template("payments/mine.html", pagination=pagination, counts=counts)
@@ -257,6 +332,19 @@ def edit(disbursement_id: int):
 @roles_required(*BUREAU)
 def batches():
     status = request.args.get("status") if request.args.get("status") in BATCH_STATES else None
+    fmt = requested_format()
+    if fmt:
+        everything = queries.batches_page(status, _programme_arg(), 1, EXPORT_LIMIT)
+        progress = queries.batch_progress(b.id for b in everything.items)
+        names = queries.user_names(b.created_by for b in everything.items)
+        return send(fmt, "payment-batches",
+                    [_("Reference"), _("Programme"), _("Lines"), _("Total"), _("Paid"), _("Failed"),
+                     _("Waiting for the bank"), _("Status"), _("Confirmed by"), _("Confirmed")],
+                    ([b.reference, b.programme.name, b.line_count, b.total, progress[b.id]["paid"],
+                      progress[b.id]["failed"], progress[b.id]["in_batch"],
+                      _label(queries.BATCH_STATUS_LABELS, b.status),
+                      names.get(b.created_by, ""), local_time(b.created_at)] for b in everything.items),
+                    everything.total)
     pagination = queries.batches_page(status, _programme_arg(), _page(), _per_page())
     progress = queries.batch_progress(b.id for b in pagination.items)
     names = queries.user_names(b.created_by for b in pagination.items)
@@ -331,6 +419,17 @@ def _batch_page(batch_id: int, status_code: int = 200, result_form=None, result_
 @bp.get("/payments/batches/<int:batch_id>")
 @roles_required(*BUREAU)
 def batch(batch_id: int):
+    fmt = requested_format()
+    if fmt:
+        b = services.get_batch(current_actor(), batch_id)
+        status = request.args.get("status") if request.args.get("status") in DISBURSEMENT_STATES else None
+        lines = queries.batch_line_page(b.id, status, 1, EXPORT_LIMIT)
+        return send(fmt, f"batch-{b.reference}",
+                    [_("Reference"), _("Payee"), _("Bank"), _("Account number"), _("Amount"), _("Status"),
+                     _("Bank reference"), _("Reason"), _("Recorded")],
+                    ([d.reference, d.payee_name, d.bank_name, d.bank_account, d.amount,
+                      _label(queries.STATUS_LABELS, d.status), d.bank_reference or "", d.result_reason or "",
+                      local_time(d.result_recorded_at)] for d in lines.items), lines.total)
     return _batch_page(batch_id)
 
 
@@ -426,6 +525,16 @@ def _publish_form() -> PublishForm:
 @bp.get("/payments/notices")
 @roles_required(*BUREAU)
 def notices():
+    fmt = requested_format()
+    if fmt:
+        everything = queries.notices_page(programme_id=_programme_arg(), page=1, per_page=EXPORT_LIMIT)
+        counts = queries.notice_counts(n.id for n in everything.items)
+        return send(fmt, "public-notices",
+                    [_("No."), _("Notice"), _("Published"), _("Objections until"), _("Grants"), _("Open objections"),
+                     _("Upheld"), _("Dismissed")],
+                    ([n.id, n.title, local_time(n.published_on), n.ends_on.isoformat(), counts[n.id]["items"],
+                      counts[n.id]["open"], counts[n.id]["upheld"], counts[n.id]["dismissed"]]
+                     for n in everything.items), everything.total)
     form = _publish_form()
     form.programme_id.data = request.args.get("preview", type=int)
     return _notices_page(form)
@@ -460,9 +569,30 @@ def _notice_page(notice_id: int, status_code: int = 200, resolve_form=None, reso
                            can_resolve=current_actor().role == "officer"), status_code
 
 
+def notice_item_state(notice, state, today) -> str:
+    """Whether a grant on a notice can be paid, in words (as the notice page shows it)."""
+    if state and state.upheld_objection:
+        return _("not payable: objection upheld")
+    if state and state.open_objection:
+        return _("held: objection open")
+    if today <= notice.ends_on:
+        return _("payable after %(date)s", date=notice.ends_on.isoformat())
+    return _("payable")
+
+
 @bp.get("/payments/notices/<int:notice_id>")
 @roles_required(*BUREAU)
 def notice(notice_id: int):
+    fmt = requested_format()
+    if fmt:
+        n = services.get_notice(notice_id)
+        states = queries.notice_states((i.source_type, i.source_id) for i in n.items)
+        today = queries.local_today()
+        return send(fmt, f"notice-{n.id}",
+                    [_("Grant"), _("Enterprise"), _("Kind of support"), _("Amount"), _("Payment")],
+                    ([source_text(i.source_type, i.source_id), i.enterprise_name, _label(FUNDING_KINDS, i.funding_kind),
+                      i.amount, notice_item_state(n, states.get((i.source_type, i.source_id)), today)]
+                     for i in n.items))
     return _notice_page(notice_id)
 
 
@@ -496,6 +626,14 @@ def resolve(objection_id: int):
 @bp.get("/notices")
 @limiter.limit("120 per minute")
 def public_notices():
+    fmt = requested_format()
+    if fmt:
+        everything = queries.public_notices(1, EXPORT_LIMIT)
+        counts = queries.notice_counts(n.id for n in everything.items)
+        return send(fmt, "public-notices",
+                    [_("Notice"), _("Published"), _("Objections until"), _("Grants")],
+                    ([n.title, local_time(n.published_on), n.ends_on.isoformat(), counts[n.id]["items"]]
+                     for n in everything.items), everything.total)
     pagination = queries.public_notices(_page(), _per_page())
     counts = queries.notice_counts(n.id for n in pagination.items)
     return render_template("payments/public_notices.html", pagination=pagination, counts=counts,
@@ -515,6 +653,12 @@ def _objection_form(notice) -> ObjectionForm:
 @limiter.limit(lambda: current_app.config.get("OBJECTION_RATE_LIMIT", "5 per minute;20 per day"), methods=["POST"])
 def public_notice(notice_id: int):
     notice = services.get_notice(notice_id)
+    fmt = requested_format() if request.method == "GET" else None
+    if fmt:
+        # The published list itself (no objection data): enterprise, kind and amount.
+        return send(fmt, f"public-notice-{notice.id}", ["#", _("Enterprise"), _("Kind of support"), _("Amount")],
+                    ([n, i.enterprise_name, _label(FUNDING_KINDS, i.funding_kind), i.amount]
+                     for n, i in enumerate(notice.items, 1)))
     form = _objection_form(notice)
     if request.method == "POST" and form.validate_on_submit():
         item_id = int(form.item_id.data) if (form.item_id.data or "").isdigit() else None

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, case, func, select, type_coerce
 
 from voucher.audit.services import Actor, record_event
-from voucher.errors import BudgetExhausted, NotFound, OverCap, ValidationFailed
+from voucher.errors import N_, BudgetExhausted, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.money import format_money
 from voucher.programmes.models import FUNDING_KIND_CODES, FundLedgerEntry, Programme
@@ -261,10 +261,6 @@ from datetime import date  # noqa: E402
 from voucher.errors import Forbidden  # noqa: E402
 from voucher.programmes.models import PARAMETER_DEFAULTS  # noqa: E402
 
-
-def N_(message: str) -> str:
-    """Marks an English message for translation where it is defined (translated when shown)."""
-    return message
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import InterestPeriod, RobotLine
 from voucher.calc.common import fmt_pct
 from voucher.dashboard.queries import register_panel
-from voucher.deadlines import review_deadline
+from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
@@ -245,6 +245,11 @@ def calculator_robot():
 @roles_required("officer", "auditor")
 def lpr_rates():
     """The 1-year LPR table: officers add rates; auditors read it."""
+    fmt = requested_format() if request.method == "GET" else None
+    if fmt:
+        everything = queries.lpr_page(1, EXPORT_LIMIT)
+        return send(fmt, "lpr-rates", [_("In force from"), _("1-year LPR (percent)")],
+                    ([r.effective_from.isoformat(), r.rate_pct] for r in everything.items), everything.total)
     form = LprRateForm()
     status = 200
     if request.method == "POST":
@@ -655,7 +660,6 @@ def review_queue():
     q = (request.args.get("q") or "").strip()[:100] or None
     fmt = requested_format()
     if fmt:
-        from voucher.applications.views import _deadline_text
 
         everything = queries.review_page(kind, status, q, 1, EXPORT_LIMIT)
         return send(fmt, "subsidy-applications",
@@ -663,7 +667,7 @@ def review_queue():
                      _("Review deadline")],
                     ([str(KIND_LABELS[r.kind]), r.id, r.enterprise_name, r.programme_name, r.amount,
                       local_time(r.submitted_at), str(STATUS_LABELS.get(r.status, r.status)),
-                      _deadline_text(review_deadline(r.submitted_at)) if r.status == "submitted" and r.submitted_at
+                      deadline_text(review_deadline(r.submitted_at)) if r.status == "submitted" and r.submitted_at
                       else ""] for r in everything.items), everything.total)
     pagination = queries.review_page(kind, status, q, _page(), _per_page())
     deadlines = {(r.kind, r.id): review_deadline(r.submitted_at) for r in pagination.items

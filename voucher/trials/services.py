@@ -46,8 +46,9 @@ from voucher.calc import (EvaluationParams, IndicatorResult, ScoreResult, TrialS
                           overall_score, round_fen, round_to, trial_score)
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
-from voucher.errors import Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from voucher.errors import N_, Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
+from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
@@ -65,10 +66,6 @@ COMMENTS_MAX = 4000
 AFTER_MAX = BASELINE_MAX
 ONE_DECIMAL = Decimal("0.1")
 
-
-def N_(message: str) -> str:
-    """Marks an English template for translation; it is translated where it is shown."""
-    return message
 
 
 # The declaration an evaluator accepts before the form opens (stored as shown, with the time).
@@ -108,6 +105,22 @@ if applications.MACHINE.find("approved", "start_trial") is None:
 def trial_link(trial_id: int) -> str:
     """The trial page's path, for notifications (services build no URLs from a request)."""
     return f"/trials/{trial_id}"
+
+
+EVALUATIONS_LINK = "/trials/evaluations"
+PAYMENT_QUEUE_LINK = "/payments/queue"
+PAYABLE_MESSAGES = {
+    "advance": N_("The advance of %(amount)s for the trial of %(solution)s (%(enterprise)s) is now due: prepare "
+                  "the payment to %(provider)s once the grant's public notice period has ended."),
+    "balance": N_("The balance of %(amount)s for the trial of %(solution)s (%(enterprise)s) is now due: prepare "
+                  "the payment to %(provider)s once the grant's public notice period has ended."),
+}
+
+
+def notify_finance_payable(trial: Trial, milestone: str, amount: Decimal) -> None:
+    """Tell every finance officer that a trial payment has become due (the queue then shows it)."""
+    notify_role("finance", PAYABLE_MESSAGES[milestone], PAYMENT_QUEUE_LINK, amount=format_money(amount),
+                solution=trial.solution.title, enterprise=trial.enterprise.name, provider=trial.provider.name)
 
 
 def evaluation_params(programme: Programme) -> EvaluationParams:
@@ -436,6 +449,8 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
         notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed: assign evaluators."),
                     trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name)
     else:
+        if kind == "kickoff":
+            notify_finance_payable(trial, "advance", trial.advance_amount)
         notify_organisation(trial.provider_id,
                             N_("The enterprise confirmed a milestone of the trial of %(solution)s: report the next "
                                "one when it is reached."), trial_link(trial.id), solution=trial.solution.title)
@@ -587,6 +602,9 @@ def remove_assignment(actor: Actor, trial_id: int, assignment_id: int, reason: s
     ASSIGNMENT_MACHINE.apply(assignment, "remove", actor, reason=reason, details={"trial_id": trial.id})
     assignment.removed_reason = reason
     db.session.flush()
+    notify_users([assignment.evaluator_id],
+                 N_("You were withdrawn from the evaluation of the trial of %(solution)s by the bureau: %(reason)s"),
+                 EVALUATIONS_LINK, solution=trial.solution.title, reason=reason)
     return assignment
 
 
@@ -696,6 +714,8 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
                               "balance was released back to the fund.")
     notify_organisation(trial.enterprise_id, sme_message, trial_link(trial.id), solution=trial.solution.title,
                         score=str(result.mean))
+    if outcome == "passed" and trial.balance_amount:
+        notify_finance_payable(trial, "balance", trial.balance_amount)
     notify_organisation(trial.provider_id, provider_message, trial_link(trial.id), solution=trial.solution.title,
                         score=str(result.mean))
 
