@@ -90,3 +90,25 @@ def login(client):
         return client
 
     return _login
+
+
+def ledger_history(programme_id: int, steps) -> None:
+    """Write fund-ledger entries at given local times: ``steps`` are (``"YYYY-MM-DD HH:MM"``,
+    ``"reserve"|"pay"|"release"``, enterprise organisation, funding kind, amount text, source id)."""
+    from datetime import datetime
+
+    import time_machine
+
+    from voucher.audit.services import Actor
+    from voucher.programmes import services as ledger
+
+    officer = Actor(user_id=None, role="officer", organisation_id=None, label="test officer")
+    for when, kind, org, funding, amount, source in steps:
+        with time_machine.travel(datetime.fromisoformat(when + "+08:00"), tick=False):
+            if kind == "reserve":
+                ledger.reserve(officer, programme_id, funding_kind=funding, amount=Decimal(amount),
+                               enterprise_id=org.id, source_type="test", source_id=source)
+            elif kind == "pay":
+                ledger.pay(officer, "test", source, Decimal(amount), "advance")
+            else:
+                ledger.release(officer, "test", source, Decimal(amount))

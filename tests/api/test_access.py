@@ -20,7 +20,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import AUTHENTICATED, BUREAU, ROLES, SOLUTION_READERS, application_body, assert_error, b64
+from tests.api.conftest import (AUTHENTICATED, BUREAU, ROLES, SOLUTION_READERS, World, application_body, assert_error,
+                                b64)
 from voucher.applications.services import local_today
 from voucher.documents.builders import KINDS
 
@@ -161,6 +162,9 @@ TABLE = [
     Row("GET", "/programmes/{programme}/ledger", both(*BUREAU)),
     Row("GET", "/programmes/{programme}/export", both(*BUREAU)),
     Row("GET", "/programmes/{programme}/export?format=csv", both(*BUREAU)),
+    # statistics (the roles of the web page /statistics)
+    Row("GET", "/statistics", both(*BUREAU)),
+    Row("GET", "/statistics?programme_id={programme}", both(*BUREAU)),
     # trials
     Row("GET", "/trials", both("sme", "other_sme", "provider", "other_provider", "evaluator", *BUREAU)),
     Row("GET", "/trials/{trial_open}", both("sme", "provider", *BUREAU)),

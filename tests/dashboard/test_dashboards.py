@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select, text, update
 
+from tests.factories import ledger_history
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
 from voucher.extensions import db
@@ -42,15 +43,7 @@ def fund(ctx, make_org):
              ("2026-03-20 10:00", "reserve", ruian, "robot_subsidy", "50000.00", 2),
              ("2026-05-05 10:00", "pay", ouhai, "trial_voucher", "30000.00", 1),
              ("2026-06-30 17:00", "release", ouhai, "trial_voucher", "20000.00", 1)]
-    for when, kind, org, funding, amount, source in steps:
-        with time_machine.travel(datetime.fromisoformat(when + "+08:00"), tick=False):
-            if kind == "reserve":
-                ledger.reserve(OFFICER, programme.id, funding_kind=funding, amount=Decimal(amount),
-                               enterprise_id=org.id, source_type="test", source_id=source)
-            elif kind == "pay":
-                ledger.pay(OFFICER, "test", source, Decimal(amount), "advance")
-            else:
-                ledger.release(OFFICER, "test", source, Decimal(amount))
+    ledger_history(programme.id, steps)
     return programme
 
 

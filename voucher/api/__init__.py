@@ -24,6 +24,7 @@ from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from voucher.api.schemas import ErrorResponseSchema
+from voucher.errors import N_
 
 API_SETTINGS = {
     "API_TITLE": "voucher API",
@@ -34,9 +35,6 @@ API_SETTINGS = {
 }
 URL_PREFIX = "/api/v1"
 
-
-def N_(message: str) -> str:
-    return message
 
 
 NUL_MESSAGE = N_("Text must not contain NUL characters.")
@@ -150,12 +148,13 @@ def blueprints() -> list[Blueprint]:
     from voucher.api.enterprises import blp as enterprises_blp
     from voucher.api.payments import blp as payments_blp
     from voucher.api.programmes import blp as programmes_blp
+    from voucher.api.statistics import blp as statistics_blp
     from voucher.api.subsidies import blp as subsidies_blp
     from voucher.api.tokens import blp as tokens_blp
     from voucher.api.trials import blp as trials_blp
 
     return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
-            documents_blp, calculations_blp, payments_blp]
+            documents_blp, calculations_blp, payments_blp, statistics_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:

@@ -26,7 +26,7 @@ from flask import g, request
 from flask_babel import get_locale
 
 from voucher.audit.services import Actor
-from voucher.errors import DomainError, Forbidden
+from voucher.errors import N_, DomainError, Forbidden
 from voucher.reference import ROLES
 
 BEARER_SCHEME = "bearerAuth"
@@ -38,9 +38,6 @@ class Unauthenticated(DomainError):
     status = 401
     code = "unauthorized"
 
-
-def N_(message: str) -> str:
-    return message
 
 
 NO_TOKEN = N_("Authentication required: send a valid API token as \"Authorization: Bearer <token>\". "

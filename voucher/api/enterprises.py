@@ -10,7 +10,7 @@ from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.enterprises import queries, services
 from voucher.enterprises.schemas import EnterpriseInputSchema, EnterpriseListArgs, EnterpriseSchema
-from voucher.errors import NotFound
+from voucher.errors import N_, NotFound
 
 BUREAU = ("officer", "finance", "auditor")
 
@@ -20,9 +20,6 @@ blp = api_blueprint("api-enterprises", __name__, description="Enterprises: an SM
 EnterprisePage = page_schema("EnterprisePage", EnterpriseSchema)
 
 
-
-def N_(message: str) -> str:
-    return message
 
 
 NOT_REGISTERED = N_("Your enterprise is not registered yet: register it first.")

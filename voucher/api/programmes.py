@@ -135,7 +135,7 @@ row with the column names above, money as plain decimals (`150000.00`), and
 ledger's `reserved` and `paid`."""
 
 
-def _fen(value) -> "Decimal":
+def _fen(value):
     from decimal import Decimal
 
     return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))

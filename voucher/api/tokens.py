@@ -11,6 +11,7 @@ from voucher.auth import services as auth_services
 from voucher.auth import tokens
 from voucher.auth.schemas import IssuedTokenSchema, TokenListArgs, TokenRequestSchema, TokenSchema
 from voucher.extensions import limiter
+from voucher.errors import N_
 
 blp = api_blueprint("api-tokens", __name__, description="API tokens: get a bearer token with e-mail and password, "
                     "list your tokens, revoke one. Send the token as \"Authorization: Bearer TOKEN\".")
@@ -18,9 +19,6 @@ blp = api_blueprint("api-tokens", __name__, description="API tokens: get a beare
 TokenPage = page_schema("TokenPage", TokenSchema)
 
 
-
-def N_(message: str) -> str:
-    return message
 
 
 WRONG_CREDENTIALS = N_("Unknown e-mail or wrong password (or the account is deactivated).")
