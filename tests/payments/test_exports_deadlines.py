@@ -188,3 +188,21 @@ def test_notices_export_for_officers_and_the_public(queue_world, login_as, clien
     assert [r[1] for r in rows] == [r[1] for r in page] == [i.enterprise_name for i in notice.items]
     headers, rows = rows_of(client, "/notices", "xlsx")
     assert notice.title in [r[0] for r in rows]
+
+
+def test_the_disbursement_page_shows_its_deadline_and_a_readable_history(queue_world, login_as, app):
+    w = queue_world
+    d = w.approved("loan_application", w.loan_app.id, "full")
+    client = login_as(w.finance_a)
+    html = client.get(f"/payments/disbursements/{d.id}").get_data(as_text=True)
+    days = app.config["PAYMENT_DEADLINE_WORKING_DAYS"]
+    assert f"Due in {days} working days" in html and f"payable since {TODAY.isoformat()}" in html
+    assert "Payment prepared" in html and "disbursement.approve" not in html
+    client.post("/lang", data={"lang": "zh_Hans_CN", "next": "/"})
+    html = client.get(f"/payments/disbursements/{d.id}").get_data(as_text=True)
+    assert "已经办付款" in html and "已批准" in html
+    w.batch(d)
+    w.pay(d)
+    html = login_as(w.finance_a).get(f"/payments/disbursements/{d.id}").get_data(as_text=True)
+    assert "Payment deadline" not in html  # paid: no deadline runs
+    assert "Paid by the bank" in html and "Put in a payment batch" in html

@@ -56,6 +56,18 @@ MILESTONE_LABELS = {
     "balance": _l("Balance payment (evaluation passed)"),
     "full": _l("Full amount"),
 }
+# The disbursement's history in words (the audit page keeps the codes).
+EVENT_LABELS = {
+    "disbursement.prepared": _l("Payment prepared"),
+    "disbursement.approve": _l("Approved"),
+    "disbursement.reject": _l("Rejected"),
+    "disbursement.void_approval": _l("Approval voided"),
+    "disbursement.edited": _l("Payee or bank details corrected"),
+    "disbursement.add_to_batch": _l("Put in a payment batch"),
+    "disbursement.remove_from_batch": _l("Removed from its payment batch"),
+    "disbursement.mark_paid": _l("Paid by the bank"),
+    "disbursement.mark_failed": _l("Bank payment failed"),
+}
 BATCH_STATUS_LABELS = {
     "confirmed": _l("Confirmed: waiting for the bank's results"),
     "completed": _l("Completed: every line has a result"),

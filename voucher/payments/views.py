@@ -260,6 +260,7 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
         "can_order": actor.role == "finance" and d.status in payment_documents.PAYABLE_STATES,
         "order_job": queries.jobs_for("disbursement", d.id, ["payment_order"]).get("payment_order") if bureau else None,
         "downloadable": {doc.id for doc in docs if documents.can_download(actor, doc)},
+        "deadline": disbursement_deadline(d), "event_labels": queries.EVENT_LABELS,
     }
     return render_template("payments/disbursement.html", **context, **forms), status_code
 
