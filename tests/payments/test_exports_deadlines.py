@@ -11,7 +11,7 @@ import pytest
 from tests.dashboard.conftest import read_csv, read_xlsx, table_rows
 from tests.payments.conftest import fresh_user
 from voucher.payments import queries
-from voucher.payments.views import disbursement_deadline, queue_deadline
+from voucher.payments.views import disbursement_deadline
 from voucher.workdays import add_working_days
 
 TODAY = date(2026, 11, 20)  # the conftest's clock (Asia/Shanghai), a Friday
@@ -91,15 +91,15 @@ def test_the_deadline_runs_from_the_end_of_the_notice_and_goes_overdue(world):
     loan = world.loan()
     notice = world.announce(on=TODAY)  # published today: the period runs on past today
     item = queries.payables(programme_id=world.programme.id)[0]
-    assert item.hold == "notice_running" and queue_deadline(item) is None
+    assert item.hold == "notice_running" and item.deadline() is None
     assert item.payable_since == notice.ends_on + timedelta(days=1)
     # Once the period is over the item is payable and its deadline counts from the day after the notice.
     later = notice.ends_on + timedelta(days=1)
     item = queries.payables(programme_id=world.programme.id, today=later)[0]
     assert item.hold is None and item.source_id == loan.id
-    d = queue_deadline(item, today=later)
+    d = item.deadline(later)
     assert d.start == later and d.due == add_working_days(later, 5) and d.remaining == 5
-    d = queue_deadline(item, today=add_working_days(later, 7))
+    d = item.deadline(add_working_days(later, 7))
     assert d.overdue == 2 and d.is_overdue
 
 

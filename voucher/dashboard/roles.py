@@ -122,7 +122,7 @@ def payables(payee_id: int | None = None):
                 continue
             items.append({"label": p.payee_name, "enterprise": p.enterprise_name, "amount": p.amount,
                           "milestone": p.milestone, "kind": p.funding_kind, "hold": p.hold_text if p.hold else None,
-                          "deadline": payment_deadline(p.due_since, today) if (p.due_since and not p.hold) else None,
+                          "deadline": p.deadline(today),
                           "source": (p.source_type, p.source_id)})
     else:
         from voucher.trials.queries import payable_items

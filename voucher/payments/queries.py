@@ -140,6 +140,15 @@ class Payable:
         """Payable now, or held only for the payee's missing bank details: the deadline runs."""
         return self.hold in (None, "no_bank_account")
 
+    def deadline(self, today: date | None = None):
+        """The payment deadline in working days from :attr:`payable_since`; None while the item's notice
+        or an objection holds it (nobody can pay it yet)."""
+        from voucher.deadlines import payment_deadline
+
+        if not self.waits_on_bureau or self.payable_since is None:
+            return None
+        return payment_deadline(self.payable_since, today)
+
     @property
     def key(self) -> tuple[str, int, str]:
         return (self.source_type, self.source_id, self.milestone)

@@ -63,14 +63,6 @@ def source_text(source_type: str, source_id: int) -> str:
     return str(SOURCE_TEXTS[source_type]) % {"id": source_id} if source_type in SOURCE_TEXTS else str(source_id)
 
 
-def queue_deadline(item, today=None):
-    """The payment deadline of a queue item: runs from the day it became payable, unless the item
-    is held by its public notice or an objection (then nobody can pay it yet)."""
-    if not item.waits_on_bureau or item.payable_since is None:
-        return None
-    return payment_deadline(item.payable_since, today)
-
-
 def disbursement_deadline(d, today=None):
     """The payment deadline of a disbursement still under way (prepared, approved, in a batch)."""
     if d.status not in ("prepared", "approved", "in_batch"):
@@ -116,7 +108,7 @@ def queue():
         items = [i for i in items if not i.hold]
     elif show == "held":
         items = [i for i in items if i.hold]
-    deadlines = {i.key: queue_deadline(i, today) for i in items}
+    deadlines = {i.key: i.deadline(today) for i in items}
     items.sort(key=lambda i: (i.hold is not None, deadlines[i.key].sort_key if deadlines[i.key] else 10**6))
     fmt = requested_format()
     if fmt:
