@@ -206,3 +206,22 @@ def test_the_disbursement_page_shows_its_deadline_and_a_readable_history(queue_w
     html = login_as(w.finance_a).get(f"/payments/disbursements/{d.id}").get_data(as_text=True)
     assert "Payment deadline" not in html  # paid: no deadline runs
     assert "Paid by the bank" in html and "Put in a payment batch" in html
+
+
+def test_the_finance_dashboard_counts_the_deadline_as_the_queue_does(world, login_as, app):
+    """A grant approved long before its notice ended: its deadline runs from the day after the notice."""
+    import time_machine
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    with time_machine.travel(datetime(2026, 10, 9, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        world.loan()  # approved on 9 October
+    notice = world.announce(on=date(2026, 11, 10))
+    item = queries.payables(programme_id=world.programme.id)[0]
+    assert item.payable_since == notice.ends_on + timedelta(days=1) > date(2026, 10, 9)
+    d = item.deadline()
+    expected = f"Overdue by {d.overdue} working days" if d.overdue else f"Due in {d.remaining} working days"
+    client = login_as(world.finance_a)
+    queue = client.get(f"/payments/queue?programme_id={world.programme.id}").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert expected in queue and expected in home
