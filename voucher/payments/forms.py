@@ -63,5 +63,8 @@ class ResolveForm(FlaskForm):
                                                    ("uphold", _l("Uphold: the grant is not paid"))],
                           validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
-    cancel_grant = BooleanField(_l("Also cancel the grant and return its reservation to the fund (only a "
-                                   "trial-voucher grant whose trial has not started)"))
+    cancel_grant = BooleanField(
+        _l("Also cancel the grant and return its reservation to the fund"),
+        description=_l("Only when upholding. Possible for a trial voucher whose trial has not started, and for a loan "
+                       "interest discount or robot purchase subsidy of which nothing has been paid or is being paid. "
+                       "The enterprise is notified; a cancelled grant is never paid."))

@@ -16,8 +16,10 @@ from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 
-APPLICATION_STATES = ("draft", "submitted", "approved", "rejected", "returned", "withdrawn")
-_STATUS_CHECK = "status IN ('draft','submitted','approved','rejected','returned','withdrawn')"
+# ``cancelled``: an approved grant taken back by an officer (an upheld public-notice objection)
+# before any of it was paid; what was still reserved went back to the fund.
+APPLICATION_STATES = ("draft", "submitted", "approved", "rejected", "returned", "withdrawn", "cancelled")
+_STATUS_CHECK = "status IN ('draft','submitted','approved','rejected','returned','withdrawn','cancelled')"
 
 
 class LoanApplication(db.Model):

@@ -11,7 +11,10 @@ Rules enforced here (views and the API only parse and render):
 - the per-enterprise robot cap uses what the fund ledger already commits to the enterprise;
 - only the enterprise's own SME users file, edit, submit and withdraw; only officers decide;
   approval reserves the amount in the fund ledger (budget and caps checked there) and every
-  change writes an audit event.
+  change writes an audit event;
+- an officer may cancel an approved grant before any of it is paid or a payment of it is under
+  way (:func:`cancel_grant`, used when an objection to its public notice is upheld): what is
+  still reserved goes back to the fund.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ from voucher.calc.common import fmt_pct
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
-from voucher.errors import (
+from voucher.errors import (N_,
     Conflict,
     Duplicate,
     Forbidden,
@@ -57,6 +60,7 @@ from voucher.errors import (
 from voucher.extensions import db
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
+from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as programmes
 from voucher.programmes.models import LprRate, Programme
 from voucher.storage import save_upload, sniff
@@ -86,6 +90,7 @@ def _machine(object_type: str) -> StateMachine:
         transition("reject", "submitted", "rejected", "officer", requires_reason=True),
         transition("return", "submitted", "returned", "officer", requires_reason=True),
         transition("withdraw", ("draft", "submitted", "returned"), "withdrawn", "sme"),
+        transition("cancel", "approved", "cancelled", "officer", requires_reason=True),  # cancel_grant only
     ))
 
 
@@ -98,10 +103,6 @@ def local_today() -> date:
     """Today in the bureau's time zone (windows, contract and invoice dates are local dates)."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
-
-def N_(message: str) -> str:
-    """Marks an English template for translation where it is defined (translated when shown)."""
-    return message
 
 
 class InputRefused(ValidationFailed):
@@ -972,10 +973,12 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
     officers approve, reject (with a reason) or return (with a comment).  Approval reserves the
     computed amount in the fund ledger under the programme lock — refused with the figures when
     the budget or the enterprise's cap is short (a robot subsidy is cut to what remains of the
-    cap) — and each decision notifies the enterprise.
+    cap) — and each decision notifies the enterprise.  ``cancel`` is :func:`cancel_grant`.
     """
     if kind not in KINDS:
         raise NotFound("No such application.")
+    if action == "cancel":  # never a bare state change: the reservation must go back with it
+        return cancel_grant(actor, kind, application_id, reason)
     k = KINDS[kind]
     app = _locked(kind, application_id)
     if actor.role == "sme":
@@ -1021,6 +1024,70 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
     elif (kind, action) in _NOTICES:
         notify_organisation(app.enterprise_id, _NOTICES[(kind, action)], detail_path(kind, app.id), id=app.id,
                             amount=format_money(app.approved_amount), reason=app.decision_reason or "")
+    db.session.flush()
+    return app
+
+
+REASON_MAX = 2000
+_CANCEL_NOTICES = {
+    "loan": N_("The approval of your loan interest discount application no. %(id)s was cancelled and the %(amount)s "
+               "reserved for it returned to the fund; it will not be paid. Reason: %(reason)s"),
+    "robot": N_("The approval of your robot purchase subsidy application no. %(id)s was cancelled and the %(amount)s "
+                "reserved for it returned to the fund; it will not be paid. Its invoices stay claimed. "
+                "Reason: %(reason)s"),
+}
+
+
+def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | None):
+    """Cancel an approved loan interest discount or robot purchase subsidy and give its
+    reservation back to the fund (used when an officer upholds an objection to its public notice).
+
+    Rule: officers only (403); only an approved grant (409 for any other state); a reason is
+    required (at most 2,000 characters).  Refused (``Conflict``, nothing changed) once any of the
+    grant has been paid (a ``pay`` entry in the fund ledger) or while a disbursement of it is live
+    (prepared, approved, in a batch or paid): finance must reject it, or the bank's failure be
+    recorded, first.  Otherwise everything still reserved for the grant is released (ledger
+    ``release``), the reason is kept as the decision reason, the state machine moves it to
+    ``cancelled`` and writes the audit event (with the amount released), and the enterprise is
+    notified.  Lock order as ``applications.services.cancel``: the application row, then the
+    programme row (the ledger) — taken before the checks, so a payment cannot slip in between —
+    then the application's own changes.  The grant leaves the payment queue (only approved grants
+    are payable) and is not announced again.  A cancelled robot application keeps its invoices
+    claimed, like a rejected one; a cancelled loan application likewise keeps its interest days
+    claimed (a rejected one gives them back): they were granted once, so a new claim for them is
+    refused.
+    """
+    if kind not in KINDS:
+        raise NotFound("No such application.")
+    k = KINDS[kind]
+    if actor.role != "officer":
+        raise Forbidden("Only a programme officer may cancel a grant.")
+    app = _locked(kind, application_id)
+    _precheck(k, app, "cancel", actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("A reason is required.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
+    programmes.lock_programme(app.programme_id)  # serialises with ledger.pay before the checks below
+    paid = programmes.source_paid(k.source_type, app.id)
+    if paid > 0:
+        raise Conflict("%(amount)s of this grant has already been paid, so it cannot be cancelled.",
+                       amount=format_money(paid))
+    live = db.session.scalar(select(Disbursement).where(
+        Disbursement.source_type == k.source_type, Disbursement.source_id == app.id,
+        Disbursement.status.in_(LIVE_STATES)).order_by(Disbursement.id).limit(1))
+    if live is not None:
+        raise Conflict("A payment of this grant is under way (%(reference)s), so it cannot be cancelled. Finance "
+                       "must reject that disbursement, or record the bank's failure, first.",
+                       reference=live.reference)
+    entry = programmes.release(actor, k.source_type, app.id, note=f"{k.source_type} {app.id} cancelled")
+    released = entry.amount if entry is not None else ZERO
+    app.decision_reason = reason
+    app.decided_at = utcnow()
+    k.machine.apply(app, "cancel", actor, reason=reason, details={"released": released})
+    notify_organisation(app.enterprise_id, _CANCEL_NOTICES[kind], detail_path(kind, app.id), id=app.id,
+                        amount=format_money(released), reason=reason)
     db.session.flush()
     return app
 

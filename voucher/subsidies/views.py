@@ -40,6 +40,7 @@ STATUS_LABELS = {
     "rejected": _l("Rejected"),
     "returned": _l("Returned for revision"),
     "withdrawn": _l("Withdrawn"),
+    "cancelled": _l("Grant cancelled"),
 }
 SME_NEXT_STEPS = {
     "draft": _l("Check the computed amount and the working, then submit the application to the bureau."),
@@ -48,6 +49,8 @@ SME_NEXT_STEPS = {
     "approved": _l("The amount is reserved for your enterprise; it is paid after the public notice period."),
     "rejected": _l("The application was rejected; the reason is shown on the application."),
     "withdrawn": _l("You withdrew this application; its invoices and periods may be claimed again."),
+    "cancelled": _l("The bureau cancelled this grant after its public notice; it will not be paid. The reason is "
+                    "shown on the application."),
 }
 BUREAU_NEXT_STEPS = {
     "draft": _l("The enterprise has not submitted it yet."),
@@ -56,6 +59,7 @@ BUREAU_NEXT_STEPS = {
     "approved": _l("Approved: the amount is reserved in the fund ledger."),
     "rejected": _l("Rejected."),
     "withdrawn": _l("Withdrawn by the enterprise."),
+    "cancelled": _l("Cancelled after approval: the reserved amount went back to the fund and it is not paid."),
 }
 ACTION_LABELS = {
     "created": _l("Application created"),
@@ -65,6 +69,7 @@ ACTION_LABELS = {
     "reject": _l("Rejected"),
     "return": _l("Returned for revision"),
     "withdraw": _l("Withdrawn"),
+    "cancel": _l("Grant cancelled, reservation released"),
 }
 DETAIL = {"loan": "subsidies.loan_detail", "robot": "subsidies.robot_detail"}
 
@@ -537,7 +542,7 @@ def _history(kind: str, app) -> list[dict]:
     rows = []
     for event in queries.history(services.KINDS[kind].source_type, app.id):
         action = event.action.rsplit(".", 1)[-1]
-        amount = (event.after or {}).get("amount")
+        amount = (event.after or {}).get("amount", (event.after or {}).get("released"))
         rows.append({"at": event.occurred_at, "who": event.actor_label, "role": event.actor_role,
                      "what": str(ACTION_LABELS.get(action, action)), "reason": event.reason, "amount": amount})
     return rows
