@@ -1,9 +1,11 @@
-from datetime import date
-from decimal import Decimal
 import csv
 import io
+from datetime import date, timedelta
+from decimal import Decimal
 
+import chinese_calendar
 import pytest
+from hypothesis import given, settings, strategies as st
 from openpyxl import load_workbook
 
 from voucher.exports import csv_bytes, xlsx_bytes
@@ -33,3 +35,28 @@ def test_csv_and_xlsx_read_back_with_the_same_rows():
     assert values[0] == headers
     assert values[1][0] == "温州瓯江泵阀有限公司" and Decimal(str(values[1][1])) == Decimal("150000.00")
     assert len(values) == 3
+
+
+def _walk(start: date, end: date) -> int:
+    """Working days after ``start`` up to ``end``, asked of the package day by day."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += chinese_calendar.is_workday(day)
+    return count
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(date(2004, 1, 1), date(2026, 12, 31)), st.integers(-40, 800))
+def test_counting_by_running_totals_equals_walking_the_days(start, span):
+    end = max(min(start + timedelta(days=span), date(2026, 12, 31)), date(2004, 1, 1))
+    assert working_days_between(start, end) == _walk(start, end)
+    assert is_working_day(end) == chinese_calendar.is_workday(end)
+
+
+def test_a_count_running_into_an_unknown_year_fails_loudly_with_that_year():
+    with pytest.raises(CalendarUnknown) as info:
+        working_days_between(date(2026, 12, 20), date(2027, 1, 8))
+    assert info.value.day.year == 2027
+    assert working_days_between(date(2027, 1, 8), date(2026, 12, 20)) == 0  # nothing to count
