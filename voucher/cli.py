@@ -42,3 +42,17 @@ def worker(burst: bool):
     from voucher.tasks import run_worker
 
     run_worker(burst=burst)
+
+
+@voucher_cli.command("notify-payable")
+def notify_payable():
+    """Tell the finance officers about public notices whose period has ended (each notice once).
+
+    Workers already run this on the morning after each notice; a daily cron of this command
+    covers a deployment without a worker scheduler."""
+    from voucher.payments.services import announce_payable_notices
+
+    announced = announce_payable_notices()
+    db.session.commit()
+    click.echo(f"{len(announced)} notice(s) announced" + (": " + ", ".join(f"#{n.id}" for n in announced)
+                                                          if announced else ""))

@@ -6,6 +6,7 @@ lives in our tables, not in RQ's results (which expire).
 """
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 
@@ -13,6 +14,10 @@ from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 
 def redis_connection(url: str | None = None) -> Redis:
@@ -74,3 +79,39 @@ def run_worker(burst: bool = False) -> None:
     worker = Worker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
                     job_class=AppJob, name=f"voucher-{os.getpid()}")
     worker.work(burst=burst, with_scheduler=True)
+
+
+# --- jobs enqueued when the transaction commits -------------------------------------------------
+
+_AFTER_COMMIT = "voucher.tasks.after_commit"
+
+
+def enqueue_after_commit(func, *args, at=None, queue_name: str = "voucher-default", **options) -> None:
+    """Enqueue ``func(*args)`` once the current database transaction commits — at ``at`` (an aware
+    datetime) when given, through RQ's scheduler, which every ``voucher worker`` runs.  A rolled-back
+    transaction enqueues nothing; a queue that cannot be reached is logged (the jobs that use this
+    are sweeps that the next run, or ``flask voucher`` commands, catch up)."""
+    from voucher.extensions import db
+
+    db.session.info.setdefault(_AFTER_COMMIT, []).append((func, args, at, queue_name, options))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    pending = session.info.pop(_AFTER_COMMIT, None)
+    if not pending or not has_app_context():
+        return
+    for func, args, at, queue_name, options in pending:
+        try:
+            q = queue(queue_name)
+            if at is not None:
+                q.enqueue_at(at, func, *args, **options)
+            else:
+                q.enqueue(func, *args, **options)
+        except Exception:  # pragma: no cover - depends on Redis being down
+            log.exception("could not enqueue %s%s", getattr(func, "__name__", func), args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_uncommitted(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)

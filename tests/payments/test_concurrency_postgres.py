@@ -64,3 +64,47 @@ def test_ten_concurrent_prepare_requests_create_exactly_one_disbursement(committ
                    for code, location in statuses), statuses
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "disbursement.prepared")) == 1
+
+
+def test_concurrent_sweeps_announce_an_ended_notice_once(committed_app):
+    """Two workers' scheduled jobs (or a job and the cron command) at the same instant: the row lock
+    makes the second see the mark and skip, so finance gets one message per notice."""
+    from datetime import date
+
+    from voucher.notifications.models import Notification
+    from voucher.payments import services
+
+    app = committed_app
+    with app.app_context(), app.test_request_context():
+        world = World()
+        world.loan()
+        world.announce(on=date(2026, 10, 20))
+        db.session.commit()
+        finance_id = world.finance_a.id
+        db.session.remove()
+
+    barrier = threading.Barrier(4)
+    counts, errors = [], []
+
+    def sweep():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                counts.append(len(services.announce_payable_notices(today=date(2026, 11, 20))))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert sorted(counts) == [0, 0, 0, 1]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == finance_id, Notification.message.like("The public notice of %"))) == 1
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "public_notice.payable_announced")) == 1

@@ -183,6 +183,8 @@ class PublicNotice(db.Model):
     published_on: Mapped[date] = mapped_column(Date)
     working_days: Mapped[int] = mapped_column(Integer)
     ends_on: Mapped[date] = mapped_column(Date)
+    # When the finance officers were told that the period ended and which grants became payable.
+    payable_announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     programme: Mapped[Programme] = relationship()
     items: Mapped[list["PublicNoticeItem"]] = relationship(back_populates="notice",

@@ -585,7 +585,48 @@ def publish_notice(actor: Actor, programme_id: int, today: date | None = None) -
         notify_organisation(enterprise_id, N_("Your grant is on the bureau's public notice until %(date)s; it is paid "
                                               "after the notice period if no objection holds it."),
                             f"/notices/{notice.id}", date=ends_on.isoformat())
+    from voucher.payments.jobs import schedule_announcement
+
+    schedule_announcement(ends_on)
     return notice
+
+
+def announce_payable_notices(today: date | None = None) -> list[PublicNotice]:
+    """Tell the finance officers which grants became payable when a notice's period ended.
+
+    Rule: each notice once (``payable_announced_at``), from the day after its period ends; the
+    grants counted are the notice's items payable that day (no open or upheld objection, not already
+    prepared or paid; an item only waiting for the payee's bank details counts, since the bureau must
+    act on it); a notice with none is marked without a message.  Runs as a scheduled job and from
+    ``flask voucher notify-payable``; a second or concurrent run announces nothing twice (row lock,
+    then the mark is checked again).
+    """
+    today = today or local_today()
+    due = db.session.scalars(select(PublicNotice.id).where(PublicNotice.ends_on < today,
+                                                           PublicNotice.payable_announced_at.is_(None))
+                             .order_by(PublicNotice.id)).all()
+    announced = []
+    for notice_id in due:
+        notice = db.session.scalar(select(PublicNotice).where(PublicNotice.id == notice_id).with_for_update()
+                                   .execution_options(populate_existing=True))
+        if notice.payable_announced_at is not None:
+            continue  # another run got here first
+        keys = {(i.source_type, i.source_id) for i in notice.items}
+        items = [p for p in queries.payables(programme_id=notice.programme_id, today=today)
+                 if (p.source_type, p.source_id) in keys and p.waits_on_bureau]
+        total = sum((p.amount for p in items), Decimal("0.00"))
+        notice.payable_announced_at = utcnow()
+        record_event(Actor.system(), "public_notice.payable_announced", "public_notice", notice.id,
+                     after={"ends_on": notice.ends_on, "payable": len(items), "total": total})
+        if items:
+            notify_role("finance", N_("The public notice of %(programme)s ended on %(date)s: %(n)s payment(s), "
+                                      "%(total)s in all, can now be prepared."),
+                        f"/payments/queue?programme_id={notice.programme_id}&show=payable",
+                        programme=notice.title, date=notice.ends_on.isoformat(), n=len(items),
+                        total=format_money(total))
+        announced.append(notice)
+    db.session.flush()
+    return announced
 
 
 def get_notice(notice_id: int) -> PublicNotice:
