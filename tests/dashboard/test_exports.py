@@ -158,3 +158,18 @@ def test_each_list_page_offers_the_export_buttons_with_its_filters(as_demo):
     for href, fmt in links:
         href = href.replace("&amp;", "&")
         assert "status=submitted" in href and "district=cangnan" in href and f"format={fmt}" in href
+
+
+def test_the_catalogue_an_sme_chooses_from_exports_its_solutions(as_demo):
+    client = as_demo("sme")
+    for url in ("/applications/new", "/applications/new?q=MES"):
+        shown = page_rows(client, url)
+        headers, rows = export_rows(client, url)
+        assert shown and len(rows) == len(shown)
+        for page_row, row in zip(shown, rows):
+            assert page_row[0].startswith(row[0])           # the title (the page adds a "Recommended" badge)
+            assert page_row[2] == row[2]                    # the provider
+            assert (row[5] == "yes") == page_row[0].endswith("Recommended")
+    _headers, filtered = export_rows(client, "/applications/new?q=MES")
+    _headers, everything = export_rows(client, "/applications/new")
+    assert 0 < len(filtered) < len(everything)

@@ -22,7 +22,7 @@ from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
+from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, SOLUTION_CATEGORIES, label
 from voucher.storage import path_of
 from voucher.ui import form_errors_from
 
@@ -88,6 +88,15 @@ def new_application():
     solution_id = request.values.get("solution_id", type=int)
     if not solution_id:
         q = (request.args.get("q") or "").strip() or None
+        fmt = requested_format()
+        if fmt:
+            everything = queries.catalogue_page(q, 1, EXPORT_LIMIT)
+            return send(fmt, "catalogue-for-trials",
+                        [_("Solution"), _("Category"), _("Provider"), _("Trial price"), _("Trial period (days)"),
+                         _("Recommended")],
+                        ([s.title, label(SOLUTION_CATEGORIES, s.category), s.provider.name, s.trial_price,
+                          s.trial_period_days, _("yes") if s.status == "recommended" else ""]
+                         for s in everything.items), everything.total)
         pagination = queries.catalogue_page(q, _page(), current_app.config["PAGE_SIZE"])
         return render_template("applications/pick_solution.html", pagination=pagination, q=q)
     try:
