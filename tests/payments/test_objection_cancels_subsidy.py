@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from tests.factories import build_org
 from tests.payments.conftest import fresh_user
+from tests.subsidies.conftest import with_invoices
 from voucher.audit.models import AuditEvent
-from voucher.calc import invoice_key
 from voucher.errors import Conflict, Forbidden, ValidationFailed
 from voucher.extensions import db
 from voucher.notifications.models import Notification
@@ -23,25 +23,11 @@ from voucher.payments import queries, services
 from voucher.payments.models import NoticeObjection
 from voucher.programmes import services as ledger
 from voucher.programmes.models import FundLedgerEntry
-from voucher.subsidies.models import LoanApplication, RobotApplication, RobotLineItem
+from voucher.subsidies.models import LoanApplication, RobotApplication
 
 D = Decimal
 LOAN = "loan_application"
 ROBOT = "robot_application"
-
-
-def with_invoices(robot: RobotApplication) -> RobotApplication:
-    """World.robot() stores the computed figures only: give it the two invoice lines it claims."""
-    for i, (model, domestic, qty, price, subsidy) in enumerate((("ER20", True, 2, "150000.00", "60000.00"),
-                                                                ("KR16", False, 1, "400000.00", "40000.00"))):
-        number = f"INV-{secrets.token_hex(4)}"
-        robot.lines.append(RobotLineItem(position=i, model=model, manufacturer="Maker", domestic=domestic,
-                                         quantity=qty, unit_price_excl_vat=D(price), invoice_no=number,
-                                         invoice_key=invoice_key(number), invoice_date=date(2026, 3, 1),
-                                         rate=D("20.00") if domestic else D("10.00"),
-                                         eligible_cost=D(price) * qty, subsidy=D(subsidy), granted=D(subsidy)))
-    db.session.flush()
-    return robot
 
 
 def enterprise_with_user(industry=None):

@@ -1,5 +1,6 @@
 """Builders for the subsidy tests: an open programme, the demo LPR table, an SME user of a
-pump-and-valve enterprise (a pilot industry), officers, and valid form contents."""
+pump-and-valve enterprise (a pilot industry), officers, valid form contents, and invoice lines for
+an application built without the form."""
 from __future__ import annotations
 
 import io
@@ -8,13 +9,26 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
+from voucher.calc import invoice_key
 from voucher.extensions import db
 from voucher.programmes.models import LprRate, Programme
+from voucher.subsidies.models import RobotApplication, RobotLineItem
 from voucher.subsidies.services import local_today
 
+EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def build_programme(budget="50000000.00", **fields) -> Programme:
@@ -91,6 +105,21 @@ def robot_line(i: int, model="ER20-1100", manufacturer="Estun", domestic=True, q
     if with_file:
         data[f"lines-{i}-invoice_file"] = pdf(f"invoice-{i}.pdf")
     return data
+
+
+def with_invoices(robot: RobotApplication) -> RobotApplication:
+    """World.robot() stores the computed figures only: give it the two invoice lines it claims."""
+    for i, (model, domestic, qty, price, subsidy) in enumerate((("ER20", True, 2, "150000.00", "60000.00"),
+                                                                ("KR16", False, 1, "400000.00", "40000.00"))):
+        number = f"INV-{secrets.token_hex(4)}"
+        robot.lines.append(RobotLineItem(position=i, model=model, manufacturer="Maker", domestic=domestic,
+                                         quantity=qty, unit_price_excl_vat=Decimal(price), invoice_no=number,
+                                         invoice_key=invoice_key(number), invoice_date=date(2026, 3, 1),
+                                         rate=Decimal("20.00") if domestic else Decimal("10.00"),
+                                         eligible_cost=Decimal(price) * qty, subsidy=Decimal(subsidy),
+                                         granted=Decimal(subsidy)))
+    db.session.flush()
+    return robot
 
 
 def robot_form(programme, *lines: dict, **overrides) -> dict:

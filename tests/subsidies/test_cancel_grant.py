@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from tests.factories import build_org
 from tests.payments.conftest import TEST_NOW, World, fresh_user
+from tests.subsidies.conftest import with_invoices
 from voucher.audit.models import AuditEvent
-from voucher.calc import invoice_key
 from voucher.errors import (
     Conflict,
     Forbidden,
@@ -33,8 +33,6 @@ from voucher.subsidies.models import (
     APPLICATION_STATES,
     LoanApplication,
     LoanInterestPeriod,
-    RobotApplication,
-    RobotLineItem,
 )
 
 D = Decimal
@@ -63,20 +61,6 @@ def with_user(industry=None):
     org = build_org("enterprise", name=f"瓯海泵阀有限公司 {secrets.token_hex(2)}",
                     **({"industry": industry} if industry else {}))
     return org, fresh_user("sme", org)
-
-
-def with_invoices(robot: RobotApplication) -> RobotApplication:
-    """World.robot() stores the computed figures only: give it the two invoice lines it claims."""
-    for i, (model, domestic, qty, price, subsidy) in enumerate((("ER20", True, 2, "150000.00", "60000.00"),
-                                                                ("KR16", False, 1, "400000.00", "40000.00"))):
-        number = f"INV-{secrets.token_hex(4)}"
-        robot.lines.append(RobotLineItem(position=i, model=model, manufacturer="Maker", domestic=domestic,
-                                         quantity=qty, unit_price_excl_vat=D(price), invoice_no=number,
-                                         invoice_key=invoice_key(number), invoice_date=date(2026, 3, 1),
-                                         rate=D("20.00") if domestic else D("10.00"),
-                                         eligible_cost=D(price) * qty, subsidy=D(subsidy), granted=D(subsidy)))
-    db.session.flush()
-    return robot
 
 
 def ledger_rows(source_type, source_id, kind):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from tests.subsidies.conftest import PNG, build_programme, loan_form, pdf
+from tests.subsidies.conftest import EN, PNG, build_programme, count, fresh, loan_form, pdf
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.extensions import db
@@ -14,16 +14,6 @@ from voucher.notifications.models import Notification
 from voucher.programmes.models import FundLedgerEntry
 from voucher.subsidies.models import LoanApplication, LoanInterestPeriod
 
-EN = {"Accept-Language": "en"}
-
-
-def fresh(model, ident):
-    db.session.expire_all()
-    return db.session.get(model, ident)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def counts():

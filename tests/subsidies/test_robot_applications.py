@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tests.subsidies.conftest import robot_form, robot_line
+from tests.subsidies.conftest import EN, count, fresh, robot_form, robot_line
 from voucher.audit.services import Actor
 from voucher.documents.models import StoredFile
 from voucher.extensions import db
@@ -16,17 +16,7 @@ from voucher.programmes import services as ledger
 from voucher.programmes.models import FundLedgerEntry
 from voucher.subsidies.models import RobotApplication, RobotLineItem
 
-EN = {"Accept-Language": "en"}
 SYSTEM = Actor(user_id=None, role="officer", organisation_id=None, label="test")
-
-
-def fresh(model, ident):
-    db.session.expire_all()
-    return db.session.get(model, ident)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def counts():

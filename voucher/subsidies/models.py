@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
@@ -22,27 +22,65 @@ APPLICATION_STATES = ("draft", "submitted", "approved", "rejected", "returned", 
 _STATUS_CHECK = "status IN ('draft','submitted','approved','rejected','returned','withdrawn','cancelled')"
 
 
-class LoanApplication(db.Model):
+def _application_table_args(table: str, *checks: CheckConstraint) -> tuple:
+    """An application table's constraints: the status CHECK and the two indexes every kind has
+    (the review queue by status and submission, an enterprise's applications), plus its own CHECKs."""
+    return (CheckConstraint(_STATUS_CHECK, name="status"), *checks,
+            Index(f"ix_{table}_status_submitted", "status", "submitted_at"),
+            Index(f"ix_{table}_enterprise", "enterprise_id", "programme_id"))
+
+
+class _Application:
+    """What both kinds of application have: the programme and enterprise, the review state, the
+    computed working and parameters, the approved amount and the decision, and the timestamps.
+    Each kind adds its own figures, its rows and its CHECKs (``_application_table_args``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+    @declared_attr
+    def programme_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("programme.id"))
+
+    @declared_attr
+    def enterprise_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("organisation.id"))
+
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # A random token from the form: a repeated POST (double click, retry) finds the first application.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    working: Mapped[list] = mapped_column(JSON, default=list)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr
+    def created_by(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("user_account.id"))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @declared_attr
+    def enterprise(cls) -> Mapped[Organisation]:
+        return relationship(Organisation)
+
+
+class LoanApplication(_Application, db.Model):
     """An enterprise's claim for the interest discount on a digital technical-reform loan."""
 
     __tablename__ = "loan_application"
-    __table_args__ = (
-        CheckConstraint(_STATUS_CHECK, name="status"),
+    __table_args__ = _application_table_args(
+        "loan_application",
         CheckConstraint("principal > 0", name="principal_positive"),
         CheckConstraint("loan_rate > 0 AND loan_rate <= 10000", name="loan_rate_range"),
         CheckConstraint("benchmark_rate > 0 AND benchmark_rate <= 10000", name="benchmark_rate_range"),
         CheckConstraint("term_end > term_start", name="term_order"),
         CheckConstraint("computed_discount >= 0", name="discount_non_negative"),
-        Index("ix_loan_application_status_submitted", "status", "submitted_at"),
-        Index("ix_loan_application_enterprise", "enterprise_id", "programme_id"),
     )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    # A random token from the form: a repeated POST (double click, retry) finds the first application.
-    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     bank_name: Mapped[str] = mapped_column(String(200))
     contract_no: Mapped[str] = mapped_column(String(64))
@@ -57,21 +95,10 @@ class LoanApplication(db.Model):
     benchmark_effective_from: Mapped[date] = mapped_column(Date)
     rate_ceiling: Mapped[str] = mapped_column(String(20))  # exact decimal text, may have more than 2 places
     computed_discount: Mapped[Decimal] = mapped_column(Money)
-    working: Mapped[list] = mapped_column(JSON, default=list)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
 
     plan_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     statement_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
 
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    enterprise: Mapped[Organisation] = relationship()
     periods: Mapped[list["LoanInterestPeriod"]] = relationship(
         back_populates="application", order_by="LoanInterestPeriod.position", cascade="all, delete-orphan")
 
@@ -101,23 +128,15 @@ class LoanInterestPeriod(db.Model):
     application: Mapped[LoanApplication] = relationship(back_populates="periods")
 
 
-class RobotApplication(db.Model):
+class RobotApplication(_Application, db.Model):
     """An enterprise's claim for the industrial-robot purchase subsidy."""
 
     __tablename__ = "robot_application"
-    __table_args__ = (
-        CheckConstraint(_STATUS_CHECK, name="status"),
+    __table_args__ = _application_table_args(
+        "robot_application",
         CheckConstraint("computed_subsidy >= 0 AND uncapped_total >= computed_subsidy", name="subsidy_range"),
         CheckConstraint("already_granted >= 0", name="already_granted_non_negative"),
-        Index("ix_robot_application_status_submitted", "status", "submitted_at"),
-        Index("ix_robot_application_enterprise", "enterprise_id", "programme_id"),
     )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     pilot_industry: Mapped[bool] = mapped_column(Boolean, default=False)
     industry: Mapped[str] = mapped_column(String(40))  # the enterprise's industry when computed
@@ -125,18 +144,7 @@ class RobotApplication(db.Model):
     uncapped_total: Mapped[Decimal] = mapped_column(Money)
     computed_subsidy: Mapped[Decimal] = mapped_column(Money)
     cap_applied: Mapped[bool] = mapped_column(Boolean, default=False)
-    working: Mapped[list] = mapped_column(JSON, default=list)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
 
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    enterprise: Mapped[Organisation] = relationship()
     lines: Mapped[list["RobotLineItem"]] = relationship(
         back_populates="application", order_by="RobotLineItem.position", cascade="all, delete-orphan")
 

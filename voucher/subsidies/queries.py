@@ -147,3 +147,8 @@ def programme_names(ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(ids))).all())
+
+
+def with_rows(kind: str, application_id: int):
+    """An application of either kind with its rows (interest periods, robot lines) loaded."""
+    return loan_with_periods(application_id) if kind == "loan" else robot_with_lines(application_id)

@@ -99,6 +99,27 @@ ROBOT_MACHINE = _machine(ROBOT_SOURCE)
 EDITABLE_STATES = ("draft", "returned")
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the two kinds where the rules are the same."""
+
+    source_type: str
+    funding_kind: str
+    machine: StateMachine
+    model: type
+    noun: str
+    amount_field: str  # the computed amount (before approval)
+    path: str  # the pages' URL segment
+
+
+KINDS = {
+    "loan": _Kind(LOAN_SOURCE, "loan_discount", LOAN_MACHINE, LoanApplication, "loan interest discount",
+                  "computed_discount", "loans"),
+    "robot": _Kind(ROBOT_SOURCE, "robot_subsidy", ROBOT_MACHINE, RobotApplication, "robot purchase subsidy",
+                   "computed_subsidy", "robots"),
+}
+
+
 def local_today() -> date:
     """Today in the bureau's time zone (windows, contract and invoice dates are local dates)."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -408,6 +429,60 @@ def _store(actor: Actor, upload: Upload, *, owner_type: str, owner_id: int, purp
                        owner_type=owner_type, owner_id=owner_id, purpose=purpose, field=field)
 
 
+# --- saving an application (both kinds) ---------------------------------------------------------------
+
+def _for_update(model, application_id: int):
+    """The application row, locked for the rest of the transaction (404 when there is none)."""
+    app = db.session.scalar(select(model).where(model.id == application_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if app is None:
+        raise NotFound("No such application.")
+    return app
+
+
+def _by_token(model, token: str | None, enterprise_id: int):
+    if not token:
+        return None
+    existing = db.session.scalar(select(model).where(model.client_token == token))
+    if existing is not None and existing.enterprise_id != enterprise_id:
+        raise Conflict("This form was already used. Reload the page and try again.")
+    return existing
+
+
+def _to_save(actor: Actor, model, org: Organisation, application_id: int | None, client_token: str | None):
+    """``(application, repeated)`` for a save.  Creating: ``(None, the application this form's token
+    already created, if any)``.  Changing: the application locked, which must be the actor's own
+    enterprise's (403) and still a draft or returned (409); ``repeated`` is None."""
+    if application_id is None:
+        return None, _by_token(model, client_token, org.id)
+    app = _for_update(model, application_id)
+    ensure_own_organisation(actor, app.enterprise_id)
+    if app.status not in EDITABLE_STATES:
+        raise TransitionNotAllowed("Only a draft or a returned application can be changed.")
+    return app, None
+
+
+def _start_save(actor: Actor, model, app, programme: Programme, org: Organisation, client_token: str | None,
+                rows: str):
+    """A new draft added to the session, or ``app`` moved to ``programme`` with its rows (``rows``)
+    deleted and flushed, so that the rows saved next (and their unique keys) replace them."""
+    if app is None:
+        app = model(programme_id=programme.id, enterprise_id=org.id, status="draft",
+                    client_token=client_token or None, created_by=actor.user_id)
+        db.session.add(app)
+    else:
+        app.programme_id = programme.id
+        getattr(app, rows).clear()
+        db.session.flush()
+    return app
+
+
+def _audit_save(actor: Actor, source_type: str, app, before: dict | None, after: dict) -> None:
+    """The audit event of a save: ``<source>.created`` (no ``before``) or ``<source>.updated``."""
+    record_event(actor, f"{source_type}.{'created' if before is None else 'updated'}", source_type, app.id,
+                 before=before, after=after)
+
+
 # --- loan applications ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -574,23 +649,6 @@ def compute_loan(data: LoanInput, programme: Programme) -> LoanPreview:
     return LoanPreview(benchmark, params, result)
 
 
-def _loan_for_update(application_id: int) -> LoanApplication:
-    app = db.session.scalar(select(LoanApplication).where(LoanApplication.id == application_id).with_for_update()
-                            .execution_options(populate_existing=True))
-    if app is None:
-        raise NotFound("No such application.")
-    return app
-
-
-def _by_token(model, token: str | None, enterprise_id: int):
-    if not token:
-        return None
-    existing = db.session.scalar(select(model).where(model.client_token == token))
-    if existing is not None and existing.enterprise_id != enterprise_id:
-        raise Conflict("This form was already used. Reload the page and try again.")
-    return existing
-
-
 def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None, statement: Upload | None,
                           storage_dir: str, max_bytes: int, application_id: int | None = None,
                           client_token: str | None = None, today: date | None = None) -> LoanApplication:
@@ -606,16 +664,9 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     """
     today = today or local_today()
     org = enterprise_of(actor)
-    app: LoanApplication | None = None
-    if application_id is None:
-        existing = _by_token(LoanApplication, client_token, org.id)
-        if existing is not None:
-            return existing
-    else:
-        app = _loan_for_update(application_id)
-        ensure_own_organisation(actor, app.enterprise_id)
-        if app.status not in EDITABLE_STATES:
-            raise TransitionNotAllowed("Only a draft or a returned application can be changed.")
+    app, repeated = _to_save(actor, LoanApplication, org, application_id, client_token)
+    if repeated is not None:
+        return repeated
     problems = _check_loan_input(data, today)
     programme = _collect(problems, _programme_for_application, data.programme_id, "loan_discount", today)
     if data.contract_date is not None and not any(f in ("contract_date", "loan_rate") for f, _, _ in problems):
@@ -634,16 +685,8 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     if problems:
         raise InputRefused(problems)
 
-    creating = app is None
-    before = None if creating else _loan_snapshot(app)
-    if creating:
-        app = LoanApplication(programme_id=programme.id, enterprise_id=org.id, status="draft",
-                              client_token=client_token or None, created_by=actor.user_id)
-        db.session.add(app)
-    else:
-        app.programme_id = programme.id
-        app.periods.clear()
-        db.session.flush()
+    before = None if app is None else _loan_snapshot(app)
+    app = _start_save(actor, LoanApplication, app, programme, org, client_token, "periods")
     app.bank_name = _text(data.bank_name)
     app.contract_no = _text(data.contract_no)
     app.contract_date = data.contract_date
@@ -672,8 +715,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
                                        purpose="loan_interest_statement", field="statement_file",
                                        storage_dir=storage_dir, max_bytes=max_bytes).id
     db.session.flush()
-    record_event(actor, f"{LOAN_SOURCE}.{'created' if creating else 'updated'}", LOAN_SOURCE, app.id,
-                 before=before, after=_loan_snapshot(app))
+    _audit_save(actor, LOAN_SOURCE, app, before, _loan_snapshot(app))
     return app
 
 
@@ -689,11 +731,7 @@ def _loan_snapshot(app: LoanApplication) -> dict:
 
 def get_loan_application(actor: Actor, application_id: int) -> LoanApplication:
     """A loan application the actor may read. Rule: the enterprise's own users and bureau roles; others 403."""
-    app = db.session.get(LoanApplication, application_id)
-    if app is None:
-        raise NotFound("No such application.")
-    ensure_can_read(actor, app.enterprise_id)
-    return app
+    return get_application(actor, "loan", application_id)
 
 
 # --- robot applications ------------------------------------------------------------------------------
@@ -799,14 +837,6 @@ def compute_robot(lines: Sequence[RobotLineInput], programme: Programme, org: Or
     return RobotPreview(params, pilot, already, result)
 
 
-def _robot_for_update(application_id: int) -> RobotApplication:
-    app = db.session.scalar(select(RobotApplication).where(RobotApplication.id == application_id).with_for_update()
-                            .execution_options(populate_existing=True))
-    if app is None:
-        raise NotFound("No such application.")
-    return app
-
-
 def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, max_bytes: int,
                            application_id: int | None = None, client_token: str | None = None,
                            today: date | None = None) -> RobotApplication:
@@ -820,16 +850,9 @@ def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, 
     """
     today = today or local_today()
     org = enterprise_of(actor)
-    app: RobotApplication | None = None
-    if application_id is None:
-        existing = _by_token(RobotApplication, client_token, org.id)
-        if existing is not None:
-            return existing
-    else:
-        app = _robot_for_update(application_id)
-        ensure_own_organisation(actor, app.enterprise_id)
-        if app.status not in EDITABLE_STATES:
-            raise TransitionNotAllowed("Only a draft or a returned application can be changed.")
+    app, repeated = _to_save(actor, RobotApplication, org, application_id, client_token)
+    if repeated is not None:
+        return repeated
     lines = list(data.lines)
     problems = _check_robot_lines(lines, today)
     programme = _collect(problems, _programme_for_application, data.programme_id, "robot_subsidy", today)
@@ -849,16 +872,8 @@ def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, 
                       "used up (%(used)s already committed).", field="lines",
                       cap=format_money(preview.params.enterprise_cap), used=format_money(preview.already_granted))
 
-    creating = app is None
-    before = None if creating else _robot_snapshot(app)
-    if creating:
-        app = RobotApplication(programme_id=programme.id, enterprise_id=org.id, status="draft",
-                               client_token=client_token or None, created_by=actor.user_id)
-        db.session.add(app)
-    else:
-        app.programme_id = programme.id
-        app.lines.clear()
-        db.session.flush()  # old keys gone before the new lines claim them again
+    before = None if app is None else _robot_snapshot(app)
+    app = _start_save(actor, RobotApplication, app, programme, org, client_token, "lines")  # old invoice keys gone
     app.pilot_industry = preview.pilot_industry
     app.industry = org.enterprise.industry
     app.already_granted = preview.already_granted
@@ -892,8 +907,7 @@ def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, 
         raise InputRefused(again or
                            [("lines", N_("An invoice number of these lines was just claimed in another application."), {})]) \
             from None
-    record_event(actor, f"{ROBOT_SOURCE}.{'created' if creating else 'updated'}", ROBOT_SOURCE, app.id,
-                 before=before, after=_robot_snapshot(app))
+    _audit_save(actor, ROBOT_SOURCE, app, before, _robot_snapshot(app))
     return app
 
 
@@ -907,7 +921,15 @@ def _robot_snapshot(app: RobotApplication) -> dict:
 
 def get_robot_application(actor: Actor, application_id: int) -> RobotApplication:
     """A robot application the actor may read. Rule: the enterprise's own users and bureau roles; others 403."""
-    app = db.session.get(RobotApplication, application_id)
+    return get_application(actor, "robot", application_id)
+
+
+def get_application(actor: Actor, kind: str, application_id: int):
+    """An application of either kind the actor may read. Rule: the enterprise's own users and bureau
+    roles; others 403; an unknown kind or id is not found."""
+    if kind not in KINDS:
+        raise NotFound("No such application.")
+    app = db.session.get(KINDS[kind].model, application_id)
     if app is None:
         raise NotFound("No such application.")
     ensure_can_read(actor, app.enterprise_id)
@@ -915,20 +937,6 @@ def get_robot_application(actor: Actor, application_id: int) -> RobotApplication
 
 
 # --- review: submit, withdraw, approve, reject, return --------------------------------------------------
-
-@dataclass(frozen=True)
-class _Kind:
-    source_type: str
-    funding_kind: str
-    machine: StateMachine
-    model: type
-    noun: str
-
-
-KINDS = {
-    "loan": _Kind(LOAN_SOURCE, "loan_discount", LOAN_MACHINE, LoanApplication, "loan interest discount"),
-    "robot": _Kind(ROBOT_SOURCE, "robot_subsidy", ROBOT_MACHINE, RobotApplication, "robot purchase subsidy"),
-}
 
 _NOTICES = {
     ("loan", "approve"): N_("Your loan interest discount application no. %(id)s was approved: %(amount)s is reserved "
@@ -947,11 +955,11 @@ _SUBMITTED_NOTICE = {
 
 
 def detail_path(kind: str, application_id: int) -> str:
-    return f"/subsidies/{'loans' if kind == 'loan' else 'robots'}/{application_id}"
+    return f"/subsidies/{KINDS[kind].path}/{application_id}"
 
 
 def _locked(kind: str, application_id: int):
-    return _loan_for_update(application_id) if kind == "loan" else _robot_for_update(application_id)
+    return _for_update(KINDS[kind].model, application_id)
 
 
 def _precheck(k: _Kind, app, action: str, actor: Actor) -> None:
@@ -988,7 +996,7 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
     _precheck(k, app, action, actor)
     today = today or local_today()
     details: dict[str, Any] = {}
-    amount_field = "computed_discount" if kind == "loan" else "computed_subsidy"
+    amount_field = k.amount_field
 
     if action == "submit":
         programme = programmes.get_programme(app.programme_id)
@@ -1092,14 +1100,23 @@ def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | Non
     return app
 
 
+def robot_cap_left(programme: Programme, enterprise_id: int) -> tuple[Decimal, Decimal]:
+    """``(committed, remaining)`` of an enterprise's robot-subsidy cap in a programme.
+
+    Rule: the per-enterprise cap less what the fund ledger already commits to the enterprise's
+    robot subsidies in the programme, never below zero.
+    """
+    committed = programmes.enterprise_committed(programme.id, enterprise_id, "robot_subsidy")
+    return committed, max(programme.robot_enterprise_cap - committed, ZERO)
+
+
 def _approval_amount(kind: str, app) -> Decimal:
     """What approval reserves: the computed discount; for robots, the computed subsidy cut to what
     remains of the enterprise's cap now (other robot subsidies may have been approved since)."""
     if kind == "loan":
         return app.computed_discount
     programme = programmes.lock_programme(app.programme_id)
-    committed = programmes.enterprise_committed(programme.id, app.enterprise_id, "robot_subsidy")
-    remaining = max(programme.robot_enterprise_cap - committed, ZERO)
+    committed, remaining = robot_cap_left(programme, app.enterprise_id)
     if remaining <= 0:
         raise OverCap("The enterprise's robot-subsidy cap of %(cap)s in this programme is used up (%(used)s already "
                       "committed): nothing can be approved.", field="amount",
@@ -1115,8 +1132,7 @@ def approval_preview(kind: str, app) -> dict:
     if kind == "loan":
         out["amount"] = app.computed_discount
     else:
-        committed = programmes.enterprise_committed(programme.id, app.enterprise_id, "robot_subsidy")
-        remaining = max(programme.robot_enterprise_cap - committed, ZERO)
+        _committed, remaining = robot_cap_left(programme, app.enterprise_id)
         out["cap_remaining"] = remaining
         out["amount"] = min(app.computed_subsidy, remaining)
     return out
@@ -1125,7 +1141,7 @@ def approval_preview(kind: str, app) -> dict:
 def application_file(actor: Actor, kind: str, application_id: int, file_id: int) -> StoredFile:
     """An evidence file of an application. Rule: only who may read the application (its enterprise's
     users, bureau roles) may download; a file of another object is not found."""
-    app = get_loan_application(actor, application_id) if kind == "loan" else get_robot_application(actor, application_id)
+    app = get_application(actor, kind, application_id)
     stored = db.session.get(StoredFile, file_id)
     if stored is None or stored.owner_type != KINDS[kind].source_type or stored.owner_id != app.id:
         raise NotFound("No such file.")

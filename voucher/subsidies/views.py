@@ -1,6 +1,9 @@
 """Pages: public calculators, the LPR table, SME applications and the officers' review."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +17,6 @@ from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.programmes.services import enterprise_committed
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import path_of
 from voucher.subsidies import queries, services
@@ -149,6 +151,14 @@ def _programme_choices():
         (p.id, f"{p.name} ({p.year})") for p in services.programmes_for_calculator()]
 
 
+def _calculator_params(form):
+    """(loan, robot) parameters of the programme chosen on a calculator; the rules' defaults when none is found."""
+    try:
+        return services.params_for(services.find_programme(form.programme_id.data))
+    except DomainError:
+        return services.params_for(None)
+
+
 @bp.get("/calculator/loan")
 def calculator_loan():
     """The loan interest-discount calculator (public; GET, changes nothing)."""
@@ -201,10 +211,7 @@ def calculator_loan():
                 place_errors(err, form, {"periods": rows})
         status = 422 if _has_errors(form) else 200
     if params is None:
-        try:
-            params, _robot = services.params_for(services.find_programme(form.programme_id.data))
-        except DomainError:
-            params, _robot = services.params_for(None)
+        params, _robot = _calculator_params(form)
     return render_template("subsidies/calculator_loan.html", form=form, result=result, params=params, lpr=lpr,
                            working=_steps(result.working) if result else []), status
 
@@ -236,10 +243,7 @@ def calculator_robot():
             except DomainError as err:
                 place_errors(err, form, {"lines": rows})
         status = 422 if _has_errors(form) else 200
-    try:
-        _loan, params = services.params_for(services.find_programme(form.programme_id.data))
-    except DomainError:
-        _loan, params = services.params_for(None)
+    _loan, params = _calculator_params(form)
     return render_template("subsidies/calculator_robot.html", form=form, result=result, params=params,
                            working=_steps(result.working) if result else []), status
 
@@ -297,7 +301,7 @@ def _export_mine(fmt: str, kind: str, pagination):
     def amount(a):
         if a.approved_amount is not None:
             return a.approved_amount
-        return a.computed_discount if kind == "loan" else a.computed_subsidy
+        return getattr(a, services.KINDS[kind].amount_field)
 
     def what(a):
         return f"{a.bank_name} · {a.contract_no}" if kind == "loan" else _("%(n)s lines", n=len(a.lines))
@@ -310,34 +314,31 @@ def _export_mine(fmt: str, kind: str, pagination):
                 pagination.total)
 
 
-@bp.get("/loans")
-@roles_required("sme")
-def my_loans():
+def _my_list(kind: str):
+    """An SME's applications of one kind (its own enterprise's), exported as shown."""
     org, page = _own_enterprise_or_page()
     if page:
         return page
+    list_query = _PAGES[kind].list_query
     fmt = requested_format()
     if fmt:
-        return _export_mine(fmt, "loan", queries.enterprise_loans(org.id, 1, EXPORT_LIMIT))
-    pagination = queries.enterprise_loans(org.id, _page(), _per_page())
-    return render_template("subsidies/my_list.html", kind="loan", pagination=pagination, next_steps=SME_NEXT_STEPS,
+        return _export_mine(fmt, kind, list_query(org.id, 1, EXPORT_LIMIT))
+    pagination = list_query(org.id, _page(), _per_page())
+    return render_template("subsidies/my_list.html", kind=kind, pagination=pagination, next_steps=SME_NEXT_STEPS,
                            programmes=queries.programme_names(a.programme_id for a in pagination.items),
-                           open_programmes=services.open_programmes("loan_discount"))
+                           open_programmes=services.open_programmes(services.KINDS[kind].funding_kind))
+
+
+@bp.get("/loans")
+@roles_required("sme")
+def my_loans():
+    return _my_list("loan")
 
 
 @bp.get("/robots")
 @roles_required("sme")
 def my_robots():
-    org, page = _own_enterprise_or_page()
-    if page:
-        return page
-    fmt = requested_format()
-    if fmt:
-        return _export_mine(fmt, "robot", queries.enterprise_robots(org.id, 1, EXPORT_LIMIT))
-    pagination = queries.enterprise_robots(org.id, _page(), _per_page())
-    return render_template("subsidies/my_list.html", kind="robot", pagination=pagination, next_steps=SME_NEXT_STEPS,
-                           programmes=queries.programme_names(a.programme_id for a in pagination.items),
-                           open_programmes=services.open_programmes("robot_subsidy"))
+    return _my_list("robot")
 
 
 def _open_programme_choices(kind: str, current_id: int | None = None):
@@ -358,6 +359,12 @@ def _upload(file_storage):
     return services.Upload(file_storage.stream, file_storage.filename)
 
 
+def _save_options(form, app) -> dict:
+    """Where uploads go, and which application a form saves (a new one: with the form's token)."""
+    return {"storage_dir": current_app.config["STORAGE_DIR"], "max_bytes": current_app.config["UPLOAD_MAX_BYTES"],
+            "application_id": app.id if app else None, "client_token": None if app else form.client_token.data}
+
+
 # --- loan application form ---------------------------------------------------------------------------
 
 def _loan_input(form) -> services.LoanInput:
@@ -368,6 +375,20 @@ def _loan_input(form) -> services.LoanInput:
         term_start=form.term_start.data, term_end=form.term_end.data,
         periods=tuple(services.PeriodInput(r.start.data, r.end.data, r.outstanding_principal.data, r.interest_paid.data)
                       for r in rows))
+
+
+def _save_loan(actor, form, app):
+    return services.save_loan_application(
+        actor, _loan_input(form), plan=_upload(form.plan_file.data), statement=_upload(form.statement_file.data),
+        **_save_options(form, app))
+
+
+def _loan_form_data(app) -> dict:
+    periods = [{"start": p.start_date, "end": p.end_date, "outstanding_principal": p.outstanding_principal,
+                "interest_paid": p.interest_paid} for p in app.periods]
+    return {"programme_id": app.programme_id, "bank_name": app.bank_name, "contract_no": app.contract_no,
+            "contract_date": app.contract_date, "principal": app.principal, "loan_rate": app.loan_rate,
+            "term_start": app.term_start, "term_end": app.term_end, "periods": periods + [{}]}
 
 
 def _ceiling_at_once(form) -> None:
@@ -391,67 +412,6 @@ def _loan_form_page(form, app, org):
     return render_template("subsidies/loan_form.html", form=form, app=app, org=org, benchmark=benchmark)
 
 
-def _handle_loan_form(form, org, app=None):
-    actor = current_actor()
-    if request.method == "POST" and request.form.get("action") == "add_row":
-        form.periods.append_entry()
-        return _loan_form_page(form, app, org), 200
-    if form.validate_on_submit():
-        try:
-            saved = services.save_loan_application(
-                actor, _loan_input(form), plan=_upload(form.plan_file.data), statement=_upload(form.statement_file.data),
-                storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
-                application_id=app.id if app else None, client_token=None if app else form.client_token.data)
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as err:
-            place_errors(err, form, {"periods": filled_rows(form.periods)})
-        else:
-            flash(_("Saved as a draft. Check the computed discount and the working below, then submit the application."),
-                  "success")
-            return redirect(url_for("subsidies.loan_detail", application_id=saved.id))
-    elif request.method == "POST":
-        _ceiling_at_once(form)
-    return _loan_form_page(form, app, org), (422 if request.method == "POST" else 200)
-
-
-@bp.route("/loans/new", methods=["GET", "POST"])
-@roles_required("sme")
-def loan_new():
-    org, page = _own_enterprise_or_page()
-    if page:
-        return page
-    form = LoanApplicationForm()
-    form.programme_id.choices = _open_programme_choices("loan_discount")
-    return _handle_loan_form(form, org)
-
-
-@bp.route("/loans/<int:application_id>/edit", methods=["GET", "POST"])
-@roles_required("sme")
-def loan_edit(application_id: int):
-    actor = current_actor()
-    app = services.get_loan_application(actor, application_id)
-    if app.enterprise_id != actor.organisation_id:
-        raise Forbidden("This belongs to another organisation.")
-    if app.status not in services.EDITABLE_STATES:
-        flash(_("Only a draft or a returned application can be changed."), "warning")
-        return redirect(url_for("subsidies.loan_detail", application_id=app.id))
-    org, page = _own_enterprise_or_page()
-    if page:
-        return page
-    if request.method == "POST":
-        form = LoanApplicationForm()
-    else:
-        periods = [{"start": p.start_date, "end": p.end_date, "outstanding_principal": p.outstanding_principal,
-                    "interest_paid": p.interest_paid} for p in app.periods]
-        form = LoanApplicationForm(formdata=None, data={
-            "programme_id": app.programme_id, "bank_name": app.bank_name, "contract_no": app.contract_no,
-            "contract_date": app.contract_date, "principal": app.principal, "loan_rate": app.loan_rate,
-            "term_start": app.term_start, "term_end": app.term_end, "periods": periods + [{}]})
-    form.programme_id.choices = _open_programme_choices("loan_discount", app.programme_id)
-    return _handle_loan_form(form, org, app)
-
-
 # --- robot application form --------------------------------------------------------------------------
 
 def _robot_input(form) -> services.RobotInput:
@@ -464,76 +424,136 @@ def _robot_input(form) -> services.RobotInput:
             invoice_date=r.invoice_date.data, invoice_file=_upload(r.invoice_file.data)) for r in rows))
 
 
+def _save_robot(actor, form, app):
+    return services.save_robot_application(actor, _robot_input(form), **_save_options(form, app))
+
+
+def _robot_form_data(app) -> dict:
+    lines = [{"model": x.model, "manufacturer": x.manufacturer, "domestic": x.domestic, "quantity": x.quantity,
+              "unit_price_excl_vat": x.unit_price_excl_vat, "invoice_no": x.invoice_no,
+              "invoice_date": x.invoice_date} for x in app.lines]
+    return {"programme_id": app.programme_id, "lines": lines + [{}]}
+
+
 def _robot_cap_figures(org, programme_id):
     """What the enterprise already has committed against its robot cap in the chosen (or only) programme."""
     programmes = services.open_programmes("robot_subsidy")
     programme = next((p for p in programmes if p.id == programme_id), programmes[0] if len(programmes) == 1 else None)
     if programme is None:
         return None
-    committed = enterprise_committed(programme.id, org.id, "robot_subsidy")
+    committed, remaining = services.robot_cap_left(programme, org.id)
     return {"programme": programme, "cap": programme.robot_enterprise_cap, "committed": committed,
-            "remaining": max(programme.robot_enterprise_cap - committed, services.ZERO),
-            "pilot": org.enterprise.industry in (programme.pilot_industries or []),
+            "remaining": remaining, "pilot": org.enterprise.industry in (programme.pilot_industries or []),
             "industry": label(INDUSTRIES, org.enterprise.industry)}
 
 
-def _handle_robot_form(form, org, app=None):
-    actor = current_actor()
+def _robot_form_page(form, app, org):
+    return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
+                           cap=_robot_cap_figures(org, form.programme_id.data))
+
+
+# --- the application forms of both kinds ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Pages:
+    """What the SME's pages of one kind use where the page logic is the same."""
+
+    list_query: Callable  # (enterprise_id, page, per_page) → the enterprise's applications
+    form_class: type
+    rows: str  # the form's FieldList of rows (and the dotted prefix of the service's field names)
+    form_data: Callable  # application → the edit form's data
+    form_page: Callable  # (form, application or None, organisation) → the form page
+    save: Callable  # (actor, form, application or None) → the saved application
+    saved: Any  # the message after saving
+    file_ids: Callable  # application → its evidence file ids
+    refused_post: Callable | None = None  # (form) → None: more messages when the form itself is refused
+
+
+_PAGES = {
+    "loan": _Pages(queries.enterprise_loans, LoanApplicationForm, "periods", _loan_form_data, _loan_form_page,
+                   _save_loan, _l("Saved as a draft. Check the computed discount and the working below, then submit "
+                                  "the application."),
+                   file_ids=lambda app: [app.plan_file_id, app.statement_file_id], refused_post=_ceiling_at_once),
+    "robot": _Pages(queries.enterprise_robots, RobotApplicationForm, "lines", _robot_form_data, _robot_form_page,
+                    _save_robot, _l("Saved as a draft. Check the computed subsidy and the working below, then submit "
+                                    "the application."),
+                    file_ids=lambda app: [x.invoice_file_id for x in app.lines]),
+}
+
+
+def _handle_form(kind: str, form, org, app=None):
+    """Add a row, or save the application and show it; a refused save shows the form again (422)."""
+    pages = _PAGES[kind]
+    rows = getattr(form, pages.rows)
     if request.method == "POST" and request.form.get("action") == "add_row":
-        form.lines.append_entry()
-        return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
-                               cap=_robot_cap_figures(org, form.programme_id.data)), 200
+        rows.append_entry()
+        return pages.form_page(form, app, org), 200
     if form.validate_on_submit():
         try:
-            saved = services.save_robot_application(
-                actor, _robot_input(form), storage_dir=current_app.config["STORAGE_DIR"],
-                max_bytes=current_app.config["UPLOAD_MAX_BYTES"], application_id=app.id if app else None,
-                client_token=None if app else form.client_token.data)
+            saved = pages.save(current_actor(), form, app)
         except (Forbidden, NotFound):
             raise
         except DomainError as err:
-            place_errors(err, form, {"lines": filled_rows(form.lines)})
+            place_errors(err, form, {pages.rows: filled_rows(rows)})
         else:
-            flash(_("Saved as a draft. Check the computed subsidy and the working below, then submit the application."),
-                  "success")
-            return redirect(url_for("subsidies.robot_detail", application_id=saved.id))
-    return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
-                           cap=_robot_cap_figures(org, form.programme_id.data)), (422 if request.method == "POST" else 200)
+            flash(str(pages.saved), "success")
+            return redirect(url_for(DETAIL[kind], application_id=saved.id))
+    elif request.method == "POST" and pages.refused_post:
+        pages.refused_post(form)
+    return pages.form_page(form, app, org), (422 if request.method == "POST" else 200)
+
+
+def _new(kind: str):
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    form = _PAGES[kind].form_class()
+    form.programme_id.choices = _open_programme_choices(services.KINDS[kind].funding_kind)
+    return _handle_form(kind, form, org)
+
+
+def _edit(kind: str, application_id: int):
+    actor = current_actor()
+    app = services.get_application(actor, kind, application_id)
+    if app.enterprise_id != actor.organisation_id:
+        raise Forbidden("This belongs to another organisation.")
+    if app.status not in services.EDITABLE_STATES:
+        flash(_("Only a draft or a returned application can be changed."), "warning")
+        return redirect(url_for(DETAIL[kind], application_id=app.id))
+    org, page = _own_enterprise_or_page()
+    if page:
+        return page
+    pages = _PAGES[kind]
+    if request.method == "POST":
+        form = pages.form_class()
+    else:
+        form = pages.form_class(formdata=None, data=pages.form_data(app))
+    form.programme_id.choices = _open_programme_choices(services.KINDS[kind].funding_kind, app.programme_id)
+    return _handle_form(kind, form, org, app)
+
+
+@bp.route("/loans/new", methods=["GET", "POST"])
+@roles_required("sme")
+def loan_new():
+    return _new("loan")
+
+
+@bp.route("/loans/<int:application_id>/edit", methods=["GET", "POST"])
+@roles_required("sme")
+def loan_edit(application_id: int):
+    return _edit("loan", application_id)
 
 
 @bp.route("/robots/new", methods=["GET", "POST"])
 @roles_required("sme")
 def robot_new():
-    org, page = _own_enterprise_or_page()
-    if page:
-        return page
-    form = RobotApplicationForm()
-    form.programme_id.choices = _open_programme_choices("robot_subsidy")
-    return _handle_robot_form(form, org)
+    return _new("robot")
 
 
 @bp.route("/robots/<int:application_id>/edit", methods=["GET", "POST"])
 @roles_required("sme")
 def robot_edit(application_id: int):
-    actor = current_actor()
-    app = services.get_robot_application(actor, application_id)
-    if app.enterprise_id != actor.organisation_id:
-        raise Forbidden("This belongs to another organisation.")
-    if app.status not in services.EDITABLE_STATES:
-        flash(_("Only a draft or a returned application can be changed."), "warning")
-        return redirect(url_for("subsidies.robot_detail", application_id=app.id))
-    org, page = _own_enterprise_or_page()
-    if page:
-        return page
-    if request.method == "POST":
-        form = RobotApplicationForm()
-    else:
-        lines = [{"model": x.model, "manufacturer": x.manufacturer, "domestic": x.domestic, "quantity": x.quantity,
-                  "unit_price_excl_vat": x.unit_price_excl_vat, "invoice_no": x.invoice_no,
-                  "invoice_date": x.invoice_date} for x in app.lines]
-        form = RobotApplicationForm(formdata=None, data={"programme_id": app.programme_id, "lines": lines + [{}]})
-    form.programme_id.choices = _open_programme_choices("robot_subsidy", app.programme_id)
-    return _handle_robot_form(form, org, app)
+    return _edit("robot", application_id)
 
 
 # --- application pages, files and decisions ----------------------------------------------------------------
@@ -550,14 +570,8 @@ def _history(kind: str, app) -> list[dict]:
 
 def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200):
     actor = current_actor()
-    if kind == "loan":
-        services.get_loan_application(actor, application_id)  # 404 / 403 first
-        app = queries.loan_with_periods(application_id)
-        file_ids = [app.plan_file_id, app.statement_file_id]
-    else:
-        services.get_robot_application(actor, application_id)
-        app = queries.robot_with_lines(application_id)
-        file_ids = [x.invoice_file_id for x in app.lines]
+    services.get_application(actor, kind, application_id)  # 404 / 403 first
+    app = queries.with_rows(kind, application_id)
     machine = services.KINDS[kind].machine
     own = actor.role == "sme" and actor.organisation_id == app.enterprise_id
     actions = machine.available(app.status, actor.role) if (own or actor.role == "officer") else []
@@ -565,8 +579,9 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
     next_steps = SME_NEXT_STEPS if own else BUREAU_NEXT_STEPS
     return render_template(
         f"subsidies/{kind}_detail.html", app=app, kind=kind, actions=actions, own=own, approval=approval,
-        files=queries.files_by_id(file_ids), history=_history(kind, app), working=_steps(app.working or []),
-        next_step=next_steps.get(app.status), programme=queries.programme_names([app.programme_id]).get(app.programme_id),
+        files=queries.files_by_id(_PAGES[kind].file_ids(app)), history=_history(kind, app),
+        working=_steps(app.working or []), next_step=next_steps.get(app.status),
+        programme=queries.programme_names([app.programme_id]).get(app.programme_id),
         confirm=ConfirmForm(), decision_form=decision_form or DecisionForm(), error=error,
         industry=label(INDUSTRIES, app.enterprise.enterprise.industry) if app.enterprise.enterprise else ""), status
 
@@ -649,6 +664,7 @@ def loan_file(application_id: int, file_id: int):
 @roles_required("sme", *BUREAU)
 def robot_file(application_id: int, file_id: int):
     return _download("robot", application_id, file_id)
+
 
 
 # --- the bureau's review queue -----------------------------------------------------------------------------
