@@ -112,3 +112,32 @@ def ledger_history(programme_id: int, steps) -> None:
                 ledger.pay(officer, "test", source, Decimal(amount), "advance")
             else:
                 ledger.release(officer, "test", source, Decimal(amount))
+
+
+def build_programme(budget="50000000.00", **fields):
+    """A programme open today (30 days back, 90 ahead) for the pump-valve and auto-parts industries."""
+    import secrets
+    from datetime import timedelta
+
+    from voucher.applications.services import local_today
+    from voucher.programmes.models import Programme
+
+    today = local_today()
+    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
+                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
+                          closes_on=fields.pop("closes_on", today + timedelta(days=90)),
+                          pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def add_demo_lpr() -> None:
+    """The two one-year LPR figures the worked examples use (3.10% from 2024-10-21, 3.00% from 2025-05-20)."""
+    from datetime import date
+
+    from voucher.programmes.models import LprRate
+
+    for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
+        db.session.add(LprRate(effective_from=day, rate_pct=rate))
+    db.session.flush()

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import add_demo_lpr, build_programme  # noqa: F401 (the tests import them from here)
 from voucher.auth import tokens
 from voucher.extensions import db
 
@@ -61,8 +62,8 @@ def assert_error(response, status: int, *fields: str, code: str | None = None) -
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "fields"}, body
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    for field in fields:
-        assert body["error"]["fields"].get(field), (field, body)
+    for name in fields:
+        assert body["error"]["fields"].get(name), (name, body)
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
@@ -96,20 +97,6 @@ def anon(client):
 
 # --- domain objects ----------------------------------------------------------------------------
 
-def build_programme(budget="50000000.00", **fields):
-    from voucher.applications.services import local_today
-    from voucher.programmes.models import Programme
-
-    today = local_today()
-    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
-                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
-                          closes_on=fields.pop("closes_on", today + timedelta(days=90)),
-                          pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
-    db.session.add(programme)
-    db.session.flush()
-    return programme
-
-
 def build_solution(provider, status="listed", trial_price="150000.00", title=None):
     from voucher.catalogue.models import Solution
 
@@ -120,16 +107,6 @@ def build_solution(provider, status="listed", trial_price="150000.00", title=Non
     db.session.add(solution)
     db.session.flush()
     return solution
-
-
-def add_demo_lpr() -> None:
-    from datetime import date
-
-    from voucher.programmes.models import LprRate
-
-    for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
-        db.session.add(LprRate(effective_from=day, rate_pct=rate))
-    db.session.flush()
 
 
 def application_body(programme_id: int, solution_id: int, amount="100000.00", key=None) -> dict:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import add_demo_lpr, build_programme  # noqa: F401 (the tests import them from here)
 from voucher.calc import invoice_key
 from voucher.extensions import db
-from voucher.programmes.models import LprRate, Programme
 from voucher.subsidies.models import RobotApplication, RobotLineItem
-from voucher.subsidies.services import local_today
 
 EN = {"Accept-Language": "en"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -29,23 +28,6 @@ def fresh(model, ident):
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def build_programme(budget="50000000.00", **fields) -> Programme:
-    today = local_today()
-    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
-                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
-                          closes_on=fields.pop("closes_on", today + timedelta(days=90)),
-                          pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
-    db.session.add(programme)
-    db.session.flush()
-    return programme
-
-
-def add_demo_lpr() -> None:
-    for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
-        db.session.add(LprRate(effective_from=day, rate_pct=rate))
-    db.session.flush()
 
 
 @pytest.fixture()

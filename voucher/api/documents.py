@@ -12,6 +12,7 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.documents import queries, services
 from voucher.documents.builders import DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, kind_label
 from voucher.documents.schemas import DocumentListArgs, DocumentRequestSchema, DocumentSchema, JobListArgs, JobSchema
+from voucher.pagination import page_of
 
 blp = api_blueprint("api-documents", __name__, description="Generated documents (payment orders, audit dossiers, "
                     "programme reports, ...): metadata and download for whoever the subject's rule lets in; the "
@@ -52,13 +53,6 @@ def job_json(record, actor) -> dict:
             "started_at": record.started_at, "finished_at": record.finished_at}
 
 
-class _ListPage:
-    def __init__(self, items, page, per_page):
-        self.total = len(items)
-        self.items = items[(page - 1) * per_page: page * per_page]
-        self.page, self.per_page = page, per_page
-
-
 @blp.route("/documents")
 class DocumentList(MethodView):
     @auth(blp)
@@ -68,7 +62,7 @@ class DocumentList(MethodView):
         """The documents about one subject (e.g. `subject_type=application&subject_id=12`), every kind and
         version, for whoever the subject's download rule lets in (403 otherwise)."""
         docs = services.subject_documents(api_actor(), args["subject_type"], args["subject_id"])
-        page = _ListPage(docs, args["page"], args["per_page"])
+        page = page_of(docs, args["page"], args["per_page"])
         return page_json(page, [document_json(d) for d in page.items])
 
     @auth(blp)

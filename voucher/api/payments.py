@@ -10,6 +10,7 @@ from flask.views import MethodView
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
+from voucher.pagination import page_of
 from voucher.payments import queries, services
 from voucher.payments.schemas import (ApproveSchema, BankDetailsSchema, BatchCreateSchema, BatchDetailSchema,
                                       BatchListArgs, BatchSchema, DisbursementListArgs, DisbursementSchema,
@@ -90,7 +91,7 @@ class Payables(MethodView):
         items = queries.payables(programme_id=args.get("programme_id"), funding_kind=args.get("kind"))
         if args.get("payable_only"):
             items = [i for i in items if not i.hold]
-        page = queries.list_page(items, args["page"], args["per_page"])
+        page = page_of(items, args["page"], args["per_page"])
         return page_json(page, [payable_json(i) for i in page.items])
 
 

@@ -95,11 +95,8 @@ def detail_json(kind: str, app, actor) -> dict:
 
 
 def _get(kind: str, actor, application_id: int):
-    if kind == "loan":
-        services.get_loan_application(actor, application_id)  # 404 / 403 first
-        return queries.loan_with_periods(application_id)
-    services.get_robot_application(actor, application_id)
-    return queries.robot_with_lines(application_id)
+    services.get_application(actor, kind, application_id)  # 404 / 403 first
+    return queries.with_rows(kind, application_id)
 
 
 def _detail(kind: str, application_id: int) -> dict:

@@ -6,7 +6,6 @@ reason.  Each list is a fixed number of queries, whatever the number of items.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -358,44 +357,6 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
                            state.notice_id if state else None, state.ends_on if state else None))
     out.sort(key=lambda p: (p.hold is not None, p.programme_id, p.source_type, p.source_id, p.milestone))
     return out
-
-
-# --- a page of a Python list -----------------------------------------------------------------
-
-@dataclass
-class ListPage:
-    """Pagination of an in-memory list (what ``_macros.pager`` needs)."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return math.ceil(self.total / self.per_page) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def list_page(items: list, page: int, per_page: int) -> ListPage:
-    page = max(page or 1, 1)
-    start = (page - 1) * per_page
-    return ListPage(items[start:start + per_page], page, per_page, len(items))
 
 
 # --- grants to announce ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
+from voucher.pagination import page_of
 from voucher.payments import documents as payment_documents
 from voucher.payments import queries, services
 from voucher.payments.forms import (BankDetailsForm, BatchForm, DecisionForm, ObjectionForm, PrepareForm,
@@ -122,7 +123,7 @@ def queue():
                       i.hold_text if i.hold else _("Payable now"),
                       i.payable_since.isoformat() if i.payable_since and i.waits_on_bureau else "",
                       deadline_text(deadlines[i.key])] for i in items[:EXPORT_LIMIT]), len(items))
-    page = queries.list_page(items, _page(), _per_page())
+    page = page_of(items, _page(), _per_page())
     return render_template("payments/queue.html", pagination=page, programme_id=programme_id, kind=kind, show=show,
                            programmes=queries.programme_choices(), payable_count=payable_count,
                            held_count=held_count, form=PrepareForm(), deadlines=deadlines)

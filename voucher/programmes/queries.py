@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
+from voucher.pagination import Page
 from voucher.programmes.models import FundLedgerEntry, Programme
 from voucher.programmes.services import ZERO, FundBalances
 
@@ -55,24 +56,12 @@ def ledger_page(programme_id: int, *, page: int, per_page: int):
                               .where(FundLedgerEntry.programme_id == programme_id)) or 0
     page = max(page, 1)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return RowPage(rows, page, per_page, total)
+    return Page(rows, page, per_page, total)
 
 
 def local_today() -> date:
     """Today in the bureau's time zone (application windows are local dates)."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-class RowPage:
-    """The bits of a Flask-SQLAlchemy pagination the pager macro reads, for multi-column rows."""
-
-    def __init__(self, items, page: int, per_page: int, total: int):
-        self.items, self.page, self.per_page, self.total = items, page, per_page, total
-        self.pages = max(1, -(-total // per_page)) if total else 0
-        self.has_prev = page > 1
-        self.has_next = page < self.pages
-        self.prev_num = page - 1 if self.has_prev else None
-        self.next_num = page + 1 if self.has_next else None
 
 
 def window_status(programme: Programme, today: date | None = None) -> str:

@@ -1,7 +1,6 @@
 """What the subsidy pages read: lists with pagination (no N+1), the review queue, history."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,38 +12,9 @@ from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
+from voucher.pagination import Page
 from voucher.programmes.models import LprRate, Programme
 from voucher.subsidies.models import LoanApplication, RobotApplication
-
-
-@dataclass
-class Page:
-    """Just what the ``pager`` macro reads, for queries ``db.paginate`` cannot take (a UNION)."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def lpr_page(page: int, per_page: int):
