@@ -46,6 +46,9 @@ class DefaultConfig:
     # Deadlines shown on the queues, in Chinese working days (voucher.deadlines).
     REVIEW_DEADLINE_WORKING_DAYS = 10
     PAYMENT_DEADLINE_WORKING_DAYS = 5
+    # Publishing a notice schedules the "now payable" message to finance for the morning after it
+    # ends (RQ's scheduler in the workers); off where `flask voucher notify-payable` runs from cron.
+    SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
 
@@ -58,3 +61,4 @@ class TestConfig(DefaultConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
+    SCHEDULE_PAYABLE_ANNOUNCEMENTS = False  # the test of the scheduling turns it on

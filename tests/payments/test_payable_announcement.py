@@ -69,9 +69,11 @@ def test_a_notice_with_nothing_payable_is_marked_without_a_message(world):
     assert notice.payable_announced_at is not None and not announcements(world.finance_a)
 
 
-def test_publishing_schedules_the_announcement_for_the_morning_after_the_period(jobs, committed_app):
+def test_publishing_schedules_the_announcement_for_the_morning_after_the_period(jobs, committed_app, monkeypatch):
     """Against the real queue: the job waits in RQ's scheduled registry until 08:00 on the day after."""
     from rq.registry import ScheduledJobRegistry
+
+    monkeypatch.setitem(committed_app.config, "SCHEDULE_PAYABLE_ANNOUNCEMENTS", True)
 
     from tests.payments.conftest import World
     from voucher.tasks import queue
@@ -106,6 +108,23 @@ def jobs_time(ends_on: date):
     from datetime import timezone
 
     return payment_jobs.announce_time(ends_on).astimezone(timezone.utc)
+
+
+def test_nothing_is_scheduled_where_the_cron_command_does_the_sweep(jobs, committed_app):
+    from rq.registry import ScheduledJobRegistry
+
+    from tests.payments.conftest import World
+    from voucher.tasks import queue
+
+    assert committed_app.config["SCHEDULE_PAYABLE_ANNOUNCEMENTS"] is False  # the tests' setting
+    registry = ScheduledJobRegistry(queue=queue("voucher-default", connection=jobs.conn))
+    before = set(registry.get_job_ids())
+    with committed_app.test_request_context():
+        world = World()
+        world.loan()
+        world.announce(on=TODAY)
+        db.session.commit()
+    assert set(registry.get_job_ids()) == before
 
 
 def test_the_job_and_the_command_run_the_same_sweep(world, app):

@@ -27,8 +27,13 @@ def announce_time(ends_on: date) -> datetime:
 
 
 def schedule_announcement(ends_on: date) -> None:
-    """After the publishing transaction commits, schedule the sweep for the morning after the period."""
+    """After the publishing transaction commits, schedule the sweep for the morning after the period
+    (unless ``SCHEDULE_PAYABLE_ANNOUNCEMENTS`` is off: the cron command does it then)."""
+    from flask import current_app
+
     from voucher.tasks import enqueue_after_commit
 
+    if not current_app.config.get("SCHEDULE_PAYABLE_ANNOUNCEMENTS", True):
+        return
     enqueue_after_commit(announce_payable, at=announce_time(ends_on), result_ttl=3600, failure_ttl=7 * 24 * 3600,
                          description=f"announce grants payable after the notice ending {ends_on.isoformat()}")
