@@ -182,14 +182,14 @@ def world(db_conn, app):
 
 @pytest.fixture()
 def login_as(client):
-    """Log in as ``user`` (logging out whoever was logged in), pages in English."""
+    """Log in as ``user`` (logging out whoever was logged in), pages in English unless ``lang`` says."""
     from tests.factories import do_login
 
-    def _login(user):
+    def _login(user, lang="en"):
         client.post("/logout")
         response = do_login(client, user, user.plain_password)
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
-        client.post("/lang", data={"lang": "en", "next": "/"})
+        client.post("/lang", data={"lang": lang, "next": "/"})
         return client
 
     return _login

@@ -9,11 +9,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from tests.factories import build_org
-from tests.payments.conftest import TEST_NOW, World, fresh_user
+from tests.payments.conftest import fresh_user
 from tests.subsidies.conftest import with_invoices
 from voucher.audit.models import AuditEvent
 from voucher.errors import (
@@ -36,25 +35,6 @@ from voucher.subsidies.models import (
 )
 
 D = Decimal
-
-
-@pytest.fixture()
-def world(db_conn, app):
-    with time_machine.travel(TEST_NOW, tick=True), app.test_request_context():
-        yield World()
-
-
-@pytest.fixture()
-def login_as(client):
-    from tests.factories import do_login
-
-    def _login(user, lang="en"):
-        client.post("/logout")
-        assert do_login(client, user, user.plain_password).status_code == 302
-        client.post("/lang", data={"lang": lang, "next": "/"})
-        return client
-
-    return _login
 
 
 def with_user(industry=None):
