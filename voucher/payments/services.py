@@ -155,6 +155,18 @@ def live_disbursement(source_type: str, source_id: int, milestone: str) -> Disbu
         Disbursement.milestone == milestone, Disbursement.status.in_(LIVE_STATES)))
 
 
+def _lock_grant(source_type: str, source_id: int) -> None:
+    """Lock the grant's application row, as cancelling a grant does first: a preparation and a
+    cancellation of the same grant then run one after the other, and the second sees the first."""
+    from voucher.applications.models import TrialApplication
+    from voucher.subsidies.models import LoanApplication, RobotApplication
+
+    model = {"trial_application": TrialApplication, "loan_application": LoanApplication,
+             "robot_application": RobotApplication}.get(source_type)
+    if model is not None:
+        db.session.execute(select(model.id).where(model.id == source_id).with_for_update())
+
+
 def find_payable(source_type: str, source_id: int, milestone: str, today: date | None = None):
     for item in queries.payables(source=(source_type, source_id), today=today):
         if item.milestone == milestone:
@@ -178,9 +190,12 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
     never one already paid), its grant's public notice period ended without an open or upheld
     objection, and the payee must have bank details on file — which are copied onto the
     disbursement.  One live disbursement per item: a second one (a double click, ten concurrent
-    clicks) is refused as a duplicate by the database's unique index.
+    clicks) is refused as a duplicate by the database's unique index.  The grant's row is locked
+    first, so a cancellation of the grant at the same moment either comes first (nothing is payable)
+    or sees this disbursement and is refused.
     """
     _ensure_finance(actor)
+    _lock_grant(source_type, source_id)
     existing = live_disbursement(source_type, source_id, milestone)
     if existing is not None:
         raise Duplicate("This payment has already been prepared (%(reference)s).", reference=existing.reference,
