@@ -84,7 +84,10 @@ def do_login(client, user_or_email, password: str | None = None):
 
 @pytest.fixture()
 def login(client):
+    """Log in as ``user``, logging out whoever was logged in first (the login page sends a
+    logged-in user home without looking at the form, so a second login would keep the first)."""
     def _login(user, password: str | None = None):
+        client.post("/logout")
         response = do_login(client, user, password)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client

@@ -112,18 +112,3 @@ def robot_form(programme, *lines: dict, **overrides) -> dict:
         data.update(line)
     data.update(overrides)
     return data
-
-
-@pytest.fixture()
-def login(client):
-    """Log in as ``user``, logging out whoever was logged in first (the shared fixture keeps the
-    first session when a second login posts while authenticated)."""
-    from tests.factories import do_login
-
-    def _login(user, password: str | None = None):
-        client.post("/logout")
-        response = do_login(client, user, password)
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return client
-
-    return _login
