@@ -26,6 +26,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
+    configure_working_days()
     configure_api(app)
     configure_cli(app)
     return app
@@ -198,6 +199,15 @@ def configure_blueprints(app: Flask) -> None:
 
     for bp in BLUEPRINTS():
         app.register_blueprint(bp)
+
+
+def configure_working_days() -> None:
+    """Working days count with the years the bureau entered (read per request or job) before the
+    chinese-calendar package's data."""
+    from voucher import workdays
+    from voucher.workcalendar.services import published_years
+
+    workdays.use_published_years(published_years)
 
 
 def configure_api(app: Flask) -> None:

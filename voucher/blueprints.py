@@ -15,6 +15,7 @@ def BLUEPRINTS():
     from voucher.programmes.views import bp as programmes_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
+    from voucher.workcalendar.views import bp as workcalendar_bp
 
     return [
         auth_bp,
@@ -30,4 +31,5 @@ def BLUEPRINTS():
         subsidies_bp,
         trials_bp,
         payments_bp,
+        workcalendar_bp,
     ]

@@ -12,3 +12,4 @@ from voucher.payments.models import Disbursement, NoticeObjection, PaymentBatch,
 from voucher.programmes.models import FundLedgerEntry, LprRate, Programme  # noqa: F401
 from voucher.subsidies.models import LoanApplication, LoanInterestPeriod, RobotApplication, RobotLineItem  # noqa: F401
 from voucher.trials.models import Evaluation, EvaluatorAssignment, Milestone, Trial  # noqa: F401
+from voucher.workcalendar.models import CalendarDay, CalendarYear  # noqa: F401

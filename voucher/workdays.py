@@ -1,5 +1,7 @@
 """Chinese working days (statutory holidays and adjusted working weekends) from the
-maintained ``chinese-calendar`` package.
+maintained ``chinese-calendar`` package, or, for a year the bureau entered from the State
+Council's notice (:mod:`voucher.workcalendar`), from that entry: the package is released some weeks
+after each notice, and a deadline running into the new year must not wait for it.
 
 A year the package does not know raises :class:`CalendarUnknown` rather than silently
 counting weekends only: a deadline computed on a guess would be wrong in law.
@@ -12,30 +14,75 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Callable, Mapping
 
 import chinese_calendar
+
+# A year as the bureau entered it from the State Council's notice: (days off, adjusted working
+# days).  Any other weekday is a working day, any other Saturday or Sunday is not.
+YearRule = tuple[frozenset[date], frozenset[date]]
 
 
 class CalendarUnknown(LookupError):
     def __init__(self, day: date) -> None:
-        super().__init__(f"The working-day calendar has no data for {day.year}; update the chinesecalendar package.")
+        super().__init__(f"The working-day calendar has no data for {day.year}: enter the State Council's "
+                         "arrangement on the working-day calendar page, or update the chinesecalendar package.")
         self.day = day
 
 
-@lru_cache(maxsize=None)
-def _year(year: int) -> tuple[int, ...]:
-    """Running counts for ``year``: element ``i`` = working days among the year's first ``i`` days
-    (element 0 is 0; the last element is the year's total)."""
+def _no_published_years() -> Mapping[int, YearRule]:
+    return {}
+
+
+_published_years: Callable[[], Mapping[int, YearRule]] = _no_published_years
+
+
+def use_published_years(provider: Callable[[], Mapping[int, YearRule]]) -> None:
+    """Where the years the bureau entered come from (the application reads them from its
+    database); such a year takes precedence over the package's data for it."""
+    global _published_years
+    _published_years = provider
+
+
+def package_knows(year: int) -> bool:
+    try:
+        _package_year(year)
+    except CalendarUnknown:
+        return False
+    return True
+
+
+def _running(year: int, working: Callable[[date], bool]) -> tuple[int, ...]:
     counts = [0]
     day = date(year, 1, 1)
     while day.year == year:
-        try:
-            working = chinese_calendar.is_workday(day)
-        except NotImplementedError as exc:
-            raise CalendarUnknown(day) from exc
-        counts.append(counts[-1] + (1 if working else 0))
+        counts.append(counts[-1] + (1 if working(day) else 0))
         day += timedelta(days=1)
     return tuple(counts)
+
+
+@lru_cache(maxsize=None)
+def _package_year(year: int) -> tuple[int, ...]:
+    def working(day: date) -> bool:
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError as exc:
+            raise CalendarUnknown(day) from exc
+
+    return _running(year, working)
+
+
+@lru_cache(maxsize=64)
+def _published_year(year: int, rule: YearRule) -> tuple[int, ...]:
+    days_off, working_days = rule
+    return _running(year, lambda day: day in working_days or (day.weekday() < 5 and day not in days_off))
+
+
+def _year(year: int) -> tuple[int, ...]:
+    """Running counts for ``year``: element ``i`` = working days among the year's first ``i`` days
+    (element 0 is 0; the last element is the year's total)."""
+    rule = _published_years().get(year)
+    return _package_year(year) if rule is None else _published_year(year, rule)
 
 
 def _through(day: date) -> int:
@@ -72,3 +119,16 @@ def working_days_between(start: date, end: date) -> int:
     for year in range(start.year + 1, end.year):
         count += _year(year)[-1]
     return count + _through(end)
+
+
+def working_days_in(year: int) -> int:
+    """The year's number of working days (CalendarUnknown when no source knows the year)."""
+    return _year(year)[-1]
+
+
+def package_days(year: int) -> list[tuple[date, bool, str]]:
+    """The package's days for ``year`` that differ from the plain week, as (day, working, English
+    holiday name): days off (weekends inside a holiday period included) and worked weekends."""
+    off = [(d, False, name) for d, name in chinese_calendar.holidays.items() if d.year == year]
+    worked = [(d, True, name) for d, name in chinese_calendar.workdays.items() if d.year == year and d.weekday() >= 5]
+    return sorted(off + worked)

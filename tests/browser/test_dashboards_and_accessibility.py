@@ -74,7 +74,7 @@ HEADINGS = "() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => N
 EXTRA_PAGES = {
     "provider": ["/catalogue/mine/new", "/provider/profile"],
     "sme": ["/enterprise/edit", "/applications/new", "/subsidies/loans/new", "/subsidies/robots/new"],
-    "officer": ["/programmes/new", "/subsidies/lpr"],
+    "officer": ["/programmes/new", "/subsidies/lpr", "/calendar/2027"],
     "admin": ["/admin/users/new"],
     "evaluator": [],
     "finance": [],

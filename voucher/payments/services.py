@@ -578,7 +578,8 @@ def publish_notice(actor: Actor, programme_id: int, today: date | None = None) -
         ends_on = add_working_days(day, days)
     except CalendarUnknown as exc:
         raise ValidationFailed("The working-day calendar has no data for %(year)s yet, so the notice period cannot "
-                               "be counted; the system administrator must update it.", year=exc.day.year) from None
+                               "be counted; a programme officer enters the State Council's arrangement for %(year)s on the "
+                               "working-day calendar page.", year=exc.day.year) from None
     notice = PublicNotice(programme_id=programme.id, title=programme.name, published_by=actor.user_id,
                           published_at=utcnow(), published_on=day, working_days=days, ends_on=ends_on)
     try:
