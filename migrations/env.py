@@ -92,14 +92,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite cannot alter a constraint: batch mode copies the table and drops the old one,
+            # and with foreign keys enforced that DROP fails for rows that others reference (or
+            # cascades to them).  SQLite's own procedure for such changes: foreign keys off, set
+            # outside any transaction (so on the driver's connection, before anything runs), and a
+            # migration that rebuilds a table runs ``PRAGMA foreign_key_check`` before it commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -174,11 +174,31 @@ def test_overdue_flag_shows_on_the_officer_and_provider_lists(client, login, flo
     assert page.count("Overdue: past its end date") == 1
 
 
-def test_a_cancelled_approval_stops_the_trial(ctx, flow):
+def test_a_cancelled_approval_cancels_the_trial_and_stops_it(ctx, flow):
+    from sqlalchemy import select
+
+    from voucher.audit.models import AuditEvent
+
     trial = flow.approved()
+    flow.report(trial, "kickoff")  # reported, not yet confirmed: the trial is still open
+    assert queries.provider_counts(flow.provider_org.id)["to_report"] == 0
+    assert queries.sme_counts(trial.enterprise_id)["to_confirm"] == 1
     services.applications.cancel(flow.officer.actor(), trial.application_id, "Enterprise closed down")
+    db.session.expire_all()
+    trial = db.session.get(Trial, trial.id)
+    assert trial.status == "cancelled"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.object_type == "trial",
+                                                       AuditEvent.object_id == str(trial.id),
+                                                       AuditEvent.action == "trial.cancel"))
+    assert event is not None and event.reason == "Enterprise closed down"
+    told = db.session.scalars(select(Notification.message).where(Notification.link == f"/trials/{trial.id}")).all()
+    assert any("will not take place" in str(m) for m in told)
+    # Nothing waits on anyone any more, and no step can be taken on it.
+    assert queries.sme_counts(trial.enterprise_id)["to_confirm"] == 0
     with pytest.raises(TransitionNotAllowed):
-        flow.report(trial, "kickoff")
+        flow.confirm(trial, "kickoff")
+    with pytest.raises(TransitionNotAllowed):
+        services.TRIAL_MACHINE.apply(trial, "start", flow.sme_of(trial).actor())
 
 
 def test_page_flow_report_and_confirm(client, login, flow, ctx):
@@ -197,3 +217,16 @@ def test_page_flow_report_and_confirm(client, login, flow, ctx):
     db.session.expire_all()
     assert db.session.get(Trial, trial.id).status == "running"
     assert db.session.get(TrialApplication, trial.application_id).status == "trial_running"
+
+
+def test_a_cancelled_trial_is_listed_as_such_and_its_page_says_why(client, login, flow, ctx):
+    trial = flow.approved()
+    running = flow.started()
+    services.applications.cancel(flow.officer.actor(), trial.application_id, "Enterprise closed down")
+    login(flow.officer)
+    page = client.get("/trials/?status=cancelled", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'href="/trials/{trial.id}"' in page and f'href="/trials/{running.id}"' not in page
+    assert "Approval cancelled" in page
+    login(flow.provider)
+    page = client.get(f"/trials/{trial.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The approval of this application was cancelled; the trial will not take place." in page

@@ -552,7 +552,8 @@ def cancel(actor: Actor, application_id: int, reason: str) -> TrialApplication:
     """Cancel an approval and release its reservation to the fund.
 
     Rule: officers only; an approved application (the trial has not started); the reason is
-    required; everything still reserved for it goes back to the fund (ledger ``release``).
+    required; everything still reserved for it goes back to the fund (ledger ``release``); its
+    trial, not yet started, is cancelled with it.
     """
     application = _locked(application_id)
     _decide(actor, application, "cancel", reason)
@@ -560,6 +561,8 @@ def cancel(actor: Actor, application_id: int, reason: str) -> TrialApplication:
     MACHINE.apply(application, "cancel", actor, reason=reason,
                   details={"released": entry.amount if entry else ZERO})
     _record_decision(actor, application, reason)
+    from voucher.trials.services import cancel_trial_for  # the trial goes with its approval (trials module)
+    cancel_trial_for(actor, application, application.decision_reason)
     notify_organisation(application.enterprise_id,
                         N_("The approval of your trial-voucher application for %(solution)s was cancelled and the "
                            "reserved amount returned to the fund. Reason: %(reason)s"),

@@ -167,12 +167,12 @@ def payments_to_provider(provider_id: int, limit: int = 10) -> list[tuple]:
 
 def trial_outcomes(programme_id: int | None = None, provider_id: int | None = None) -> dict[str, int]:
     """passed / failed (evaluated trials) and pending (started, not yet evaluated) and waiting
-    (opened, kick-off not confirmed)."""
+    (opened, kick-off not confirmed); a trial cancelled with its approval never ran and is left out."""
     from voucher.trials.models import Trial
 
     bucket = case((Trial.outcome == "passed", "passed"), (Trial.outcome == "failed", "failed"),
                   (Trial.status == "open", "waiting"), else_="pending")
-    stmt = select(bucket, func.count()).group_by(bucket)
+    stmt = select(bucket, func.count()).where(Trial.status != "cancelled").group_by(bucket)
     stmt = _programme_filter(stmt, Trial.programme_id, programme_id)
     if provider_id is not None:
         stmt = stmt.where(Trial.provider_id == provider_id)

@@ -26,7 +26,8 @@ from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 from voucher.programmes.models import Programme
 
-TRIAL_STATES = ("open", "running", "completed", "evaluated", "closed")
+# "cancelled": the approval was cancelled before the kick-off was confirmed (the trial never ran).
+TRIAL_STATES = ("open", "running", "completed", "evaluated", "closed", "cancelled")
 MILESTONE_KINDS = ("kickoff", "deployed", "in_use", "final_report")
 MILESTONE_STATES = ("reported", "confirmed", "disputed")
 ASSIGNMENT_STATES = ("assigned", "cleared", "conflict", "submitted", "removed")

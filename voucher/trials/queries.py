@@ -35,9 +35,10 @@ STATUS_LABELS = {
     "completed": _l("Completed: waiting for the effect evaluation"),
     "evaluated": _l("Evaluated: waiting for the adoption decision"),
     "closed": _l("Closed"),
+    "cancelled": _l("Approval cancelled"),
 }
 STATUS_BADGES = {"open": "info", "running": "primary", "completed": "warning", "evaluated": "success",
-                 "closed": "secondary"}
+                 "closed": "secondary", "cancelled": "secondary"}
 
 MILESTONE_LABELS = {
     "kickoff": _l("Kick-off"),
@@ -494,7 +495,8 @@ def _to_report(condition) -> int:
 
 def sme_counts(enterprise_id: int) -> dict[str, int]:
     to_confirm = db.session.scalar(select(func.count()).select_from(Milestone).join(Trial, Milestone.trial)
-                                   .where(Trial.enterprise_id == enterprise_id, Milestone.status == "reported")) or 0
+                                   .where(Trial.enterprise_id == enterprise_id, Milestone.status == "reported",
+                                          Trial.status != "cancelled")) or 0
     adoption = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.enterprise_id == enterprise_id,
                                                                               Trial.status == "evaluated")) or 0
     return {"to_confirm": to_confirm, "adoption": adoption}

@@ -77,6 +77,7 @@ TRIAL_MACHINE = StateMachine("trial", TRIAL_STATES, (
     transition("complete", "running", "completed", "sme"),
     transition("evaluate", "completed", "evaluated", ("evaluator", "officer")),
     transition("close", "evaluated", "closed", "sme"),
+    transition("cancel", "open", "cancelled", "officer", requires_reason=True),
 ))
 
 MILESTONE_MACHINE = StateMachine("milestone", MILESTONE_STATES, (
@@ -293,6 +294,25 @@ def open_trial_for(actor: Actor, application: TrialApplication) -> Trial:
     return trial
 
 
+def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -> Trial | None:
+    """Cancel the trial of an application whose approval was just cancelled (called by the
+    cancellation).
+
+    Rule: only a trial whose kick-off the enterprise has not confirmed (``open``) can go with its
+    approval; the provider's users are told that the trial will not take place.  An application
+    without a trial has nothing to cancel.
+    """
+    trial = trial_for_application(application.id)
+    if trial is None:
+        return None
+    TRIAL_MACHINE.apply(trial, "cancel", actor, reason=reason, details={"application_id": application.id})
+    notify_organisation(trial.provider_id,
+                        N_("The approval of the trial of %(solution)s for %(enterprise)s was cancelled: the trial "
+                           "will not take place. Reason: %(reason)s"), trial_link(trial.id),
+                        solution=application.solution.title, enterprise=application.enterprise.name, reason=reason)
+    return trial
+
+
 # --- milestones -------------------------------------------------------------------------------
 
 def _ensure_provider(actor: Actor, trial: Trial) -> None:
@@ -313,7 +333,7 @@ def _ensure_officer(actor: Actor) -> None:
 
 
 def _ensure_live(trial: Trial) -> None:
-    if trial.application.status == "cancelled":
+    if trial.status == "cancelled" or trial.application.status == "cancelled":
         raise TransitionNotAllowed("The approval of this trial's application was cancelled.")
 
 
