@@ -26,6 +26,9 @@ from voucher.applications.services import local_today
 from voucher.documents.builders import KINDS
 
 
+NEXT_YEAR = local_today().year + 1
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -193,6 +196,10 @@ TABLE = [
         lambda w: {"kind": "audit_dossier", "subject_type": "application", "subject_id": w.ids["app_submitted"]}),
     Row("GET", "/documents/{document}", both(*BUREAU)),
     Row("GET", "/documents/{document}/file", both(*BUREAU)),
+    # the working-day calendar (next year: always one an officer may enter)
+    Row("GET", "/calendar/2026", both(*BUREAU, "admin")),
+    Row("PUT", f"/calendar/{NEXT_YEAR}", both("officer"),
+        {"reference": "国办发明电", "days_off": [{"date": f"{NEXT_YEAR}-01-01", "name": "元旦"}]}),
     Row("GET", "/jobs", both(*AUTHENTICATED)),
     Row("GET", "/jobs/{job}", both(*BUREAU, "admin")),
     Row("POST", "/jobs/{job}/retry", {"finance": 200, "admin": 409}),  # the second finds it queued again

@@ -143,6 +143,7 @@ def blueprints() -> list[Blueprint]:
     """Every API blueprint; add one import and one list entry per module."""
     from voucher.api.applications import blp as applications_blp
     from voucher.api.calculations import blp as calculations_blp
+    from voucher.api.calendar import blp as calendar_blp
     from voucher.api.catalogue import blp as catalogue_blp
     from voucher.api.documents import blp as documents_blp
     from voucher.api.enterprises import blp as enterprises_blp
@@ -154,7 +155,7 @@ def blueprints() -> list[Blueprint]:
     from voucher.api.trials import blp as trials_blp
 
     return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
-            documents_blp, calculations_blp, payments_blp, statistics_blp]
+            documents_blp, calculations_blp, payments_blp, statistics_blp, calendar_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:
