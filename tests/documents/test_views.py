@@ -274,3 +274,24 @@ def test_subject_page_offers_the_kinds_the_role_may_request(client, ctx, make_us
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'action="/documents/request"' in page and 'name="kind" value="payment_order"' in page
+
+
+def test_a_subjects_documents_export_as_listed_and_only_to_those_who_may_see_them(client, ctx, make_user, login):
+    from tests.dashboard.conftest import read_csv, read_xlsx, table_rows
+
+    first = make_document(subject_id=31, status="superseded")
+    second = make_document(subject_id=31, version=2)
+    login(make_user("finance"))
+    english(client)
+    page = client.get("/documents/disbursement/31").get_data(as_text=True)
+    assert 'data-export="csv"' in page
+    shown = table_rows(page)
+    rows = read_csv(client.get("/documents/disbursement/31?format=csv"))
+    assert rows[0] == ["Document", "Version", "Status", "Reason", "Issued", "Verification code", "SHA-256"]
+    assert [r[0:3] for r in rows[1:]] == [r[0:3] for r in shown]  # kind, version, status as the page lists them
+    assert [r[1] for r in rows[1:]] == ["2", "1"]
+    assert [r[5] for r in rows[1:]] == [display_code(second.verification_code), display_code(first.verification_code)]
+    assert [r[6] for r in rows[1:]] == [second.sha256, first.sha256]  # the whole hash, not the page's prefix
+    assert len(read_xlsx(client.get("/documents/disbursement/31?format=xlsx"))) == 3
+    login(make_user("sme"))
+    assert client.get("/documents/disbursement/31?format=csv").status_code == 403

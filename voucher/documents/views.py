@@ -164,6 +164,16 @@ def _subject_page(subject_type: str, subject_id: int, revoke_form=None, status_c
 @bp.get("/documents/<subject_type>/<int:subject_id>")
 @login_required_any
 def subject(subject_type: str, subject_id: int):
+    fmt = requested_format()
+    if fmt:
+        # The register of what was issued about the item, as the page lists it (full hashes).
+        documents = services.subject_documents(current_actor(), subject_type, subject_id)
+        return send(fmt, f"documents-{subject_type}-{subject_id}",
+                    [_("Document"), _("Version"), _("Status"), _("Reason"), _("Issued"), _("Verification code"),
+                     "SHA-256"],
+                    ([kind_label(d.kind), d.version, str(DOCUMENT_STATUS_LABELS.get(d.status, d.status)),
+                      d.status_reason or "", local_time(d.created_at), display_code(d.verification_code), d.sha256]
+                     for d in documents))
     return _subject_page(subject_type, subject_id)
 
 
