@@ -144,3 +144,31 @@ def add_demo_lpr() -> None:
     for day, rate in ((date(2024, 10, 21), Decimal("3.10")), (date(2025, 5, 20), Decimal("3.00"))):
         db.session.add(LprRate(effective_from=day, rate_pct=rate))
     db.session.flush()
+
+
+LAST_PACKAGE_YEAR = 2026
+
+
+@pytest.fixture()
+def package_ends_with_2026(monkeypatch):
+    """The chinese-calendar package as the tests were written against (1.11.0: nothing after 2026),
+    so a later release that knows 2027 does not change what a test of an unknown year checks."""
+    import types
+
+    import chinese_calendar
+
+    from voucher import workdays
+
+    def is_workday(day):
+        if day.year > LAST_PACKAGE_YEAR:
+            raise NotImplementedError(f"no data for {day.year}")
+        return chinese_calendar.is_workday(day)
+
+    shim = types.SimpleNamespace(
+        is_workday=is_workday,
+        holidays={d: n for d, n in chinese_calendar.holidays.items() if d.year <= LAST_PACKAGE_YEAR},
+        workdays={d: n for d, n in chinese_calendar.workdays.items() if d.year <= LAST_PACKAGE_YEAR})
+    workdays._package_year.cache_clear()
+    monkeypatch.setattr(workdays, "chinese_calendar", shim)
+    yield
+    workdays._package_year.cache_clear()

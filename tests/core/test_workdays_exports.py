@@ -55,7 +55,7 @@ def test_counting_by_running_totals_equals_walking_the_days(start, span):
     assert is_working_day(end) == chinese_calendar.is_workday(end)
 
 
-def test_a_count_running_into_an_unknown_year_fails_loudly_with_that_year():
+def test_a_count_running_into_an_unknown_year_fails_loudly_with_that_year(package_ends_with_2026):
     with pytest.raises(CalendarUnknown) as info:
         working_days_between(date(2026, 12, 20), date(2027, 1, 8))
     assert info.value.day.year == 2027
