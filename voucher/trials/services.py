@@ -302,7 +302,9 @@ def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -
     approval; the provider's users are told that the trial will not take place.  An application
     without a trial has nothing to cancel.
     """
-    trial = trial_for_application(application.id)
+    # The caller holds the application's lock (taken before the trial's, as everywhere): read fresh.
+    trial = db.session.scalar(select(Trial).where(Trial.application_id == application.id).with_for_update()
+                              .execution_options(populate_existing=True))
     if trial is None:
         return None
     TRIAL_MACHINE.apply(trial, "cancel", actor, reason=reason, details={"application_id": application.id})
