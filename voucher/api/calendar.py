@@ -21,8 +21,9 @@ blp = api_blueprint("api-calendar", __name__, description="The working-day calen
 
 
 def year_json(year: int) -> dict:
-    source, entry, days = queries.days_of(year)
-    row = queries.year_row(year)
+    known = queries.days_of(year)
+    source, entry, days = known
+    row = queries.year_row(year, known)
     return {"year": year, "source": source, "working_days": row.working_days,
             "reference": entry.reference if entry else None, "revision": entry.revision if entry else None,
             "days": [{"date": d.day, "working": d.working, "name": str(d.name)} for d in days]}

@@ -62,8 +62,9 @@ def days_of(year: int) -> tuple[str | None, CalendarYear | None, list[DayRow]]:
     return None, None, []
 
 
-def year_row(year: int) -> YearRow:
-    source, entry, days = days_of(year)
+def year_row(year: int, known: tuple | None = None) -> YearRow:
+    """The year's figures; ``known`` is :func:`days_of`'s answer when the caller already has it."""
+    source, entry, days = known or days_of(year)
     try:
         working = working_days_in(year)
     except CalendarUnknown:

@@ -52,7 +52,8 @@ def year(year: int):
     """One year's days off and worked weekends; officers enter or replace the arrangement."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         abort(404)
-    source, entry, days = queries.days_of(year)
+    known = queries.days_of(year)
+    source, entry, days = known
     fmt = requested_format()
     if fmt:
         return send(fmt, f"working-day-calendar-{year}", [_("Date"), _("Weekday"), _("Kind"), _("Holiday")],
@@ -83,7 +84,7 @@ def year(year: int):
         if entry is not None:
             form.reference.data = entry.reference
     return render_template("workcalendar/year.html", year=year, source=source, entry=entry, days=days,
-                           row=queries.year_row(year), sources=queries.SOURCES, form=form, may_enter=may_enter,
+                           row=queries.year_row(year, known), sources=queries.SOURCES, form=form, may_enter=may_enter,
                            weekday=_weekday), status
 
 
