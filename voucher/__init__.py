@@ -23,6 +23,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_i18n(app)
     configure_templates(app)
     configure_unit_of_work(app)
+    configure_background_jobs()
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
@@ -147,6 +148,14 @@ def configure_unit_of_work(app: Flask) -> None:
     def roll_back_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def configure_background_jobs() -> None:
+    """The after-commit listeners (jobs enqueued once a transaction commits), installed here once,
+    never while SQLAlchemy runs listeners (see ``voucher.tasks``)."""
+    from voucher.tasks import register_after_commit
+
+    register_after_commit()
 
 
 def configure_security(app: Flask) -> None:

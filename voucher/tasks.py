@@ -81,9 +81,65 @@ def run_worker(burst: bool = False) -> None:
     worker.work(burst=burst, with_scheduler=True)
 
 
-# --- jobs enqueued when the transaction commits -------------------------------------------------
+# --- work done when the transaction commits ---------------------------------------------------
+#
+# The one after-commit mechanism: callbacks parked in the database session's ``info`` run once
+# the session really commits, and are dropped when it rolls back.  Its two listeners are
+# registered by ``create_app`` (``register_after_commit``), never at import time: a module
+# imported lazily from inside an ``after_commit`` listener would otherwise register a listener
+# while SQLAlchemy iterates them ("deque mutated during iteration": a 500 after the commit, on
+# the first such request of every process).
 
-_AFTER_COMMIT = "voucher.tasks.after_commit"
+_CALLBACKS = "voucher.tasks.after_commit"
+_COLLECTED = "voucher.tasks.after_commit_collected"
+
+
+def after_commit(callback, *args, session: Session | None = None, **kwargs) -> None:
+    """Call ``callback(*args, **kwargs)`` once the current database transaction commits; a
+    rolled-back transaction calls nothing.  Callbacks run in the order they were added, each on
+    its own (one that raises is logged and does not stop the others)."""
+    from voucher.extensions import db
+
+    info = (session if session is not None else db.session).info
+    info.setdefault(_CALLBACKS, []).append((callback, args, kwargs))
+
+
+def collect_after_commit(key: str, items, callback, *, session: Session | None = None) -> None:
+    """Gather ``items`` under ``key`` during the transaction; at the commit ``callback`` is called
+    once with all of them (a list, in the order gathered).  For work batched per transaction
+    (one mail job for every notification of a request)."""
+    from voucher.extensions import db
+
+    info = (session if session is not None else db.session).info
+    collected = info.setdefault(_COLLECTED, {})
+    if key not in collected:
+        collected[key] = []
+        # The list itself is the argument: items gathered later in the transaction land in it.
+        after_commit(callback, collected[key], session=session)
+    collected[key].extend(items)
+
+
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_CALLBACKS, None)
+    session.info.pop(_COLLECTED, None)
+    for callback, args, kwargs in callbacks or ():
+        try:
+            callback(*args, **kwargs)
+        except Exception:  # the transaction is committed: never turn that into an error
+            log.exception("after-commit work %s%s failed", getattr(callback, "__name__", callback), args)
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_CALLBACKS, None)
+    session.info.pop(_COLLECTED, None)
+
+
+def register_after_commit() -> None:
+    """Install the after-commit listeners on every SQLAlchemy session (once per process; called by
+    ``create_app``)."""
+    if not event.contains(Session, "after_commit", _run_after_commit):
+        event.listen(Session, "after_commit", _run_after_commit)
+        event.listen(Session, "after_rollback", _drop_after_commit)
 
 
 def enqueue_after_commit(func, *args, at=None, queue_name: str = "voucher-default", **options) -> None:
@@ -91,27 +147,17 @@ def enqueue_after_commit(func, *args, at=None, queue_name: str = "voucher-defaul
     datetime) when given, through RQ's scheduler, which every ``voucher worker`` runs.  A rolled-back
     transaction enqueues nothing; a queue that cannot be reached is logged (the jobs that use this
     are sweeps that the next run, or ``flask voucher`` commands, catch up)."""
-    from voucher.extensions import db
-
-    db.session.info.setdefault(_AFTER_COMMIT, []).append((func, args, at, queue_name, options))
+    after_commit(_enqueue, func, args, at, queue_name, options)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    pending = session.info.pop(_AFTER_COMMIT, None)
-    if not pending or not has_app_context():
+def _enqueue(func, args, at, queue_name: str, options: dict) -> None:
+    if not has_app_context():
         return
-    for func, args, at, queue_name, options in pending:
-        try:
-            q = queue(queue_name)
-            if at is not None:
-                q.enqueue_at(at, func, *args, **options)
-            else:
-                q.enqueue(func, *args, **options)
-        except Exception:  # pragma: no cover - depends on Redis being down
-            log.exception("could not enqueue %s%s", getattr(func, "__name__", func), args)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_uncommitted(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+    try:
+        q = queue(queue_name)
+        if at is not None:
+            q.enqueue_at(at, func, *args, **options)
+        else:
+            q.enqueue(func, *args, **options)
+    except Exception:  # pragma: no cover - depends on Redis being down
+        log.exception("could not enqueue %s%s", getattr(func, "__name__", func), args)

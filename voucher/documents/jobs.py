@@ -2,9 +2,9 @@
 (``voucher.tasks.AppJob``).
 
 **Enqueue after commit.**  Services never talk to Redis while their transaction is open: they
-call :func:`enqueue_after_commit`, which parks ``(record id, RQ job id)`` pairs in the database
-session's ``info``; an ``after_commit`` listener on the SQLAlchemy ``Session`` class enqueues
-them once the session really commits (an ``after_rollback`` listener drops them).  This works
+call :func:`enqueue_after_commit`, which parks ``(record id, RQ job id)`` pairs with the one
+after-commit mechanism (``voucher.tasks.collect_after_commit``, whose listeners ``create_app``
+registers); they are enqueued once the session really commits and dropped on a rollback.  This works
 wherever the commit happens: at the end of a request, at the end of a job (a job may request
 documents), or in a CLI command.  A rolled-back request enqueues nothing, and a worker can
 never pick up a job whose record is not yet visible.
@@ -33,9 +33,8 @@ from datetime import timedelta
 
 from flask import current_app
 from rq import Retry, get_current_job
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
@@ -89,21 +88,11 @@ def retry_policy() -> Retry:
 
 
 def enqueue_after_commit(records) -> None:
-    """Enqueue these records' jobs once the current database transaction commits."""
-    pending = db.session.info.setdefault(_PENDING_KEY, [])
-    pending.extend((r.id, r.rq_job_id) for r in records)
+    """Enqueue these records' jobs once the current database transaction commits (the one
+    after-commit mechanism, ``voucher.tasks.collect_after_commit``: one pipeline per commit)."""
+    from voucher.tasks import collect_after_commit
 
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if pending:
-        enqueue_now(pending)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    collect_after_commit(_PENDING_KEY, [(r.id, r.rq_job_id) for r in records], enqueue_now)
 
 
 def enqueue_now(pairs: list[tuple[int, str]]) -> None:
