@@ -68,17 +68,131 @@ def queue(name: str = "voucher-default", connection: Redis | None = None) -> Que
     return Queue(name, connection=connection or redis_connection(), job_class=AppJob)
 
 
+class VoucherWorker(Worker):
+    """RQ's forking worker that also schedules the jobs sweeper (``sweep_jobs``) from its
+    maintenance step, every ``sweep_seconds``.  The schedule lives in the worker, not in Redis, so
+    a Redis that lost its data (restarted without persistence, ``FLUSHDB``) gets a sweep again
+    within one interval."""
+
+    sweep_seconds = 0
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        if self.sweep_seconds:
+            try:
+                schedule_sweep(self.connection, self.sweep_seconds)
+            except Exception:  # Redis briefly away: the next maintenance step tries again
+                log.exception("could not schedule the jobs sweeper")
+
+
 def run_worker(burst: bool = False) -> None:
     conn = redis_connection()
-    names = current_app.config["RQ_QUEUES"]
+    cfg = current_app.config
+    names = cfg["RQ_QUEUES"]
     # The forking worker gives each job a clean process; drop pooled DB connections first so
     # a child never shares a socket with its parent.
     from voucher.extensions import db
 
     db.engine.dispose()
-    worker = Worker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
-                    job_class=AppJob, name=f"voucher-{os.getpid()}")
+    sweep = int(cfg.get("JOBS_SWEEP_SECONDS") or 0)
+    VoucherWorker.sweep_seconds = sweep
+    options = {}
+    if sweep:
+        # Maintenance (which schedules the sweeper) runs between dequeues: wait for a job at most
+        # one sweep interval, so an idle worker still sweeps on time.
+        options = {"maintenance_interval": sweep, "worker_ttl": sweep + 15}
+    worker = VoucherWorker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
+                           job_class=AppJob, name=f"voucher-{os.getpid()}",
+                           job_monitoring_interval=int(cfg.get("RQ_JOB_MONITORING_INTERVAL") or 10), **options)
     worker.work(burst=burst, with_scheduler=True)
+
+
+# --- the jobs sweeper: lost queue entries and dead workers ------------------------------------
+
+SWEEP_DUE_KEY = "voucher:jobs-sweep:due"
+SWEEP_QUEUE = "voucher-default"
+
+
+def schedule_sweep(conn: Redis, every_seconds: int) -> bool:
+    """Enqueue one ``sweep_jobs`` run unless one was enqueued less than ``every_seconds`` ago by
+    any worker (a Redis key with that expiry says so).  True when this call enqueued it."""
+    if not conn.set(SWEEP_DUE_KEY, "1", nx=True, ex=max(int(every_seconds) - 1, 1)):
+        return False
+    Queue(SWEEP_QUEUE, connection=conn, job_class=AppJob).enqueue(
+        sweep_jobs, result_ttl=300, failure_ttl=24 * 3600, timeout=300, description="jobs sweeper")
+    return True
+
+
+def sweep_jobs() -> dict:
+    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``."""
+    report = recover_jobs()
+    if any(report.values()):
+        log.warning("jobs sweeper: %s", report)
+    return report
+
+
+def recover_jobs(conn: Redis | None = None) -> dict:
+    """Fail over the jobs of dead workers in RQ, then put every document job whose queue entry is
+    gone back on the queue (``voucher.documents.services.recover_lost_jobs``).  Idempotent: a
+    second run right after finds nothing to do.  The caller commits (the job class, or the CLI)."""
+    conn = conn or redis_connection()
+    cfg = current_app.config
+    dead = fail_jobs_of_dead_workers(conn, cfg["RQ_QUEUES"], int(cfg.get("JOBS_WORKER_STALE_SECONDS", 30)))
+    from voucher.documents.services import recover_lost_jobs
+
+    outcome = recover_lost_jobs(conn)
+    return {"dead_worker_jobs": len(dead), **outcome}
+
+
+def worker_alive(conn: Redis, worker_name: str | None, stale_seconds: int) -> bool:
+    """Whether the worker named has sent a heartbeat in the last ``stale_seconds`` (a worker beats
+    every ``RQ_JOB_MONITORING_INTERVAL`` seconds while it runs a job).  A worker killed with
+    SIGKILL stops beating; its Redis key outlives it for a minute or more."""
+    if not worker_name:
+        return False
+    from rq.utils import utcparse
+
+    last = conn.hget(f"rq:worker:{worker_name}", "last_heartbeat")
+    if last is None:
+        return False
+    from datetime import datetime, timezone
+
+    age = datetime.now(timezone.utc) - utcparse(last.decode()).replace(tzinfo=timezone.utc)
+    return age.total_seconds() <= stale_seconds
+
+
+def fail_jobs_of_dead_workers(conn: Redis, queue_names, stale_seconds: int) -> list[str]:
+    """Mark FAILED (in RQ's failed registry) every started job whose worker is gone or silent for
+    more than ``stale_seconds``; returns their ids.  Our own records are re-queued afterwards by
+    the record sweep (a bounded number of attempts); RQ's own clean-up would wait for the entry
+    to expire (minutes)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import JobStatus
+    from rq.job_lifecycle import record_job_failure
+    from rq.registry import StartedJobRegistry
+
+    failed: list[str] = []
+    for name in queue_names:
+        registry = StartedJobRegistry(name, connection=conn, job_class=AppJob)
+        for composite in conn.zrange(registry.key, 0, -1):
+            composite = composite.decode()
+            job_id = composite.split(":", 1)[0]
+            try:
+                job = AppJob.fetch(job_id, connection=conn)
+            except NoSuchJobError:
+                conn.zrem(registry.key, composite)  # the job's hash is gone: nothing to fail
+                continue
+            if job.get_status(refresh=False) != JobStatus.STARTED or worker_alive(conn, job.worker_name,
+                                                                                   stale_seconds):
+                continue
+            with conn.pipeline() as pipe:
+                record_job_failure(job, f"Worker {job.worker_name} died while running this job "
+                                        f"(no heartbeat for more than {stale_seconds} s); failed over.", pipe)
+                pipe.zrem(registry.key, composite)
+                pipe.execute()
+            log.warning("job %s: worker %s died; marked failed", job_id, job.worker_name)
+            failed.append(job_id)
+    return failed
 
 
 # --- work done when the transaction commits ---------------------------------------------------
