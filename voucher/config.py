@@ -51,12 +51,13 @@ class DefaultConfig:
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
-    # The jobs sweeper (voucher.tasks.recover_jobs; also `flask voucher jobs-recover`): every worker
-    # schedules it this often (0: off); a started job whose worker sent no heartbeat for
-    # JOBS_WORKER_STALE_SECONDS is failed over (workers beat every RQ_JOB_MONITORING_INTERVAL s
-    # during a job); a queued/running record unchanged for JOBS_QUEUE_GRACE_SECONDS whose queue
-    # entry is gone is re-queued, at most until it has been started JOBS_RECOVER_MAX_ATTEMPTS times.
-    JOBS_SWEEP_SECONDS = 30
+    # The jobs sweeper (voucher.tasks.recover_jobs; also `flask voucher jobs-recover`): every
+    # worker schedules it every JOBS_SWEEP_SECONDS (0: off).  A started job whose worker sent no
+    # heartbeat for JOBS_WORKER_STALE_SECONDS is failed over (workers beat every
+    # RQ_JOB_MONITORING_INTERVAL s during a job): re-queued within about a minute of the death.  A
+    # queued/running record unchanged for JOBS_QUEUE_GRACE_SECONDS whose queue entry is gone is
+    # re-queued, until it has been started JOBS_RECOVER_MAX_ATTEMPTS times (then it fails).
+    JOBS_SWEEP_SECONDS = 20
     JOBS_WORKER_STALE_SECONDS = 30
     JOBS_QUEUE_GRACE_SECONDS = 20
     JOBS_RECOVER_MAX_ATTEMPTS = 5

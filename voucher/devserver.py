@@ -35,7 +35,9 @@ class Supervised:
         self.restarts = 0
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env)
+        # Its own process group: when the worker dies, what it left behind (a job's work horse,
+        # RQ's scheduler process) is ended with it; the sweeper re-queues the job.
+        self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -46,6 +48,10 @@ class Supervised:
             code = self.process.poll() if self.process is not None else None
             if code is None:
                 return
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             if now - self.started_at >= self.stable_after:
                 self.backoff = self.min_backoff
             self.restart_at = now + self.backoff

@@ -98,9 +98,9 @@ def run_worker(burst: bool = False) -> None:
     VoucherWorker.sweep_seconds = sweep
     options = {}
     if sweep:
-        # Maintenance (which schedules the sweeper) runs between dequeues: wait for a job at most
-        # one sweep interval, so an idle worker still sweeps on time.
-        options = {"maintenance_interval": sweep, "worker_ttl": sweep + 15}
+        # Maintenance (which schedules the sweeper) runs between dequeues: wait for a job a third
+        # of the interval at most (RQ waits worker_ttl - 15 s), so an idle worker sweeps on time.
+        options = {"maintenance_interval": sweep, "worker_ttl": max(5, sweep // 3) + 15}
     worker = VoucherWorker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
                            job_class=AppJob, name=f"voucher-{os.getpid()}",
                            job_monitoring_interval=int(cfg.get("RQ_JOB_MONITORING_INTERVAL") or 10), **options)
@@ -119,7 +119,7 @@ def schedule_sweep(conn: Redis, every_seconds: int) -> bool:
     if not conn.set(SWEEP_DUE_KEY, "1", nx=True, ex=max(int(every_seconds) - 1, 1)):
         return False
     Queue(SWEEP_QUEUE, connection=conn, job_class=AppJob).enqueue(
-        sweep_jobs, result_ttl=300, failure_ttl=24 * 3600, timeout=300, description="jobs sweeper")
+        sweep_jobs, result_ttl=300, failure_ttl=24 * 3600, job_timeout=300, description="jobs sweeper")
     return True
 
 

@@ -215,7 +215,14 @@ def test_workers_schedule_one_sweep_per_interval_and_again_after_a_flush(jobs_en
     worker.sweep_seconds = 30
     worker.run_maintenance_tasks()
     worker.run_maintenance_tasks()  # a second worker (or step) within the interval: no second sweep
-    assert [j.func_name for j in sweeps.jobs] == ["voucher.tasks.sweep_jobs"]
+    [sweep] = sweeps.jobs
+    assert sweep.func_name == "voucher.tasks.sweep_jobs"
+    from rq import SimpleWorker
+
+    db.session.remove()
+    SimpleWorker([sweeps], connection=jobs_env.conn, job_class=AppJob).work(burst=True, logging_level="WARNING")
+    assert sweep.get_status(refresh=True) == JobStatus.FINISHED
+    assert sweep.return_value() == {"dead_worker_jobs": 0, "requeued": 0, "linked": 0, "failed": 0}
     jobs_env.conn.flushdb()  # the schedule lives in the workers: a flushed Redis gets its sweep again
     assert schedule_sweep(jobs_env.conn, 30) is True and sweeps.count == 1
     sweeps.empty()
