@@ -440,7 +440,7 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
     Rule: only the enterprise's own SME users, only a milestone that is reported (not yet
     confirmed or disputed).  Confirming the kick-off starts the trial: start date = today, end
     date = start + the trial period, the advance (programme ``advance_pct`` of the approved
-    amount, rounded to the fen) becomes payable; confirming the final report completes the
+    amount, rounded to the fen; the percentage is stored on the trial) becomes payable; confirming the final report completes the
     trial and the officers are asked to assign evaluators.
     """
     trial = _lock(trial_id)
@@ -453,14 +453,18 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
     application = trial.application
     if kind == "kickoff":
         day = today or applications.local_today()
-        advance = round_fen(trial.approved_amount * trial.programme.advance_pct / 100)
+        # The percentage is stored with the amounts: documents explain the split with it, never
+        # with the programme's parameter of the day they are printed.
+        trial.advance_pct = trial.programme.advance_pct
+        advance = round_fen(trial.approved_amount * trial.advance_pct / 100)
         trial.start_date = day
         trial.end_date = day + timedelta(days=trial.period_days)
         trial.advance_amount = advance
         trial.balance_amount = trial.approved_amount - advance
         TRIAL_MACHINE.apply(trial, "start", actor,
                             details={"start_date": trial.start_date, "end_date": trial.end_date,
-                                     "advance_payable": advance, "balance": trial.balance_amount})
+                                     "advance_pct": trial.advance_pct, "advance_payable": advance,
+                                     "balance": trial.balance_amount})
         applications.MACHINE.apply(application, "start_trial", actor, details={"trial_id": trial.id})
     elif kind == "final_report":
         trial.completed_at = utcnow()
@@ -706,7 +710,12 @@ def _release_balance(actor: Actor, trial: Trial) -> Decimal:
 
 
 def _trial_result(trial: Trial, overalls: list[Decimal]) -> TrialScoreResult:
-    return trial_score(overalls, evaluation_params(trial.programme))
+    params = evaluation_params(trial.programme)
+    if trial.pass_score is not None:
+        # The outcome is recorded: a correction re-scores with the marks it was decided with.
+        params = EvaluationParams(weights=params.weights, pass_score=trial.pass_score,
+                                  remarkable_score=trial.remarkable_score)
+    return trial_score(overalls, params)
 
 
 def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest: list[Evaluation],
@@ -716,6 +725,8 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
     trial.score = result.mean
     trial.outcome = outcome
     trial.remarkable = result.remarkable
+    params = evaluation_params(trial.programme)
+    trial.pass_score, trial.remarkable_score = params.pass_score, params.remarkable_score  # the marks decided with
     trial.mean_improvement = _mean_of([e.mean_improvement for e in latest])
     trial.evaluated_at = utcnow()
     trial.released_amount = released if outcome == "failed" else None
