@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from voucher.audit.services import Actor
 from voucher.auth.policy import BUREAU_READERS
+from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
                                    ChronologyEntry, FundUseRow, PaymentOrderData, ProgrammeReportData,
@@ -209,7 +210,7 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         ledger_lines = [_("No. %(seq)s %(kind)s %(amount)s %(milestone)s on %(date)s", seq=e.seq,
                           kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid")}.get(e.kind, e.kind),
                           amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
-                          date=e.created_at.date().isoformat()) for e in entries]
+                          date=local_date(e.created_at).isoformat()) for e in entries]
         calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("None")]))
         header = [_("Evaluator"), _("Version"), _("Effect"), _("Quality"), _("Service"), _("Cost-effectiveness"),
                   _("Replicability"), _("Overall")]
