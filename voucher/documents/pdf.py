@@ -461,8 +461,8 @@ def _fields(rows: Sequence[tuple[str, object]], width: float, label_width: float
     return table
 
 
-def qr_image(url: str, size_mm: float = 28) -> Image:
-    """A QR code (qrcode → PIL image → PNG) as a reportlab flowable."""
+def qr_png(url: str) -> bytes:
+    """The QR code of ``url`` as PNG bytes (qrcode → PIL image → PNG)."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
@@ -473,8 +473,12 @@ def qr_image(url: str, size_mm: float = 28) -> Image:
     code.make(fit=True)
     buf = io.BytesIO()
     code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    buf.seek(0)
-    return Image(buf, width=size_mm * mm, height=size_mm * mm)
+    return buf.getvalue()
+
+
+def qr_image(url: str, size_mm: float = 28) -> Image:
+    """A QR code as a reportlab flowable."""
+    return Image(io.BytesIO(qr_png(url)), width=size_mm * mm, height=size_mm * mm)
 
 
 def _verification_block(code: str, url: str, lb: dict[str, str], width: float):
