@@ -66,3 +66,31 @@ def test_the_trial_page_gives_the_pass_mark_the_outcome_was_decided_with(world, 
     db.session.flush()
     page = login_as(world.officer).get(f"/trials/{trial.id}").get_data(as_text=True)
     assert "pass mark 60, remarkable from 85" in page
+
+
+def test_a_correction_after_the_weights_changed_is_scored_with_the_weights_of_the_form_it_corrects(world):
+    from tests.payments.conftest import AFTERS
+    from voucher.trials import services as trials
+
+    trial = world.complete(world.kick_off(world.trial("100000.00")))
+    evaluator = fresh_user("evaluator")
+    trials.assign_evaluator(world.officer.actor(), trial.id, evaluator.id)
+    trials.declare_no_conflict(evaluator.actor(), trial.id, True)
+    scores = {"effect": D("90"), "quality": D("50"), "service": D("50"), "cost_effectiveness": D("50"),
+              "replicability": D("50")}
+
+    def submit(reason=None):
+        return trials.submit_evaluation(evaluator.actor(), trial.id, trials.EvaluationInput(
+            afters=dict(AFTERS), scores=scores, comments="On site.", recommendation="continue",
+            correction_reason=reason))
+
+    first = submit()
+    assert first.evaluation.overall == D("66.00") and trial.outcome == "passed"  # 90×40% + 50×60%
+    # The programme's weights change for later evaluations: effect 20%, quality 40%.
+    world.programme.weight_effect, world.programme.weight_quality = 20, 40
+    db.session.flush()
+    corrected = submit(reason="Typo in the comments.")
+    assert corrected.evaluation.version == 2
+    assert corrected.evaluation.overall == D("66.00")  # not 90×20% + 50×80% = 58 (a fail)
+    assert corrected.evaluation.weights == first.evaluation.weights
+    assert trial.outcome == "passed" and trial.score == D("66.0")

@@ -133,6 +133,22 @@ def evaluation_params(programme: Programme) -> EvaluationParams:
         pass_score=programme.pass_score, remarkable_score=programme.remarkable_score)
 
 
+def form_params(trial: Trial, corrected: Evaluation | None = None) -> EvaluationParams:
+    """The weights (and marks) an evaluation form is scored with.
+
+    Rule: a first submission uses the programme's weights of the day; a correction uses the
+    weights stored on the version it corrects, so a later change of the programme's weights never
+    re-weights a past evaluation through a correction; once the outcome is recorded, the marks are
+    those it was decided with (stored on the trial)."""
+    params = evaluation_params(trial.programme)
+    weights = params.weights
+    if corrected is not None and corrected.weights:
+        weights = {k: Decimal(v) for k, v in corrected.weights.items()}
+    if trial.pass_score is not None:  # the outcome is recorded: the marks it was decided with
+        return EvaluationParams(weights=weights, pass_score=trial.pass_score, remarkable_score=trial.remarkable_score)
+    return EvaluationParams(weights=weights, pass_score=params.pass_score, remarkable_score=params.remarkable_score)
+
+
 # --- reading and access ----------------------------------------------------------------------
 
 def _get(trial_id: int) -> Trial:
@@ -791,12 +807,12 @@ def submit_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Sub
     if len(reason) > REASON_MAX:
         raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
     afters, scores = _check_evaluation(data, trial.application.baselines)
-    params = evaluation_params(trial.programme)
+    latest = latest_evaluations(trial.id)
+    params = form_params(trial, latest.get(assignment.id) if correcting else None)
     score = overall_score(scores, params)
     results = improvements_for(trial, afters)
     mean_improvement = _mean_improvement(results)
 
-    latest = latest_evaluations(trial.id)
     active = [a for a in assignments(trial.id) if a.status in ACTIVE_ASSIGNMENT_STATES]
     overalls = {a.id: latest[a.id].overall for a in active if a.id in latest and a.id != assignment.id}
     overalls[assignment.id] = score.overall
