@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from voucher.config import INSECURE_DEFAULT_SECRET, ROOT, DefaultConfig
+from voucher.config import (INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig,
+                            normalise_public_base_url)
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -52,12 +53,17 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
         # Wait for a concurrent writer instead of failing at once (make run has a web and a worker process).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15},
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    # Checked at start: a mistyped address would otherwise be printed on every document's QR code.
+    app.config["PUBLIC_BASE_URL"] = normalise_public_base_url(app.config.get("PUBLIC_BASE_URL"))
     if not app.config.get("STORAGE_DIR"):
         app.config["STORAGE_DIR"] = str(Path(app.instance_path) / "storage")
     if app.config["ENV_NAME"] == "production":
         if app.config["SECRET_KEY"] == INSECURE_DEFAULT_SECRET or len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("Refusing to start in production with the default or a short SECRET_KEY.")
         app.config["SESSION_COOKIE_SECURE"] = True
+        if not app.config["PUBLIC_BASE_URL"]:
+            app.logger.warning("VOUCHER_PUBLIC_BASE_URL is not set: documents and e-mails will point to %s",
+                               LOCAL_BASE_URL)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -23,6 +23,7 @@ from email.utils import formataddr, make_msgid
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
+from voucher.config import public_url
 from voucher.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,7 @@ def _text(notification: Notification, locale: str) -> tuple[str, str]:
                           message=body if len(body) <= 60 else body[:58] + "…")
         lines = [body, ""]
         if notification.link:
-            base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-            lines.append(gettext("Open: %(url)s", url=base + notification.link))
+            lines.append(gettext("Open: %(url)s", url=public_url(notification.link)))
         lines += ["", gettext("This message is a copy of a notification in the SME digital voucher system; "
                               "you do not need to reply.")]
     return subject, "\n".join(lines)
