@@ -54,7 +54,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -496,8 +496,8 @@ def print_table(rows: list[dict]) -> None:
             five = fmt_counts(k["5xx"]) + (f"+{k['none']}×none" if k["none"] else "")
             cells.append(f"{k['ok']:>4}/{k['n']:<4} {fmt_counts(k['4xx']):>{width}} {five:>7} {lat:>11}")
         print(f"{row['name']:<8} {cells[0]} | {cells[1]}")
-    print("(ok = succeeded and checked; 4xx/5xx count every request of the round, GETs included;"
-          " latency = the simultaneous POSTs)")
+    print("(writers: the 6 writers log in together, before round 1.  ok = succeeded and checked; 4xx/5xx"
+          " count every request, GETs included; latency = the simultaneous POSTs)")
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -527,7 +527,10 @@ def fresh_checkout(keep: bool) -> Path:
     subprocess.run(["git", "-C", str(target), "checkout", "-q", "--detach", head], check=True)
     started = time.monotonic()
     print("make install ...", flush=True)
-    subprocess.run(["make", "install"], cwd=target, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(["make", "install"], cwd=target, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode:
+        print(done.stdout[-5000:], file=sys.stderr)
+        raise SystemExit(f"make install failed in {target}")
     print(f"make install took {time.monotonic() - started:.0f} s", flush=True)
     return target
 
@@ -559,18 +562,22 @@ def stop(server: subprocess.Popen | None) -> None:
 
 
 def log_excerpt(path: Path) -> list[str]:
-    """Lines with "Traceback" or " 500 ", each traceback followed by its exception line (which
-    says what failed, e.g. "database is locked")."""
-    picked, in_trace = [], False
+    """Lines with "Traceback", " 500 " or Flask's "ERROR in app" (the endpoint), each traceback
+    followed by its exception line (what failed, e.g. "database is locked") and SQL statement."""
+    picked, in_trace, want_sql = [], False, False
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if "Traceback" in line:
-            in_trace = True
+            in_trace, want_sql = True, False
             picked.append(line)
-        elif " 500 " in line:
+        elif " 500 " in line or "ERROR in app" in line:
+            in_trace = want_sql = False
             picked.append(line)
         elif in_trace and line and not line[0].isspace() and not line.startswith(("During handling", "The above")):
             picked.append("    " + line)
-            in_trace = False
+            in_trace, want_sql = False, True
+        elif want_sql and line.startswith("[SQL:"):
+            picked.append("    " + line[:200])
+            want_sql = False
     return picked
 
 
@@ -636,10 +643,8 @@ def main() -> int:
                 o.kind = "write"
             writers = {role: Writer(role, WRITERS[role], writer_clients[role], o.ok)
                        for role, o in zip(WRITERS, outcomes)}
-            row = summarise("writers", [], hits[start_hits:])
-            row["write"]["n"], row["write"]["ok"] = len(outcomes), sum(o.ok for o in outcomes)
-            row["login"] = summarise("", [], [])["login"]
-            rows.append(row)
+            rows.append(summarise("writers", [Outcome("login", o.label, o.ok) for o in outcomes],
+                                  [replace(h, kind="login") for h in hits[start_hits:]]))
             writes += [("writers' logins", Outcome("write", f"{o.label} logs in", o.ok, o.status, o.note))
                        for o in outcomes]
 
@@ -677,10 +682,11 @@ def main() -> int:
     for h in bad:
         print(f"  {h.status or 'no answer'} {h.method} {h.path} ({h.label}, {h.seconds:.2f} s)")
     excerpt = log_excerpt(log_path)
-    print(f"server log ({log_path}): {len(excerpt)} line(s) with Traceback / ' 500 '")
+    print(f"server log ({log_path}): {len(excerpt)} line(s) with Traceback / ' 500 ' / ERROR in app")
     for line in excerpt:
         print("  " + line)
     errors = Counter(line.strip() for line in excerpt if line.startswith("    "))
+    print("what failed, by count:")
     for line, n in errors.most_common():
         print(f"  {n:>3} × {line}")
     print()
