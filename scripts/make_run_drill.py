@@ -455,7 +455,7 @@ def run_parallel(tasks) -> list[Outcome]:
             fire()
             results[i] = Outcome("?", "?", note=f"drill error: {err!r}")
 
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(tasks)]
+    threads = [threading.Thread(target=run, args=(i, t), daemon=True) for i, t in enumerate(tasks)]
     for t in threads:
         t.start()
     for t in threads:
@@ -551,14 +551,22 @@ def wait_ready(base: str, server: subprocess.Popen) -> float:
 
 
 def stop(server: subprocess.Popen | None) -> None:
+    """SIGINT to the devserver (it stops gunicorn, the worker and Redis); if it is still there after
+    20 s, SIGINT to its whole process group (what Ctrl-C in a terminal does), then SIGKILL.  The
+    group is the devserver's own session: only what this drill started."""
     if server is None or server.poll() is not None:
         return
-    server.send_signal(signal.SIGINT)  # the devserver stops gunicorn, the worker and Redis
-    try:
-        server.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)  # its own process group: only what this drill started
-        server.wait()
+    for send, wait in ((lambda: server.send_signal(signal.SIGINT), 20),
+                       (lambda: os.killpg(server.pid, signal.SIGINT), 20),
+                       (lambda: os.killpg(server.pid, signal.SIGKILL), 10)):
+        try:
+            send()
+            server.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
 
 
 def log_excerpt(path: Path) -> list[str]:
@@ -617,6 +625,9 @@ def main() -> int:
     base = f"http://127.0.0.1:{args.port}"
     server = None
     signal.signal(signal.SIGTERM, _interrupted)
+    # Started in the background by a shell, SIGINT may be ignored, and an ignored signal stays
+    # ignored in the devserver: handled here, it is back to its default there.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     hits: list[Hit] = []
     lock = threading.Lock()
     rows, failures, writes = [], [], []
