@@ -56,6 +56,9 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
     if app.config["ENV_NAME"] == "production":
         if app.config["SECRET_KEY"] == INSECURE_DEFAULT_SECRET or len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("Refusing to start in production with the default or a short SECRET_KEY.")
+        from voucher.audit.keys import check_production
+
+        check_production(app.config)  # the audit chain's HMAC key, kept outside the database
         app.config["SESSION_COOKIE_SECURE"] = True
 
 

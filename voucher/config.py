@@ -35,6 +35,10 @@ class DefaultConfig:
     LANGUAGES = ("zh_Hans_CN", "en")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "voucher" / "translations")
 
+    # HMAC keys of the audit chain, newest first: "k2:secret2,k1:secret1" (VOUCHER_AUDIT_KEYS); see
+    # voucher/audit/keys.py.  Empty: a development key (refused in production).
+    AUDIT_KEYS = None
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from voucher.audit.models import AuditEvent
-from voucher.audit.services import GENESIS, ChainReport, _digest, verify_chain
+from voucher.audit.services import GENESIS, ChainReport, _digest, seal_pending, verify_chain
 from voucher.extensions import db
 
 FULL_CHECK_SECONDS = 300
@@ -71,6 +71,7 @@ def _incremental(cached: ChainStatus) -> ChainStatus | None:
 def chain_status(max_age: float = FULL_CHECK_SECONDS) -> ChainStatus:
     """The chain's status: a full check when none is cached (or it is older than ``max_age``
     seconds or was broken), otherwise the cached one extended by the new events."""
+    seal_pending()  # this transaction's own new events count as appended
     key = _key()
     now = time.monotonic()
     with _lock:
