@@ -74,6 +74,9 @@ def configure_extensions(app: Flask) -> None:
             make_sqlite_transactional(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    from voucher.auth.throttle import storage_uri
+
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
     limiter.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
