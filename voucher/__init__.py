@@ -169,6 +169,10 @@ def configure_security(app: Flask) -> None:
                 if "\x00" in value:
                     abort(400)
 
+    from voucher.auth.policy import no_store_when_signed_in
+
+    app.after_request(no_store_when_signed_in)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -54,8 +54,16 @@ def audit_anchor():
 
 @voucher_cli.command("seed-demo")
 def seed_demo():
-    """Load the demo data (idempotent: a second run changes nothing)."""
+    """Load the demo data (idempotent: a second run changes nothing).  Refused in production
+    (``ENV_NAME`` / ``VOUCHER_ENV_NAME`` = production): demo accounts have published passwords."""
+    from flask import current_app
+
     from voucher.demo import seed
+
+    if current_app.config.get("ENV_NAME") == "production":
+        click.echo("REFUSED: seed-demo loads accounts with published passwords; this is a production "
+                   "deployment (ENV_NAME=production).", err=True)
+        sys.exit(1)
 
     created = seed()
     db.session.commit()
