@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations bench clean
+.PHONY: run test install translations bench clean fault-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ translations: $(STAMP)
 
 run: install translations
 	$(PY) -m voucher.devserver
+
+# Issue 14's acceptance: Redis flushed with 10 documents queued, the worker killed -9 mid-job.
+fault-drill: install translations
+	$(PY) scripts/fault_drill.py
 
 # SQLite (and embedded Redis) first; then, where this machine's PostgreSQL and Redis answer
 # (or VOUCHER_TEST_DATABASE_URL / VOUCHER_TEST_REDIS_URL say where), the same suite again on them.

@@ -16,6 +16,26 @@ from voucher import create_app
 from voucher.config import TestConfig
 from voucher.extensions import db, limiter
 
+def pytest_configure(config):
+    """``VOUCHER_TEST_CLOCK=2027-06-30`` runs the whole suite with the clock moved to that day
+    (ticking from 10:00 Beijing time), to show that no test depends on the real date."""
+    when = os.environ.get("VOUCHER_TEST_CLOCK")
+    if when:
+        from datetime import datetime
+
+        import time_machine
+
+        moment = datetime.fromisoformat(when if "T" in when else when + "T10:00:00+08:00")
+        config._voucher_clock = time_machine.travel(moment, tick=True)
+        config._voucher_clock.start()
+
+
+def pytest_report_header(config):
+    when = os.environ.get("VOUCHER_TEST_CLOCK")
+    return f"clock moved to {when} (VOUCHER_TEST_CLOCK)" if when else None
+
+
+
 PG_URL = os.environ.get("VOUCHER_TEST_DATABASE_URL")
 ON_POSTGRES = bool(PG_URL)
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL row locking: set "
@@ -175,6 +195,34 @@ def no_server_errors(request):
         request_finished.disconnect(on_finished, application)
         got_request_exception.disconnect(on_exception, application)
     assert not errors, "the application answered with a server error: " + "; ".join(errors)
+
+
+
+@pytest.fixture(autouse=True)
+def calendar_knows_every_year(monkeypatch):
+    """The tests' world knows every year's working days: the chinese-calendar package where it has
+    data, weekends only after its last year (as if an officer had entered a year with no holidays).
+    So a test that counts working days from today passes on any date, including after the
+    package's data ends; a test *of* an unknown year asks for ``package_ends_with_2026``, which
+    replaces this shim with one that refuses every year after 2026."""
+    import types
+
+    import chinese_calendar
+
+    from voucher import workdays
+
+    def is_workday(day):
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return day.weekday() < 5
+
+    shim = types.SimpleNamespace(is_workday=is_workday, holidays=chinese_calendar.holidays,
+                                 workdays=chinese_calendar.workdays)
+    workdays._package_year.cache_clear()
+    monkeypatch.setattr(workdays, "chinese_calendar", shim)
+    yield
+    workdays._package_year.cache_clear()
 
 
 # --- small builders ------------------------------------------------------------------------

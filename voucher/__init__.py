@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from voucher.config import INSECURE_DEFAULT_SECRET, ROOT, DefaultConfig
+from voucher.config import (INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig,
+                            normalise_public_base_url)
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_i18n(app)
     configure_templates(app)
     configure_unit_of_work(app)
+    configure_background_jobs()
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
@@ -51,6 +53,8 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
         # Wait for a concurrent writer instead of failing at once (make run has a web and a worker process).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15},
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    # Checked at start: a mistyped address would otherwise be printed on every document's QR code.
+    app.config["PUBLIC_BASE_URL"] = normalise_public_base_url(app.config.get("PUBLIC_BASE_URL"))
     if not app.config.get("STORAGE_DIR"):
         app.config["STORAGE_DIR"] = str(Path(app.instance_path) / "storage")
     if app.config["ENV_NAME"] == "production":
@@ -60,6 +64,9 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
 
         check_production(app.config)  # the audit chain's HMAC key, kept outside the database
         app.config["SESSION_COOKIE_SECURE"] = True
+        if not app.config["PUBLIC_BASE_URL"]:
+            app.logger.warning("VOUCHER_PUBLIC_BASE_URL is not set: documents and e-mails will point to %s",
+                               LOCAL_BASE_URL)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -153,6 +160,14 @@ def configure_unit_of_work(app: Flask) -> None:
     def roll_back_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def configure_background_jobs() -> None:
+    """The after-commit listeners (jobs enqueued once a transaction commits), installed here once,
+    never while SQLAlchemy runs listeners (see ``voucher.tasks``)."""
+    from voucher.tasks import register_after_commit
+
+    register_after_commit()
 
 
 def configure_security(app: Flask) -> None:

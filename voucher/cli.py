@@ -79,6 +79,19 @@ def worker(burst: bool):
     run_worker(burst=burst)
 
 
+@voucher_cli.command("jobs-recover")
+def jobs_recover():
+    """Re-queue background jobs lost by Redis (restarted without persistence, flushed) and fail over
+    the jobs of dead workers (no heartbeat), once; workers also run this every JOBS_SWEEP_SECONDS.
+    Safe to run at any time: nothing is produced twice."""
+    from voucher.tasks import recover_jobs
+
+    report = recover_jobs()
+    db.session.commit()  # the re-queued jobs are enqueued after this commit
+    click.echo(f"dead-worker jobs failed over: {report['dead_worker_jobs']}; document jobs re-queued: "
+               f"{report['requeued']}, found done: {report['linked']}, failed (too many attempts): {report['failed']}")
+
+
 @voucher_cli.command("notify-payable")
 def notify_payable():
     """Tell the finance officers about public notices whose period has ended (each notice once).

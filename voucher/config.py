@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE_DEFAULT_SECRET = "dev-only-insecure-secret-key-change-me"
+LOCAL_BASE_URL = "http://127.0.0.1:5000"  # make run's address: the public address when none is set
 
 
 class DefaultConfig:
@@ -64,6 +65,21 @@ class DefaultConfig:
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
+    # The jobs sweeper (voucher.tasks.recover_jobs; also `flask voucher jobs-recover`): every
+    # worker schedules it every JOBS_SWEEP_SECONDS (0: off).  A started job whose worker sent no
+    # heartbeat for JOBS_WORKER_STALE_SECONDS is failed over (workers beat every
+    # RQ_JOB_MONITORING_INTERVAL s during a job): re-queued within about a minute of the death.  A
+    # queued/running record unchanged for JOBS_QUEUE_GRACE_SECONDS whose queue entry is gone is
+    # re-queued, until it has been started JOBS_RECOVER_MAX_ATTEMPTS times (then it fails).
+    JOBS_SWEEP_SECONDS = 20
+    JOBS_WORKER_STALE_SECONDS = 30
+    JOBS_QUEUE_GRACE_SECONDS = 20
+    JOBS_RECOVER_MAX_ATTEMPTS = 5
+    RQ_JOB_MONITORING_INTERVAL = 10
+    # The address people reach the site at (VOUCHER_PUBLIC_BASE_URL, e.g. https://voucher.example.gov.cn
+    # or https://example.gov.cn/voucher): printed in PDFs (verification address and QR code), e-mails and
+    # every link built outside a request.  Unset: make run's http://127.0.0.1:5000 (a warning in production).
+    PUBLIC_BASE_URL = None
 
 
 class TestConfig(DefaultConfig):
@@ -79,3 +95,29 @@ class TestConfig(DefaultConfig):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = False  # the test of the scheduling turns it on
+
+
+def normalise_public_base_url(value: str | None) -> str | None:
+    """``PUBLIC_BASE_URL`` as stored: an absolute http(s) address without a trailing slash, query
+    or fragment (a path prefix is kept, for a site served under one); ``ValueError`` otherwise."""
+    from urllib.parse import urlsplit
+
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_BASE_URL must be an absolute http(s) address such as https://voucher.example.gov.cn, "
+                         f"not {text!r}")
+    return text.rstrip("/")
+
+
+def public_url(path: str = "") -> str:
+    """The absolute address of ``path`` (e.g. ``/verify/ABC``) at the site's public address
+    (``PUBLIC_BASE_URL``), for what is read outside the browser: documents, QR codes, e-mails."""
+    from flask import current_app
+
+    base = current_app.config.get("PUBLIC_BASE_URL") or LOCAL_BASE_URL
+    if path and not path.startswith("/"):
+        path = "/" + path
+    return base.rstrip("/") + path

@@ -8,7 +8,7 @@ the deadline is *unknown*: pages show the start date and say so, never guess and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from voucher.workdays import CalendarUnknown, add_working_days, working_days_between
@@ -17,10 +17,16 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def local_date(value: date | datetime | None) -> date | None:
-    """The local (Asia/Shanghai) calendar date of a UTC timestamp; a date is returned as is."""
+    """The local (Asia/Shanghai) calendar date of a UTC timestamp; a date is returned as is.
+
+    The one way to date an event on a page or in a document: ``value.date()`` of a UTC timestamp
+    is the day before for everything after 16:00 UTC (00:00 in Beijing).  A naive datetime is
+    taken as UTC (as the database and ``voucher.db.utcnow`` keep times)."""
     if value is None:
         return None
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(LOCAL_TZ).date()
     return value
 

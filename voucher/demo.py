@@ -135,9 +135,13 @@ def seed() -> dict[str, int]:
         record_event(SEEDER, "solution.seeded", "solution", sol.id, after={"title": title, "status": "listed"})
         bump("solutions", True)
 
-    if not db.session.scalar(select(Programme.id).where(Programme.name == "2026年度中小企业数字化改造试点")):
-        prog = Programme(name="2026年度中小企业数字化改造试点", year=2026, budget=Decimal("50000000.00"),
-                         opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31),
+    from voucher.demo_activity import DEMO_PROGRAMME_SUFFIX, DEMO_TODAY, demo_programme, demo_shift
+
+    if demo_programme() is None:
+        shift = demo_shift()
+        year = (DEMO_TODAY + shift).year
+        prog = Programme(name=f"{year}年度{DEMO_PROGRAMME_SUFFIX}", year=year, budget=Decimal("50000000.00"),
+                         opens_on=date(2026, 1, 1) + shift, closes_on=date(2026, 12, 31) + shift,
                          pilot_industries=["pumps_valves", "footwear_leather", "electrical", "auto_parts"])
         db.session.add(prog)
         db.session.flush()
@@ -166,7 +170,7 @@ def seed() -> dict[str, int]:
 
     from voucher.demo_activity import seed_activity
 
-    programme = db.session.scalar(select(Programme).where(Programme.name == "2026年度中小企业数字化改造试点"))
+    programme = demo_programme()
     seed_activity(enterprises, providers, programme, counts)
     db.session.flush()
     return counts

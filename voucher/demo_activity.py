@@ -4,10 +4,14 @@ states, so the dashboards, queues and charts have something real to show.
 Everything is driven through the domain services with :class:`Actor`s of demo users, so the state
 machines are respected, every change is in the audit chain and the ledger's rules hold.  Each story
 is keyed by the application's form token (or a natural key) and skipped when present: a second
-run changes nothing.  The stories happen on fixed dates of the demo programme's year; with the
-``time-machine`` package installed (development and test installs) the clock is moved to each date,
-so timestamps (submission, ledger entries, audit events) spread over the months like real history;
-without it the declared dates are still those of the story and the timestamps are the run's.
+run changes nothing.  The stories are written on dates of 2026 as seen from ``DEMO_TODAY``; loaded
+on another day, every date moves by the whole weeks between ``DEMO_TODAY`` and that day (weekdays
+stay weekdays), so the demo always shows a programme in its last weeks with work waiting — never a
+stale year whose drafts can no longer be submitted.  The shift is fixed when the demo programme is
+created (a later run reads it back from the programme).  With the ``time-machine`` package installed
+(development and test installs) the clock is moved to each date, so timestamps (submission, ledger
+entries, audit events) spread over the months like real history; without it the declared dates are
+still those of the story and the timestamps are the run's.
 """
 from __future__ import annotations
 
@@ -40,6 +44,49 @@ def clock(day: date, hour: int = 10):
     except ImportError:  # production installs: keep the real clock
         return contextlib.nullcontext()
     return time_machine.travel(datetime.combine(day, time(hour, 0), tzinfo=TZ), tick=True)
+
+
+# The day the stories were written as "today": every story date is relative to it.
+DEMO_TODAY = date(2026, 11, 18)
+DEMO_PROGRAMME_SUFFIX = "中小企业数字化改造试点"
+DEMO_FIRST_DAY = date(2026, 1, 1)  # the demo programme's opening day as written
+
+
+def demo_programme():
+    """The demo programme (its name carries the year it was loaded in), or None."""
+    from voucher.programmes.models import Programme
+
+    return db.session.scalar(select(Programme).where(Programme.name.like(f"%年度{DEMO_PROGRAMME_SUFFIX}"))
+                             .order_by(Programme.id).limit(1))
+
+
+def demo_shift(today: date | None = None) -> timedelta:
+    """How far the story dates move: read back from the demo programme once it exists, else the
+    whole weeks from ``DEMO_TODAY`` to today (Beijing time)."""
+    programme = demo_programme()
+    if programme is not None:
+        return programme.opens_on - DEMO_FIRST_DAY
+    today = today or datetime.now(TZ).date()
+    return timedelta(weeks=(today - DEMO_TODAY).days // 7)
+
+
+_shift = timedelta(0)
+
+
+def on(year: int, month: int, day: int) -> date:
+    """A story date as written, moved by this load's shift."""
+    return date(year, month, day) + _shift
+
+
+def _shifted(story: "Story") -> "Story":
+    from dataclasses import replace
+
+    def move(d):
+        return None if d is None else d + _shift
+
+    return replace(story, submitted=move(story.submitted), decided=move(story.decided), kickoff=move(story.kickoff),
+                   evaluator_assigned=move(story.evaluator_assigned),
+                   paid=tuple((milestone, move(d)) for milestone, d in story.paid))
 
 
 def actor_of(user: User) -> Actor:
@@ -155,7 +202,8 @@ def _story_steps(story: Story, people: dict, programme):
     officer, evaluator = people["officer"], people["evaluator"]
     solution = _solution(story.solution)
     provider = people["provider"][solution.provider_id]
-    start = story.submitted or date(2026, 11, 18)
+    # A draft is dated from the day the demo is loaded, so its declared dates are still ahead.
+    start = story.submitted or max(on(2026, 11, 18), datetime.now(TZ).date())
     yield at(start - timedelta(days=3))
     application, _ = apps.create_application(
         sme, token=story.key, programme_id=programme.id, solution_id=solution.id,
@@ -257,6 +305,7 @@ def _notice_steps(people: dict, programme):
     from voucher.payments import services as payments
 
     for day in NOTICE_DAYS:
+        day = day + _shift
         yield at(day, 9)
         try:
             with db.session.begin_nested():
@@ -282,33 +331,33 @@ def _loan_steps(people: dict, programme):
     """Approved loan discount (reserved in the ledger) of the Rui'an enterprise."""
     from voucher.subsidies import services as subsidies
 
-    sme, day = people["sme"][1], date(2026, 4, 20)
+    sme, day = people["sme"][1], on(2026, 4, 20)
     yield at(day)
     loan = subsidies.save_loan_application(
         sme, subsidies.LoanInput(
-            programme.id, "温州银行瑞安支行", "WZB-2026-DT-0318", date(2026, 1, 10), D("8000000.00"), D("2.40"),
-            date(2026, 1, 10), date(2027, 1, 10),
-            (subsidies.PeriodInput(date(2026, 1, 10), date(2026, 4, 10), D("8000000.00"), D("48000.00")),)),
+            programme.id, "温州银行瑞安支行", "WZB-2026-DT-0318", on(2026, 1, 10), D("8000000.00"), D("2.40"),
+            on(2026, 1, 10), on(2027, 1, 10),
+            (subsidies.PeriodInput(on(2026, 1, 10), on(2026, 4, 10), D("8000000.00"), D("48000.00")),)),
         plan=subsidies.Upload(_pdf(), "plan.pdf"), statement=subsidies.Upload(_pdf(), "statement.pdf"),
         storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=LOAN_TOKEN, today=day)
     subsidies.act(sme, "loan", loan.id, "submit", today=day)
-    yield at(date(2026, 4, 29), 15)
-    subsidies.act(people["officer"], "loan", loan.id, "approve", today=date(2026, 4, 29))
+    yield at(on(2026, 4, 29), 15)
+    subsidies.act(people["officer"], "loan", loan.id, "approve", today=on(2026, 4, 29))
 
 
 def _robot_steps(people: dict, programme):
     """The demo SME's robot subsidy, waiting for the bureau's review."""
     from voucher.subsidies import services as subsidies
 
-    sme, day = people["sme"][0], date(2026, 11, 9)
+    sme, day = people["sme"][0], on(2026, 11, 9)
     yield at(day)
     robot = subsidies.save_robot_application(
         sme, subsidies.RobotInput(programme.id, (
             subsidies.RobotLineInput("ER20-1700", "埃夫特智能装备", True, 2, D("150000.00"), "33002611090001",
-                                     date(2026, 10, 28), subsidies.Upload(_pdf(), "invoice-1.pdf")),
+                                     on(2026, 10, 28), subsidies.Upload(_pdf(), "invoice-1.pdf")),
             subsidies.RobotLineInput("KR 16 R1610", "KUKA", False, 1, D("400000.00"), "33002611090002",
-                                     date(2026, 10, 30), subsidies.Upload(_pdf(), "invoice-2.pdf")))),
+                                     on(2026, 10, 30), subsidies.Upload(_pdf(), "invoice-2.pdf")))),
         storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=ROBOT_TOKEN, today=day)
     subsidies.act(sme, "robot", robot.id, "submit", today=day)
@@ -318,7 +367,7 @@ def _parameter_steps(people: dict, programme):
     """An officer adds a pilot industry: one audited ``programme.parameters_changed``."""
     from voucher.programmes import services as programmes
 
-    yield at(date(2026, 6, 30), 9)
+    yield at(on(2026, 6, 30), 9)
     current = programmes._programme_values(programme)
     programmes.update_programme(people["officer"], programme.id, programmes.ProgrammeInput(
         name=current["name"], year=current["year"], budget=current["budget"], opens_on=current["opens_on"],
@@ -331,9 +380,9 @@ def _deactivation_steps(people: dict, counts: dict):
     """An officer who left the bureau: the administrator deactivates the account."""
     from voucher.auth import services as auth
 
-    yield at(date(2026, 2, 2), 9)
+    yield at(on(2026, 2, 2), 9)
     former = _staff(FORMER_STAFF, "吴离职", "officer", people["officer"].organisation_id, counts)
-    yield at(date(2026, 7, 31), 17)
+    yield at(on(2026, 7, 31), 17)
     auth.set_active(people["admin"], former.id, False)
 
 
@@ -342,7 +391,7 @@ def _screening_steps(people: dict, provider_id: int):
     from voucher.catalogue import services as catalogue
 
     provider = people["provider"][provider_id]
-    yield at(date(2026, 11, 12))
+    yield at(on(2026, 11, 12))
     solution = catalogue.create_solution(provider, catalogue.SolutionInput(
         title=SCREENING_TITLE, category="robot_inspection", target_industries=("auto_parts", "electrical"),
         description="基于深度学习的表面缺陷检测一体机，适用于小批量多品种产线，含现场标定与模型训练服务。",
@@ -376,6 +425,23 @@ def run_in_date_order(generators) -> None:
             heapq.heappush(heap, (following, seq, gen))
 
 
+DEMO_CALENDAR_REFERENCE = "演示数据：仅元旦与周末休息，并非国务院通知；正式使用前请按国务院办公厅通知录入"
+
+
+def _provisional_calendar(officer: Actor, programme) -> None:
+    """Loaded in a year neither the chinese-calendar package nor the bureau's entries know, the
+    demo's notices could not count their 5 working days: enter such a year with weekends and New
+    Year's Day only, saying plainly that it is demo data (an officer replaces it from the notice)."""
+    from voucher.workcalendar import services as calendar
+    from voucher.workdays import CalendarUnknown, working_days_in
+
+    for year in range(programme.opens_on.year, programme.closes_on.year + 1):
+        try:
+            working_days_in(year)
+        except CalendarUnknown:
+            calendar.enter_year(officer, year, [(date(year, 1, 1), "元旦")], [], DEMO_CALENDAR_REFERENCE)
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 def seed_activity(enterprises, providers, programme, counts: dict) -> None:
@@ -385,6 +451,8 @@ def seed_activity(enterprises, providers, programme, counts: dict) -> None:
     from voucher.catalogue.models import Solution
     from voucher.subsidies.models import LoanApplication, RobotApplication
 
+    global _shift
+    _shift = programme.opens_on - DEMO_FIRST_DAY
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.like("%@demo.test")))}
     people = {
         "officer": actor_of(users["officer@demo.test"]),
@@ -396,7 +464,7 @@ def seed_activity(enterprises, providers, programme, counts: dict) -> None:
         "provider": {providers[0].id: actor_of(users["provider@demo.test"])},
     }
     names = ("陈", "林", "黄", "郑", "王", "徐", "蔡", "潘", "叶", "金", "池", "季")
-    with clock(date(2026, 1, 5), 9):
+    with clock(on(2026, 1, 5), 9):
         for i, org in enumerate(enterprises[1:], start=1):
             people["sme"][i] = actor_of(_staff(f"sme{i + 1}@demo.test", f"{names[i]}经理", "sme", org.id, counts))
         for i, org in enumerate(providers[1:], start=1):
@@ -405,7 +473,7 @@ def seed_activity(enterprises, providers, programme, counts: dict) -> None:
     generators, created = [], {}
     for story in STORIES:
         if not _exists(story.key):
-            generators.append(_story_steps(story, people, programme))
+            generators.append(_story_steps(_shifted(story), people, programme))
             created["applications"] = created.get("applications", 0) + 1
     if not db.session.scalar(select(LoanApplication.id).where(LoanApplication.client_token == LOAN_TOKEN)):
         generators.append(_loan_steps(people, programme))
@@ -426,6 +494,7 @@ def seed_activity(enterprises, providers, programme, counts: dict) -> None:
         created["solutions_submitted"] = 1
     if not generators:
         return
+    _provisional_calendar(people["officer"], programme)
     try:
         with db.session.begin_nested():
             run_in_date_order(generators)

@@ -68,22 +68,192 @@ def queue(name: str = "voucher-default", connection: Redis | None = None) -> Que
     return Queue(name, connection=connection or redis_connection(), job_class=AppJob)
 
 
+class VoucherWorker(Worker):
+    """RQ's forking worker that also schedules the jobs sweeper (``sweep_jobs``) from its
+    maintenance step, every ``sweep_seconds``.  The schedule lives in the worker, not in Redis, so
+    a Redis that lost its data (restarted without persistence, ``FLUSHDB``) gets a sweep again
+    within one interval."""
+
+    sweep_seconds = 0
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        if self.sweep_seconds:
+            try:
+                schedule_sweep(self.connection, self.sweep_seconds)
+            except Exception:  # Redis briefly away: the next maintenance step tries again
+                log.exception("could not schedule the jobs sweeper")
+
+
 def run_worker(burst: bool = False) -> None:
     conn = redis_connection()
-    names = current_app.config["RQ_QUEUES"]
+    cfg = current_app.config
+    names = cfg["RQ_QUEUES"]
     # The forking worker gives each job a clean process; drop pooled DB connections first so
     # a child never shares a socket with its parent.
     from voucher.extensions import db
 
     db.engine.dispose()
-    worker = Worker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
-                    job_class=AppJob, name=f"voucher-{os.getpid()}")
+    sweep = int(cfg.get("JOBS_SWEEP_SECONDS") or 0)
+    VoucherWorker.sweep_seconds = sweep
+    options = {}
+    if sweep:
+        # Maintenance (which schedules the sweeper) runs between dequeues: wait for a job a third
+        # of the interval at most (RQ waits worker_ttl - 15 s), so an idle worker sweeps on time.
+        options = {"maintenance_interval": sweep, "worker_ttl": max(5, sweep // 3) + 15}
+    worker = VoucherWorker([Queue(n, connection=conn, job_class=AppJob) for n in names], connection=conn,
+                           job_class=AppJob, name=f"voucher-{os.getpid()}",
+                           job_monitoring_interval=int(cfg.get("RQ_JOB_MONITORING_INTERVAL") or 10), **options)
     worker.work(burst=burst, with_scheduler=True)
 
 
-# --- jobs enqueued when the transaction commits -------------------------------------------------
+# --- the jobs sweeper: lost queue entries and dead workers ------------------------------------
 
-_AFTER_COMMIT = "voucher.tasks.after_commit"
+SWEEP_DUE_KEY = "voucher:jobs-sweep:due"
+SWEEP_QUEUE = "voucher-default"
+
+
+def schedule_sweep(conn: Redis, every_seconds: int) -> bool:
+    """Enqueue one ``sweep_jobs`` run unless one was enqueued less than ``every_seconds`` ago by
+    any worker (a Redis key with that expiry says so).  True when this call enqueued it."""
+    if not conn.set(SWEEP_DUE_KEY, "1", nx=True, ex=max(int(every_seconds) - 1, 1)):
+        return False
+    Queue(SWEEP_QUEUE, connection=conn, job_class=AppJob).enqueue(
+        sweep_jobs, result_ttl=300, failure_ttl=24 * 3600, job_timeout=300, description="jobs sweeper")
+    return True
+
+
+def sweep_jobs() -> dict:
+    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``."""
+    report = recover_jobs()
+    if any(report.values()):
+        log.warning("jobs sweeper: %s", report)
+    return report
+
+
+def recover_jobs(conn: Redis | None = None) -> dict:
+    """Fail over the jobs of dead workers in RQ, then put every document job whose queue entry is
+    gone back on the queue (``voucher.documents.services.recover_lost_jobs``).  Idempotent: a
+    second run right after finds nothing to do.  The caller commits (the job class, or the CLI)."""
+    conn = conn or redis_connection()
+    cfg = current_app.config
+    dead = fail_jobs_of_dead_workers(conn, cfg["RQ_QUEUES"], int(cfg.get("JOBS_WORKER_STALE_SECONDS", 30)))
+    from voucher.documents.services import recover_lost_jobs
+
+    outcome = recover_lost_jobs(conn)
+    return {"dead_worker_jobs": len(dead), **outcome}
+
+
+def worker_alive(conn: Redis, worker_name: str | None, stale_seconds: int) -> bool:
+    """Whether the worker named has sent a heartbeat in the last ``stale_seconds`` (a worker beats
+    every ``RQ_JOB_MONITORING_INTERVAL`` seconds while it runs a job).  A worker killed with
+    SIGKILL stops beating; its Redis key outlives it for a minute or more."""
+    if not worker_name:
+        return False
+    from rq.utils import utcparse
+
+    last = conn.hget(f"rq:worker:{worker_name}", "last_heartbeat")
+    if last is None:
+        return False
+    from datetime import datetime, timezone
+
+    age = datetime.now(timezone.utc) - utcparse(last.decode()).replace(tzinfo=timezone.utc)
+    return age.total_seconds() <= stale_seconds
+
+
+def fail_jobs_of_dead_workers(conn: Redis, queue_names, stale_seconds: int) -> list[str]:
+    """Mark FAILED (in RQ's failed registry) every started job whose worker is gone or silent for
+    more than ``stale_seconds``; returns their ids.  Our own records are re-queued afterwards by
+    the record sweep (a bounded number of attempts); RQ's own clean-up would wait for the entry
+    to expire (minutes)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import JobStatus
+    from rq.job_lifecycle import record_job_failure
+    from rq.registry import StartedJobRegistry
+
+    failed: list[str] = []
+    for name in queue_names:
+        registry = StartedJobRegistry(name, connection=conn, job_class=AppJob)
+        for composite in conn.zrange(registry.key, 0, -1):
+            composite = composite.decode()
+            job_id = composite.split(":", 1)[0]
+            try:
+                job = AppJob.fetch(job_id, connection=conn)
+            except NoSuchJobError:
+                conn.zrem(registry.key, composite)  # the job's hash is gone: nothing to fail
+                continue
+            if job.get_status(refresh=False) != JobStatus.STARTED or worker_alive(conn, job.worker_name,
+                                                                                   stale_seconds):
+                continue
+            with conn.pipeline() as pipe:
+                record_job_failure(job, f"Worker {job.worker_name} died while running this job "
+                                        f"(no heartbeat for more than {stale_seconds} s); failed over.", pipe)
+                pipe.zrem(registry.key, composite)
+                pipe.execute()
+            log.warning("job %s: worker %s died; marked failed", job_id, job.worker_name)
+            failed.append(job_id)
+    return failed
+
+
+# --- work done when the transaction commits ---------------------------------------------------
+#
+# The one after-commit mechanism: callbacks parked in the database session's ``info`` run once
+# the session really commits, and are dropped when it rolls back.  Its two listeners are
+# registered by ``create_app`` (``register_after_commit``), never at import time: a module
+# imported lazily from inside an ``after_commit`` listener would otherwise register a listener
+# while SQLAlchemy iterates them ("deque mutated during iteration": a 500 after the commit, on
+# the first such request of every process).
+
+_CALLBACKS = "voucher.tasks.after_commit"
+_COLLECTED = "voucher.tasks.after_commit_collected"
+
+
+def after_commit(callback, *args, session: Session | None = None, **kwargs) -> None:
+    """Call ``callback(*args, **kwargs)`` once the current database transaction commits; a
+    rolled-back transaction calls nothing.  Callbacks run in the order they were added, each on
+    its own (one that raises is logged and does not stop the others)."""
+    from voucher.extensions import db
+
+    info = (session if session is not None else db.session).info
+    info.setdefault(_CALLBACKS, []).append((callback, args, kwargs))
+
+
+def collect_after_commit(key: str, items, callback, *, session: Session | None = None) -> None:
+    """Gather ``items`` under ``key`` during the transaction; at the commit ``callback`` is called
+    once with all of them (a list, in the order gathered).  For work batched per transaction
+    (one mail job for every notification of a request)."""
+    from voucher.extensions import db
+
+    info = (session if session is not None else db.session).info
+    collected = info.setdefault(_COLLECTED, {})
+    if key not in collected:
+        collected[key] = []
+        # The list itself is the argument: items gathered later in the transaction land in it.
+        after_commit(callback, collected[key], session=session)
+    collected[key].extend(items)
+
+
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_CALLBACKS, None)
+    session.info.pop(_COLLECTED, None)
+    for callback, args, kwargs in callbacks or ():
+        try:
+            callback(*args, **kwargs)
+        except Exception:  # the transaction is committed: never turn that into an error
+            log.exception("after-commit work %s%s failed", getattr(callback, "__name__", callback), args)
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_CALLBACKS, None)
+    session.info.pop(_COLLECTED, None)
+
+
+def register_after_commit() -> None:
+    """Install the after-commit listeners on every SQLAlchemy session (once per process; called by
+    ``create_app``)."""
+    if not event.contains(Session, "after_commit", _run_after_commit):
+        event.listen(Session, "after_commit", _run_after_commit)
+        event.listen(Session, "after_rollback", _drop_after_commit)
 
 
 def enqueue_after_commit(func, *args, at=None, queue_name: str = "voucher-default", **options) -> None:
@@ -91,27 +261,17 @@ def enqueue_after_commit(func, *args, at=None, queue_name: str = "voucher-defaul
     datetime) when given, through RQ's scheduler, which every ``voucher worker`` runs.  A rolled-back
     transaction enqueues nothing; a queue that cannot be reached is logged (the jobs that use this
     are sweeps that the next run, or ``flask voucher`` commands, catch up)."""
-    from voucher.extensions import db
-
-    db.session.info.setdefault(_AFTER_COMMIT, []).append((func, args, at, queue_name, options))
+    after_commit(_enqueue, func, args, at, queue_name, options)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    pending = session.info.pop(_AFTER_COMMIT, None)
-    if not pending or not has_app_context():
+def _enqueue(func, args, at, queue_name: str, options: dict) -> None:
+    if not has_app_context():
         return
-    for func, args, at, queue_name, options in pending:
-        try:
-            q = queue(queue_name)
-            if at is not None:
-                q.enqueue_at(at, func, *args, **options)
-            else:
-                q.enqueue(func, *args, **options)
-        except Exception:  # pragma: no cover - depends on Redis being down
-            log.exception("could not enqueue %s%s", getattr(func, "__name__", func), args)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_uncommitted(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+    try:
+        q = queue(queue_name)
+        if at is not None:
+            q.enqueue_at(at, func, *args, **options)
+        else:
+            q.enqueue(func, *args, **options)
+    except Exception:  # pragma: no cover - depends on Redis being down
+        log.exception("could not enqueue %s%s", getattr(func, "__name__", func), args)

@@ -7,7 +7,7 @@ first keyed event); their positions are numbered in id order.  ``audit_anchor`` 
 published chain heads.
 
 Revision ID: a7c3e91d4b20
-Revises: 5c0e2d7a91b4
+Revises: 5430274d57bc
 Create Date: 2026-12-04 04:30:00
 
 """
@@ -18,7 +18,7 @@ from voucher.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91d4b20'
-down_revision = '5c0e2d7a91b4'
+down_revision = '5430274d57bc'
 branch_labels = None
 depends_on = None
 

@@ -237,6 +237,7 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
         assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
     detail = sme.get(f"/trials/{tid}").get_json()
     assert detail["status"] == "completed" and detail["advance_amount"] == "30000.00"
+    assert detail["advance_pct"] == "30.00"  # the percentage the kick-off used, stored on the trial
     milestone = detail["milestones"][0]
     evidence = sme.get(f"/trials/{tid}/milestones/{milestone['id']}/file")
     assert evidence.status_code == 200 and evidence.data == PDF

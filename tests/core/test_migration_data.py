@@ -27,7 +27,7 @@ def test_the_trial_status_migration_keeps_every_row_and_cancels_stranded_trials(
                       "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": redis_url})
     with app.app_context():
         try:
-            # The demo data is written by today's models, so at the head, then taken back to BEFORE.
+            # The demo is seeded by today's models, so at the head, then taken back to the revision.
             upgrade()
             seed()
             db.session.commit()

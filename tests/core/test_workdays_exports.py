@@ -20,7 +20,7 @@ def test_national_day_week_is_skipped_and_adjusted_saturday_counts():
     assert working_days_between(date(2026, 9, 28), date(2026, 10, 12)) == 6
 
 
-def test_unknown_year_fails_loudly():
+def test_unknown_year_fails_loudly(package_ends_with_2026):
     with pytest.raises(CalendarUnknown, match="no data"):
         is_working_day(date(2099, 1, 5))
 

@@ -13,9 +13,21 @@ from voucher.extensions import db
 
 
 @pytest.fixture()
-def demo(ctx):
-    """The demo data (applications, trials, ledger, payments…) inside the test's transaction."""
+def demo(request, ctx):
+    """The demo data (applications, trials, ledger, payments…) inside the test's transaction,
+    loaded today; a test marked ``@pytest.mark.demo_day("2026-11-20")`` loads it and runs with the
+    clock on that day (Beijing time, ticking), for figures that depend on the day."""
     from voucher.demo import seed
+
+    marker = request.node.get_closest_marker("demo_day")
+    if marker is not None:
+        from datetime import datetime
+
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(marker.args[0] + "T10:00:00+08:00"), tick=True)
+        traveller.start()
+        request.addfinalizer(traveller.stop)
 
     seed()
     db.session.commit()

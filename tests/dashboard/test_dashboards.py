@@ -114,6 +114,7 @@ def test_trial_outcomes_and_adoption_come_from_the_trials(demo, ctx):
 
 # --- each role's start page ---------------------------------------------------------------------
 
+@pytest.mark.demo_day("2026-11-20")
 def test_the_officer_sees_the_review_queue_with_deadlines_and_the_overdue_trials(as_demo):
     with time_machine.travel(datetime.fromisoformat("2026-11-20 10:00+08:00"), tick=True):
         html = as_demo("officer").get("/").get_data(as_text=True)
@@ -125,6 +126,7 @@ def test_the_officer_sees_the_review_queue_with_deadlines_and_the_overdue_trials
     assert set(chart_options(html)) == {"application-statuses", "queue-age", "fund-month", "trial-outcomes"}
 
 
+@pytest.mark.demo_day("2026-11-20")
 def test_the_finance_officer_sees_payables_with_payment_deadlines_and_what_was_paid(as_demo):
     client = as_demo("finance")
     html = client.get("/").get_data(as_text=True)

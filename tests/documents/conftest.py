@@ -88,9 +88,13 @@ class JobsEnv:
     def clear_queue(self) -> None:
         self.queue.empty()
         for registry_ in (self.queue.scheduled_job_registry, self.queue.failed_job_registry,
-                          self.queue.finished_job_registry, self.queue.started_job_registry):
+                          self.queue.finished_job_registry):
             for job_id in registry_.get_job_ids():
                 registry_.remove(job_id, delete_job=True)
+        started = self.queue.started_job_registry  # entries are job:execution pairs; no remove()
+        for job_id in started.get_job_ids(cleanup=False):
+            self.conn.delete(f"rq:job:{job_id}")
+        self.conn.delete(started.key)
 
     def queued_count(self) -> int:
         return self.queue.count

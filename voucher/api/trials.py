@@ -47,7 +47,9 @@ def trial_json(trial) -> dict:
             "status_label": str(queries.STATUS_LABELS.get(trial.status, trial.status)),
             "overdue": trial.is_overdue(today), "period_days": trial.period_days,
             "approved_amount": trial.approved_amount, "start_date": trial.start_date, "end_date": trial.end_date,
-            "advance_amount": trial.advance_amount, "balance_amount": trial.balance_amount, "score": trial.score,
+            "advance_pct": trial.advance_pct, "advance_amount": trial.advance_amount,
+            "balance_amount": trial.balance_amount, "score": trial.score, "pass_score": trial.pass_score,
+            "remarkable_score": trial.remarkable_score,
             "outcome": trial.outcome, "remarkable": trial.remarkable, "adopted": trial.adopted}
 
 

@@ -2,9 +2,9 @@
 (``voucher.tasks.AppJob``).
 
 **Enqueue after commit.**  Services never talk to Redis while their transaction is open: they
-call :func:`enqueue_after_commit`, which parks ``(record id, RQ job id)`` pairs in the database
-session's ``info``; an ``after_commit`` listener on the SQLAlchemy ``Session`` class enqueues
-them once the session really commits (an ``after_rollback`` listener drops them).  This works
+call :func:`enqueue_after_commit`, which parks ``(record id, RQ job id)`` pairs with the one
+after-commit mechanism (``voucher.tasks.collect_after_commit``, whose listeners ``create_app``
+registers); they are enqueued once the session really commits and dropped on a rollback.  This works
 wherever the commit happens: at the end of a request, at the end of a job (a job may request
 documents), or in a CLI command.  A rolled-back request enqueues nothing, and a worker can
 never pick up a job whose record is not yet visible.
@@ -24,6 +24,12 @@ longer points to, e.g. after ``retry_job`` gave it a new id) does nothing.
 Any other exception is transient: RQ retries it with backoff (``Retry(max=3, interval=[2, 10,
 30])``; delayed retries need a worker started with the scheduler, as ``voucher.tasks.run_worker``
 does) and the record shows ``queued`` with the last error until the last attempt fails.
+
+**Recovery.**  A job RQ will never run — Redis lost it (restarted without persistence,
+``FLUSHDB``, unreachable at the enqueue) or its worker died mid-job — is put back on the queue
+under a new RQ id by the jobs sweeper (``voucher.tasks.recover_jobs``: scheduled by every worker,
+and ``flask voucher jobs-recover``), a bounded number of times; see
+``voucher.documents.services.recover_lost_jobs``.
 """
 from __future__ import annotations
 
@@ -33,9 +39,8 @@ from datetime import timedelta
 
 from flask import current_app
 from rq import Retry, get_current_job
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
@@ -89,21 +94,11 @@ def retry_policy() -> Retry:
 
 
 def enqueue_after_commit(records) -> None:
-    """Enqueue these records' jobs once the current database transaction commits."""
-    pending = db.session.info.setdefault(_PENDING_KEY, [])
-    pending.extend((r.id, r.rq_job_id) for r in records)
+    """Enqueue these records' jobs once the current database transaction commits (the one
+    after-commit mechanism, ``voucher.tasks.collect_after_commit``: one pipeline per commit)."""
+    from voucher.tasks import collect_after_commit
 
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if pending:
-        enqueue_now(pending)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    collect_after_commit(_PENDING_KEY, [(r.id, r.rq_job_id) for r in records], enqueue_now)
 
 
 def enqueue_now(pairs: list[tuple[int, str]]) -> None:
@@ -122,18 +117,20 @@ def enqueue_now(pairs: list[tuple[int, str]]) -> None:
         with q.connection.pipeline() as pipe:
             q.enqueue_many(datas, pipeline=pipe)
             pipe.execute()
-    except Exception as exc:  # Redis unreachable: say so on the records, so a person can retry them
+    except Exception as exc:  # Redis unreachable: say so on the records; the sweeper re-queues them
         log.exception("could not enqueue document jobs %s", [p[0] for p in pairs])
         _mark_unqueued([p[0] for p in pairs], exc)
 
 
 def _mark_unqueued(record_ids: list[int], exc: Exception) -> None:
+    """The records stay queued (the jobs sweeper, ``voucher.tasks.recover_jobs``, enqueues them
+    again once the queue answers); their message says what happened."""
     try:
         with db.engine.begin() as conn:
             conn.execute(update(JobRecord.__table__).where(JobRecord.__table__.c.id.in_(record_ids))
-                         .values(status="failed", active_key=None, finished_at=utcnow(), updated_at=utcnow(),
+                         .values(updated_at=utcnow(),
                                  message=f"The job queue could not be reached ({type(exc).__name__}: {exc}). "
-                                         f"Retry the job when the queue is back."[:2000]))
+                                         f"The job is queued again automatically when the queue is back."[:2000]))
     except Exception:  # pragma: no cover - nothing more we can do; the record shows 'queued'
         log.exception("could not mark document jobs %s as not queued", record_ids)
 

@@ -464,8 +464,8 @@ def _fields(rows: Sequence[tuple[str, object]], width: float, label_width: float
     return table
 
 
-def qr_image(url: str, size_mm: float = 28) -> Image:
-    """A QR code (qrcode → PIL image → PNG) as a reportlab flowable."""
+def qr_png(url: str) -> bytes:
+    """The QR code of ``url`` as PNG bytes (qrcode → PIL image → PNG)."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
@@ -476,8 +476,12 @@ def qr_image(url: str, size_mm: float = 28) -> Image:
     code.make(fit=True)
     buf = io.BytesIO()
     code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    buf.seek(0)
-    return Image(buf, width=size_mm * mm, height=size_mm * mm)
+    return buf.getvalue()
+
+
+def qr_image(url: str, size_mm: float = 28) -> Image:
+    """A QR code as a reportlab flowable."""
+    return Image(io.BytesIO(qr_png(url)), width=size_mm * mm, height=size_mm * mm)
 
 
 def _verification_block(code: str, url: str, lb: dict[str, str], width: float):
@@ -839,17 +843,19 @@ def batch_summary_pdf(data: BatchSummaryData, *, invariant: bool = False) -> byt
 # --- bank payment file ------------------------------------------------------------------------
 
 BANK_CSV_HEADER = ("payee_name", "bank_name", "account", "amount", "reference")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def bank_payment_csv(lines: Sequence[BankLine], *, bom: bool = False) -> bytes:
     """The bank payment file: UTF-8 (no BOM unless asked), CRLF, a header row, one row per line,
     amounts as plain two-decimal strings.
 
-    Refuses (``ValueError``) a non-positive amount, an empty field, and a text field beginning
-    with a spreadsheet formula character (a payee name such as ``=HYPERLINK(...)`` must be fixed
-    at its source, not silently altered in a payment file).
+    Refuses (``ValueError``) a non-positive amount and an empty field.  A text field beginning
+    with a spreadsheet formula character (a payee renamed ``=SUM(1,1)`` before names were checked
+    at their source) is written with one leading ``'`` (OWASP's CSV-injection rule, as every
+    export does) rather than failing the whole batch: the file is opened in Excel too.
     """
+    from voucher.formulas import neutralise_text
+
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(BANK_CSV_HEADER)
@@ -861,8 +867,7 @@ def bank_payment_csv(lines: Sequence[BankLine], *, bom: bool = False) -> bytes:
         for text in texts:
             if not text or not str(text).strip():
                 raise ValueError(f"line {n}: an empty field")
-            if str(text).startswith(_FORMULA_START):
-                raise ValueError(f"line {n}: {text!r} begins with a formula character")
-        writer.writerow([line.payee_name, line.bank_name, line.account, format(amount, "f"), line.reference])
+        payee, bank, account, reference = (neutralise_text(str(t)) for t in texts)
+        writer.writerow([payee, bank, account, format(amount, "f"), reference])
     data = out.getvalue().encode("utf-8")
     return (b"\xef\xbb\xbf" + data) if bom else data

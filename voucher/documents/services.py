@@ -182,6 +182,11 @@ def _queue_job_gone(record: JobRecord) -> bool:
     if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED, None):
         return True
     if status == JobStatus.STARTED:
+        from voucher.tasks import worker_alive
+
+        if not worker_alive(redis_connection(), rq_job.worker_name,
+                            int(current_app.config.get("JOBS_WORKER_STALE_SECONDS", 30))):
+            return True  # its worker died (no heartbeat): the job will not finish
         last = record.updated_at or record.started_at or record.created_at
         return last is not None and utcnow() - last > job_module.stale_after()
     return False
@@ -348,3 +353,95 @@ def latest_document(kind: str, subject_type: str, subject_id: int) -> Document |
     return db.session.scalar(select(Document).where(
         Document.kind == kind, Document.subject_type == subject_type, Document.subject_id == subject_id,
         Document.status == "valid").order_by(Document.version.desc()).limit(1))
+
+
+# --- recovery: jobs whose queue entry is gone --------------------------------------------------
+
+RECOVERY_ACTOR = Actor.system("jobs sweeper")
+
+
+def _rq_states(conn, records: list[JobRecord]) -> dict[int, str | None]:
+    """Each record's RQ job state: its status, or None when RQ will never run it (no job hash, or
+    queued/scheduled/started with nothing behind it: not in its queue list, not in the scheduled
+    registry, or its worker is dead)."""
+    from rq.job import Job, JobStatus
+
+    from voucher.tasks import worker_alive
+
+    stale = int(current_app.config.get("JOBS_WORKER_STALE_SECONDS", 30))
+    jobs = Job.fetch_many([r.rq_job_id or "-" for r in records], connection=conn)
+    states: dict[int, str | None] = {}
+    for record, rq_job in zip(records, jobs):
+        status = rq_job.get_status(refresh=False) if rq_job is not None and record.rq_job_id else None
+        if status == JobStatus.QUEUED and conn.lpos(f"rq:queue:{rq_job.origin}", rq_job.id) is None:
+            status = None  # Redis came back from an older snapshot: a hash without its queue entry
+        elif status == JobStatus.SCHEDULED and conn.zscore(f"rq:scheduled:{rq_job.origin}", rq_job.id) is None:
+            status = None
+        elif status == JobStatus.STARTED and not worker_alive(conn, rq_job.worker_name, stale):
+            status = None
+        states[record.id] = status.value if status is not None else None
+    return states
+
+
+def recover_lost_jobs(conn) -> dict[str, int]:
+    """Put back on the queue every document job that RQ will never run; returns the counts.
+
+    Rule: a single job (or a batch's child) queued or running in our table, unchanged for
+    ``JOBS_QUEUE_GRACE_SECONDS`` (the enqueue follows the commit), whose RQ job is missing
+    (Redis lost its data), finished, failed, stopped or cancelled, or started by a dead worker,
+    is re-armed under a new queue id (a stale entry then does nothing) — unless its document
+    was stored after all (then it is marked done), or it has already been started
+    ``JOBS_RECOVER_MAX_ATTEMPTS`` times (then it fails, for a person to look at and retry).
+    Each recovery is an audit event of the system actor; the caller commits, and the jobs are
+    enqueued after that commit.  Idempotent: nothing is produced twice (a document per job).
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    cfg = current_app.config
+    grace = timedelta(seconds=int(cfg.get("JOBS_QUEUE_GRACE_SECONDS", 20)))
+    max_attempts = int(cfg.get("JOBS_RECOVER_MAX_ATTEMPTS", 5))
+    candidates = list(db.session.scalars(select(JobRecord).where(
+        JobRecord.status.in_(ACTIVE_JOB_STATUSES), JobRecord.is_batch.is_(False),
+        func.coalesce(JobRecord.updated_at, JobRecord.created_at) < utcnow() - grace).order_by(JobRecord.id)))
+    outcome = {"requeued": 0, "linked": 0, "failed": 0}
+    if not candidates:
+        return outcome
+    states = _rq_states(conn, candidates)
+    requeued: list[JobRecord] = []
+    parents: set[int] = set()
+    for record in candidates:
+        if states[record.id] in ("queued", "scheduled", "started", "deferred"):
+            continue
+        before = {"status": record.status, "rq_job_id": record.rq_job_id, "rq_status": states[record.id],
+                  "attempts": record.attempts}
+        existing = db.session.scalar(select(Document).where(Document.created_by_job == record.id))
+        if existing is not None:
+            job_module._finish_success(record, existing)
+            outcome["linked"] += 1
+        elif record.attempts >= max_attempts:
+            now = utcnow()
+            record.status, record.active_key, record.finished_at, record.updated_at = "failed", None, now, now
+            record.message = (f"The job was lost {record.attempts} times (its worker stopped or the queue lost it); "
+                              f"it is not re-queued again automatically. Retry it once the cause is fixed.")
+            db.session.flush()
+            outcome["failed"] += 1
+        else:
+            record.status = "queued"
+            record.progress = 0
+            record.rq_job_id = job_module.new_rq_job_id()
+            record.updated_at = utcnow()
+            record.message = "Re-queued automatically: its queue entry was lost (queue restarted or worker stopped)."
+            db.session.flush()
+            requeued.append(record)
+            outcome["requeued"] += 1
+        if record.parent_id:
+            parents.add(record.parent_id)
+        record_event(RECOVERY_ACTOR, "document.job_recovered", "job_record", record.id, before=before,
+                     after={"status": record.status, "rq_job_id": record.rq_job_id})
+    for parent_id in sorted(parents):
+        job_module.refresh_parent(parent_id)
+    if requeued:
+        job_module.enqueue_after_commit(requeued)
+    return outcome

@@ -29,6 +29,7 @@ from voucher.calc import SizeResult, classify_enterprise
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.errors import N_, Duplicate, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
+from voucher.formulas import BANK_NAME_MESSAGE, NAME_MESSAGE, mark_formula
 from voucher.reference import DISTRICTS, INDUSTRIES
 
 
@@ -141,6 +142,7 @@ def _contact_and_bank(data, errors: dict) -> dict:
     elif not _PHONE.match(phone):
         errors["contact_phone"] = N_("Enter a phone number of digits (spaces, hyphens and brackets allowed).")
     bank_name = _required(errors, "bank_name", _text(data.bank_name), 200, N_("Enter the name of the bank."))
+    mark_formula(errors, "bank_name", bank_name, BANK_NAME_MESSAGE)
     account = re.sub(r"[\s-]", "", data.bank_account or "")
     if not account:
         errors["bank_account"] = N_("Enter the bank account number that payments go to.")
@@ -159,10 +161,12 @@ def _check_uscc(raw: str, errors: dict, params: dict) -> str | None:
 
 
 def clean_enterprise(data: EnterpriseInput) -> dict:
-    """Normalised values of an enterprise form, or ValidationFailed naming every bad field."""
+    """Normalised values of an enterprise form, or ValidationFailed naming every bad field (a name
+    or bank name beginning with a spreadsheet formula character is refused: ``voucher.formulas``)."""
     errors: dict[str, str] = {}
     params: dict = {}
     values = {"name": _required(errors, "name", _text(data.name), 200, N_("Enter the enterprise's registered name."))}
+    mark_formula(errors, "name", values["name"], NAME_MESSAGE)
     values["uscc"] = _check_uscc(data.uscc, errors, params)
     if data.district not in DISTRICTS:
         errors["district"] = N_("Choose the district.")
@@ -316,6 +320,7 @@ def clean_provider(data: ProviderProfileInput) -> dict:
     errors: dict[str, str] = {}
     params: dict = {}
     values = {"name": _required(errors, "name", _text(data.name), 200, N_("Enter the provider's registered name."))}
+    mark_formula(errors, "name", values["name"], NAME_MESSAGE)
     values["uscc"] = _check_uscc(data.uscc, errors, params)
     description = _text(data.description) or None
     if description and len(description) > 4000:

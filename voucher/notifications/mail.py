@@ -1,9 +1,10 @@
 """E-mail copies of in-app notifications, through SMTP, when a mail server is configured.
 
 Off by default (``MAIL_SERVER = None``).  When set, every :class:`Notification` written in a
-transaction is mailed to its user **after the transaction commits**: the ids are parked in the
-session's ``info`` when flushed, and an ``after_commit`` listener enqueues one RQ job
-(:func:`send_notification_mails`) on the default queue — a rolled-back request mails nothing and
+transaction is mailed to its user **after the transaction commits**: ``notify_users`` hands the
+new ids to :func:`mail_after_commit`, which gathers them with the one after-commit mechanism
+(``voucher.tasks.collect_after_commit``); at the commit one RQ job
+(:func:`send_notification_mails`) is enqueued on the default queue — a rolled-back request mails nothing and
 the request never waits for the mail server.  The job writes each message in the recipient's
 language (their account's locale, Simplified Chinese by default).
 
@@ -20,9 +21,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from voucher.config import public_url
 from voucher.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -34,25 +35,18 @@ def mail_enabled() -> bool:
     return has_app_context() and bool(current_app.config.get("MAIL_SERVER"))
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, _context) -> None:
+def mail_after_commit(notification_ids) -> None:
+    """Mail these (just flushed) notifications once the transaction commits, when mail is on."""
     if not mail_enabled():
         return
-    ids = [obj.id for obj in session.new if isinstance(obj, Notification)]
-    if ids:
-        session.info.setdefault(_PENDING, []).extend(ids)
+    from voucher.tasks import collect_after_commit
+
+    collect_after_commit(_PENDING, notification_ids, _enqueue_collected)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue(session: Session) -> None:
-    ids = session.info.pop(_PENDING, None)
+def _enqueue_collected(ids: list[int]) -> None:
     if ids and mail_enabled():
         enqueue(sorted(set(ids)))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 def enqueue(ids: list[int]) -> None:
@@ -79,8 +73,7 @@ def _text(notification: Notification, locale: str) -> tuple[str, str]:
                           message=body if len(body) <= 60 else body[:58] + "…")
         lines = [body, ""]
         if notification.link:
-            base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-            lines.append(gettext("Open: %(url)s", url=base + notification.link))
+            lines.append(gettext("Open: %(url)s", url=public_url(notification.link)))
         lines += ["", gettext("This message is a copy of a notification in the SME digital voucher system; "
                               "you do not need to reply.")]
     return subject, "\n".join(lines)

@@ -13,12 +13,13 @@ from voucher.notifications.models import Notification
 
 def notify_users(user_ids, message: str, link: str | None = None, **params) -> int:
     """Queue ``message`` (an English template with %(name)s params) for each user id."""
-    count = 0
-    for uid in set(user_ids):
-        db.session.add(Notification(user_id=uid, message=message, params=jsonable(params), link=link))
-        count += 1
+    from voucher.notifications.mail import mail_after_commit
+
+    added = [Notification(user_id=uid, message=message, params=jsonable(params), link=link) for uid in set(user_ids)]
+    db.session.add_all(added)
     db.session.flush()
-    return count
+    mail_after_commit([n.id for n in added])  # an e-mail copy each, after the commit, when mail is on
+    return len(added)
 
 
 def notify_organisation(organisation_id: int, message: str, link: str | None = None, **params) -> int:

@@ -5,7 +5,7 @@ from flask_login import current_user
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import login_required_any
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.notifications import mail, queries, services  # noqa: F401  (mail: registers the after-commit mailer)
+from voucher.notifications import queries, services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

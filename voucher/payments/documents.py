@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from voucher.audit.services import Actor
 from voucher.auth.policy import BUREAU_READERS
+from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
                                    ChronologyEntry, FundUseRow, PaymentOrderData, ProgrammeReportData,
@@ -62,17 +63,30 @@ def _pct(value) -> str:
     return f"{d.normalize():f}" if d == d.to_integral_value() else f"{d:f}"
 
 
+def _trial_advance_pct(basis: dict):
+    """The advance percentage the trial's kick-off used (stored on the trial); the copy in the
+    disbursement's basis only where the trial has none (a basis written before the trial stored
+    it copied the programme's parameter of the day the payment was prepared)."""
+    from voucher.trials.models import Trial
+
+    stored = None
+    if basis.get("trial_id") is not None:
+        stored = db.session.scalar(select(Trial.advance_pct).where(Trial.id == int(basis["trial_id"])))
+    return stored if stored is not None else basis.get("advance_pct", "0")
+
+
 def working_lines(d: Disbursement) -> list[str]:
     """The calculation of a disbursement's amount, worded in the current language."""
     basis = d.basis or {}
     if d.source_type == "trial_application":
         approved = Decimal(basis.get("approved_amount", "0"))
         advance = Decimal(basis.get("advance", "0"))
+        pct = _trial_advance_pct(basis)
         lines = [_("Approved trial-voucher amount: %(amount)s", amount=format_money(approved))]
         if d.milestone == "advance":
             lines.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up), payable "
                            "once the enterprise confirmed the kick-off", approved=format_money(approved),
-                           pct=_pct(basis.get("advance_pct", "0")), advance=format_money(advance)))
+                           pct=_pct(pct), advance=format_money(advance)))
         else:
             lines.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s, payable once the effect "
                            "evaluation passed", approved=format_money(approved), advance=format_money(advance),
@@ -184,7 +198,7 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         split = [_("Requested and approved amount: %(amount)s", amount=format_money(application.requested_amount))]
         if trial is not None and trial.advance_amount is not None:
             split.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up)",
-                           approved=format_money(trial.approved_amount), pct=_pct(application.programme.advance_pct),
+                           approved=format_money(trial.approved_amount), pct=_pct(trial.advance_pct),
                            advance=format_money(trial.advance_amount)))
             split.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s",
                            approved=format_money(trial.approved_amount), advance=format_money(trial.advance_amount),
@@ -196,7 +210,7 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         ledger_lines = [_("No. %(seq)s %(kind)s %(amount)s %(milestone)s on %(date)s", seq=e.seq,
                           kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid")}.get(e.kind, e.kind),
                           amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
-                          date=e.created_at.date().isoformat()) for e in entries]
+                          date=local_date(e.created_at).isoformat()) for e in entries]
         calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("None")]))
         header = [_("Evaluator"), _("Version"), _("Effect"), _("Quality"), _("Service"), _("Cost-effectiveness"),
                   _("Replicability"), _("Overall")]

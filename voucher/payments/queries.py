@@ -194,12 +194,11 @@ def _trial_raw(programme_id: int | None, source_id: int | None) -> list[_Raw]:
     if not items:
         return []
     trials = {t.id: t for t in db.session.scalars(select(Trial).where(Trial.id.in_({i.trial_id for i in items})))}
-    pct = dict(db.session.execute(select(Programme.id, Programme.advance_pct)
-                                  .where(Programme.id.in_({i.programme_id for i in items}))).all())
     out = []
     for i in items:
         t = trials[i.trial_id]
-        basis = {"approved_amount": str(t.approved_amount), "advance_pct": str(pct.get(i.programme_id)),
+        # The percentage the kick-off used (stored on the trial), never the programme's of today.
+        basis = {"approved_amount": str(t.approved_amount), "advance_pct": str(t.advance_pct),
                  "advance": str(t.advance_amount), "balance": str(t.balance_amount), "trial_id": t.id}
         out.append(_Raw(i.programme_id, "trial_voucher", TRIAL_SOURCE, i.application_id, i.milestone, i.amount,
                         i.payee_organisation_id, t.enterprise_id, i.due_since, basis))

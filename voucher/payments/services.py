@@ -32,6 +32,7 @@ from voucher.db import utcnow
 from voucher.errors import (N_, Conflict, Duplicate, Forbidden, NotFound, SameApprover, TransitionNotAllowed,
                             ValidationFailed)
 from voucher.extensions import db
+from voucher.formulas import BANK_NAME_MESSAGE, PAYEE_NAME_MESSAGE, mark_formula
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
 from voucher.payments import queries
@@ -297,7 +298,6 @@ def reject(actor: Actor, disbursement_id: int, password: str | None, reason: str
 
 
 _ACCOUNT = re.compile(r"^[0-9A-Za-z-]{6,40}$")
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, bank_name: str,
@@ -322,8 +322,9 @@ def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, 
             errors[name] = N_("Enter a value.")
         elif len(values[name]) > limit:
             errors[name] = N_("At most 200 characters.")
-        elif values[name].startswith(_FORMULA_START):
-            errors[name] = N_("Must not begin with =, +, - or @.")
+        else:
+            mark_formula(errors, name, values[name],
+                         PAYEE_NAME_MESSAGE if name == "payee_name" else BANK_NAME_MESSAGE)
     if not _ACCOUNT.match(values["bank_account"]):
         errors["bank_account"] = N_("Enter the account number: 6 to 40 letters, digits or hyphens.")
     if errors:

@@ -74,7 +74,9 @@ class Trial(db.Model):
     # Set when the enterprise confirms the kick-off: end = start + period.
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    # Fixed at the kick-off confirmation from the programme's advance percentage (advance + balance = amount).
+    # Fixed at the kick-off confirmation from the programme's advance percentage (advance + balance = amount);
+    # the percentage used is kept with them, so a later change of the parameter never re-explains the split.
+    advance_pct: Mapped[Decimal | None] = mapped_column(Percent)
     advance_amount: Mapped[Decimal | None] = mapped_column(Money)
     balance_amount: Mapped[Decimal | None] = mapped_column(Money)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -83,6 +85,9 @@ class Trial(db.Model):
     mean_improvement: Mapped[Decimal | None] = mapped_column(Percent)
     outcome: Mapped[str | None] = mapped_column(String(10))
     remarkable: Mapped[bool | None] = mapped_column(Boolean)
+    # The programme's pass and remarkable marks the outcome was decided with (kept with the outcome).
+    pass_score: Mapped[Decimal | None] = mapped_column(Percent)
+    remarkable_score: Mapped[Decimal | None] = mapped_column(Percent)
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_amount: Mapped[Decimal | None] = mapped_column(Money)
     # The enterprise's adoption decision: will it pay to keep using the solution, and why.

@@ -94,9 +94,15 @@ class TrialSchema(ma.Schema):
     approved_amount = DecimalString(required=True)
     start_date = ma.fields.Date(required=True, allow_none=True)
     end_date = ma.fields.Date(required=True, allow_none=True)
+    advance_pct = DecimalString(required=True, allow_none=True, metadata={
+        "description": "The programme's advance percentage the kick-off used (stored with the split)"})
     advance_amount = DecimalString(required=True, allow_none=True)
     balance_amount = DecimalString(required=True, allow_none=True)
     score = DecimalString(required=True, allow_none=True)
+    pass_score = DecimalString(required=True, allow_none=True, metadata={
+        "description": "The pass mark the outcome was decided with"})
+    remarkable_score = DecimalString(required=True, allow_none=True, metadata={
+        "description": "The remarkable mark the outcome was decided with"})
     outcome = ma.fields.String(required=True, allow_none=True, validate=Choice(OUTCOMES))
     remarkable = ma.fields.Boolean(required=True, allow_none=True)
     adopted = ma.fields.Boolean(required=True, allow_none=True)

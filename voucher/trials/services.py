@@ -133,6 +133,22 @@ def evaluation_params(programme: Programme) -> EvaluationParams:
         pass_score=programme.pass_score, remarkable_score=programme.remarkable_score)
 
 
+def form_params(trial: Trial, corrected: Evaluation | None = None) -> EvaluationParams:
+    """The weights (and marks) an evaluation form is scored with.
+
+    Rule: a first submission uses the programme's weights of the day; a correction uses the
+    weights stored on the version it corrects, so a later change of the programme's weights never
+    re-weights a past evaluation through a correction; once the outcome is recorded, the marks are
+    those it was decided with (stored on the trial)."""
+    params = evaluation_params(trial.programme)
+    weights = params.weights
+    if corrected is not None and corrected.weights:
+        weights = {k: Decimal(v) for k, v in corrected.weights.items()}
+    if trial.pass_score is not None:  # the outcome is recorded: the marks it was decided with
+        return EvaluationParams(weights=weights, pass_score=trial.pass_score, remarkable_score=trial.remarkable_score)
+    return EvaluationParams(weights=weights, pass_score=params.pass_score, remarkable_score=params.remarkable_score)
+
+
 # --- reading and access ----------------------------------------------------------------------
 
 def _get(trial_id: int) -> Trial:
@@ -440,7 +456,7 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
     Rule: only the enterprise's own SME users, only a milestone that is reported (not yet
     confirmed or disputed).  Confirming the kick-off starts the trial: start date = today, end
     date = start + the trial period, the advance (programme ``advance_pct`` of the approved
-    amount, rounded to the fen) becomes payable; confirming the final report completes the
+    amount, rounded to the fen; the percentage is stored on the trial) becomes payable; confirming the final report completes the
     trial and the officers are asked to assign evaluators.
     """
     trial = _lock(trial_id)
@@ -453,14 +469,18 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
     application = trial.application
     if kind == "kickoff":
         day = today or applications.local_today()
-        advance = round_fen(trial.approved_amount * trial.programme.advance_pct / 100)
+        # The percentage is stored with the amounts: documents explain the split with it, never
+        # with the programme's parameter of the day they are printed.
+        trial.advance_pct = trial.programme.advance_pct
+        advance = round_fen(trial.approved_amount * trial.advance_pct / 100)
         trial.start_date = day
         trial.end_date = day + timedelta(days=trial.period_days)
         trial.advance_amount = advance
         trial.balance_amount = trial.approved_amount - advance
         TRIAL_MACHINE.apply(trial, "start", actor,
                             details={"start_date": trial.start_date, "end_date": trial.end_date,
-                                     "advance_payable": advance, "balance": trial.balance_amount})
+                                     "advance_pct": trial.advance_pct, "advance_payable": advance,
+                                     "balance": trial.balance_amount})
         applications.MACHINE.apply(application, "start_trial", actor, details={"trial_id": trial.id})
     elif kind == "final_report":
         trial.completed_at = utcnow()
@@ -706,7 +726,12 @@ def _release_balance(actor: Actor, trial: Trial) -> Decimal:
 
 
 def _trial_result(trial: Trial, overalls: list[Decimal]) -> TrialScoreResult:
-    return trial_score(overalls, evaluation_params(trial.programme))
+    params = evaluation_params(trial.programme)
+    if trial.pass_score is not None:
+        # The outcome is recorded: a correction re-scores with the marks it was decided with.
+        params = EvaluationParams(weights=params.weights, pass_score=trial.pass_score,
+                                  remarkable_score=trial.remarkable_score)
+    return trial_score(overalls, params)
 
 
 def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest: list[Evaluation],
@@ -716,6 +741,8 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
     trial.score = result.mean
     trial.outcome = outcome
     trial.remarkable = result.remarkable
+    params = evaluation_params(trial.programme)
+    trial.pass_score, trial.remarkable_score = params.pass_score, params.remarkable_score  # the marks decided with
     trial.mean_improvement = _mean_of([e.mean_improvement for e in latest])
     trial.evaluated_at = utcnow()
     trial.released_amount = released if outcome == "failed" else None
@@ -780,12 +807,12 @@ def submit_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Sub
     if len(reason) > REASON_MAX:
         raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
     afters, scores = _check_evaluation(data, trial.application.baselines)
-    params = evaluation_params(trial.programme)
+    latest = latest_evaluations(trial.id)
+    params = form_params(trial, latest.get(assignment.id) if correcting else None)
     score = overall_score(scores, params)
     results = improvements_for(trial, afters)
     mean_improvement = _mean_improvement(results)
 
-    latest = latest_evaluations(trial.id)
     active = [a for a in assignments(trial.id) if a.status in ACTIVE_ASSIGNMENT_STATES]
     overalls = {a.id: latest[a.id].overall for a in active if a.id in latest and a.id != assignment.id}
     overalls[assignment.id] = score.overall

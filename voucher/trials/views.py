@@ -372,7 +372,7 @@ def _evaluation_context(trial, assignment, form, submitted=None):
         shown = submitted or latest
         improvements = services.improvements_for(trial, shown.afters)
     return {"t": trial, "a": trial.application, "assignment": assignment, "form": form, "latest": latest,
-            "improvements": improvements, "params": services.evaluation_params(trial.programme)}
+            "improvements": improvements, "params": services.form_params(trial, latest)}
 
 
 @bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
