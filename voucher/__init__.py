@@ -60,6 +60,9 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
     if app.config["ENV_NAME"] == "production":
         if app.config["SECRET_KEY"] == INSECURE_DEFAULT_SECRET or len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("Refusing to start in production with the default or a short SECRET_KEY.")
+        from voucher.audit.keys import check_production
+
+        check_production(app.config)  # the audit chain's HMAC key, kept outside the database
         app.config["SESSION_COOKIE_SECURE"] = True
         if not app.config["PUBLIC_BASE_URL"]:
             app.logger.warning("VOUCHER_PUBLIC_BASE_URL is not set: documents and e-mails will point to %s",
@@ -78,6 +81,9 @@ def configure_extensions(app: Flask) -> None:
             make_sqlite_transactional(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    from voucher.auth.throttle import storage_uri
+
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
     limiter.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])
@@ -177,6 +183,10 @@ def configure_security(app: Flask) -> None:
             for value in values.values():
                 if "\x00" in value:
                     abort(400)
+
+    from voucher.auth.policy import no_store_when_signed_in
+
+    app.after_request(no_store_when_signed_in)
 
     @app.after_request
     def security_headers(response):

@@ -12,23 +12,58 @@ voucher_cli = AppGroup("voucher", help="Voucher programme administration command
 
 
 @voucher_cli.command("audit-verify")
-def audit_verify():
-    """Check the whole audit hash chain; name the first broken event."""
-    from voucher.audit.services import verify_chain
+@click.option("--anchor", "anchor_files", multiple=True, type=click.File("r", encoding="utf-8"),
+              help="A published-anchor export (JSON or CSV from the audit page) kept outside the system.")
+@click.option("--head", "heads", multiple=True, metavar="LENGTH:HASH",
+              help="A published chain head as printed on the audit page or the programme report.")
+def audit_verify(anchor_files, heads):
+    """Check the whole audit hash chain (keys, links, positions) and that it still contains every
+    published head given (and every stored daily anchor); name the first broken event."""
+    from voucher.audit.services import anchor_from_text, anchors_from_file, verify_chain
 
-    report = verify_chain()
+    try:
+        published = [a for f in anchor_files for a in anchors_from_file(f.read())]
+        published += [anchor_from_text(h) for h in heads]
+    except (ValueError, KeyError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    report = verify_chain(anchors=published)
     if report.ok:
-        click.echo(f"OK: {report.checked} events, chain head {report.head}")
+        click.echo(f"OK: {report.checked} events, chain head {report.head}; "
+                   f"{report.anchors_checked} published head(s) found on the chain"
+                   + (f"; {report.legacy} legacy unkeyed event(s) at its start" if report.legacy else ""))
         return
     click.echo(f"BROKEN at event {report.broken_event_id}: {report.problem} "
                f"({report.checked} events before it are intact)")
     sys.exit(1)
 
 
+@voucher_cli.command("audit-anchor")
+def audit_anchor():
+    """Publish today's audit-chain head (run daily from cron; once a day, a second run shows it).
+    Refuses (exit 1) when the chain does not verify."""
+    from voucher.audit.services import ChainBroken, publish_anchor
+
+    try:
+        anchor = publish_anchor()
+    except ChainBroken as exc:
+        click.echo(f"REFUSED: the chain is broken at event {exc.report.broken_event_id}: {exc.report.problem}")
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"anchor {anchor.anchored_on.isoformat()}: {anchor.chain_length}:{anchor.head_hash}")
+
+
 @voucher_cli.command("seed-demo")
 def seed_demo():
-    """Load the demo data (idempotent: a second run changes nothing)."""
+    """Load the demo data (idempotent: a second run changes nothing).  Refused in production
+    (``ENV_NAME`` / ``VOUCHER_ENV_NAME`` = production): demo accounts have published passwords."""
+    from flask import current_app
+
     from voucher.demo import seed
+
+    if current_app.config.get("ENV_NAME") == "production":
+        click.echo("REFUSED: seed-demo loads accounts with published passwords; this is a production "
+                   "deployment (ENV_NAME=production).", err=True)
+        sys.exit(1)
 
     created = seed()
     db.session.commit()

@@ -36,9 +36,22 @@ class DefaultConfig:
     LANGUAGES = ("zh_Hans_CN", "en")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "voucher" / "translations")
 
-    RATELIMIT_STORAGE_URI = "memory://"
+    # HMAC keys of the audit chain, newest first: "k2:secret2,k1:secret1" (VOUCHER_AUDIT_KEYS); see
+    # voucher/audit/keys.py.  Empty: a development key (refused in production).
+    AUDIT_KEYS = None
+
+    # None: the app's Redis (REDIS_URL; make run's embedded one too), so every process shares the
+    # counters; memory:// only where there is no Redis (voucher.auth.throttle.storage_uri).
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable (restarting): count in each process's memory meanwhile rather than fail.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Everything that checks a password is limited per account and per address; the address limit
+    # is sized for a park or an office whose enterprises share one address.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "100 per minute;1000 per hour"
+    REAUTH_RATE_LIMIT = "10 per minute;50 per hour"
+    REAUTH_ADDRESS_RATE_LIMIT = "100 per minute;1000 per hour"
 
     ARGON2_TIME_COST = None
     ARGON2_MEMORY_COST = None
@@ -73,7 +86,11 @@ class TestConfig(DefaultConfig):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = False  # tests that check CSRF turn it back on
+    RATELIMIT_STORAGE_URI = "memory://"  # tests of the shared storage set Redis
     LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_ADDRESS_RATE_LIMIT = "1000 per minute"
+    REAUTH_RATE_LIMIT = "1000 per minute"
+    REAUTH_ADDRESS_RATE_LIMIT = "1000 per minute"
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1

@@ -1,7 +1,7 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables.
 Add one line per domain models module."""
 from voucher.applications.models import TrialApplication  # noqa: F401
-from voucher.audit.models import AuditEvent  # noqa: F401
+from voucher.audit.models import AuditAnchor, AuditEvent  # noqa: F401
 from voucher.auth.models import LoginSession, User  # noqa: F401
 from voucher.auth.tokens import ApiToken  # noqa: F401
 from voucher.catalogue.models import Solution, SolutionScreening  # noqa: F401

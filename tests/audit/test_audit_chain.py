@@ -4,15 +4,17 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from voucher.audit.models import AuditEvent
-from voucher.audit.services import Actor, GENESIS, record_event, verify_chain
+from voucher.audit.services import Actor, GENESIS, record_event, seal_pending, verify_chain
 from voucher.extensions import db
 
 ACTOR = Actor(user_id=None, role="system", organisation_id=None, label="test")
 
 
 def _three_events():
-    return [record_event(ACTOR, "thing.changed", "thing", i, before={"v": i}, after={"v": i + 1, "amount": "1.10"})
-            for i in range(3)]
+    events = [record_event(ACTOR, "thing.changed", "thing", i, before={"v": i}, after={"v": i + 1, "amount": "1.10"})
+              for i in range(3)]
+    seal_pending()  # what the commit does
+    return events
 
 
 def test_each_event_links_to_the_previous_hash(ctx):

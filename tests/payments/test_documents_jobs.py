@@ -109,3 +109,8 @@ def test_real_jobs_produce_the_audit_dossier_and_the_programme_report(jobs):
     assert len(printed) == 1 and printed[0].id < issued_event.id and printed[0].hash != chain_head()
     report_text = pdf_text(app, valid_document("programme_report", "programme", ids["programme"]))
     assert "试用券" in report_text and "¥60,000.00" in report_text and "¥140,000.00" in report_text
+    # The day's published audit-chain head travels out of the system in the report.
+    from voucher.audit.models import AuditAnchor
+
+    anchor = db.session.scalars(select(AuditAnchor)).one()
+    assert f"{anchor.chain_length}:" in report_text and anchor.head_hash in report_text.replace("\n", "")

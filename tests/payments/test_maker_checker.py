@@ -181,3 +181,35 @@ def test_the_database_allows_one_live_disbursement_per_item(world, prepared):
                           prepared_by=world.finance_b.id)
     with db.session.begin_nested():
         db.session.add(clone2)
+
+
+def test_the_approval_password_is_throttled_like_a_login(world, prepared, login_as, app):
+    """Re-entering the password to approve is a password check: per account (whatever the address)."""
+    client = login_as(world.finance_b)
+    app.config["REAUTH_RATE_LIMIT"] = "3 per minute"
+    try:
+        codes = [client.post(f"/payments/disbursements/{prepared.id}/decide",
+                             data={"decision": "approve", "password": "a-guess-that-is-wrong"},
+                             environ_base={"REMOTE_ADDR": f"10.9.0.{i}"}).status_code for i in range(4)]
+        # Even the right password waits out the minute.
+        right = client.post(f"/payments/disbursements/{prepared.id}/decide",
+                            data={"decision": "approve", "password": world.finance_b.plain_password}).status_code
+    finally:
+        app.config["REAUTH_RATE_LIMIT"] = "1000 per minute"
+    assert codes == [422, 422, 422, 429] and right == 429
+    db.session.expire_all()
+    assert db.session.get(Disbursement, prepared.id).status == "prepared"
+
+
+def test_the_api_approval_password_is_throttled_per_account(world, prepared, app, client):
+    from voucher.auth import tokens
+
+    token = tokens.issue_token(world.finance_b, name="t", days=1, default_days=1, max_days=30).secret
+    app.config["REAUTH_RATE_LIMIT"] = "2 per minute"
+    try:
+        codes = [client.post(f"/api/v1/disbursements/{prepared.id}/approve",
+                             json={"password": "a-guess-that-is-wrong"},
+                             headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(3)]
+    finally:
+        app.config["REAUTH_RATE_LIMIT"] = "1000 per minute"
+    assert codes == [422, 422, 429]

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
+from voucher.auth.throttle import reauth_limits
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.pagination import page_of
 from voucher.payments import queries, services
@@ -139,9 +140,10 @@ class DisbursementItem(MethodView):
 @blp.route("/disbursements/<id:disbursement_id>/approve")
 class DisbursementApprove(MethodView):
     @auth(blp, "finance")
-    @errors(blp, 400, 404, 409, 422)
+    @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(ApproveSchema)
     @blp.response(200, DisbursementSchema)
+    @reauth_limits()
     def post(self, body, disbursement_id: int):
         """Approve a prepared disbursement: a finance officer other than its preparer (the preparer gets 403),
         re-entering their own password (a wrong one: 422, nothing changes)."""
@@ -151,9 +153,10 @@ class DisbursementApprove(MethodView):
 @blp.route("/disbursements/<id:disbursement_id>/reject")
 class DisbursementReject(MethodView):
     @auth(blp, "finance")
-    @errors(blp, 400, 404, 409, 422)
+    @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(RejectSchema)
     @blp.response(200, DisbursementSchema)
+    @reauth_limits()
     def post(self, body, disbursement_id: int):
         """Reject a prepared disbursement (another finance officer, own password, a reason); the item returns to
         the queue."""

@@ -10,7 +10,7 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, p
 from voucher.auth import services as auth_services
 from voucher.auth import tokens
 from voucher.auth.schemas import IssuedTokenSchema, TokenListArgs, TokenRequestSchema, TokenSchema
-from voucher.extensions import limiter
+from voucher.auth.throttle import login_limits
 from voucher.errors import N_
 
 blp = api_blueprint("api-tokens", __name__, description="API tokens: get a bearer token with e-mail and password, "
@@ -29,7 +29,7 @@ class TokenListQuery(PageArgs, TokenListArgs):
 
 
 @blp.route("/auth/token", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@login_limits()
 @errors(blp, 400, 401, 429)
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, IssuedTokenSchema)

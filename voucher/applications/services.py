@@ -255,6 +255,33 @@ def check_dates(contract_date: date | None, trial_start_date: date | None, day: 
                                start=trial_start_date.isoformat() if trial_start_date else "")
 
 
+def programme_period(programme: Programme) -> tuple[date, date]:
+    """The days a trial funded by the programme may be contracted and started: from the day the
+    programme opens to 31 December of the year after the one its application window closes in (an
+    application approved late in the year may start its trial in the next one)."""
+    return programme.opens_on, date(max(programme.year, programme.closes_on.year) + 1, 12, 31)
+
+
+DATE_OUTSIDE_PROGRAMME = {
+    "contract_date": N_("The contract date %(contract)s is outside the programme's period, %(first)s to %(last)s."),
+    "trial_start_date": N_("The trial start date %(start)s is outside the programme's period, %(first)s to "
+                           "%(last)s."),
+}
+
+
+def check_programme_period(programme: Programme, contract_date: date | None, trial_start_date: date | None) -> None:
+    """Rule: the declared contract date and trial start date lie within the programme's period
+    (:func:`programme_period`); outside it the field says the period."""
+    first, last = programme_period(programme)
+    fields = {name: DATE_OUTSIDE_PROGRAMME[name]
+              for name, value in (("contract_date", contract_date), ("trial_start_date", trial_start_date))
+              if value is not None and not first <= value <= last}
+    if fields:
+        raise ValidationFailed(next(iter(fields.values())), fields=fields, first=first.isoformat(),
+                               last=last.isoformat(), contract=contract_date.isoformat() if contract_date else "",
+                               start=trial_start_date.isoformat() if trial_start_date else "")
+
+
 def _check_content(content: Content, day: date) -> None:
     amount = content.requested_amount
     if (not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0
@@ -343,6 +370,7 @@ def create_application(actor: Actor, *, token: str, programme_id: int | None, so
         raise ValidationFailed("Choose a programme that is accepting applications.", field="programme_id")
     solution = catalogue_solution(solution_id)
     _check_content(content, day)
+    check_programme_period(programme, content.contract_date, content.trial_start_date)
     check_rules(programme, enterprise.organisation_id, solution, content.requested_amount, day=day)
     application = TrialApplication(programme_id=programme.id, enterprise_id=enterprise.organisation_id,
                                    solution_id=solution.id, provider_id=solution.provider_id, status="draft",
@@ -377,6 +405,7 @@ def update_application(actor: Actor, application_id: int, content: Content,
         raise TransitionNotAllowed("This application can no longer be changed.")
     day = today or local_today()
     _check_content(content, day)
+    check_programme_period(application.programme, content.contract_date, content.trial_start_date)
     check_rules(application.programme, application.enterprise_id, application.solution, content.requested_amount,
                 day=day)
     if application.status == "returned":
@@ -410,6 +439,7 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     day = today or local_today()
     _check_content(Content(application.requested_amount, application.need_statement, application.contract_date,
                            application.trial_start_date, application.baselines), day)
+    check_programme_period(application.programme, application.contract_date, application.trial_start_date)
     check_rules(application.programme, application.enterprise_id, application.solution,
                 application.requested_amount, day=day)
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})

@@ -1,10 +1,10 @@
 import json
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from voucher.audit import queries
-from voucher.audit.services import verify_chain
+from voucher.audit.services import anchors, ensure_daily_anchor, verify_chain
 from voucher.auth.policy import roles_required
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 
@@ -30,10 +30,50 @@ def index():
                     everything.total)
     pagination = queries.events_page(**args, page=request.args.get("page", 1, type=int),
                                      per_page=current_app.config["PAGE_SIZE"] * 2)
-    return render_template("audit/index.html", pagination=pagination, args=args, as_json=_json)
+    return render_template("audit/index.html", pagination=pagination, args=args, as_json=_json,
+                           anchor=ensure_daily_anchor())
 
 
 @bp.get("/verify")
 @roles_required("auditor", "admin")
 def verify():
-    return render_template("audit/verify.html", report=verify_chain())
+    report = verify_chain()
+    return render_template("audit/verify.html", report=report, anchor=ensure_daily_anchor() if report.ok else None)
+
+
+ANCHOR_FIELDS = ("day", "anchored_at", "chain_length", "head_hash")
+
+
+def _anchor_rows():
+    return [{"day": a.anchored_on.isoformat(), "anchored_at": a.anchored_at.isoformat(timespec="seconds"),
+             "chain_length": a.chain_length, "head_hash": a.head_hash} for a in anchors()]
+
+
+@bp.get("/anchors")
+@roles_required("auditor", "admin")
+def anchor_list():
+    """The published daily chain heads; the auditor keeps the export outside the system and gives it
+    to ``flask voucher audit-verify --anchor FILE``."""
+    ensure_daily_anchor()
+    return render_template("audit/anchors.html", anchors=anchors(limit=60))
+
+
+@bp.get("/anchors.<any(json, csv):fmt>")
+@roles_required("auditor", "admin")
+def anchor_export(fmt: str):
+    ensure_daily_anchor()
+    rows = _anchor_rows()
+    if fmt == "json":
+        body = json.dumps({"anchors": rows}, ensure_ascii=False, indent=1)
+        mimetype = "application/json"
+    else:
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=ANCHOR_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        body, mimetype = out.getvalue(), "text/csv"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=audit-anchors.{fmt}"})

@@ -69,3 +69,16 @@ def can_read_organisation_records(actor: Actor, organisation_id: int | None) -> 
 def ensure_can_read(actor: Actor, organisation_id: int | None) -> None:
     if not can_read_organisation_records(actor, organisation_id):
         raise Forbidden("You may not see this.")
+
+
+def no_store_when_signed_in(response):
+    """Nothing a signed-in user is shown (bank accounts, payment orders, personal data) is kept by
+    the browser or a proxy: every page and download answered to a signed-in user or API token is
+    ``Cache-Control: no-store`` (static assets excepted).  An ``after_request`` hook."""
+    from flask import request
+
+    if request.endpoint != "static" and getattr(current_user, "is_authenticated", False):
+        existing = response.headers.get("Cache-Control", "")
+        if "no-store" not in existing:
+            response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -12,7 +12,7 @@ from voucher.auth.forms import (ConfirmForm, LoginForm, PasswordChangeForm, Pass
                                 UserCreateForm, UserEditForm)
 from voucher.auth.policy import current_actor, login_required_any, roles_required
 from voucher.errors import DomainError
-from voucher.extensions import limiter
+from voucher.auth.throttle import login_limits, reauth_limits
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import ORGANISATION_KINDS, ROLES, label
 from voucher.ui import form_errors_from
@@ -37,7 +37,7 @@ def _begin(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@login_limits(methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
@@ -70,6 +70,7 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required_any
+@reauth_limits(methods=["POST"])
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -87,7 +88,7 @@ def change_password():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@login_limits(methods=["POST"])
 def register():
     """Enterprise staff open their own account, then register their enterprise."""
     if current_user.is_authenticated:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from voucher.audit.models import AuditEvent
-from voucher.audit.services import GENESIS, ChainReport, _digest, verify_chain
+from voucher.audit.services import GENESIS, ChainReport, _digest, seal_pending, verify_chain
 from voucher.extensions import db
 
 FULL_CHECK_SECONDS = 300
@@ -27,7 +27,7 @@ FULL_CHECK_SECONDS = 300
 @dataclass(frozen=True)
 class ChainStatus:
     report: ChainReport
-    last_id: int
+    last_id: int  # the chain position (``chain_seq``) the last check ended on
     full_checked_at: datetime
     full_check: bool  # this answer came from a full check (not the incremental one)
 
@@ -44,7 +44,7 @@ def _key() -> str:
 
 def _full() -> ChainStatus:
     report = verify_chain()
-    last_id = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+    last_id = db.session.scalar(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq.desc()).limit(1)) or 0
     if not report.ok:
         last_id = 0
     return ChainStatus(report, last_id, datetime.now(timezone.utc), True)
@@ -54,22 +54,24 @@ def _incremental(cached: ChainStatus) -> ChainStatus | None:
     """The cached result extended by the events appended since, or None when a full check is needed."""
     table = AuditEvent.__table__
     if cached.last_id:
-        anchor = db.session.execute(select(table).where(table.c.id == cached.last_id)).first()
+        anchor = db.session.execute(select(table).where(table.c.chain_seq == cached.last_id)).first()
         if anchor is None or anchor.hash != cached.report.head or _digest(anchor) != anchor.hash:
             return None  # the event the last check ended on was changed or deleted
     expected = cached.report.head if cached.last_id else GENESIS
-    rows = db.session.execute(select(table).where(table.c.id > cached.last_id).order_by(table.c.id)).all()
+    rows = db.session.execute(select(table).where(table.c.chain_seq > cached.last_id)
+                              .order_by(table.c.chain_seq)).all()
     checked, last_id = cached.report.checked, cached.last_id
     for event in rows:
-        if event.prev_hash != expected or _digest(event) != event.hash:
+        if event.chain_seq != checked + 1 or event.prev_hash != expected or _digest(event) != event.hash:
             return None  # let the full check name the broken event
-        expected, last_id, checked = event.hash, event.id, checked + 1
+        expected, last_id, checked = event.hash, event.chain_seq, checked + 1
     return replace(cached, report=ChainReport(True, checked, head=expected), last_id=last_id, full_check=False)
 
 
 def chain_status(max_age: float = FULL_CHECK_SECONDS) -> ChainStatus:
     """The chain's status: a full check when none is cached (or it is older than ``max_age``
     seconds or was broken), otherwise the cached one extended by the new events."""
+    seal_pending()  # this transaction's own new events count as appended
     key = _key()
     now = time.monotonic()
     with _lock:

@@ -196,6 +196,7 @@ class ProgrammeReportData:
     verification_code: str = ""
     verification_url: str = ""
     lang: str = "zh"
+    audit_anchor: str = ""               # the day's published chain head, "day  length:hash"
 
     @property
     def available(self) -> Decimal:
@@ -270,6 +271,7 @@ LABELS: dict[str, dict[str, str]] = {
         "calculations": "计算",
         "evaluations": "效果评价",
         "chain_head": "签发时审计链头部哈希",
+        "audit_anchor": "已公布的审计链头部（日期、事件数:哈希）",
         "programme_report": "项目资金使用报告",
         "as_of": "统计截至",
         "budget": "预算",
@@ -333,6 +335,7 @@ LABELS: dict[str, dict[str, str]] = {
         "calculations": "Calculations",
         "evaluations": "Effect evaluations",
         "chain_head": "Audit-chain head hash at issue",
+        "audit_anchor": "Published audit-chain head (day, events:hash)",
         "programme_report": "Programme fund-use report",
         "as_of": "As of",
         "budget": "Budget",
@@ -765,6 +768,7 @@ def programme_report_pdf(data: ProgrammeReportData, *, invariant: bool = False) 
         (lb["programme"], data.programme_name),
         (lb["as_of"], format_time(data.as_of)),
         (lb["issued_at"], format_time(data.issued_at)),
+        *([(lb["audit_anchor"], data.audit_anchor)] if data.audit_anchor else []),
     ], width))
     story.append(Spacer(1, 3 * mm))
     figures = [[st.p(lb[k], "small") for k in ("budget", "reserved", "paid", "available")],

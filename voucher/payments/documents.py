@@ -249,6 +249,9 @@ def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
         raise PermanentJobError(f"Programme {subject_id} does not exist.")
     bal = balances(programme)
     outcomes = queries.trial_outcomes(programme.id)
+    from voucher.audit.services import ensure_daily_anchor
+
+    anchor = ensure_daily_anchor()  # the report carries the day's published chain head out of the system
     with in_language(lang):
         def rows(group: str, labels: dict) -> list[FundUseRow]:
             return [FundUseRow(str(labels.get(code, code)) if code else _("Not recorded"), reserved, paid)
@@ -261,7 +264,9 @@ def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
                                    trials_failed=outcomes["failed"], trials_pending=outcomes["pending"],
                                    adopted=outcomes["adopted"], adoption_decided=outcomes["decided"],
                                    verification_code=issue.verification_code,
-                                   verification_url=issue.verification_url, lang=lang)
+                                   verification_url=issue.verification_url, lang=lang,
+                                   audit_anchor=(f"{anchor.anchored_on.isoformat()}  {anchor.chain_length}:"
+                                                 f"{anchor.head_hash}" if anchor else ""))
     return (f"programme-report-{programme.id}.pdf", programme_report_pdf(data), "application/pdf",
             programme.name)
 

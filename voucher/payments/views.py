@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
+from voucher.auth.throttle import reauth_limits
 from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
@@ -266,7 +267,7 @@ def disbursement(disbursement_id: int):
 
 @bp.route("/payments/disbursements/<int:disbursement_id>/decide", methods=["GET", "POST"])
 @roles_required("finance")
-@limiter.limit("20 per minute", methods=["POST"])
+@reauth_limits(methods=["POST"])  # the password is re-entered: throttled like a login
 def decide(disbursement_id: int):
     actor = current_actor()
     d = services.get_disbursement(actor, disbursement_id)
