@@ -124,10 +124,15 @@ def schedule_sweep(conn: Redis, every_seconds: int) -> bool:
 
 
 def sweep_jobs() -> dict:
-    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``."""
+    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``, and the day's
+    audit-chain anchor published if nobody has yet (so the head is published daily without cron)."""
     report = recover_jobs()
     if any(report.values()):
         log.warning("jobs sweeper: %s", report)
+    from voucher.audit.services import ensure_daily_anchor
+
+    if ensure_daily_anchor() is None:
+        log.error("audit chain does not verify: today's anchor was not published")
     return report
 
 

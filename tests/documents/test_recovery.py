@@ -223,6 +223,11 @@ def test_workers_schedule_one_sweep_per_interval_and_again_after_a_flush(jobs_en
     SimpleWorker([sweeps], connection=jobs_env.conn, job_class=AppJob).work(burst=True, logging_level="WARNING")
     assert sweep.get_status(refresh=True) == JobStatus.FINISHED
     assert sweep.return_value() == {"dead_worker_jobs": 0, "requeued": 0, "linked": 0, "failed": 0}
+    # The sweep also publishes the day's audit-chain head (no cron needed).
+    from voucher.audit.models import AuditAnchor
+    from voucher.deadlines import local_today
+
+    assert db.session.scalar(select(AuditAnchor.chain_length).where(AuditAnchor.anchored_on == local_today())) is not None
     jobs_env.conn.flushdb()  # the schedule lives in the workers: a flushed Redis gets its sweep again
     assert schedule_sweep(jobs_env.conn, 30) is True and sweeps.count == 1
     sweeps.empty()
