@@ -52,6 +52,8 @@ class TrialApplication(db.Model):
         Index("ix_trial_application_requested_amount", "requested_amount"),
         # The SME's home and the quota page: one enterprise's applications in a programme.
         Index("ix_trial_application_enterprise", "enterprise_id", "programme_id", "created_at"),
+        # The start page's mean review time: the latest decisions first (ORDER BY decided_at DESC LIMIT).
+        Index("ix_trial_application_decided_at", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

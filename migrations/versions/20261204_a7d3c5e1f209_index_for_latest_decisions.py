@@ -1,0 +1,26 @@
+"""index for the latest decisions
+
+The officer's start page reads the mean review time from the latest 500 decided trial-voucher
+applications (``ORDER BY decided_at DESC LIMIT 500``); without an index that sorts every
+application (100,000 at a city's scale) on each request.
+
+Revision ID: a7d3c5e1f209
+Revises: 5c0e2d7a91b4
+Create Date: 2026-12-04 04:40:00
+
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'a7d3c5e1f209'
+down_revision = '5c0e2d7a91b4'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index("ix_trial_application_decided_at", "trial_application", ["decided_at"], unique=False)
+
+
+def downgrade():
+    op.drop_index("ix_trial_application_decided_at", table_name="trial_application")
