@@ -145,8 +145,14 @@ def waiting_summary(today: date | None = None) -> dict:
 
 def mean_review_days(programme_id: int | None) -> Decimal | None:
     """Mean working days from submission to decision over the latest decided applications."""
-    spans = [waited(submitted, local_date(decided)) for submitted, decided in figures.review_times(programme_id)]
-    spans = [s for s in spans if s is not None]
+    memo: dict = {}  # many of the 500 share their (submission day, decision day): count each pair once
+    spans = []
+    for submitted, decided in figures.review_times(programme_id):
+        key = (local_date(submitted), local_date(decided))
+        if key not in memo:
+            memo[key] = waited(*key)
+        if memo[key] is not None:
+            spans.append(memo[key])
     if not spans:
         return None
     return (Decimal(sum(spans)) / len(spans)).quantize(Decimal("0.1"))
