@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Appended, not prepended: the bench puts the checkout to serve (``--code``) first on PYTHONPATH.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from flask import Blueprint, render_template_string  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -31,6 +32,12 @@ def bench_blueprint() -> Blueprint:
         rows = db.session.execute(select(Solution.id, Solution.title, Solution.trial_price)
                                   .order_by(Solution.id).limit(50)).all()
         return render_template_string(BARE, rows=rows)
+
+    @bp.get("/where")
+    def where():
+        import voucher
+
+        return str(Path(voucher.__file__).parent)
 
     return bp
 

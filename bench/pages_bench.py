@@ -59,7 +59,7 @@ def build(dsn: str | None, size: int, code: Path) -> None:
     """Seeds the dataset unless it is there (a marker table row counts the applications)."""
     CACHE.mkdir(exist_ok=True)
     script = f"""
-import sys; sys.path.insert(0, {str(code)!r}); sys.path.insert(0, {str(ROOT)!r})
+import sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(code)!r})
 from sqlalchemy import func, select, inspect
 from bench.bench_app import config
 from voucher import create_app
@@ -125,6 +125,12 @@ def serve(uri: str, code: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     proc.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def _served_from(base: str) -> str:
+    """Where gunicorn's voucher package comes from (a before/after run must not mix checkouts)."""
+    with urllib.request.urlopen(base + "/__bench/where", timeout=10) as r:
+        return r.read().decode()
 
 
 def credentials(base: str) -> dict[str, dict[str, str]]:
@@ -218,6 +224,7 @@ def main() -> None:
         proc, base = serve(_uri(args.dsn, size), code)
         try:
             creds = credentials(base)
+            print(f"voucher served from {_served_from(base)}")
             print(f"\n{size:,} applications, {'PostgreSQL' if args.dsn else 'SQLite'}, gunicorn sync x2, "
                   f"{args.clients} clients x {args.seconds} s ({drive.__name__[6:]}), code {code}")
             print(f"{'page':40} {'KB':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'x bare':>7}")
@@ -225,6 +232,9 @@ def main() -> None:
             for name, role, path, _target in pages:
                 size_kb = check(base, path, creds[role]) / 1024
                 rps, p50, p95, errors = drive(base + path, creds[role], args.seconds, args.clients)
+                if not rps:  # nothing answered within the window (wrk reports 0 requests)
+                    print(f"{name:40} {size_kb:6.0f}  no request answered within {args.seconds} s", flush=True)
+                    continue
                 bare = bare or rps
                 results.setdefault(size, {})[name] = (rps, p50, p95)
                 print(f"{name:40} {size_kb:6.0f} {rps:8.1f} {p50:8.1f} {p95:8.1f} {errors:6d} {rps / bare:7.2f}",
