@@ -112,6 +112,7 @@ class QueueFilters:
     solution_id: int | None = None
     q: str | None = None
     sort: str = "submitted_desc"
+    solution: str | None = None  # part of the solution's name (the filter is a text field, not a 1,000-option list)
 
 
 def _queue_conditions(filters: QueueFilters, ent_org, prov_org) -> tuple[list, set[str]]:
@@ -128,6 +129,9 @@ def _queue_conditions(filters: QueueFilters, ent_org, prov_org) -> tuple[list, s
         needs.add("enterprise")
     if filters.solution_id:
         where.append(app.solution_id == filters.solution_id)
+    if filters.solution:
+        where.append(Solution.title.ilike(f"%{filters.solution}%"))
+        needs.add("solution")
     if filters.q:
         like = f"%{filters.q}%"
         where.append(or_(ent_org.name.ilike(like), ent_org.uscc.ilike(like), Solution.title.ilike(like)))
@@ -176,10 +180,11 @@ def waiting_count() -> int:
                              .where(TrialApplication.status == "submitted")) or 0
 
 
-def solution_choices() -> list[tuple[int, str]]:
-    """Solutions for the queue's filter: those in the catalogue."""
-    return list(db.session.execute(select(Solution.id, Solution.title).where(Solution.status.in_(CATALOGUE_STATES))
-                                   .order_by(Solution.title)).tuples())
+def solution_title(solution_id: int | None) -> str | None:
+    """The title of the solution a queue link filters on (shown beside the filter), or None."""
+    if not solution_id:
+        return None
+    return db.session.scalar(select(Solution.title).where(Solution.id == solution_id))
 
 
 def my_page(enterprise_id: int, page: int, per_page: int, status: str | None = None):

@@ -275,7 +275,8 @@ def review_queue():
     sort = args.get("sort") if args.get("sort") in queries.SORTS else "submitted_desc"
     q = (args.get("q") or "").strip()[:100] or None
     filters = queries.QueueFilters(status=status, district=district, industry=industry,
-                                   solution_id=args.get("solution_id", type=int), q=q, sort=sort)
+                                   solution_id=args.get("solution_id", type=int), q=q, sort=sort,
+                                   solution=(args.get("solution") or "").strip()[:100] or None)
     fmt = requested_format()
     if fmt:
         everything = queries.review_page(filters, 1, EXPORT_LIMIT)
@@ -297,7 +298,7 @@ def review_queue():
     return render_template("applications/review_queue.html", pagination=pagination, filters=filters,
                            deadlines=deadlines,
                            statuses=queries.QUEUE_STATUSES, sorts=queries.SORTS, districts=DISTRICTS,
-                           industries=INDUSTRIES, solutions=queries.solution_choices(),
+                           industries=INDUSTRIES, solution_title=queries.solution_title(filters.solution_id),
                            next_steps=queries.OFFICER_NEXT_STEP)
 
 

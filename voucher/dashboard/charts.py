@@ -151,11 +151,11 @@ def application_statuses(programme_id: int | None, labels: dict) -> Chart:
                  [_("Status"), _("Applications")], rows, empty=None if rows else _("No application has reached the bureau yet."))
 
 
-def queue_age(waiting_days: list[int | None]) -> Chart:
-    """How long the applications in the review queue have waited, in working days."""
+def queue_age(counts: list[int], total: int) -> Chart:
+    """How long the applications in the review queue have waited, in working days: ``counts``
+    per bucket (0–2, 3–5, 6–10, more than 10), counted in the database; ``total`` in the queue."""
     buckets = [(_("0–2 working days"), 0, 2), (_("3–5 working days"), 3, 5), (_("6–10 working days"), 6, 10),
                (_("More than 10 working days"), 11, 10**6)]
-    counts = [sum(1 for d in waiting_days if d is not None and lo <= d <= hi) for _name, lo, hi in buckets]
     option = _base()
     option["legend"] = {"show": False}
     option.update({"xAxis": {"type": "category", "data": [b[0] for b in buckets],
@@ -165,7 +165,7 @@ def queue_age(waiting_days: list[int | None]) -> Chart:
                                "itemStyle": {"color": "#fd7e14"}}]})
     rows = [[b[0], n] for b, n in zip(buckets, counts)]
     return Chart("queue-age", _("Waiting for review, in working days"), option, [_("Waited"), _("Applications")],
-                 rows, empty=None if waiting_days else _("Nothing is waiting for review."))
+                 rows, empty=None if total else _("Nothing is waiting for review."))
 
 
 def provider_trials(provider_id: int, labels: dict) -> Chart:

@@ -49,20 +49,28 @@ class MonthFigures:
     paid: Decimal
 
 
+def _local_month(column):
+    """The local (Asia/Shanghai, UTC+8 all year: no daylight saving) calendar month of a UTC
+    timestamp as 'YYYY-MM', computed in SQL so the ledger is grouped in the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+8 hours")
+
+
 def fund_by_month(programme_id: int | None = None, months: int | None = None) -> list[MonthFigures]:
     """New reservations, releases and payments per local calendar month, oldest first, with every
     month between the first and the last entry (months without entries show zeros).
 
-    Grouped by the UTC hour in SQL would need dialect-specific date functions; the ledger has one
-    row per grant event, so the entries' (time, kind, amount) are read once and summed here.
+    One grouped query (month × kind): the ledger is never read row by row.
     """
-    stmt = select(FundLedgerEntry.created_at, FundLedgerEntry.kind, _raw(FundLedgerEntry.amount))
+    month = _local_month(FundLedgerEntry.created_at)
+    stmt = select(month, FundLedgerEntry.kind, func.sum(_raw(FundLedgerEntry.amount))).group_by(
+        month, FundLedgerEntry.kind)
     stmt = _programme_filter(stmt, FundLedgerEntry.programme_id, programme_id)
     sums: dict[str, dict[str, int]] = {}
-    for created_at, kind, fen in db.session.execute(stmt.execution_options(yield_per=2000)):
-        key = created_at.astimezone(LOCAL_TZ).strftime("%Y-%m")
+    for key, kind, fen in db.session.execute(stmt):
         bucket = sums.setdefault(key, {"reserve": 0, "release": 0, "pay": 0})
-        bucket[kind] += int(fen)
+        bucket[kind] += int(fen or 0)
     if not sums:
         return []
     first, last = min(sums), max(sums)
@@ -243,25 +251,44 @@ class Waiting:
     submitted_at: datetime
 
 
-def waiting_for_review(limit: int | None = None) -> list[Waiting]:
-    """Every application submitted and not yet decided (trial vouchers and both subsidies), the
-    longest waiting first."""
+def _waiting_kinds():
+    """(kind, model, amount column) of the three kinds of application the bureau reviews."""
     from voucher.subsidies.models import LoanApplication, RobotApplication
 
+    return (("trial", TrialApplication, TrialApplication.requested_amount),
+            ("loan", LoanApplication, LoanApplication.computed_discount),
+            ("robot", RobotApplication, RobotApplication.computed_subsidy))
+
+
+def waiting_for_review(limit: int | None = None) -> list[Waiting]:
+    """Applications submitted and not yet decided (trial vouchers and both subsidies), the
+    longest waiting first; with ``limit``, only the oldest ``limit`` (each kind's query is
+    bounded by the index on (status, submitted_at), so the page never reads the whole queue)."""
     rows: list[Waiting] = []
-    stmt = (select(TrialApplication.id, Organisation.name, TrialApplication.requested_amount,
-                   TrialApplication.submitted_at)
-            .join(Organisation, Organisation.id == TrialApplication.enterprise_id)
-            .where(TrialApplication.status == "submitted"))
-    rows += [Waiting("trial", *r) for r in db.session.execute(stmt)]
-    for kind, model, amount in (("loan", LoanApplication, LoanApplication.computed_discount),
-                                ("robot", RobotApplication, RobotApplication.computed_subsidy)):
+    for kind, model, amount in _waiting_kinds():
         stmt = (select(model.id, Organisation.name, amount, model.submitted_at)
-                .join(Organisation, Organisation.id == model.enterprise_id).where(model.status == "submitted"))
+                .join(Organisation, Organisation.id == model.enterprise_id)
+                .where(model.status == "submitted", model.submitted_at.is_not(None))
+                .order_by(model.submitted_at, model.id))
+        if limit:
+            stmt = stmt.limit(limit)
         rows += [Waiting(kind, *r) for r in db.session.execute(stmt)]
-    rows = [r for r in rows if r.submitted_at is not None]
     rows.sort(key=lambda r: (r.submitted_at, r.kind, r.id))
     return rows[:limit] if limit else rows
+
+
+def waiting_counts(before: list[datetime]) -> tuple[int, list[int]]:
+    """How many applications wait for review, and how many of them were submitted before each
+    of the instants ``before`` (one COUNT per kind of application, whatever the queue's size)."""
+    total, below = 0, [0] * len(before)
+    for _kind, model, _amount in _waiting_kinds():
+        cols = [func.count()] + [func.coalesce(func.sum(case((model.submitted_at < t, 1), else_=0)), 0)
+                                 for t in before]
+        row = db.session.execute(select(*cols).where(model.status == "submitted",
+                                                     model.submitted_at.is_not(None))).one()
+        total += int(row[0])
+        below = [n + int(v) for n, v in zip(below, row[1:])]
+    return total, below
 
 
 def review_times(programme_id: int | None = None, limit: int = 500) -> list[tuple[datetime, datetime]]:

@@ -3,6 +3,7 @@ domains' read functions.  Read-only: nothing here changes state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -10,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
-from voucher.deadlines import local_date, local_today, payment_deadline, review_deadline, waited
+from voucher.deadlines import LOCAL_TZ, local_date, local_today, payment_deadline, review_deadline, waited
 from voucher.extensions import db
+from voucher.workdays import CalendarUnknown, add_working_days, working_days_between
 
 ZERO = Decimal("0.00")
 
@@ -61,18 +63,96 @@ def _balances(programme):
     return balances(programme) if programme is not None else None
 
 
-def waiting_rows(limit: int | None = None) -> list[WaitingRow]:
+def waiting_rows(limit: int = 6) -> list[WaitingRow]:
+    """The ``limit`` most urgent applications waiting for review, with their deadlines.
+
+    A review deadline is a fixed number of working days after the submission day, so the most
+    urgent are the oldest: only the oldest ``limit`` rows are read and given a deadline (then
+    ordered as the queue orders them, a deadline the calendar does not know last)."""
     today = local_today()
     rows = [WaitingRow(w, review_deadline(w.submitted_at, today), waited(w.submitted_at, today))
-            for w in figures.waiting_for_review()]
+            for w in figures.waiting_for_review(limit=limit)]
     rows.sort(key=lambda r: (r.deadline.sort_key, r.item.submitted_at))
-    return rows[:limit] if limit else rows
+    return rows
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
+
+
+def _overdue_before(today: date, days: int) -> datetime | None:
+    """The instant before which every waiting application is past its review deadline.
+
+    The deadline (``days`` working days after the local submission day) never moves earlier for
+    a later day, so the latest submission day whose deadline has passed bounds the overdue ones:
+    walk back from today to it (a few weeks at most) instead of computing every row's deadline.
+    None when no recent day has a known, passed deadline (a calendar year nobody knows)."""
+    day = today
+    for _ in range(3 * days + 60):
+        day -= timedelta(days=1)
+        try:
+            due = add_working_days(day, days)
+            if due < today:
+                working_days_between(due, today)  # unknown, as deadline() finds, if today's year is
+                return _local_midnight(day + timedelta(days=1))
+        except CalendarUnknown:
+            continue
+    return None
+
+
+AGE_EDGES = (2, 5, 10)  # the queue-age chart's buckets: 0–2, 3–5, 6–10, more than 10 working days
+
+
+def _age_edges(today: date) -> tuple[dict[int, date | None], date | None]:
+    """For each bucket edge k, the earliest local day that has waited at most k working days;
+    and the first day the calendar knows (older days have an unknown wait and are left out, as
+    a row-by-row count leaves them out).  Walks back from today a few weeks, day by day."""
+    edges: dict[int, date | None] = {}
+    floor, day = None, today
+    for _ in range(400):
+        try:
+            w = working_days_between(day, today)
+        except CalendarUnknown:
+            floor = day + timedelta(days=1)
+            break
+        if w > AGE_EDGES[-1]:
+            break
+        for k in AGE_EDGES:
+            if w <= k:
+                edges[k] = day
+        day -= timedelta(days=1)
+    return {k: edges.get(k, floor) for k in AGE_EDGES}, floor
+
+
+def waiting_summary(today: date | None = None) -> dict:
+    """The review queue's size, how many are past their review deadline, and how long they have
+    waited (the queue-age buckets), from counting queries: no application is read one by one."""
+    from flask import current_app
+
+    today = today or local_today()
+    overdue_at = _overdue_before(today, int(current_app.config["REVIEW_DEADLINE_WORKING_DAYS"]))
+    edges, floor = _age_edges(today)
+    instants = [_local_midnight(edges[k]) for k in AGE_EDGES]
+    extra = [t for t in (overdue_at, _local_midnight(floor) if floor else None) if t is not None]
+    total, below = figures.waiting_counts(instants + extra)
+    b2, b5, b10 = below[:3]
+    rest = below[3:]
+    overdue = rest.pop(0) if overdue_at is not None else 0
+    known_below = rest.pop(0) if floor else 0
+    return {"total": total, "overdue": overdue,
+            "ages": [total - b2, b2 - b5, b5 - b10, b10 - known_below]}
 
 
 def mean_review_days(programme_id: int | None) -> Decimal | None:
     """Mean working days from submission to decision over the latest decided applications."""
-    spans = [waited(submitted, local_date(decided)) for submitted, decided in figures.review_times(programme_id)]
-    spans = [s for s in spans if s is not None]
+    memo: dict = {}  # many of the 500 share their (submission day, decision day): count each pair once
+    spans = []
+    for submitted, decided in figures.review_times(programme_id):
+        key = (local_date(submitted), local_date(decided))
+        if key not in memo:
+            memo[key] = waited(*key)
+        if memo[key] is not None:
+            spans.append(memo[key])
     if not spans:
         return None
     return (Decimal(sum(spans)) / len(spans)).quantize(Decimal("0.1"))
@@ -83,15 +163,15 @@ def officer(actor: Actor) -> dict:
 
     programme = _current_programme()
     pid = programme.id if programme else None
-    waiting = waiting_rows()
+    summary = waiting_summary()
     overdue = figures.overdue_trials(limit=100)
     return {
         "programme": programme, "balances": _balances(programme),
-        "waiting": waiting[:6], "waiting_total": len(waiting),
-        "review_overdue": sum(1 for r in waiting if r.deadline.is_overdue),
+        "waiting": waiting_rows(6), "waiting_total": summary["total"],
+        "review_overdue": summary["overdue"],
         "overdue_trials": overdue[:6], "overdue_total": len(overdue), "solution_titles": _titles(t[3] for t in overdue[:6]),
         "mean_review": mean_review_days(pid),
-        "charts": [charts.application_statuses(pid, STATUS_LABELS), charts.queue_age([r.waited for r in waiting]),
+        "charts": [charts.application_statuses(pid, STATUS_LABELS), charts.queue_age(summary["ages"], summary["total"]),
                    charts.fund_over_time(pid), charts.trial_outcomes(pid)],
     }
 
