@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations bench clean fault-drill
+.PHONY: run test test-clock install translations bench clean fault-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install translations
 	  echo "== the suite again on PostgreSQL ($$PG) and Redis ($${RD:-embedded}) =="; \
 	  VOUCHER_TEST_DATABASE_URL="$$PG" VOUCHER_TEST_REDIS_URL="$$RD" $(PY) -m pytest; \
 	else echo "PostgreSQL not reachable: the PostgreSQL run is skipped"; fi
+
+# The suite on SQLite with the clock moved (no test may depend on today's date).
+test-clock: install translations
+	for day in 2027-06-30 2027-12-31; do echo "== the suite with the clock on $$day =="; \
+	  env -u VOUCHER_TEST_DATABASE_URL VOUCHER_TEST_CLOCK=$$day $(PY) -m pytest || exit 1; done
 
 bench: install
 	$(PY) bench/run_all.py
