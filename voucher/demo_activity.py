@@ -354,9 +354,9 @@ def _robot_steps(people: dict, programme):
     yield at(day)
     robot = subsidies.save_robot_application(
         sme, subsidies.RobotInput(programme.id, (
-            subsidies.RobotLineInput("ER20-1700", "埃夫特智能装备", True, 2, D("150000.00"), "33002611090001",
+            subsidies.RobotLineInput("ER20-1700", "埃夫特智能装备", True, 2, D("150000.00"), "330026110900000001",
                                      on(2026, 10, 28), subsidies.Upload(_pdf(), "invoice-1.pdf")),
-            subsidies.RobotLineInput("KR 16 R1610", "KUKA", False, 1, D("400000.00"), "33002611090002",
+            subsidies.RobotLineInput("KR 16 R1610", "KUKA", False, 1, D("400000.00"), "330026110900000002",
                                      on(2026, 10, 30), subsidies.Upload(_pdf(), "invoice-2.pdf")))),
         storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=ROBOT_TOKEN, today=day)

@@ -211,7 +211,7 @@ def build_world(client) -> World:
     def robot(status):
         line = subsidies.RobotLineInput(model="ER20", manufacturer="Estun", domestic=True, quantity=1,
                                         unit_price_excl_vat=Decimal("100000.00"),
-                                        invoice_no=f"INV-{secrets.token_hex(4)}",
+                                        invoice_no=f"{secrets.randbelow(10**20):020d}",
                                         invoice_date=local_today() - timedelta(days=10),
                                         invoice_file=subsidies.Upload(io.BytesIO(PDF), "inv.pdf"))
         app = subsidies.save_robot_application(sme, subsidies.RobotInput(programme.id, (line,)),

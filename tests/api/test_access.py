@@ -79,7 +79,7 @@ def loan_body(w, create=True):
 def robot_body(w):
     return {"programme_id": w.ids["programme"], "lines": [
         {"model": "M", "manufacturer": "F", "domestic": False, "quantity": 1, "unit_price_excl_vat": "50000.00",
-         "invoice_no": f"INV-{secrets.token_hex(4)}", "invoice_date": (local_today() - timedelta(days=5)).isoformat(),
+         "invoice_no": f"{secrets.randbelow(10**20):020d}", "invoice_date": (local_today() - timedelta(days=5)).isoformat(),
          "invoice_file": b64("inv.pdf")}]}
 
 

@@ -165,10 +165,10 @@ def test_loan_and_robot_claims_through_the_api(client, make_user, make_org):
 
     robot = {"programme_id": programme.id, "lines": [
         {"model": "ER20-1100", "manufacturer": "Estun", "domestic": True, "quantity": 2,
-         "unit_price_excl_vat": "150000.00", "invoice_no": "INV-A-001", "invoice_date": "2026-03-01",
+         "unit_price_excl_vat": "150000.00", "invoice_no": "3300261109-00000001", "invoice_date": "2026-03-01",
          "invoice_file": b64file("a.pdf")},
         {"model": "KR10", "manufacturer": "KUKA", "domestic": False, "quantity": 1, "unit_price_excl_vat": "400000.00",
-         "invoice_no": "INV-A-002", "invoice_date": "2026-03-02", "invoice_file": b64file("b.pdf")}]}
+         "invoice_no": "3300261109-00000002", "invoice_date": "2026-03-02", "invoice_file": b64file("b.pdf")}]}
     created = sme.post("/robot-applications", robot)
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.get_json()["computed_subsidy"] == "100000.00"

@@ -88,7 +88,8 @@ def test_custom_cap():
     assert result.total_subsidy == D("5000.00")
 
 
-@pytest.mark.parametrize("second", ["INV-001", " inv-001 ", "Inv-001"])
+@pytest.mark.parametrize("second", ["INV-001", " inv-001 ", "Inv-001", "ＩＮＶ－００１", "INV\u200b-001", "INV\u2013001",
+                                    "I N V-0\u00a001"])
 def test_duplicate_invoice_numbers_refused(second):
     lines = [line(invoice="INV-001"), line(invoice="INV-002"), line(invoice=second)]
     with pytest.raises(CalcInputError) as exc:

@@ -82,7 +82,7 @@ def loan_form(programme, **overrides) -> dict:
 def robot_line(i: int, model="ER20-1100", manufacturer="Estun", domestic=True, quantity="2",
                price="150000.00", invoice=None, invoice_date="2026-03-01", with_file=True) -> dict:
     data = {f"lines-{i}-model": model, f"lines-{i}-manufacturer": manufacturer, f"lines-{i}-quantity": quantity,
-            f"lines-{i}-unit_price_excl_vat": price, f"lines-{i}-invoice_no": invoice or f"INV-{secrets.token_hex(4)}",
+            f"lines-{i}-unit_price_excl_vat": price, f"lines-{i}-invoice_no": invoice or f"{secrets.randbelow(10**20):020d}",
             f"lines-{i}-invoice_date": invoice_date}
     if domestic:
         data[f"lines-{i}-domestic"] = "y"
@@ -95,7 +95,7 @@ def with_invoices(robot: RobotApplication) -> RobotApplication:
     """World.robot() stores the computed figures only: give it the two invoice lines it claims."""
     for i, (model, domestic, qty, price, subsidy) in enumerate((("ER20", True, 2, "150000.00", "60000.00"),
                                                                 ("KR16", False, 1, "400000.00", "40000.00"))):
-        number = f"INV-{secrets.token_hex(4)}"
+        number = f"{secrets.randbelow(10**20):020d}"
         robot.lines.append(RobotLineItem(position=i, model=model, manufacturer="Maker", domestic=domestic,
                                          quantity=qty, unit_price_excl_vat=Decimal(price), invoice_no=number,
                                          invoice_key=invoice_key(number), invoice_date=date(2026, 3, 1),

@@ -35,7 +35,7 @@ def create(client, programme, *lines):
 
 def test_worked_example_as_an_application(client, sme, programme, login):
     login(sme)
-    app_id = create(client, programme, robot_line(0, invoice="A-001"),
+    app_id = create(client, programme, robot_line(0, invoice="3300261109-00000101"),
                     robot_line(1, model="KR10", manufacturer="KUKA", domestic=False, quantity="1", price="400000.00"))
     app = fresh(RobotApplication, app_id)
     assert app.pilot_industry is True  # pumps and valves is a pilot industry of the programme
@@ -56,28 +56,28 @@ def test_not_a_pilot_industry_gets_the_domestic_rate(client, other_sme, programm
 
 def test_an_invoice_claimed_in_another_application_is_refused_naming_the_line(client, sme, other_sme, programme, login):
     login(other_sme)
-    create(client, programme, robot_line(0, invoice="FP-2026-0042"))
+    create(client, programme, robot_line(0, invoice="330026110900420042"))
     login(sme)
     before = counts()
-    response = post_new(client, robot_form(programme, robot_line(0), robot_line(1, invoice=" fp-2026-0042 ")))
+    response = post_new(client, robot_form(programme, robot_line(0), robot_line(1, invoice=" 3300261109 0042 0042 ")))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Line 2: invoice fp-2026-0042 is already claimed in another application." in page
+    assert "Line 2: invoice 3300261109 0042 0042 is already claimed in another application." in page
     assert counts() == before
 
 
 def test_an_invoice_claimed_in_own_earlier_application_names_it(client, sme, programme, login):
     login(sme)
-    first = create(client, programme, robot_line(0, invoice="FP-7"))
-    response = post_new(client, robot_form(programme, robot_line(0, invoice="FP-7")))
+    first = create(client, programme, robot_line(0, invoice="330026110900000007"))
+    response = post_new(client, robot_form(programme, robot_line(0, invoice="330026110900000007")))
     assert response.status_code == 422
-    assert f"Line 1: invoice FP-7 is already claimed in your application no. {first}." in response.get_data(as_text=True)
+    assert f"Line 1: invoice 330026110900000007 is already claimed in your application no. {first}." in response.get_data(as_text=True)
 
 
 def test_the_same_invoice_twice_in_one_application_is_refused_naming_the_line(client, sme, programme, login):
     login(sme)
     before = counts()
-    response = post_new(client, robot_form(programme, robot_line(0, invoice="X-1"), robot_line(1, invoice="x-1")))
+    response = post_new(client, robot_form(programme, robot_line(0, invoice="12345678901200000001"), robot_line(1, invoice="123456789012-00000001")))
     assert response.status_code == 422
     assert "Line 2 repeats the invoice number of line 1" in response.get_data(as_text=True)
     assert counts() == before
@@ -94,13 +94,13 @@ def test_the_invoice_key_is_unique_in_the_database(sme, programme, ctx):
         apps.append(app)
     db.session.flush()
     line = dict(position=0, model="M", manufacturer="X", domestic=True, quantity=1, unit_price_excl_vat=Decimal("10.00"),
-                invoice_no="Q-1", invoice_key=invoice_key(" Q-1 "), invoice_date=programme.opens_on,
+                invoice_no="3300261109-00000001", invoice_key=invoice_key(" 3300261109 00000001 "), invoice_date=programme.opens_on,
                 rate=Decimal("15.00"), eligible_cost=Decimal("10.00"), subsidy=Decimal("1.50"), granted=Decimal("1.50"))
     db.session.add(RobotLineItem(application_id=apps[0].id, **line))
     db.session.flush()
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
-            db.session.add(RobotLineItem(application_id=apps[1].id, **{**line, "invoice_no": "q-1"}))
+            db.session.add(RobotLineItem(application_id=apps[1].id, **{**line, "invoice_no": "330026110900000001"}))
             db.session.flush()
 
 
@@ -165,10 +165,10 @@ def test_approval_refused_when_the_cap_is_used_up(client, sme, officer, programm
 
 def test_withdrawing_gives_the_invoices_back(client, sme, programme, login):
     login(sme)
-    app_id = create(client, programme, robot_line(0, invoice="W-1"))
+    app_id = create(client, programme, robot_line(0, invoice="330026110900000021"))
     assert client.post(f"/subsidies/robots/{app_id}/withdraw").status_code == 302
     assert fresh(RobotApplication, app_id).lines[0].invoice_key is None
-    create(client, programme, robot_line(0, invoice="W-1"))
+    create(client, programme, robot_line(0, invoice="330026110900000021"))
 
 
 def test_bad_lines_get_a_message_per_field_and_nothing_is_saved(client, sme, programme, login):
@@ -193,11 +193,11 @@ def test_bad_lines_get_a_message_per_field_and_nothing_is_saved(client, sme, pro
 
 def test_edit_keeps_invoice_files_of_unchanged_invoices(client, sme, officer, programme, login):
     login(sme)
-    app_id = create(client, programme, robot_line(0, invoice="E-1"))
+    app_id = create(client, programme, robot_line(0, invoice="330026110900000031"))
     file_id = fresh(RobotApplication, app_id).lines[0].invoice_file_id
     page = client.get(f"/subsidies/robots/{app_id}/edit", headers=EN).get_data(as_text=True)
     assert 'value="E-1"' in page
-    data = robot_form(programme, robot_line(0, invoice="E-1", quantity="3", with_file=False))
+    data = robot_form(programme, robot_line(0, invoice="330026110900000031", quantity="3", with_file=False))
     response = client.post(f"/subsidies/robots/{app_id}/edit", data=data, headers=EN, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     app = fresh(RobotApplication, app_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ..identifiers import invoice_key
 from .common import (
     CalcInputError,
     Step,
@@ -77,11 +78,6 @@ _RATE_TEXT = {
     "robot.rate.pilot_domestic": "Line {index} ({model}, invoice {invoice_no}): domestic brand bought by an "
     "enterprise in a pilot industry, rate {rate}%",
 }
-
-
-def invoice_key(invoice_no: str) -> str:
-    """Normalise an invoice number for duplicate detection (surrounding blanks and case ignored)."""
-    return invoice_no.strip().casefold()
 
 
 def line_rate(domestic: bool, pilot_industry: bool, params: RobotParams = RobotParams()) -> tuple[str, Decimal]:

@@ -30,6 +30,7 @@ from voucher.enterprises.models import Enterprise, Organisation
 from voucher.errors import N_, Duplicate, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, NAME_MESSAGE, mark_formula
+from voucher.identifiers import normalise_identifier
 from voucher.reference import DISTRICTS, INDUSTRIES
 
 
@@ -51,7 +52,9 @@ def normalise_uscc(raw: str | None) -> str:
     Rule: spaces and hyphens are ignored and lower case is accepted; the code must have 18
     characters, the allowed alphabet, and a matching check digit.
     """
-    text = (raw or "").strip()
+    # Full-width characters, invisible spaces and odd dashes are folded first (one normalisation
+    # for every identifier behind a "unique" rule); stdnum then drops the ASCII separators.
+    text = normalise_identifier(raw)
     if not text:
         raise ValidationFailed("Enter the unified social credit code.", field="uscc")
     compact = uscc_lib.compact(text)
@@ -143,7 +146,7 @@ def _contact_and_bank(data, errors: dict) -> dict:
         errors["contact_phone"] = N_("Enter a phone number of digits (spaces, hyphens and brackets allowed).")
     bank_name = _required(errors, "bank_name", _text(data.bank_name), 200, N_("Enter the name of the bank."))
     mark_formula(errors, "bank_name", bank_name, BANK_NAME_MESSAGE)
-    account = re.sub(r"[\s-]", "", data.bank_account or "")
+    account = normalise_identifier(data.bank_account).replace("-", "")  # full-width digits, invisible spaces too
     if not account:
         errors["bank_account"] = N_("Enter the bank account number that payments go to.")
     elif not _ACCOUNT.match(account):

@@ -33,6 +33,7 @@ from voucher.errors import (N_, Conflict, Duplicate, Forbidden, NotFound, SameAp
                             ValidationFailed)
 from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, PAYEE_NAME_MESSAGE, mark_formula
+from voucher.identifiers import normalise_identifier
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
 from voucher.payments import queries
@@ -315,7 +316,7 @@ def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, 
         raise TransitionNotAllowed("Only a prepared or approved disbursement can be changed (it is %(state)s).",
                                    state=d.status)
     values = {"payee_name": (payee_name or "").strip(), "bank_name": (bank_name or "").strip(),
-              "bank_account": re.sub(r"\s+", "", bank_account or "")}
+              "bank_account": normalise_identifier(bank_account)}
     errors = {}
     for name, limit in (("payee_name", 200), ("bank_name", 200)):
         if not values[name]:

@@ -59,6 +59,7 @@ from voucher.errors import (N_,
 )
 from voucher.extensions import db
 from voucher.money import format_money
+from voucher.identifiers import invoice_shape_ok, normalise_identifier
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as programmes
@@ -77,6 +78,8 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_PERIODS = 60
+# Invoices and loan contracts older than this are typos (1900 was accepted once), never eligible.
+EARLIEST_DATE = date(2000, 1, 1)
 MAX_LINES = 100
 
 LOAN_SOURCE = "loan_application"
@@ -540,6 +543,9 @@ def _check_loan_input(data: LoanInput, today: date) -> list[tuple[str, str, dict
         problems.append(("contract_date", N_("Enter the loan contract date."), {}))
     elif data.contract_date > today:
         problems.append(("contract_date", N_("The contract date cannot be in the future."), {}))
+    elif data.contract_date < EARLIEST_DATE:
+        problems.append(("contract_date", N_("The contract date cannot be before %(day)s."),
+                         {"day": EARLIEST_DATE.isoformat()}))
     if not _money_ok(data.principal) or data.principal <= 0 or data.principal > MAX_AMOUNT:
         problems.append(("principal", N_("Enter the loan principal in yuan, more than zero, with at most two decimals."), {}))
     if not isinstance(data.loan_rate, Decimal) or not data.loan_rate.is_finite() or not (0 < data.loan_rate <= HUNDRED) \
@@ -602,7 +608,7 @@ def _check_loan_input(data: LoanInput, today: date) -> list[tuple[str, str, dict
 
 
 def _contract_key(contract_no: str) -> str:
-    return re.sub(r"\s+", "", contract_no).casefold()
+    return normalise_identifier(contract_no)
 
 
 def _check_loan_overlap(enterprise_id: int, contract_no: str, periods: Sequence[PeriodInput],
@@ -781,8 +787,16 @@ def _check_robot_lines(lines: Sequence[RobotLineInput], today: date) -> list[tup
             problems.append((f"{prefix}.invoice_date", N_("Enter the invoice date."), {}))
         elif line.invoice_date > today:
             problems.append((f"{prefix}.invoice_date", N_("The invoice date cannot be in the future."), {}))
+        elif line.invoice_date < EARLIEST_DATE:
+            problems.append((f"{prefix}.invoice_date", N_("The invoice date cannot be before %(day)s."),
+                             {"day": EARLIEST_DATE.isoformat()}))
         key = invoice_key(line.invoice_no or "")
-        if key:
+        if key and len(_text(line.invoice_no)) <= 64 and not invoice_shape_ok(line.invoice_no):
+            problems.append((f"{prefix}.invoice_no", N_("Line %(line)s: %(invoice)s is not a VAT invoice number. Enter "
+                             "the invoice code (10 or 12 digits) followed by the 8-digit invoice number, or the "
+                             "20-digit number of a fully digital invoice (数电票)."),
+                             {"line": i + 1, "invoice": _text(line.invoice_no)}))
+        elif key:
             if key in seen:
                 problems.append((f"{prefix}.invoice_no", N_("Line %(line)s repeats the invoice number of line %(first)s: "
                                  "an invoice can be claimed only once."), {"line": i + 1, "first": seen[key] + 1}))
