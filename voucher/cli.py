@@ -104,3 +104,18 @@ def notify_payable():
     db.session.commit()
     click.echo(f"{len(announced)} notice(s) announced" + (": " + ", ".join(f"#{n.id}" for n in announced)
                                                           if announced else ""))
+
+
+@voucher_cli.command("identifier-collisions")
+def identifier_collisions():
+    """List the rows the identifier-normalisation migration found to be one invoice or one loan
+    contract under two spellings (the earlier kept its key), for an officer to decide."""
+    from sqlalchemy import select
+
+    from voucher.subsidies.models import IdentifierCollision
+
+    rows = db.session.scalars(select(IdentifierCollision).order_by(IdentifierCollision.id)).all()
+    for c in rows:
+        click.echo(f"{c.kind} {c.key}: {c.kept_type} {c.kept_id} kept; {c.other_type} {c.other_id} to check "
+                   f"(found {c.detected_at:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"{len(rows)} collision(s)")

@@ -84,6 +84,10 @@ class LoanApplication(_Application, db.Model):
 
     bank_name: Mapped[str] = mapped_column(String(200))
     contract_no: Mapped[str] = mapped_column(String(64))
+    # voucher.identifiers.normalise_identifier(contract_no): the loan's identity for "each day once".
+    # Not UNIQUE (one contract has many claims, one per run of periods): the overlapping-period check
+    # per enterprise stays in the service, under the enterprise lock the save takes.
+    contract_key: Mapped[str | None] = mapped_column(String(64), index=True)
     contract_date: Mapped[date] = mapped_column(Date)
     principal: Mapped[Decimal] = mapped_column(Money)
     loan_rate: Mapped[Decimal] = mapped_column(Percent)
@@ -179,3 +183,21 @@ class RobotLineItem(db.Model):
     granted: Mapped[Decimal] = mapped_column(Money)
 
     application: Mapped[RobotApplication] = relationship(back_populates="lines")
+
+
+class IdentifierCollision(db.Model):
+    """Two rows whose identifiers became one after the normalisation migration (an invoice claimed
+    twice, one loan's days in two live applications under two spellings).  The migration keeps the
+    earlier row's key, leaves the later one's NULL (invoices) and records the pair here for an
+    officer (``flask voucher identifier-collisions``) instead of failing."""
+
+    __tablename__ = "identifier_collision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # invoice | loan_contract
+    key: Mapped[str] = mapped_column(String(64))
+    kept_type: Mapped[str] = mapped_column(String(40))
+    kept_id: Mapped[int] = mapped_column(Integer)
+    other_type: Mapped[str] = mapped_column(String(40))
+    other_id: Mapped[int] = mapped_column(Integer)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -537,7 +537,7 @@ def _check_loan_input(data: LoanInput, today: date) -> list[tuple[str, str, dict
         problems.append(("bank_name", N_("At most 200 characters."), {}))
     if not _text(data.contract_no):
         problems.append(("contract_no", N_("Enter the loan contract number."), {}))
-    elif len(_text(data.contract_no)) > 64:
+    elif len(_text(data.contract_no)) > 64 or len(_contract_key(data.contract_no)) > 64:
         problems.append(("contract_no", N_("At most 64 characters."), {}))
     if data.contract_date is None:
         problems.append(("contract_date", N_("Enter the loan contract date."), {}))
@@ -621,9 +621,13 @@ def _check_loan_overlap(enterprise_id: int, contract_no: str, periods: Sequence[
                    LoanApplication.status.notin_(("withdrawn", "rejected"))))
     if exclude_id is not None:
         stmt = stmt.where(LoanApplication.id != exclude_id)
-    key = _contract_key(contract_no)
+    # Compared by the stored normalised key (indexed): "WZ–2025–0001" and "ｗｚ-2025-0001" are one loan.
+    # Not a UNIQUE constraint (one contract has a claim per run of periods): the overlapping-period
+    # check per enterprise is this one, run under the enterprise's row lock the save takes, so two
+    # saves for one enterprise cannot both pass it.
+    stmt = stmt.where(LoanApplication.contract_key == _contract_key(contract_no))
     problems = []
-    claimed = [row for row in db.session.execute(stmt) if _contract_key(row.contract_no) == key]
+    claimed = list(db.session.execute(stmt))
     for i, p in enumerate(periods):
         for row in claimed:
             if p.start < row.end_date and row.start_date < p.end:
@@ -670,6 +674,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     """
     today = today or local_today()
     org = enterprise_of(actor)
+    _for_update(Organisation, org.id)  # one loan save per enterprise at a time: the overlap check below
     app, repeated = _to_save(actor, LoanApplication, org, application_id, client_token)
     if repeated is not None:
         return repeated
@@ -695,6 +700,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     app = _start_save(actor, LoanApplication, app, programme, org, client_token, "periods")
     app.bank_name = _text(data.bank_name)
     app.contract_no = _text(data.contract_no)
+    app.contract_key = _contract_key(data.contract_no)
     app.contract_date = data.contract_date
     app.principal = data.principal
     app.loan_rate = data.loan_rate
