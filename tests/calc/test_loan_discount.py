@@ -175,3 +175,37 @@ def test_step_render_translates_the_template_before_filling_values():
     french = {step.text: "Plafond = {benchmark} % × (1 − {margin} %) = {ceiling} %"}
     assert step.render(french.get) == "Plafond = 3.00 % × (1 − 20 %) = 2.40 %"
     assert hash(step) == hash(loan_discount(LPR, Decimal("2.40"), [period()]).working[0])
+
+
+# --- principal cap per enterprise and day (domain rules §10) -------------------------------------------
+
+def test_a_second_loan_over_the_same_days_is_discounted_only_on_what_remains_of_the_cap():
+    from voucher.calc.loan_discount import PrincipalUse
+
+    period = [InterestPeriod(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"), Decimal("48000.00"))]
+    first = loan_discount(Decimal("3.00"), Decimal("2.40"), period)
+    second = loan_discount(Decimal("3.00"), Decimal("2.40"), period,
+                           others=[PrincipalUse(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"))])
+    assert first.total_discount == Decimal("40000.00")
+    assert second.total_discount == Decimal("10000.00")
+    texts = [s.render() for s in second.working]
+    assert ("Period 1, 2026-01-01 to 2026-04-01 (90 days): the enterprise's other claims approved before this one "
+            "already use 8000000.00 of the principal cap 10000000.00 per enterprise and day; eligible principal = "
+            "min(8000000.00, 10000000.00 − 8000000.00) = 2000000.00") in texts
+    assert second.periods[0].eligible_principal == Decimal("2000000.00") and second.periods[0].principal_capped
+
+
+def test_only_the_shared_days_are_cut():
+    from voucher.calc.loan_discount import PrincipalUse, used_by_others
+
+    others = [PrincipalUse(date(2026, 2, 1), date(2026, 3, 1), Decimal("9000000.00")),
+              PrincipalUse(date(2026, 2, 15), date(2026, 5, 1), Decimal("1000000.00"))]
+    assert used_by_others(date(2026, 1, 1), date(2026, 4, 1), others) == [
+        (date(2026, 1, 1), date(2026, 2, 1), Decimal(0)), (date(2026, 2, 1), date(2026, 2, 15), Decimal("9000000.00")),
+        (date(2026, 2, 15), date(2026, 3, 1), Decimal("10000000.00")), (date(2026, 3, 1), date(2026, 4, 1), Decimal("1000000.00"))]
+    period = [InterestPeriod(date(2026, 1, 1), date(2026, 4, 1), Decimal("3600000.00"), Decimal("99999.00"))]
+    result = loan_discount(Decimal("3.00"), Decimal("2.40"), period, others=others)
+    # 31 days × 3.6M + 14 days × 1M + 14 days × 0 + 31 days × 3.6M, × 2% / 360
+    expected = (Decimal(3600000) * 31 + Decimal(1000000) * 14 + Decimal(3600000) * 31) * Decimal("0.02") / 360
+    assert result.total_discount == expected.quantize(Decimal("0.01"))
+    assert loan_discount(Decimal("3.00"), Decimal("2.40"), period).total_discount == Decimal("18000.00")

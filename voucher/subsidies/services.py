@@ -35,6 +35,7 @@ from voucher.calc import (
     InterestPeriod,
     LoanDiscountResult,
     LoanParams,
+    PrincipalUse,
     RobotLine,
     RobotParams,
     RobotSubsidyResult,
@@ -327,10 +328,11 @@ def _plain(value: Any) -> str:
 
 
 def calculate_loan(benchmark_rate: Decimal, loan_rate: Decimal, periods: Sequence[InterestPeriod],
-                   params: LoanParams, field_map: dict[str, str] | None = None) -> LoanDiscountResult:
+                   params: LoanParams, field_map: dict[str, str] | None = None,
+                   others: Sequence[PrincipalUse] = ()) -> LoanDiscountResult:
     """``voucher.calc.loan_discount`` with its input errors as domain errors naming the field."""
     try:
-        return loan_discount(benchmark_rate, loan_rate, periods, params)
+        return loan_discount(benchmark_rate, loan_rate, periods, params, others)
     except CalcInputError as err:
         raise calc_error(err, field_map) from None
 
@@ -645,15 +647,29 @@ class LoanPreview:
     result: LoanDiscountResult
 
 
-def compute_loan(data: LoanInput, programme: Programme) -> LoanPreview:
+def principal_used(enterprise_id: int, programme_id: int, exclude_id: int | None) -> list[PrincipalUse]:
+    """The principal the enterprise's approved loan claims in the programme are discounted on, per
+    period: what the principal cap per enterprise and day has left for another claim."""
+    stmt = (select(LoanInterestPeriod.start_date, LoanInterestPeriod.end_date, LoanInterestPeriod.eligible_principal)
+            .join(LoanApplication, LoanApplication.id == LoanInterestPeriod.application_id)
+            .where(LoanApplication.enterprise_id == enterprise_id, LoanApplication.programme_id == programme_id,
+                   LoanApplication.status == "approved"))
+    if exclude_id is not None:
+        stmt = stmt.where(LoanApplication.id != exclude_id)
+    return [PrincipalUse(start, end, principal) for start, end, principal in db.session.execute(stmt)]
+
+
+def compute_loan(data: LoanInput, programme: Programme, others: Sequence[PrincipalUse] = ()) -> LoanPreview:
     """The discount an application would get: benchmark from the LPR table, the programme's parameters.
 
-    Rule: a loan above the ceiling is refused on ``loan_rate`` with the ceiling in the message.
+    Rule: a loan above the ceiling is refused on ``loan_rate`` with the ceiling in the message; on
+    days the enterprise's approved claims (``others``) already use part of the principal cap, only
+    what remains is discounted.
     """
     benchmark = lpr_in_force(data.contract_date)
     params, _ = params_for(programme)
     periods = [InterestPeriod(p.start, p.end, p.outstanding_principal, p.interest_paid) for p in data.periods]
-    result = calculate_loan(benchmark.rate_pct, data.loan_rate, periods, params)
+    result = calculate_loan(benchmark.rate_pct, data.loan_rate, periods, params, others=others)
     if not result.eligible:
         raise ceiling_refusal(benchmark, benchmark.rate_pct, data.loan_rate, result.rate_ceiling, params)
     return LoanPreview(benchmark, params, result)
@@ -687,7 +703,9 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     _check_upload(statement, "statement_file", app is None or app.statement_file_id is None, max_bytes, problems)
     if problems:
         raise InputRefused(problems)
-    preview = compute_loan(data, programme)
+    # Claims are served in the order approved: what the enterprise's approved claims leave of the
+    # principal cap on each day (rechecked at approval).
+    preview = compute_loan(data, programme, principal_used(org.id, programme.id, app.id if app else None))
     result = preview.result
     if result.total_discount <= 0:
         raise ValidationFailed("The computed discount is %(total)s: there is nothing to claim.", field="periods",
@@ -1134,7 +1152,10 @@ def _approval_amount(kind: str, app) -> Decimal:
     """What approval reserves: the computed discount; for robots, the computed subsidy cut to what
     remains of the enterprise's cap now (other robot subsidies may have been approved since)."""
     if kind == "loan":
-        return app.computed_discount
+        # Under the programme lock (approvals serialise on it): claims approved since this one was
+        # computed may use part of the enterprise's principal cap on its days.
+        programme = programmes.lock_programme(app.programme_id)
+        return min(app.computed_discount, _loan_recheck(app, programme).total_discount)
     programme = programmes.lock_programme(app.programme_id)
     committed, remaining = robot_cap_left(programme, app.enterprise_id)
     if remaining <= 0:
@@ -1144,13 +1165,33 @@ def _approval_amount(kind: str, app) -> Decimal:
     return min(app.computed_subsidy, remaining)
 
 
+def _loan_recheck(app: LoanApplication, programme: Programme, store: bool = True) -> LoanDiscountResult:
+    """The application's discount with its stored figures, served after the enterprise's claims
+    approved so far; when that is less than computed, the application's working becomes this one."""
+    params = LoanParams(rate_margin_pct=Decimal(app.params["rate_margin_pct"]),
+                        subsidy_points=Decimal(app.params["subsidy_points"]),
+                        principal_cap=Decimal(app.params["principal_cap"]), day_basis=int(app.params["day_basis"]))
+    periods = [InterestPeriod(p.start_date, p.end_date, p.outstanding_principal, p.interest_paid) for p in app.periods]
+    result = calculate_loan(app.benchmark_rate, app.loan_rate, periods, params,
+                            others=principal_used(app.enterprise_id, programme.id, app.id))
+    if store and result.total_discount < app.computed_discount:
+        if result.total_discount <= 0:
+            raise OverCap("The enterprise's approved loan claims already use the whole principal cap of %(cap)s on "
+                          "every day of this claim: nothing can be approved.", field="amount",
+                          cap=format_money(params.principal_cap))
+        app.working = working_json(result.working)
+        for row, r in zip(app.periods, result.periods):
+            row.eligible_principal, row.discount = r.eligible_principal, r.discount
+    return result
+
+
 def approval_preview(kind: str, app) -> dict:
     """For the officer's page: what approval would reserve now and what the fund has available."""
     programme = programmes.get_programme(app.programme_id)
     bal = programmes.balances(programme)
     out = {"available": bal.available, "budget": bal.budget, "amount": None, "cap_remaining": None}
     if kind == "loan":
-        out["amount"] = app.computed_discount
+        out["amount"] = min(app.computed_discount, _loan_recheck(app, programme, store=False).total_discount)
     else:
         _committed, remaining = robot_cap_left(programme, app.enterprise_id)
         out["cap_remaining"] = remaining
