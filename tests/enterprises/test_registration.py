@@ -87,6 +87,14 @@ def test_normalise_uscc_service_rules(ctx):
         assert err.value.field == "uscc"
 
 
+def test_a_uscc_spelled_with_full_width_or_invisible_characters_is_the_same_code(ctx):
+    code = valid_uscc(4247)
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    for spelled in (full_width, code[:8] + "\u200b" + code[8:], code[:6] + "\u00a0" + code[6:].lower(),
+                    code[:8] + "\u2013" + code[8:]):
+        assert services.normalise_uscc(spelled) == code
+
+
 def test_duplicate_uscc_is_refused_without_revealing_the_other_company(ctx, make_org, make_user, login_en):
     other = make_org("enterprise", name="瓯海秘密鞋业有限公司")
     client = login_en(make_user("sme"))

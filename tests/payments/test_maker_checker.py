@@ -119,6 +119,12 @@ def test_rejection_needs_a_reason_and_returns_the_item_to_the_queue(world, prepa
     assert again.id != prepared.id
 
 
+def test_a_bank_account_typed_with_full_width_digits_or_invisible_spaces_is_stored_normalised(world, prepared):
+    services.update_bank_details(world.finance_b.actor(), prepared.id, payee_name=prepared.payee_name,
+                                 bank_name=prepared.bank_name, bank_account="６２１７\u200b0000\u00a01111－2222")
+    assert prepared.bank_account == "621700001111-2222"
+
+
 def test_editing_the_bank_account_after_approval_voids_the_approval(world, prepared):
     world.approve(prepared)
     assert prepared.status == "approved"
