@@ -10,11 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
+from voucher.identifiers import normalise_identifier
 
 # ``cancelled``: an approved grant taken back by an officer (an upheld public-notice objection)
 # before any of it was paid; what was still reserved went back to the fund.
@@ -88,6 +89,12 @@ class LoanApplication(_Application, db.Model):
     # Not UNIQUE (one contract has many claims, one per run of periods): the overlapping-period check
     # per enterprise stays in the service, under the enterprise lock the save takes.
     contract_key: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    @validates("contract_no")
+    def _set_contract_key(self, _name, value):
+        """The key follows the number wherever it is set (service, demo, fixtures)."""
+        self.contract_key = normalise_identifier(value)[:64] if value is not None else None
+        return value
     contract_date: Mapped[date] = mapped_column(Date)
     principal: Mapped[Decimal] = mapped_column(Money)
     loan_rate: Mapped[Decimal] = mapped_column(Percent)

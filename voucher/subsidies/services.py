@@ -717,8 +717,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     before = None if app is None else _loan_snapshot(app)
     app = _start_save(actor, LoanApplication, app, programme, org, client_token, "periods")
     app.bank_name = _text(data.bank_name)
-    app.contract_no = _text(data.contract_no)
-    app.contract_key = _contract_key(data.contract_no)
+    app.contract_no = _text(data.contract_no)  # sets contract_key (the model's validator)
     app.contract_date = data.contract_date
     app.principal = data.principal
     app.loan_rate = data.loan_rate
@@ -1155,7 +1154,7 @@ def _approval_amount(kind: str, app) -> Decimal:
         # Under the programme lock (approvals serialise on it): claims approved since this one was
         # computed may use part of the enterprise's principal cap on its days.
         programme = programmes.lock_programme(app.programme_id)
-        return min(app.computed_discount, _loan_recheck(app, programme).total_discount)
+        return _loan_recheck(app, programme)
     programme = programmes.lock_programme(app.programme_id)
     committed, remaining = robot_cap_left(programme, app.enterprise_id)
     if remaining <= 0:
@@ -1165,15 +1164,17 @@ def _approval_amount(kind: str, app) -> Decimal:
     return min(app.computed_subsidy, remaining)
 
 
-def _loan_recheck(app: LoanApplication, programme: Programme, store: bool = True) -> LoanDiscountResult:
+def _loan_recheck(app: LoanApplication, programme: Programme, store: bool = True) -> Decimal:
     """The application's discount with its stored figures, served after the enterprise's claims
     approved so far; when that is less than computed, the application's working becomes this one."""
+    others = principal_used(app.enterprise_id, programme.id, app.id)
+    if not others or not app.periods:
+        return app.computed_discount  # nothing else is discounted: the computed figure stands
     params = LoanParams(rate_margin_pct=Decimal(app.params["rate_margin_pct"]),
                         subsidy_points=Decimal(app.params["subsidy_points"]),
                         principal_cap=Decimal(app.params["principal_cap"]), day_basis=int(app.params["day_basis"]))
     periods = [InterestPeriod(p.start_date, p.end_date, p.outstanding_principal, p.interest_paid) for p in app.periods]
-    result = calculate_loan(app.benchmark_rate, app.loan_rate, periods, params,
-                            others=principal_used(app.enterprise_id, programme.id, app.id))
+    result = calculate_loan(app.benchmark_rate, app.loan_rate, periods, params, others=others)
     if store and result.total_discount < app.computed_discount:
         if result.total_discount <= 0:
             raise OverCap("The enterprise's approved loan claims already use the whole principal cap of %(cap)s on "
@@ -1182,7 +1183,7 @@ def _loan_recheck(app: LoanApplication, programme: Programme, store: bool = True
         app.working = working_json(result.working)
         for row, r in zip(app.periods, result.periods):
             row.eligible_principal, row.discount = r.eligible_principal, r.discount
-    return result
+    return min(app.computed_discount, result.total_discount)
 
 
 def approval_preview(kind: str, app) -> dict:
@@ -1191,7 +1192,7 @@ def approval_preview(kind: str, app) -> dict:
     bal = programmes.balances(programme)
     out = {"available": bal.available, "budget": bal.budget, "amount": None, "cap_remaining": None}
     if kind == "loan":
-        out["amount"] = min(app.computed_discount, _loan_recheck(app, programme, store=False).total_discount)
+        out["amount"] = _loan_recheck(app, programme, store=False)
     else:
         _committed, remaining = robot_cap_left(programme, app.enterprise_id)
         out["cap_remaining"] = remaining
