@@ -15,7 +15,7 @@ written to ``identifier_collision`` and logged, for an officer to decide
 Plain ADD/DROP COLUMN: batch mode would rebuild ``loan_application``, which periods reference.
 
 Revision ID: b81d5f3c2e07
-Revises: a7c3e91d4b20
+Revises: a7d3c5e1f209
 Create Date: 2026-12-04 05:00:00
 
 """
@@ -30,7 +30,7 @@ from voucher.identifiers import invoice_key, normalise_identifier
 
 # revision identifiers, used by Alembic.
 revision = 'b81d5f3c2e07'
-down_revision = 'a7c3e91d4b20'
+down_revision = 'a7d3c5e1f209'
 branch_labels = None
 depends_on = None
 

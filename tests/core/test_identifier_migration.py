@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from voucher.extensions import db
 
-BEFORE = "a7c3e91d4b20"  # the revision before identifier keys were normalised
+BEFORE = "a7d3c5e1f209"  # the revision before identifier keys were normalised
 
 
 def _q(sql, **params):
