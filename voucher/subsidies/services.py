@@ -686,7 +686,8 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     in force on the contract date; a rate above the ceiling, a nil discount, a missing or
     non-PDF/JPEG/PNG plan or interest statement is refused before anything is saved.  The
     computed discount, working and parameters are stored; a repeated form (same token) creates
-    nothing new.
+    nothing new.  Contract numbers are compared normalised (one loan under any spelling); on days
+    the enterprise's approved claims use part of the principal cap, only what remains is discounted.
     """
     today = today or local_today()
     org = enterprise_of(actor)
