@@ -177,35 +177,59 @@ def test_step_render_translates_the_template_before_filling_values():
     assert hash(step) == hash(loan_discount(LPR, Decimal("2.40"), [period()]).working[0])
 
 
-# --- principal cap per enterprise and day (domain rules §10) -------------------------------------------
+# --- principal cap per enterprise and day (domain rules, section 10) ------------------------------------
 
-def test_a_second_loan_over_the_same_days_is_discounted_only_on_what_remains_of_the_cap():
-    from voucher.calc.loan_discount import PrincipalUse
+from voucher.calc import PrincipalUse  # noqa: E402
 
-    period = [InterestPeriod(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"), Decimal("48000.00"))]
-    first = loan_discount(Decimal("3.00"), Decimal("2.40"), period)
-    second = loan_discount(Decimal("3.00"), Decimal("2.40"), period,
-                           others=[PrincipalUse(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"))])
-    assert first.total_discount == Decimal("40000.00")
-    assert second.total_discount == Decimal("10000.00")
+
+def test_second_loan_over_the_same_days_is_discounted_only_on_what_remains_of_the_cap():
+    first = loan_discount(Decimal("3.00"), Decimal("2.40"), [period()])
+    assert first.total_discount == Decimal("40000.00")  # 8,000,000 × 2% × 90 / 360
+    second = loan_discount(Decimal("3.00"), Decimal("2.40"), [period()],
+                           already_subsidised=[PrincipalUse(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"))])
+    assert second.total_discount == Decimal("10000.00")  # 2,000,000 × 2% × 90 / 360
+    p = second.periods[0]
+    assert p.eligible_principal == Decimal("2000000.00") and len(p.segments) == 1
     texts = [s.render() for s in second.working]
-    assert ("Period 1, 2026-01-01 to 2026-04-01 (90 days): the enterprise's other claims approved before this one "
-            "already use 8000000.00 of the principal cap 10000000.00 per enterprise and day; eligible principal = "
-            "min(8000000.00, 10000000.00 − 8000000.00) = 2000000.00") in texts
-    assert second.periods[0].eligible_principal == Decimal("2000000.00") and second.periods[0].principal_capped
+    assert ("Period 1, 2026-01-01 to 2026-04-01 (90 days): the enterprise already receives the discount on "
+            "8000000.00 of principal on these days under earlier approved claims; of the per-enterprise cap "
+            "10000000.00 2000000.00 remains, so the eligible principal is 2000000.00") in texts
+    assert "Period 1: discount = 2000000.00 × 2% × 90 / 360 = 10000.00, rounded to the fen = 10000.00" in texts
 
 
-def test_only_the_shared_days_are_cut():
-    from voucher.calc.loan_discount import PrincipalUse, used_by_others
+def test_partly_overlapping_claims_split_the_period_by_day():
+    # Earlier claim: 8,000,000 from 2026-02-01 to 2026-03-01 (28 days) inside this 90-day period.
+    result = loan_discount(Decimal("3.00"), Decimal("2.40"), [period()],
+                           already_subsidised=[PrincipalUse(date(2026, 2, 1), date(2026, 3, 1), Decimal("8000000.00"))])
+    p = result.periods[0]
+    assert [(s.start, s.end, s.days, s.principal) for s in p.segments] == [
+        (date(2026, 1, 1), date(2026, 2, 1), 31, Decimal("8000000.00")),
+        (date(2026, 2, 1), date(2026, 3, 1), 28, Decimal("2000000.00")),
+        (date(2026, 3, 1), date(2026, 4, 1), 31, Decimal("8000000.00")),
+    ]
+    # (8,000,000 × 31 + 2,000,000 × 28 + 8,000,000 × 31) × 2% / 360 = 30,666.666… → 30,666.67
+    assert p.discount == Decimal("30666.67") == result.total_discount
+    assert ("Period 1: discount = (8000000.00 × 31 + 2000000.00 × 28 + 8000000.00 × 31) × 2% / 360 = "
+            "30666.666667, rounded to the fen = 30666.67") in [s.render() for s in result.working]
 
-    others = [PrincipalUse(date(2026, 2, 1), date(2026, 3, 1), Decimal("9000000.00")),
-              PrincipalUse(date(2026, 2, 15), date(2026, 5, 1), Decimal("1000000.00"))]
-    assert used_by_others(date(2026, 1, 1), date(2026, 4, 1), others) == [
-        (date(2026, 1, 1), date(2026, 2, 1), Decimal(0)), (date(2026, 2, 1), date(2026, 2, 15), Decimal("9000000.00")),
-        (date(2026, 2, 15), date(2026, 3, 1), Decimal("10000000.00")), (date(2026, 3, 1), date(2026, 4, 1), Decimal("1000000.00"))]
-    period = [InterestPeriod(date(2026, 1, 1), date(2026, 4, 1), Decimal("3600000.00"), Decimal("99999.00"))]
-    result = loan_discount(Decimal("3.00"), Decimal("2.40"), period, others=others)
-    # 31 days × 3.6M + 14 days × 1M + 14 days × 0 + 31 days × 3.6M, × 2% / 360
-    expected = (Decimal(3600000) * 31 + Decimal(1000000) * 14 + Decimal(3600000) * 31) * Decimal("0.02") / 360
-    assert result.total_discount == expected.quantize(Decimal("0.01"))
-    assert loan_discount(Decimal("3.00"), Decimal("2.40"), period).total_discount == Decimal("18000.00")
+
+def test_the_cap_fully_used_leaves_nothing_and_uses_outside_the_period_change_nothing():
+    full = loan_discount(Decimal("3.00"), Decimal("2.40"), [period()],
+                         already_subsidised=[PrincipalUse(date(2025, 12, 1), date(2026, 5, 1), Decimal("6000000")),
+                                             PrincipalUse(date(2026, 1, 1), date(2026, 4, 1), Decimal("4000000"))])
+    assert full.total_discount == Decimal("0.00")
+    outside = loan_discount(Decimal("3.00"), Decimal("2.40"), [period()],
+                            already_subsidised=[PrincipalUse(date(2026, 4, 1), date(2026, 6, 1), Decimal("9000000"))])
+    assert outside.total_discount == Decimal("40000.00") and outside.periods[0].segments == ()
+
+
+@given(st.lists(st.tuples(st.integers(0, 120), st.integers(1, 120), st.integers(0, 12_000_000)), max_size=4))
+def test_property_no_day_exceeds_the_cap(uses):
+    start = date(2026, 1, 1)
+    already = [PrincipalUse(start + timedelta(days=a), start + timedelta(days=a + n), Decimal(v)) for a, n, v in uses]
+    result = loan_discount(Decimal("3.00"), Decimal("2.40"), [period(outstanding="9000000")], already_subsidised=already)
+    p = result.periods[0]
+    for seg in p.segments or ():
+        assert seg.principal + min(seg.already_subsidised, Decimal(10_000_000)) <= Decimal(10_000_000) \
+            or seg.principal == 0
+    assert p.discount <= Decimal("45000.00")

@@ -4,6 +4,12 @@ Eligible if the loan's annual rate <= benchmark (1-year LPR) × (1 − margin). 
 eligible principal = min(outstanding, cap); discount = eligible principal × subsidy points × actual
 days / day basis, rounded to the fen half-up, then capped at the interest actually paid. The total is
 the sum of the rounded period amounts.
+
+Principal cap per enterprise and day (domain rules, section 10): on any day the principal on which
+one enterprise receives the discount, over all its contracts, is at most the cap.  Claims are served
+in the order approved, so a later claim gives ``already_subsidised`` (what earlier claims of the
+enterprise take on which days) and is discounted only on what remains of the cap on each day; a
+period is split into day segments where that changes, and its working says so.
 """
 
 from __future__ import annotations
@@ -50,11 +56,22 @@ class InterestPeriod:
 
 @dataclass(frozen=True)
 class PrincipalUse:
-    """Principal of the enterprise's other claims (served before this one) discounted on each day
-    from ``start`` to the day before ``end`` (the periods' day convention)."""
+    """Principal on which the enterprise already receives the discount from [start, end) (another
+    claim's period, or a segment of it)."""
 
     start: date
     end: date
+    principal: Decimal
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days [start, end) of a period on which the eligible principal is constant."""
+
+    start: date
+    end: date
+    days: int
+    already_subsidised: Decimal
     principal: Decimal
 
 
@@ -72,6 +89,9 @@ class PeriodResult:
     discount: Decimal
     capped_by_interest_paid: bool
     interest_cap_reduction: Decimal
+    # The day segments when the enterprise's cap is partly used on the period's days by earlier
+    # claims (empty otherwise); ``eligible_principal`` is then the day-weighted average.
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,24 +141,33 @@ def _check_periods(periods: Sequence[InterestPeriod]) -> list[InterestPeriod]:
     return checked
 
 
+def _check_uses(uses: Sequence[PrincipalUse]) -> list[PrincipalUse]:
+    checked = []
+    for i, use in enumerate(uses):
+        prefix = f"already_subsidised.{i}"
+        for name in ("start", "end"):
+            value = getattr(use, name)
+            if not isinstance(value, date) or hasattr(value, "hour"):
+                raise CalcInputError(f"{prefix}.{name}", "must be a date")
+        if use.end <= use.start:
+            raise CalcInputError(f"{prefix}.end", "must be after the start date", limit=use.start)
+        checked.append(PrincipalUse(use.start, use.end, require_amount(use.principal, f"{prefix}.principal")))
+    return checked
+
+
 def loan_discount(
     benchmark_rate: Decimal,
     loan_rate: Decimal,
     periods: Sequence[InterestPeriod],
     params: LoanParams = LoanParams(),
-    others: Sequence[PrincipalUse] = (),
+    already_subsidised: Sequence[PrincipalUse] = (),
 ) -> LoanDiscountResult:
     """Compute the interest discount: refuse loans above benchmark × (1 − 20%); per period
     min(outstanding, 10M) × 2 points × actual days / 360, rounded to the fen, capped at interest paid.
-
-    The principal cap holds per enterprise and day across its contracts: on days where ``others``
-    (its claims served earlier) already use part of the cap, this claim is discounted only on what
-    remains that day (nothing when they use it all); the working names those days and figures."""
+    ``already_subsidised``: the enterprise's principal already discounted (earlier approved claims)
+    by day; on each day only what remains of the cap is eligible."""
     _check_params(params)
-    for i, use in enumerate(others):
-        if not isinstance(use.start, date) or not isinstance(use.end, date) or use.end <= use.start:
-            raise CalcInputError(f"others.{i}", "must be a day range that ends after it starts")
-        require_amount(use.principal, f"others.{i}.principal")
+    uses = _check_uses(already_subsidised)
     benchmark = require_range(benchmark_rate, "benchmark_rate", _ZERO, _HUNDRED, low_inclusive=False)
     rate = require_range(loan_rate, "loan_rate", _ZERO, _HUNDRED, low_inclusive=False)
     checked = _check_periods(periods)
@@ -180,7 +209,7 @@ def loan_discount(
 
     results = []
     for index, period in enumerate(checked, start=1):
-        result, period_working = _period(index, period, params, others)
+        result, period_working = _period(index, period, params, uses)
         results.append(result)
         working.extend(period_working)
 
@@ -198,36 +227,39 @@ def loan_discount(
     )
 
 
-def used_by_others(start: date, end: date, others: Sequence[PrincipalUse]) -> list[tuple[date, date, Decimal]]:
-    """Split ``start``..``end`` into runs of days on which the other claims' principal is constant:
-    ``[(from, to, principal used)]``, covering the whole range, zero where nothing else is claimed."""
+def _used_segments(start: date, end: date, uses: Sequence[PrincipalUse]) -> list[tuple[date, date, Decimal]]:
+    """[start, end) cut where the principal already subsidised changes: ``(from, to, used)``."""
     cuts = {start, end}
-    for use in others:
-        for day in (use.start, use.end):
-            if start < day < end:
-                cuts.add(day)
-    days = sorted(cuts)
-    runs: list[tuple[date, date, Decimal]] = []
-    for a, b in zip(days, days[1:]):
-        used = sum((u.principal for u in others if u.start <= a and b <= u.end), _ZERO)
-        if runs and runs[-1][2] == used:
-            runs[-1] = (runs[-1][0], b, used)
+    for use in uses:
+        if use.start < end and start < use.end:
+            cuts.update(d for d in (use.start, use.end) if start < d < end)
+    bounds = sorted(cuts)
+    out: list[tuple[date, date, Decimal]] = []
+    for a, b in zip(bounds, bounds[1:]):
+        used = sum((u.principal for u in uses if u.start <= a and b <= u.end), _ZERO)
+        if out and out[-1][2] == used:
+            out[-1] = (out[-1][0], b, used)
         else:
-            runs.append((a, b, used))
-    return runs
+            out.append((a, b, used))
+    return out
 
 
 def _period(index: int, period: InterestPeriod, params: LoanParams,
-            others: Sequence[PrincipalUse] = ()) -> tuple[PeriodResult, list[Step]]:
+            uses: Sequence[PrincipalUse] = ()) -> tuple[PeriodResult, list[Step]]:
     days = (period.end - period.start).days
     outstanding = period.outstanding_principal
     principal_capped = outstanding > params.principal_cap
     principal = round_fen(params.principal_cap) if principal_capped else outstanding
-    runs = used_by_others(period.start, period.end, others)
-    if any(used > 0 for _, _, used in runs):
-        return _shared_period(index, period, params, runs, principal)
+    cap = round_fen(params.principal_cap)
+    used = _used_segments(period.start, period.end, uses)
+    segments: tuple[Segment, ...] = ()
+    if any(u > 0 for _, _, u in used):
+        segments = tuple(Segment(a, b, (b - a).days, u, min(principal, max(_ZERO, cap - u))) for a, b, u in used)
+        principal_days = sum((s.principal * s.days for s in segments), _ZERO)
+    else:
+        principal_days = principal * days
     # One division at the end keeps the raw amount exact whenever it can be.
-    raw = principal * params.subsidy_points * days / (_HUNDRED * params.day_basis)
+    raw = principal_days * params.subsidy_points / (_HUNDRED * params.day_basis)
     rounded = round_fen(raw)
     capped_by_interest = rounded > period.interest_paid
     discount = period.interest_paid if capped_by_interest else rounded
@@ -264,19 +296,50 @@ def _period(index: int, period: InterestPeriod, params: LoanParams,
                 cap=fmt_money(params.principal_cap),
             )
         )
-    working.append(
-        step(
-            "loan.period.discount",
-            "Period {index}: discount = {principal} × {points}% × {days} / {basis} = {raw}, rounded to the fen = {rounded}",
-            index=index,
-            principal=fmt_money(principal),
-            points=fmt_pct(params.subsidy_points, 0),
-            days=days,
-            basis=params.day_basis,
-            raw=fmt_pct(round_to(raw, 6), 2, 6),
-            rounded=fmt_money(rounded),
+    for seg in segments:
+        working.append(
+            step(
+                "loan.period.enterprise_cap",
+                "Period {index}, {start} to {end} ({days} days): the enterprise already receives the discount on "
+                "{used} of principal on these days under earlier approved claims; of the per-enterprise cap {cap} "
+                "{remaining} remains, so the eligible principal is {principal}",
+                index=index,
+                start=seg.start.isoformat(),
+                end=seg.end.isoformat(),
+                days=seg.days,
+                used=fmt_money(seg.already_subsidised),
+                cap=fmt_money(cap),
+                remaining=fmt_money(max(_ZERO, cap - seg.already_subsidised)),
+                principal=fmt_money(seg.principal),
+            )
         )
-    )
+    if len(segments) > 1:
+        working.append(
+            step(
+                "loan.period.discount_segments",
+                "Period {index}: discount = ({terms}) × {points}% / {basis} = {raw}, rounded to the fen = {rounded}",
+                index=index,
+                terms=" + ".join(f"{fmt_money(s.principal)} × {s.days}" for s in segments),
+                points=fmt_pct(params.subsidy_points, 0),
+                basis=params.day_basis,
+                raw=fmt_pct(round_to(raw, 6), 2, 6),
+                rounded=fmt_money(rounded),
+            )
+        )
+    else:
+        working.append(
+            step(
+                "loan.period.discount",
+                "Period {index}: discount = {principal} × {points}% × {days} / {basis} = {raw}, rounded to the fen = {rounded}",
+                index=index,
+                principal=fmt_money(segments[0].principal if segments else principal),
+                points=fmt_pct(params.subsidy_points, 0),
+                days=days,
+                basis=params.day_basis,
+                raw=fmt_pct(round_to(raw, 6), 2, 6),
+                rounded=fmt_money(rounded),
+            )
+        )
     if capped_by_interest:
         working.append(
             step(
@@ -290,6 +353,8 @@ def _period(index: int, period: InterestPeriod, params: LoanParams,
                 reduction=fmt_money(reduction),
             )
         )
+    if segments:
+        principal = round_fen(principal_days / days)
     result = PeriodResult(
         start=period.start,
         end=period.end,
@@ -303,92 +368,6 @@ def _period(index: int, period: InterestPeriod, params: LoanParams,
         discount=discount,
         capped_by_interest_paid=capped_by_interest,
         interest_cap_reduction=reduction,
-    )
-    return result, working
-
-
-def _shared_period(index: int, period: InterestPeriod, params: LoanParams, runs: list[tuple[date, date, Decimal]],
-                   own: Decimal) -> tuple[PeriodResult, list[Step]]:
-    """A period some of whose days the enterprise's earlier claims already discount: each run of
-    days is discounted on min(own eligible principal, cap − principal used by the others)."""
-    days = (period.end - period.start).days
-    working = [
-        step(
-            "loan.period.days",
-            "Period {index}: {start} to {end} = {days} actual days",
-            index=index,
-            start=period.start.isoformat(),
-            end=period.end.isoformat(),
-            days=days,
-        )
-    ]
-    raw = _ZERO
-    weighted = _ZERO
-    cut = own < period.outstanding_principal
-    for a, b, used in runs:
-        run_days = (b - a).days
-        remaining = max(params.principal_cap - used, _ZERO)
-        principal = min(own, round_fen(remaining))
-        cut = cut or principal < own
-        working.append(
-            step(
-                "loan.period.shared_cap",
-                "Period {index}, {start} to {end} ({days} days): the enterprise's other claims approved before this "
-                "one already use {used} of the principal cap {cap} per enterprise and day; eligible principal = "
-                "min({own}, {cap} − {used}) = {principal}",
-                index=index,
-                start=a.isoformat(),
-                end=b.isoformat(),
-                days=run_days,
-                used=fmt_money(used),
-                cap=fmt_money(params.principal_cap),
-                own=fmt_money(own),
-                principal=fmt_money(principal),
-            )
-        )
-        raw += principal * params.subsidy_points * run_days / (_HUNDRED * params.day_basis)
-        weighted += principal * run_days
-    rounded = round_fen(raw)
-    capped_by_interest = rounded > period.interest_paid
-    discount = period.interest_paid if capped_by_interest else rounded
-    reduction = rounded - discount
-    working.append(
-        step(
-            "loan.period.shared_discount",
-            "Period {index}: discount = sum over the runs of eligible principal × {points}% × days / {basis} = {raw}, "
-            "rounded to the fen = {rounded}",
-            index=index,
-            points=fmt_pct(params.subsidy_points, 0),
-            basis=params.day_basis,
-            raw=fmt_pct(round_to(raw, 6), 2, 6),
-            rounded=fmt_money(rounded),
-        )
-    )
-    if capped_by_interest:
-        working.append(
-            step(
-                "loan.period.interest_cap",
-                "Period {index}: the discount {rounded} exceeds the interest paid {interest_paid}; "
-                "capped at {discount} (reduced by {reduction})",
-                index=index,
-                rounded=fmt_money(rounded),
-                interest_paid=fmt_money(period.interest_paid),
-                discount=fmt_money(discount),
-                reduction=fmt_money(reduction),
-            )
-        )
-    result = PeriodResult(
-        start=period.start,
-        end=period.end,
-        days=days,
-        outstanding_principal=period.outstanding_principal,
-        eligible_principal=round_fen(weighted / days),  # day-weighted: the runs are in the working
-        principal_capped=cut,
-        interest_paid=period.interest_paid,
-        raw_discount=raw,
-        rounded_discount=rounded,
-        discount=discount,
-        capped_by_interest_paid=capped_by_interest,
-        interest_cap_reduction=reduction,
+        segments=segments,
     )
     return result, working

@@ -135,6 +135,11 @@ class LoanInterestPeriod(db.Model):
     eligible_principal: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money)
     capped_by_interest_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The per-enterprise daily principal cap (domain §10) when earlier approved claims used part of it
+    # on this period's days: ``[[start, end, principal], ...]`` (ISO dates, yuan text), the day
+    # segments the discount was computed on; NULL: the whole period at ``eligible_principal``.
+    # Later claims of the enterprise read these to know what is already subsidised on each day.
+    segments: Mapped[list | None] = mapped_column(JSON)
 
     application: Mapped[LoanApplication] = relationship(back_populates="periods")
 

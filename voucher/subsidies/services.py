@@ -329,10 +329,10 @@ def _plain(value: Any) -> str:
 
 def calculate_loan(benchmark_rate: Decimal, loan_rate: Decimal, periods: Sequence[InterestPeriod],
                    params: LoanParams, field_map: dict[str, str] | None = None,
-                   others: Sequence[PrincipalUse] = ()) -> LoanDiscountResult:
+                   already_subsidised: Sequence[PrincipalUse] = ()) -> LoanDiscountResult:
     """``voucher.calc.loan_discount`` with its input errors as domain errors naming the field."""
     try:
-        return loan_discount(benchmark_rate, loan_rate, periods, params, others)
+        return loan_discount(benchmark_rate, loan_rate, periods, params, already_subsidised)
     except CalcInputError as err:
         raise calc_error(err, field_map) from None
 
@@ -647,29 +647,43 @@ class LoanPreview:
     result: LoanDiscountResult
 
 
-def principal_used(enterprise_id: int, programme_id: int, exclude_id: int | None) -> list[PrincipalUse]:
-    """The principal the enterprise's approved loan claims in the programme are discounted on, per
-    period: what the principal cap per enterprise and day has left for another claim."""
-    stmt = (select(LoanInterestPeriod.start_date, LoanInterestPeriod.end_date, LoanInterestPeriod.eligible_principal)
+def principal_already_subsidised(enterprise_id: int, exclude_id: int | None = None) -> list[PrincipalUse]:
+    """What the enterprise already receives the loan discount on, by day: the periods (or their
+    stored day segments) of its approved loan applications, in every programme and for every
+    contract.
+
+    Rule (domain §10): claims are served in the order approved, so only approved claims count
+    (a cancelled one gave its reservation back; submitted ones are not served yet).
+    """
+    stmt = (select(LoanInterestPeriod.start_date, LoanInterestPeriod.end_date, LoanInterestPeriod.eligible_principal,
+                   LoanInterestPeriod.segments)
             .join(LoanApplication, LoanApplication.id == LoanInterestPeriod.application_id)
-            .where(LoanApplication.enterprise_id == enterprise_id, LoanApplication.programme_id == programme_id,
-                   LoanApplication.status == "approved"))
+            .where(LoanApplication.enterprise_id == enterprise_id, LoanApplication.status == "approved"))
     if exclude_id is not None:
         stmt = stmt.where(LoanApplication.id != exclude_id)
-    return [PrincipalUse(start, end, principal) for start, end, principal in db.session.execute(stmt)]
+    uses = []
+    for start, end, principal, segments in db.session.execute(stmt):
+        if segments:
+            uses += [PrincipalUse(date.fromisoformat(a), date.fromisoformat(b), Decimal(v)) for a, b, v in segments]
+        else:
+            uses.append(PrincipalUse(start, end, principal))
+    return [u for u in uses if u.principal > 0]
 
 
-def compute_loan(data: LoanInput, programme: Programme, others: Sequence[PrincipalUse] = ()) -> LoanPreview:
-    """The discount an application would get: benchmark from the LPR table, the programme's parameters.
+def _segments_json(result) -> list | None:
+    return [[x.start.isoformat(), x.end.isoformat(), format(x.principal, "f")] for x in result.segments] or None
 
-    Rule: a loan above the ceiling is refused on ``loan_rate`` with the ceiling in the message; on
-    days the enterprise's approved claims (``others``) already use part of the principal cap, only
-    what remains is discounted.
+
+def compute_loan(data: LoanInput, programme: Programme, already: Sequence[PrincipalUse] = ()) -> LoanPreview:
+    """The discount an application would get: benchmark from the LPR table, the programme's parameters,
+    on what remains of the enterprise's daily principal cap after ``already`` (its approved claims).
+
+    Rule: a loan above the ceiling is refused on ``loan_rate`` with the ceiling in the message.
     """
     benchmark = lpr_in_force(data.contract_date)
     params, _ = params_for(programme)
     periods = [InterestPeriod(p.start, p.end, p.outstanding_principal, p.interest_paid) for p in data.periods]
-    result = calculate_loan(benchmark.rate_pct, data.loan_rate, periods, params, others=others)
+    result = calculate_loan(benchmark.rate_pct, data.loan_rate, periods, params, already_subsidised=already)
     if not result.eligible:
         raise ceiling_refusal(benchmark, benchmark.rate_pct, data.loan_rate, result.rate_ceiling, params)
     return LoanPreview(benchmark, params, result)
@@ -691,10 +705,18 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     """
     today = today or local_today()
     org = enterprise_of(actor)
-    _for_update(Organisation, org.id)  # one loan save per enterprise at a time: the overlap check below
+    # One loan save or approval per enterprise at a time (the enterprise's row lock): the overlap
+    # check by contract key and the principal already subsidised read below hold against a
+    # concurrent save or approval.  Lock order: a changed application's own row first, then the
+    # enterprise's (as approval takes them); a new one has no row yet, so the lock comes before
+    # the token lookup and a repeated form waits for, and finds, the first.
+    if application_id is None:
+        _lock_enterprise(org.id)
     app, repeated = _to_save(actor, LoanApplication, org, application_id, client_token)
     if repeated is not None:
         return repeated
+    if application_id is not None:
+        _lock_enterprise(org.id)
     problems = _check_loan_input(data, today)
     programme = _collect(problems, _programme_for_application, data.programme_id, "loan_discount", today)
     if data.contract_date is not None and not any(f in ("contract_date", "loan_rate") for f, _, _ in problems):
@@ -704,9 +726,9 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     _check_upload(statement, "statement_file", app is None or app.statement_file_id is None, max_bytes, problems)
     if problems:
         raise InputRefused(problems)
-    # Claims are served in the order approved: what the enterprise's approved claims leave of the
-    # principal cap on each day (rechecked at approval).
-    preview = compute_loan(data, programme, principal_used(org.id, programme.id, app.id if app else None))
+    # The figure shown to the applicant: on what remains of the enterprise's daily principal cap
+    # after its approved claims; rechecked at approval (served in the order approved).
+    preview = compute_loan(data, programme, principal_already_subsidised(org.id, app.id if app else None))
     result = preview.result
     if result.total_discount <= 0:
         raise ValidationFailed("The computed discount is %(total)s: there is nothing to claim.", field="periods",
@@ -735,7 +757,8 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
                                               outstanding_principal=r.outstanding_principal,
                                               interest_paid=r.interest_paid, days=r.days,
                                               eligible_principal=r.eligible_principal, discount=r.discount,
-                                              capped_by_interest_paid=r.capped_by_interest_paid))
+                                              capped_by_interest_paid=r.capped_by_interest_paid,
+                                              segments=_segments_json(r)))
     db.session.flush()
     if plan is not None:
         app.plan_file_id = _store(actor, plan, owner_type=LOAN_SOURCE, owner_id=app.id, purpose="loan_plan",
@@ -1041,11 +1064,15 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         if not programme.is_open_on(today):
             raise ValidationFailed("The programme's application window is %(opens)s to %(closes)s; it is not open "
                                    "today.", opens=programme.opens_on.isoformat(), closes=programme.closes_on.isoformat())
+        if kind == "loan" and app.periods:
+            # Fixed again at submission: approvals since the save may have used the enterprise's cap.
+            _fix_loan_figures(app, recompute_loan(app))
         if getattr(app, amount_field) <= 0:
             raise ValidationFailed("There is nothing to claim in this application.")
         app.submitted_at = utcnow()
         details["amount"] = getattr(app, amount_field)
     elif action == "approve":
+        computed = getattr(app, amount_field)
         amount = _approval_amount(kind, app)
         if programmes.source_outstanding(k.source_type, app.id) > 0:
             raise Conflict("An amount is already reserved for this application.")
@@ -1054,7 +1081,7 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
                            note=f"{k.source_type} {app.id}")
         app.approved_amount = amount
         app.decided_at = utcnow()
-        details.update(amount=amount, computed=getattr(app, amount_field))
+        details.update(amount=amount, computed=computed)
     elif action in ("reject", "return"):
         app.decided_at = utcnow()
     elif action == "withdraw" and kind == "robot":
@@ -1148,14 +1175,68 @@ def robot_cap_left(programme: Programme, enterprise_id: int) -> tuple[Decimal, D
     return committed, max(programme.robot_enterprise_cap - committed, ZERO)
 
 
+def _lock_enterprise(enterprise_id: int) -> None:
+    """The enterprise's row lock for the rest of the transaction (after the application's row, before
+    the programme's): what holds the loan rules per enterprise (one contract's days claimed once,
+    the principal cap per enterprise and day) against concurrent saves and approvals."""
+    db.session.execute(select(Organisation.id).where(Organisation.id == enterprise_id).with_for_update())
+
+
+def _stored_loan_params(app: LoanApplication) -> LoanParams:
+    stored = app.params or {}
+    if not all(k in stored for k in ("rate_margin_pct", "subsidy_points", "principal_cap", "day_basis")):
+        return params_for(programmes.get_programme(app.programme_id))[0]
+    return LoanParams(rate_margin_pct=Decimal(stored["rate_margin_pct"]), subsidy_points=Decimal(stored["subsidy_points"]),
+                      principal_cap=Decimal(stored["principal_cap"]), day_basis=int(stored["day_basis"]))
+
+
+def recompute_loan(app: LoanApplication) -> LoanDiscountResult:
+    """The application's discount with its stored figures and parameters, on what remains of the
+    enterprise's daily principal cap after its other approved claims now."""
+    periods = [InterestPeriod(p.start_date, p.end_date, p.outstanding_principal, p.interest_paid) for p in app.periods]
+    return calculate_loan(app.benchmark_rate, app.loan_rate, periods, _stored_loan_params(app),
+                          already_subsidised=principal_already_subsidised(app.enterprise_id, app.id))
+
+
+def _fix_loan_figures(app: LoanApplication, result: LoanDiscountResult) -> None:
+    """Store a recomputed discount on the application (periods, working) when it changed."""
+    if result.total_discount == app.computed_discount and all(
+            row.eligible_principal == r.eligible_principal and row.segments == _segments_json(r)
+            for row, r in zip(app.periods, result.periods)):
+        return
+    app.computed_discount = result.total_discount
+    app.working = working_json(result.working)
+    for row, r in zip(app.periods, result.periods):
+        row.eligible_principal = r.eligible_principal
+        row.discount = r.discount
+        row.capped_by_interest_paid = r.capped_by_interest_paid
+        row.segments = _segments_json(r)
+
+
+def _loan_approval_amount(app: LoanApplication) -> Decimal:
+    """Approval fixes the discount in the order approved (domain §10): under the enterprise's row
+    lock — taken after the application's row, before the programme's (the ledger) — the discount is
+    computed again on what remains of the enterprise's daily principal cap after its approved
+    claims, so two approvals at once cannot both take the whole cap (the second waits for the
+    first's commit, then reads it).  A changed figure replaces the stored one, with its working."""
+    _lock_enterprise(app.enterprise_id)
+    if not app.periods:  # no periods stored (not made by the application form): nothing to recheck by day
+        return app.computed_discount
+    result = recompute_loan(app)
+    if result.total_discount <= 0:
+        raise OverCap("The enterprise's loan principal cap of %(cap)s a day is used up on the days of this claim by "
+                      "its earlier approved claims: nothing can be approved.", field="amount",
+                      cap=format_money(_stored_loan_params(app).principal_cap))
+    _fix_loan_figures(app, result)
+    return result.total_discount
+
+
 def _approval_amount(kind: str, app) -> Decimal:
-    """What approval reserves: the computed discount; for robots, the computed subsidy cut to what
-    remains of the enterprise's cap now (other robot subsidies may have been approved since)."""
+    """What approval reserves: the discount on what remains of the enterprise's daily principal cap;
+    for robots, the computed subsidy cut to what remains of the enterprise's cap now (other robot
+    subsidies may have been approved since)."""
     if kind == "loan":
-        # Under the programme lock (approvals serialise on it): claims approved since this one was
-        # computed may use part of the enterprise's principal cap on its days.
-        programme = programmes.lock_programme(app.programme_id)
-        return _loan_recheck(app, programme)
+        return _loan_approval_amount(app)
     programme = programmes.lock_programme(app.programme_id)
     committed, remaining = robot_cap_left(programme, app.enterprise_id)
     if remaining <= 0:
@@ -1165,35 +1246,14 @@ def _approval_amount(kind: str, app) -> Decimal:
     return min(app.computed_subsidy, remaining)
 
 
-def _loan_recheck(app: LoanApplication, programme: Programme, store: bool = True) -> Decimal:
-    """The application's discount with its stored figures, served after the enterprise's claims
-    approved so far; when that is less than computed, the application's working becomes this one."""
-    others = principal_used(app.enterprise_id, programme.id, app.id)
-    if not others or not app.periods:
-        return app.computed_discount  # nothing else is discounted: the computed figure stands
-    params = LoanParams(rate_margin_pct=Decimal(app.params["rate_margin_pct"]),
-                        subsidy_points=Decimal(app.params["subsidy_points"]),
-                        principal_cap=Decimal(app.params["principal_cap"]), day_basis=int(app.params["day_basis"]))
-    periods = [InterestPeriod(p.start_date, p.end_date, p.outstanding_principal, p.interest_paid) for p in app.periods]
-    result = calculate_loan(app.benchmark_rate, app.loan_rate, periods, params, others=others)
-    if store and result.total_discount < app.computed_discount:
-        if result.total_discount <= 0:
-            raise OverCap("The enterprise's approved loan claims already use the whole principal cap of %(cap)s on "
-                          "every day of this claim: nothing can be approved.", field="amount",
-                          cap=format_money(params.principal_cap))
-        app.working = working_json(result.working)
-        for row, r in zip(app.periods, result.periods):
-            row.eligible_principal, row.discount = r.eligible_principal, r.discount
-    return min(app.computed_discount, result.total_discount)
-
-
 def approval_preview(kind: str, app) -> dict:
     """For the officer's page: what approval would reserve now and what the fund has available."""
     programme = programmes.get_programme(app.programme_id)
     bal = programmes.balances(programme)
     out = {"available": bal.available, "budget": bal.budget, "amount": None, "cap_remaining": None}
     if kind == "loan":
-        out["amount"] = _loan_recheck(app, programme, store=False)
+        out["amount"] = (recompute_loan(app).total_discount if app.status == "submitted" and app.periods
+                         else app.computed_discount)
     else:
         _committed, remaining = robot_cap_left(programme, app.enterprise_id)
         out["cap_remaining"] = remaining
