@@ -3,7 +3,16 @@ list built in Python): the attributes the ``pager`` macro and the API's page sha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+
+# The highest page a list offers (100,000 pages of at most 100 rows: an OFFSET of at most ten
+# million, far from what PostgreSQL's bigint or SQLite's INTEGER overflow on).
+MAX_PAGE = 100_000
+# The largest id the database stores (PostgreSQL ``integer``).
+ID_MAX = 2**31 - 1
+
+_ASCII_INT = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass
@@ -39,3 +48,32 @@ def page_of(items: list, page: int, per_page: int) -> Page:
     page = max(page or 1, 1)
     start = (page - 1) * per_page
     return Page(items[start:start + per_page], page, per_page, len(items))
+
+
+def query_int(name: str, default: int | None = None, *, minimum: int = 1, maximum: int = ID_MAX,
+              source=None) -> int | None:
+    """The whole number ``?name=`` of the current request, or ``default`` when absent or empty.
+
+    The one rule for integers in a query string (pages, ids in filters, years): ASCII digits only
+    (no sign, no ``²`` or full-width digits, which ``str.isdigit``/``int()`` would treat
+    inconsistently) within ``[minimum, maximum]``.  Anything else names a page or an object that
+    cannot exist, so it is a 404 — like an ``<int:...>`` URL part out of range — never a database
+    overflow or a 500.  ``source``: another multidict to read (``request.form``, ``request.values``).
+    """
+    from flask import abort, request
+
+    text = (request.args if source is None else source).get(name, "")
+    if text == "":
+        return default
+    if not _ASCII_INT.fullmatch(text):
+        abort(404)
+    value = int(text)
+    if not minimum <= value <= maximum:
+        abort(404)
+    return value
+
+
+def page_arg(name: str = "page") -> int:
+    """``?page=`` from 1 to :data:`MAX_PAGE` (1 when absent); anything else is a 404 (see
+    :func:`query_int`).  A page past the last one is simply empty."""
+    return query_int(name, 1, minimum=1, maximum=MAX_PAGE)
