@@ -159,23 +159,21 @@ def test_api_lists_refuse_odd_pages_with_422_naming_page(app, client, demo):
     assert lists >= 8
 
 
-def _decimal_fields(schema, prefix: str = "") -> list[str]:
-    """Dotted names of the DecimalString fields of a marshmallow schema (nested ones as ``a.0.b``)."""
+def _fields_of(schema, kinds: tuple, prefix: str = "") -> list[str]:
+    """Dotted names of the fields of these types in a marshmallow schema (nested ones as ``a.0.b``)."""
     import marshmallow as ma
-
-    from voucher.api.fields import DecimalString
 
     out = []
     for name, field in schema.fields.items():
         if field.dump_only:
             continue
         key = field.data_key or name
-        if isinstance(field, DecimalString):
+        if isinstance(field, kinds):
             out.append(prefix + key)
         elif isinstance(field, ma.fields.Nested):
-            out += _decimal_fields(field.schema, f"{prefix}{key}.")
+            out += _fields_of(field.schema, kinds, f"{prefix}{key}.")
         elif isinstance(field, ma.fields.List) and isinstance(field.inner, ma.fields.Nested):
-            out += _decimal_fields(field.inner.schema, f"{prefix}{key}.0.")
+            out += _fields_of(field.inner.schema, kinds, f"{prefix}{key}.0.")
     return out
 
 
@@ -202,10 +200,9 @@ def _named(fields: dict, dotted: str) -> bool:
     return dotted in flat or any(k.startswith(dotted.split(".")[0]) for k in flat)
 
 
-@pytest.mark.parametrize("value", ["9" * 400, "1" + "0" * 399 + ".00", "1e400", "NaN", "Infinity", "-" + "9" * 400])
-def test_every_api_decimal_field_refuses_oversized_numbers_with_422(app, client, demo, value):
-    tokens = {role: _api_token(f"{role}@demo.test") for role in ROLES}
-    checked = 0
+def _api_bodies(app, tokens, kinds):
+    """(method, url, headers, dotted field name) for every field of the given marshmallow field
+    types in every API POST/PUT/PATCH body, with a token of a role allowed to call it."""
     for method in ("POST", "PUT", "PATCH"):
         for rule in _api_rules(app, method):
             view = app.view_functions[rule.endpoint]
@@ -213,8 +210,6 @@ def test_every_api_decimal_field_refuses_oversized_numbers_with_422(app, client,
                 view = getattr(view.view_class, method.lower(), view)
             schemas = [a["schema"] for a in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
                        if a.get("location") in (None, "json")]
-            if not schemas:
-                continue
             roles = getattr(view, "api_roles", None) or ROLES
             role = next((r for r in ROLES if r in roles), None)
             if role is None:
@@ -223,14 +218,37 @@ def test_every_api_decimal_field_refuses_oversized_numbers_with_422(app, client,
             url = _filled(rule, "1")
             for schema in schemas:
                 schema = schema() if isinstance(schema, type) else schema
-                for dotted in _decimal_fields(schema):
-                    response = client.open(url, method=method, json=_body_with(dotted, value), headers=headers)
-                    assert response.status_code == 422, (method, url, dotted, response.status_code,
-                                                         response.get_data(as_text=True)[:300])
-                    fields = response.get_json()["error"]["fields"]
-                    assert _named(fields, dotted), (method, url, dotted, fields)
-                    checked += 1
+                for dotted in _fields_of(schema, kinds):
+                    yield method, url, headers, dotted
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "1" + "0" * 399 + ".00", "1e400", "NaN", "Infinity", "-" + "9" * 400])
+def test_every_api_decimal_field_refuses_oversized_numbers_with_422(app, client, demo, value):
+    from voucher.api.fields import DecimalString
+
+    tokens = {role: _api_token(f"{role}@demo.test") for role in ROLES}
+    checked = 0
+    for method, url, headers, dotted in _api_bodies(app, tokens, (DecimalString,)):
+        response = client.open(url, method=method, json=_body_with(dotted, value), headers=headers)
+        assert response.status_code == 422, (method, url, dotted, response.status_code,
+                                             response.get_data(as_text=True)[:300])
+        fields = response.get_json()["error"]["fields"]
+        assert _named(fields, dotted), (method, url, dotted, fields)
+        checked += 1
     assert checked >= 40, checked
+
+
+def test_every_api_integer_field_refuses_a_40_digit_number(app, client, demo):
+    import marshmallow as ma
+
+    tokens = {role: _api_token(f"{role}@demo.test") for role in ROLES}
+    checked = 0
+    for method, url, headers, dotted in _api_bodies(app, tokens, (ma.fields.Integer,)):
+        for value in (10**40, -(10**40)):
+            response = client.open(url, method=method, json=_body_with(dotted, value), headers=headers)
+            assert 400 <= response.status_code < 500, (method, url, dotted, response.status_code)
+            checked += 1
+    assert checked >= 10, checked
 
 
 def test_the_decimal_message_names_the_limit(app, client):
