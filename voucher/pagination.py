@@ -56,24 +56,21 @@ def query_int(name: str, default: int | None = None, *, minimum: int = 1, maximu
 
     The one rule for integers in a query string (pages, ids in filters, years): ASCII digits only
     (no sign, no ``²`` or full-width digits, which ``str.isdigit``/``int()`` would treat
-    inconsistently) within ``[minimum, maximum]``.  Anything else names a page or an object that
-    cannot exist, so it is a 404 — like an ``<int:...>`` URL part out of range — never a database
-    overflow or a 500.  ``source``: another multidict to read (``request.form``, ``request.values``).
+    inconsistently) within ``[minimum, maximum]``.  Anything else is ignored like any unknown
+    filter value (the lists' rule): ``default`` is used — never a database overflow or a 500.  ``source``: another multidict to read (``request.form``, ``request.values``).
     """
-    from flask import abort, request
+    from flask import request
 
     text = (request.args if source is None else source).get(name, "")
     if text == "":
         return default
     if not _ASCII_INT.fullmatch(text):
-        abort(404)
+        return default
     value = int(text)
-    if not minimum <= value <= maximum:
-        abort(404)
-    return value
+    return value if minimum <= value <= maximum else default
 
 
 def page_arg(name: str = "page") -> int:
-    """``?page=`` from 1 to :data:`MAX_PAGE` (1 when absent); anything else is a 404 (see
-    :func:`query_int`).  A page past the last one is simply empty."""
+    """``?page=`` from 1 to :data:`MAX_PAGE`; absent, malformed (``²``, ``-1``) or out of range
+    (20 digits) is page 1 (see :func:`query_int`).  A page past the last one is simply empty."""
     return query_int(name, 1, minimum=1, maximum=MAX_PAGE)
