@@ -214,7 +214,10 @@ def configure_blueprints(app: Flask) -> None:
     from voucher.blueprints import BLUEPRINTS
 
     class DatabaseInt(IntegerConverter):
-        """``<int:...>`` ids beyond what an INTEGER column holds are a 404, not a database error."""
+        """``<int:...>`` ids beyond what an INTEGER column holds are a 404, not a database error;
+        only ASCII digits match (``\\d`` would take Arabic-Indic or full-width digits)."""
+
+        regex = r"[0-9]+"
 
         def __init__(self, map, *args, **kwargs):
             kwargs.setdefault("max", 2_147_483_647)

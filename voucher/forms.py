@@ -17,6 +17,10 @@ from voucher.money import format_money
 
 _AMOUNT = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]{1,2})?$|^-?[0-9]+(\.[0-9]{1,2})?$")
 _INT = re.compile(r"^-?[0-9]+$")
+# Bounds when a field gives none: what the database stores (an INTEGER column; money as a
+# BigInteger count of fen) — a larger number would overflow there and answer 500.
+INT_MAX = 2**31 - 1
+AMOUNT_MAX = Decimal("999999999999.99")
 
 
 def parse_amount(raw: str | None) -> Decimal | None:
@@ -37,7 +41,7 @@ class MoneyField(StringField):
                  max_value: Decimal | str | None = None, allow_zero: bool = True, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.min_value = Decimal(min_value)
-        self.max_value = Decimal(max_value) if max_value is not None else None
+        self.max_value = Decimal(max_value) if max_value is not None else AMOUNT_MAX
         self.allow_zero = allow_zero
 
     def process_formdata(self, valuelist):
@@ -93,14 +97,18 @@ class IntField(StringField):
 
     def __init__(self, label=None, validators=None, *, min_value: int = 0, max_value: int | None = None, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.min_value, self.max_value = min_value, max_value
+        self.min_value = min_value
+        self.max_value = max_value if max_value is not None else INT_MAX
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
         text = self.raw.strip()
-        self.data = int(text) if text and _INT.match(text) else None
-        if text and self.data is None:
+        self.data = None
+        if text and not _INT.match(text):
             raise ValueError(str(_l("Enter a whole number.")))
+        if len(text.lstrip("-")) > 18:  # never hand int() a huge string; out of any range anyway
+            raise ValueError(str(_l("Must be at most %(max)s.", max=self.max_value)))
+        self.data = int(text) if text else None
 
     def _value(self):
         if self.raw_data:

@@ -3,7 +3,16 @@ list built in Python): the attributes the ``pager`` macro and the API's page sha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+
+# The highest page a list offers (100,000 pages of at most 100 rows: an OFFSET of at most ten
+# million, far from what PostgreSQL's bigint or SQLite's INTEGER overflow on).
+MAX_PAGE = 100_000
+# The largest id the database stores (PostgreSQL ``integer``).
+ID_MAX = 2**31 - 1
+
+_ASCII_INT = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass
@@ -39,3 +48,29 @@ def page_of(items: list, page: int, per_page: int) -> Page:
     page = max(page or 1, 1)
     start = (page - 1) * per_page
     return Page(items[start:start + per_page], page, per_page, len(items))
+
+
+def query_int(name: str, default: int | None = None, *, minimum: int = 1, maximum: int = ID_MAX,
+              source=None) -> int | None:
+    """The whole number ``?name=`` of the current request, or ``default`` when absent or empty.
+
+    The one rule for integers in a query string (pages, ids in filters, years): ASCII digits only
+    (no sign, no ``²`` or full-width digits, which ``str.isdigit``/``int()`` would treat
+    inconsistently) within ``[minimum, maximum]``.  Anything else is ignored like any unknown
+    filter value (the lists' rule): ``default`` is used — never a database overflow or a 500.  ``source``: another multidict to read (``request.form``, ``request.values``).
+    """
+    from flask import request
+
+    text = (request.args if source is None else source).get(name, "")
+    if text == "":
+        return default
+    if not _ASCII_INT.fullmatch(text):
+        return default
+    value = int(text)
+    return value if minimum <= value <= maximum else default
+
+
+def page_arg(name: str = "page") -> int:
+    """``?page=`` from 1 to :data:`MAX_PAGE`; absent, malformed (``²``, ``-1``) or out of range
+    (20 digits) is page 1 (see :func:`query_int`).  A page past the last one is simply empty."""
+    return query_int(name, 1, minimum=1, maximum=MAX_PAGE)

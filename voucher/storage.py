@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +16,7 @@ from voucher.audit.services import Actor
 from voucher.documents.models import StoredFile
 from voucher.errors import ValidationFailed
 from voucher.extensions import db
+from voucher.tasks import after_rollback
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -35,8 +37,13 @@ def save_upload(actor: Actor, stream: BinaryIO, original_name: str, *, storage_d
     """Store an uploaded evidence file.
 
     Rule: refused (naming the field) when empty, larger than ``max_bytes``, or not a PDF,
-    JPEG or PNG by content, whatever its name says.
+    JPEG or PNG by content, whatever its name says, or when its name holds a control character
+    (a NUL byte cannot even be stored); a directory in the name is dropped (files are stored under a
+    random name anyway).  Everything is checked before the file is written.
     """
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in original_name or ""):
+        raise ValidationFailed("The file name contains control characters: rename the file and upload it again.",
+                               field=field)
     data = stream.read(max_bytes + 1)
     if not data:
         raise ValidationFailed("The file is empty.", field=field)
@@ -65,13 +72,27 @@ def _write(actor: Actor, data: bytes, original_name: str, content_type: str, ext
     target = Path(storage_dir) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    safe_name = Path(original_name or "file").name[:255] or "file"
+    # A transaction that rolls back (a refusal after this, a failed commit) leaves no file behind.
+    after_rollback(_remove, target)
+    safe_name = _display_name(original_name)
     row = StoredFile(owner_type=owner_type, owner_id=owner_id, purpose=purpose, original_name=safe_name,
                      content_type=content_type, size_bytes=len(data), sha256=digest, relative_path=relative,
                      uploaded_by=actor.user_id)
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _display_name(original_name: str | None) -> str:
+    """The name shown and offered on download: its last path part (``/`` or ``\\``), at most 255
+    characters, control characters dropped."""
+    name = (original_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs")).strip()
+    return name[:255] if name not in ("", ".", "..") else "file"
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def path_of(stored: StoredFile, storage_dir: str) -> Path:

@@ -211,6 +211,7 @@ def fail_jobs_of_dead_workers(conn: Redis, queue_names, stale_seconds: int) -> l
 
 _CALLBACKS = "voucher.tasks.after_commit"
 _COLLECTED = "voucher.tasks.after_commit_collected"
+_ROLLBACK = "voucher.tasks.after_rollback"
 
 
 def after_commit(callback, *args, session: Session | None = None, **kwargs) -> None:
@@ -238,9 +239,20 @@ def collect_after_commit(key: str, items, callback, *, session: Session | None =
     collected[key].extend(items)
 
 
+def after_rollback(callback, *args, session: Session | None = None, **kwargs) -> None:
+    """Call ``callback(*args, **kwargs)`` if the current database transaction rolls back (undo
+    what the database cannot: a file written for a row that is never committed); a commit calls
+    nothing.  Each runs on its own (one that raises is logged)."""
+    from voucher.extensions import db
+
+    info = (session if session is not None else db.session).info
+    info.setdefault(_ROLLBACK, []).append((callback, args, kwargs))
+
+
 def _run_after_commit(session: Session) -> None:
     callbacks = session.info.pop(_CALLBACKS, None)
     session.info.pop(_COLLECTED, None)
+    session.info.pop(_ROLLBACK, None)
     for callback, args, kwargs in callbacks or ():
         try:
             callback(*args, **kwargs)
@@ -251,6 +263,11 @@ def _run_after_commit(session: Session) -> None:
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(_CALLBACKS, None)
     session.info.pop(_COLLECTED, None)
+    for callback, args, kwargs in session.info.pop(_ROLLBACK, None) or ():
+        try:
+            callback(*args, **kwargs)
+        except Exception:  # the rollback happened: never turn its clean-up into an error
+            log.exception("after-rollback work %s%s failed", getattr(callback, "__name__", callback), args)
 
 
 def register_after_commit() -> None:

@@ -9,6 +9,8 @@ from voucher.api.fields import ID_MAX
 
 
 class IdConverter(IntegerConverter):
+    regex = r"[0-9]+"  # ASCII digits only (``\d`` also matches other scripts' digits)
+
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=ID_MAX)
 

@@ -14,6 +14,9 @@ import marshmallow as ma
 from flask_babel import gettext as _
 
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# Digits before the decimal point when a field gives no smaller bound: money is stored as a
+# BigInteger count of fen, so a longer number would overflow the database (a 500), not be refused.
+MAX_INTEGER_DIGITS = 12
 
 
 def _plain(value: Decimal) -> str:
@@ -23,14 +26,18 @@ def _plain(value: Decimal) -> str:
 class DecimalString(ma.fields.Field):
     """A decimal sent as a JSON string (a JSON integer is accepted too), loaded as ``Decimal``.
 
-    ``places``: the most decimals allowed (and the fewest shown); ``minimum``/``maximum`` bounds (``exclusive_minimum``
-    makes the lower bound strict).  Dumped as its plain decimal text.
+    ``places``: the most decimals allowed (and the fewest shown); ``integer_digits``: the most digits
+    before the decimal point (every field has this bound: 400 digits are refused with 422, never
+    reach the database); ``minimum``/``maximum`` bounds (``exclusive_minimum`` makes the lower bound
+    strict).  Dumped as its plain decimal text.
     """
 
     def __init__(self, *, places: int = 2, minimum: Decimal | str | None = None,
-                 maximum: Decimal | str | None = None, exclusive_minimum: bool = False, **kwargs):
+                 maximum: Decimal | str | None = None, exclusive_minimum: bool = False,
+                 integer_digits: int = MAX_INTEGER_DIGITS, **kwargs):
         super().__init__(**kwargs)
         self.places = places
+        self.integer_digits = integer_digits
         self.minimum = Decimal(minimum) if minimum is not None else None
         self.maximum = Decimal(maximum) if maximum is not None else None
         self.exclusive_minimum = exclusive_minimum
@@ -55,6 +62,11 @@ class DecimalString(ma.fields.Field):
         if not _DECIMAL.match(text):
             raise ma.ValidationError(_("Not a valid decimal number: use digits with an optional decimal point, "
                                        "for example \"150000.00\"."))
+        whole, _point, decimals = text.lstrip("-").partition(".")
+        if len(whole.lstrip("0")) > self.integer_digits:
+            raise ma.ValidationError(_("At most %(digits)s digits before the decimal point.", digits=self.integer_digits))
+        if len(decimals.rstrip("0")) > self.places:
+            raise ma.ValidationError(_("At most %(places)s decimals.", places=self.places))
         try:
             number = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern already refuses these

@@ -25,6 +25,7 @@ from voucher.money import format_money
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, SOLUTION_CATEGORIES, label
 from voucher.storage import path_of
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -38,7 +39,7 @@ def _labels():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 # --- SME ------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def new_application():
         enterprise = services.own_enterprise(actor)
     except DomainError as err:
         return render_template("applications/not_eligible.html", message=err.render(_)), 200
-    solution_id = request.values.get("solution_id", type=int)
+    solution_id = query_int("solution_id", source=request.values)
     if not solution_id:
         q = (request.args.get("q") or "").strip() or None
         fmt = requested_format()
@@ -275,7 +276,7 @@ def review_queue():
     sort = args.get("sort") if args.get("sort") in queries.SORTS else "submitted_desc"
     q = (args.get("q") or "").strip()[:100] or None
     filters = queries.QueueFilters(status=status, district=district, industry=industry,
-                                   solution_id=args.get("solution_id", type=int), q=q, sort=sort,
+                                   solution_id=query_int("solution_id"), q=q, sort=sort,
                                    solution=(args.get("solution") or "").strip()[:100] or None)
     fmt = requested_format()
     if fmt:

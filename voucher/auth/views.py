@@ -16,6 +16,7 @@ from voucher.auth.throttle import login_limits, reauth_limits
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import ORGANISATION_KINDS, ROLES, label
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -132,7 +133,7 @@ def _organisation_choices():
 @admin_bp.get("/users")
 @roles_required("admin")
 def users():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     q = request.args.get("q", "").strip()
     role = request.args.get("role") or None
     if role not in ROLES:

@@ -19,6 +19,7 @@ from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import label
 from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -34,7 +35,7 @@ def catalogue_labels():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def _arg(name: str, allowed) -> str | None:

@@ -19,6 +19,7 @@ from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg
 
 bp = Blueprint("documents", __name__)
 
@@ -39,7 +40,7 @@ def _job_page(record, status_code: int = 200):
     downloadable: set[int] = set()
     child_status = request.args.get("status") or None
     if record.is_batch:
-        children = queries.children_page(record.id, status=child_status, page=request.args.get("page", 1, type=int),
+        children = queries.children_page(record.id, status=child_status, page=page_arg(),
                                          per_page=current_app.config["PAGE_SIZE"] * 2)
         docs = queries.documents_by_id(c.result_document_id for c in children.items)
         downloadable = {d.id for d in docs.values() if services.can_download(actor, d)}
@@ -62,7 +63,7 @@ def jobs():
     fmt = requested_format()
     if fmt:
         return _export_jobs(fmt, queries.jobs_page(**filters, page=1, per_page=EXPORT_LIMIT))
-    pagination = queries.jobs_page(**filters, page=request.args.get("page", 1, type=int),
+    pagination = queries.jobs_page(**filters, page=page_arg(),
                                    per_page=current_app.config["PAGE_SIZE"])
     names = queries.user_names(r.requested_by for r in pagination.items)
     return render_template("documents/jobs.html", pagination=pagination, names=names, status=status, kind=kind,

@@ -18,6 +18,7 @@ from voucher.forms import parse_amount
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg
 
 bp = Blueprint("enterprises", __name__)
 
@@ -135,7 +136,7 @@ def index():
                       o.enterprise.employees, o.enterprise.annual_revenue, label(SIZE_CLASSES, o.enterprise.size_class),
                       o.enterprise.industrial_park or "", local_time(o.created_at)] for o in everything.items),
                     everything.total)
-    pagination = queries.enterprises_page(**args, page=request.args.get("page", 1, type=int),
+    pagination = queries.enterprises_page(**args, page=page_arg(),
                                           per_page=current_app.config["PAGE_SIZE"])
     return render_template("enterprises/index.html", pagination=pagination, args=args,
                            size_classes=SIZE_CLASS_CODES, districts=DISTRICTS, industries=INDUSTRIES)

@@ -6,6 +6,7 @@ from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import login_required_any
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.notifications import queries, services
+from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -20,7 +21,7 @@ def index():
         return send(fmt, "notifications", [_("Notification"), _("Received"), _("Read at"), _("Link")],
                     ([_(n.message, **(n.params or {})), local_time(n.created_at), local_time(n.read_at), n.link or ""]
                      for n in everything.items), everything.total)
-    pagination = queries.page_for(current_user.id, request.args.get("page", 1, type=int),
+    pagination = queries.page_for(current_user.id, page_arg(),
                                   current_app.config["PAGE_SIZE"])
     return render_template("notifications/index.html", pagination=pagination, confirm=ConfirmForm())
 
@@ -30,7 +31,7 @@ def index():
 def mark_read():
     form = ConfirmForm()
     if form.validate_on_submit():
-        nid = request.form.get("id", type=int)
+        nid = query_int("id", source=request.form)
         services.mark_read(current_user.id, nid)
         target = request.form.get("next")
         if target and target.startswith("/") and not target.startswith("//"):

@@ -20,7 +20,7 @@ from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.pagination import page_of
+from voucher.pagination import page_arg, page_of, query_int
 from voucher.payments import documents as payment_documents
 from voucher.payments import queries, services
 from voucher.payments.forms import (BankDetailsForm, BatchForm, DecisionForm, ObjectionForm, PrepareForm,
@@ -77,7 +77,7 @@ def _label(labels: dict, code: str | None) -> str:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def _per_page() -> int:
@@ -85,7 +85,7 @@ def _per_page() -> int:
 
 
 def _programme_arg() -> int | None:
-    value = request.args.get("programme_id", type=int)
+    value = query_int("programme_id")
     return value if value and value > 0 else None
 
 
@@ -531,7 +531,7 @@ def notices():
                       counts[n.id]["open"], counts[n.id]["upheld"], counts[n.id]["dismissed"]]
                      for n in everything.items), everything.total)
     form = _publish_form()
-    form.programme_id.data = request.args.get("preview", type=int)
+    form.programme_id.data = query_int("preview")
     return _notices_page(form)
 
 
@@ -684,7 +684,7 @@ def reports():
     programmes = queries.programme_choices()
     jobs = {pid: queries.jobs_for("programme", pid, ["programme_report"]).get("programme_report")
             for pid, _name in programmes}
-    application_id = request.args.get("application_id", type=int)
+    application_id = query_int("application_id")
     if application_id:
         return redirect(url_for("documents.subject", subject_type="application", subject_id=application_id))
     return render_template("payments/reports.html", programmes=programmes, jobs=jobs,

@@ -15,6 +15,7 @@ from voucher.programmes.forms import PARAMETER_GROUPS, ProgrammeForm
 from voucher.programmes.models import FUNDING_KIND_CODES
 from voucher.reference import FUNDING_KINDS, label
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
 
@@ -27,7 +28,7 @@ WINDOW_LABELS = {"open": _l("Open for applications"), "upcoming": _l("Not open y
 @roles_required(*READERS)
 def index():
     q = (request.args.get("q") or "").strip() or None
-    year = request.args.get("year", type=int)
+    year = query_int("year", minimum=1, maximum=9999)
     fmt = requested_format()
     if fmt:
         everything = queries.programmes_page(q=q, year=year, page=1, per_page=EXPORT_LIMIT)
@@ -38,7 +39,7 @@ def index():
                     ([p.name, p.year, p.opens_on, p.closes_on, str(WINDOW_LABELS[queries.window_status(p)]),
                       figures[p.id].budget, figures[p.id].reserved, figures[p.id].paid, figures[p.id].available]
                      for p in everything.items), everything.total)
-    pagination = queries.programmes_page(q=q, year=year, page=request.args.get("page", 1, type=int),
+    pagination = queries.programmes_page(q=q, year=year, page=page_arg(),
                                          per_page=current_app.config["PAGE_SIZE"])
     figures = queries.balances_for(pagination.items)
     statuses = {p.id: queries.window_status(p) for p in pagination.items}
@@ -102,7 +103,7 @@ def detail(programme_id: int):
                       label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type, row[0].source_id,
                       row.enterprise_name, row.provider_name or "", row[0].note or "", row[0].reserved_after,
                       row[0].paid_after] for row in everything.items), everything.total)
-    ledger = queries.ledger_page(programme.id, page=request.args.get("page", 1, type=int),
+    ledger = queries.ledger_page(programme.id, page=page_arg(),
                                  per_page=current_app.config["PAGE_SIZE"])
     return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),
                            ledger=ledger, groups=PARAMETER_GROUPS, status=queries.window_status(programme),

@@ -30,6 +30,7 @@ from voucher.subsidies.forms import (
     filled_rows,
 )
 from voucher.subsidies.models import APPLICATION_STATES
+from voucher.pagination import page_arg
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
@@ -84,7 +85,7 @@ def _page_helpers():
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg()
 
 
 def _per_page() -> int:

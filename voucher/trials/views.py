@@ -21,6 +21,7 @@ from voucher.trials.forms import (AdoptionForm, AssignForm, ConflictForm, Declar
                                   EvaluationForm, MilestoneReportForm, RemoveAssignmentForm)
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS, TRIAL_STATES
 from voucher.ui import form_errors_from
+from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("trials", __name__, url_prefix="/trials")
 
@@ -43,13 +44,13 @@ def _labels():
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def _filters(with_provider: bool) -> queries.TrialFilters:
     args = request.args
     status = args.get("status") if args.get("status") in TRIAL_STATES else None
-    provider_id = args.get("provider_id", type=int) if with_provider else None
+    provider_id = query_int("provider_id") if with_provider else None
     q = (args.get("q") or "").strip()[:100] or None
     return queries.TrialFilters(status=status, overdue=args.get("overdue") == "1", provider_id=provider_id, q=q)
 
@@ -476,7 +477,7 @@ def promote(solution_id: int):
 @bp.get("/ranking")
 @roles_required("officer", "auditor")
 def ranking():
-    programme_id = request.args.get("programme_id", type=int) or None
+    programme_id = query_int("programme_id") or None
     result = queries.ranking(programme_id)
     fmt = requested_format()
     if fmt:
