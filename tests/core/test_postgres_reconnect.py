@@ -32,3 +32,18 @@ def test_a_request_after_the_server_killed_the_pools_connections_succeeds(app, t
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_request_while_the_database_server_is_down_answers_503(tmp_path):
+    # Nothing listens on port 1: what a request meets while PostgreSQL restarts.
+    down = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/voucher_down",
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+                       "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": None})
+    try:
+        response = down.test_client().get("/catalogue/")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+    finally:
+        with down.app_context():
+            db.engine.dispose()

@@ -79,3 +79,30 @@ def test_twelve_writers_that_read_first_all_commit_and_none_is_lost(sqlite_app):
         assert sorted(db.session.execute(text("SELECT writer FROM entry")).scalars()) == list(range(WRITERS))
         assert sorted(db.session.execute(text("SELECT seen FROM entry")).scalars()) == list(range(WRITERS))
         db.session.remove()
+
+
+def test_a_database_locked_beyond_the_busy_timeout_answers_503_not_500(tmp_path):
+    path = tmp_path / "busy.db"
+    application = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SQLITE_BUSY_TIMEOUT_SECONDS": 0.2,
+                              "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": None})
+    with application.app_context():
+        db.create_all()
+        db.session.remove()
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than the timeout
+    try:
+        client = application.test_client()
+        response = client.get("/catalogue/")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert "数据库繁忙或正在重启" in response.get_data(as_text=True)
+    finally:
+        holder.rollback()
+        holder.close()
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert application.test_client().get("/catalogue/").status_code == 200
