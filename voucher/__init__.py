@@ -51,7 +51,13 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'voucher.db'}"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Wait for a concurrent writer instead of failing at once (make run has a web and a worker process).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15},
+        timeout = float(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": timeout},
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    else:
+        # A connection the server closed (database restarted, idle connection killed) is replaced
+        # when taken from the pool instead of failing the request that gets it.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     # Checked at start: a mistyped address would otherwise be printed on every document's QR code.
     app.config["PUBLIC_BASE_URL"] = normalise_public_base_url(app.config.get("PUBLIC_BASE_URL"))

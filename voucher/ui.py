@@ -8,6 +8,7 @@ from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from voucher import reference
@@ -131,6 +132,21 @@ def register_error_handlers(app: Flask) -> None:
                                   "fields": error.field_messages(gettext)}), error.status
         return render_template("errors/error.html", status=error.status,
                                message=error.render(gettext)), error.status
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database is restarting or unreachable (or SQLite stayed locked beyond its busy
+        # timeout): a passing state, answered 503 with a retry hint; anything else stays a 500.
+        sqlite_busy = "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+        if not (error.connection_invalidated or sqlite_busy
+                or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")):
+            raise error
+        app.logger.warning("database unavailable, answered 503: %s", str(error.orig).splitlines()[0])
+        message = str(_l("The database is busy or restarting. Please try again in a moment."))
+        headers = {"Retry-After": "5"}
+        if wants_json():
+            return jsonify(error={"code": "database_unavailable", "message": message, "fields": {}}), 503, headers
+        return render_template("errors/error.html", status=503, message=message), 503, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
