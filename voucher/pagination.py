@@ -70,6 +70,20 @@ def query_int(name: str, default: int | None = None, *, minimum: int = 1, maximu
     return value if minimum <= value <= maximum else default
 
 
+def bounded_int(value, *, minimum: int = 1, maximum: int = ID_MAX) -> int | None:
+    """``value`` (a form's choice, text or int) as a whole number within ``[minimum, maximum]``, else
+    None: ASCII digits only, so a huge or odd value never reaches the database (an overflow 500)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if minimum <= value <= maximum else None
+    text = str(value if value is not None else "").strip()
+    if not _ASCII_INT.fullmatch(text):
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None
+
+
 def page_arg(name: str = "page") -> int:
     """``?page=`` from 1 to :data:`MAX_PAGE`; absent, malformed (``²``, ``-1``) or out of range
     (20 digits) is page 1 (see :func:`query_int`).  A page past the last one is simply empty."""

@@ -27,12 +27,9 @@ assert set(BASELINE_LABELS) == set(INDICATOR_CODES)
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    from voucher.pagination import bounded_int
+
+    return bounded_int(value)
 
 
 class ApplicationContentForm(FlaskForm):

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard import figures, queries, roles
+from voucher.pagination import bounded_int
 
 bp = Blueprint("dashboard", __name__)
 
@@ -27,8 +28,8 @@ def statistics():
     raw = request.args.get("programme_id", "")
     if raw in ("", "all"):
         programme_id = None
-    elif raw.isdigit() and int(raw) in {pid for pid, _name in choices}:
-        programme_id = int(raw)
+    elif bounded_int(raw) is not None and bounded_int(raw) in {pid for pid, _name in choices}:
+        programme_id = bounded_int(raw)
     else:
         abort(404)
     return render_template("dashboard/statistics.html", charts=roles.statistics(programme_id),

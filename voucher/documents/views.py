@@ -19,7 +19,7 @@ from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.ui import form_errors_from
-from voucher.pagination import page_arg
+from voucher.pagination import bounded_int, page_arg
 
 bp = Blueprint("documents", __name__)
 
@@ -135,10 +135,10 @@ def job_retry(job_id: int):
 def request_document():
     """Ask for a document from a button on another page (documents/_request_button.html)."""
     form = RequestDocumentForm()
-    if not form.validate_on_submit() or not (form.subject_id.data or "").isdigit():
+    if not form.validate_on_submit() or bounded_int(form.subject_id.data) is None:
         abort(400)
     record = services.request_document(current_actor(), form.kind.data, form.subject_type.data,
-                                       int(form.subject_id.data), lang=form.lang.data or "zh")
+                                       bounded_int(form.subject_id.data), lang=form.lang.data or "zh")
     flash(_("The document is being produced; this page shows its progress."), "info")
     return redirect(url_for("documents.job", job_id=record.id))
 

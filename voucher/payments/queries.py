@@ -22,6 +22,7 @@ from voucher.extensions import db
 from voucher.payments.models import (LIVE_STATES, Disbursement, NoticeObjection, PaymentBatch, PublicNotice,
                                      PublicNoticeItem)
 from voucher.programmes.models import FundLedgerEntry, Programme
+from voucher.pagination import bounded_int
 
 LOCAL_TZ = "Asia/Shanghai"
 ZERO = Decimal("0.00")
@@ -462,8 +463,8 @@ def disbursements_select(filters: DisbursementFilters):
         like = f"%{filters.q.strip()}%"
         conditions = [Disbursement.payee_name.ilike(like), Disbursement.bank_account.ilike(like)]
         digits = filters.q.strip().upper().removeprefix("DSB-").split("-")[-1]
-        if digits.isdigit():
-            conditions.append(Disbursement.id == int(digits))
+        if bounded_int(digits) is not None:
+            conditions.append(Disbursement.id == bounded_int(digits))
         stmt = stmt.where(or_(*conditions))
     return stmt.order_by(Disbursement.id.desc())
 

@@ -20,7 +20,7 @@ from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.pagination import page_arg, page_of, query_int
+from voucher.pagination import bounded_int, page_arg, page_of, query_int
 from voucher.payments import documents as payment_documents
 from voucher.payments import queries, services
 from voucher.payments.forms import (BankDetailsForm, BatchForm, DecisionForm, ObjectionForm, PrepareForm,
@@ -131,9 +131,9 @@ def queue():
 
 
 def _item_from(source_type, source_id, milestone):
-    if source_type not in SOURCE_TYPES or milestone not in MILESTONES or not str(source_id or "").isdigit():
+    if source_type not in SOURCE_TYPES or milestone not in MILESTONES or bounded_int(source_id) is None:
         abort(404)
-    return source_type, int(source_id), milestone
+    return source_type, bounded_int(source_id), milestone
 
 
 @bp.get("/payments/prepare")
@@ -371,11 +371,11 @@ def batch_new():
 @roles_required("finance")
 def batch_create():
     form = BatchForm()
-    if not form.validate_on_submit() or not (form.programme_id.data or "").isdigit():
+    if not form.validate_on_submit() or bounded_int(form.programme_id.data) is None:
         abort(400)
-    ids = [int(v) for v in request.form.getlist("disbursement_ids") if v.isdigit()]
+    ids = [bounded_int(v) for v in request.form.getlist("disbursement_ids") if bounded_int(v) is not None]
     try:
-        batch = services.create_batch(current_actor(), int(form.programme_id.data), ids, note=form.note.data)
+        batch = services.create_batch(current_actor(), bounded_int(form.programme_id.data), ids, note=form.note.data)
     except (Forbidden, NotFound):
         raise
     except DomainError as err:
@@ -656,7 +656,7 @@ def public_notice(notice_id: int):
                      for n, i in enumerate(notice.items, 1)))
     form = _objection_form(notice)
     if request.method == "POST" and form.validate_on_submit():
-        item_id = int(form.item_id.data) if (form.item_id.data or "").isdigit() else None
+        item_id = bounded_int(form.item_id.data)
         try:
             services.file_objection(notice.id, item_id=item_id, name=form.name.data, contact=form.contact.data,
                                     text=form.text.data, ip=request.remote_addr)

@@ -21,12 +21,9 @@ MAX_AMOUNT = "999999999999.99"
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    from voucher.pagination import bounded_int
+
+    return bounded_int(value)
 
 
 class DayField(StringField):

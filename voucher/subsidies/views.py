@@ -30,7 +30,7 @@ from voucher.subsidies.forms import (
     filled_rows,
 )
 from voucher.subsidies.models import APPLICATION_STATES
-from voucher.pagination import page_arg
+from voucher.pagination import bounded_int, page_arg
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
@@ -96,8 +96,8 @@ def _per_page() -> int:
 
 def _resolve(form, name: str, rows: dict):
     parts = name.split(".")
-    if len(parts) == 3 and parts[0] in rows and parts[1].isdigit():
-        index = int(parts[1])
+    if len(parts) == 3 and parts[0] in rows and bounded_int(parts[1], minimum=0) is not None:
+        index = bounded_int(parts[1], minimum=0)
         if index < len(rows[parts[0]]):
             return getattr(rows[parts[0]][index], parts[2], None)
         return None

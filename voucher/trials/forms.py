@@ -18,12 +18,9 @@ from voucher.trials.services import (AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_M
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    from voucher.pagination import bounded_int
+
+    return bounded_int(value)
 
 
 class MilestoneReportForm(FlaskForm):
