@@ -121,9 +121,17 @@ def main() -> int:
     first_running: int | None = None
 
     def statuses() -> dict[int, str]:
-        with app.app_context():
-            rows = db.session.execute(select(JobRecord.id, JobRecord.status).where(JobRecord.id.in_(ids))).all()
-            db.session.remove()
+        # Watched through a plain read-only connection: the app's SQLite transactions begin
+        # IMMEDIATE (they queue behind the worker's write lock), and the drill must see a job
+        # "running" while it runs, as a second process on a WAL database does.
+        import sqlite3
+
+        watcher = sqlite3.connect(f"file:{tmp / 'drill.db'}?mode=ro", uri=True, isolation_level=None)
+        try:
+            marks = ",".join("?" * len(ids))
+            rows = watcher.execute(f"SELECT id, status FROM job_record WHERE id IN ({marks})", ids).fetchall()
+        finally:
+            watcher.close()
         return dict(rows)
 
     ok = False
