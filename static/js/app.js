@@ -14,3 +14,26 @@ document.addEventListener("submit", function (event) {
   form.dataset.submitted = "1";
   setTimeout(function () { form.dataset.submitted = ""; }, 4000);
 });
+
+// Stacked tables on a phone: label each cell with its column's heading (CSS shows the label
+// under 576 px).  A cell spanning columns takes the heading of its first column.
+function labelTableCells(root) {
+  (root || document).querySelectorAll("main table.table:not(.no-stack)").forEach(function (table) {
+    var heads = table.querySelectorAll("thead tr:first-child > th");
+    if (!heads.length) return;
+    var labels = [];
+    heads.forEach(function (th) {
+      var span = parseInt(th.getAttribute("colspan") || "1", 10);
+      for (var i = 0; i < span; i++) labels.push(th.textContent.trim());
+    });
+    table.querySelectorAll("tbody > tr").forEach(function (tr) {
+      var col = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[col] || "");
+        col += parseInt(cell.getAttribute("colspan") || "1", 10);
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { labelTableCells(document); });
+document.addEventListener("htmx:afterSwap", function (event) { labelTableCells(event.target.closest("main") || document); });

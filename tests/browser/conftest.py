@@ -83,6 +83,10 @@ def shot(page, name: str) -> Path:
 def login(page, base: str, role: str, lang: str = "zh_Hans_CN") -> None:
     page.goto(f"{base}/login")
     if lang == "en":
+        toggle = page.locator(".site-menu-toggle")
+        if toggle.is_visible():  # on a phone the language switch is behind the menu button
+            toggle.click()
+            page.locator("#lang-select").wait_for(state="visible")
         page.select_option("#lang-select", "en")
         page.click("form[action='/lang'] button[type=submit]")
     page.fill("input[name=email]", f"{role}@demo.test")
