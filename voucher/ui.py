@@ -94,6 +94,10 @@ def has_endpoint(name: str) -> bool:
 
 
 def register(app: Flask) -> None:
+    from voucher.audit.labels import event_label, object_label
+
+    app.jinja_env.globals["event_label"] = event_label
+    app.jinja_env.globals["object_label"] = object_label
     app.jinja_env.globals["has_endpoint"] = has_endpoint
     from flask_babel import get_locale
 

@@ -29,6 +29,9 @@ def transition(action: str, sources: str | Iterable[str], target: str, roles: st
     return Transition(action, src, target, rls, requires_reason)
 
 
+MACHINES: list["StateMachine"] = []  # every machine declared, for checks that read them all
+
+
 @dataclass
 class StateMachine:
     object_type: str
@@ -44,6 +47,7 @@ class StateMachine:
             if unknown:
                 raise ValueError(f"{self.object_type}: unknown states {sorted(unknown)} in {t.action}")
             self._by_action.setdefault(t.action, []).append(t)
+        MACHINES.append(self)
 
     def find(self, state: str, action: str) -> Transition | None:
         for t in self._by_action.get(action, ()):

@@ -1,4 +1,5 @@
-"""Every page renders in Simplified Chinese and in English, with no string of the other language.
+"""Every page renders in Simplified Chinese and in English, with no string of the other language
+and no raw code (a state, an action, an audit event name, Python text such as None or a dict).
 
 Each demo role (and an anonymous visitor) logs in on the demo data (``voucher.demo.seed``) and
 visits every GET page of the URL map: the rules without arguments, and those with ids filled from
@@ -165,7 +166,33 @@ def _is_json(text: str) -> bool:
     return True
 
 
+def raw_codes(lang: str) -> re.Pattern:
+    """The codes a person must never read: every state, action and object type of the state
+    machines, and audit event names (``trial_application.create``), as whole words.  On an
+    English page a one-word code ("trial", "paid") is ordinary English: only codes with ``_`` or
+    ``.`` count there."""
+    import voucher.models  # noqa: F401  (every domain declares its machines on import)
+    from voucher.workflow import MACHINES
+
+    codes = set()
+    for machine in MACHINES:
+        codes.add(machine.object_type)
+        codes.update(machine.states)
+        codes.update(t.action for t in machine.transitions)
+        codes.update(f"{machine.object_type}.{t.action}" for t in machine.transitions)
+    if lang == "en":
+        codes = {c for c in codes if "_" in c or "." in c}
+    words = sorted(codes, key=len, reverse=True)
+    return re.compile(r"(?<![\w.])(" + "|".join(re.escape(w) for w in words) + r")(?![\w])"
+                      r"|\{'\w+': |\bNone\b|\bDecimal\(")
+
+
+RAW: dict[str, re.Pattern] = {}
+
+
 def problems_in(html: str, lang: str, sources, translations, data) -> list[str]:
+    if lang not in RAW:
+        RAW[lang] = raw_codes(lang)
     found = []
     for text in visible_texts(html):
         text = _without_data(text, data)
@@ -179,6 +206,9 @@ def problems_in(html: str, lang: str, sources, translations, data) -> list[str]:
             hits = [msgid for msgid, pattern in sources if pattern.search(text)]
             if hits:
                 found.append(f"English {max(hits, key=len)!r} in {text[:100]!r}")
+        raw = RAW[lang].search(text)
+        if raw:
+            found.append(f"raw code {raw.group(0)!r} in {text[:100]!r}")
     return found
 
 

@@ -98,7 +98,15 @@ def test_real_jobs_produce_the_audit_dossier_and_the_programme_report(jobs):
     assert db.session.get(JobRecord, ids["dossier"]).status == "succeeded"
     assert db.session.get(JobRecord, ids["report"]).status == "succeeded"
     text = pdf_text(app, valid_document("audit_dossier", "application", ids["app"]))
-    assert "trial_application.approve" in text and "disbursement.mark_paid" in text and advance_ref in text
+    # The chronology says in words what happened: no event code, no Python text.
+    from voucher.audit.labels import event_label
+    from voucher.payments.documents import in_language
+
+    with app.test_request_context(), in_language("zh_Hans_CN"):
+        approved, paid = event_label("trial_application.approve"), event_label("disbursement.mark_paid")
+    assert "".join(approved.split()) in text and "".join(paid.split()) in text and advance_ref in text
+    assert "trial_application" not in text and "disbursement." not in text and "{'" not in text
+    assert "状态：" in text.replace(":", "：")  # a change of status, with its words
     assert "¥60,000.00" in text  # the 30% advance in the calculations
     issued = db.session.scalars(select(Document).where(Document.kind == "audit_dossier")).one()
     assert issued.verification_code in text

@@ -139,6 +139,7 @@ class ChronologyEntry:
     before: dict | None = None
     after: dict | None = None
     reason: str | None = None
+    change: str | None = None  # the change in words (the builder's); else summarised from before/after
 
 
 @dataclass(frozen=True)
@@ -622,7 +623,7 @@ def audit_dossier_pdf(data: AuditDossierData, *, invariant: bool = False) -> byt
         rows = [[st.p(lb[k], "small") for k in ("time", "actor", "action", "change", "reason")]]
         for e in data.chronology:
             rows.append([st.p(format_time(e.time), "small"), st.p(e.actor, "small"), st.p(e.action, "small"),
-                         st.p(summarise_change(e.before, e.after), "small"), st.p(e.reason or "", "small")])
+                         st.p(e.change if e.change is not None else summarise_change(e.before, e.after), "small"), st.p(e.reason or "", "small")])
         story.append(_grid(rows, [w * width for w in (0.12, 0.18, 0.17, 0.35, 0.18)]))
     else:
         story.append(st.p(lb["none"]))

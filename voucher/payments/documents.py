@@ -155,6 +155,7 @@ def _chronology(objects: list[tuple[str, int]]):
 
 
 def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
+    from voucher.audit.labels import describe_change, event_label
     from voucher.applications.models import TrialApplication
     from voucher.audit.services import chain_head
     from voucher.programmes.models import FundLedgerEntry
@@ -192,7 +193,8 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         .order_by(FundLedgerEntry.seq)))
     names = _names(*[e.evaluator_id for e in evaluations or []])
     with in_language(lang):
-        chronology = [ChronologyEntry(e.occurred_at, e.actor_label, e.action, e.before, e.after, e.reason)
+        chronology = [ChronologyEntry(e.occurred_at, e.actor_label, event_label(e.action), reason=e.reason,
+                                      change="; ".join(describe_change(e.before, e.after, e.object_type)))
                       for e in events]
         calculations = []
         split = [_("Requested and approved amount: %(amount)s", amount=format_money(application.requested_amount))]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
 
+from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.auth.models import User
 from voucher.db import utcnow
 from voucher.enterprises.models import Enterprise, Organisation
@@ -621,3 +622,6 @@ def trial_outcomes(programme_id: int) -> dict[str, int]:
 
 def since(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
+
+register_event_labels(EVENT_LABELS)
+register_status_labels("disbursement", STATUS_LABELS)

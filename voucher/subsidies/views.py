@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.audit.labels import event_label, register_event_labels, register_status_labels
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import InterestPeriod, RobotLine
@@ -565,7 +566,7 @@ def _history(kind: str, app) -> list[dict]:
         action = event.action.rsplit(".", 1)[-1]
         amount = (event.after or {}).get("amount", (event.after or {}).get("released"))
         rows.append({"at": event.occurred_at, "who": event.actor_label, "role": event.actor_role,
-                     "what": str(ACTION_LABELS.get(action, action)), "reason": event.reason, "amount": amount})
+                     "what": str(ACTION_LABELS[action]) if action in ACTION_LABELS else event_label(event.action), "reason": event.reason, "amount": amount})
     return rows
 
 
@@ -722,3 +723,8 @@ def _officer_panel(actor):
 
 register_panel({"sme"}, _sme_panel)
 register_panel({"officer"}, _officer_panel)
+
+register_event_labels({f"{kind}_application.{action}": label
+                       for kind in ("loan", "robot") for action, label in ACTION_LABELS.items()})
+register_status_labels("loan_application", STATUS_LABELS)
+register_status_labels("robot_application", STATUS_LABELS)

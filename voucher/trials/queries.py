@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, contains_eager
 
+from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import local_today
 from voucher.audit.models import AuditEvent
@@ -567,3 +568,6 @@ def next_step(role: str, trial: Trial, reported: dict[str, Milestone], next_kind
                 "completed": _l("Completed: assign evaluators; the result is recorded when all have submitted."),
                 "evaluated": _l("Evaluated: waiting for the enterprise's adoption decision."),
                 "closed": _l("Closed.")}.get(trial.status, ""))
+
+register_event_labels(TIMELINE_LABELS)
+register_status_labels("trial", STATUS_LABELS)
