@@ -34,7 +34,7 @@ class MaterialRow(_Row):
     code = HiddenField()
     name_zh = StringField(_l("Name (Chinese)"), validators=[Length(max=_LONG)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=_LONG)])
-    required = BooleanField(_l("Required"))
+    required = BooleanField(_l("Required: the application must include it"))
     formats = SelectMultipleField(_l("Accepted formats"), choices=[(k, v[0]) for k, v in FORMATS.items()],
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                   validate_choice=True)
