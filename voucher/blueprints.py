@@ -10,6 +10,7 @@ def BLUEPRINTS():
     from voucher.dashboard.views import bp as dashboard_bp
     from voucher.documents.views import bp as documents_bp
     from voucher.enterprises.views import bp as enterprises_bp
+    from voucher.guides.views import bp as guides_bp
     from voucher.notifications.views import bp as notifications_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
@@ -32,4 +33,5 @@ def BLUEPRINTS():
         trials_bp,
         payments_bp,
         workcalendar_bp,
+        guides_bp,
     ]

@@ -86,16 +86,28 @@ def waited(start: date | datetime, today: date | None = None) -> int | None:
         return None
 
 
-def review_deadline(submitted_at: date | datetime, today: date | None = None) -> Deadline:
+def review_working_days() -> int:
+    """Working days the bureau has to review an application from its submission (the promise the
+    programme guide states, and the deadline the queues count)."""
     from flask import current_app
 
-    return deadline(submitted_at, int(current_app.config["REVIEW_DEADLINE_WORKING_DAYS"]), today)
+    return int(current_app.config["REVIEW_DEADLINE_WORKING_DAYS"])
+
+
+def payment_working_days() -> int:
+    """Working days the bureau has to pay from the day a payment is payable (the public notice
+    over and the item due): the guide's promise and the payment queue's deadline."""
+    from flask import current_app
+
+    return int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"])
+
+
+def review_deadline(submitted_at: date | datetime, today: date | None = None) -> Deadline:
+    return deadline(submitted_at, review_working_days(), today)
 
 
 def payment_deadline(due_since: date | datetime, today: date | None = None) -> Deadline:
-    from flask import current_app
-
-    return deadline(due_since, int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"]), today)
+    return deadline(due_since, payment_working_days(), today)
 
 
 def deadline_text(d: Deadline | None) -> str:

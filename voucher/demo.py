@@ -172,5 +172,8 @@ def seed() -> dict[str, int]:
 
     programme = demo_programme()
     seed_activity(enterprises, providers, programme, counts)
+    from voucher.guides.demo import seed_guides
+
+    seed_guides(programme, counts)
     db.session.flush()
     return counts

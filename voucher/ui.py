@@ -55,6 +55,10 @@ NAV = (
     NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"})),
     NavItem("payments.mine", _l("Payments received"), frozenset({"provider", "sme"})),
     NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
+    NavItem("guides.index", _l("Programme guides"), frozenset(reference.ROLES)),
+    # The published notices (公示) for the roles without the bureau's notices page above.
+    NavItem("payments.public_notices", _l("Public notices"),
+            frozenset(reference.ROLES) - {"officer", "finance", "auditor"}),
     NavItem("subsidies.calculator_loan", _l("Subsidy calculators"), frozenset(reference.ROLES)),
 )
 
