@@ -52,7 +52,8 @@ DISBURSEMENT = re.compile(r"/payments/disbursements/(\d+)")
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, response=None, exception=None, **_kw):
     status = getattr(response, "status_code", 0) or 0
-    SAMPLES[name].append((round(response_time, 1), status))
+    cpu = response.headers.get("X-Rush-Cpu-Ms") if response is not None and response.headers else None
+    SAMPLES[name].append((round(response_time, 1), status, float(cpu) if cpu else None))
     if status >= 500 or status == 0:
         body = response.text[:4000] if response is not None and response.text else repr(exception)
         ERRORS.append({"name": name, "status": status, "body": body})
