@@ -5,7 +5,9 @@ catalogue, enterprises with background applications, and one account per simulat
 programme officers, finance officers, auditors; plus a pool of trial advances already announced and
 payable, for the finance officers), starts gunicorn (``-k sync -w 2``, as production) and an RQ worker
 against PostgreSQL and Redis on loopback, runs locust headless (``bench/rush_locustfile.py``), stops
-everything, and prints per request type the count, p50/p95/p99, 4xx and 5xx; the deadlocks found in
+everything, and prints per request type the count, p50/p95/p99, the median CPU time the gunicorn worker
+spent on it (``bench/rush_app.py``'s header: on a shared machine the wall-clock figures include the wait
+for a core), 4xx and 5xx; the deadlocks found in
 the PostgreSQL log (lines of this database only), the server logs and the 5xx bodies; and a check of
 the fund ledger (no programme, enterprise or provider over its limit; running totals equal to the
 sums of the entries; reservations equal to the approved applications).
@@ -378,6 +380,9 @@ def main() -> int:
     parser.add_argument("--payables", type=int, default=200, help="trial advances ready to pay at the start")
     parser.add_argument("--headroom", default="6000000.00", help="budget left for the rush to reserve (yuan)")
     parser.add_argument("--workdir", help="where logs, data and results go (default: a new temporary folder)")
+    parser.add_argument("--argon2", choices=("default", "owasp"), default="default",
+                        help="password hashing: argon2-cffi's default profile (production's: t=3, 64 MiB, p=4) or "
+                             "OWASP's minimum (t=2, 19 MiB, p=1) through VOUCHER_ARGON2_*")
     parser.add_argument("--profile", action="store_true", help="gunicorn's workers write cProfile files to workdir")
     parser.add_argument("--show-profile", metavar="DIR", help="only print the profiles a --profile run wrote")
     args = parser.parse_args()
@@ -398,10 +403,12 @@ def main() -> int:
                # simulated user comes from 127.0.0.1.  Per-account limits stay as in production.
                VOUCHER_LOGIN_ADDRESS_RATE_LIMIT="2000 per minute;20000 per hour",
                VOUCHER_REAUTH_ADDRESS_RATE_LIMIT="2000 per minute;20000 per hour")
+    if args.argon2 == "owasp":
+        env.update(VOUCHER_ARGON2_TIME_COST="2", VOUCHER_ARGON2_MEMORY_COST="19456", VOUCHER_ARGON2_PARALLELISM="1")
     if args.profile:
         env["RUSH_PROFILE_DIR"] = str(work / "profiles")
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "VOUCHER_STORAGE_DIR",
-                                           "VOUCHER_PUBLIC_BASE_URL")})
+    os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+                       or k.startswith("VOUCHER_")})  # the seeder's app too (its password hash)
     sys.path.insert(0, str(ROOT))
     print(f"workdir {work}; users {counts}; {args.duration} s; database {dbname}; Redis {args.redis}", flush=True)
 
@@ -442,6 +449,7 @@ def main() -> int:
     samples = {name: rows for name, rows in json.loads((work / "samples.json").read_text()).items()}
     five_xx = json.loads((work / "errors.json").read_text()) if (work / "errors.json").exists() else []
     load = (f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}), think time {args.wait} s, "
+            f"argon2 {args.argon2}, "
             f"{args.duration} s; load average {load_before[0]:.1f} before, {load_after[0]:.1f} at the end "
             f"(2 cores shared)")
     table, total_5xx, over = report(samples, int(elapsed), counts, load, 300.0)
