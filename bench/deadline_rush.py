@@ -339,7 +339,9 @@ def report(samples: dict, seconds: int, counts: dict, load: str, target_ms: floa
         cpu = [r[2] for r in rows if len(r) > 2 and r[2] is not None]
         lines.append(f"| {name} | {len(rows)} | {percentile(times, 50):.0f} | {p95:.0f}{mark} | "
                      f"{percentile(times, 99):.0f} | {percentile(cpu, 50):.0f} | {n4} | {n5} |")
-    lines.append(f"| **all** ({len(everything) / max(seconds, 1):.1f} req/s) | {len(everything)} | "
+    cpu_total = sum(r[2] for rows in samples.values() for r in rows if len(r) > 2 and r[2] is not None) / 1000
+    lines.append(f"| **all** ({len(everything) / max(seconds, 1):.1f} req/s; server CPU {cpu_total:.0f} s in "
+                 f"{seconds} s) | {len(everything)} | "
                  f"{percentile(everything, 50):.0f} | {percentile(everything, 95):.0f} | "
                  f"{percentile(everything, 99):.0f} | | | {total_5xx} |")
     return "\n".join(lines), total_5xx, over
