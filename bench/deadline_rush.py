@@ -128,6 +128,7 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
         pool_orgs = ent_ids[:payables]
         today = app_services.local_today()
         pool = []
+        skipped = 0
         for i, org_id in enumerate(pool_orgs):
             sol = solutions[i % len(solutions)]
             if sol.provider_id not in providers:
@@ -148,8 +149,8 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
                                                                  content=content)
                     app_services.submit(sme.actor(), app_row.id)
                     app_services.approve(officer.actor(), app_row.id)
-            except DomainError as exc:  # an enterprise already at its cap in the background data: skip it
-                print(f"  pool enterprise {org_id} skipped: {exc}")
+            except DomainError:  # an enterprise already at its cap in the background data: skip it
+                skipped += 1
                 continue
             trial = trials.trial_for_application(app_row.id)
             trials.report_milestone(providers[sol.provider_id].actor(), trial.id, "kickoff", "已启动。")
@@ -158,6 +159,8 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
             if i % 50 == 49:
                 db.session.commit()
         db.session.commit()
+        if skipped:
+            print(f"  {skipped} pool enterprises skipped (at their cap in the background data)")
         payments.publish_notice(officer.actor(), programme.id, today=today - timedelta(days=40))
         # The budget: what is committed now plus a headroom the rush can use up (the budget check bites).
         committed = db.session.scalar(select(FundLedgerEntry.reserved_after).where(
