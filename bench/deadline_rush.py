@@ -451,6 +451,9 @@ def main() -> int:
         stop(web)
         stop(worker)
 
+    if not (work / "samples.json").exists():
+        print((work / "locust.log").read_text("utf-8", "replace")[-3000:])
+        raise SystemExit(f"locust wrote no samples (its log above, and {work})")
     samples = {name: rows for name, rows in json.loads((work / "samples.json").read_text()).items()}
     five_xx = json.loads((work / "errors.json").read_text()) if (work / "errors.json").exists() else []
     load = (f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}), think time {args.wait} s, "
