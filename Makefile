@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock install translations bench clean fault-drill
+.PHONY: run test test-clock install translations bench bench-rush clean fault-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test-clock: install translations
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Issue 15: 100 simulated users for 3 minutes on PostgreSQL and Redis (loopback); RUSH_ARGS="--users 20
+# --duration 30s" for a short run.  Needs PostgreSQL on 127.0.0.1:5432 (database voucher_bench_rush is
+# dropped and created) and Redis on 127.0.0.1:6379 (its database 2 is flushed); see bench/deadline_rush.py.
+bench-rush: install translations
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/deadline_rush.py $(RUSH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -41,6 +41,7 @@ from voucher.extensions import db  # noqa: E402
 STATUS_WEIGHTS = {"submitted": 35, "draft": 12, "returned": 8, "rejected": 12, "withdrawn": 8, "approved": 1,
                   "trial_running": 0, "closed": 0}
 PASSWORD = "bench-password-long-enough"
+ENTERPRISE_CAP = Decimal("200000.00")  # the programme's default trial-voucher cap per enterprise
 
 
 def seed(n_enterprises: int, n_applications: int, n_providers: int = 60, n_solutions: int = 300) -> dict:
@@ -90,6 +91,7 @@ def seed(n_enterprises: int, n_applications: int, n_providers: int = 60, n_solut
     statuses = [s for s, w in STATUS_WEIGHTS.items() for _ in range(w)]
     rows = []
     budget_left = programme.budget
+    approved_of: dict[int, Decimal] = {}
     for n in range(n_applications):
         sol = sol_rows[rng.randrange(len(sol_rows))]
         enterprise_id = enterprise_ids[n % n_enterprises]
@@ -97,11 +99,12 @@ def seed(n_enterprises: int, n_applications: int, n_providers: int = 60, n_solut
         amount = min(sol.trial_price, Decimal(rng.randint(1, 40) * 5000))
         created = now - timedelta(days=rng.randint(0, 290), minutes=rng.randint(0, 1440))
         submitted = None if status == "draft" or (status == "withdrawn" and n % 2) else created + timedelta(hours=2)
-        if status == "approved":
-            if amount > budget_left:
+        if status == "approved":  # within the budget and the enterprise's cap, as the ledger would allow
+            if amount > budget_left or approved_of.get(enterprise_id, 0) + amount > ENTERPRISE_CAP:
                 status = "submitted"
             else:
                 budget_left -= amount
+                approved_of[enterprise_id] = approved_of.get(enterprise_id, 0) + amount
         rows.append({
             "programme_id": programme.id, "enterprise_id": enterprise_id, "solution_id": sol.id,
             "provider_id": sol.provider_id, "requested_amount": amount,

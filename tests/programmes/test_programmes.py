@@ -330,3 +330,31 @@ def test_programme_names_are_unique_within_a_year(ctx, make_user, login_en):
     assert field_error(response.get_data(as_text=True), "name") == "A programme with this name already exists for 2026."
     assert counts() == before
     assert client.post("/programmes/new", data=programme_form(name="Unique fund", year="2027")).status_code == 302
+
+
+def test_a_reservation_reads_each_running_total_once_under_the_programme_lock(ctx, make_org):
+    """Every approval waits for the programme's row lock: the reservation reads the programme's,
+    the enterprise's, the provider's and the grant's running totals once each (the deadline rush's
+    approvals read three of them twice), and the entry it appends carries the same figures."""
+    ent, provider = make_org("enterprise"), make_org("provider")
+    p = make_programme()
+    services.reserve(SYSTEM, p.id, funding_kind="trial_voucher", amount=Decimal("1000.00"), enterprise_id=ent.id,
+                     source_type="app", source_id=1, provider_id=provider.id)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engines[None] if hasattr(db, "engines") else db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        entry = services.reserve(SYSTEM, p.id, funding_kind="trial_voucher", amount=Decimal("2500.00"),
+                                 enterprise_id=ent.id, source_type="app", source_id=2, provider_id=provider.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM fund_ledger_entry" in s]
+    assert len(reads) == 4, reads
+    assert (entry.seq, entry.reserved_after, entry.enterprise_committed_after, entry.provider_committed_after,
+            entry.source_outstanding_after) == (2, Decimal("3500.00"), Decimal("3500.00"), Decimal("3500.00"),
+                                                Decimal("2500.00"))
+    assert services.recomputed_balances(p) == services.balances(p)

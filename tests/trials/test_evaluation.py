@@ -262,6 +262,19 @@ def test_payable_items_leave_out_paid_milestones_and_unstarted_trials(ctx, flow)
     assert queries.payable_items() == []
 
 
+def test_payable_items_of_one_application_read_only_its_trial(ctx, flow):
+    """Preparing one payment asks for one application's items (the deadline rush's prepare read every
+    trial of the programme): the same items as the whole list filtered, and none of the others."""
+    first = flow.started(amount="50000.00")
+    second = flow.started(amount="40000.00")
+    everything = queries.payable_items()
+    for trial in (first, second):
+        mine = queries.payable_items(application_id=trial.application_id)
+        assert mine == [i for i in everything if i.application_id == trial.application_id]
+        assert [(i.trial_id, i.milestone) for i in mine] == [(trial.id, "advance")]
+    assert queries.payable_items(flow.programme.id, application_id=second.application_id)[0].amount == D("12000.00")
+
+
 def test_a_submitted_form_is_final_a_correction_is_a_new_audited_version(ctx, flow):
     from voucher.audit.models import AuditEvent
 

@@ -190,9 +190,7 @@ def _trial_raw(programme_id: int | None, source_id: int | None) -> list[_Raw]:
                                          .where(TrialApplication.id == source_id))
         if programme_id is None:
             return []
-    items = payable_items(programme_id)
-    if source_id is not None:
-        items = [i for i in items if i.application_id == source_id]
+    items = payable_items(programme_id, application_id=source_id)
     if not items:
         return []
     trials = {t.id: t for t in db.session.scalars(select(Trial).where(Trial.id.in_({i.trial_id for i in items})))}

@@ -62,7 +62,10 @@ def _last(*conditions) -> FundLedgerEntry | None:
 
 def balances(programme: Programme) -> FundBalances:
     """Budget, reserved, paid (available derived) from the ledger's latest entry."""
-    last = _last(FundLedgerEntry.programme_id == programme.id)
+    return _balances_after(programme, _last(FundLedgerEntry.programme_id == programme.id))
+
+
+def _balances_after(programme: Programme, last: FundLedgerEntry | None) -> FundBalances:
     if last is None:
         return FundBalances(programme.budget, ZERO, ZERO)
     return FundBalances(programme.budget, last.reserved_after, last.paid_after)
@@ -128,12 +131,18 @@ def _check_amount(amount: Decimal) -> Decimal:
 def _append(actor: Actor, programme: Programme, kind: str, *, funding_kind: str, amount: Decimal,
             enterprise_id: int, provider_id: int | None, source_type: str, source_id: int,
             milestone: str | None, note: str | None, enterprise_cap: Decimal | None,
-            provider_cap: Decimal | None) -> FundLedgerEntry:
-    last = _last(FundLedgerEntry.programme_id == programme.id)
+            provider_cap: Decimal | None, known: dict | None = None) -> FundLedgerEntry:
+    # ``known``: running totals the caller already read under the programme's lock in this
+    # transaction (``reserve``'s checks): not read twice while every other writer waits for the lock.
+    known = known or {}
+    last = known["last"] if "last" in known else _last(FundLedgerEntry.programme_id == programme.id)
     reserved = last.reserved_after if last else ZERO
     paid = last.paid_after if last else ZERO
-    ent = enterprise_committed(programme.id, enterprise_id, funding_kind)
-    prov = provider_committed(programme.id, provider_id) if provider_id and funding_kind == "trial_voucher" else None
+    ent = known["ent"] if "ent" in known else enterprise_committed(programme.id, enterprise_id, funding_kind)
+    if provider_id and funding_kind == "trial_voucher":
+        prov = known["prov"] if "prov" in known else provider_committed(programme.id, provider_id)
+    else:
+        prov = None
     outstanding = source_outstanding(source_type, source_id)
     if kind == "reserve":
         reserved, ent, outstanding = reserved + amount, ent + amount, outstanding + amount
@@ -174,7 +183,9 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
         raise ValidationFailed("Unknown funding kind.", field="funding_kind")
     amount = _check_amount(amount)
     programme = lock_programme(programme_id)
-    bal = balances(programme)
+    last = _last(FundLedgerEntry.programme_id == programme.id)
+    known: dict = {"last": last}
+    bal = _balances_after(programme, last)
     if amount > bal.available:
         raise BudgetExhausted(
             "The programme's available budget is %(available)s, less than the %(requested)s requested "
@@ -183,7 +194,7 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
             reserved=format_money(bal.reserved), paid=format_money(bal.paid))
     cap = enterprise_cap_for(programme, funding_kind)
     if cap is not None:
-        used = enterprise_committed(programme.id, enterprise_id, funding_kind)
+        used = known["ent"] = enterprise_committed(programme.id, enterprise_id, funding_kind)
         if used + amount > cap:
             raise OverCap(
                 "Over the enterprise's limit of %(cap)s in this programme: %(used)s is already used, "
@@ -193,7 +204,7 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
     provider_cap = None
     if funding_kind == "trial_voucher" and provider_id is not None:
         provider_cap = programme.provider_cap
-        used = provider_committed(programme.id, provider_id)
+        used = known["prov"] = provider_committed(programme.id, provider_id)
         if used + amount > provider_cap:
             raise OverCap(
                 "Over the provider's limit of %(cap)s in this programme: %(used)s is already committed, "
@@ -202,7 +213,7 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
                 remaining=format_money(max(provider_cap - used, ZERO)), requested=format_money(amount))
     return _append(actor, programme, "reserve", funding_kind=funding_kind, amount=amount, enterprise_id=enterprise_id,
                    provider_id=provider_id, source_type=source_type, source_id=source_id, milestone=None, note=note,
-                   enterprise_cap=cap, provider_cap=provider_cap)
+                   enterprise_cap=cap, provider_cap=provider_cap, known=known)
 
 
 def _source_entry(source_type: str, source_id: int) -> FundLedgerEntry:

@@ -267,8 +267,9 @@ class PayableItem:
     due_since: date | datetime | None
 
 
-def payable_items(programme_id: int | None = None) -> list[PayableItem]:
-    """Trial-voucher milestones payable and not yet paid (of one programme, or of all).
+def payable_items(programme_id: int | None = None, application_id: int | None = None) -> list[PayableItem]:
+    """Trial-voucher milestones payable and not yet paid (of one programme, or of all; of one
+    application when ``application_id`` is given: preparing one payment reads only its trial).
 
     Contract: the advance of every trial whose kick-off the enterprise confirmed; the balance
     of every trial whose evaluation passed; neither once the ledger holds a ``pay`` entry with
@@ -281,6 +282,8 @@ def payable_items(programme_id: int | None = None) -> list[PayableItem]:
                    TrialApplication.status != "cancelled"))
     if programme_id is not None:
         stmt = stmt.where(Trial.programme_id == programme_id)
+    if application_id is not None:
+        stmt = stmt.where(Trial.application_id == application_id)
     trials = list(db.session.scalars(stmt.order_by(Trial.id)))
     if not trials:
         return []
