@@ -22,8 +22,6 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import PG_URL, needs_postgres
 
 pytestmark = needs_postgres
