@@ -128,19 +128,6 @@ def test_two_web_processes_and_two_workers_share_sessions_limits_and_documents(c
     started = time.monotonic()
     deadline = started + DEADLINE_SECONDS
     bucket = s3_server.new_bucket()
-    with committed_app.app_context():
-        from tests.applications.conftest import build_programme
-        from tests.factories import build_user
-
-        run = secrets.token_hex(4)  # the limiter's counters in Redis outlive a run: fresh accounts each time
-        officer = build_user("officer", password=PASSWORD, email=f"officer-{run}@test.example")
-        target = build_user("finance", password=PASSWORD, email=f"target-{run}@test.example")  # limited
-        programme = build_programme(name=f"Scale-out {secrets.token_hex(3)}")
-        db.session.commit()
-        officer_email, officer_name, target_email = officer.email, officer.name, target.email
-        programme_id = programme.id
-        db.session.remove()
-
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOUCHER_", "FLASK_"))}
     env.update(s3_server.env)
     env.update({
@@ -160,6 +147,19 @@ def test_two_web_processes_and_two_workers_share_sessions_limits_and_documents(c
         workers = [procs.start(f"worker{i}", [sys.executable, "-m", "flask", "--app", "wsgi", "voucher", "worker"],
                                env) for i in (1, 2)]
         worker_names = {f"voucher-{w.pid}" for w in workers}
+        # The people and the programme are written while the processes start.
+        with committed_app.app_context():
+            from tests.applications.conftest import build_programme
+            from tests.factories import build_user
+
+            run = secrets.token_hex(4)  # the limiter's counters in Redis outlive a run: fresh accounts each time
+            officer = build_user("officer", password=PASSWORD, email=f"officer-{run}@test.example")
+            target = build_user("finance", password=PASSWORD, email=f"target-{run}@test.example")  # limited
+            programme = build_programme(name=f"Scale-out {run}")
+            db.session.commit()
+            officer_email, officer_name, target_email = officer.email, officer.name, target.email
+            programme_id = programme.id
+            db.session.remove()
         for base in webs:
             _wait(f"{base} to answer", lambda: _answers(base), deadline, procs)
         print(f"web processes answer after {time.monotonic() - started:.1f} s")
