@@ -228,3 +228,4 @@ def calendar_knows_every_year(monkeypatch):
 # --- small builders ------------------------------------------------------------------------
 
 from tests.factories import *  # noqa: E402,F401,F403  (fixtures re-exported for every test)
+from tests.objectstore import s3_server, s3_storage, storage_backend  # noqa: E402,F401  (local S3 server)

@@ -20,6 +20,7 @@ def create_app(config: object | dict | None = None) -> Flask:
                 instance_path=str(ROOT / "instance"))
     configure_config(app, config)
     configure_extensions(app)
+    configure_storage(app)
     configure_auth(app)
     configure_i18n(app)
     configure_templates(app)
@@ -31,6 +32,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_working_days()
     configure_api(app)
     configure_cli(app)
+    configure_health_probes(app)
     return app
 
 
@@ -73,6 +75,13 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
         if not app.config["PUBLIC_BASE_URL"]:
             app.logger.warning("VOUCHER_PUBLIC_BASE_URL is not set: documents and e-mails will point to %s",
                                LOCAL_BASE_URL)
+
+
+def configure_storage(app: Flask) -> None:
+    """The documents' and uploads' backend (``STORAGE_BACKEND``: filesystem or s3; ``voucher.storage``)."""
+    from voucher import storage
+
+    storage.configure(app)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -248,6 +257,13 @@ def configure_api(app: Flask) -> None:
     from voucher.api import configure_api as bind_api
 
     bind_api(app)
+
+
+def configure_health_probes(app: Flask) -> None:
+    """``/healthz`` and ``/readyz``, answered in front of the application (no session, login or limit)."""
+    from voucher import health
+
+    health.install(app)
 
 
 def configure_cli(app: Flask) -> None:

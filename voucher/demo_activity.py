@@ -339,7 +339,7 @@ def _loan_steps(people: dict, programme):
             on(2026, 1, 10), on(2027, 1, 10),
             (subsidies.PeriodInput(on(2026, 1, 10), on(2026, 4, 10), D("8000000.00"), D("48000.00")),)),
         plan=subsidies.Upload(_pdf(), "plan.pdf"), statement=subsidies.Upload(_pdf(), "statement.pdf"),
-        storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+        max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=LOAN_TOKEN, today=day)
     subsidies.act(sme, "loan", loan.id, "submit", today=day)
     yield at(on(2026, 4, 29), 15)
@@ -358,7 +358,7 @@ def _robot_steps(people: dict, programme):
                                      on(2026, 10, 28), subsidies.Upload(_pdf(), "invoice-1.pdf")),
             subsidies.RobotLineInput("KR 16 R1610", "KUKA", False, 1, D("400000.00"), "330026110900000002",
                                      on(2026, 10, 30), subsidies.Upload(_pdf(), "invoice-2.pdf")))),
-        storage_dir=current_app.config["STORAGE_DIR"], max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+        max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=ROBOT_TOKEN, today=day)
     subsidies.act(sme, "robot", robot.id, "submit", today=day)
 

@@ -202,8 +202,7 @@ def build_world(client) -> World:
                                            Decimal("1000000.00"), Decimal("6000.00")),))
         app = subsidies.save_loan_application(
             sme, data, plan=subsidies.Upload(io.BytesIO(PDF), "plan.pdf"),
-            statement=subsidies.Upload(io.BytesIO(PDF), "st.pdf"), storage_dir=client.application.config["STORAGE_DIR"],
-            max_bytes=10**7)
+            statement=subsidies.Upload(io.BytesIO(PDF), "st.pdf"), max_bytes=10**7)
         if status == "submitted":
             subsidies.act(sme, "loan", app.id, "submit")
         return app
@@ -214,8 +213,7 @@ def build_world(client) -> World:
                                         invoice_no=f"{secrets.randbelow(10**20):020d}",
                                         invoice_date=local_today() - timedelta(days=10),
                                         invoice_file=subsidies.Upload(io.BytesIO(PDF), "inv.pdf"))
-        app = subsidies.save_robot_application(sme, subsidies.RobotInput(programme.id, (line,)),
-                                               storage_dir=client.application.config["STORAGE_DIR"], max_bytes=10**7)
+        app = subsidies.save_robot_application(sme, subsidies.RobotInput(programme.id, (line,)), max_bytes=10**7)
         if status == "submitted":
             subsidies.act(sme, "robot", app.id, "submit")
         return app
@@ -269,7 +267,6 @@ def build_trials(client, programme, solution, users) -> dict:
 
     sme, provider, officer = users["sme"].actor(), users["provider"].actor(), users["officer"].actor()
     evaluator = users["evaluator"].actor()
-    storage = client.application.config["STORAGE_DIR"]
 
     def approved_trial():
         today = local_today()
@@ -284,7 +281,7 @@ def build_trials(client, programme, solution, users) -> dict:
 
     def advance(trial_id, kinds, last_confirmed=True):
         for i, kind in enumerate(kinds):
-            upload = trials.Upload(io.BytesIO(PDF), f"{kind}.pdf", storage, 10**7) if kind == "kickoff" else None
+            upload = trials.Upload(io.BytesIO(PDF), f"{kind}.pdf", 10**7) if kind == "kickoff" else None
             trials.report_milestone(provider, trial_id, kind, f"{kind} done", upload)
             if i < len(kinds) - 1 or last_confirmed:
                 trials.confirm_milestone(sme, trial_id, kind)
@@ -311,8 +308,6 @@ def build_trials(client, programme, solution, users) -> dict:
 
 def build_documents(ids: dict, users) -> dict:
     """A stored audit dossier of the submitted application, and a failed job (to retry)."""
-    from flask import current_app
-
     from voucher.audit.services import Actor
     from voucher.db import utcnow
     from voucher.documents.jobs import new_rq_job_id, new_verification_code
@@ -320,9 +315,8 @@ def build_documents(ids: dict, users) -> dict:
     from voucher.extensions import db
     from voucher.storage import save_generated
 
-    stored = save_generated(Actor.system("test"), PDF, "dossier.pdf", "application/pdf",
-                            storage_dir=current_app.config["STORAGE_DIR"], owner_type="document", owner_id=None,
-                            purpose="audit_dossier")
+    stored = save_generated(Actor.system("test"), PDF, "dossier.pdf", "application/pdf", owner_type="document",
+                            owner_id=None, purpose="audit_dossier")
     document = Document(kind="audit_dossier", subject_type="application", subject_id=ids["app_submitted"],
                         version=1, stored_file_id=stored.id, sha256=stored.sha256,
                         verification_code=new_verification_code(), status="valid", lang="zh")

@@ -24,7 +24,7 @@ def other_sme(make_org, make_user):
 def draft_with_file(sme, file_application, app):
     application = file_application(sme, submit=False)
     stored = services.add_attachment(sme.actor(), application.id, io.BytesIO(PDF), "quote.pdf",
-                                     storage_dir=app.config["STORAGE_DIR"], max_bytes=1024 * 1024)
+                                     max_bytes=1024 * 1024)
     return application, stored
 
 

@@ -322,7 +322,7 @@ def test_an_upload_name_with_control_characters_is_refused_before_anything_is_wr
     user = make_user("sme")
     with pytest.raises(ValidationFailed) as refused:
         save_upload(Actor(user.id, user.role, None, user.email), io.BytesIO(PDF), name,
-                    storage_dir=storage, max_bytes=1024 * 1024, owner_type="test", owner_id=None, purpose="evidence")
+                    max_bytes=1024 * 1024, owner_type="test", owner_id=None, purpose="evidence")
     assert refused.value.field == "file"
     assert _files(storage) == before
 
@@ -338,22 +338,20 @@ def test_a_path_in_an_upload_name_is_dropped(app, ctx, make_user):
 
 def test_a_file_saved_in_a_transaction_that_rolls_back_is_removed(app, ctx, make_user):
     from voucher.audit.services import Actor
-    from voucher.storage import path_of, save_upload
+    from voucher.storage import exists, save_upload
 
-    storage = app.config["STORAGE_DIR"]
     user = make_user("sme")
     db.session.commit()
     actor = Actor(user.id, user.role, None, user.email)
-    kept = save_upload(actor, io.BytesIO(PDF), "kept.pdf", storage_dir=storage, max_bytes=1024 * 1024,
+    kept = save_upload(actor, io.BytesIO(PDF), "kept.pdf", max_bytes=1024 * 1024,
                        owner_type="test", owner_id=None, purpose="evidence")
     db.session.commit()
-    dropped = save_upload(actor, io.BytesIO(PDF), "dropped.pdf", storage_dir=storage, max_bytes=1024 * 1024,
+    dropped = save_upload(actor, io.BytesIO(PDF), "dropped.pdf", max_bytes=1024 * 1024,
                           owner_type="test", owner_id=None, purpose="evidence")
-    dropped_path = path_of(dropped, storage)
-    assert dropped_path.exists()
+    assert exists(dropped)
     db.session.rollback()
-    assert not dropped_path.exists()
-    assert path_of(kept, storage).exists()
+    assert not exists(dropped)
+    assert exists(kept)
 
 
 def test_an_upload_request_refused_after_the_file_was_saved_leaves_no_file(app, client, demo, monkeypatch):
@@ -376,7 +374,7 @@ def test_an_upload_request_refused_after_the_file_was_saved_leaves_no_file(app, 
     written = []
 
     def write_then_refuse(*args, **kwargs):
-        written.append(storage_module.path_of(original(*args, **kwargs), storage))
+        written.append(original(*args, **kwargs).relative_path)
         raise ValidationFailed("The file is empty.", field="file")
 
     monkeypatch.setattr(storage_module, "_write", write_then_refuse)
@@ -384,5 +382,5 @@ def test_an_upload_request_refused_after_the_file_was_saved_leaves_no_file(app, 
                            data={"upload-file": (io.BytesIO(PDF), "evidence.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
-    assert written and not written[0].exists()
+    assert written and not storage_module.backend().exists(written[0])
     assert _files(storage) == before

@@ -148,8 +148,6 @@ def jobs_env(committed_app, test_builders):
 def make_document(kind: str = "payment_order", subject_type: str = "disbursement", subject_id: int = 1,
                   data: bytes | None = None, status: str = "valid", version: int = 1, subject_label: str = ""):
     """A stored document made directly (no job), for page tests."""
-    from flask import current_app
-
     from voucher.audit.services import Actor
     from voucher.documents.jobs import new_verification_code
     from voucher.documents.models import Document
@@ -157,8 +155,7 @@ def make_document(kind: str = "payment_order", subject_type: str = "disbursement
 
     data = data or b"%PDF-1.4 test document " + str(subject_id).encode()
     stored = save_generated(Actor.system("test"), data, f"{kind}-{subject_id}.pdf", "application/pdf",
-                            storage_dir=current_app.config["STORAGE_DIR"], owner_type="document", owner_id=None,
-                            purpose=kind)
+                            owner_type="document", owner_id=None, purpose=kind)
     document = Document(kind=kind, subject_type=subject_type, subject_id=subject_id, version=version,
                         stored_file_id=stored.id, sha256=stored.sha256, verification_code=new_verification_code(),
                         status=status, lang="zh", subject_label=subject_label)

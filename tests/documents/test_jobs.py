@@ -43,7 +43,7 @@ def test_job_stores_a_document_whose_sha256_matches_the_stored_bytes(jobs_env, a
     assert record.active_key is None and record.finished_at is not None
     [document] = documents_for(1)
     assert record.result_document_id == document.id and document.created_by_job == job_id
-    data = read_bytes(document.stored_file, app.config["STORAGE_DIR"])
+    data = read_bytes(document.stored_file)
     assert hashlib.sha256(data).hexdigest() == document.sha256 == document.stored_file.sha256
     assert document.status == "valid" and document.version == 1 and len(document.verification_code) == 10
     text = "".join(pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
@@ -66,7 +66,7 @@ def test_job_pdfs_show_amounts_in_figures_and_capitals(jobs_env, app, subject_id
     db.session.commit()
     jobs_env.drain()
     [document] = documents_for(subject_id)
-    data = read_bytes(document.stored_file, app.config["STORAGE_DIR"])
+    data = read_bytes(document.stored_file)
     text = "".join(pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert figures in text and capitals in text and document.verification_code in text
 
@@ -364,7 +364,7 @@ def test_a_builder_without_the_issue_context_makes_a_bank_file(jobs_env, app):
     db.session.commit()
     jobs_env.drain()
     [document] = documents_for(5, kind="bank_file")
-    data = read_bytes(document.stored_file, app.config["STORAGE_DIR"])
+    data = read_bytes(document.stored_file)
     assert document.stored_file.content_type == "text/csv" and document.stored_file.original_name == "bank-file-5.csv"
     assert data.decode("utf-8").splitlines()[1] == "温州智造科技有限公司,温州银行,6222000011112222,40000.00,DSB-1"
     assert hashlib.sha256(data).hexdigest() == document.sha256

@@ -109,10 +109,10 @@ def test_a_registered_download_rule_lets_in_its_own_users_only(client, ctx, make
 
 
 def test_a_file_altered_on_disk_is_not_served(client, ctx, make_user, login, app):
-    from voucher.storage import path_of
+    from voucher.storage import backend
 
     document = make_document(data=b"%PDF-1.4 original")
-    path_of(document.stored_file, app.config["STORAGE_DIR"]).write_bytes(b"%PDF-1.4 tampered")
+    backend().put(document.stored_file.relative_path, b"%PDF-1.4 tampered", "application/pdf")
     login(make_user("finance"))
     assert client.get(f"/documents/{document.id}/download").status_code == 409
 

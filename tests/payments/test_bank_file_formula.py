@@ -39,7 +39,7 @@ def test_a_payee_renamed_to_a_formula_does_not_block_the_batch(jobs):
     assert {r.kind: r.status for r in records} == {"bank_file": "succeeded", "batch_summary": "succeeded"}
     [bank_file] = db.session.scalars(select(Document).where(Document.kind == "bank_file",
                                                             Document.subject_id == batch_id))
-    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file, app.config["STORAGE_DIR"]).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8"))))
     assert rows[1] == ["'=SUM(1,1)", "Bank of Wenzhou", account, "60000.00", ref]
 
 

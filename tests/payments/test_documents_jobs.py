@@ -19,7 +19,7 @@ from voucher.storage import read_bytes
 
 
 def pdf_text(app, document: Document) -> str:
-    data = read_bytes(document.stored_file, app.config["STORAGE_DIR"])
+    data = read_bytes(document.stored_file)
     reader = pypdf.PdfReader(io.BytesIO(data))
     return "".join("".join(page.extract_text().split()) for page in reader.pages)
 
@@ -64,7 +64,7 @@ def test_real_jobs_produce_payment_orders_bank_file_and_batch_summary(jobs):
     assert "20%" in robot_text and "10%" in robot_text  # the stored working of the robot subsidy
 
     bank_file = valid_document("bank_file", "payment_batch", ids["batch"])
-    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file, app.config["STORAGE_DIR"]).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8"))))
     assert rows[0] == ["payee_name", "bank_name", "account", "amount", "reference"]
     assert sorted(rows[1:]) == sorted([[payees["robot"], "Bank of Wenzhou", accounts["robot"], "100000.00", refs["robot"]],
                                        [payees["loan"], "Bank of Wenzhou", accounts["loan"], "40000.00", refs["loan"]]])

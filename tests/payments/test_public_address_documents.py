@@ -39,7 +39,7 @@ def test_a_payment_order_prints_and_encodes_the_configured_address(jobs, monkeyp
     jobs.drain()
     assert db.session.get(JobRecord, job_id).status == "succeeded"
     document = db.session.query(Document).filter_by(kind="payment_order", subject_id=d_id).one()
-    page = pypdf.PdfReader(io.BytesIO(read_bytes(document.stored_file, app.config["STORAGE_DIR"]))).pages[0]
+    page = pypdf.PdfReader(io.BytesIO(read_bytes(document.stored_file))).pages[0]
     url = f"{PUBLIC}/verify/{document.verification_code}"
     assert url in "".join(page.extract_text().split())
     assert "127.0.0.1" not in page.extract_text()

@@ -36,7 +36,7 @@ def _setup(app) -> tuple[int, list[int]]:
                                                                       Decimal("8000000.00"), Decimal("48000.00")),))
         loan = services.save_loan_application(
             user.actor(), data, plan=services.Upload(io.BytesIO(PDF), "p.pdf"),
-            statement=services.Upload(io.BytesIO(PDF), "s.pdf"), storage_dir=app.config["STORAGE_DIR"],
+            statement=services.Upload(io.BytesIO(PDF), "s.pdf"),
             max_bytes=app.config["UPLOAD_MAX_BYTES"])
         services.act(user.actor(), "loan", loan.id, "submit")
         officers = [build_user("officer").id for _ in range(2)]

@@ -37,7 +37,7 @@ def _setup(app) -> tuple[list[int], list[int]]:
                                                                           Decimal("8000000.00"), Decimal("48000.00")),))
             loan = services.save_loan_application(
                 user.actor(), data, plan=services.Upload(io.BytesIO(PDF), "p.pdf"),
-                statement=services.Upload(io.BytesIO(PDF), "s.pdf"), storage_dir=app.config["STORAGE_DIR"],
+                statement=services.Upload(io.BytesIO(PDF), "s.pdf"),
                 max_bytes=app.config["UPLOAD_MAX_BYTES"])
             services.act(user.actor(), "loan", loan.id, "submit")
             ids.append(loan.id)
@@ -120,7 +120,7 @@ def test_one_contract_saved_twice_at_once_under_two_spellings_is_claimed_once(co
                 barrier.wait()
                 services.save_loan_application(
                     actor, data, plan=services.Upload(io.BytesIO(PDF), "p.pdf"),
-                    statement=services.Upload(io.BytesIO(PDF), "s.pdf"), storage_dir=app.config["STORAGE_DIR"],
+                    statement=services.Upload(io.BytesIO(PDF), "s.pdf"),
                     max_bytes=app.config["UPLOAD_MAX_BYTES"])
                 db.session.commit()
                 outcomes.append("saved")

@@ -121,7 +121,7 @@ def test_reporting_notifies_the_enterprise_users(ctx, flow):
 
 def test_milestone_file_is_stored_and_only_readable_by_who_may_see_the_trial(ctx, app, flow, make_org, make_user):
     trial = flow.approved()
-    upload = services.Upload(io.BytesIO(PDF), "kickoff.pdf", app.config["STORAGE_DIR"], app.config["UPLOAD_MAX_BYTES"])
+    upload = services.Upload(io.BytesIO(PDF), "kickoff.pdf", app.config["UPLOAD_MAX_BYTES"])
     m = services.report_milestone(flow.provider.actor(), trial.id, "kickoff", "Minutes attached", upload)
     stored = services.milestone_file(flow.sme_of(trial).actor(), trial.id, m.id)
     assert stored.owner_type == "milestone" and stored.owner_id == m.id
@@ -131,8 +131,7 @@ def test_milestone_file_is_stored_and_only_readable_by_who_may_see_the_trial(ctx
 
 def test_a_file_that_is_not_pdf_jpeg_or_png_is_refused_and_nothing_is_reported(ctx, app, flow):
     trial = flow.approved()
-    upload = services.Upload(io.BytesIO(b"MZ not a pdf"), "x.pdf", app.config["STORAGE_DIR"],
-                             app.config["UPLOAD_MAX_BYTES"])
+    upload = services.Upload(io.BytesIO(b"MZ not a pdf"), "x.pdf", app.config["UPLOAD_MAX_BYTES"])
     with pytest.raises(ValidationFailed) as err:
         services.report_milestone(flow.provider.actor(), trial.id, "kickoff", "Minutes", upload)
     assert "file" in err.value.fields

@@ -3,7 +3,6 @@ subject's download rule) and the background jobs that produce them (request, sta
 retry).  Every call goes through `voucher.documents.services`."""
 from __future__ import annotations
 
-from flask import send_file
 from flask.views import MethodView
 
 from voucher.api import api_blueprint
@@ -13,6 +12,7 @@ from voucher.documents import queries, services
 from voucher.documents.builders import DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, kind_label
 from voucher.documents.schemas import DocumentListArgs, DocumentRequestSchema, DocumentSchema, JobListArgs, JobSchema
 from voucher.pagination import page_of
+from voucher.storage import send_stored
 
 blp = api_blueprint("api-documents", __name__, description="Generated documents (payment orders, audit dossiers, "
                     "programme reports, ...): metadata and download for whoever the subject's rule lets in; the "
@@ -90,9 +90,8 @@ class DocumentItem(MethodView):
 
 def download(document_id: int):
     """Download a document's file: served only while its bytes still match the recorded SHA-256."""
-    document, path = services.document_file(api_actor(), document_id)
-    response = send_file(path, mimetype=document.stored_file.content_type, as_attachment=True,
-                         download_name=document.stored_file.original_name, max_age=0)
+    document, opened = services.document_file(api_actor(), document_id)
+    response = send_stored(document.stored_file, opened, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-SHA256"] = document.sha256
     return response

@@ -4,13 +4,13 @@ changes, submits, withdraws; an officer approves (reserving the amount in the fu
 or returns.  Every call goes through `voucher.subsidies.services`: the pages' rules and messages."""
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import current_app
 from flask.views import MethodView
 
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
-from voucher.storage import path_of
+from voucher.storage import send_stored
 from voucher.subsidies import queries, services
 from voucher.subsidies.schemas import (LoanApplicationCreateSchema, LoanApplicationInputSchema, LoanApplicationSchema,
                                        RobotApplicationCreateSchema, RobotApplicationInputSchema,
@@ -122,7 +122,7 @@ def robot_input(body: dict) -> services.RobotInput:
 
 
 def _storage() -> dict:
-    return {"storage_dir": current_app.config["STORAGE_DIR"], "max_bytes": current_app.config["UPLOAD_MAX_BYTES"]}
+    return {"max_bytes": current_app.config["UPLOAD_MAX_BYTES"]}
 
 
 def save(kind: str, body: dict, application_id: int | None = None):
@@ -232,8 +232,7 @@ def _register(kind: str) -> None:
 
     def download(application_id: int, file_id: int):
         stored = services.application_file(api_actor(), kind, application_id, file_id)
-        return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
-                         as_attachment=True, download_name=stored.original_name)
+        return send_stored(stored, max_age=None)
 
     download.__name__ = f"{kind}_file"
     download.__doc__ = (f"Download an evidence file of a {noun} application (who may read the application).")

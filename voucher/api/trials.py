@@ -5,13 +5,13 @@ adoption decision.  Every call goes through `voucher.trials.services`: the pages
 messages and audit trail."""
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import current_app
 from flask.views import MethodView
 
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
-from voucher.storage import path_of
+from voucher.storage import send_stored
 from voucher.trials import queries, services
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS
 from voucher.trials.schemas import (AdoptionSchema, AssignmentSchema, AssignSchema, DeclarationSchema,
@@ -171,8 +171,7 @@ def _upload(body: dict):
     file = body.get("file")
     if file is None:
         return None
-    return services.Upload(file.stream, file.filename, current_app.config["STORAGE_DIR"],
-                           current_app.config["UPLOAD_MAX_BYTES"])
+    return services.Upload(file.stream, file.filename, current_app.config["UPLOAD_MAX_BYTES"])
 
 
 _route("/milestones", "report_milestone", ("provider",),
@@ -235,8 +234,7 @@ class EvaluationItem(MethodView):
 def milestone_file(trial_id: int, milestone_id: int):
     """Download a milestone's evidence file (who may see the trial)."""
     stored = services.milestone_file(api_actor(), trial_id, milestone_id)
-    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
-                     as_attachment=True, download_name=stored.original_name)
+    return send_stored(stored, max_age=None)
 
 
 _decorated = milestone_file

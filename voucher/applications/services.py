@@ -461,7 +461,7 @@ def withdraw(actor: Actor, application_id: int, reason: str | None = None) -> Tr
     return application
 
 
-def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *, storage_dir: str,
+def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *,
                    max_bytes: int) -> StoredFile:
     """Attach a supporting document.
 
@@ -473,7 +473,7 @@ def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename
     if application.status not in EDITABLE_STATES:
         raise TransitionNotAllowed("Documents can be added only while the application is a draft or returned "
                                    "for revision.", field="file")
-    stored = save_upload(actor, stream, filename, storage_dir=storage_dir, max_bytes=max_bytes,
+    stored = save_upload(actor, stream, filename, max_bytes=max_bytes,
                          owner_type=SOURCE_TYPE, owner_id=application.id, purpose="supporting_document", field="file")
     record_event(actor, "trial_application.attach", "trial_application", application.id,
                  after={"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,7 +23,7 @@ from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, SOLUTION_CATEGORIES, label
-from voucher.storage import path_of
+from voucher.storage import send_stored
 from voucher.ui import form_errors_from
 from voucher.pagination import page_arg, query_int
 
@@ -206,7 +206,6 @@ def upload(application_id: int):
     if form.validate_on_submit():
         try:
             stored = services.add_attachment(actor, application_id, form.file.data.stream, form.file.data.filename,
-                                             storage_dir=current_app.config["STORAGE_DIR"],
                                              max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
         except DomainError as err:
             if err.status == 403:
@@ -222,8 +221,7 @@ def upload(application_id: int):
 @roles_required(*READERS)
 def download(application_id: int, file_id: int):
     stored = services.get_attachment(current_actor(), application_id, file_id)
-    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
-                     as_attachment=True, download_name=stored.original_name, max_age=0)
+    return send_stored(stored, max_age=0)
 
 
 # --- one application (SME and bureau) ---------------------------------------------------------

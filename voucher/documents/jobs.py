@@ -213,9 +213,8 @@ def _build_and_store(record: JobRecord) -> Document:
         record.updated_at = utcnow()
         db.session.commit()  # progress only: nothing else has been written yet
 
-    stored = save_generated(SYSTEM_ACTOR, bytes(data), filename, content_type,
-                            storage_dir=current_app.config["STORAGE_DIR"], owner_type="document", owner_id=None,
-                            purpose=record.kind)
+    stored = save_generated(SYSTEM_ACTOR, bytes(data), filename, content_type, owner_type="document",
+                            owner_id=None, purpose=record.kind)
     db.session.execute(update(Document).where(
         Document.kind == record.kind, Document.subject_type == record.subject_type,
         Document.subject_id == record.subject_id, Document.status == "valid")

@@ -10,7 +10,8 @@ from voucher.extensions import db
 
 
 class StoredFile(db.Model):
-    """A file kept under STORAGE_DIR (never under static/): uploads and generated documents.
+    """A file kept in the storage backend (``voucher.storage``: under STORAGE_DIR or in the S3 bucket,
+    never under static/) at the key ``relative_path``: uploads and generated documents.
 
     Who may download it is decided by the object it is attached to (``owner_type``/``owner_id``),
     through that domain's service, never by knowing the id.

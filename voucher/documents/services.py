@@ -6,12 +6,11 @@ commits (see :mod:`voucher.documents.jobs`).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from voucher import storage
 from voucher.audit.services import Actor, record_event
 from voucher.auth.policy import BUREAU_READERS, ensure_role
 from voucher.db import utcnow
@@ -20,7 +19,6 @@ from voucher.documents.builders import KINDS, builder_for, may_access_subject
 from voucher.documents.models import ACTIVE_JOB_STATUSES, Document, JobRecord
 from voucher.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
-from voucher.storage import path_of
 
 LANGS = ("zh", "en")
 MAX_BATCH = 5000
@@ -285,22 +283,21 @@ def get_document(actor: Actor, document_id: int) -> Document:
     return document
 
 
-def document_file(actor: Actor, document_id: int) -> tuple[Document, Path]:
-    """The document and its file on disk, for a download.
+def document_file(actor: Actor, document_id: int) -> tuple[Document, storage.Opened]:
+    """The document and its bytes opened from storage, for a download (``storage.send_stored``).
 
     Rule: only users the subject's download rule lets in; the stored bytes must still match the
-    recorded SHA-256 (a changed file is never served as the document).
+    recorded SHA-256 (a changed file is never served as the document): they are checked as they
+    are read from the store, before anything is sent.
     """
-    import hashlib
-
     document = get_document(actor, document_id)
-    path = path_of(document.stored_file, current_app.config["STORAGE_DIR"])
-    if not path.is_file():
-        raise NotFound("The file of this document is missing from storage.")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != document.sha256:
-        raise Conflict("The stored file no longer matches its recorded SHA-256; it is not served.")
-    return document, path
+    try:
+        opened = storage.open_verified(document.stored_file, document.sha256)
+    except storage.FileMissing:
+        raise NotFound("The file of this document is missing from storage.") from None
+    except storage.FileChanged:
+        raise Conflict("The stored file no longer matches its recorded SHA-256; it is not served.") from None
+    return document, opened
 
 
 def subject_documents(actor: Actor, subject_type: str, subject_id: int) -> list[Document]:

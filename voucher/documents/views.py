@@ -3,7 +3,7 @@ public verification page."""
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   send_file, url_for)
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +20,7 @@ from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.ui import form_errors_from
 from voucher.pagination import bounded_int, page_arg
+from voucher.storage import send_stored
 
 bp = Blueprint("documents", __name__)
 
@@ -181,9 +182,8 @@ def subject(subject_type: str, subject_id: int):
 @bp.get("/documents/<int:document_id>/download")
 @login_required_any
 def download(document_id: int):
-    document, path = services.document_file(current_actor(), document_id)
-    response = send_file(path, mimetype=document.stored_file.content_type, as_attachment=True,
-                         download_name=document.stored_file.original_name, max_age=0)
+    document, opened = services.document_file(current_actor(), document_id)
+    response = send_stored(document.stored_file, opened, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -429,8 +429,8 @@ def _check_upload(upload: Upload | None, field: str, required: bool, max_bytes: 
 
 
 def _store(actor: Actor, upload: Upload, *, owner_type: str, owner_id: int, purpose: str, field: str,
-           storage_dir: str, max_bytes: int) -> StoredFile:
-    return save_upload(actor, upload.stream, upload.filename, storage_dir=storage_dir, max_bytes=max_bytes,
+           max_bytes: int) -> StoredFile:
+    return save_upload(actor, upload.stream, upload.filename, max_bytes=max_bytes,
                        owner_type=owner_type, owner_id=owner_id, purpose=purpose, field=field)
 
 
@@ -690,7 +690,7 @@ def compute_loan(data: LoanInput, programme: Programme, already: Sequence[Princi
 
 
 def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None, statement: Upload | None,
-                          storage_dir: str, max_bytes: int, application_id: int | None = None,
+                          max_bytes: int, application_id: int | None = None,
                           client_token: str | None = None, today: date | None = None) -> LoanApplication:
     """Create (or, while a draft or returned, change) the enterprise's loan-discount application.
 
@@ -762,11 +762,11 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     db.session.flush()
     if plan is not None:
         app.plan_file_id = _store(actor, plan, owner_type=LOAN_SOURCE, owner_id=app.id, purpose="loan_plan",
-                                  field="plan_file", storage_dir=storage_dir, max_bytes=max_bytes).id
+                                  field="plan_file", max_bytes=max_bytes).id
     if statement is not None:
         app.statement_file_id = _store(actor, statement, owner_type=LOAN_SOURCE, owner_id=app.id,
                                        purpose="loan_interest_statement", field="statement_file",
-                                       storage_dir=storage_dir, max_bytes=max_bytes).id
+                                       max_bytes=max_bytes).id
     db.session.flush()
     _audit_save(actor, LOAN_SOURCE, app, before, _loan_snapshot(app))
     return app
@@ -898,7 +898,7 @@ def compute_robot(lines: Sequence[RobotLineInput], programme: Programme, org: Or
     return RobotPreview(params, pilot, already, result)
 
 
-def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, max_bytes: int,
+def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
                            application_id: int | None = None, client_token: str | None = None,
                            today: date | None = None) -> RobotApplication:
     """Create (or, while a draft or returned, change) the enterprise's robot-subsidy application.
@@ -951,7 +951,7 @@ def save_robot_application(actor: Actor, data: RobotInput, *, storage_dir: str, 
                 if line.invoice_file is not None:
                     file_id = _store(actor, line.invoice_file, owner_type=ROBOT_SOURCE, owner_id=app.id,
                                      purpose="robot_invoice", field=f"lines.{i}.invoice_file",
-                                     storage_dir=storage_dir, max_bytes=max_bytes).id
+                                     max_bytes=max_bytes).id
                 app.lines.append(RobotLineItem(
                     position=i, model=_text(line.model), manufacturer=_text(line.manufacturer),
                     domestic=bool(line.domestic), quantity=line.quantity, unit_price_excl_vat=line.unit_price_excl_vat,

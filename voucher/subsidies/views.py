@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,7 +19,7 @@ from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.reference import INDUSTRIES, label
-from voucher.storage import path_of
+from voucher.storage import send_stored
 from voucher.subsidies import queries, services
 from voucher.subsidies.forms import (
     DecisionForm,
@@ -363,7 +363,7 @@ def _upload(file_storage):
 
 def _save_options(form, app) -> dict:
     """Where uploads go, and which application a form saves (a new one: with the form's token)."""
-    return {"storage_dir": current_app.config["STORAGE_DIR"], "max_bytes": current_app.config["UPLOAD_MAX_BYTES"],
+    return {"max_bytes": current_app.config["UPLOAD_MAX_BYTES"],
             "application_id": app.id if app else None, "client_token": None if app else form.client_token.data}
 
 
@@ -652,8 +652,7 @@ def robot_action(application_id: int, action: str):
 
 def _download(kind: str, application_id: int, file_id: int):
     stored = services.application_file(current_actor(), kind, application_id, file_id)
-    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
-                     as_attachment=True, download_name=stored.original_name)
+    return send_stored(stored, max_age=None)
 
 
 @bp.get("/loans/<int:application_id>/files/<int:file_id>")

@@ -382,7 +382,6 @@ def next_reportable(trial: Trial, reported: dict[str, Milestone]) -> str | None:
 class Upload:
     stream: BinaryIO
     filename: str
-    storage_dir: str
     max_bytes: int
 
 
@@ -409,8 +408,7 @@ def report_milestone(actor: Actor, trial_id: int, kind: str, note: str, upload: 
     note = _clean_text(note, "note", "Describe what was done: a note is required.", NOTE_MAX)
     stored: StoredFile | None = None
     if upload is not None:
-        stored = save_upload(actor, upload.stream, upload.filename, storage_dir=upload.storage_dir,
-                             max_bytes=upload.max_bytes, owner_type="milestone", owner_id=None,
+        stored = save_upload(actor, upload.stream, upload.filename, max_bytes=upload.max_bytes, owner_type="milestone", owner_id=None,
                              purpose="milestone_evidence", field="file")
     file_facts = {"file_id": stored.id, "file_name": stored.original_name, "sha256": stored.sha256} if stored else {}
     if existing is None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.storage import path_of
+from voucher.storage import send_stored
 from voucher.trials import queries, services
 from voucher.trials.forms import (AdoptionForm, AssignForm, ConflictForm, DeclarationForm, DisputeForm,
                                   EvaluationForm, MilestoneReportForm, RemoveAssignmentForm)
@@ -210,7 +210,7 @@ def report(trial_id: int, kind: str):
         return _detail_response(trial_id, status=422, forms={"report": form})
     upload = None
     if form.file.data and getattr(form.file.data, "filename", ""):
-        upload = services.Upload(form.file.data.stream, form.file.data.filename, current_app.config["STORAGE_DIR"],
+        upload = services.Upload(form.file.data.stream, form.file.data.filename,
                                  current_app.config["UPLOAD_MAX_BYTES"])
     try:
         services.report_milestone(actor, trial_id, kind, form.note.data, upload)
@@ -254,8 +254,7 @@ def dispute(trial_id: int, kind: str):
 @roles_required(*VIEWERS)
 def milestone_file(trial_id: int, milestone_id: int):
     stored = services.milestone_file(current_actor(), trial_id, milestone_id)
-    return send_file(path_of(stored, current_app.config["STORAGE_DIR"]), mimetype=stored.content_type,
-                     as_attachment=True, download_name=stored.original_name, max_age=0)
+    return send_stored(stored, max_age=0)
 
 
 @bp.post("/<int:trial_id>/evaluators")
