@@ -43,10 +43,9 @@ class MilestoneConfirmForm(FlaskForm):
 class AcceptanceForm(FlaskForm):
     """One party's acceptance of the delivered scope against the application."""
 
-    delivered_scope = TextAreaField(_l("Scope delivered"),
-                                    validators=[DataRequired(message=_l("Describe the scope delivered: what was "
-                                                                        "installed, set up and handed over.")),
-                                                Length(max=SCOPE_MAX)], render_kw={"rows": 4},
+    # Required, checked by the service with the checklist (so every message shows at once).
+    delivered_scope = TextAreaField(_l("Scope delivered"), validators=[Optional(), Length(max=SCOPE_MAX)],
+                                    render_kw={"rows": 4, "required": True},
                                     description=_l("In your own words: what was installed, configured, trained and "
                                                    "handed over, compared with the application."))
     checklist = SelectMultipleField(_l("Checklist against the application"), choices=[],

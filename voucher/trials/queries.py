@@ -34,7 +34,8 @@ STATUS_LABELS = {
     "running": _l("Trial running"),
     "completed": _l("Completed: waiting for the effect evaluation"),
     "evaluated": _l("Evaluated: waiting for the adoption decision"),
-    "closed": _l("Closed"),
+    # Not "closed": the enterprise may record its decision before the provider is paid (办结 is for after).
+    "closed": _l("Adoption decision recorded"),
     "cancelled": _l("Approval cancelled"),
 }
 STATUS_BADGES = {"open": "info", "running": "primary", "completed": "warning", "evaluated": "success",
@@ -719,7 +720,7 @@ def next_step(role: str, trial: Trial, reported: dict[str, Milestone], next_kind
         text = str({"completed": _l("The trial is completed: waiting for the effect evaluation."),
                     "evaluated": _l("The evaluation result is recorded: waiting for the enterprise's adoption "
                                     "decision."),
-                    "closed": _l("Closed.")}.get(trial.status, ""))
+                    "closed": _l("The enterprise recorded its adoption decision.")}.get(trial.status, ""))
         if trial.status in ("completed", "evaluated", "closed"):
             balance = payment_stages([trial])[trial.id]["balance"]
             text += " " + str(_l("Balance of %(amount)s: %(stage)s.", amount=_money(balance.amount),

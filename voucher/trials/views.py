@@ -292,7 +292,7 @@ def _acceptance_page(trial_id: int, form=None, status: int = 200):
     if form is None:
         form = AcceptanceForm(prefix="accept", formdata=None)
     form.checklist.choices = [(i.code, checklist_text(i)) for i in items]
-    return render_template("trials/acceptance.html", t=trial, a=trial.application, items=items, party=party,
+    return render_template("trials/acceptance.html", t=trial, a=trial.application, checklist_items=items, party=party,
                            forms_by_party=forms, can_accept=can_accept, form=form,
                            stages=queries.payment_stages([trial])[trial.id], checklist_text=checklist_text,
                            names=queries.evaluator_names([f.confirmed_by for f in forms.values() if f.confirmed_by]),
