@@ -318,3 +318,17 @@ def test_the_enterprise_sees_what_happens_next_until_the_balance_is_paid(client,
     assert "Awaiting the public notice" in page and "Closed" not in page.split("Next step:")[1][:200]
     listing = client.get("/trials/mine").get_data(as_text=True)
     assert "Balance:" in listing and "Awaiting the public notice" in listing
+
+
+def test_the_start_page_counts_deliveries_waiting_for_each_partys_acceptance(ctx, flow):
+    trial = flow.completed()
+    failed = flow.completed()
+    flow.evaluate(failed, "30")  # nothing to accept after a failed evaluation
+    assert queries.sme_counts(trial.enterprise_id)["to_accept"] == 1
+    assert queries.sme_counts(failed.enterprise_id)["to_accept"] == 0
+    assert queries.provider_counts(flow.provider_org.id)["to_accept"] == 1
+    flow.accept(trial, "provider")
+    assert queries.provider_counts(flow.provider_org.id)["to_accept"] == 0
+    assert queries.sme_counts(trial.enterprise_id)["to_accept"] == 1
+    flow.accept(trial, "sme")
+    assert queries.sme_counts(trial.enterprise_id)["to_accept"] == 0

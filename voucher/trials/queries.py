@@ -647,7 +647,18 @@ def provider_counts(provider_id: int, today: date | None = None) -> dict[str, in
                                                                              Trial.status == "running")) or 0
     overdue = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.provider_id == provider_id,
                                                                              overdue_condition(today))) or 0
-    return {"running": running, "overdue": overdue, "to_report": _to_report(Trial.provider_id == provider_id)}
+    return {"running": running, "overdue": overdue, "to_report": _to_report(Trial.provider_id == provider_id),
+            "to_accept": _to_accept(Trial.provider_id == provider_id, ("pending", "sme_accepted"))}
+
+
+def _to_accept(condition, waiting_states) -> int:
+    """Trials whose delivered scope waits for this party's acceptance (final report confirmed, the
+    evaluation not failed, the approval standing)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Trial).join(TrialApplication, Trial.application)
+        .where(condition, Trial.status.in_(("completed", "evaluated", "closed")),
+               or_(Trial.outcome.is_(None), Trial.outcome != "failed"), TrialApplication.status != "cancelled",
+               Trial.acceptance_status.in_(waiting_states))) or 0
 
 
 def _to_report(condition) -> int:
@@ -667,7 +678,8 @@ def sme_counts(enterprise_id: int) -> dict[str, int]:
                                           Trial.status != "cancelled")) or 0
     adoption = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.enterprise_id == enterprise_id,
                                                                               Trial.status == "evaluated")) or 0
-    return {"to_confirm": to_confirm, "adoption": adoption}
+    return {"to_confirm": to_confirm, "adoption": adoption,
+            "to_accept": _to_accept(Trial.enterprise_id == enterprise_id, ("pending", "provider_accepted"))}
 
 
 def evaluator_counts(evaluator_id: int) -> dict[str, int]:
