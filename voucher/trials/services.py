@@ -28,7 +28,8 @@ request commits).  The rules (domain sections 3, 4 and 7):
 * when every assigned evaluator has submitted, the trial score is the mean of their latest
   overall scores, passed at ``pass_score``; a failed trial's unpaid balance goes back to the fund
   (ledger ``release``), a passed and accepted trial's balance becomes payable
-  (:mod:`voucher.trials.queries` ``payable_items``); then the enterprise records its adoption decision and the trial closes.
+  (:mod:`voucher.trials.queries` ``payable_items``); then the enterprise records its adoption
+  decision and the trial closes.
 
 Lock order, for every writer here: the application row, the trial row, then the programme row
 (inside the ledger functions), then the audit chain — the same order as the applications module,
@@ -1157,7 +1158,8 @@ def record_adoption(actor: Actor, trial_id: int, adopted: bool | None, reason: s
     return trial
 
 
-__all__ = ["AcceptanceInput", "DECLARATION_TEXT", "EvaluationInput", "acceptance_checklist", "record_acceptance", "Submitted", "Upload", "assign_evaluator", "confirm_milestone",
+__all__ = ["AcceptanceInput", "DECLARATION_TEXT", "EvaluationInput", "Submitted", "Upload", "acceptance_checklist",
+           "assign_evaluator", "confirm_milestone", "record_acceptance",
            "declare_conflict", "declare_no_conflict", "dispute_milestone", "get_evaluation", "get_trial",
            "open_trial_for", "record_adoption", "record_result", "remove_assignment", "report_milestone",
            "submit_evaluation"]
