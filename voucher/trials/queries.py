@@ -284,7 +284,8 @@ class PayableItem:
     ``"balance"`` (due when the effect evaluation passed and both parties accepted the delivery);
     ``amount`` is the trial's advance (approved amount × programme ``advance_pct`` / 100, rounded to
     the fen half-up, fixed at the kick-off) or the rest of the approved amount; the payee is the
-    provider organisation.  Pay it with ``programmes.services.pay(actor, "trial_application", application_id, amount, milestone)``.
+    provider organisation.  Pay it with
+    ``programmes.services.pay(actor, "trial_application", application_id, amount, milestone)``.
     """
 
     application_id: int
