@@ -130,6 +130,7 @@ class Story:
     score: str | None = None    # every criterion's score: the overall score
     adoption: bool | None = None
     paid: tuple[tuple[str, date], ...] = ()  # (milestone, day) paid from the ledger
+    accepted: tuple[str, ...] = ()  # who accepted the delivered scope after the final report ("sme", "provider")
     reason: str = ""
     baselines: dict = field(default_factory=lambda: {"production_efficiency": D("42.50"), "defect_rate": D("3.20")})
 
@@ -138,19 +139,22 @@ STORIES = (
     # closed: passed, adopted — the demo SME's own history
     Story("demo-app-a-closed-0001", 0, "云ERP小微企业版", "60000", date(2026, 3, 2), "approve", date(2026, 3, 6),
           kickoff=date(2026, 3, 16), milestones_done=3, evaluator_assigned=date(2026, 5, 25), score="88",
-          adoption=True, paid=(("advance", date(2026, 3, 27)), ("balance", date(2026, 6, 19)))),
+          adoption=True, paid=(("advance", date(2026, 3, 27)), ("balance", date(2026, 6, 19))),
+          accepted=("sme", "provider")),
     # closed: passed, not adopted
     Story("demo-app-b-closed-0002", 1, "产品质量追溯系统", "150000", date(2026, 3, 20), "approve", date(2026, 3, 27),
           kickoff=date(2026, 4, 13), milestones_done=3, evaluator_assigned=date(2026, 7, 20), score="76",
-          adoption=False, paid=(("advance", date(2026, 4, 28)), ("balance", date(2026, 8, 14)))),
+          adoption=False, paid=(("advance", date(2026, 4, 28)), ("balance", date(2026, 8, 14))),
+          accepted=("provider", "sme")),
     # evaluated: failed (balance released), adoption decision pending
     Story("demo-app-f-failed-0006", 4, "C2M柔性定制平台", "200000", date(2026, 4, 8), "approve", date(2026, 4, 15),
           kickoff=date(2026, 5, 6), milestones_done=3, evaluator_assigned=date(2026, 9, 7), score="55",
-          paid=(("advance", date(2026, 5, 22)),), baselines={"order_lead_time": D("12"), "defect_rate": D("4.5")}),
-    # completed: the evaluator is assigned and has not scored yet
+          paid=(("advance", date(2026, 5, 22)),), baselines={"order_lead_time": D("12"), "defect_rate": D("4.5")},
+          accepted=("sme",)),
+    # completed: the evaluator is assigned and has not scored yet; the provider accepted, the enterprise not yet
     Story("demo-app-c-complete-0003", 2, "轻量化MES数字车间系统", "180000", date(2026, 5, 6), "approve",
           date(2026, 5, 12), kickoff=date(2026, 5, 25), milestones_done=3, evaluator_assigned=date(2026, 9, 14),
-          paid=(("advance", date(2026, 6, 10)),)),
+          paid=(("advance", date(2026, 6, 10)),), accepted=("provider",)),
     # running and overdue (past its end date, milestones missing)
     Story("demo-app-d-overdue-0004", 3, "智能仓储WMS", "160000", date(2026, 5, 18), "approve", date(2026, 5, 22),
           kickoff=date(2026, 6, 1), milestones_done=1, paid=(("advance", date(2026, 6, 24)),)),
@@ -231,11 +235,14 @@ def _story_steps(story: Story, people: dict, programme):
     notes = {"kickoff": "项目启动会已召开，实施团队进场。", "deployed": "系统已部署上线并完成数据对接。",
              "in_use": "车间已按新流程连续使用四周。", "final_report": "已提交试用总结报告及指标对比。"}
     day = story.kickoff
+    final_day = None
     for kind in kinds[:1 + story.milestones_done]:
         yield at(day - timedelta(days=1), 11)
         trials.report_milestone(provider, trial.id, kind, notes[kind])
         yield at(day, 16)
         trials.confirm_milestone(sme, trial.id, kind, today=day)
+        if kind == "final_report":
+            final_day = day
         if kind == "kickoff" and "advance" in paid:
             yield at(paid["advance"], 14)
             pay(people, programme, apps.SOURCE_TYPE, application.id, "advance", trial.advance_amount, paid["advance"])
@@ -244,6 +251,14 @@ def _story_steps(story: Story, people: dict, programme):
         following = kinds[1 + story.milestones_done]
         yield at(day, 11)
         trials.report_milestone(provider, trial.id, following, notes[following])
+    # Acceptance (验收) of the delivered scope, a few days after the final report, before the evaluation.
+    scopes = {"sme": "系统已按申请书所列方案完成部署，车间报工、质量追溯模块已投入使用，操作人员已完成培训。",
+              "provider": "已完成全部交付：软件部署、数据对接、两轮现场培训及试用总结报告，移交管理员账号。"}
+    for n, party in enumerate(story.accepted if final_day is not None else (), start=1):
+        yield at(final_day + timedelta(days=n), 15)
+        who = sme if party == "sme" else provider
+        trials.record_acceptance(who, trial.id, trials.AcceptanceInput(
+            scopes[party], frozenset(i.code for i in trials.acceptance_checklist(trial))))
     if story.evaluator_assigned is None:
         return
     yield at(story.evaluator_assigned)

@@ -233,7 +233,10 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
             assert sme.post(f"/trials/{tid}/milestones/{kind}/dispute", {"reason": "Not deployed yet."}
                             ).get_json()["milestones"][1]["status"] == "disputed"
             provider.post(f"/trials/{tid}/milestones", {"kind": kind, "note": "Deployed now."})
-        confirmed = sme.post(f"/trials/{tid}/milestones/{kind}/confirm")
+        if kind == "final_report":  # confirmed the same day as the kick-off: far ahead of plan, so a reason
+            assert_error(sme.post(f"/trials/{tid}/milestones/{kind}/confirm"), 422, "early_reason")
+        confirmed = sme.post(f"/trials/{tid}/milestones/{kind}/confirm",
+                             {"early_reason": "Delivered ahead of plan."} if kind == "final_report" else None)
         assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
     detail = sme.get(f"/trials/{tid}").get_json()
     assert detail["status"] == "completed" and detail["advance_amount"] == "30000.00"

@@ -163,10 +163,38 @@ def test_the_whole_trial_flow_by_every_kind_of_user(people, live_server, lang):
             shot(provider, f"flow-{lang}-09-provider-reported-kickoff")
         sme.goto(f"{base}/notifications/")
         sme.goto(f"{base}/trials/{trial_id}")
+        if kind == "kickoff":
+            # The confirmation says it releases the advance, with the amount (30% of 30,000).
+            notice = sme.locator("[data-advance-notice]").inner_text()
+            assert "9,000.00" in notice and ("预拨款" in notice if lang == "zh_Hans_CN" else "advance" in notice)
+            shot(sme, f"flow-{lang}-09b-sme-kickoff-confirmation")
+        if kind == "final_report":
+            # Confirmed the same day as the kick-off: far ahead of the 30-day plan, so a reason is asked.
+            assert sme.locator("[data-early-notice]").count() == 1
+            sme.fill("#confirm-early_reason", "试用目标提前达成，车间已全面切换到新系统。")
         submit(sme, f"form[action='/trials/{trial_id}/milestones/{kind}/confirm']")
         if n == 1:
             shot(sme, f"flow-{lang}-10-sme-confirmed-kickoff")
     shot(sme, f"flow-{lang}-11-trial-completed")
+
+    # Acceptance (验收): the SME (sent to the form by the final-report confirmation), then the provider.
+    assert f"/trials/{trial_id}/acceptance" in sme.url
+    for who, page_ in (("sme", sme), ("provider", provider)):
+        page_.goto(f"{base}/trials/{trial_id}/acceptance")
+        page_.fill("#accept-delivered_scope", "系统已部署并投入使用，完成两轮操作培训，已移交管理员账号。")
+        for box in page_.locator("main input[name='accept-checklist']").all():
+            box.check()
+        shot(page_, f"acceptance-{lang}-{who}-desktop")
+        page_.set_viewport_size({"width": 390, "height": 844})
+        shot(page_, f"acceptance-{lang}-{who}-390")
+        page_.set_viewport_size({"width": 1280, "height": 900})
+        submit(page_, f"form[action='/trials/{trial_id}/acceptance']")
+        shot(page_, f"acceptance-{lang}-{who}-accepted")
+    text = provider.locator("main").inner_text()
+    assert ("企业和服务商均已验收" if lang == "zh_Hans_CN" else "Accepted by the enterprise and the provider") in text
+    provider.set_viewport_size({"width": 390, "height": 844})
+    shot(provider, f"acceptance-{lang}-both-accepted-390")
+    provider.set_viewport_size({"width": 1280, "height": 900})
 
     # The officer assigns the evaluator.
     officer.goto(f"{base}/trials/{trial_id}")
@@ -201,6 +229,9 @@ def test_the_whole_trial_flow_by_every_kind_of_user(people, live_server, lang):
     submit(sme, f"form[action='/trials/{trial_id}/adoption']")
     shot(sme, f"flow-{lang}-16-sme-adoption-recorded")
     assert sme.locator("main").inner_text().count("88") >= 1
+    # Not "closed, nothing to do": the balance still waits for its public notice and payment.
+    assert sme.locator("[data-stage^='balance:']").get_attribute("data-stage") in (
+        "balance:notice", "balance:notice_running", "balance:payment")
 
     # Finance: the maker prepares a payable item; the checker (another finance officer) approves it.
     finance, finance2 = people("finance", lang), people("finance2", lang)

@@ -92,7 +92,16 @@ class World:
             if kind == "kickoff" and trial.status != "open":
                 continue
             trials.report_milestone(self.provider.actor(), trial.id, kind, "Done.")
-            trials.confirm_milestone(self.smes[trial.id].actor(), trial.id, kind)
+            trials.confirm_milestone(self.smes[trial.id].actor(), trial.id, kind,
+                                     early_reason="Finished ahead of plan." if kind == "final_report" else None)
+        return trial
+
+    def accept(self, trial, *parties):
+        """The enterprise and/or the provider accept the delivered scope (every checklist item ticked)."""
+        for party in parties or ("sme", "provider"):
+            actor = self.smes[trial.id].actor() if party == "sme" else self.provider.actor()
+            codes = frozenset(i.code for i in trials.acceptance_checklist(trial))
+            trials.record_acceptance(actor, trial.id, trials.AcceptanceInput("Delivered as applied.", codes))
         return trial
 
     def evaluate(self, trial, score: str):

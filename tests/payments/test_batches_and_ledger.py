@@ -40,6 +40,13 @@ def test_ledger_after_a_full_trial_cycle_equals_the_hand_computation(world):
     assert [i.milestone for i in queries.payables(source=("trial_application", app_id))] == []  # balance not due yet
 
     world.evaluate(world.complete(trial), "80")
+    assert queries.payables(source=("trial_application", app_id)) == []  # passed, but not yet accepted
+    with pytest.raises(Conflict):  # so the balance cannot be prepared ...
+        world.prepare("trial_application", app_id, "balance")
+    world.accept(trial, "provider")
+    with pytest.raises(Conflict):  # ... nor with the provider's acceptance alone
+        world.prepare("trial_application", app_id, "balance")
+    world.accept(trial, "sme")
     [item] = queries.payables(source=("trial_application", app_id))
     assert (item.milestone, item.amount, item.hold) == ("balance", D("140000.00"), None)
     balance = world.approved("trial_application", app_id, "balance")

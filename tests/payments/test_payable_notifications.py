@@ -32,6 +32,8 @@ def test_the_advance_and_the_balance_notify_every_finance_officer_when_due(world
         assert note.params["provider"] == world.provider_org.name
     assert not due_notes(world.officer, "advance")  # officers are not asked to pay
     world.evaluate(world.complete(trial), "80")
+    assert not due_notes(world.finance_b, "balance")  # passed, but the delivery is not yet accepted
+    world.accept(trial)
     [note] = due_notes(world.finance_b, "balance")
     assert note.params["amount"] == "¥70,000.00" and note.params["solution"] == world.solution.title
 

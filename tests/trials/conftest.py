@@ -87,8 +87,21 @@ class Flow:
     def report(self, trial, kind, note="Done."):
         return services.report_milestone(self.provider.actor(), trial.id, kind, note)
 
-    def confirm(self, trial, kind, today=None):
-        return services.confirm_milestone(self.sme_of(trial).actor(), trial.id, kind, today=today)
+    def confirm(self, trial, kind, today=None, early_reason="The provider finished ahead of plan."):
+        """Confirm a milestone (a final report confirmed early gives this reason)."""
+        return services.confirm_milestone(self.sme_of(trial).actor(), trial.id, kind, today=today,
+                                          early_reason=early_reason if kind == "final_report" else None)
+
+    def accept(self, trial, *parties):
+        """The enterprise and/or the provider accept the delivered scope (every checklist item ticked)."""
+        parties = parties or ("sme", "provider")
+        out = []
+        for party in parties:
+            actor = self.sme_of(trial).actor() if party == "sme" else self.provider.actor()
+            codes = frozenset(i.code for i in services.acceptance_checklist(trial))
+            out.append(services.record_acceptance(actor, trial.id, services.AcceptanceInput(
+                "Installed, configured and handed over as applied.", codes)))
+        return out
 
     def started(self, **kwargs) -> Trial:
         trial = self.approved(**kwargs)

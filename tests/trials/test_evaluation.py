@@ -243,6 +243,7 @@ def test_a_failed_trial_keeps_an_unpaid_advance_reserved_and_releases_the_balanc
 
 def test_a_passed_trial_releases_nothing_and_makes_the_balance_payable(ctx, flow):
     trial = flow.completed(amount="100000.00")
+    flow.accept(trial)
     flow.evaluate(trial, "75")
     assert trial.outcome == "passed" and trial.released_amount is None
     assert ledger.source_outstanding("trial_application", trial.application_id) == D("100000.00")

@@ -15,7 +15,8 @@ from voucher.storage import send_stored
 from voucher.trials import queries, services
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS
 from voucher.trials.schemas import (AdoptionSchema, AssignmentSchema, AssignSchema, DeclarationSchema,
-                                    EvaluationInputSchema, EvaluationSchema, EvaluatorSchema, MilestoneReportSchema,
+                                    EvaluationInputSchema, EvaluationSchema, EvaluatorSchema, MilestoneConfirmSchema,
+                                    MilestoneReportSchema,
                                     TrialDetailSchema, TrialListArgs, TrialReasonSchema, TrialSchema)
 
 READERS = ("sme", "provider", "evaluator", "officer", "finance", "auditor")
@@ -50,7 +51,8 @@ def trial_json(trial) -> dict:
             "advance_pct": trial.advance_pct, "advance_amount": trial.advance_amount,
             "balance_amount": trial.balance_amount, "score": trial.score, "pass_score": trial.pass_score,
             "remarkable_score": trial.remarkable_score,
-            "outcome": trial.outcome, "remarkable": trial.remarkable, "adopted": trial.adopted}
+            "outcome": trial.outcome, "remarkable": trial.remarkable, "adopted": trial.adopted,
+            "acceptance_status": trial.acceptance_status, "early_finish_reason": trial.early_finish_reason}
 
 
 def _milestone_json(m) -> dict:
@@ -181,7 +183,10 @@ _route("/milestones", "report_milestone", ("provider",),
        MilestoneReportSchema, extra_errors=(400, 404, 409, 413))
 _route(f"/milestones/{KIND}/confirm", "confirm_milestone", ("sme",),
        "Confirm a reported milestone (the enterprise's users); the kick-off starts the trial, the final report "
-       "completes it.", lambda actor, tid, body, kind: services.confirm_milestone(actor, tid, kind))
+       "completes it (confirmed more than 30% of the trial period before its planned end: give `early_reason`).",
+       lambda actor, tid, body, kind: services.confirm_milestone(actor, tid, kind,
+                                                                 early_reason=(body or {}).get("early_reason")),
+       MilestoneConfirmSchema, extra_errors=(400, 404, 409, 422))
 _route(f"/milestones/{KIND}/dispute", "dispute_milestone", ("sme",),
        "Dispute a reported milestone with a reason (the enterprise's users); the provider reports it again.",
        lambda actor, tid, body, kind: services.dispute_milestone(actor, tid, kind, body["reason"]), TrialReasonSchema)

@@ -54,7 +54,7 @@ PAYEE_STATUS_LABELS = {
 }
 MILESTONE_LABELS = {
     "advance": _l("Advance payment (kick-off confirmed)"),
-    "balance": _l("Balance payment (evaluation passed)"),
+    "balance": _l("Balance payment (accepted by both parties, evaluation passed)"),
     "full": _l("Full amount"),
 }
 # The disbursement's history in words (the audit page keeps the codes).
@@ -323,7 +323,8 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
     """Payable items not taken by a live disbursement, each with its hold (None when payable now).
 
     Trial vouchers come from ``voucher.trials.queries.payable_items`` (the advance once the
-    kick-off is confirmed, the balance once the evaluation passed, neither once paid); approved loan
+    kick-off is confirmed, the balance once the evaluation passed and both the enterprise and the
+    provider accepted the delivery, neither once paid); approved loan
     discounts and robot subsidies pay what is still reserved for them (milestone ``full``).
     """
     today = today or local_today()

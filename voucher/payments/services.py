@@ -188,8 +188,8 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
     """Prepare the disbursement of one payable item.
 
     Rule: finance officers only; the item must be payable now (trial advance after the kick-off
-    confirmation, balance after a passed evaluation, an approved loan discount or robot subsidy;
-    never one already paid), its grant's public notice period ended without an open or upheld
+    confirmation, balance after a passed evaluation and both parties' acceptance, an approved loan discount or
+    robot subsidy; never one already paid), its grant's public notice period ended without an open or upheld
     objection, and the payee must have bank details on file — which are copied onto the
     disbursement.  One live disbursement per item: a second one (a double click, ten concurrent
     clicks) is refused as a duplicate by the database's unique index.  The grant's row is locked

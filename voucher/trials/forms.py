@@ -7,14 +7,15 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from voucher.applications.forms import BASELINE_LABELS
 from voucher.forms import PercentField
 from voucher.trials.models import CRITERIA, INDICATOR_CODES
 from voucher.trials.queries import CRITERION_LABELS, RECOMMENDATION_LABELS
-from voucher.trials.services import (AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_MAX, EvaluationInput)
+from voucher.trials.services import (AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput)
 
 
 def _int_or_none(value):
@@ -28,6 +29,29 @@ class MilestoneReportForm(FlaskForm):
                                                          Length(max=NOTE_MAX)], render_kw={"rows": 3},
                          description=_l("For example: the date, what was installed or delivered, who took part."))
     file = FileField(_l("Evidence (optional: PDF, JPEG or PNG)"))
+
+
+class MilestoneConfirmForm(FlaskForm):
+    """The enterprise's confirmation of a milestone: the advance amount it was shown (kick-off) and,
+    for a final report confirmed early, the reason."""
+
+    advance = HiddenField()
+    early_reason = TextAreaField(_l("Why is the trial finishing early? (shown to the programme officer)"),
+                                 validators=[Optional(), Length(max=REASON_MAX)], render_kw={"rows": 2})
+
+
+class AcceptanceForm(FlaskForm):
+    """One party's acceptance of the delivered scope against the application."""
+
+    # Required, checked by the service with the checklist (so every message shows at once).
+    delivered_scope = TextAreaField(_l("Scope delivered"), validators=[Optional(), Length(max=SCOPE_MAX)],
+                                    render_kw={"rows": 4, "required": True},
+                                    description=_l("In your own words: what was installed, configured, trained and "
+                                                   "handed over, compared with the application."))
+    checklist = SelectMultipleField(_l("Checklist against the application"), choices=[],
+                                    option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+                                    validate_choice=False)
+    file = FileField(_l("Signed acceptance report (optional: PDF, JPEG or PNG)"))
 
 
 class DisputeForm(FlaskForm):

@@ -34,6 +34,10 @@ ASSIGNMENT_STATES = ("assigned", "cleared", "conflict", "submitted", "removed")
 # Assignments that still count: the evaluator is expected to (or did) submit a form.
 ACTIVE_ASSIGNMENT_STATES = ("assigned", "cleared", "submitted")
 OUTCOMES = ("passed", "failed")
+# Acceptance (验收) of the delivered scope, beside the trial's status: each party confirms once, in any
+# order; "accepted" when both have.  The balance is payable only once accepted *and* passed.
+ACCEPTANCE_STATES = ("pending", "sme_accepted", "provider_accepted", "accepted")
+ACCEPTANCE_PARTIES = ("sme", "provider")
 RECOMMENDATIONS = ("continue", "improve", "not_recommended")
 CRITERIA = ("effect", "quality", "service", "cost_effectiveness", "replicability")
 
@@ -53,6 +57,7 @@ class Trial(db.Model):
         CheckConstraint("approved_amount > 0", name="amount_positive"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="date_order"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 10000)", name="score_range"),
+        CheckConstraint(f"acceptance_status IN ({_in(ACCEPTANCE_STATES)})", name="acceptance_status"),
         # The overdue lists: running trials by end date.
         Index("ix_trial_status_end_date", "status", "end_date"),
         Index("ix_trial_provider_status", "provider_id", "status"),
@@ -80,6 +85,15 @@ class Trial(db.Model):
     advance_amount: Mapped[Decimal | None] = mapped_column(Money)
     balance_amount: Mapped[Decimal | None] = mapped_column(Money)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A final report confirmed long before the planned end (see services.EARLY_FINISH_PCT): the days
+    # early and the enterprise's reason (required then; shown to the officer).
+    early_finish_days: Mapped[int | None] = mapped_column(Integer)
+    early_finish_reason: Mapped[str | None] = mapped_column(Text)
+    # Acceptance of the delivered scope by the enterprise and the provider (TrialAcceptance rows);
+    # accepted_at is when the second party confirmed (the balance is due from the later of it and
+    # the evaluation result).
+    acceptance_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The result: the mean of the evaluators' overall scores and the pass/fail outcome.
     score: Mapped[Decimal | None] = mapped_column(Percent)
     mean_improvement: Mapped[Decimal | None] = mapped_column(Percent)
@@ -110,6 +124,30 @@ class Trial(db.Model):
     def is_overdue(self, today: date) -> bool:
         """Past its end date and not completed."""
         return self.status == "running" and self.end_date is not None and self.end_date < today
+
+
+class TrialAcceptance(db.Model):
+    """One party's acceptance form: the delivered scope in its words, the checklist against the
+    application (as ticked and as shown), an optional signed acceptance report.  Never edited."""
+
+    __tablename__ = "trial_acceptance"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "party", name="uq_trial_acceptance_trial_party"),
+        CheckConstraint(f"party IN ({_in(ACCEPTANCE_PARTIES)})", name="party"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id"), index=True)
+    party: Mapped[str] = mapped_column(String(10))
+    delivered_scope: Mapped[str] = mapped_column(Text)
+    # [{"code": ..., "text": the item as shown, "ticked": true}, ...]
+    checklist: Mapped[list] = mapped_column(JSON, default=list)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trial: Mapped[Trial] = relationship()
+    confirmer = relationship("User", foreign_keys=[confirmed_by])
 
 
 class Milestone(db.Model):

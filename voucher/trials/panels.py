@@ -16,13 +16,15 @@ def provider_panel(actor: Actor) -> dict | None:
     c = queries.provider_counts(actor.organisation_id)
     if c["overdue"]:
         text = _("%(n)s trial(s) are past their end date: report the remaining milestones.", n=c["overdue"])
+    elif c["to_accept"]:
+        text = _("%(n)s completed trial(s) wait for your acceptance of the delivered scope.", n=c["to_accept"])
     elif c["to_report"]:
         text = _("%(n)s trial(s) are waiting for your next milestone report.", n=c["to_report"])
     else:
         text = _("No milestone to report at the moment.")
     return {"title": _l("Trials of my solutions"), "text": text,
             "items": [(_l("Trials running"), c["running"]), (_l("Milestones to report"), c["to_report"]),
-                      (_l("Overdue trials"), c["overdue"])],
+                      (_l("Deliveries to accept"), c["to_accept"]), (_l("Overdue trials"), c["overdue"])],
             "link": ("trials.mine", _l("My trials"))}
 
 
@@ -33,13 +35,15 @@ def sme_panel(actor: Actor) -> dict | None:
     c = queries.sme_counts(actor.organisation_id)
     if c["to_confirm"]:
         text = _("The provider reported %(n)s milestone(s): confirm or dispute them.", n=c["to_confirm"])
+    elif c["to_accept"]:
+        text = _("%(n)s completed trial(s) wait for your acceptance of the delivered scope.", n=c["to_accept"])
     elif c["adoption"]:
         text = _("%(n)s evaluated trial(s): record whether you will keep using the solution.", n=c["adoption"])
     else:
         text = _("Nothing waits for you in your trials.")
     return {"title": _l("My trials"), "text": text,
-            "items": [(_l("Milestones to confirm"), c["to_confirm"]), (_l("Adoption decisions to record"),
-                                                                        c["adoption"])],
+            "items": [(_l("Milestones to confirm"), c["to_confirm"]), (_l("Deliveries to accept"), c["to_accept"]),
+                      (_l("Adoption decisions to record"), c["adoption"])],
             "link": ("trials.mine", _l("My trials"))}
 
 

@@ -35,11 +35,39 @@ STATUS_LABELS = {
     "running": _l("Trial running"),
     "completed": _l("Completed: waiting for the effect evaluation"),
     "evaluated": _l("Evaluated: waiting for the adoption decision"),
-    "closed": _l("Closed"),
+    # Not "closed": the enterprise may record its decision before the provider is paid (办结 is for after).
+    "closed": _l("Adoption decision recorded"),
     "cancelled": _l("Approval cancelled"),
 }
 STATUS_BADGES = {"open": "info", "running": "primary", "completed": "warning", "evaluated": "success",
                  "closed": "secondary", "cancelled": "secondary"}
+
+ACCEPTANCE_LABELS = {
+    "pending": _l("Waiting for the enterprise's and the provider's acceptance"),
+    "sme_accepted": _l("Accepted by the enterprise: waiting for the provider"),
+    "provider_accepted": _l("Accepted by the provider: waiting for the enterprise"),
+    "accepted": _l("Accepted by the enterprise and the provider"),
+}
+PARTY_LABELS = {"sme": _l("The enterprise"), "provider": _l("The provider")}
+
+# Where each trial-voucher payment stands, as the enterprise and the provider see it.
+PAYMENT_STAGE_LABELS = {
+    "not_due_advance": _l("Due when the enterprise confirms the kick-off"),
+    "not_due_balance": _l("Due after the acceptance by both parties and a passed evaluation"),
+    "evaluation": _l("Awaiting the effect evaluation"),
+    "acceptance_both": _l("Awaiting acceptance by the enterprise and the provider"),
+    "acceptance_sme": _l("Awaiting acceptance by the enterprise"),
+    "acceptance_provider": _l("Awaiting acceptance by the provider"),
+    "released": _l("Not paid: the evaluation did not pass and the balance went back to the fund"),
+    "cancelled": _l("Not paid: the approval was cancelled"),
+    "notice": _l("Awaiting the public notice (公示) of the grant"),
+    "notice_running": _l("On public notice until %(date)s: payable after it"),
+    "objection": _l("Held: an objection to the public notice waits for the bureau's decision"),
+    "payment": _l("Awaiting payment by the bureau"),
+    "paid": _l("Paid"),
+}
+PAYMENT_STAGE_BADGES = {"paid": "success", "payment": "primary", "released": "secondary", "cancelled": "secondary",
+                        "objection": "danger"}
 
 MILESTONE_LABELS = {
     "kickoff": _l("Kick-off"),
@@ -93,6 +121,8 @@ TIMELINE_LABELS = {
     "trial.evaluate": _l("Evaluation result recorded"),
     "trial.rescore": _l("Trial score updated after a correction"),
     "trial.close": _l("Adoption decision recorded: the trial is closed"),
+    "trial.sme_accept": _l("Delivered scope accepted by the enterprise"),
+    "trial.provider_accept": _l("Delivered scope accepted by the provider"),
     "milestone.report": _l("Milestone reported by the provider"),
     "milestone.re_report": _l("Disputed milestone reported again"),
     "milestone.confirm": _l("Milestone confirmed by the enterprise"),
@@ -252,10 +282,11 @@ class PayableItem:
     """One trial-voucher payment that is due and not yet paid.
 
     ``milestone`` is ``"advance"`` (due when the enterprise confirmed the kick-off) or
-    ``"balance"`` (due when the effect evaluation passed); ``amount`` is the trial's advance
-    (approved amount × programme ``advance_pct`` / 100, rounded to the fen half-up, fixed at the
-    kick-off) or the rest of the approved amount; the payee is the provider organisation.  Pay it
-    with ``programmes.services.pay(actor, "trial_application", application_id, amount, milestone)``.
+    ``"balance"`` (due when the effect evaluation passed and both parties accepted the delivery);
+    ``amount`` is the trial's advance (approved amount × programme ``advance_pct`` / 100, rounded to
+    the fen half-up, fixed at the kick-off) or the rest of the approved amount; the payee is the
+    provider organisation.  Pay it with
+    ``programmes.services.pay(actor, "trial_application", application_id, amount, milestone)``.
     """
 
     application_id: int
@@ -267,12 +298,25 @@ class PayableItem:
     due_since: date | datetime | None
 
 
+def balance_due(trial: Trial) -> bool:
+    """Rule: the balance is due once the evaluation passed *and* both the enterprise and the provider
+    accepted the delivered scope (acceptance status ``accepted``); one of them alone is not enough."""
+    return trial.outcome == "passed" and trial.acceptance_status == "accepted"
+
+
+def balance_due_since(trial: Trial) -> datetime | None:
+    """The later of the evaluation result and the second acceptance (the payment deadline runs from it)."""
+    moments = [m for m in (trial.evaluated_at, trial.accepted_at) if m is not None]
+    return max(moments) if moments else None
+
+
 def payable_items(programme_id: int | None = None, application_id: int | None = None) -> list[PayableItem]:
     """Trial-voucher milestones payable and not yet paid (of one programme, or of all; of one
     application when ``application_id`` is given: preparing one payment reads only its trial).
 
     Contract: the advance of every trial whose kick-off the enterprise confirmed; the balance
-    of every trial whose evaluation passed; neither once the ledger holds a ``pay`` entry with
+    of every trial whose evaluation passed and whose delivered scope both the enterprise and the
+    provider accepted (:func:`balance_due`); neither once the ledger holds a ``pay`` entry with
     that milestone for the application (so a milestone is never listed after being paid), and
     nothing for an application whose approval was cancelled.  Two queries, whatever the number
     of trials.  Nothing is paid here.
@@ -296,10 +340,135 @@ def payable_items(programme_id: int | None = None, application_id: int | None = 
         if (t.application_id, "advance") not in paid and t.advance_amount > 0:
             items.append(PayableItem(t.application_id, t.id, t.programme_id, "advance", t.advance_amount,
                                      t.provider_id, t.start_date))
-        if t.outcome == "passed" and (t.application_id, "balance") not in paid and t.balance_amount > 0:
+        if balance_due(t) and (t.application_id, "balance") not in paid and t.balance_amount > 0:
             items.append(PayableItem(t.application_id, t.id, t.programme_id, "balance", t.balance_amount,
-                                     t.provider_id, t.evaluated_at))
+                                     t.provider_id, balance_due_since(t)))
     return items
+
+
+@dataclass(frozen=True)
+class PaymentStage:
+    """Where one trial-voucher payment (advance or balance) stands."""
+
+    milestone: str
+    code: str
+    amount: Decimal | None
+    until: date | None = None
+
+    @property
+    def label(self) -> str:
+        text = str(PAYMENT_STAGE_LABELS[self.code])
+        return text % {"date": self.until.isoformat()} if self.until and "%(date)s" in text else text
+
+    @property
+    def badge(self) -> str:
+        return PAYMENT_STAGE_BADGES.get(self.code, "warning")
+
+
+def _acceptance_wait(trial: Trial) -> str:
+    return {"pending": "acceptance_both", "sme_accepted": "acceptance_provider",
+            "provider_accepted": "acceptance_sme"}[trial.acceptance_status]
+
+
+def payment_stages(trials: list[Trial], today: date | None = None) -> dict[int, dict[str, PaymentStage]]:
+    """Per trial, the stage of its advance and of its balance: not yet due (and what it waits for:
+    the kick-off, the evaluation, the acceptance by the enterprise and/or the provider), released,
+    awaiting the grant's public notice, held by an objection, awaiting payment (due, or prepared and
+    on its way), paid.  A fixed number of queries, whatever the number of trials."""
+    from voucher.payments.models import LIVE_STATES, Disbursement
+    from voucher.payments.queries import hold_for, notice_states
+
+    today = today or local_today()
+    if not trials:
+        return {}
+    ids = [t.application_id for t in trials]
+    paid = set(db.session.execute(
+        select(FundLedgerEntry.source_id, FundLedgerEntry.milestone)
+        .where(FundLedgerEntry.source_type == SOURCE_TYPE, FundLedgerEntry.kind == "pay",
+               FundLedgerEntry.source_id.in_(ids))).tuples())
+    live = set(db.session.execute(
+        select(Disbursement.source_id, Disbursement.milestone)
+        .where(Disbursement.source_type == SOURCE_TYPE, Disbursement.source_id.in_(ids),
+               Disbursement.status.in_(LIVE_STATES))).tuples())
+    notices = notice_states((SOURCE_TYPE, i) for i in ids)
+    out: dict[int, dict[str, PaymentStage]] = {}
+    for t in trials:
+        hold, until = hold_for(notices.get((SOURCE_TYPE, t.application_id)), today)
+
+        def due(milestone: str, amount) -> PaymentStage:
+            if (t.application_id, milestone) in paid:
+                return PaymentStage(milestone, "paid", amount)
+            if (t.application_id, milestone) in live:
+                return PaymentStage(milestone, "payment", amount)
+            if hold == "not_announced":
+                return PaymentStage(milestone, "notice", amount)
+            if hold == "notice_running":
+                return PaymentStage(milestone, "notice_running", amount, until)
+            if hold in ("objection_open", "objection_upheld"):
+                return PaymentStage(milestone, "objection", amount)
+            return PaymentStage(milestone, "payment", amount)
+
+        cancelled = t.application.status == "cancelled" or t.status == "cancelled"
+        if t.advance_amount is None:
+            advance = PaymentStage("advance", "cancelled" if cancelled else "not_due_advance", None)
+        elif not t.advance_amount:
+            advance = PaymentStage("advance", "paid", t.advance_amount)
+        else:
+            advance = due("advance", t.advance_amount)
+        balance_amount = t.balance_amount
+        if (t.application_id, "balance") in paid:
+            balance = PaymentStage("balance", "paid", balance_amount)
+        elif cancelled:
+            balance = PaymentStage("balance", "cancelled", balance_amount)
+        elif t.outcome == "failed":
+            balance = PaymentStage("balance", "released", balance_amount)
+        elif t.status in ("open", "running"):
+            balance = PaymentStage("balance", "not_due_balance", balance_amount)
+        elif t.acceptance_status != "accepted":
+            balance = PaymentStage("balance", _acceptance_wait(t), balance_amount)
+        elif t.outcome is None:
+            balance = PaymentStage("balance", "evaluation", balance_amount)
+        elif not balance_amount:
+            balance = PaymentStage("balance", "paid", balance_amount)
+        else:
+            balance = due("balance", balance_amount)
+        out[t.id] = {"advance": advance, "balance": balance}
+    return out
+
+
+def sme_next_step(trial: Trial, stages: dict[str, PaymentStage], reported: dict[str, Milestone],
+                  own_accepted: bool) -> str:
+    """What the enterprise does next, or what happens next when nothing waits for it: never "closed,
+    nothing to do" while the provider has not been paid."""
+    waiting = [m for m in reported.values() if m.status == "reported"]
+    if waiting:
+        return str(_l("The provider reported a milestone: confirm it or dispute it with a reason."))
+    if trial.status == "open":
+        return str(_l("Waiting for the provider to report the kick-off."))
+    if trial.status == "running":
+        return str(_l("Trial running: waiting for the provider's next milestone."))
+    todo = []
+    if not own_accepted and trial.outcome != "failed":
+        todo.append(str(_l("Accept the delivered scope: check it against your application and confirm it (the "
+                           "balance is paid to the provider only after you and the provider accept and the evaluation "
+                           "passes).")))
+    if trial.status == "evaluated":
+        todo.append(str(_l("Record whether your enterprise will pay to keep using the solution, and why.")))
+    balance = stages["balance"]
+    if balance.code == "paid" and stages["advance"].code == "paid":
+        after = str(_l("The advance and the balance have been paid to the provider. Nothing more to do."))
+    elif balance.code in ("released", "cancelled"):
+        after = balance.label + "."
+    else:
+        after = str(_l("Next for the balance of %(amount)s: %(stage)s.",
+                       amount=_money(balance.amount), stage=balance.label))
+    return " ".join(todo + [after])
+
+
+def _money(value) -> str:
+    from voucher.money import format_money
+
+    return format_money(value) if value is not None else ""
 
 
 # --- the catalogue's figures ------------------------------------------------------------------
@@ -483,7 +652,18 @@ def provider_counts(provider_id: int, today: date | None = None) -> dict[str, in
                                                                              Trial.status == "running")) or 0
     overdue = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.provider_id == provider_id,
                                                                              overdue_condition(today))) or 0
-    return {"running": running, "overdue": overdue, "to_report": _to_report(Trial.provider_id == provider_id)}
+    return {"running": running, "overdue": overdue, "to_report": _to_report(Trial.provider_id == provider_id),
+            "to_accept": _to_accept(Trial.provider_id == provider_id, ("pending", "sme_accepted"))}
+
+
+def _to_accept(condition, waiting_states) -> int:
+    """Trials whose delivered scope waits for this party's acceptance (final report confirmed, the
+    evaluation not failed, the approval standing)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Trial).join(TrialApplication, Trial.application)
+        .where(condition, Trial.status.in_(("completed", "evaluated", "closed")),
+               or_(Trial.outcome.is_(None), Trial.outcome != "failed"), TrialApplication.status != "cancelled",
+               Trial.acceptance_status.in_(waiting_states))) or 0
 
 
 def _to_report(condition) -> int:
@@ -503,7 +683,8 @@ def sme_counts(enterprise_id: int) -> dict[str, int]:
                                           Trial.status != "cancelled")) or 0
     adoption = db.session.scalar(select(func.count()).select_from(Trial).where(Trial.enterprise_id == enterprise_id,
                                                                               Trial.status == "evaluated")) or 0
-    return {"to_confirm": to_confirm, "adoption": adoption}
+    return {"to_confirm": to_confirm, "adoption": adoption,
+            "to_accept": _to_accept(Trial.enterprise_id == enterprise_id, ("pending", "provider_accepted"))}
 
 
 def evaluator_counts(evaluator_id: int) -> dict[str, int]:
@@ -541,25 +722,32 @@ def next_step(role: str, trial: Trial, reported: dict[str, Milestone], next_kind
     if trial.application.status == "cancelled":
         return str(_l("The approval of this application was cancelled; the trial will not take place."))
     if role == "provider":
+        from voucher.trials.services import acceptance_open, acceptances
+
+        if (trial.status in ("completed", "evaluated", "closed") and acceptance_open(trial)
+                and "provider" not in acceptances(trial.id)):
+            return str(_l("Confirm the delivered scope against the application (acceptance): the balance is paid "
+                          "only after the enterprise and you accept and the evaluation passes."))
         if disputed:
             return str(_l("The enterprise disputed a milestone: read its reason and report the milestone again."))
         if waiting:
             return str(_l("Waiting for the enterprise to confirm the milestone you reported."))
         if next_kind:
             return str(_l("Report the next milestone: %(milestone)s.", milestone=MILESTONE_LABELS[next_kind]))
-        return str({"completed": _l("The trial is completed: waiting for the effect evaluation."),
+        text = str({"completed": _l("The trial is completed: waiting for the effect evaluation."),
                     "evaluated": _l("The evaluation result is recorded: waiting for the enterprise's adoption "
                                     "decision."),
-                    "closed": _l("Closed. Nothing more to do.")}.get(trial.status, ""))
+                    "closed": _l("The enterprise recorded its adoption decision.")}.get(trial.status, ""))
+        if trial.status in ("completed", "evaluated", "closed"):
+            balance = payment_stages([trial])[trial.id]["balance"]
+            text += " " + str(_l("Balance of %(amount)s: %(stage)s.", amount=_money(balance.amount),
+                                 stage=balance.label))
+        return text
     if role == "sme":
-        if waiting:
-            return str(_l("The provider reported a milestone: confirm it or dispute it with a reason."))
-        if trial.status == "evaluated":
-            return str(_l("Record whether your enterprise will pay to keep using the solution, and why."))
-        return str({"open": _l("Waiting for the provider to report the kick-off."),
-                    "running": _l("Trial running: waiting for the provider's next milestone."),
-                    "completed": _l("The trial is completed: waiting for the effect evaluation."),
-                    "closed": _l("Closed. Nothing more to do.")}.get(trial.status, ""))
+        stages = payment_stages([trial])[trial.id]
+        from voucher.trials.services import acceptances
+
+        return sme_next_step(trial, stages, reported, "sme" in acceptances(trial.id))
     if role == "evaluator":
         if own_assignment is not None and own_assignment.status == "cleared":
             return str(_l("Fill in and submit the effect-evaluation form."))

@@ -12,8 +12,8 @@ import marshmallow as ma
 from voucher.api.fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 from voucher.api.schemas import FileUploadSchema
 from voucher.applications.schemas import RefSchema, SolutionRefSchema
-from voucher.trials.models import (ASSIGNMENT_STATES, CRITERIA, INDICATOR_CODES, MILESTONE_KINDS, MILESTONE_STATES,
-                                   OUTCOMES, RECOMMENDATIONS, TRIAL_STATES)
+from voucher.trials.models import (ACCEPTANCE_STATES, ASSIGNMENT_STATES, CRITERIA, INDICATOR_CODES, MILESTONE_KINDS,
+                                   MILESTONE_STATES, OUTCOMES, RECOMMENDATIONS, TRIAL_STATES)
 
 
 class _Strict(ma.Schema):
@@ -41,6 +41,12 @@ class MilestoneReportSchema(_Strict):
 
 class TrialReasonSchema(_Strict):
     reason = ma.fields.String(required=True, metadata={"maxLength": 2000})
+
+
+class MilestoneConfirmSchema(_Strict):
+    early_reason = ma.fields.String(load_default=None, metadata={
+        "maxLength": 2000, "description": "Required when the final report is confirmed more than 30% of the trial "
+                                          "period before the planned end date: why the trial finishes early."})
 
 
 class AssignSchema(_Strict):
@@ -106,6 +112,11 @@ class TrialSchema(ma.Schema):
     outcome = ma.fields.String(required=True, allow_none=True, validate=Choice(OUTCOMES))
     remarkable = ma.fields.Boolean(required=True, allow_none=True)
     adopted = ma.fields.Boolean(required=True, allow_none=True)
+    acceptance_status = ma.fields.String(required=True, validate=Choice(ACCEPTANCE_STATES), metadata={
+        "description": "Acceptance of the delivered scope: the balance is payable once `accepted` (both the "
+                       "enterprise and the provider) and the outcome is `passed`"})
+    early_finish_reason = ma.fields.String(required=True, allow_none=True, metadata={
+        "description": "The enterprise's reason when the final report was confirmed early"})
 
 
 class MilestoneSchema(ma.Schema):

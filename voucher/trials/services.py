@@ -11,6 +11,14 @@ request commits).  The rules (domain sections 3, 4 and 7):
   solution's trial period, and fixes the 30% advance (programme ``advance_pct``) and the balance;
   confirming the final report completes it (application: approved → trial running → trial
   completed);
+* a final report confirmed more than ``EARLY_FINISH_PCT`` (30%) of the trial period before the
+  planned end date needs the enterprise's reason (stored on the trial, shown to the officer);
+* acceptance (验收): once the final report is confirmed, the enterprise and the provider each
+  confirm the delivered scope against the application (:func:`record_acceptance`: the scope in
+  their words, every item of :func:`acceptance_checklist` ticked, optionally the signed report),
+  through :data:`ACCEPTANCE_MACHINE` (the trial's acceptance status beside its status); it runs
+  alongside the evaluation, and the balance is payable only when both have accepted *and* the
+  evaluation passed;
 * an officer assigns evaluators to a completed trial; one whose organisation is the provider's
   or the enterprise's is refused; each evaluator declares no conflict of interest before the
   form opens, and one who declares a conflict can neither open nor score the trial;
@@ -19,8 +27,9 @@ request commits).  The rules (domain sections 3, 4 and 7):
   a recommendation; a submitted form is final: a correction is a new version with a reason;
 * when every assigned evaluator has submitted, the trial score is the mean of their latest
   overall scores, passed at ``pass_score``; a failed trial's unpaid balance goes back to the fund
-  (ledger ``release``), a passed trial's balance becomes payable (:mod:`voucher.trials.queries`
-  ``payable_items``); then the enterprise records its adoption decision and the trial closes.
+  (ledger ``release``), a passed and accepted trial's balance becomes payable
+  (:mod:`voucher.trials.queries` ``payable_items``); then the enterprise records its adoption
+  decision and the trial closes.
 
 Lock order, for every writer here: the application row, the trial row, then the programme row
 (inside the ledger functions), then the audit chain — the same order as the applications module,
@@ -53,9 +62,9 @@ from voucher.notifications.services import notify_organisation, notify_role, not
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
 from voucher.storage import save_upload
-from voucher.trials.models import (ACTIVE_ASSIGNMENT_STATES, ASSIGNMENT_STATES, CRITERIA, INDICATOR_CODES,
-                                   MILESTONE_KINDS, MILESTONE_STATES, RECOMMENDATIONS, TRIAL_STATES, Evaluation,
-                                   EvaluatorAssignment, Milestone, Trial)
+from voucher.trials.models import (ACCEPTANCE_STATES, ACTIVE_ASSIGNMENT_STATES, ASSIGNMENT_STATES, CRITERIA,
+                                   INDICATOR_CODES, MILESTONE_KINDS, MILESTONE_STATES, RECOMMENDATIONS, TRIAL_STATES,
+                                   Evaluation, EvaluatorAssignment, Milestone, Trial, TrialAcceptance)
 from voucher.workflow import StateMachine, transition
 
 SOURCE_TYPE = applications.SOURCE_TYPE  # the ledger's source of a trial voucher: the application
@@ -65,7 +74,10 @@ REASON_MAX = 2000
 COMMENTS_MAX = 4000
 AFTER_MAX = BASELINE_MAX
 ONE_DECIMAL = Decimal("0.1")
-
+SCOPE_MAX = 2000
+# A final report confirmed more than this share of the trial period before the planned end date is an
+# early finish: the enterprise gives the reason (a 90-day trial confirmed finished 28 or more days early).
+EARLY_FINISH_PCT = 30
 
 
 # The declaration an evaluator accepts before the form opens (stored as shown, with the time).
@@ -79,6 +91,14 @@ TRIAL_MACHINE = StateMachine("trial", TRIAL_STATES, (
     transition("close", "evaluated", "closed", "sme"),
     transition("cancel", "open", "cancelled", "officer", requires_reason=True),
 ))
+
+# The trial's acceptance (验收), beside its status: each party accepts once, in either order.
+ACCEPTANCE_MACHINE = StateMachine("trial", ACCEPTANCE_STATES, (
+    transition("sme_accept", "pending", "sme_accepted", "sme"),
+    transition("sme_accept", "provider_accepted", "accepted", "sme"),
+    transition("provider_accept", "pending", "provider_accepted", "provider"),
+    transition("provider_accept", "sme_accepted", "accepted", "provider"),
+), state_attr="acceptance_status")
 
 MILESTONE_MACHINE = StateMachine("milestone", MILESTONE_STATES, (
     transition("confirm", "reported", "confirmed", "sme"),
@@ -106,6 +126,10 @@ if applications.MACHINE.find("approved", "start_trial") is None:
 def trial_link(trial_id: int) -> str:
     """The trial page's path, for notifications (services build no URLs from a request)."""
     return f"/trials/{trial_id}"
+
+
+def acceptance_link(trial_id: int) -> str:
+    return f"/trials/{trial_id}/acceptance"
 
 
 EVALUATIONS_LINK = "/trials/evaluations"
@@ -448,25 +472,66 @@ def _reported_milestone(trial: Trial, kind: str) -> Milestone:
     return milestone
 
 
-def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None = None) -> Milestone:
+def advance_preview(trial: Trial) -> tuple[Decimal, Decimal]:
+    """The advance percentage and amount the kick-off confirmation would fix now (programme
+    ``advance_pct`` of the approved amount, rounded to the fen half-up): what the page shows."""
+    if trial.advance_pct is not None and trial.advance_amount is not None:
+        return trial.advance_pct, trial.advance_amount
+    pct = trial.programme.advance_pct
+    return pct, round_fen(trial.approved_amount * pct / 100)
+
+
+def early_finish_days(trial: Trial, day: date) -> int | None:
+    """Rule: confirming the final report on ``day`` is an early finish when the planned end date is
+    more than ``EARLY_FINISH_PCT`` % of the trial period away; the days early then, else None."""
+    if trial.end_date is None or not trial.period_days:
+        return None
+    days = (trial.end_date - day).days
+    if days * 100 > EARLY_FINISH_PCT * trial.period_days:
+        return days
+    return None
+
+
+def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None = None,
+                      early_reason: str | None = None, expected_advance: Decimal | None = None) -> Milestone:
     """The enterprise confirms a reported milestone.
 
     Rule: only the enterprise's own SME users, only a milestone that is reported (not yet
     confirmed or disputed).  Confirming the kick-off starts the trial: start date = today, end
     date = start + the trial period, the advance (programme ``advance_pct`` of the approved
-    amount, rounded to the fen; the percentage is stored on the trial) becomes payable; confirming the final report completes the
-    trial and the officers are asked to assign evaluators.
+    amount, rounded to the fen; the percentage is stored on the trial) becomes payable to the
+    provider — when the page showed an amount (``expected_advance``) and the programme's
+    percentage changed since, the confirmation is refused with the new amount; confirming the
+    final report completes the trial and the officers are asked to assign evaluators.  A final
+    report confirmed early (:func:`early_finish_days`) needs a reason (stored on the trial, in the
+    audit trail and in the officers' notification).
     """
     trial = _lock(trial_id)
     _ensure_enterprise(actor, trial)
     _ensure_live(trial)
     milestone = _reported_milestone(trial, kind)
+    day = today or applications.local_today()
+    early_days = early_finish_days(trial, day) if kind == "final_report" and milestone.status == "reported" else None
+    reason = None
+    if early_days is not None:
+        reason = (early_reason or "").strip()
+        if not reason:
+            raise ValidationFailed("The trial is planned to end on %(end)s: confirming it finished today is %(days)s "
+                                   "days early (more than %(pct)s%% of the %(period)s-day trial period). Give the "
+                                   "reason for finishing early.", field="early_reason", end=trial.end_date.isoformat(),
+                                   days=early_days, pct=EARLY_FINISH_PCT, period=trial.period_days)
+        if len(reason) > REASON_MAX:
+            raise ValidationFailed("At most %(max)s characters.", field="early_reason", max=REASON_MAX)
+    if kind == "kickoff" and expected_advance is not None and milestone.status == "reported":
+        _pct, advance_now = advance_preview(trial)
+        if advance_now != expected_advance:
+            raise Conflict("The advance is now %(amount)s (the programme's advance percentage changed): read the "
+                           "amount again before confirming.", amount=format_money(advance_now))
     MILESTONE_MACHINE.apply(milestone, "confirm", actor, details={"trial_id": trial.id, "kind": kind})
     milestone.decided_by = actor.user_id
     milestone.decided_at = utcnow()
     application = trial.application
     if kind == "kickoff":
-        day = today or applications.local_today()
         # The percentage is stored with the amounts: documents explain the split with it, never
         # with the programme's parameter of the day they are printed.
         trial.advance_pct = trial.programme.advance_pct
@@ -482,12 +547,26 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
         applications.MACHINE.apply(application, "start_trial", actor, details={"trial_id": trial.id})
     elif kind == "final_report":
         trial.completed_at = utcnow()
-        TRIAL_MACHINE.apply(trial, "complete", actor)
+        trial.early_finish_days = early_days
+        trial.early_finish_reason = reason
+        details = {"early_finish_days": early_days} if early_days is not None else None
+        TRIAL_MACHINE.apply(trial, "complete", actor, reason=reason, details=details)
         applications.MACHINE.apply(application, "complete_trial", actor, details={"trial_id": trial.id})
     db.session.flush()
     if kind == "final_report":
-        notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed: assign evaluators."),
-                    trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name)
+        if early_days is not None:
+            notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed, %(days)s days before "
+                                      "its planned end (reason: %(reason)s): assign evaluators."),
+                        trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name,
+                        days=early_days, reason=reason)
+        else:
+            notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed: assign evaluators."),
+                        trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name)
+        for org_id in (trial.enterprise_id, trial.provider_id):
+            notify_organisation(org_id, N_("The trial of %(solution)s is completed: confirm the delivered scope "
+                                           "against the application (acceptance). The balance is paid only after "
+                                           "the enterprise and the provider have both accepted and the evaluation "
+                                           "passed."), acceptance_link(trial.id), solution=trial.solution.title)
     else:
         if kind == "kickoff":
             notify_finance_payable(trial, "advance", trial.advance_amount)
@@ -752,8 +831,12 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
     if outcome == "passed":
         sme_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): record whether "
                          "you will keep using the solution.")
-        provider_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): the balance "
-                              "becomes payable.")
+        if trial.acceptance_status == "accepted":
+            provider_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): the "
+                                  "balance becomes payable.")
+        else:
+            provider_message = N_("The trial of %(solution)s passed its effect evaluation (score %(score)s): the "
+                                  "balance becomes payable once the enterprise and you have accepted the delivery.")
     else:
         sme_message = N_("The trial of %(solution)s did not pass its effect evaluation (score %(score)s): record "
                          "whether you will keep using the solution.")
@@ -761,7 +844,7 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
                               "balance was released back to the fund.")
     notify_organisation(trial.enterprise_id, sme_message, trial_link(trial.id), solution=trial.solution.title,
                         score=str(result.mean))
-    if outcome == "passed" and trial.balance_amount:
+    if outcome == "passed" and trial.balance_amount and trial.acceptance_status == "accepted":
         notify_finance_payable(trial, "balance", trial.balance_amount)
     notify_organisation(trial.provider_id, provider_message, trial_link(trial.id), solution=trial.solution.title,
                         score=str(result.mean))
@@ -887,6 +970,164 @@ def record_result(actor: Actor, trial_id: int) -> TrialScoreResult:
     return result
 
 
+# --- acceptance (验收) -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One item of the acceptance checklist: a code and its English template with parameters (the
+    page translates it; the form stores it as shown)."""
+
+    code: str
+    template: str
+    params: dict
+
+
+CHECKLIST_TEMPLATES = {
+    "solution": N_("The solution applied for, %(solution)s, was delivered and works at the enterprise."),
+    "milestones": N_("The four milestones (kick-off, deployed, in use, final report) were delivered as reported and "
+                     "confirmed."),
+    "need": N_("The need stated in the application was addressed: %(need)s"),
+    "indicator": N_("The figure \"%(indicator)s\" (baseline %(baseline)s in the application) can be measured after "
+                    "the trial."),
+}
+
+
+def acceptance_checklist(trial: Trial) -> list[ChecklistItem]:
+    """The checklist of the delivered scope, from the application: the solution, the milestones, the
+    need statement, and each baseline indicator the application gave."""
+    from voucher.calc import INDICATORS
+
+    application = trial.application
+    need = (application.need_statement or "").strip()
+    if len(need) > 120:
+        need = need[:120] + "…"
+    items = [ChecklistItem("solution", CHECKLIST_TEMPLATES["solution"], {"solution": trial.solution.title}),
+             ChecklistItem("milestones", CHECKLIST_TEMPLATES["milestones"], {}),
+             ChecklistItem("need", CHECKLIST_TEMPLATES["need"], {"need": need})]
+    baselines = application.baselines
+    for ind in INDICATORS:
+        value = baselines.get(ind.code)
+        if value is not None:
+            items.append(ChecklistItem(f"indicator:{ind.code}", CHECKLIST_TEMPLATES["indicator"],
+                                       {"indicator": ind.code, "baseline": str(value)}))
+    return items
+
+
+def acceptances(trial_id: int) -> dict[str, TrialAcceptance]:
+    """The trial's acceptance forms by party."""
+    return {a.party: a for a in db.session.scalars(select(TrialAcceptance).where(TrialAcceptance.trial_id == trial_id))}
+
+
+def party_of(actor: Actor, trial: Trial) -> str:
+    """Rule: the enterprise's SME users accept for the enterprise, the provider's users for the
+    provider; anyone else (another organisation, another role) may not: 403."""
+    if actor.role == "sme":
+        ensure_own_organisation(actor, trial.enterprise_id)
+        return "sme"
+    if actor.role == "provider":
+        ensure_own_organisation(actor, trial.provider_id)
+        return "provider"
+    raise Forbidden("Only the enterprise's and the provider's users accept the delivered scope.")
+
+
+def acceptance_open(trial: Trial) -> bool:
+    """The delivered scope can be accepted: the final report is confirmed, the approval stands and
+    the evaluation did not fail."""
+    return (trial.status in ("completed", "evaluated", "closed") and trial.application.status != "cancelled"
+            and trial.outcome != "failed")
+
+
+@dataclass(frozen=True)
+class AcceptanceInput:
+    delivered_scope: str
+    ticked: frozenset[str]
+    upload: Upload | None = None
+
+
+def record_acceptance(actor: Actor, trial_id: int, data: AcceptanceInput) -> TrialAcceptance:
+    """The enterprise or the provider confirms the delivered scope against the application.
+
+    Rule: only the trial's enterprise (SME users) or provider (its users), each party once (a
+    second form: 409); after the final report is confirmed and not after a failed evaluation; the
+    delivered scope in words (required, at most 2000 characters) and every checklist item ticked
+    (each one not ticked is named); an attachment (the signed acceptance report) is optional: PDF,
+    JPEG or PNG.  Through the trial's acceptance machine (audited, with the form's facts); when the
+    second party accepts, ``accepted_at`` is set and, if the evaluation passed, the balance becomes
+    payable (the finance officers are told).  The other party is notified.
+    """
+    trial = _lock(trial_id)
+    party = party_of(actor, trial)
+    _ensure_live(trial)
+    if trial.outcome == "failed":
+        raise TransitionNotAllowed("The trial did not pass its effect evaluation: the balance was released, there is "
+                                   "nothing to accept.")
+    if trial.status not in ("completed", "evaluated", "closed"):
+        raise TransitionNotAllowed("The delivered scope is accepted once the enterprise has confirmed the final "
+                                   "report.")
+    if party in acceptances(trial.id):
+        raise Conflict("Your organisation has already accepted the delivered scope of this trial.")
+    errors: dict[str, str] = {}
+    scope = (data.delivered_scope or "").strip()
+    if not scope:
+        errors["delivered_scope"] = N_("Describe the scope delivered: what was installed, set up and handed over.")
+    elif len(scope) > SCOPE_MAX:
+        errors["delivered_scope"] = N_("At most %(max)s characters.")
+    items = acceptance_checklist(trial)
+    missing = [i for i in items if i.code not in data.ticked]
+    if missing:
+        errors["checklist"] = N_("Tick every item that was delivered; the acceptance confirms all of them (%(n)s not "
+                                 "ticked). If something was not delivered, do not accept: contact the other party.")
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", fields=errors, max=SCOPE_MAX, n=len(missing))
+    stored: StoredFile | None = None
+    if data.upload is not None:
+        stored = save_upload(actor, data.upload.stream, data.upload.filename,
+                             max_bytes=data.upload.max_bytes, owner_type="trial_acceptance", owner_id=None,
+                             purpose="acceptance_report", field="file")
+    checklist = [{"code": i.code, "template": i.template, "params": i.params, "ticked": True} for i in items]
+    form = TrialAcceptance(trial_id=trial.id, party=party, delivered_scope=scope, checklist=checklist,
+                           file_id=stored.id if stored else None, confirmed_by=actor.user_id, confirmed_at=utcnow())
+    db.session.add(form)
+    db.session.flush()
+    if stored is not None:
+        stored.owner_id = form.id
+    facts = {"acceptance_id": form.id, "party": party, "delivered_scope": scope,
+             "checklist": [i.code for i in items]}
+    if stored is not None:
+        facts.update({"file_id": stored.id, "file_name": stored.original_name, "sha256": stored.sha256})
+    ACCEPTANCE_MACHINE.apply(trial, f"{party}_accept", actor, details=facts)
+    both = trial.acceptance_status == "accepted"
+    if both:
+        trial.accepted_at = utcnow()
+    db.session.flush()
+    other = trial.provider_id if party == "sme" else trial.enterprise_id
+    if both:
+        message = N_("The enterprise and the provider have both accepted the delivered scope of the trial of "
+                     "%(solution)s.")
+        notify_organisation(other, message, acceptance_link(trial.id), solution=trial.solution.title)
+        if trial.outcome == "passed" and trial.balance_amount:
+            notify_finance_payable(trial, "balance", trial.balance_amount)
+    elif party == "sme":
+        notify_organisation(other, N_("The enterprise accepted the delivered scope of the trial of %(solution)s: "
+                                      "confirm it on your side; the balance is paid after both acceptances and a "
+                                      "passed evaluation."), acceptance_link(trial.id), solution=trial.solution.title)
+    else:
+        notify_organisation(other, N_("The provider confirmed the delivered scope of the trial of %(solution)s: "
+                                      "check it against your application and accept it; the balance is paid after "
+                                      "both acceptances and a passed evaluation."), acceptance_link(trial.id),
+                            solution=trial.solution.title)
+    return form
+
+
+def acceptance_file(actor: Actor, trial_id: int, acceptance_id: int) -> StoredFile:
+    """Rule: an acceptance form's attachment is given only to those who may see the trial (403)."""
+    trial = get_trial(actor, trial_id)
+    form = db.session.get(TrialAcceptance, acceptance_id)
+    if form is None or form.trial_id != trial.id or form.file_id is None:
+        raise NotFound("No such file.")
+    return db.session.get(StoredFile, form.file_id)
+
+
 # --- adoption ---------------------------------------------------------------------------------
 
 def record_adoption(actor: Actor, trial_id: int, adopted: bool | None, reason: str) -> Trial:
@@ -915,7 +1156,8 @@ def record_adoption(actor: Actor, trial_id: int, adopted: bool | None, reason: s
     return trial
 
 
-__all__ = ["DECLARATION_TEXT", "EvaluationInput", "Submitted", "Upload", "assign_evaluator", "confirm_milestone",
+__all__ = ["AcceptanceInput", "DECLARATION_TEXT", "EvaluationInput", "Submitted", "Upload", "acceptance_checklist",
+           "assign_evaluator", "confirm_milestone", "record_acceptance",
            "declare_conflict", "declare_no_conflict", "dispute_milestone", "get_evaluation", "get_trial",
            "open_trial_for", "record_adoption", "record_result", "remove_assignment", "report_milestone",
            "submit_evaluation"]

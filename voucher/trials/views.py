@@ -17,8 +17,9 @@ from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.storage import send_stored
 from voucher.trials import queries, services
-from voucher.trials.forms import (AdoptionForm, AssignForm, ConflictForm, DeclarationForm, DisputeForm,
-                                  EvaluationForm, MilestoneReportForm, RemoveAssignmentForm)
+from voucher.trials.forms import (AcceptanceForm, AdoptionForm, AssignForm, ConflictForm, DeclarationForm,
+                                  DisputeForm, EvaluationForm, MilestoneConfirmForm, MilestoneReportForm,
+                                  RemoveAssignmentForm)
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS, TRIAL_STATES
 from voucher.ui import form_errors_from
 from voucher.pagination import page_arg, query_int
@@ -40,6 +41,8 @@ def _labels():
             "criterion_labels": queries.CRITERION_LABELS, "indicator_labels": BASELINE_LABELS,
             "improvement_reasons": queries.IMPROVEMENT_REASONS, "timeline_labels": queries.TIMELINE_LABELS,
             "milestone_kinds": MILESTONE_KINDS, "criteria": CRITERIA, "indicator_codes": INDICATOR_CODES,
+            "acceptance_labels": queries.ACCEPTANCE_LABELS, "party_labels": queries.PARTY_LABELS,
+            "early_pct": services.EARLY_FINISH_PCT,
             "today": services.applications.local_today()}
 
 
@@ -114,7 +117,8 @@ def mine():
     pagination = queries.my_trials_page(filters=filters, page=_page(), per_page=current_app.config["PAGE_SIZE"],
                                         **kwargs)
     return render_template("trials/mine.html", pagination=pagination, filters=filters, statuses=TRIAL_STATES,
-                           waiting=queries.waiting_milestones([t.id for t in pagination.items]))
+                           waiting=queries.waiting_milestones([t.id for t in pagination.items]),
+                           stages=queries.payment_stages(list(pagination.items)))
 
 
 @bp.get("/evaluations")
@@ -136,7 +140,7 @@ def evaluations_mine():
 
 def _forms(overrides: dict | None = None) -> dict:
     forms = {"report": MilestoneReportForm(prefix="report", formdata=None),
-             "confirm": ConfirmForm(prefix="confirm", formdata=None),
+             "confirm": MilestoneConfirmForm(prefix="confirm", formdata=None),
              "dispute": DisputeForm(prefix="dispute", formdata=None),
              "assign": AssignForm(prefix="assign", formdata=None),
              "remove": RemoveAssignmentForm(prefix="remove", formdata=None),
@@ -168,6 +172,10 @@ def _detail_response(trial_id: int, status: int = 200, forms: dict | None = None
         next_step=queries.next_step(actor.role, trial, reported, services.next_reportable(trial, reported),
                                     own_assignment),
         timeline=queries.timeline(trial, list(reported.values()), assignment_rows),
+        advance_preview=services.advance_preview(trial),
+        early_days=services.early_finish_days(trial, services.applications.local_today()),
+        acceptances=services.acceptances(trial.id),
+        stages=queries.payment_stages([trial])[trial.id] if actor.role in ("sme", "provider", *BUREAU) else None,
         overdue=trial.is_overdue(services.applications.local_today()),
         max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
 
@@ -220,17 +228,115 @@ def report(trial_id: int, kind: str):
     return redirect(url_for("trials.detail", trial_id=trial_id), 303)
 
 
+def _expected_advance(value: str | None) -> Decimal | None:
+    """The advance amount the page showed (a hidden field); None when absent or not a plain amount."""
+    from decimal import InvalidOperation
+
+    text = (value or "").strip()
+    if not text or len(text) > 20:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
 @bp.post("/<int:trial_id>/milestones/<kind>/confirm")
 @roles_required("sme")
 def confirm(trial_id: int, kind: str):
-    if not ConfirmForm(prefix="confirm").validate_on_submit():
-        return _expired(trial_id)
+    form = MilestoneConfirmForm(prefix="confirm")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            return _expired(trial_id)
+        services.get_trial(current_actor(), trial_id)
+        return _detail_response(trial_id, status=422, forms={"confirm": form})
     try:
-        services.confirm_milestone(current_actor(), trial_id, kind)
+        services.confirm_milestone(current_actor(), trial_id, kind, early_reason=form.early_reason.data,
+                                   expected_advance=_expected_advance(form.advance.data))
     except DomainError as err:
-        return _refused(trial_id, err)
-    flash(_("Milestone confirmed."), "success")
+        return _refused(trial_id, err, form, "confirm")
+    if kind == "kickoff":
+        flash(_("Kick-off confirmed: the trial has started and the advance is now payable to the provider."),
+              "success")
+    elif kind == "final_report":
+        flash(_("Final report confirmed: the trial is completed. Now accept the delivered scope."), "success")
+        return redirect(url_for("trials.acceptance", trial_id=trial_id), 303)
+    else:
+        flash(_("Milestone confirmed."), "success")
     return redirect(url_for("trials.detail", trial_id=trial_id), 303)
+
+
+# --- acceptance (验收) -------------------------------------------------------------------------
+
+def checklist_text(item) -> str:
+    """A checklist item in the reader's language (the indicator named by its label)."""
+    from voucher.applications.forms import BASELINE_LABELS
+
+    params = dict(item["params"] if isinstance(item, dict) else item.params)
+    template = item["template"] if isinstance(item, dict) else item.template
+    if "indicator" in params:
+        params["indicator"] = str(BASELINE_LABELS.get(params["indicator"], params["indicator"]))
+    return _(template, **params)
+
+
+def _acceptance_page(trial_id: int, form=None, status: int = 200):
+    actor = current_actor()
+    trial = services.get_trial(actor, trial_id)
+    if actor.role == "evaluator":
+        raise Forbidden("The acceptance is between the enterprise and the provider.")
+    items = services.acceptance_checklist(trial)
+    party = actor.role if actor.role in ("sme", "provider") else None
+    forms = services.acceptances(trial.id)
+    can_accept = party is not None and services.acceptance_open(trial) and party not in forms
+    if form is None:
+        form = AcceptanceForm(prefix="accept", formdata=None)
+    form.checklist.choices = [(i.code, checklist_text(i)) for i in items]
+    return render_template("trials/acceptance.html", t=trial, a=trial.application, checklist_items=items, party=party,
+                           forms_by_party=forms, can_accept=can_accept, form=form,
+                           stages=queries.payment_stages([trial])[trial.id], checklist_text=checklist_text,
+                           names=queries.evaluator_names([f.confirmed_by for f in forms.values() if f.confirmed_by]),
+                           max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
+
+
+@bp.get("/<int:trial_id>/acceptance")
+@roles_required("sme", "provider", *BUREAU)
+def acceptance(trial_id: int):
+    return _acceptance_page(trial_id)
+
+
+@bp.post("/<int:trial_id>/acceptance")
+@roles_required("sme", "provider")
+def accept(trial_id: int):
+    actor = current_actor()
+    services.get_trial(actor, trial_id)  # 403/404 before reading the file
+    form = AcceptanceForm(prefix="accept")
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            flash(_("The form expired; please try again."), "danger")
+            return redirect(url_for("trials.acceptance", trial_id=trial_id), 303)
+        return _acceptance_page(trial_id, form, 422)
+    upload = None
+    if form.file.data and getattr(form.file.data, "filename", ""):
+        upload = services.Upload(form.file.data.stream, form.file.data.filename,
+                                 current_app.config["UPLOAD_MAX_BYTES"])
+    data = services.AcceptanceInput(form.delivered_scope.data or "", frozenset(form.checklist.data or ()), upload)
+    try:
+        services.record_acceptance(actor, trial_id, data)
+    except DomainError as err:
+        if isinstance(err, (Forbidden, NotFound)):
+            raise
+        form_errors_from(err, form)
+        return _acceptance_page(trial_id, form, 422)
+    flash(_("Your acceptance of the delivered scope was recorded."), "success")
+    return redirect(url_for("trials.acceptance", trial_id=trial_id), 303)
+
+
+@bp.get("/<int:trial_id>/acceptance/<int:acceptance_id>/file")
+@roles_required("sme", "provider", *BUREAU)
+def acceptance_file(trial_id: int, acceptance_id: int):
+    stored = services.acceptance_file(current_actor(), trial_id, acceptance_id)
+    return send_stored(stored, max_age=0)
 
 
 @bp.post("/<int:trial_id>/milestones/<kind>/dispute")
