@@ -16,6 +16,7 @@ since the figures depend on what else runs.
 
     .venv/bin/python bench/documents_bench.py                      # N=200 PDFs, batches of 1,000
     .venv/bin/python bench/documents_bench.py --pdfs 50 --jobs 100 # a quick run
+    make bench BENCH_DOCS_JOBS=200                                 # the same through make bench
 """
 from __future__ import annotations
 
@@ -166,7 +167,8 @@ def run(n_pdfs: int, n_jobs: int, worker_counts=(1, 2)) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCHER_")}
     env.update({"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "REDIS_URL": f"unix://{server.socket_file}",
                 "VOUCHER_STORAGE_DIR": str(tmp / "storage"), "VOUCHER_SCHEDULE_PAYABLE_ANNOUNCEMENTS": "false",
-                "VOUCHER_PUBLIC_BASE_URL": "http://127.0.0.1:5000", "PYTHONPATH": str(ROOT)})
+                "VOUCHER_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -197,8 +199,11 @@ def run(n_pdfs: int, n_jobs: int, worker_counts=(1, 2)) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pdfs", type=int, default=200, help="PDFs rendered for each build rate (default 200)")
-    parser.add_argument("--jobs", type=int, default=1000, help="documents in each batch (default 1,000)")
+    # ``make bench BENCH_DOCS_JOBS=200`` (bench/run_all.py passes no arguments) for a quick run.
+    parser.add_argument("--pdfs", type=int, default=int(os.environ.get("BENCH_DOCS_PDFS", 200)),
+                        help="PDFs rendered for each build rate (default 200, or BENCH_DOCS_PDFS)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_DOCS_JOBS", 1000)),
+                        help="documents in each batch (default 1,000, or BENCH_DOCS_JOBS)")
     args = parser.parse_args(argv)
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
