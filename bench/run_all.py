@@ -1,4 +1,7 @@
-"""Runs every benchmark under bench/ in turn and prints their figures (``make bench``)."""
+"""Runs every benchmark under bench/ in turn and prints their figures (``make bench``).
+
+Each runs with its defaults; documents_bench.py reads BENCH_DOCS_JOBS / BENCH_DOCS_PDFS for a shorter run
+(``make bench BENCH_DOCS_JOBS=200``)."""
 import subprocess
 import sys
 from pathlib import Path

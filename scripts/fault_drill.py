@@ -5,7 +5,7 @@ sweeper it schedules re-queues what was lost.  Prints each document's outcome an
 exits 1 unless every document was done exactly once within the limit (3 minutes).
 
 Self-contained: a temporary SQLite database (migrated), embedded Redis (or ``--redis-url``), the
-real ``flask voucher worker`` (forking RQ worker, default sweeper settings) under
+real ``flask voucher worker`` (the non-forking RQ worker, default sweeper settings) under
 ``voucher.devserver.Supervised``, and a test document kind whose builder takes a few seconds.
 
     .venv/bin/python scripts/fault_drill.py [--jobs 10] [--job-seconds 3] [--limit 180]
@@ -149,12 +149,12 @@ def main() -> int:
             elif flushed_at is not None and killed_at is None and [i for i in running if i != first_running]:
                 victim = [i for i in running if i != first_running][0]
                 time.sleep(0.5)  # well inside the job
-                family = _descendants(worker.process.pid)  # RQ's work horse runs in a session of its own
+                family = _descendants(worker.process.pid)  # RQ's scheduler process (no work horse: jobs run in the worker)
                 for pid in [worker.process.pid, *family]:
                     os.kill(pid, signal.SIGKILL)
                 killed_at = time.monotonic()
                 _say(t0, f"SIGKILL to the worker (pid {worker.process.pid}) and its children {family} "
-                         f"(work horse, scheduler) during job {victim}")
+                         f"(scheduler) during job {victim}")
             if all(s in ("succeeded", "failed") for s in state.values()) and killed_at is not None:
                 ok = True
                 break

@@ -91,6 +91,14 @@ class Percent(Money):
     cache_ok = True
 
 
+# A transaction that mostly reads and takes long (a document job rendering its PDF) begins with
+# ``db.session.connection(execution_options={DEFERRED_BEGIN: True})``: on SQLite it then begins
+# DEFERRED and takes the write lock only if it writes, so other workers write meanwhile (see
+# ``make_sqlite_transactional``; a write after another connection's commit fails at once with
+# "database is locked", so use it only where such a failure is retried); elsewhere it does nothing.
+DEFERRED_BEGIN = "voucher_deferred_begin"
+
+
 def make_sqlite_transactional(engine) -> None:
     """Let SQLAlchemy, not pysqlite, start SQLite transactions.
 
@@ -103,7 +111,8 @@ def make_sqlite_transactional(engine) -> None:
     that reads and then writes while another connection has committed meanwhile cannot upgrade its
     read snapshot and fails at once with "database is locked" (the busy timeout does not help it).
     Taking the lock first makes concurrent writers queue for the busy timeout instead.  Read-only
-    transactions queue too, but only behind the few milliseconds of a write.
+    transactions queue too, but only behind the few milliseconds of a write.  A transaction begun
+    with the ``DEFERRED_BEGIN`` execution option begins DEFERRED.
     """
     from sqlalchemy import event
 
@@ -118,4 +127,4 @@ def make_sqlite_transactional(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(DEFERRED_BEGIN) else "BEGIN IMMEDIATE")

@@ -35,8 +35,10 @@ class Supervised:
         self.restarts = 0
 
     def start(self) -> None:
-        # Its own process group: when the worker dies, what it left behind (a job's work horse,
-        # RQ's scheduler process) is ended with it; the sweeper re-queues the job.
+        # Its own process group: when the worker dies, what it left behind (RQ's scheduler process)
+        # is ended with it; the sweeper re-queues the job it was running.  The worker is
+        # ``flask voucher worker``, the production command: it preloads the document renderer and
+        # runs jobs in its own process, no fork per job (``voucher.tasks.VoucherWorker``).
         self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from functools import lru_cache
 
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -68,13 +70,64 @@ def queue(name: str = "voucher-default", connection: Redis | None = None) -> Que
     return Queue(name, connection=connection or redis_connection(), job_class=AppJob)
 
 
-class VoucherWorker(Worker):
-    """RQ's forking worker that also schedules the jobs sweeper (``sweep_jobs``) from its
-    maintenance step, every ``sweep_seconds``.  The schedule lives in the worker, not in Redis, so
-    a Redis that lost its data (restarted without persistence, ``FLUSHDB``) gets a sweep again
-    within one interval."""
+class _JobHeartbeat(threading.Thread):
+    """Beats for the worker while its job runs in the same process: every ``interval`` seconds the
+    worker's ``last_heartbeat`` (what ``worker_alive`` reads) and the job's started-registry entry
+    are refreshed, as RQ's forking worker does from its parent while the work horse runs.  A job
+    that overruns its own timeout by ``grace`` seconds (hung where the timeout signal cannot reach
+    it) gets no more beats, so the sweeper fails it over like a dead worker's."""
+
+    def __init__(self, worker: "VoucherWorker", job: Job, execution, interval: float, grace: float = 60.0):
+        super().__init__(name=f"heartbeat-{job.id}", daemon=True)
+        self.worker, self.job, self.execution, self.interval = worker, job, execution, max(float(interval), 0.5)
+        timeout = job.timeout if job.timeout and job.timeout > 0 else None
+        self.deadline = time.monotonic() + timeout + grace if timeout else None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                log.error("job %s overran its timeout; no more heartbeats for it", self.job.id)
+                return
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except Exception:  # Redis briefly away: the next beat tries again
+                log.warning("heartbeat for job %s failed", self.job.id, exc_info=True)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(timeout=5)
+
+
+class VoucherWorker(SimpleWorker):
+    """The worker ``flask voucher worker`` runs: RQ's worker **without a fork per job**.
+
+    RQ's default worker forks a work horse for every job; the child then imports reportlab,
+    registers the 5 MB CJK font and builds the styles again (about 0.4 s), and forking costs more
+    than a 40 ms document.  This one runs each job in its own process, after :func:`preload` did
+    that work once; each job still gets a fresh app context and database session (``AppJob``) and
+    RQ's timeout (SIGALRM, main thread).  While a job runs, a thread keeps the worker's heartbeat
+    (``_JobHeartbeat``), so ``fail_jobs_of_dead_workers`` tells a busy worker from a dead one
+    exactly as before: a worker killed mid-job stops beating, and the sweeper fails its job over
+    and re-queues it.
+
+    It also schedules the jobs sweeper (``sweep_jobs``) from its maintenance step, every
+    ``sweep_seconds``.  The schedule lives in the worker, not in Redis, so a Redis that lost its
+    data (restarted without persistence, ``FLUSHDB``) gets a sweep again within one interval."""
 
     sweep_seconds = 0
+
+    def execute_job(self, job: Job, queue: Queue):
+        from rq.worker import WorkerStatus
+
+        execution = self.prepare_execution(job)
+        beat = _JobHeartbeat(self, job, execution, self.job_monitoring_interval)
+        beat.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            beat.stop()
+        self.set_state(WorkerStatus.IDLE)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
@@ -85,12 +138,25 @@ class VoucherWorker(Worker):
                 log.exception("could not schedule the jobs sweeper")
 
 
+def preload() -> None:
+    """What every job would otherwise pay on its first use, done once per worker process before
+    it takes jobs: reportlab and qrcode imported, the CJK font registered, the styles built, and
+    one document rendered (reportlab imports and caches more on its first page)."""
+    from voucher.documents.pdf import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # never keep a worker from starting: the first job pays instead
+        log.exception("preloading the document renderer failed")
+
+
 def run_worker(burst: bool = False) -> None:
     conn = redis_connection()
     cfg = current_app.config
     names = cfg["RQ_QUEUES"]
-    # The forking worker gives each job a clean process; drop pooled DB connections first so
-    # a child never shares a socket with its parent.
+    preload()
+    # RQ's scheduler runs in a forked process: drop pooled DB connections first so it never
+    # shares a socket with the worker.
     from voucher.extensions import db
 
     db.engine.dispose()

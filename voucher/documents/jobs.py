@@ -43,7 +43,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
-from voucher.db import utcnow
+from voucher.db import DEFERRED_BEGIN, utcnow
 from voucher.documents.builders import IssueContext, PermanentJobError, builder_for
 from voucher.documents.models import Document, JobRecord
 from voucher.errors import N_, DomainError
@@ -193,6 +193,10 @@ def _build_and_store(record: JobRecord) -> Document:
     builder = builder_for(record.kind)
     if builder is None:
         raise PermanentJobError(f"No builder is registered for documents of kind {record.kind!r}.")
+    # The build reads (the documents' data) and renders: it runs in a transaction begun as a reader,
+    # so on SQLite it does not hold the write lock while rendering and several workers render at once.
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={DEFERRED_BEGIN: True})
     version = (db.session.scalar(select(func.max(Document.version)).where(
         Document.kind == record.kind, Document.subject_type == record.subject_type,
         Document.subject_id == record.subject_id)) or 0) + 1
@@ -207,6 +211,10 @@ def _build_and_store(record: JobRecord) -> Document:
     subject_label = str(built[3]) if len(built) == 4 and built[3] else ""
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise PermanentJobError("The builder returned no file content.")
+    # Ends the read transaction; what a builder wrote (the programme report publishes the day's audit
+    # anchor once a day) is kept.  On SQLite such a write can meet another worker's commit and fail
+    # as "database is locked": a transient error, retried like any other.
+    db.session.commit()
 
     if not record.parent_id:  # a batch's bar counts children; a single job's bar shows its steps
         record.progress = 70

@@ -45,7 +45,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import (Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
 from voucher.money import format_money
@@ -410,6 +411,26 @@ class _Styles:
             chosen = getattr(self, style + "_cjk")
         return Paragraph(escape(s).replace("\n", "<br/>"), chosen)
 
+    def cell(self, text: object, style: str, width: float, padding: float = 12):
+        """A table cell in ``style``: the plain string when it fits on one line in a column of
+        ``width`` (less ``padding``), which the table draws with one ``drawString`` at the very
+        place a paragraph puts its first line; otherwise (too wide, a line break, spacing a
+        paragraph would collapse) the paragraph.  The table must carry the style's font, size,
+        leading and colour (``_cell_cmds``)."""
+        s = "" if text is None else str(text)
+        chosen = getattr(self, style)
+        if (s and "\n" not in s and s == " ".join(s.split())
+                and pdfmetrics.stringWidth(s, chosen.fontName, chosen.fontSize) <= width - padding):
+            return s
+        return self.p(s, style)
+
+
+def _cell_cmds(style: ParagraphStyle, start: tuple[int, int], stop: tuple[int, int]) -> list:
+    """The table commands that make plain-string cells in that range look like ``style``'s
+    paragraphs (see ``_Styles.cell``)."""
+    return [("FONTNAME", start, stop, style.fontName), ("FONTSIZE", start, stop, style.fontSize),
+            ("LEADING", start, stop, style.leading), ("TEXTCOLOR", start, stop, style.textColor)]
+
 
 _styles_cache: _Styles | None = None
 
@@ -454,8 +475,11 @@ def _grid(data, col_widths, *, header: bool = True, repeat: bool = True, align_r
 def _fields(rows: Sequence[tuple[str, object]], width: float, label_width: float = 38 * mm):
     """A two-column label/value block."""
     st = _styles()
-    table = Table([[st.p(k, "small"), st.p(v)] for k, v in rows], colWidths=[label_width, width - label_width])
+    value_width = width - label_width
+    table = Table([[st.cell(k, "small", label_width), st.cell(v, "body", value_width)] for k, v in rows],
+                  colWidths=[label_width, value_width])
     table.setStyle(TableStyle([
+        *_cell_cmds(st.small, (0, 0), (0, -1)), *_cell_cmds(st.body, (1, 0), (1, -1)),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (0, -1), _SHADE),
         ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
@@ -465,24 +489,59 @@ def _fields(rows: Sequence[tuple[str, object]], width: float, label_width: float
     return table
 
 
-def qr_png(url: str) -> bytes:
-    """The QR code of ``url`` as PNG bytes (qrcode → PIL image → PNG)."""
+QR_BOX = 4      # pixels per module
+QR_BORDER = 2   # modules of quiet zone
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The modules of ``url``'s QR code (error correction M), quiet zone included."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
     # A fixed mask pattern (any of the eight is valid) skips qrcode's search for the "best" one,
     # which costs more than the rest of the page.
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=4, border=2, mask_pattern=4)
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=QR_BOX, border=QR_BORDER, mask_pattern=4)
     code.add_data(url)
     code.make(fit=True)
+    return code.get_matrix()
+
+
+def qr_pil(url: str):
+    """The QR code of ``url`` as a greyscale PIL image, ``QR_BOX`` pixels a module: built from
+    the matrix in one ``frombytes`` (no drawing module by module, no PNG encoding)."""
+    from PIL import Image as PILImage
+
+    matrix = qr_matrix(url)
+    dark, light = b"\x00" * QR_BOX, b"\xff" * QR_BOX
+    rows = [b"".join(dark if module else light for module in row) * QR_BOX for row in matrix]
+    side = len(matrix) * QR_BOX
+    return PILImage.frombytes("L", (side, side), b"".join(rows))
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of ``url`` as PNG bytes (the very pixels a document embeds)."""
     buf = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
+    qr_pil(url).save(buf, format="PNG")
     return buf.getvalue()
 
 
-def qr_image(url: str, size_mm: float = 28) -> Image:
+class _QRCode(Flowable):
+    """The QR code image drawn ``size`` square, handed to reportlab as the PIL image itself."""
+
+    def __init__(self, url: str, size: float):
+        super().__init__()
+        self.url, self.size = url, size
+
+    def wrap(self, available_width, available_height):
+        return self.size, self.size
+
+    def draw(self):
+        self.canv.drawImage(ImageReader(qr_pil(self.url)), 0, 0, self.size, self.size)
+
+
+def qr_image(url: str, size_mm: float = 28) -> Flowable:
     """A QR code as a reportlab flowable."""
-    return Image(io.BytesIO(qr_png(url)), width=size_mm * mm, height=size_mm * mm)
+    return _QRCode(url, size_mm * mm)
 
 
 def _verification_block(code: str, url: str, lb: dict[str, str], width: float):
@@ -499,10 +558,13 @@ def _approvals_table(approvals: Sequence[ApprovalLine], lb: dict[str, str], widt
     st = _styles()
     if not approvals:
         return st.p(lb["none"])
-    rows = [[st.p(lb["role"], "small"), st.p(lb["name"], "small"), st.p(lb["time"], "small")]]
+    widths = [width * 0.3, width * 0.4, width * 0.3]
+    rows = [[st.cell(lb[k], "small", w) for k, w in zip(("role", "name", "time"), widths)]]
     for role, name, when in approvals:
-        rows.append([st.p(role), st.p(name), st.p(format_time(when))])
-    return _grid(rows, [width * 0.3, width * 0.4, width * 0.3])
+        rows.append([st.cell(v, "body", w) for v, w in zip((role, name, format_time(when)), widths)])
+    table = _grid(rows, widths)
+    table.setStyle(TableStyle([*_cell_cmds(st.small, (0, 0), (-1, 0)), *_cell_cmds(st.body, (0, 1), (-1, -1))]))
+    return table
 
 
 def _build(story: list, *, title: str, lang: str, invariant: bool, pagesize=A4) -> bytes:
@@ -533,6 +595,20 @@ def _header(title: str, lb: dict[str, str]) -> list:
     return [st.p(lb["authority"], "authority"), st.p(title, "title"), Spacer(1, 2 * mm)]
 
 
+def warm_up() -> None:
+    """Do once what a process's first document pays for (a worker calls this before it takes
+    jobs): the font registered, the styles built, and one payment order rendered in each
+    language, which imports and caches the rest of reportlab and qrcode."""
+    register_font()
+    _styles()
+    for lang in LANGS:
+        payment_order_pdf(PaymentOrderData(
+            reference="WARM-UP", programme_name="预热 warm-up", payee_name="预热", bank_name="预热",
+            bank_account="0", amount=Decimal("1.00"), purpose="预热", issued_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            verification_code="WARMUP2345", verification_url="http://127.0.0.1/verify/WARMUP2345",
+            working=["1 × 1 = 1"], approvals=[("预热", "预热", None)], lang=lang))
+
+
 # --- payment order ----------------------------------------------------------------------------
 
 def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> bytes:
@@ -556,11 +632,13 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
         (lb["account"], data.bank_account),
     ], width))
     story.append(Spacer(1, 3 * mm))
+    label_w, value_w = 38 * mm, width - 38 * mm
     amount_table = Table([
-        [st.p(lb["amount_figures"], "small"), st.p(amount_in_figures(amount), "amount")],
-        [st.p(lb["amount_capitals"], "small"), st.p(amount_in_capitals(amount), "amount")],
-    ], colWidths=[38 * mm, width - 38 * mm])
+        [st.cell(lb["amount_figures"], "small", label_w), st.cell(amount_in_figures(amount), "amount", value_w)],
+        [st.cell(lb["amount_capitals"], "small", label_w), st.cell(amount_in_capitals(amount), "amount", value_w)],
+    ], colWidths=[label_w, value_w])
     amount_table.setStyle(TableStyle([
+        *_cell_cmds(st.small, (0, 0), (0, -1)), *_cell_cmds(st.amount, (1, 0), (1, -1)),
         ("BOX", (0, 0), (-1, -1), 1.2, _INK), ("INNERGRID", (0, 0), (-1, -1), 0.4, _RULE),
         ("BACKGROUND", (0, 0), (0, -1), _SHADE), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
