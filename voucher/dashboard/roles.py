@@ -53,8 +53,9 @@ class WaitingRow:
 
 def _current_programme():
     from voucher.applications.services import current_programme
+    from voucher.dashboard.queries import shared
 
-    return current_programme()
+    return shared(("current_programme",), current_programme)
 
 
 def _balances(programme):
@@ -184,11 +185,12 @@ def _payable_item(p, today: date) -> dict:
 def payable_overview(limit: int, payee_id: int | None = None) -> tuple[list[dict], object]:
     """The ``limit`` most urgent payable items (with their deadlines) and the figures over all of
     them (``payments.queries.PayableSummary``), from SQL: no payable item beyond those shown is read."""
+    from voucher.dashboard.queries import shared
     from voucher.payments.queries import payable_summary, urgent_payables
 
     today = local_today()
     shown = [_payable_item(p, today) for p in urgent_payables(limit, today, payee_id)] if limit else []
-    return shown, payable_summary(today, payee_id)
+    return shown, shared(("payable_summary", today, payee_id), lambda: payable_summary(today, payee_id))
 
 
 def _payment_counts() -> dict:
@@ -233,14 +235,20 @@ def sme(actor: Actor) -> dict:
     org_id = actor.organisation_id
     if org_id is None:
         return {}
-    programme = app_services.current_programme()
-    quota = app_services.quota(programme, org_id) if programme else None
+    from sqlalchemy.orm import joinedload
+
+    from voucher.dashboard.queries import shared
+
+    programme = _current_programme()
+    quota = (shared(("quota", programme.id, org_id), lambda: app_services.quota(programme, org_id))
+             if programme else None)
     recent = list(db.session.scalars(select(TrialApplication).where(TrialApplication.enterprise_id == org_id)
+                                     .options(joinedload(TrialApplication.solution))
                                      .order_by(TrialApplication.updated_at.desc(), TrialApplication.id.desc()).limit(6)))
     returned = [a for a in recent if a.status == "returned"]
     from voucher.trials.queries import sme_counts
 
-    counts = sme_counts(org_id)
+    counts = shared(("sme_counts", org_id), lambda: sme_counts(org_id))
     if returned:
         step = (_("An application was returned for revision: read the bureau's comment, revise it and submit it again."),
                 ("applications.detail", {"application_id": returned[0].id}), _("Revise the application"))

@@ -695,7 +695,11 @@ def reports():
 # --- dashboard cards --------------------------------------------------------------------------------
 
 def _finance_panel(actor):
-    summary = queries.payable_summary()  # counted in SQL: no item is built
+    from voucher.dashboard.queries import shared
+    from voucher.deadlines import local_today as today
+
+    day = today()
+    summary = shared(("payable_summary", day, None), lambda: queries.payable_summary(day))  # in SQL
     payable = summary.ready
     c = queries.finance_counts()
     if c["awaiting_approval"]:
