@@ -70,6 +70,8 @@ def seed_extra(size: int) -> dict:
     seq = db.session.scalar(select(func.max(FundLedgerEntry.seq))) or 0
     reserved = db.session.scalar(select(FundLedgerEntry.reserved_after).order_by(FundLedgerEntry.seq.desc())
                                  .limit(1)) or Decimal("0.00")
+    budget = reserved + Decimal(100000000)  # room for the subsidies' reservations
+    db.session.execute(update(Programme).where(Programme.id == programme.id).values(budget=budget))
     counts = {}
     for model, kind, n_apps in ((LoanApplication, "loan_discount", size // 5),
                                 (RobotApplication, "robot_subsidy", size // 10)):
@@ -103,7 +105,7 @@ def seed_extra(size: int) -> dict:
             entries.append({"programme_id": programme.id, "seq": seq, "kind": "reserve", "funding_kind": kind,
                             "amount": a.approved_amount, "enterprise_id": a.enterprise_id, "provider_id": None,
                             "source_type": model.__tablename__, "source_id": a.id, "created_at": now,
-                            "budget_at_entry": programme.budget, "reserved_after": reserved,
+                            "budget_at_entry": budget, "reserved_after": reserved,
                             "paid_after": Decimal("0.00"), "enterprise_committed_after": a.approved_amount,
                             "enterprise_cap": None, "provider_committed_after": None, "provider_cap": None,
                             "source_outstanding_after": a.approved_amount})
