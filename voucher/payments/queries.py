@@ -744,6 +744,13 @@ def _payable_since_key(rows):
     return (case((due_wins, rows.c.due_day), else_=rows.c.ends_on), case((due_wins, 0), else_=1))
 
 
+def _materialized(stmt):
+    """The rows as a materialised CTE: the figures and the order refer to ``hold`` several times, and
+    a subquery the database flattens would evaluate its CASE (with the objection lookups) for each
+    reference (4x the time on SQLite)."""
+    return stmt.cte("payable_row").prefix_with("MATERIALIZED")
+
+
 @dataclass(frozen=True)
 class PayableSummary:
     total: int
@@ -761,7 +768,7 @@ def payable_summary(today: date | None = None, payee_id: int | None = None) -> P
 
     today = today or local_today()
     stmt, _payee = _payable_rows(today, payee_id)
-    rows = stmt.subquery("payable_row")
+    rows = _materialized(stmt)
     ready = rows.c.hold.is_(None)
     last = latest_overdue_start(today, int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"]))
     if last is None:
@@ -784,7 +791,8 @@ def urgent_payables(limit: int, today: date | None = None, payee_id: int | None 
     stmt, payee = _payable_rows(today, payee_id)
     enterprise = aliased(Organisation, name="enterprise_org")
     rows = stmt.add_columns(payee.name.label("payee_name"), payee.bank_name.label("bank_name"),
-                            payee.bank_account.label("bank_account")).subquery("payable_row")
+                            payee.bank_account.label("bank_account"))
+    rows = _materialized(rows)
     since, notice_won = _payable_since_key(rows)
     runs = rows.c.hold.is_(None) | (rows.c.hold == "no_bank_account")
     query = (select(rows, enterprise.name.label("enterprise_name"), Programme.name.label("programme_name"))
