@@ -184,13 +184,15 @@ def _payable_item(p, today: date) -> dict:
 
 def payable_overview(limit: int, payee_id: int | None = None) -> tuple[list[dict], object]:
     """The ``limit`` most urgent payable items (with their deadlines) and the figures over all of
-    them (``payments.queries.PayableSummary``), from SQL: no payable item beyond those shown is read."""
+    them (``payments.queries.PayableSummary``), from one SQL statement shared by the start page's
+    cards: no payable item beyond those shown is read."""
     from voucher.dashboard.queries import shared
-    from voucher.payments.queries import payable_summary, urgent_payables
+    from voucher.payments.queries import payable_overview as overview
 
     today = local_today()
-    shown = [_payable_item(p, today) for p in urgent_payables(limit, today, payee_id)] if limit else []
-    return shown, shared(("payable_summary", today, payee_id), lambda: payable_summary(today, payee_id))
+    shown, summary = shared(("payable_overview", today, payee_id, max(limit, 8)),
+                            lambda: overview(max(limit, 8), today, payee_id))
+    return [_payable_item(p, today) for p in shown[:limit]], summary
 
 
 def _payment_counts() -> dict:

@@ -761,53 +761,60 @@ class PayableSummary:
 
 def payable_summary(today: date | None = None, payee_id: int | None = None) -> PayableSummary:
     """How many items are payable, how many can be paid now and for how much, and how many of those
-    are past their payment deadline: one aggregate statement (no item is read)."""
+    are past their payment deadline: aggregated in SQL (no item is read)."""
+    return payable_overview(1, today, payee_id)[1]
+
+
+def urgent_payables(limit: int, today: date | None = None, payee_id: int | None = None) -> list[Payable]:
+    """The ``limit`` most urgent payable items (see :func:`payable_overview`)."""
+    return payable_overview(limit, today, payee_id)[0] if limit > 0 else []
+
+
+def payable_overview(limit: int, today: date | None = None,
+                     payee_id: int | None = None) -> tuple[list[Payable], PayableSummary]:
+    """The ``limit`` most urgent payable items and the figures over all of them, in one statement
+    (the items are gathered once; the figures are window aggregates over all of them, so only the
+    shown rows are read).
+
+    The order is the start page's: payable now first, the earliest payment deadline first (it
+    follows the day the item became payable), then those held only for missing bank details by
+    deadline, then the other held ones; in the queue's order where equal."""
     from flask import current_app
 
     from voucher.deadlines import latest_overdue_start
 
     today = today or local_today()
-    stmt, _payee = _payable_rows(today, payee_id)
-    rows = _materialized(stmt)
+    stmt, payee = _payable_rows(today, payee_id)
+    enterprise = aliased(Organisation, name="enterprise_org")
+    rows = _materialized(stmt.add_columns(payee.name.label("payee_name"), payee.bank_name.label("bank_name"),
+                                          payee.bank_account.label("bank_account")))
     ready = rows.c.hold.is_(None)
     last = latest_overdue_start(today, int(current_app.config["PAYMENT_DEADLINE_WORKING_DAYS"]))
     if last is None:
         overdue = literal(0)
     else:  # payable since <= last: the due day and the day after the notice's end both by then
-        overdue = func.coalesce(func.sum(case((and_(ready, or_(rows.c.due_day.is_(None), rows.c.due_day <= last),
-                                                    rows.c.ends_on < last), 1), else_=0)), 0)
-    total, n_ready, amount, n_overdue = db.session.execute(select(
-        func.count(), func.coalesce(func.sum(case((ready, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((ready, rows.c.amount), else_=0)), 0), overdue).select_from(rows)).one()
-    return PayableSummary(int(total), int(n_ready), _fen(amount), int(n_overdue))
-
-
-def urgent_payables(limit: int, today: date | None = None, payee_id: int | None = None) -> list[Payable]:
-    """The ``limit`` most urgent payable items, as the start page orders them: payable now first,
-    the earliest payment deadline first (it follows the day the item became payable), then those
-    held only for missing bank details by deadline, then the other held ones; in the queue's order
-    where equal.  Only these rows are read."""
-    today = today or local_today()
-    stmt, payee = _payable_rows(today, payee_id)
-    enterprise = aliased(Organisation, name="enterprise_org")
-    rows = stmt.add_columns(payee.name.label("payee_name"), payee.bank_name.label("bank_name"),
-                            payee.bank_account.label("bank_account"))
-    rows = _materialized(rows)
+        overdue = case((and_(ready, or_(rows.c.due_day.is_(None), rows.c.due_day <= last), rows.c.ends_on < last), 1),
+                       else_=0)
     since, notice_won = _payable_since_key(rows)
     runs = rows.c.hold.is_(None) | (rows.c.hold == "no_bank_account")
-    query = (select(rows, enterprise.name.label("enterprise_name"), Programme.name.label("programme_name"))
+    query = (select(rows, enterprise.name.label("enterprise_name"), Programme.name.label("programme_name"),
+                    func.count().over().label("n_total"), func.sum(case((ready, 1), else_=0)).over().label("n_ready"),
+                    func.sum(case((ready, rows.c.amount), else_=0)).over().label("ready_amount"),
+                    func.sum(overdue).over().label("n_overdue"))
              .join(enterprise, enterprise.id == rows.c.enterprise_id)
              .join(Programme, Programme.id == rows.c.programme_id)
              .order_by(rows.c.hold.is_not(None), case((runs, 0), else_=1), case((runs, since), else_=None),
                        case((runs, notice_won), else_=0), rows.c.programme_id, rows.c.source_type,
                        rows.c.source_id, rows.c.milestone)
-             .limit(limit))
-    out = []
+             .limit(max(limit, 1)))
+    out, summary = [], PayableSummary(0, 0, ZERO, 0)
     for r in db.session.execute(query).mappings():
+        summary = PayableSummary(int(r["n_total"]), int(r["n_ready"] or 0), _fen(r["ready_amount"]),
+                                 int(r["n_overdue"] or 0))
         due = r["due_at"] if r["due_at"] is not None else r["due_day"]
         out.append(Payable(r["programme_id"], r["programme_name"], SOURCE_KINDS[r["source_type"]], r["source_type"],
                            r["source_id"], r["milestone"], _fen(r["amount"]), r["payee_id"], r["payee_name"],
                            r["bank_name"], r["bank_account"], r["enterprise_id"], r["enterprise_name"], due, {},
                            r["hold"], r["ends_on"] if r["hold"] == "notice_running" else None, r["notice_id"],
                            r["ends_on"]))
-    return out
+    return out[:limit], summary

@@ -695,11 +695,9 @@ def reports():
 # --- dashboard cards --------------------------------------------------------------------------------
 
 def _finance_panel(actor):
-    from voucher.dashboard.queries import shared
-    from voucher.deadlines import local_today as today
+    from voucher.dashboard.roles import payable_overview
 
-    day = today()
-    summary = shared(("payable_summary", day, None), lambda: queries.payable_summary(day))  # in SQL
+    summary = payable_overview(0)[1]  # counted in SQL (shared with the start page's payables card)
     payable = summary.ready
     c = queries.finance_counts()
     if c["awaiting_approval"]:
