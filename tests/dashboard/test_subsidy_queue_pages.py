@@ -21,3 +21,11 @@ def test_pages_of_the_queue_are_slices_of_one_full_sort(demo, kind):
             paged += [(r.kind, r.id) for r in p.items]
         assert paged == keys
     assert review_count(None, None) > 0
+    # A text filter: the enterprise name of the first row, page by page.
+    first = review_page(kind, None, None, 1, 1).items[0]
+    name = first.enterprise_name[:4]
+    everything = review_page(kind, None, name, 1, 10_000)
+    assert (first.kind, first.id) in [(r.kind, r.id) for r in everything.items]
+    assert all(name in r.enterprise_name for r in everything.items) and everything.total == len(everything.items)
+    paged = [(r.kind, r.id) for page in range(1, everything.total + 2) for r in review_page(kind, None, name, page, 1).items]
+    assert paged == [(r.kind, r.id) for r in everything.items]

@@ -75,16 +75,14 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
     parts = []
     for code, model, amount in _review_models(kind):
         stmt = (select(literal(code).label("kind"), model.id.label("id"), model.status.label("status"),
-                       model.enterprise_id.label("enterprise_id"), Organisation.name.label("enterprise_name"),
-                       Programme.name.label("programme_name"),
+                       model.enterprise_id.label("enterprise_id"), model.programme_id.label("programme_id"),
                        func.coalesce(model.approved_amount, amount).label("amount"),
                        model.submitted_at.label("submitted_at"), model.created_at.label("created_at"))
-                .join(Organisation, Organisation.id == model.enterprise_id)
-                .join(Programme, Programme.id == model.programme_id)
                 .where(_status_condition(model, status)))
         if q:
             like = f"%{q}%"
-            stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like)))
+            stmt = (stmt.join(Organisation, Organisation.id == model.enterprise_id)
+                    .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like))))
         parts.append((model, stmt))
     if not parts:
         return Page([], page, per_page, 0)
@@ -94,14 +92,16 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
     else:
         total = review_count(kind, status)
     firsts = []
-    for model, stmt in parts:
+    for model, stmt in parts:  # each kind's first rows in the list's order, read without the names
         first = (stmt.order_by(model.submitted_at.desc().nulls_last(), model.created_at.desc(), model.id.desc())
                  .limit(page * per_page).subquery())
         firsts.append(select(first))
     combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
     rows = db.session.execute(
-        select(combined).order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(),
-                                  combined.c.id.desc())
+        select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
+        .join(Organisation, Organisation.id == combined.c.enterprise_id)
+        .join(Programme, Programme.id == combined.c.programme_id)
+        .order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(), combined.c.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).all()
     items = []
     for r in rows:
