@@ -6,7 +6,8 @@ starts gunicorn ``-k sync -w 2`` on loopback serving ``bench/bench_app.py`` (the
 50-row Jinja + SQLAlchemy page that exists only there); logs the roles in (session cookies, an API
 bearer token) and drives 8 concurrent clients for ``--seconds`` per page with wrk (a Python thread
 client when wrk is not installed).  Prints page, req/s, p50, p95, errors, and the throughput ratio
-to the bare page; then one table of every page at each size (by default 10,000 and 100,000
+to the bare page, measured again just before each page (the machine's load changes within a
+run; ``--no-adjacent`` measures it once per size); then one table of every page at each size (by default 10,000 and 100,000
 applications) with the p95 ratio of the largest to the smallest and the targets each page misses.
 
     .venv/bin/python bench/pages_bench.py [--sizes 10000,100000] [--seconds 10] [--clients 8]
@@ -221,6 +222,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--dsn", help="PostgreSQL SQLAlchemy URI (its database is created and filled)")
     parser.add_argument("--code", default=str(ROOT), help="the checkout to serve (before/after comparisons)")
+    parser.add_argument("--no-adjacent", dest="adjacent", action="store_false",
+                        help="compare with the bare page measured once per size, not again before each page")
     parser.add_argument("--pages", help="only pages whose name contains one of these (comma-separated)")
     args = parser.parse_args()
     code = Path(args.code).resolve()
@@ -237,15 +240,18 @@ def main() -> None:
             print(f"\n{size:,} applications, {'PostgreSQL' if args.dsn else 'SQLite'}, gunicorn sync x2, "
                   f"{args.clients} clients x {args.seconds} s ({drive.__name__[6:]}), code {code}")
             print(f"{'page':40} {'KB':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'x bare':>7}")
+            bare_name, bare_role, bare_path, _t = PAGES[0]
             bare = None
             for name, role, path, _target in pages:
                 size_kb = check(base, path, creds[role]) / 1024
+                if args.adjacent and name != bare_name:  # the bare page again just before: same load
+                    bare = drive(base + bare_path, creds[bare_role], args.seconds, args.clients)[0] or bare
                 rps, p50, p95, errors = drive(base + path, creds[role], args.seconds, args.clients)
                 if not rps:  # nothing answered within the window (wrk reports 0 requests)
                     print(f"{name:40} {size_kb:6.0f}  no request answered within {args.seconds} s", flush=True)
                     continue
                 bare = bare or rps
-                results.setdefault(size, {})[name] = (rps, p50, p95)
+                results.setdefault(size, {})[name] = (rps, p50, p95, rps / bare)
                 print(f"{name:40} {size_kb:6.0f} {rps:8.1f} {p50:8.1f} {p95:8.1f} {errors:6d} {rps / bare:7.2f}",
                       flush=True)
         finally:
@@ -260,7 +266,6 @@ def summary(results: dict[int, dict[str, tuple]]) -> None:
     sizes = sorted(results)
     if not sizes:
         return
-    bare = PAGES[0][0]
     targets = {name: target for name, _role, _path, target in PAGES}
     print(f"\nsummary (req/s · p95 ms · x bare req/s)")
     head = f"{'page':40}" + "".join(f" {f'{size:,} applications':>26}" for size in sizes)
@@ -273,11 +278,10 @@ def summary(results: dict[int, dict[str, tuple]]) -> None:
         line, missed = f"{name:40}", []
         for size in sizes:
             r = results[size].get(name)
-            b = results[size].get(bare)
-            if r is None or b is None:
+            if r is None:
                 line += f" {'—':>26}"
                 continue
-            ratio = r[0] / b[0]
+            ratio = r[3]
             line += f" {r[0]:8.1f} · {r[2]:6.1f} · {ratio:5.2f}"
             target = targets.get(name)
             if target == "start" and r[2] >= 150:
