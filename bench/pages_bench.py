@@ -6,9 +6,11 @@ starts gunicorn ``-k sync -w 2`` on loopback serving ``bench/bench_app.py`` (the
 50-row Jinja + SQLAlchemy page that exists only there); logs the roles in (session cookies, an API
 bearer token) and drives 8 concurrent clients for ``--seconds`` per page with wrk (a Python thread
 client when wrk is not installed).  Prints page, req/s, p50, p95, errors, and the throughput ratio
-to the bare page; with ``--sizes 10000,100000`` also the p95 ratio of the largest to the smallest.
+to the bare page, measured again just before each page (the machine's load changes within a
+run; ``--no-adjacent`` measures it once per size); then one table of every page at each size (by default 10,000 and 100,000
+applications) with the p95 ratio of the largest to the smallest and the targets each page misses.
 
-    .venv/bin/python bench/pages_bench.py [--sizes 100000] [--seconds 10] [--clients 8]
+    .venv/bin/python bench/pages_bench.py [--sizes 10000,100000] [--seconds 10] [--clients 8]
         [--dsn postgresql+psycopg://postgres@127.0.0.1:5432/voucher_bench_speed] [--code DIR]
 
 ``--code DIR`` serves another checkout of the project (for a before/after comparison) with this
@@ -48,11 +50,15 @@ PAGES = [  # (name, role, path, target)
     ("SME my applications", "sme", "/applications/mine", "list"),
     ("API trial-application list (SME)", "api", "/api/v1/trial-applications", "list"),
     ("API trial-application list (officer)", "api_officer", "/api/v1/trial-applications", "list"),
+    ("disbursements (finance)", "finance", "/payments/disbursements", "list"),
+    ("subsidy review queue (loan + robot)", "officer", "/subsidies/review", "list"),
+    ("SME loan applications", "sme", "/subsidies/loans", "list"),
 ]
+DATASET = 2  # bumped when the seed changes (the cached databases are rebuilt)
 
 
 def _uri(dsn: str | None, size: int) -> str:
-    return dsn if dsn else f"sqlite:///{CACHE / f'bench-{size}.db'}"
+    return dsn if dsn else f"sqlite:///{CACHE / f'bench-{size}-v{DATASET}.db'}"
 
 
 def build(dsn: str | None, size: int, code: Path) -> None:
@@ -67,7 +73,9 @@ from voucher.extensions import db
 app = create_app(config({_uri(dsn, size)!r}, {str(CACHE)!r}))
 with app.app_context():
     from voucher.applications.models import TrialApplication
-    if inspect(db.engine).has_table("trial_application") and db.session.scalar(select(func.count()).select_from(TrialApplication)) == {size}:
+    from voucher.payments.models import Disbursement
+    if (inspect(db.engine).has_table("trial_application") and db.session.scalar(select(func.count()).select_from(TrialApplication)) == {size}
+            and db.session.scalar(select(func.count()).select_from(Disbursement)) == {size} // 10):
         print("reusing the dataset"); sys.exit(0)
     db.drop_all(); db.create_all()
     from voucher.i18n import compile_catalog; compile_catalog()
@@ -81,8 +89,10 @@ with app.app_context():
                               email="finance@bench.example", name="Finance", password={PASSWORD!r},
                               role="finance", organisation_id=bureau.id)
     db.session.commit()
+    from bench.pages_seed import seed_extra
+    extra = seed_extra({size})
     db.session.execute(db.text("ANALYZE")); db.session.commit()
-    print("seeded", {size})
+    print("seeded", {size}, extra)
 """
     if dsn:
         _create_pg_database(dsn)
@@ -207,11 +217,13 @@ def check(base: str, path: str, headers: dict) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000", help="application counts, comma-separated")
+    parser.add_argument("--sizes", default="10000,100000", help="application counts, comma-separated")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--dsn", help="PostgreSQL SQLAlchemy URI (its database is created and filled)")
     parser.add_argument("--code", default=str(ROOT), help="the checkout to serve (before/after comparisons)")
+    parser.add_argument("--no-adjacent", dest="adjacent", action="store_false",
+                        help="compare with the bare page measured once per size, not again before each page")
     parser.add_argument("--pages", help="only pages whose name contains one of these (comma-separated)")
     args = parser.parse_args()
     code = Path(args.code).resolve()
@@ -228,28 +240,69 @@ def main() -> None:
             print(f"\n{size:,} applications, {'PostgreSQL' if args.dsn else 'SQLite'}, gunicorn sync x2, "
                   f"{args.clients} clients x {args.seconds} s ({drive.__name__[6:]}), code {code}")
             print(f"{'page':40} {'KB':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'x bare':>7}")
+            bare_name, bare_role, bare_path, _t = PAGES[0]
             bare = None
             for name, role, path, _target in pages:
                 size_kb = check(base, path, creds[role]) / 1024
+                if args.adjacent and name != bare_name:  # the bare page again just before: same load
+                    bare = drive(base + bare_path, creds[bare_role], args.seconds, args.clients)[0] or bare
                 rps, p50, p95, errors = drive(base + path, creds[role], args.seconds, args.clients)
                 if not rps:  # nothing answered within the window (wrk reports 0 requests)
                     print(f"{name:40} {size_kb:6.0f}  no request answered within {args.seconds} s", flush=True)
                     continue
                 bare = bare or rps
-                results.setdefault(size, {})[name] = (rps, p50, p95)
+                results.setdefault(size, {})[name] = (rps, p50, p95, rps / bare)
                 print(f"{name:40} {size_kb:6.0f} {rps:8.1f} {p50:8.1f} {p95:8.1f} {errors:6d} {rps / bare:7.2f}",
                       flush=True)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
+    summary(results)
+
+
+def summary(results: dict[int, dict[str, tuple]]) -> None:
+    """One table: each page at each size (req/s, p95, throughput x the bare page of the same run)
+    and, with two sizes or more, p95 at the largest / p95 at the smallest; the targets each misses."""
     sizes = sorted(results)
+    if not sizes:
+        return
+    targets = {name: target for name, _role, _path, target in PAGES}
+    print(f"\nsummary (req/s · p95 ms · x bare req/s)")
+    head = f"{'page':40}" + "".join(f" {f'{size:,} applications':>26}" for size in sizes)
     if len(sizes) > 1:
-        lo, hi = sizes[0], sizes[-1]
-        print(f"\np95 at {hi:,} / p95 at {lo:,} applications (target <= 1.3)")
-        for name in results[hi]:
-            if name in results[lo]:
-                print(f"{name:40} {results[hi][name][2] / results[lo][name][2]:6.2f}")
-    print("targets: start pages p95 < 150 ms; lists >= 0.25x bare req/s and p95 < 100 ms")
+        head += f" {'p95 ' + format(sizes[-1], ',') + '/' + format(sizes[0], ',') :>16}"
+    print(head + "  not met")
+    for name, *_rest in PAGES:
+        if not any(name in results[size] for size in sizes):
+            continue
+        line, missed = f"{name:40}", []
+        for size in sizes:
+            r = results[size].get(name)
+            if r is None:
+                line += f" {'—':>26}"
+                continue
+            ratio = r[3]
+            line += f" {r[0]:8.1f} · {r[2]:6.1f} · {ratio:5.2f}"
+            target = targets.get(name)
+            if target == "start" and r[2] >= 150:
+                missed.append(f"p95 {r[2]:.0f} ms at {size:,}")
+            if target == "list":
+                if r[2] >= 100:
+                    missed.append(f"p95 {r[2]:.0f} ms at {size:,}")
+                if ratio < 0.25:
+                    missed.append(f"{ratio:.2f}x bare at {size:,}")
+        if len(sizes) > 1:
+            lo, hi = results[sizes[0]].get(name), results[sizes[-1]].get(name)
+            if lo and hi:
+                growth = hi[2] / lo[2]
+                line += f" {growth:16.2f}"
+                if targets.get(name) and growth > 1.3:
+                    missed.append(f"p95 grows {growth:.2f}x")
+            else:
+                line += f" {'—':>16}"
+        print(line + ("  " + "; ".join(missed) if missed else ""))
+    print("targets: start pages p95 < 150 ms; lists >= 0.25x bare req/s and p95 < 100 ms; "
+          "p95 at the largest size <= 1.3x the smallest")
 
 
 if __name__ == "__main__":

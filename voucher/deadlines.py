@@ -86,6 +86,26 @@ def waited(start: date | datetime, today: date | None = None) -> int | None:
         return None
 
 
+def latest_overdue_start(today: date, days: int) -> date | None:
+    """The latest start day whose deadline of ``days`` working days is past on ``today``.
+
+    A deadline never moves earlier for a later start, so a list's overdue rows are those started
+    on or before this day: one comparison in SQL instead of a deadline per row.  Walks back from
+    today (a few weeks at most).  None when no recent day has a known, passed deadline (a year the
+    calendar does not know: :func:`deadline` calls those unknown, never overdue)."""
+    day = today
+    for _ in range(3 * days + 60):
+        day = date.fromordinal(day.toordinal() - 1)
+        try:
+            due = add_working_days(day, days)
+            if due < today:
+                working_days_between(due, today)  # unknown, as deadline() finds, if today's year is
+                return day
+        except CalendarUnknown:
+            continue
+    return None
+
+
 def review_working_days() -> int:
     """Working days the bureau has to review an application from its submission (the promise the
     programme guide states, and the deadline the queues count)."""

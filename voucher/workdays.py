@@ -12,6 +12,7 @@ working days between two dates is a subtraction, not a walk through the days.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Callable, Mapping
@@ -100,13 +101,18 @@ def add_working_days(start: date, days: int) -> date:
     """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
     if days < 0:
         raise ValueError("days must be >= 0")
-    current = start
-    remaining = days
-    while remaining:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
+    if not days:
+        return start
+    # From the running counts: the first day whose count reaches start's count + days (a queue
+    # gives every shown row a deadline; no walk day by day).
+    year = start.year
+    counts = _year(year)
+    target = counts[start.timetuple().tm_yday] + days
+    while target > counts[-1]:
+        target -= counts[-1]
+        year += 1
+        counts = _year(year)
+    return date(year, 1, 1) + timedelta(days=bisect_left(counts, target) - 1)
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -60,3 +60,24 @@ def test_a_count_running_into_an_unknown_year_fails_loudly_with_that_year(packag
         working_days_between(date(2026, 12, 20), date(2027, 1, 8))
     assert info.value.day.year == 2027
     assert working_days_between(date(2027, 1, 8), date(2026, 12, 20)) == 0  # nothing to count
+
+
+def test_add_working_days_from_running_counts_equals_the_walk_day_by_day():
+    """The counts-based ``add_working_days`` gives the day a walk day by day gives, for every start
+    day of two years (weekends, holidays, make-up working days, year ends) and 0 to 30 days."""
+    from datetime import date, timedelta
+
+    from voucher.workdays import add_working_days, is_working_day
+
+    def walk(start, n):
+        day = start
+        while n:
+            day += timedelta(days=1)
+            n -= is_working_day(day)
+        return day
+
+    day = date(2024, 1, 1)
+    while day < date(2025, 12, 20):
+        for n in (0, 1, 3, 10, 15, 30):
+            assert add_working_days(day, n) == walk(day, n), (day, n)
+        day += timedelta(days=1)

@@ -57,6 +57,8 @@ class TrialApplication(db.Model):
         # The start page's applications-by-status chart: a covering index, so the grouped count of
         # a programme reads index entries only (130 ms -> 9 ms at 100,000 applications on SQLite).
         Index("ix_trial_application_programme_status_submitted", "programme_id", "status", "submitted_at"),
+        # The queue filtered on one solution (the catalogue's link), newest submissions first.
+        Index("ix_trial_application_solution_status_submitted", "solution_id", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

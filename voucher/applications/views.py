@@ -347,10 +347,13 @@ def decide(application_id: int, action: str):
 def _sme_panel(actor):
     if actor.organisation_id is None:
         return None
-    programme = services.current_programme()
+    from voucher.dashboard.queries import shared
+
+    programme = shared(("current_programme",), services.current_programme)
     items = []
     if programme is not None:
-        q = services.quota(programme, actor.organisation_id)
+        q = shared(("quota", programme.id, actor.organisation_id),
+                   lambda: services.quota(programme, actor.organisation_id))
         items += [(_("Trial-voucher quota used (%(programme)s)", programme=programme.name), format_money(q.used)),
                   (_("Quota remaining"), format_money(q.remaining))]
     waiting = queries.needing_action_count(actor.organisation_id)

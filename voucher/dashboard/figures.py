@@ -279,16 +279,20 @@ def waiting_for_review(limit: int | None = None) -> list[Waiting]:
 
 def waiting_counts(before: list[datetime]) -> tuple[int, list[int]]:
     """How many applications wait for review, and how many of them were submitted before each
-    of the instants ``before`` (one COUNT per kind of application, whatever the queue's size)."""
-    total, below = 0, [0] * len(before)
+    of the instants ``before``: per kind of application, a COUNT of the queue on its (status,
+    submitted_at) index, and the count of the few submitted since the earliest instant, split by
+    instant (so the CASE runs over recent rows only, not over every waiting application)."""
+    total, since = 0, [0] * len(before)
+    earliest = min(before) if before else None
     for _kind, model, _amount in _waiting_kinds():
-        cols = [func.count()] + [func.coalesce(func.sum(case((model.submitted_at < t, 1), else_=0)), 0)
-                                 for t in before]
-        row = db.session.execute(select(*cols).where(model.status == "submitted",
-                                                     model.submitted_at.is_not(None))).one()
-        total += int(row[0])
-        below = [n + int(v) for n, v in zip(below, row[1:])]
-    return total, below
+        waiting = (model.status == "submitted", model.submitted_at.is_not(None))
+        total += int(db.session.scalar(select(func.count()).select_from(model).where(*waiting)) or 0)
+        if earliest is None:
+            continue
+        cols = [func.coalesce(func.sum(case((model.submitted_at >= t, 1), else_=0)), 0) for t in before]
+        row = db.session.execute(select(*cols).where(*waiting, model.submitted_at >= earliest)).one()
+        since = [n + int(v) for n, v in zip(since, row)]
+    return total, [total - n for n in since]
 
 
 def review_times(programme_id: int | None = None, limit: int = 500) -> list[tuple[datetime, datetime]]:

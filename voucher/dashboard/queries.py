@@ -14,6 +14,26 @@ def register_panel(roles: set[str] | frozenset[str], provider: Callable[[Actor],
     _PROVIDERS.append((frozenset(roles), provider))
 
 
+def shared(key: tuple, compute: Callable[[], object]):
+    """A figure that several cards of one start page need (the current programme, an enterprise's
+    quota, the payable summary), computed once per start-page request: ``home`` opens the store;
+    outside it (a service, a test) the figure is computed each time."""
+    from flask import g, has_request_context
+
+    store = g.get("_start_page_figures") if has_request_context() else None
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def open_shared_figures() -> None:
+    from flask import g
+
+    g._start_page_figures = {}
+
+
 def panels_for(actor: Actor) -> list[dict]:
     out = []
     for roles, provider in _PROVIDERS:

@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from voucher.audit.labels import register_event_labels
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
-from voucher.deadlines import LOCAL_TZ, local_date, local_today, payment_deadline, review_deadline, waited
+from voucher.deadlines import LOCAL_TZ, latest_overdue_start, local_date, local_today, review_deadline, waited
 from voucher.extensions import db
-from voucher.workdays import CalendarUnknown, add_working_days, working_days_between
+from voucher.workdays import CalendarUnknown, working_days_between
 
 ZERO = Decimal("0.00")
 
@@ -54,8 +54,9 @@ class WaitingRow:
 
 def _current_programme():
     from voucher.applications.services import current_programme
+    from voucher.dashboard.queries import shared
 
-    return current_programme()
+    return shared(("current_programme",), current_programme)
 
 
 def _balances(programme):
@@ -82,23 +83,11 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _overdue_before(today: date, days: int) -> datetime | None:
-    """The instant before which every waiting application is past its review deadline.
-
-    The deadline (``days`` working days after the local submission day) never moves earlier for
-    a later day, so the latest submission day whose deadline has passed bounds the overdue ones:
-    walk back from today to it (a few weeks at most) instead of computing every row's deadline.
-    None when no recent day has a known, passed deadline (a calendar year nobody knows)."""
-    day = today
-    for _ in range(3 * days + 60):
-        day -= timedelta(days=1)
-        try:
-            due = add_working_days(day, days)
-            if due < today:
-                working_days_between(due, today)  # unknown, as deadline() finds, if today's year is
-                return _local_midnight(day + timedelta(days=1))
-        except CalendarUnknown:
-            continue
-    return None
+    """The instant before which every waiting application is past its review deadline (the local
+    midnight after :func:`voucher.deadlines.latest_overdue_start`); None when no recent day has a
+    known, passed deadline (a calendar year nobody knows)."""
+    last = latest_overdue_start(today, days)
+    return _local_midnight(last + timedelta(days=1)) if last is not None else None
 
 
 AGE_EDGES = (2, 5, 10)  # the queue-age chart's buckets: 0–2, 3–5, 6–10, more than 10 working days
@@ -188,35 +177,23 @@ def _titles(solution_ids) -> dict[int, str]:
     return dict(db.session.execute(select(Solution.id, Solution.title).where(Solution.id.in_(ids))).all())
 
 
-def payables(payee_id: int | None = None):
-    """Payable items (the payments module's queue when it is installed, else the trials' own list),
-    each with its payment deadline in working days."""
-    today = local_today()
-    try:
-        from voucher.payments.queries import payables as queue
-    except ImportError:  # pragma: no cover - the payments module is optional
-        queue = None
-    items = []
-    if queue is not None:
-        for p in queue(today=today):
-            if payee_id is not None and p.payee_id != payee_id:
-                continue
-            items.append({"label": p.payee_name, "enterprise": p.enterprise_name, "amount": p.amount,
-                          "milestone": p.milestone, "kind": p.funding_kind, "hold": p.hold_text if p.hold else None,
-                          "deadline": p.deadline(today),
-                          "source": (p.source_type, p.source_id)})
-    else:
-        from voucher.trials.queries import payable_items
+def _payable_item(p, today: date) -> dict:
+    return {"label": p.payee_name, "enterprise": p.enterprise_name, "amount": p.amount, "milestone": p.milestone,
+            "kind": p.funding_kind, "hold": p.hold_text if p.hold else None, "deadline": p.deadline(today),
+            "source": (p.source_type, p.source_id)}
 
-        for p in payable_items():
-            if payee_id is not None and p.payee_organisation_id != payee_id:
-                continue
-            items.append({"label": "", "enterprise": "", "amount": p.amount, "milestone": p.milestone,
-                          "kind": "trial_voucher", "hold": None,
-                          "deadline": payment_deadline(p.due_since, today) if p.due_since else None,
-                          "source": ("trial_application", p.application_id)})
-    items.sort(key=lambda i: (i["hold"] is not None, i["deadline"].sort_key if i["deadline"] else 10**6))
-    return items
+
+def payable_overview(limit: int, payee_id: int | None = None) -> tuple[list[dict], object]:
+    """The ``limit`` most urgent payable items (with their deadlines) and the figures over all of
+    them (``payments.queries.PayableSummary``), from one SQL statement shared by the start page's
+    cards: no payable item beyond those shown is read."""
+    from voucher.dashboard.queries import shared
+    from voucher.payments.queries import payable_overview as overview
+
+    today = local_today()
+    shown, summary = shared(("payable_overview", today, payee_id, max(limit, 8)),
+                            lambda: overview(max(limit, 8), today, payee_id))
+    return [_payable_item(p, today) for p in shown[:limit]], summary
 
 
 def _payment_counts() -> dict:
@@ -239,13 +216,11 @@ def finance(actor: Actor) -> dict:
     programme = _current_programme()
     pid = programme.id if programme else None
     today = local_today()
-    items = payables()
-    ready = [i for i in items if not i["hold"]]
+    shown, summary = payable_overview(8)
     return {
         "programme": programme, "balances": _balances(programme),
-        "payables": items[:8], "payable_total": len(items), "payable_ready": len(ready),
-        "payable_amount": sum((i["amount"] for i in ready), ZERO),
-        "payment_overdue": sum(1 for i in ready if i["deadline"] and i["deadline"].is_overdue),
+        "payables": shown, "payable_total": summary.total, "payable_ready": summary.ready,
+        "payable_amount": summary.ready_amount, "payment_overdue": summary.overdue,
         "paid_month": figures.paid_between(figures.month_start(today), figures.next_month(today)),
         "paid_year": figures.paid_between(today.replace(month=1, day=1), today.replace(year=today.year + 1, month=1, day=1)),
         "reserved": figures.reserved_outstanding(),
@@ -263,14 +238,20 @@ def sme(actor: Actor) -> dict:
     org_id = actor.organisation_id
     if org_id is None:
         return {}
-    programme = app_services.current_programme()
-    quota = app_services.quota(programme, org_id) if programme else None
+    from sqlalchemy.orm import joinedload
+
+    from voucher.dashboard.queries import shared
+
+    programme = _current_programme()
+    quota = (shared(("quota", programme.id, org_id), lambda: app_services.quota(programme, org_id))
+             if programme else None)
     recent = list(db.session.scalars(select(TrialApplication).where(TrialApplication.enterprise_id == org_id)
+                                     .options(joinedload(TrialApplication.solution))
                                      .order_by(TrialApplication.updated_at.desc(), TrialApplication.id.desc()).limit(6)))
     returned = [a for a in recent if a.status == "returned"]
     from voucher.trials.queries import sme_counts
 
-    counts = sme_counts(org_id)
+    counts = shared(("sme_counts", org_id), lambda: sme_counts(org_id))
     if returned:
         step = (_("An application was returned for revision: read the bureau's comment, revise it and submit it again."),
                 ("applications.detail", {"application_id": returned[0].id}), _("Revise the application"))
@@ -310,7 +291,7 @@ def provider(actor: Actor) -> dict:
         "paid_year": figures.paid_between(today.replace(month=1, day=1),
                                           today.replace(year=today.year + 1, month=1, day=1), provider_id=org_id),
         "reserved": figures.reserved_outstanding(provider_id=org_id),
-        "payable": payables(payee_id=org_id),
+        "payable_count": payable_overview(0, payee_id=org_id)[1].total,
         "milestone_labels": {"advance": _l("Advance"), "balance": _l("Balance"), "full": _l("Full amount")},
         "charts": [charts.provider_trials(org_id, trial_queries.STATUS_LABELS),
                    charts.trial_outcomes(provider_id=org_id), charts.adoption(provider_id=org_id)],

@@ -14,6 +14,7 @@ def home():
     if not current_user.is_authenticated:
         return render_template("dashboard/welcome.html")
     actor = current_actor()
+    queries.open_shared_figures()
     builder = roles.BUILDERS.get(actor.role)
     return render_template("dashboard/home.html", panels=queries.panels_for(actor), role=actor.role,
                            d=builder(actor) if builder else {}, kind_labels=roles.KIND_LABELS,

@@ -98,6 +98,8 @@ class Disbursement(db.Model):
         Index("ux_disbursement_live_item", "source_type", "source_id", "milestone", unique=True,
               postgresql_where=text(_LIVE), sqlite_where=text(_LIVE)),
         Index("ix_disbursement_status_programme", "status", "programme_id"),
+        # The disbursement list filtered by status, newest first (ORDER BY id DESC LIMIT).
+        Index("ix_disbursement_status_id", "status", "id"),
         Index("ix_disbursement_payee_status", "payee_id", "status"),
         Index("ix_disbursement_source", "source_type", "source_id"),
     )

@@ -695,8 +695,10 @@ def reports():
 # --- dashboard cards --------------------------------------------------------------------------------
 
 def _finance_panel(actor):
-    items = queries.payables()
-    payable = sum(1 for i in items if not i.hold)
+    from voucher.dashboard.roles import payable_overview
+
+    summary = payable_overview(0)[1]  # counted in SQL (shared with the start page's payables card)
+    payable = summary.ready
     c = queries.finance_counts()
     if c["awaiting_approval"]:
         text = _("%(n)s disbursement(s) wait for a second finance officer's approval.", n=c["awaiting_approval"])
@@ -705,7 +707,7 @@ def _finance_panel(actor):
     else:
         text = _("Nothing waits in the payment queue.")
     return {"title": _l("Payments"), "text": text,
-            "items": [(_l("Payable now"), payable), (_l("Held (notice, objection, bank details)"), len(items) - payable),
+            "items": [(_l("Payable now"), payable), (_l("Held (notice, objection, bank details)"), summary.total - payable),
                       (_l("Awaiting approval"), c["awaiting_approval"]), (_l("Approved, not yet batched"), c["approved"]),
                       (_l("Batches waiting for bank results"), c["open_batches"]),
                       (_l("Paid this month"), format_money(c["paid_this_month"]))],

@@ -47,36 +47,61 @@ class QueueRow:
     created_at: datetime
 
 
+def _review_models(kind: str | None):
+    return [(code, model, amount) for code, model, amount in
+            (("loan", LoanApplication, LoanApplication.computed_discount),
+             ("robot", RobotApplication, RobotApplication.computed_subsidy)) if not kind or kind == code]
+
+
+def _status_condition(model, status: str | None):
+    # drafts are the enterprise's own business
+    return model.status == status if status else model.status != "draft"
+
+
+def review_count(kind: str | None, status: str | None) -> int:
+    """How many applications :func:`review_page` lists without a text filter: counted per kind on the
+    (status, submitted_at) index, no join."""
+    return sum(db.session.scalar(select(func.count()).select_from(model).where(_status_condition(model, status))) or 0
+               for _code, model, _amount in _review_models(kind))
+
+
 def review_page(kind: str | None, status: str | None, q: str | None, page: int, per_page: int) -> Page:
-    """Both kinds in one list, filtered by kind, status and enterprise name, newest submission first."""
+    """Both kinds in one list, filtered by kind, status and enterprise name, newest submission first.
+
+    Each kind gives only its first ``page * per_page`` rows in the list's order (the rows of the
+    requested page are among them), so the union never sorts every application; the total is
+    counted per kind without joins when there is no text filter."""
+    page = max(1, page)
     parts = []
-    for code, model, amount in (("loan", LoanApplication, LoanApplication.computed_discount),
-                                ("robot", RobotApplication, RobotApplication.computed_subsidy)):
-        if kind and kind != code:
-            continue
+    for code, model, amount in _review_models(kind):
         stmt = (select(literal(code).label("kind"), model.id.label("id"), model.status.label("status"),
-                       model.enterprise_id.label("enterprise_id"), Organisation.name.label("enterprise_name"),
-                       Programme.name.label("programme_name"),
+                       model.enterprise_id.label("enterprise_id"), model.programme_id.label("programme_id"),
                        func.coalesce(model.approved_amount, amount).label("amount"),
                        model.submitted_at.label("submitted_at"), model.created_at.label("created_at"))
-                .join(Organisation, Organisation.id == model.enterprise_id)
-                .join(Programme, Programme.id == model.programme_id))
-        if status:
-            stmt = stmt.where(model.status == status)
-        else:
-            stmt = stmt.where(model.status != "draft")  # drafts are the enterprise's own business
+                .where(_status_condition(model, status)))
         if q:
             like = f"%{q}%"
-            stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like)))
-        parts.append(stmt)
+            stmt = (stmt.join(Organisation, Organisation.id == model.enterprise_id)
+                    .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like))))
+        parts.append((model, stmt))
     if not parts:
         return Page([], page, per_page, 0)
-    combined = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    total = db.session.scalar(select(func.count()).select_from(combined)) or 0
-    page = max(1, page)
+    if q:
+        combined = union_all(*(stmt for _m, stmt in parts)).subquery()
+        total = db.session.scalar(select(func.count()).select_from(combined)) or 0
+    else:
+        total = review_count(kind, status)
+    firsts = []
+    for model, stmt in parts:  # each kind's first rows in the list's order, read without the names
+        first = (stmt.order_by(model.submitted_at.desc().nulls_last(), model.created_at.desc(), model.id.desc())
+                 .limit(page * per_page).subquery())
+        firsts.append(select(first))
+    combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
     rows = db.session.execute(
-        select(combined).order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(),
-                                  combined.c.id.desc())
+        select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
+        .join(Organisation, Organisation.id == combined.c.enterprise_id)
+        .join(Programme, Programme.id == combined.c.programme_id)
+        .order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(), combined.c.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).all()
     items = []
     for r in rows:

@@ -714,7 +714,7 @@ def _sme_panel(actor):
 
 
 def _officer_panel(actor):
-    waiting = queries.review_page(None, "submitted", None, 1, 1).total
+    waiting = queries.review_count(None, "submitted")
     return {"title": _("Subsidy applications"),
             "items": [(_("Waiting for review"), waiting)],
             "link": ("subsidies.review_queue", _("Open the review queue"), {"status": "submitted"})}

@@ -32,7 +32,9 @@ def sme_panel(actor: Actor) -> dict | None:
     """Milestones to confirm and adoption decisions to record."""
     if actor.organisation_id is None:
         return None
-    c = queries.sme_counts(actor.organisation_id)
+    from voucher.dashboard.queries import shared
+
+    c = shared(("sme_counts", actor.organisation_id), lambda: queries.sme_counts(actor.organisation_id))
     if c["to_confirm"]:
         text = _("The provider reported %(n)s milestone(s): confirm or dispute them.", n=c["to_confirm"])
     elif c["to_accept"]:
