@@ -13,6 +13,7 @@ def BLUEPRINTS():
     from voucher.notifications.views import bp as notifications_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
+    from voucher.progress.views import bp as progress_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
     from voucher.workcalendar.views import bp as workcalendar_bp
@@ -32,4 +33,5 @@ def BLUEPRINTS():
         trials_bp,
         payments_bp,
         workcalendar_bp,
+        progress_bp,
     ]

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
+from voucher.appnumbers import number_of, prime
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.programmes import queries, services
@@ -41,6 +42,7 @@ def index():
                      for p in everything.items), everything.total)
     pagination = queries.programmes_page(q=q, year=year, page=page_arg(),
                                          per_page=current_app.config["PAGE_SIZE"])
+    prime((row[0].source_type, row[0].source_id) for row in ledger.items)
     figures = queries.balances_for(pagination.items)
     statuses = {p.id: queries.window_status(p) for p in pagination.items}
     return render_template("programmes/index.html", pagination=pagination, figures=figures, statuses=statuses,
@@ -94,13 +96,15 @@ def detail(programme_id: int):
     fmt = requested_format()
     if fmt:
         everything = queries.ledger_page(programme.id, page=1, per_page=EXPORT_LIMIT)
+        prime((row[0].source_type, row[0].source_id) for row in everything.items)
         kinds = {"reserve": _("Reserved"), "release": _("Released"), "pay": _("Paid")}
         milestones = {"advance": _("Advance"), "balance": _("Balance"), "full": _("Full amount")}
         return send(fmt, f"ledger-programme-{programme.id}",
-                    ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Source id"),
+                    ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Application number"),
                      _("Enterprise"), _("Provider"), _("Note"), _("Reserved after"), _("Paid after")],
                     ([row[0].seq, local_time(row[0].created_at), kinds[row[0].kind], milestones.get(row[0].milestone, row[0].milestone or ""),
-                      label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type, row[0].source_id,
+                      label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type,
+                      number_of(row[0].source_type, row[0].source_id) or row[0].source_id,
                       row.enterprise_name, row.provider_name or "", row[0].note or "", row[0].reserved_after,
                       row[0].paid_after] for row in everything.items), everything.total)
     ledger = queries.ledger_page(programme.id, page=page_arg(),

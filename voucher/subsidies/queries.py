@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
+from voucher.appnumbers import number_filter
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
@@ -45,6 +46,7 @@ class QueueRow:
     amount: Decimal
     submitted_at: datetime | None
     created_at: datetime
+    number: str | None = None  # the application number (受理编号)
 
 
 def review_page(kind: str | None, status: str | None, q: str | None, page: int, per_page: int) -> Page:
@@ -58,7 +60,8 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
                        model.enterprise_id.label("enterprise_id"), Organisation.name.label("enterprise_name"),
                        Programme.name.label("programme_name"),
                        func.coalesce(model.approved_amount, amount).label("amount"),
-                       model.submitted_at.label("submitted_at"), model.created_at.label("created_at"))
+                       model.submitted_at.label("submitted_at"), model.created_at.label("created_at"),
+                       model.number.label("number"))
                 .join(Organisation, Organisation.id == model.enterprise_id)
                 .join(Programme, Programme.id == model.programme_id))
         if status:
@@ -67,7 +70,9 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
             stmt = stmt.where(model.status != "draft")  # drafts are the enterprise's own business
         if q:
             like = f"%{q}%"
-            stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like)))
+            by_number = number_filter(model, q)
+            stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like),
+                                  *([by_number] if by_number is not None else [])))
         parts.append(stmt)
     if not parts:
         return Page([], page, per_page, 0)
@@ -85,7 +90,7 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
         if not isinstance(amount, Decimal):
             amount = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
         items.append(QueueRow(r.kind, r.id, r.status, r.enterprise_id, r.enterprise_name, r.programme_name, amount,
-                              r.submitted_at, r.created_at))
+                              r.submitted_at, r.created_at, r.number))
     return Page(items, page, per_page, total)
 
 

@@ -1092,10 +1092,10 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         app.decision_reason = event.reason
 
     if action == "submit":
-        notify_role("officer", _SUBMITTED_NOTICE[kind], detail_path(kind, app.id), id=app.id,
+        notify_role("officer", _SUBMITTED_NOTICE[kind], detail_path(kind, app.id), id=app.number,
                     enterprise=app.enterprise.name)
     elif (kind, action) in _NOTICES:
-        notify_organisation(app.enterprise_id, _NOTICES[(kind, action)], detail_path(kind, app.id), id=app.id,
+        notify_organisation(app.enterprise_id, _NOTICES[(kind, action)], detail_path(kind, app.id), id=app.number,
                             amount=format_money(app.approved_amount), reason=app.decision_reason or "")
     db.session.flush()
     return app
@@ -1159,7 +1159,7 @@ def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | Non
     app.decision_reason = reason
     app.decided_at = utcnow()
     k.machine.apply(app, "cancel", actor, reason=reason, details={"released": released})
-    notify_organisation(app.enterprise_id, _CANCEL_NOTICES[kind], detail_path(kind, app.id), id=app.id,
+    notify_organisation(app.enterprise_id, _CANCEL_NOTICES[kind], detail_path(kind, app.id), id=app.number,
                         amount=format_money(released), reason=reason)
     db.session.flush()
     return app

@@ -1,0 +1,62 @@
+"""one application number (受理编号) per application; notification preferences
+
+``number`` on ``trial_application``, ``loan_application`` and ``robot_application``: the kind
+prefix (SY trial, TX loan, JQ robot), the programme's year and the row id padded to six digits
+(``voucher.appnumbers.format_number``), under a UNIQUE index.  Existing rows are numbered here
+with the same function the application uses for new rows, so a number once shown never changes.
+
+``notification_preference``: per user, in-app / e-mail / SMS and the SMS number (a user without a
+row has the defaults: in-app and e-mail on, SMS off).
+
+A unique index rather than a table constraint: adding a constraint rebuilds the table on SQLite
+(batch mode), and other tables reference these three.
+
+Revision ID: c4e2a9d17b35
+Revises: b8d41f0c2e6a
+Create Date: 2026-12-04 07:10:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from voucher.appnumbers import format_number
+from voucher.db import UTCDateTime
+
+# revision identifiers, used by Alembic.
+revision = 'c4e2a9d17b35'
+down_revision = 'b8d41f0c2e6a'
+branch_labels = None
+depends_on = None
+
+TABLES = ("trial_application", "loan_application", "robot_application")
+
+
+def upgrade():
+    op.create_table(
+        "notification_preference",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("in_app", sa.Boolean(), nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.Column("sms", sa.Boolean(), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("NOT sms OR phone IS NOT NULL", name=op.f("ck_notification_preference_sms_needs_phone")),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_notification_preference_user_id_user_account"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_notification_preference")),
+    )
+    bind = op.get_bind()
+    for table in TABLES:
+        op.add_column(table, sa.Column("number", sa.String(length=20), nullable=True))
+        rows = bind.execute(sa.text(f"SELECT a.id, p.year FROM {table} a JOIN programme p ON p.id = a.programme_id")).all()
+        for row_id, year in rows:
+            bind.execute(sa.text(f"UPDATE {table} SET number = :n WHERE id = :i"),
+                         {"n": format_number(table, year, row_id), "i": row_id})
+        op.create_index(op.f(f"ix_{table}_number"), table, ["number"], unique=True)
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        op.drop_index(op.f(f"ix_{table}_number"), table_name=table)
+        op.drop_column(table, "number")
+    op.drop_table("notification_preference")
