@@ -24,6 +24,7 @@ import importlib
 import json
 import logging
 import urllib.request
+from collections import deque
 from typing import Protocol
 
 from flask import current_app, has_app_context
@@ -45,10 +46,8 @@ class SmsBackend(Protocol):
 class ConsoleSmsBackend:
     """Logs the message instead of sending it (development, tests, a site without a provider)."""
 
-    sent: list[tuple[str, str]]
-
     def __init__(self, config=None) -> None:
-        self.sent = []
+        self.sent: deque[tuple[str, str]] = deque(maxlen=100)  # the latest, for a look in a shell or a test
 
     def send(self, phone: str, text: str) -> None:
         self.sent.append((phone, text))

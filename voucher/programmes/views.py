@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.appnumbers import number_of, prime
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
-from voucher.appnumbers import number_of, prime
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.programmes import queries, services
@@ -42,7 +42,6 @@ def index():
                      for p in everything.items), everything.total)
     pagination = queries.programmes_page(q=q, year=year, page=page_arg(),
                                          per_page=current_app.config["PAGE_SIZE"])
-    prime((row[0].source_type, row[0].source_id) for row in ledger.items)
     figures = queries.balances_for(pagination.items)
     statuses = {p.id: queries.window_status(p) for p in pagination.items}
     return render_template("programmes/index.html", pagination=pagination, figures=figures, statuses=statuses,
@@ -109,6 +108,7 @@ def detail(programme_id: int):
                       row[0].paid_after] for row in everything.items), everything.total)
     ledger = queries.ledger_page(programme.id, page=page_arg(),
                                  per_page=current_app.config["PAGE_SIZE"])
+    prime((row[0].source_type, row[0].source_id) for row in ledger.items)
     return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),
                            ledger=ledger, groups=PARAMETER_GROUPS, status=queries.window_status(programme),
                            funding_kinds=FUNDING_KIND_CODES, specs=services.PARAMETER_SPECS)
