@@ -137,3 +137,20 @@ def prime(pairs) -> None:
         model = _model(kind)
         for row_id, number in db.session.execute(select(model.id, model.number).where(model.id.in_(ids))):
             cache[(kind, row_id)] = number
+
+
+def number_missing(model) -> int:
+    """Number the rows a Core bulk INSERT wrote without the mapper (benchmarks, scale tests): one
+    executemany UPDATE with the same :func:`format_number`.  Returns how many were numbered."""
+    from sqlalchemy import bindparam
+
+    from voucher.extensions import db
+    from voucher.programmes.models import Programme
+
+    table = model.__table__
+    rows = db.session.execute(select(table.c.id, Programme.year).join(Programme, Programme.id == table.c.programme_id)
+                              .where(table.c.number.is_(None))).all()
+    if rows:
+        db.session.execute(update(table).where(table.c.id == bindparam("row_id")).values(number=bindparam("row_number")),
+                           [{"row_id": i, "row_number": format_number(table.name, year, i)} for i, year in rows])
+    return len(rows)
