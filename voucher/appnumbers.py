@@ -103,6 +103,12 @@ def find_id(kind: str, raw: str | None) -> int | None:
     return db.session.scalar(select(model.id).where(model.number == parsed.text))
 
 
+def _plain_id(row_id) -> bool:
+    """An id a query may use: ASCII digits, at most 12 (never a superscript two, never an overflow)."""
+    text = str(row_id) if row_id is not None else ""
+    return 0 < len(text) <= 12 and text.isascii() and text.isdigit()
+
+
 def number_of(kind: str, row_id: int | None) -> str | None:
     """The number of the application ``kind`` #``row_id`` (a payment's or a ledger entry's source),
     remembered for the request, so a list naming the same grant twice reads it once."""
@@ -111,7 +117,7 @@ def number_of(kind: str, row_id: int | None) -> str | None:
     from voucher.extensions import db
 
     model = _model(kind)
-    if model is None or row_id is None:
+    if model is None or not _plain_id(row_id):
         return None
     cache = g.setdefault("_application_numbers", {}) if has_app_context() else {}
     key = (kind, int(row_id))
@@ -131,7 +137,7 @@ def prime(pairs) -> None:
     cache = g.setdefault("_application_numbers", {})
     wanted: dict[str, set[int]] = {}
     for kind, row_id in pairs:
-        if _model(kind) is not None and row_id is not None and (kind, int(row_id)) not in cache:
+        if _model(kind) is not None and _plain_id(row_id) and (kind, int(row_id)) not in cache:
             wanted.setdefault(kind, set()).add(int(row_id))
     for kind, ids in wanted.items():
         model = _model(kind)

@@ -53,6 +53,25 @@ def upgrade():
             bind.execute(sa.text(f"UPDATE {table} SET number = :n WHERE id = :i"),
                          {"n": format_number(table, year, row_id), "i": row_id})
         op.create_index(op.f(f"ix_{table}_number"), table, ["number"], unique=True)
+    _renumber_subsidy_notifications(bind)
+
+
+def _renumber_subsidy_notifications(bind):
+    """Stored loan/robot notifications ("... application no. %(id)s ...") name the application by the
+    number from now on: their ``id`` parameter becomes the number (found from the link)."""
+    notification = sa.table("notification", sa.column("id", sa.Integer), sa.column("message", sa.String),
+                            sa.column("params", sa.JSON), sa.column("link", sa.String))
+    numbers = {}
+    for kind, table in (("loans", "loan_application"), ("robots", "robot_application")):
+        for row_id, number in bind.execute(sa.text(f"SELECT id, number FROM {table}")):
+            numbers[f"/subsidies/{kind}/{row_id}"] = number
+    rows = bind.execute(sa.select(notification.c.id, notification.c.params, notification.c.link)
+                        .where(notification.c.message.like("%application no. %(id)s%"),
+                               notification.c.link.like("/subsidies/%"))).all()
+    for row_id, params, link in rows:
+        if link in numbers and isinstance(params, dict) and "id" in params:
+            bind.execute(notification.update().where(notification.c.id == row_id)
+                         .values(params={**params, "id": numbers[link]}))
 
 
 def downgrade():
