@@ -14,6 +14,7 @@ def BLUEPRINTS():
     from voucher.notifications.views import bp as notifications_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
+    from voucher.progress.views import bp as progress_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
     from voucher.workcalendar.views import bp as workcalendar_bp
@@ -34,4 +35,5 @@ def BLUEPRINTS():
         payments_bp,
         workcalendar_bp,
         guides_bp,
+        progress_bp,
     ]

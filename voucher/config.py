@@ -80,6 +80,17 @@ class DefaultConfig:
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
+    # SMS copies of notifications for users who chose them (voucher.notifications.sms): "console"
+    # logs them, "http" posts to SMS_HTTP_URL (with SMS_HTTP_TOKEN, SMS_SIGN, SMS_TEMPLATE_ID,
+    # SMS_TIMEOUT), "module:Class" builds a backend of your own, "off" sends none.
+    SMS_BACKEND = "console"
+    SMS_HTTP_URL = None
+    SMS_HTTP_TOKEN = None
+    SMS_SIGN = None
+    SMS_TEMPLATE_ID = None
+    SMS_TIMEOUT = 10
+    # The public progress look-up (number + USCC, no login): attempts per address.
+    PROGRESS_LOOKUP_RATE_LIMIT = "10 per minute;100 per day"
     # The jobs sweeper (voucher.tasks.recover_jobs; also `flask voucher jobs-recover`): every
     # worker schedules it every JOBS_SWEEP_SECONDS (0: off).  A started job whose worker sent no
     # heartbeat for JOBS_WORKER_STALE_SECONDS is failed over (workers beat every

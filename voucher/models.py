@@ -8,7 +8,7 @@ from voucher.catalogue.models import Solution, SolutionScreening  # noqa: F401
 from voucher.documents.models import Document, JobRecord, StoredFile  # noqa: F401
 from voucher.enterprises.models import Enterprise, Organisation  # noqa: F401
 from voucher.guides.models import GuideMaterial, GuideVersion, ProgrammeGuide  # noqa: F401
-from voucher.notifications.models import Notification  # noqa: F401
+from voucher.notifications.models import Notification, NotificationPreference  # noqa: F401
 from voucher.payments.models import Disbursement, NoticeObjection, PaymentBatch, PublicNotice, PublicNoticeItem  # noqa: F401
 from voucher.programmes.models import FundLedgerEntry, LprRate, Programme  # noqa: F401
 from voucher.subsidies.models import LoanApplication, LoanInterestPeriod, RobotApplication, RobotLineItem  # noqa: F401

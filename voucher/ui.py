@@ -112,6 +112,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["ref"] = reference
     app.jinja_env.globals["label"] = reference.label
+    from voucher.appnumbers import number_of
+
+    app.jinja_env.globals["application_number"] = number_of
     app.jinja_env.add_extension("jinja2.ext.do")
 
 

@@ -54,8 +54,8 @@ CASES = [
     ("provider", "/trials/mine", (0, 1), (0, 1), 0),
     ("evaluator", "/catalogue/screening", (1, 2), (1, 2), 0),
     ("evaluator", "/trials/evaluations?all=1", (0,), (0,), 0),
-    ("sme", "/applications/mine", (0, 1), (1, 2), 0),
-    ("sme", "/applications/mine?status=closed", (0, 1), (1, 2), 0),
+    ("sme", "/applications/mine", (0, 1, 2), (0, 1, 2), 0),
+    ("sme", "/applications/mine?status=closed", (0, 1, 2), (0, 1, 2), 0),
     ("sme", "/trials/mine", (0, 1), (0, 1), 0),
     ("sme", "/subsidies/robots", (0,), (0,), 0),
 ]

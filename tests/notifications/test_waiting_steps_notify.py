@@ -39,7 +39,8 @@ def test_a_returned_application_notifies_the_enterprise(demo, ctx):
     services.return_for_revision(_actor("officer@demo.test"), application.id, "请补充能耗台账。")
     notes = _notes("sme7@demo.test")
     assert len(notes) == before + 1
-    assert notes[-1].message.startswith("Your trial-voucher application for %(solution)s was returned for revision")
+    assert notes[-1].message.startswith("Your trial-voucher application %(number)s for %(solution)s was returned for revision")
+    assert notes[-1].params["number"] == application.number
     assert notes[-1].link == f"/applications/{application.id}" and notes[-1].read_at is None
 
 

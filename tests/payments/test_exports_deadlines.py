@@ -51,9 +51,9 @@ def test_the_queue_export_has_the_pages_rows_with_deadlines_and_holds(queue_worl
     assert sorted(Decimal(a) for a in column(headers, rows, "Amount")) == sorted(
         [Decimal("40000.00"), Decimal("30000.00"), Decimal("100000.00")])  # loan, 30% advance, robot
     by_grant = {g: r for g, r in zip(column(headers, rows, "Grant"), rows)}
-    loan = by_grant[f"Loan interest discount application no. {w.loan_app.id}"]
-    robot = by_grant[f"Robot purchase subsidy application no. {w.robot_app.id}"]
-    advance = by_grant[f"Trial-voucher application no. {w.trial_.application_id}"]
+    loan = by_grant[f"Loan interest discount application no. {w.loan_app.number}"]
+    robot = by_grant[f"Robot purchase subsidy application no. {w.robot_app.number}"]
+    advance = by_grant[f"Trial-voucher application no. {w.trial_.application.number}"]
     due = add_working_days(TODAY, app.config["PAYMENT_DEADLINE_WORKING_DAYS"])
     for row in (loan, advance):
         assert row[headers.index("Can it be paid?")] == "Payable now"
@@ -64,7 +64,7 @@ def test_the_queue_export_has_the_pages_rows_with_deadlines_and_holds(queue_worl
     assert robot[headers.index("Payable since")] == "" and robot[headers.index("Payment deadline")] == ""
     # Payable items first, most urgent first; the held one last — on the page and in the file alike.
     assert rows[-1] is robot
-    assert [r[0] for r in page][-1].startswith(f"Robot purchase subsidy application no. {w.robot_app.id}")
+    assert [r[0] for r in page][-1].startswith(f"Robot purchase subsidy application no. {w.robot_app.number}")
     # The page shows the same deadline as a badge.
     html = client.get(f"/payments/queue?programme_id={w.programme.id}").get_data(as_text=True)
     assert html.count(f"Due in {app.config['PAYMENT_DEADLINE_WORKING_DAYS']} working days") == 2
@@ -74,10 +74,10 @@ def test_the_queue_export_keeps_the_filters_and_excel_matches_csv(queue_world, l
     w = queue_world
     client = login_as(w.officer)
     headers, rows = rows_of(client, f"/payments/queue?programme_id={w.programme.id}&kind=loan_discount")
-    assert column(headers, rows, "Grant") == [f"Loan interest discount application no. {w.loan_app.id}"]
+    assert column(headers, rows, "Grant") == [f"Loan interest discount application no. {w.loan_app.number}"]
     assert [Decimal(v) for v in column(headers, rows, "Amount")] == [Decimal("40000.00")]
     headers, rows = rows_of(client, f"/payments/queue?programme_id={w.programme.id}&show=held")
-    assert column(headers, rows, "Grant") == [f"Robot purchase subsidy application no. {w.robot_app.id}"]
+    assert column(headers, rows, "Grant") == [f"Robot purchase subsidy application no. {w.robot_app.number}"]
     csv_headers, csv_rows = rows_of(client, f"/payments/queue?programme_id={w.programme.id}")
     xlsx_headers, xlsx_rows = rows_of(client, f"/payments/queue?programme_id={w.programme.id}", "xlsx")
     assert xlsx_headers == csv_headers and len(xlsx_rows) == len(csv_rows) == 3

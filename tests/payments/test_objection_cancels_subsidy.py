@@ -120,7 +120,7 @@ def test_upholding_an_objection_to_a_loan_grant_cancels_it_and_releases_exactly_
     # The enterprise is told, with the amount and the reason.
     [note] = db.session.scalars(select(Notification).where(Notification.user_id == sme.id,
                                                            Notification.message.contains("was cancelled")))
-    assert note.params["id"] == loan.id and note.params["reason"] == "Repaid early: not eligible."
+    assert note.params["id"] == loan.number and note.params["reason"] == "Repaid early: not eligible."
     assert note.params["amount"] == "¥40,000.00" and note.link == f"/subsidies/loans/{loan.id}"
 
 

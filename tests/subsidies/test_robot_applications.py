@@ -71,7 +71,8 @@ def test_an_invoice_claimed_in_own_earlier_application_names_it(client, sme, pro
     first = create(client, programme, robot_line(0, invoice="330026110900000007"))
     response = post_new(client, robot_form(programme, robot_line(0, invoice="330026110900000007")))
     assert response.status_code == 422
-    assert f"Line 1: invoice 330026110900000007 is already claimed in your application no. {first}." in response.get_data(as_text=True)
+    number = db.session.get(RobotApplication, first).number
+    assert f"Line 1: invoice 330026110900000007 is already claimed in your application no. {number}." in response.get_data(as_text=True)
 
 
 def test_the_same_invoice_twice_in_one_application_is_refused_naming_the_line(client, sme, programme, login):

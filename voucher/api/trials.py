@@ -41,7 +41,8 @@ class TrialListQuery(PageArgs, TrialListArgs):
 
 def trial_json(trial) -> dict:
     today = services.applications.local_today()
-    return {"id": trial.id, "application_id": trial.application_id, "programme_id": trial.programme_id,
+    return {"id": trial.id, "application_id": trial.application_id, "application_number": trial.application.number,
+            "programme_id": trial.programme_id,
             "solution": {"id": trial.solution.id, "title": trial.solution.title},
             "enterprise": {"id": trial.enterprise.id, "name": trial.enterprise.name},
             "provider": {"id": trial.provider.id, "name": trial.provider.name}, "status": trial.status,

@@ -16,6 +16,7 @@ from voucher.calc import INDICATORS
 from voucher.catalogue.models import Solution
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
+from voucher.appnumbers import register as register_numbers
 from voucher.extensions import db
 from voucher.programmes.models import Programme
 
@@ -62,6 +63,8 @@ class TrialApplication(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The application number (受理编号, ``SY-2026-000013``), written at creation (voucher.appnumbers).
+    number: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     solution_id: Mapped[int] = mapped_column(ForeignKey("solution.id"), index=True)
@@ -104,3 +107,6 @@ class TrialApplication(db.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE_STATES
+
+
+register_numbers(TrialApplication)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.applications.models import APPLICATION_STATES, TrialApplication
 from voucher.applications.services import CATALOGUE_STATES, Quota, attachments, quota
+from voucher.appnumbers import number_filter
 from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Enterprise, Organisation
@@ -135,7 +136,9 @@ def _queue_conditions(filters: QueueFilters, ent_org, prov_org) -> tuple[list, s
         needs.add("solution")
     if filters.q:
         like = f"%{filters.q}%"
-        where.append(or_(ent_org.name.ilike(like), ent_org.uscc.ilike(like), Solution.title.ilike(like)))
+        by_number = number_filter(app, filters.q)
+        where.append(or_(ent_org.name.ilike(like), ent_org.uscc.ilike(like), Solution.title.ilike(like),
+                         *([by_number] if by_number is not None else [])))
         needs |= {"ent_org", "solution"}
     return where, needs
 

@@ -86,6 +86,8 @@ class ApplicationSchema(ma.Schema):
     """A trial-voucher application."""
 
     id = ma.fields.Integer(required=True)
+    number = ma.fields.String(required=True, allow_none=True,
+                              metadata={"description": "The application number, e.g. SY-2026-000013"})
     programme_id = ma.fields.Integer(required=True)
     enterprise = ma.fields.Nested(RefSchema, required=True)
     solution = ma.fields.Nested(SolutionRefSchema, required=True)

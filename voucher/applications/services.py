@@ -445,8 +445,8 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
     application.submitted_at = utcnow()
     db.session.flush()
-    notify_role("officer", N_("A trial-voucher application from %(enterprise)s (%(amount)s) is waiting for review."),
-                application_link(application.id), enterprise=application.enterprise.name,
+    notify_role("officer", N_("A trial-voucher application %(number)s from %(enterprise)s (%(amount)s) is waiting for review."),
+                application_link(application.id), number=application.number, enterprise=application.enterprise.name,
                 amount=format_money(application.requested_amount))
     return application
 
@@ -543,9 +543,9 @@ def approve(actor: Actor, application_id: int, comment: str | None = None) -> Tr
     from voucher.trials.services import open_trial_for  # the trial opens with the approval (trials module)
     open_trial_for(actor, application)
     notify_organisation(application.enterprise_id,
-                        N_("Your trial-voucher application for %(solution)s was approved: %(amount)s is reserved. "
+                        N_("Your trial-voucher application %(number)s for %(solution)s was approved: %(amount)s is reserved. "
                            "The trial starts when the provider kicks it off."),
-                        application_link(application.id), solution=solution.title,
+                        application_link(application.id), number=application.number, solution=solution.title,
                         amount=format_money(application.requested_amount))
     return application
 
@@ -558,8 +558,8 @@ def reject(actor: Actor, application_id: int, reason: str) -> TrialApplication:
     MACHINE.apply(application, "reject", actor, reason=reason)
     _record_decision(actor, application, reason)
     notify_organisation(application.enterprise_id,
-                        N_("Your trial-voucher application for %(solution)s was not approved. Reason: %(reason)s"),
-                        application_link(application.id), solution=application.solution.title,
+                        N_("Your trial-voucher application %(number)s for %(solution)s was not approved. Reason: %(reason)s"),
+                        application_link(application.id), number=application.number, solution=application.solution.title,
                         reason=application.decision_reason)
     return application
 
@@ -572,8 +572,8 @@ def return_for_revision(actor: Actor, application_id: int, comment: str) -> Tria
     MACHINE.apply(application, "return", actor, reason=comment)
     _record_decision(actor, application, comment)
     notify_organisation(application.enterprise_id,
-                        N_("Your trial-voucher application for %(solution)s was returned for revision: %(comment)s"),
-                        application_link(application.id), solution=application.solution.title,
+                        N_("Your trial-voucher application %(number)s for %(solution)s was returned for revision: %(comment)s"),
+                        application_link(application.id), number=application.number, solution=application.solution.title,
                         comment=application.decision_reason)
     return application
 
@@ -594,8 +594,8 @@ def cancel(actor: Actor, application_id: int, reason: str) -> TrialApplication:
     from voucher.trials.services import cancel_trial_for  # the trial goes with its approval (trials module)
     cancel_trial_for(actor, application, application.decision_reason)
     notify_organisation(application.enterprise_id,
-                        N_("The approval of your trial-voucher application for %(solution)s was cancelled and the "
+                        N_("The approval of your trial-voucher application %(number)s for %(solution)s was cancelled and the "
                            "reserved amount returned to the fund. Reason: %(reason)s"),
-                        application_link(application.id), solution=application.solution.title,
+                        application_link(application.id), number=application.number, solution=application.solution.title,
                         reason=application.decision_reason)
     return application

@@ -55,9 +55,9 @@ def my_applications():
     if fmt:
         everything = queries.my_page(actor.organisation_id or -1, 1, EXPORT_LIMIT, status)
         return send(fmt, "my-applications",
-                    ["#", _("Solution"), _("Provider"), _("Amount"), _("Status"), _("Next step"), _("Created"),
+                    [_("Application number"), _("Solution"), _("Provider"), _("Amount"), _("Status"), _("Next step"), _("Created"),
                      _("Submitted")],
-                    ([a.id, a.solution.title, a.provider.name, a.requested_amount, queries.status_label(a.status),
+                    ([a.number, a.solution.title, a.provider.name, a.requested_amount, queries.status_label(a.status),
                       str(queries.SME_NEXT_STEP.get(a.status, "")), local_time(a.created_at), local_time(a.submitted_at)]
                      for a in everything.items), everything.total)
     pagination = queries.my_page(actor.organisation_id or -1, _page(), current_app.config["PAGE_SIZE"], status)
@@ -246,9 +246,11 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     if actor.role == "sme" and application.enterprise_id != actor.organisation_id:
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
+    from voucher.timeline import build as build_timeline
     from voucher.trials.services import trial_for_application
 
-    return render_template("applications/detail.html", f=file, a=application, actions=actions,
+    timeline = build_timeline(services.SOURCE_TYPE, services.MACHINE, application, file.events)
+    return render_template("applications/detail.html", f=file, a=application, actions=actions, timeline=timeline,
                            trial=trial_for_application(application.id),
                            forms=_forms(forms), next_step=next_steps.get(application.status, ""),
                            timeline_labels=queries.TIMELINE_LABELS,
@@ -283,13 +285,13 @@ def review_queue():
         def row(a):
             ent = a.enterprise.enterprise
             d = review_deadline(a.submitted_at) if a.status == "submitted" else None
-            return [a.id, a.enterprise.name, label(SIZE_CLASSES, ent.size_class) if ent else "",
+            return [a.number, a.enterprise.name, label(SIZE_CLASSES, ent.size_class) if ent else "",
                     label(DISTRICTS, ent.district) if ent else "", label(INDUSTRIES, ent.industry) if ent else "",
                     a.solution.title, a.provider.name, a.requested_amount, local_time(a.submitted_at),
                     queries.status_label(a.status), deadline_text(d)]
 
         return send(fmt, "trial-applications",
-                    [_("No."), _("Enterprise"), _("Size class"), _("District"), _("Industry"), _("Solution"),
+                    [_("Application number"), _("Enterprise"), _("Size class"), _("District"), _("Industry"), _("Solution"),
                      _("Provider"), _("Amount"), _("Submitted"), _("Status"), _("Review deadline")],
                     (row(a) for a in everything.items), everything.total)
     pagination = queries.review_page(filters, _page(), current_app.config["PAGE_SIZE"])

@@ -31,6 +31,9 @@ def index():
                     everything.total)
     pagination = queries.events_page(**args, page=page_arg(),
                                      per_page=current_app.config["PAGE_SIZE"] * 2)
+    from voucher.appnumbers import prime
+
+    prime((e.object_type, e.object_id) for e in pagination.items if str(e.object_id).isdigit())
     return render_template("audit/index.html", pagination=pagination, args=args, as_json=_json,
                            anchor=ensure_daily_anchor())
 

@@ -154,6 +154,13 @@ def subject_type_label(subject_type: str) -> str:
     return str(SUBJECT_TYPES.get(subject_type, subject_type))
 
 
+def subject_ref(subject_type: str, subject_id: int) -> str:
+    """How a subject is named beside its type: an application by its number (受理编号), others by id."""
+    from voucher.appnumbers import number_of
+
+    return number_of(subject_type, subject_id) or f"#{subject_id}"
+
+
 def unregister_download_rule(subject_type: str) -> None:
     _download_rules.pop(subject_type, None)
 

@@ -11,7 +11,7 @@ from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, login_required_any, roles_required
 from voucher.documents import queries, services
 from voucher.documents.builders import (DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, KINDS, kind_label,
-                                        subject_type_label)
+                                        subject_ref, subject_type_label)
 from voucher.documents.forms import RequestDocumentForm, RevokeForm, VerifyForm
 from voucher.documents.jobs import display_code, normalise_code
 from voucher.documents.models import JOB_STATUSES
@@ -30,6 +30,7 @@ def _template_globals(state) -> None:
     # Globals (not a context processor) so macros imported by other domains' templates see them.
     state.app.jinja_env.globals.update(
         kind_label=kind_label, subject_type_label=subject_type_label, display_code=display_code,
+        subject_ref=subject_ref,
         job_status_label=lambda s: str(JOB_STATUS_LABELS.get(s, s)),
         document_status_label=lambda s: str(DOCUMENT_STATUS_LABELS.get(s, s)))
 
@@ -82,7 +83,7 @@ def _export_jobs(fmt: str, everything):
             about = _("%(n)s items", n=(r.params or {}).get("count", 0))
         else:
             document = kind_label(r.kind)
-            about = f"{subject_type_label(r.subject_type)} #{r.subject_id}"
+            about = f"{subject_type_label(r.subject_type)} {subject_ref(r.subject_type, r.subject_id)}"
         return [r.id, document, about, names.get(r.requested_by) or _("the system"), local_time(r.created_at),
                 str(JOB_STATUS_LABELS.get(r.status, r.status)), r.progress]
 

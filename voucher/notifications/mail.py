@@ -21,10 +21,10 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voucher.config import public_url
-from voucher.notifications.models import Notification
+from voucher.notifications.models import Notification, NotificationPreference
 
 log = logging.getLogger(__name__)
 _PENDING = "voucher.notifications.mail_pending"
@@ -115,7 +115,10 @@ def send_notification_mails(notification_ids: list[int]) -> int:
     if not current_app.config.get("MAIL_SERVER"):
         return 0
     rows = db.session.execute(select(Notification, User).join(User, User.id == Notification.user_id)
-                              .where(Notification.id.in_(list(notification_ids)), User.active.is_(True))
+                              .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+                              .where(Notification.id.in_(list(notification_ids)), User.active.is_(True),
+                                     # the user's choice when the job runs (no row: e-mail on)
+                                     or_(NotificationPreference.email.is_(None), NotificationPreference.email.is_(True)))
                               .order_by(Notification.id)).all()
     if not rows:
         return 0

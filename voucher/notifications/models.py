@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voucher.db import UTCDateTime, utcnow
@@ -22,3 +22,22 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    """How a user wants to be told (a user without a row has the defaults): in the application
+    (``in_app``; off: the message is kept but arrives read, with no unread badge), by e-mail (a copy
+    when the site's mail is on) and by SMS (a copy to ``phone`` through the SMS backend)."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (CheckConstraint("NOT sms OR phone IS NOT NULL", name="sms_needs_phone"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(20))  # mainland mobile number, 11 digits
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+DEFAULT_PREFERENCE = {"in_app": True, "email": True, "sms": False, "phone": None}

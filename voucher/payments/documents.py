@@ -52,6 +52,9 @@ def _milestone_label(milestone: str) -> str:
 
 
 def _source_label(source_type: str, source_id: int) -> str:
+    from voucher.appnumbers import number_of
+
+    source_id = number_of(source_type, source_id) or source_id
     return {"trial_application": _("Trial-voucher application no. %(id)s", id=source_id),
             "loan_application": _("Loan interest discount application no. %(id)s", id=source_id),
             "robot_application": _("Robot purchase subsidy application no. %(id)s", id=source_id)
@@ -229,15 +232,15 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
                 approvals.append((f"{d.reference}: {role}", name, when))
         facts = [(_("Enterprise"), application.enterprise.name), (_("Provider (payee)"), application.provider.name),
                  (_("Solution"), application.solution.title), (_("Status"), application.status)]
-        data = AuditDossierData(reference=f"APP-{application.id:06d}",
+        data = AuditDossierData(reference=application.number,
                                 title=f"{application.enterprise.name} — {application.solution.title}",
                                 programme_name=application.programme.name, chain_head=chain_head(),
                                 issued_at=issue.issued_at, verification_code=issue.verification_code,
                                 verification_url=issue.verification_url, chronology=chronology,
                                 calculations=calculations, evaluation_header=header if rows else (),
                                 evaluation_rows=rows, approvals=approvals, facts=facts, lang=lang)
-    return (f"audit-dossier-APP-{application.id:06d}.pdf", audit_dossier_pdf(data), "application/pdf",
-            f"APP-{application.id:06d}")
+    return (f"audit-dossier-{application.number}.pdf", audit_dossier_pdf(data), "application/pdf",
+            application.number)
 
 
 # --- programme report ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
+from voucher.appnumbers import find_id, number_of
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
@@ -41,7 +42,7 @@ def _labels():
             "payee_status_labels": queries.PAYEE_STATUS_LABELS, "milestone_labels": queries.MILESTONE_LABELS,
             "batch_status_labels": queries.BATCH_STATUS_LABELS, "batch_badges": queries.BATCH_BADGES,
             "objection_labels": queries.OBJECTION_STATUS_LABELS, "funding_kinds": FUNDING_KINDS,
-            "source_link": source_link}
+            "source_link": source_link, "source_number": number_of}
 
 
 def source_link(source_type: str, source_id: int) -> str | None:
@@ -62,7 +63,9 @@ SOURCE_TEXTS = {"trial_application": _l("Trial-voucher application no. %(id)s"),
 
 def source_text(source_type: str, source_id: int) -> str:
     """The grant a payment is for, in words (the pages link it; exports write it)."""
-    return str(SOURCE_TEXTS[source_type]) % {"id": source_id} if source_type in SOURCE_TEXTS else str(source_id)
+    if source_type not in SOURCE_TEXTS:
+        return str(source_id)
+    return str(SOURCE_TEXTS[source_type]) % {"id": number_of(source_type, source_id) or source_id}
 
 
 def disbursement_deadline(d, today=None):
@@ -684,7 +687,10 @@ def reports():
     programmes = queries.programme_choices()
     jobs = {pid: queries.jobs_for("programme", pid, ["programme_report"]).get("programme_report")
             for pid, _name in programmes}
-    application_id = query_int("application_id")
+    typed = (request.args.get("application_id") or "").strip()[:40]
+    application_id = find_id("trial_application", typed) if typed else None
+    if typed and application_id is None and typed.isdigit():
+        application_id = query_int("application_id")
     if application_id:
         return redirect(url_for("documents.subject", subject_type="application", subject_id=application_id))
     return render_template("payments/reports.html", programmes=programmes, jobs=jobs,

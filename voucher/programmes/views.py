@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.appnumbers import number_of, prime
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
@@ -94,17 +95,20 @@ def detail(programme_id: int):
     fmt = requested_format()
     if fmt:
         everything = queries.ledger_page(programme.id, page=1, per_page=EXPORT_LIMIT)
+        prime((row[0].source_type, row[0].source_id) for row in everything.items)
         kinds = {"reserve": _("Reserved"), "release": _("Released"), "pay": _("Paid")}
         milestones = {"advance": _("Advance"), "balance": _("Balance"), "full": _("Full amount")}
         return send(fmt, f"ledger-programme-{programme.id}",
-                    ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Source id"),
+                    ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Application number"),
                      _("Enterprise"), _("Provider"), _("Note"), _("Reserved after"), _("Paid after")],
                     ([row[0].seq, local_time(row[0].created_at), kinds[row[0].kind], milestones.get(row[0].milestone, row[0].milestone or ""),
-                      label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type, row[0].source_id,
+                      label(FUNDING_KINDS, row[0].funding_kind), row[0].amount, row[0].source_type,
+                      number_of(row[0].source_type, row[0].source_id) or row[0].source_id,
                       row.enterprise_name, row.provider_name or "", row[0].note or "", row[0].reserved_after,
                       row[0].paid_after] for row in everything.items), everything.total)
     ledger = queries.ledger_page(programme.id, page=page_arg(),
                                  per_page=current_app.config["PAGE_SIZE"])
+    prime((row[0].source_type, row[0].source_id) for row in ledger.items)
     return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),
                            ledger=ledger, groups=PARAMETER_GROUPS, status=queries.window_status(programme),
                            funding_kinds=FUNDING_KIND_CODES, specs=services.PARAMETER_SPECS)

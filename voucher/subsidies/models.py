@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, v
 
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
+from voucher.appnumbers import register as register_numbers
 from voucher.extensions import db
 from voucher.identifiers import normalise_identifier
 
@@ -37,6 +38,8 @@ class _Application:
     Each kind adds its own figures, its rows and its CHECKs (``_application_table_args``)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The application number (受理编号, ``TX-2026-000013``, ``JQ-…``), written at creation (voucher.appnumbers).
+    number: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
 
     @declared_attr
     def programme_id(cls) -> Mapped[int]:
@@ -195,6 +198,9 @@ class RobotLineItem(db.Model):
     granted: Mapped[Decimal] = mapped_column(Money)
 
     application: Mapped[RobotApplication] = relationship(back_populates="lines")
+
+
+register_numbers(LoanApplication, RobotApplication)
 
 
 class IdentifierCollision(db.Model):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
+from voucher.appnumbers import number_filter
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
@@ -45,6 +46,7 @@ class QueueRow:
     amount: Decimal
     submitted_at: datetime | None
     created_at: datetime
+    number: str | None = None  # the application number (受理编号)
 
 
 def _review_models(kind: str | None):
@@ -77,12 +79,15 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
         stmt = (select(literal(code).label("kind"), model.id.label("id"), model.status.label("status"),
                        model.enterprise_id.label("enterprise_id"), model.programme_id.label("programme_id"),
                        func.coalesce(model.approved_amount, amount).label("amount"),
-                       model.submitted_at.label("submitted_at"), model.created_at.label("created_at"))
+                       model.submitted_at.label("submitted_at"), model.created_at.label("created_at"),
+                       model.number.label("number"))
                 .where(_status_condition(model, status)))
         if q:
             like = f"%{q}%"
+            by_number = number_filter(model, q)
             stmt = (stmt.join(Organisation, Organisation.id == model.enterprise_id)
-                    .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like))))
+                    .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like),
+                               *([by_number] if by_number is not None else []))))
         parts.append((model, stmt))
     if not parts:
         return Page([], page, per_page, 0)
@@ -110,7 +115,7 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
         if not isinstance(amount, Decimal):
             amount = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
         items.append(QueueRow(r.kind, r.id, r.status, r.enterprise_id, r.enterprise_name, r.programme_name, amount,
-                              r.submitted_at, r.created_at))
+                              r.submitted_at, r.created_at, r.number))
     return Page(items, page, per_page, total)
 
 

@@ -236,6 +236,8 @@ class SubsidySummarySchema(ma.Schema):
     """A loan or robot application in a list."""
 
     id = ma.fields.Integer(required=True)
+    number = ma.fields.String(required=True, allow_none=True,
+                              metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
     status = ma.fields.String(required=True, validate=Choice(APPLICATION_STATES))
     status_label = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)
@@ -258,6 +260,8 @@ class FileSchema(ma.Schema):
 
 class _SubsidyDetail(ma.Schema):
     id = ma.fields.Integer(required=True)
+    number = ma.fields.String(required=True, allow_none=True,
+                              metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
     programme_id = ma.fields.Integer(required=True)
     programme_name = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)

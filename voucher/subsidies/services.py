@@ -616,7 +616,7 @@ def _contract_key(contract_no: str) -> str:
 def _check_loan_overlap(enterprise_id: int, contract_no: str, periods: Sequence[PeriodInput],
                         exclude_id: int | None) -> list[tuple[str, str, dict]]:
     """The same loan's days may not be claimed in two live applications."""
-    stmt = (select(LoanApplication.id, LoanApplication.contract_no, LoanInterestPeriod.start_date,
+    stmt = (select(LoanApplication.id, LoanApplication.number, LoanApplication.contract_no, LoanInterestPeriod.start_date,
                    LoanInterestPeriod.end_date)
             .join(LoanInterestPeriod, LoanInterestPeriod.application_id == LoanApplication.id)
             .where(LoanApplication.enterprise_id == enterprise_id,
@@ -635,7 +635,8 @@ def _check_loan_overlap(enterprise_id: int, contract_no: str, periods: Sequence[
             if p.start < row.end_date and row.start_date < p.end:
                 problems.append((f"periods.{i}.start", N_("Days of this period (%(start)s to %(end)s) are already claimed "
                                  "for this loan contract in your application no. %(other)s."),
-                                 {"start": row.start_date.isoformat(), "end": row.end_date.isoformat(), "other": row.id}))
+                                 {"start": row.start_date.isoformat(), "end": row.end_date.isoformat(),
+                                  "other": row.number or row.id}))
                 break
     return problems
 
@@ -858,7 +859,7 @@ def _check_invoices_unclaimed(lines: Sequence[RobotLineInput], enterprise_id: in
     keys = {invoice_key(line.invoice_no): i for i, line in enumerate(lines) if _text(line.invoice_no)}
     if not keys:
         return []
-    stmt = (select(RobotLineItem.invoice_key, RobotApplication.id, RobotApplication.enterprise_id)
+    stmt = (select(RobotLineItem.invoice_key, RobotApplication.number, RobotApplication.enterprise_id)
             .join(RobotApplication, RobotApplication.id == RobotLineItem.application_id)
             .where(RobotLineItem.invoice_key.in_(list(keys))))
     if exclude_application_id is not None:
@@ -1092,10 +1093,10 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         app.decision_reason = event.reason
 
     if action == "submit":
-        notify_role("officer", _SUBMITTED_NOTICE[kind], detail_path(kind, app.id), id=app.id,
+        notify_role("officer", _SUBMITTED_NOTICE[kind], detail_path(kind, app.id), id=app.number,
                     enterprise=app.enterprise.name)
     elif (kind, action) in _NOTICES:
-        notify_organisation(app.enterprise_id, _NOTICES[(kind, action)], detail_path(kind, app.id), id=app.id,
+        notify_organisation(app.enterprise_id, _NOTICES[(kind, action)], detail_path(kind, app.id), id=app.number,
                             amount=format_money(app.approved_amount), reason=app.decision_reason or "")
     db.session.flush()
     return app
@@ -1159,7 +1160,7 @@ def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | Non
     app.decision_reason = reason
     app.decided_at = utcnow()
     k.machine.apply(app, "cancel", actor, reason=reason, details={"released": released})
-    notify_organisation(app.enterprise_id, _CANCEL_NOTICES[kind], detail_path(kind, app.id), id=app.id,
+    notify_organisation(app.enterprise_id, _CANCEL_NOTICES[kind], detail_path(kind, app.id), id=app.number,
                         amount=format_money(released), reason=reason)
     db.session.flush()
     return app

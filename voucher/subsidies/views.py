@@ -309,9 +309,9 @@ def _export_mine(fmt: str, kind: str, pagination):
         return f"{a.bank_name} · {a.contract_no}" if kind == "loan" else _("%(n)s lines", n=len(a.lines))
 
     return send(fmt, "my-loan-discounts" if kind == "loan" else "my-robot-subsidies",
-                [_("No."), _("Programme"), _("Loan contract") if kind == "loan" else _("Robot lines"), _("Amount"),
+                [_("Application number"), _("Programme"), _("Loan contract") if kind == "loan" else _("Robot lines"), _("Amount"),
                  _("Status"), _("Next step"), _("Submitted")],
-                ([a.id, programmes.get(a.programme_id, ""), what(a), amount(a), str(STATUS_LABELS.get(a.status, a.status)),
+                ([a.number, programmes.get(a.programme_id, ""), what(a), amount(a), str(STATUS_LABELS.get(a.status, a.status)),
                   str(SME_NEXT_STEPS.get(a.status, "")), local_time(a.submitted_at)] for a in pagination.items),
                 pagination.total)
 
@@ -571,17 +571,21 @@ def _history(kind: str, app) -> list[dict]:
 
 
 def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200):
+    from voucher.timeline import build as build_timeline
+
     actor = current_actor()
     services.get_application(actor, kind, application_id)  # 404 / 403 first
     app = queries.with_rows(kind, application_id)
     machine = services.KINDS[kind].machine
+    source_type = services.KINDS[kind].source_type
+    timeline = build_timeline(source_type, machine, app, queries.history(source_type, app.id), with_payment=True)
     own = actor.role == "sme" and actor.organisation_id == app.enterprise_id
     actions = machine.available(app.status, actor.role) if (own or actor.role == "officer") else []
     approval = services.approval_preview(kind, app) if "approve" in actions else None
     next_steps = SME_NEXT_STEPS if own else BUREAU_NEXT_STEPS
     return render_template(
         f"subsidies/{kind}_detail.html", app=app, kind=kind, actions=actions, own=own, approval=approval,
-        files=queries.files_by_id(_PAGES[kind].file_ids(app)), history=_history(kind, app),
+        files=queries.files_by_id(_PAGES[kind].file_ids(app)), history=_history(kind, app), timeline=timeline,
         working=_steps(app.working or []), next_step=next_steps.get(app.status),
         programme=queries.programme_names([app.programme_id]).get(app.programme_id),
         confirm=ConfirmForm(), decision_form=decision_form or DecisionForm(), error=error,
@@ -685,9 +689,9 @@ def review_queue():
 
         everything = queries.review_page(kind, status, q, 1, EXPORT_LIMIT)
         return send(fmt, "subsidy-applications",
-                    [_("Kind"), _("No."), _("Enterprise"), _("Programme"), _("Amount"), _("Submitted"), _("Status"),
+                    [_("Kind"), _("Application number"), _("Enterprise"), _("Programme"), _("Amount"), _("Submitted"), _("Status"),
                      _("Review deadline")],
-                    ([str(KIND_LABELS[r.kind]), r.id, r.enterprise_name, r.programme_name, r.amount,
+                    ([str(KIND_LABELS[r.kind]), r.number, r.enterprise_name, r.programme_name, r.amount,
                       local_time(r.submitted_at), str(STATUS_LABELS.get(r.status, r.status)),
                       deadline_text(review_deadline(r.submitted_at)) if r.status == "submitted" and r.submitted_at
                       else ""] for r in everything.items), everything.total)

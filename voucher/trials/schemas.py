@@ -89,6 +89,8 @@ class TrialSchema(ma.Schema):
 
     id = ma.fields.Integer(required=True)
     application_id = ma.fields.Integer(required=True)
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The application's number, e.g. SY-2026-000013"})
     programme_id = ma.fields.Integer(required=True)
     solution = ma.fields.Nested(SolutionRefSchema, required=True)
     enterprise = ma.fields.Nested(RefSchema, required=True)
