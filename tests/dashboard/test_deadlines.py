@@ -51,7 +51,7 @@ def test_an_unknown_calendar_year_gives_an_unknown_deadline_not_an_error(package
 def test_the_review_queue_shows_due_and_overdue_in_working_days(as_demo):
     with time_machine.travel(NOV_20, tick=True):
         html = as_demo("officer").get("/applications/review?status=submitted").get_data(as_text=True)
-    rows = re.findall(r"<tr>\s*<td><a href=\"/applications/(\d+)\">.*?</tr>", html, re.S)
+    rows = re.findall(r"<tr>\s*<td><a href=\"/applications/(\d+)\"[^>]*>.*?</tr>", html, re.S)
     assert len(rows) == 2
     assert "Overdue by 13 working days" in html  # submitted 20 Oct, due 3 Nov
     assert "Due in 6 working days" in html  # submitted 16 Nov, due 30 Nov

@@ -107,7 +107,7 @@ def test_a_cancelled_robot_grant_gives_back_the_cap_but_keeps_its_invoices_claim
     # Its invoices are still claimed: a new claim for them is refused, naming the cancelled application.
     claimed = [SimpleNamespace(invoice_no=line.invoice_no) for line in robot.lines]
     problems = services._check_invoices_unclaimed(claimed, org.id, None)
-    assert len(problems) == 2 and all(p[2]["other"] == robot.id for p in problems)
+    assert len(problems) == 2 and all(p[2]["other"] == robot.number for p in problems)
 
 
 def test_a_cancelled_loan_grant_keeps_its_interest_days_claimed(world):
