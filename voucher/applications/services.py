@@ -499,7 +499,7 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     missing = missing_materials(application)
     if missing:
         raise ValidationFailed("Some required materials are missing: %(missing)s. Attach them, then submit.",
-                               field="materials", missing="; ".join(str(m.label) for m in missing))
+                               field="materials", missing=_Labels(missing))
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
     application.submitted_at = utcnow()
     db.session.flush()
@@ -538,6 +538,16 @@ def materials_by_code(application_id: int) -> dict[str, list[StoredFile]]:
 
 def missing_materials(application: TrialApplication) -> list:
     return missing_required(checklist(application), materials_by_code(application.id))
+
+
+class _Labels:
+    """The missing materials' names, translated when the message is shown (not when raised)."""
+
+    def __init__(self, items) -> None:
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return "; ".join(str(m.label) for m in self.items)
 
 
 def add_materials(actor: Actor, application_id: int, uploads: dict[str, list], *, storage_dir: str,
