@@ -24,7 +24,6 @@ INT_MAX = 2**31 - 1
 AMOUNT_MAX = Decimal("999999999999.99")
 
 MONEY_FORMAT = _l("Enter an amount in yuan such as 150000 or 150000.50 (at most two decimals).")
-MONEY_HINT = _l("You may write 3500万, 800万元 or 1,234,567.89.")
 RATE_FORMAT = _l("Enter a number such as 2.40 (at most two decimals).")
 
 

@@ -53,7 +53,7 @@ DEFAULT_CHECKLISTS: dict[str, tuple[Material, ...]] = {
                  _l("A scan or photo of the licence, or the electronic licence.")),
         Material("trial_plan", _l("Digital-transformation need and trial plan"), True, DOCUMENTS,
                  _l("The problem, the solution chosen, the trial's steps and the expected results.")),
-        Material("quotation", _l("Provider's quotation or draft service contract"), True, DOCUMENTS + ("jpeg", "png"),
+        Material("quotation", _l("Provider's quotation or draft service contract"), True, ANY,
                  _l("Showing the trial price; the contract is signed only after submission.")),
         Material("baseline_evidence", _l("Evidence of the baseline figures"), False, SHEETS + ("jpeg", "png"),
                  _l("Production records or statements behind the baseline figures.")),

@@ -65,3 +65,46 @@
   });
   window.voucherAmounts = { parse: parse, show: show };
 })();
+
+// The evaluation form: the weighted total of the scores (Σ score × weight %, rounded to 0.1 half-up,
+// as voucher.calc.evaluation does) shown under the scores and in the confirmation before the final
+// submit.  Inputs carry data-weight; the server computes the score that counts.
+(function () {
+  "use strict";
+  function hundredths(text) {
+    var m = /^\s*([0-9]{1,3})(?:\.([0-9]{1,2}))?\s*$/.exec(text || "");
+    return m ? parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10) : null;
+  }
+  function total(form) {
+    var inputs = form.querySelectorAll("input[data-weight]");
+    if (!inputs.length) { return null; }
+    var sum = 0; // in 1/1,000,000 of a point: score (1/100) × weight (1/100 %)
+    for (var i = 0; i < inputs.length; i++) {
+      var s = hundredths(inputs[i].value), w = hundredths(inputs[i].getAttribute("data-weight"));
+      if (s === null || w === null) { return null; }
+      sum += s * w;
+    }
+    // sum / 1e6 points; round half-up to 0.1 (= 1e5 units)
+    var tenths = Math.floor((sum + 50000) / 100000);
+    return (Math.floor(tenths / 10)) + "." + (tenths % 10);
+  }
+  function refresh(form) {
+    var out = document.getElementById("weighted-total");
+    var t = total(form);
+    if (out) { out.textContent = t === null ? "—" : t; }
+    var template = form.getAttribute("data-confirm-total");
+    if (template && t !== null) { form.setAttribute("data-confirm", template.replace("{total}", t)); }
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && event.target.hasAttribute("data-weight")) { refresh(form); }
+  });
+  // Capture phase: before app.js reads data-confirm.
+  document.addEventListener("submit", function (event) {
+    if (event.target.querySelector && event.target.querySelector("input[data-weight]")) { refresh(event.target); }
+  }, true);
+  document.addEventListener("DOMContentLoaded", function () {
+    var first = document.querySelector("input[data-weight]");
+    if (first && first.form) { refresh(first.form); }
+  });
+})();
