@@ -60,7 +60,8 @@ DEFAULT_CHECKLISTS: dict[str, tuple[Material, ...]] = {
         Material("other", _l("Other supporting documents"), False, ANY),
     ),
     "loan_discount": (
-        Material("transformation_plan", _l("Digital-transformation plan the loan finances"), True, DOCUMENTS),
+        Material("transformation_plan", _l("Digital-transformation plan the loan finances"), True,
+                 DOCUMENTS + ("jpeg", "png")),
         Material("interest_statement", _l("Loan contract and interest payment statement"), True,
                  SCANS + ("xlsx", "xls"), _l("The bank's statement of the interest paid in each period.")),
         Material("other", _l("Other supporting documents"), False, ANY),
