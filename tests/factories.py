@@ -172,3 +172,27 @@ def package_ends_with_2026(monkeypatch):
     monkeypatch.setattr(workdays, "chinese_calendar", shim)
     yield
     workdays._package_year.cache_clear()
+
+
+def attach_required_materials(application, kind: str = "trial_voucher") -> list:
+    """Rows for the required materials of the checklist, as if the SME had uploaded one PDF each
+    (no file on disk: enough for the submission rule; upload tests go through the pages)."""
+    import hashlib
+    import secrets
+
+    from voucher.documents.models import StoredFile
+    from voucher.materials import checklist_for
+
+    rows = []
+    for item in checklist_for(application.programme_id, kind):
+        if not item.required:
+            continue
+        data = f"{item.code}-{application.id}-{secrets.token_hex(4)}".encode()
+        row = StoredFile(owner_type="trial_application", owner_id=application.id, purpose="supporting_document",
+                         material=item.code, original_name=f"{item.code}.pdf", content_type="application/pdf",
+                         size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                         relative_path=f"test/{secrets.token_hex(16)}.pdf")
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    return rows

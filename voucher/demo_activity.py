@@ -213,6 +213,9 @@ def _story_steps(story: Story, people: dict, programme):
         sme, token=story.key, programme_id=programme.id, solution_id=solution.id,
         content=apps.Content(D(story.amount), NEED, start + timedelta(days=5), start + timedelta(days=10),
                              dict(story.baselines)), today=start - timedelta(days=3))
+    # The required materials of the checklist (drafts too, so a demo user can submit one).
+    apps.add_materials(sme, application.id, {code: [apps_upload(_pdf(), name)] for code, name in DEMO_MATERIALS},
+                       max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     if story.submitted is None:
         return
     yield at(start)
@@ -330,6 +333,16 @@ def _notice_steps(people: dict, programme):
 
 
 # --- subsidies and other bureau activity ------------------------------------------------------
+
+DEMO_MATERIALS = (("business_licence", "营业执照.pdf"), ("trial_plan", "数字化转型需求与试用方案.pdf"),
+                  ("quotation", "服务商报价单.pdf"))
+
+
+@dataclass
+class apps_upload:  # noqa: N801 - reads as a call, like subsidies.Upload
+    stream: io.BytesIO
+    filename: str
+
 
 def _pdf() -> io.BytesIO:
     return io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")

@@ -1,8 +1,9 @@
 """Form fields shared by every domain: strict money, percent and integer input.
 
-WTForms' DecimalField accepts ``1e5``, full-width digits and any number of decimals; these
-fields accept plain ASCII digits (thousands commas allowed), at most two decimals, and a
-range, with a message naming the field's limit.
+WTForms' DecimalField accepts ``1e5`` and any number of decimals; the money and rate fields take
+amounts as people write them (``3500万``, ``800万元``, ``3.2%``, full-width digits, thousands
+separators: :mod:`voucher.numbers`), exactly, with at most two decimals and a range, with a message
+naming the field's limit; they carry ``inputmode="decimal"`` and show back what they understood.
 """
 from __future__ import annotations
 
@@ -14,27 +15,70 @@ from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
 from voucher.money import format_money
+from voucher.numbers import NumberError, parse_decimal, parse_number
 
-_AMOUNT = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]{1,2})?$|^-?[0-9]+(\.[0-9]{1,2})?$")
 _INT = re.compile(r"^-?[0-9]+$")
 # Bounds when a field gives none: what the database stores (an INTEGER column; money as a
 # BigInteger count of fen) — a larger number would overflow there and answer 500.
 INT_MAX = 2**31 - 1
 AMOUNT_MAX = Decimal("999999999999.99")
 
+MONEY_FORMAT = _l("Enter an amount in yuan such as 150000 or 150000.50 (at most two decimals).")
+RATE_FORMAT = _l("Enter a number such as 2.40 (at most two decimals).")
+
 
 def parse_amount(raw: str | None) -> Decimal | None:
-    """Decimal with at most two places from plain ASCII input, or None when not such a number."""
-    text = (raw or "").strip().replace(" ", "")
-    if not text or not _AMOUNT.match(text):
-        return None
+    """Decimal with at most two places from an amount as people write it (``voucher.numbers``), or
+    None when empty or not such a number."""
     try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:
+        return parse_decimal(raw, places=2, kind="money")
+    except NumberError:
         return None
 
 
-class MoneyField(StringField):
+class _HumanNumber(StringField):
+    """Shared by money and rate fields: parse with :mod:`voucher.numbers`, show the value back."""
+
+    kind = "money"
+    format_message = MONEY_FORMAT
+
+    def __init__(self, label=None, validators=None, *, places: int = 2, **kwargs):
+        render_kw = dict(kwargs.pop("render_kw", None) or {})
+        render_kw.setdefault("inputmode", "decimal")
+        render_kw.setdefault("autocomplete", "off")
+        render_kw.setdefault("data-amount", self.kind)
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.places = places
+        self.plain_input = True
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        try:
+            parsed = parse_number(self.raw, places=self.places, kind=self.kind)
+        except NumberError as err:
+            if err.code == "too_long" and self.max_value is not None:
+                raise ValueError(str(self.too_large_message())) from None
+            raise ValueError(str(self.format_message)) from None
+        if parsed is not None:
+            self.data = parsed.value
+            self.plain_input = parsed.plain
+
+    def too_large_message(self):
+        return _l("Must be at most %(max)s.", max=self.show(self.max_value))
+
+    def show(self, value) -> str:
+        return format_money(value) if self.kind == "money" else f"{value}%"
+
+    def echo(self) -> str:
+        """What was understood, shown next to the field ("= ¥35,000,000.00") when the input was not
+        a plain number; empty otherwise."""
+        if isinstance(self.data, Decimal) and self.raw_data and not self.plain_input:
+            return "= " + self.show(self.data)
+        return ""
+
+
+class MoneyField(_HumanNumber):
     """An amount in yuan: at most two decimals, within [min, max]; ``data`` is a Decimal."""
 
     def __init__(self, label=None, validators=None, *, min_value: Decimal | str = "0",
@@ -43,13 +87,6 @@ class MoneyField(StringField):
         self.min_value = Decimal(min_value)
         self.max_value = Decimal(max_value) if max_value is not None else AMOUNT_MAX
         self.allow_zero = allow_zero
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = parse_amount(self.raw) if self.raw.strip() else None
-        if self.raw.strip() and self.data is None:
-            self.data = None
-            raise ValueError(str(_l("Enter an amount in yuan such as 150000 or 150000.50 (at most two decimals).")))
 
     def _value(self):
         if self.raw_data:
@@ -67,20 +104,22 @@ class MoneyField(StringField):
             raise ValidationError(str(_l("Must be at most %(max)s.", max=format_money(self.max_value))))
 
 
-class PercentField(StringField):
-    """A percentage (or 0–100 score) with at most two decimals, within [min, max]."""
+class PercentField(_HumanNumber):
+    """A percentage (or 0–100 score, or a baseline figure) with at most two decimals, within [min, max];
+    a trailing % is allowed."""
+
+    kind = "rate"
+    format_message = RATE_FORMAT
 
     def __init__(self, label=None, validators=None, *, min_value="0", max_value="100", **kwargs):
         super().__init__(label, validators, **kwargs)
         self.min_value, self.max_value = Decimal(min_value), Decimal(max_value)
 
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        text = self.raw.strip()
-        self.data = parse_amount(text) if text else None
-        if text and (self.data is None or "," in text):
-            self.data = None
-            raise ValueError(str(_l("Enter a number such as 2.40 (at most two decimals).")))
+    def too_large_message(self):
+        return _l("Must be between %(min)s and %(max)s.", min=self.min_value, max=self.max_value)
+
+    def show(self, value) -> str:
+        return format(value, "f")
 
     def _value(self):
         if self.raw_data:

@@ -131,6 +131,19 @@ def form_errors_from(error: DomainError, form) -> None:
         flash(error.render(gettext), "danger")
 
 
+def add_service_errors(form, check) -> None:
+    """All errors in one round: the form refused some fields, so the service was not called; run
+    its pure check (``check()``, which raises a DomainError naming fields) and add its messages to
+    the fields the form did not already refuse."""
+    try:
+        check()
+    except DomainError as err:
+        for name, message in err.field_messages(gettext).items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "errors") and not field.errors:
+                field.errors = list(field.errors or []) + [message]
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import add_demo_lpr, build_programme  # noqa: F401 (the tests import them from here)
+from tests.factories import add_demo_lpr, attach_required_materials, build_programme  # noqa: F401 (the tests import them from here)
 from voucher.auth import tokens
 from voucher.extensions import db
 
@@ -186,6 +186,7 @@ def build_world(client) -> World:
             content=Content(requested_amount=Decimal("10000.00"), need_statement="Need",
                             contract_date=today + timedelta(days=3), trial_start_date=today + timedelta(days=10),
                             baselines={"defect_rate": Decimal("3.20")}))
+        attach_required_materials(app)  # drafts too: the access table submits one
         if status in ("submitted", "approved"):
             applications.submit(sme, app.id)
         if status == "approved":
@@ -275,6 +276,7 @@ def build_trials(client, programme, solution, users) -> dict:
             content=Content(requested_amount=Decimal("10000.00"), need_statement="Need",
                             contract_date=today + timedelta(days=3), trial_start_date=today + timedelta(days=10),
                             baselines={"defect_rate": Decimal("3.20")}))
+        attach_required_materials(app)
         applications.submit(sme, app.id)
         applications.approve(officer, app.id)
         return trials.trial_for_application(app.id).id

@@ -112,7 +112,9 @@ def _with(base, path, value):
     ("loan_rate", "0", "loan_rate"),
     ("loan_rate", 2.4, "loan_rate"),                                           # a float, not a decimal string
     ("periods.0.interest_paid", "1e5", "periods.0.interest_paid"),
-    ("periods.0.interest_paid", "４８０００", "periods.0.interest_paid"),         # full-width digits
+    ("periods.0.interest_paid", "４８０００.００１", "periods.0.interest_paid"),  # full-width, three decimals
+    ("periods.0.interest_paid", "4万万", "periods.0.interest_paid"),           # two multipliers
+    ("loan_rate", "2.4万", "loan_rate"),                                      # a multiplier on a rate
     ("periods.0.start", "2026-02-30", "periods.0.start"),
     ("periods", [], "periods"),
     ("periods.0.surprise", "x", "periods.0.surprise"),

@@ -84,6 +84,15 @@ def test_the_whole_trial_voucher_flow_through_the_api(client, make_user, make_or
     app_id = draft.get_json()["id"]
     assert sme.post("/trial-applications", body).status_code == 200  # the same key: the same application
     assert sme.get("/trial-applications").get_json()["pagination"]["total"] == 1
+    refused = sme.post(f"/trial-applications/{app_id}/submit")
+    assert refused.status_code == 422 and "Business licence" in refused.get_data(as_text=True)
+    detail = sme.get(f"/trial-applications/{app_id}").get_json()
+    for item in detail["materials"]:
+        if item["required"]:
+            added = sme.post(f"/trial-applications/{app_id}/materials",
+                             {"material": item["code"], "files": [b64file(f"{item['code']}.pdf"), b64file("more.pdf")]})
+            assert added.status_code == 201, added.get_data(as_text=True)
+            assert [f["material"] for f in added.get_json()] == [item["code"]] * 2
     submitted = sme.post(f"/trial-applications/{app_id}/submit")
     assert submitted.get_json()["status"] == "submitted"
     assert submitted.get_json()["next_step"] == "Waiting for the bureau's review. Nothing to do for now."
@@ -213,6 +222,8 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
     solution = build_solution(provider_org, trial_price="150000.00")
     app_id = sme.post("/trial-applications", application_body(programme.id, solution.id, amount="100000.00")
                       ).get_json()["id"]
+    for code in ("business_licence", "trial_plan", "quotation"):
+        sme.post(f"/trial-applications/{app_id}/materials", {"material": code, "files": [b64file()]})
     sme.post(f"/trial-applications/{app_id}/submit")
     assert officer.post(f"/trial-applications/{app_id}/approve").status_code == 200
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import attach_required_materials
 from voucher.applications import services
 from voucher.applications.services import Content
 from voucher.catalogue.models import Solution
@@ -91,6 +92,7 @@ def file_application(programme, solution):
                                                    solution_id=(sol or solution).id, content=content(amount))
         assert created
         if submit:
+            attach_required_materials(app)
             services.submit(user.actor(), app.id)
         return app
     return _file

@@ -38,7 +38,7 @@ def test_sme_cannot_read_or_change_another_enterprises_application_or_download_i
     assert client.post(f"{base}/edit", data={"requested_amount": "1.00"}).status_code == 403
     assert client.post(f"{base}/submit").status_code == 403
     assert client.post(f"{base}/withdraw").status_code == 403
-    assert client.post(f"{base}/attachments", data={"upload-file": (io.BytesIO(PDF), "x.pdf")},
+    assert client.post(f"{base}/attachments", data={"material_other": (io.BytesIO(PDF), "x.pdf")},
                        content_type="multipart/form-data").status_code == 403
     assert client.get(f"{base}/attachments/{stored.id}").status_code == 403
     db.session.refresh(application)
@@ -73,7 +73,7 @@ def test_officer_cannot_edit_submit_or_upload_to_the_smes_application(client, lo
     assert client.post(f"{base}/edit", data=changed).status_code == 403
     assert client.post(f"{base}/submit").status_code == 403
     assert client.post(f"{base}/withdraw").status_code == 403
-    assert client.post(f"{base}/attachments", data={"upload-file": (io.BytesIO(PDF), "x.pdf")},
+    assert client.post(f"{base}/attachments", data={"material_other": (io.BytesIO(PDF), "x.pdf")},
                        content_type="multipart/form-data").status_code == 403
     db.session.refresh(application)
     assert application.need_statement != "changed" and application.status == "draft"

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.applications.conftest import build_programme, build_solution, content, token
+from tests.factories import attach_required_materials
 from voucher.applications import services
 from voucher.applications.models import TrialApplication
 from voucher.documents.models import StoredFile
@@ -111,6 +112,7 @@ def test_sme_flow_submit_then_plain_status_and_next_step_on_the_list(en, login, 
     en.post(f"/applications/new?solution_id={solution.id}", data=_form(solution, programme))
     app = _apps(sme.organisation_id)[0]
     assert "Draft (not sent yet)" in en.get("/applications/mine").get_data(as_text=True)
+    attach_required_materials(app)
     response = en.post(f"/applications/{app.id}/submit")
     assert response.status_code == 303
     db.session.refresh(app)
@@ -161,6 +163,7 @@ def test_officer_queue_filters_sorts_and_paginates(en, login, officer, make_org,
             user = make_user("sme", make_org("enterprise", district=district))
             services.create_application(user.actor(), token=token(), programme_id=programme.id,
                                         solution_id=solution.id, content=content(value))
+            attach_required_materials(_apps(user.organisation_id)[0])
             services.submit(user.actor(), _apps(user.organisation_id)[0].id)
     draft_owner = make_user("sme", make_org("enterprise", name="Drafty Ltd"))
     services.create_application(draft_owner.actor(), token=token(), programme_id=programme.id,
@@ -201,6 +204,7 @@ def test_officer_queue_and_sme_list_have_no_n_plus_one(en, login, db_conn, offic
             for owner in (user, sme_user):
                 app, _ = services.create_application(owner.actor(), token=token(), programme_id=programme.id,
                                                      solution_id=sol.id, content=content("1000.00"))
+                attach_required_materials(app)
                 services.submit(owner.actor(), app.id)
 
     add(2)
@@ -234,10 +238,12 @@ def test_officer_approves_through_the_page_and_budget_shortage_is_shown_with_fig
     small = build_programme(budget="100000.00")
     a = services.create_application(sme.actor(), token=token(), programme_id=small.id, solution_id=solution.id,
                                     content=content("80000.00"))[0]
+    attach_required_materials(a)
     services.submit(sme.actor(), a.id)
     other = make_user("sme", make_org("enterprise"))
     b = services.create_application(other.actor(), token=token(), programme_id=small.id, solution_id=solution.id,
                                     content=content("30000.00"))[0]
+    attach_required_materials(b)
     services.submit(other.actor(), b.id)
     login(officer)
     assert en.post(f"/applications/{a.id}/approve", data={"approve-comment": "ok"}).status_code == 303
@@ -275,12 +281,12 @@ def _storage_files(app) -> set:
 
 
 def _upload(client, app_id, data: bytes, name: str):
-    return client.post(f"/applications/{app_id}/attachments", data={"upload-file": (io.BytesIO(data), name)},
+    return client.post(f"/applications/{app_id}/attachments", data={"material_other": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
 
 
 @pytest.mark.parametrize("payload,name,message", [
-    (b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "invoice.pdf", "Only PDF, JPEG or PNG"),
+    (b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "invoice.pdf", "Only these formats are accepted here"),
     (b"", "empty.pdf", "The file is empty"),
     (PDF + b"0" * 2048, "big.pdf", "larger than the limit"),
 ])
@@ -293,7 +299,7 @@ def test_upload_refuses_renamed_exe_empty_and_oversized_files_and_stores_nothing
     before = _storage_files(app)
     response = _upload(en, application.id, payload, name)
     assert response.status_code == 422
-    m = re.search(r'id="upload-file-err">([^<]*)<', response.get_data(as_text=True))
+    m = re.search(r'id="material_other-err">([^<]*)<', response.get_data(as_text=True))
     assert m and message in m.group(1)
     assert _storage_files(app) == before
     assert db.session.scalar(select(func.count()).select_from(StoredFile)
@@ -330,9 +336,10 @@ def test_upload_and_download_by_those_allowed_only(app, en, login, sme, officer,
 def test_upload_closed_once_submitted(en, login, sme, file_application):
     application = file_application(sme)
     login(sme)
+    before = len(services.attachments(application.id))
     response = _upload(en, application.id, PDF, "late.pdf")
     assert response.status_code == 422
-    assert services.attachments(application.id) == []
+    assert len(services.attachments(application.id)) == before
 
 
 def test_start_page_panels_for_sme_and_officer(en, login, sme, officer, file_application):

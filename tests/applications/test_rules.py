@@ -9,6 +9,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from tests.applications.conftest import build_programme, content, token
+from tests.factories import attach_required_materials
 from voucher.applications import services
 from voucher.applications.models import TrialApplication
 from voucher.audit.queries import events_for
@@ -71,6 +72,7 @@ def test_quota_is_rechecked_at_submit_and_at_approval(ctx, sme, officer, file_ap
     assert "¥50,000.00" in err.value.render()
     assert db.session.get(TrialApplication, b.id).status == "submitted"
     with pytest.raises(OverCap):  # submission re-checks the quota on the submission date
+        attach_required_materials(draft)
         services.submit(sme.actor(), draft.id)
 
 
@@ -109,10 +111,12 @@ def test_approval_refused_when_available_budget_is_short_with_the_figures(ctx, s
     small = build_programme(budget="150000.00")
     a = services.create_application(sme.actor(), token=token(), programme_id=small.id, solution_id=solution.id,
                                     content=content("100000.00"))[0]
+    attach_required_materials(a)
     services.submit(sme.actor(), a.id)
     other = make_user("sme", make_org("enterprise"))
     b = services.create_application(other.actor(), token=token(), programme_id=small.id, solution_id=solution.id,
                                     content=content("60000.00"))[0]
+    attach_required_materials(b)
     services.submit(other.actor(), b.id)
     services.approve(officer.actor(), a.id)
     with pytest.raises(BudgetExhausted) as err:
@@ -154,6 +158,7 @@ def test_returned_application_goes_back_to_draft_when_edited_and_can_be_resubmit
     services.return_for_revision(officer.actor(), a.id, "Lower the amount.")
     services.update_application(sme.actor(), a.id, content("80000.00"))
     assert a.status == "draft" and a.requested_amount == Decimal("80000.00")
+    attach_required_materials(a)
     services.submit(sme.actor(), a.id)
     assert a.status == "submitted"
     actions = [e.action for e in events_for("trial_application", a.id)]
@@ -227,6 +232,7 @@ def test_programme_must_fund_trial_vouchers_and_be_open_on_the_submission_date(c
     app, _ = services.create_application(sme.actor(), token=token(), programme_id=closing.id,
                                          solution_id=solution.id, content=content())
     with pytest.raises(ValidationFailed) as err:
+        attach_required_materials(app)
         services.submit(sme.actor(), app.id, today=today + timedelta(days=1))
     assert err.value.fields.keys() == {"programme_id"}
 
@@ -242,6 +248,7 @@ def test_dates_before_the_submission_date_are_refused(ctx, sme, programme, solut
     app, _ = services.create_application(sme.actor(), token=token(), programme_id=programme.id,
                                          solution_id=solution.id, content=content())
     with pytest.raises(ValidationFailed) as err:
+        attach_required_materials(app)
         services.submit(sme.actor(), app.id, today=app.trial_start_date + timedelta(days=1))
     assert "trial_start_date" in err.value.fields and app.status == "draft"
 
@@ -272,6 +279,7 @@ def test_same_token_twice_creates_one_application(ctx, sme, programme, solution)
     assert created1 and not created2 and first.id == second.id
     assert _count_apps() == 1
     # Submitting twice is one submission.
+    attach_required_materials(first)
     services.submit(sme.actor(), first.id)
     services.submit(sme.actor(), first.id)
     assert [e.action for e in events_for("trial_application", first.id)].count("trial_application.submit") == 1
@@ -307,6 +315,7 @@ def test_provider_and_officer_cannot_file_or_edit_and_sme_cannot_decide(ctx, sme
             services.update_application(actor, a.id, content("1.00"))
         with pytest.raises(Forbidden):
             services.submit(actor, a.id)
+    attach_required_materials(a)
     services.submit(sme.actor(), a.id)
     for decide in (services.approve, services.reject, services.return_for_revision):
         with pytest.raises(Forbidden):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.factories import build_org, build_user
+from tests.factories import attach_required_materials, build_org, build_user
 from voucher.applications import services
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import Content
@@ -52,6 +52,8 @@ def test_submissions_racing_approvals_in_one_programme_never_deadlock(committed_
                                                programme_id=programme.id, solution_id=solution.id, content=content)
             b, _ = services.create_application(sme_b.actor(), token=f"submitted-to-approve-{i:04d}-xxxxxx",
                                                programme_id=programme.id, solution_id=solution.id, content=content)
+            attach_required_materials(a)
+            attach_required_materials(b)
             services.submit(sme_b.actor(), b.id)
             pairs.append(((sme_a.actor(), a.id), b.id))
         db.session.commit()

@@ -379,7 +379,7 @@ def test_an_upload_request_refused_after_the_file_was_saved_leaves_no_file(app, 
 
     monkeypatch.setattr(storage_module, "_write", write_then_refuse)
     response = client.post(f"/applications/{application.id}/attachments",
-                           data={"upload-file": (io.BytesIO(PDF), "evidence.pdf")},
+                           data={"material_other": (io.BytesIO(PDF), "evidence.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
     assert written and not storage_module.backend().exists(written[0])

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from tests.factories import build_org, build_user
+from tests.factories import attach_required_materials
 from voucher.applications import services as applications
 from voucher.applications.services import Content
 from voucher.calc import InterestPeriod, RobotLine, loan_discount, robot_subsidy
@@ -76,6 +77,7 @@ class World:
         app, _ = applications.create_application(sme.actor(), token=secrets.token_urlsafe(24),
                                                  programme_id=self.programme.id, solution_id=self.solution.id,
                                                  content=content)
+        attach_required_materials(app)
         applications.submit(sme.actor(), app.id)
         applications.approve(self.officer.actor(), app.id)
         trial = trials.trial_for_application(app.id)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
 from tests.factories import build_org, build_user
+from tests.factories import attach_required_materials
 from voucher.applications import services as applications
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import Content
@@ -56,6 +57,7 @@ def _setup(app, *, budget: Decimal, amount: Decimal, one_enterprise: bool):
             application, _ = applications.create_application(
                 user.actor(), token=f"concurrency-token-{n:04d}-{'one' if one_enterprise else 'many'}",
                 programme_id=programme.id, solution_id=solution.id, content=_content(amount))
+            attach_required_materials(application)
             applications.submit(user.actor(), application.id)
             ids.append(application.id)
         officer = build_user("officer")

@@ -102,7 +102,7 @@ def test_bad_input_gives_a_message_per_field_and_saves_nothing(client, sme, prog
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "The end date must be after the start date (2026-01-01)." in page
-    assert "Only PDF, JPEG or PNG files are accepted" in page
+    assert "Only these formats are accepted here: PDF, OFD, JPEG, PNG, Excel (.xlsx), Excel (.xls)" in page
     assert counts() == before
 
 

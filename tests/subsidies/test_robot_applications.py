@@ -188,7 +188,7 @@ def test_bad_lines_get_a_message_per_field_and_nothing_is_saved(client, sme, pro
     # A line without its invoice scan, or with a file that is not a PDF/JPEG/PNG.
     response = post_new(client, robot_form(programme, robot_line(0, with_file=False)))
     assert response.status_code == 422
-    assert "Attach the file (PDF, JPEG or PNG)." in response.get_data(as_text=True)
+    assert "Attach the file (PDF, OFD, JPEG, PNG)." in response.get_data(as_text=True)
     assert counts() == before
 
 

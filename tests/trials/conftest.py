@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import attach_required_materials
 from voucher.applications import services as applications
 from voucher.applications.services import Content
 from voucher.catalogue.models import Solution
@@ -78,6 +79,7 @@ class Flow:
         app, _ = applications.create_application(sme.actor(), token=secrets.token_urlsafe(24),
                                                  programme_id=self.programme.id,
                                                  solution_id=(solution or self.solution).id, content=content)
+        attach_required_materials(app)
         applications.submit(sme.actor(), app.id)
         applications.approve(self.officer.actor(), app.id)
         trial = services.trial_for_application(app.id)

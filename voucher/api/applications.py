@@ -4,10 +4,14 @@ fund ledger), rejection, return for revision and cancellation.  Every call goes 
 `voucher.applications.services`: the same rules, messages and audit trail as the pages."""
 from __future__ import annotations
 
+import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
+from marshmallow.validate import Length
 
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
+from voucher.api.schemas import FileUploadSchema
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
 from voucher.applications import queries, services
 from voucher.applications.models import INDICATOR_CODES, baseline_column
@@ -49,7 +53,10 @@ def detail_json(app, actor) -> dict:
     quota = services.quota(app.programme, app.enterprise_id)
     return {**application_json(app, actor), "reserved": ledger.source_outstanding(services.SOURCE_TYPE, app.id),
             "quota": {"cap": quota.cap, "used": quota.used, "remaining": quota.remaining},
-            "allowed_actions": allowed_actions(app, actor)}
+            "allowed_actions": allowed_actions(app, actor),
+            "materials": [{"code": m.code, "label": str(m.label), "required": m.required, "formats": list(m.formats),
+                           "files": len(files.get(m.code, []))}
+                          for files in [services.materials_by_code(app.id)] for m in services.checklist(app)]}
 
 
 def allowed_actions(app, actor) -> list[str]:
@@ -132,6 +139,40 @@ class ApplicationItem(MethodView):
         with renamed_fields(FIELD_NAMES):
             services.update_application(api_actor(), application_id, content(body))
         return _detail(application_id)
+
+
+class MaterialsUploadSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    material = ma.fields.String(required=True, validate=Length(1, 40),
+                                metadata={"description": "A code of the application's checklist of materials "
+                                                         "(`materials` on the application)"})
+    files = ma.fields.List(ma.fields.Nested(FileUploadSchema), required=True, validate=Length(1, 10))
+
+
+class MaterialFileSchema(ma.Schema):
+    id = ma.fields.Integer()
+    material = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    content_type = ma.fields.String()
+    size_bytes = ma.fields.Integer()
+    sha256 = ma.fields.String()
+
+
+@blp.route("/trial-applications/<id:application_id>/materials", methods=["POST"])
+@auth(blp, "sme")
+@errors(blp, 400, 404, 409)
+@blp.arguments(MaterialsUploadSchema)
+@blp.response(201, MaterialFileSchema(many=True))
+def add_materials(body, application_id: int):
+    """Attach files (base64 in the body, several at once) to one material of the checklist, while the
+    application is a draft or returned; formats are checked by content (PDF, JPEG, PNG, OFD, Word, Excel as
+    the material allows). Submitting is refused while a required material has no file."""
+    stored = services.add_materials(api_actor(), application_id, {body["material"]: list(body["files"])},
+                                    max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    return [{"id": f.id, "material": f.material, "name": f.original_name, "content_type": f.content_type,
+             "size_bytes": f.size_bytes, "sha256": f.sha256} for f in stored]
 
 
 ACTIONS = {

@@ -1,19 +1,21 @@
 """Marshmallow fields and validators of the JSON API.
 
 Money and rates travel as decimal strings ("150000.00", "2.40" for 2.40%): parsed here into
-``Decimal`` exactly — no float, no exponent, no NaN/Infinity, no full-width digits, never rounded
+``Decimal`` exactly, with the spellings people use (``3500万``, ``3.2%``, full-width digits,
+``1,234,567.89``: :mod:`voucher.numbers`) — no float, no exponent, no NaN/Infinity, never rounded
 (a value with too many decimals is refused, not silently rounded half-even as
 ``fields.Decimal(places=2)`` would).  Messages go through gettext at validation time.
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 import marshmallow as ma
 from flask_babel import gettext as _
 
-_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+from voucher.numbers import NumberError, parse_number
+
 # Digits before the decimal point when a field gives no smaller bound: money is stored as a
 # BigInteger count of fen, so a longer number would overflow the database (a 500), not be refused.
 MAX_INTEGER_DIGITS = 12
@@ -34,8 +36,9 @@ class DecimalString(ma.fields.Field):
 
     def __init__(self, *, places: int = 2, minimum: Decimal | str | None = None,
                  maximum: Decimal | str | None = None, exclusive_minimum: bool = False,
-                 integer_digits: int = MAX_INTEGER_DIGITS, **kwargs):
+                 integer_digits: int = MAX_INTEGER_DIGITS, kind: str = "money", **kwargs):
         super().__init__(**kwargs)
+        self.kind = kind
         self.places = places
         self.integer_digits = integer_digits
         self.minimum = Decimal(minimum) if minimum is not None else None
@@ -58,20 +61,24 @@ class DecimalString(ma.fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ma.ValidationError(_("Send the number as a decimal string, for example \"150000.00\"."))
-        text = value.strip() if isinstance(value, str) else str(value)
-        if not _DECIMAL.match(text):
+        text = value if isinstance(value, str) else str(value)
+        try:
+            parsed = parse_number(text, places=self.places, kind=self.kind)
+        except NumberError as err:
+            if err.code == "decimals":
+                raise ma.ValidationError(_("At most %(places)s decimals.", places=self.places)) from None
+            if err.code == "too_long":
+                raise ma.ValidationError(_("At most %(digits)s digits before the decimal point.",
+                                           digits=self.integer_digits)) from None
+            raise ma.ValidationError(_("Not a valid decimal number: use digits with an optional decimal point, "
+                                       "for example \"150000.00\".")) from None
+        if parsed is None:
             raise ma.ValidationError(_("Not a valid decimal number: use digits with an optional decimal point, "
                                        "for example \"150000.00\"."))
-        whole, _point, decimals = text.lstrip("-").partition(".")
-        if len(whole.lstrip("0")) > self.integer_digits:
+        number = parsed.value
+        if len(str(abs(number).to_integral_value(rounding=ROUND_DOWN)).lstrip("0")) > self.integer_digits:
             raise ma.ValidationError(_("At most %(digits)s digits before the decimal point.", digits=self.integer_digits))
-        if len(decimals.rstrip("0")) > self.places:
-            raise ma.ValidationError(_("At most %(places)s decimals.", places=self.places))
-        try:
-            number = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern already refuses these
-            raise ma.ValidationError(_("Not a valid decimal number.")) from None
-        if -number.as_tuple().exponent > self.places:
+        if -number.as_tuple().exponent > self.places:  # pragma: no cover - parse_number quantizes
             raise ma.ValidationError(_("At most %(places)s decimals.", places=self.places))
         if self.minimum is not None:
             if self.exclusive_minimum and number <= self.minimum:

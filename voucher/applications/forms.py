@@ -7,7 +7,6 @@ from datetime import date
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -117,5 +116,8 @@ class WithdrawForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("Supporting document (PDF, JPEG or PNG)"),
-                     validators=[FileRequired(message=_l("Choose a file to upload."))])
+    """The materials upload (its files are read per material, ``material_<code>``, several each)."""
+
+
+class RemoveFileForm(FlaskForm):
+    """Taking one file off before (re)submission (CSRF only)."""

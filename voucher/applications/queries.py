@@ -78,6 +78,7 @@ TIMELINE_LABELS = {
     "trial_application.create": _l("Application created as a draft"),
     "trial_application.update": _l("Application edited"),
     "trial_application.attach": _l("Document attached"),
+    "trial_application.detach": _l("Document removed"),
     "trial_application.submit": _l("Submitted to the bureau"),
     "trial_application.resume": _l("Reopened for revision"),
     "trial_application.approve": _l("Approved; the amount was reserved in the fund"),

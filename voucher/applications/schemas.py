@@ -114,7 +114,17 @@ class QuotaSchema(ma.Schema):
     remaining = DecimalString(required=True)
 
 
+class MaterialSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True)
+    formats = ma.fields.List(ma.fields.String(), required=True)
+    files = ma.fields.Integer(required=True, metadata={"description": "How many files are attached"})
+
+
 class ApplicationDetailSchema(ApplicationSchema):
     reserved = DecimalString(required=True, metadata={"description": "Still reserved for it in the fund ledger"})
     quota = ma.fields.Nested(QuotaSchema, required=True)
     allowed_actions = ma.fields.List(ma.fields.String(), required=True)
+    materials = ma.fields.List(ma.fields.Nested(MaterialSchema), required=True,
+                               metadata={"description": "The checklist of materials, with the files attached to each"})

@@ -13,6 +13,8 @@ request commits).  The rules (domain section 2):
 * approval re-checks everything under the programme's row lock through
   :func:`voucher.programmes.services.reserve` (budget and caps), so the fund is never
   over-committed; cancelling an approval releases its reservation;
+* submitting is refused while a required material of the checklist (``voucher.materials``) has no
+  file, naming every missing one;
 * the same form token submitted twice (double click, retried POST) yields one application.
 
 Lock order, for every writer here: the application row, then the programme row (inside the
@@ -38,8 +40,9 @@ from voucher.catalogue.models import Solution
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Enterprise
-from voucher.errors import N_, Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
+from voucher.errors import N_, DomainError, Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
+from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as ledger
@@ -282,39 +285,90 @@ def check_programme_period(programme: Programme, contract_date: date | None, tri
                                start=trial_start_date.isoformat() if trial_start_date else "")
 
 
-def _check_content(content: Content, day: date) -> None:
+def _content_problems(content: Content, day: date) -> ValidationFailed | None:
+    """Every problem of the content at once (one error naming each bad field), or None."""
+    fields: dict[str, str] = {}
+    params: dict = {}
     amount = content.requested_amount
     if (not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0
             or amount != amount.quantize(Decimal("0.01"))):
-        raise ValidationFailed("Enter the requested amount in yuan (more than zero, at most two decimals).",
-                               field="requested_amount")
+        fields["requested_amount"] = N_("Enter the requested amount in yuan (more than zero, at most two decimals).")
     statement = (content.need_statement or "").strip()
     if not statement:
-        raise ValidationFailed("Describe what your enterprise needs the solution for.", field="need_statement")
-    if len(statement) > NEED_MAX:
-        raise ValidationFailed("The need statement is limited to %(max)s characters.", field="need_statement",
-                               max=NEED_MAX)
+        fields["need_statement"] = N_("Describe what your enterprise needs the solution for.")
+    elif len(statement) > NEED_MAX:
+        fields["need_statement"] = N_("The need statement is limited to %(max)s characters.")
+        params["max"] = NEED_MAX
     if content.contract_date is None:
-        raise ValidationFailed("Enter the contract date.", field="contract_date")
+        fields["contract_date"] = N_("Enter the contract date.")
     if content.trial_start_date is None:
-        raise ValidationFailed("Enter the trial start date.", field="trial_start_date")
-    check_dates(content.contract_date, content.trial_start_date, day)
+        fields["trial_start_date"] = N_("Enter the trial start date.")
+    try:
+        check_dates(content.contract_date, content.trial_start_date, day)
+    except ValidationFailed as err:
+        fields.update(err.fields)
+        params.update(err.params)
     unknown = set(content.baselines) - set(INDICATOR_CODES)
     if unknown:
         raise ValidationFailed("Unknown indicator %(code)s.", code=sorted(unknown)[0])
-    given = 0
+    given = bad = 0
     for code in INDICATOR_CODES:
         value = content.baselines.get(code)
         if value is None:
             continue
         if (not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > BASELINE_MAX
                 or value != value.quantize(Decimal("0.01"))):
-            raise ValidationFailed("A baseline figure is a number from 0 to %(max)s with at most two decimals.",
-                                   field=f"baseline_{code}", max=format(BASELINE_MAX, ","))
+            fields[f"baseline_{code}"] = N_("A baseline figure is a number from 0 to %(max)s with at most two "
+                                           "decimals.")
+            params["max"] = format(BASELINE_MAX, ",")
+            bad += 1
         given += 1
     if not given:
-        raise ValidationFailed("Give at least one baseline figure: the current value the trial should improve.",
-                               field=f"baseline_{INDICATOR_CODES[0]}")
+        fields[f"baseline_{INDICATOR_CODES[0]}"] = N_("Give at least one baseline figure: the current value the "
+                                                     "trial should improve.")
+    if not fields:
+        return None
+    return ValidationFailed(next(iter(fields.values())), fields=fields, **params)
+
+
+def _check_content(content: Content, day: date) -> None:
+    """Rule: amount, need statement, declared dates and baselines; every bad field is named at once."""
+    problem = _content_problems(content, day)
+    if problem is not None:
+        raise problem
+
+
+def content_problems(content: Content, day: date, *, programme: Programme | None, enterprise_id: int | None,
+                     solution: Solution | None) -> list[ValidationFailed]:
+    """For a form that refused some fields already: every other rule's refusal, to show all at once
+    (the content rules, the programme's period, and the price and quota rules when the amount is a
+    number)."""
+    found: list = []
+    try:
+        problem = _content_problems(content, day)
+    except ValidationFailed as err:
+        problem = err
+    if problem is not None:
+        found.append(problem)
+    if programme is not None:
+        try:
+            check_programme_period(programme, content.contract_date, content.trial_start_date)
+        except ValidationFailed as err:
+            found.append(err)
+        amount = content.requested_amount
+        if solution is not None and enterprise_id is not None and isinstance(amount, Decimal) and amount > 0:
+            try:
+                check_rules(programme, enterprise_id, solution, amount, day=day)
+            except DomainError as err:
+                found.append(err)
+    return found
+
+
+def industry_mismatch(enterprise: Enterprise | None, solution: Solution) -> bool:
+    """A warning, not a refusal: the enterprise's industry is not among the solution's target industries
+    (a solution with no target industries suits every industry)."""
+    targets = list(solution.target_industries or [])
+    return bool(enterprise is not None and enterprise.industry and targets and enterprise.industry not in targets)
 
 
 def _snapshot(application: TrialApplication) -> dict:
@@ -442,6 +496,10 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     check_programme_period(application.programme, application.contract_date, application.trial_start_date)
     check_rules(application.programme, application.enterprise_id, application.solution,
                 application.requested_amount, day=day)
+    missing = missing_materials(application)
+    if missing:
+        raise ValidationFailed("Some required materials are missing: %(missing)s. Attach them, then submit.",
+                               field="materials", missing=_Labels(missing))
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
     application.submitted_at = utcnow()
     db.session.flush()
@@ -461,23 +519,125 @@ def withdraw(actor: Actor, application_id: int, reason: str | None = None) -> Tr
     return application
 
 
-def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *,
-                   max_bytes: int) -> StoredFile:
-    """Attach a supporting document.
+def checklist(application: TrialApplication):
+    """The materials this application needs (``voucher.materials``)."""
+    return checklist_for(application.programme_id, FUNDING_KIND)
 
-    Rule: only the enterprise's own SME users, while the application is a draft or returned;
-    PDF, JPEG or PNG by content, not empty, within the size limit (nothing is stored otherwise).
+
+def _material_of(stored: StoredFile) -> str:
+    # A file uploaded before the checklist has no material: it counts as "other".
+    return stored.material or "other"
+
+
+def materials_by_code(application_id: int) -> dict[str, list[StoredFile]]:
+    grouped: dict[str, list[StoredFile]] = {}
+    for stored in attachments(application_id):
+        grouped.setdefault(_material_of(stored), []).append(stored)
+    return grouped
+
+
+def missing_materials(application: TrialApplication) -> list:
+    return missing_required(checklist(application), materials_by_code(application.id))
+
+
+class _Labels:
+    """The missing materials' names, translated when the message is shown (not when raised)."""
+
+    def __init__(self, items) -> None:
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return "; ".join(str(m.label) for m in self.items)
+
+
+def add_materials(actor: Actor, application_id: int, uploads: dict[str, list], *,
+                  max_bytes: int) -> list[StoredFile]:
+    """Attach files to materials of the checklist: ``uploads`` maps a material code to uploads
+    (objects with ``stream`` and ``filename``), several per material.
+
+    Rule: only the enterprise's own SME users, while the application is a draft or returned for
+    revision; each file one of its material's formats by content, not empty, within the size
+    limit, at most the material's number of files.  Every file is checked before any is kept: one
+    refused file keeps none (the messages name every material that had a refused file).  Each
+    file added writes an audit event (after a return, the bureau sees what was added).
     """
-    application = get_application(actor, application_id)
+    application = _locked(application_id)
     _ensure_owner(actor, application)
     if application.status not in EDITABLE_STATES:
         raise TransitionNotAllowed("Documents can be added only while the application is a draft or returned "
                                    "for revision.", field="file")
-    stored = save_upload(actor, stream, filename, max_bytes=max_bytes,
-                         owner_type=SOURCE_TYPE, owner_id=application.id, purpose="supporting_document", field="file")
-    record_event(actor, "trial_application.attach", "trial_application", application.id,
-                 after={"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
-                        "size_bytes": stored.size_bytes})
+    items = checklist(application)
+    known = {m.code: m for m in items}
+    present = materials_by_code(application.id)
+    problems: dict[str, str] = {}
+    params: dict = {}
+    stored_files: list[StoredFile] = []
+    for code, files in uploads.items():
+        files = [f for f in files if f is not None and (f.filename or "")]
+        if not files:
+            continue
+        item = known.get(code)
+        if item is None:
+            raise ValidationFailed("Unknown material %(code)s.", field="file", code=code)
+        if len(present.get(code, [])) + len(files) > item.max_files:
+            problems[f"material_{code}"] = N_("At most %(max)s files for one material.")
+            params["max"] = item.max_files
+            continue
+        for upload in files:
+            try:
+                stored_files.append(save_upload(
+                    actor, upload.stream, upload.filename, max_bytes=max_bytes,
+                    owner_type=SOURCE_TYPE, owner_id=application.id, purpose="supporting_document",
+                    field=f"material_{code}", formats=item.formats, material=code))
+            except ValidationFailed as err:
+                problems.setdefault(f"material_{code}", err.message)
+                params.update(err.params)
+    if problems:
+        raise ValidationFailed(next(iter(problems.values())), fields=problems, **params)
+    if not stored_files:
+        raise ValidationFailed("Choose a file to upload.", field="file")
+    for stored in stored_files:
+        record_event(actor, "trial_application.attach", "trial_application", application.id,
+                     after={"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
+                            "size_bytes": stored.size_bytes, "material": stored.material,
+                            "status": application.status})
+    return stored_files
+
+
+def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *,
+                   max_bytes: int, material: str = "other") -> StoredFile:
+    """Attach one supporting document to a material of the checklist (``other`` when not said);
+    the rules of :func:`add_materials`."""
+
+    class _One:
+        pass
+
+    one = _One()
+    one.stream, one.filename = stream, filename or "file"
+    return add_materials(actor, application_id, {material: [one]},
+                         max_bytes=max_bytes)[0]
+
+
+def remove_attachment(actor: Actor, application_id: int, file_id: int) -> StoredFile:
+    """Take a file off the application before (re)submission, e.g. to replace it.
+
+    Rule: only the enterprise's own SME users, while the application is a draft or returned for
+    revision; audited (name, material, SHA-256).  The stored file is detached (its owner cleared)
+    and kept, so what was once submitted can still be traced by its hash in the audit trail.
+    """
+    application = _locked(application_id)
+    _ensure_owner(actor, application)
+    if application.status not in EDITABLE_STATES:
+        raise TransitionNotAllowed("Documents can be removed only while the application is a draft or returned "
+                                   "for revision.")
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None or stored.owner_type != SOURCE_TYPE or stored.owner_id != application.id:
+        raise NotFound("No such document.")
+    before = {"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
+              "material": stored.material, "status": application.status}
+    stored.owner_type = f"{SOURCE_TYPE}_removed"
+    db.session.flush()
+    record_event(actor, "trial_application.detach", "trial_application", application.id, before=before)
     return stored
 
 

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.applications import queries, services
 from voucher.applications.forms import (BASELINE_LABELS, ApplicationContentForm, ApproveForm, CancelForm,
-                                        NewApplicationForm, RejectForm, ReturnForm, UploadForm, WithdrawForm)
+                                        NewApplicationForm, RejectForm, RemoveFileForm, ReturnForm, UploadForm,
+                                        WithdrawForm)
 from voucher.applications.models import INDICATOR_CODES
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
@@ -72,6 +73,31 @@ def my_applications():
                            problem=problem, status=status, next_steps=queries.SME_NEXT_STEP)
 
 
+def _material_uploads(checklist) -> dict[str, list]:
+    """The files sent per material of the checklist (``material_<code>``, several each)."""
+    return {m.code: [f for f in request.files.getlist(f"material_{m.code}") if f and f.filename]
+            for m in checklist}
+
+
+def _material_errors(err: DomainError) -> dict[str, str]:
+    return {k[len("material_"):]: v for k, v in err.field_messages(_).items() if k.startswith("material_")}
+
+
+def _store_materials(actor, application_id: int, uploads: dict) -> None:
+    if any(uploads.values()):
+        services.add_materials(actor, application_id, uploads,
+                               max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+
+
+def _materials_context(application, programme_id, errors=None) -> dict:
+    from voucher.materials import checklist_for
+
+    return {"checklist": checklist_for(programme_id, services.FUNDING_KIND),
+            "files_by_material": services.materials_by_code(application.id) if application else {},
+            "material_errors": errors or {}, "remove_form": RemoveFileForm(prefix="remove", formdata=None),
+            "max_upload_mb": current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)}
+
+
 def _programme_choices(day):
     return [(p.id, f"{p.name} ({p.opens_on.isoformat()} – {p.closes_on.isoformat()})")
             for p in services.open_programmes(day)]
@@ -117,23 +143,56 @@ def new_application():
         form.solution_id.data = solution.id
         if len(form.programme_id.choices) == 1:
             form.programme_id.data = form.programme_id.choices[0][0]
-    elif form.validate_on_submit():
+    material_errors = {}
+    from voucher.materials import checklist_for
+
+    uploads = _material_uploads(checklist_for(form.programme_id.data, services.FUNDING_KIND))
+    if request.method == "POST" and form.validate_on_submit():
         try:
             application, created = services.create_application(
                 actor, token=form.token.data, programme_id=form.programme_id.data, solution_id=solution.id,
                 content=form.content(), today=day)
+            if created:
+                _store_materials(actor, application.id, uploads)
         except DomainError as err:
             form_errors_from(err, form)
+            material_errors = _material_errors(err)
         else:
             if created:
                 flash(_("Your application is saved as a draft. Check it, attach your documents, then submit it."),
                       "success")
             return redirect(url_for("applications.detail", application_id=application.id), 303)
+    elif request.method == "POST":
+        _all_errors_at_once(form, day, solution)
     status = 422 if request.method == "POST" else 200
     programme = services.get_programme_or_none(form.programme_id.data) or services.current_programme(day)
     return render_template("applications/form.html", form=form, application=None, solution=solution,
                            enterprise=enterprise, programme=programme,
-                           quota=services.quota(programme, enterprise.organisation_id) if programme else None), status
+                           industry_warning=_industry_warning(enterprise, solution),
+                           quota=services.quota(programme, enterprise.organisation_id) if programme else None,
+                           **_materials_context(None, programme.id if programme else None, material_errors)), status
+
+
+def _industry_warning(enterprise, solution) -> str | None:
+    """A warning, not a refusal, when the enterprise's industry is not one the solution targets."""
+    if not services.industry_mismatch(enterprise, solution):
+        return None
+    return _("Your enterprise's industry (%(industry)s) is not among the industries this solution is meant for "
+             "(%(targets)s). You may still apply; say in the need statement why it suits you.",
+             industry=label(INDUSTRIES, enterprise.industry),
+             targets=", ".join(label(INDUSTRIES, code) for code in solution.target_industries))
+
+
+def _all_errors_at_once(form, day, solution, application=None) -> None:
+    """The form refused some fields: check the rest with the services' rules too, so every problem
+    shows in one round (a field the form already refused keeps its own message)."""
+    for err in services.content_problems(form.content(), day, programme=(
+            application.programme if application else services.get_programme_or_none(form.programme_id.data)),
+            enterprise_id=current_actor().organisation_id, solution=solution):
+        for name, message in err.field_messages(_).items():
+            target = getattr(form, name, None)
+            if target is not None and hasattr(target, "errors") and not target.errors:
+                target.errors = list(target.errors or []) + [message]
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
@@ -149,19 +208,26 @@ def edit(application_id: int):
     day = services.local_today()
     form = ApplicationContentForm(obj=application)
     form.submission_day = day
+    material_errors = {}
     if form.validate_on_submit():
         try:
             services.update_application(actor, application.id, form.content(), today=day)
+            _store_materials(actor, application.id, _material_uploads(services.checklist(application)))
         except DomainError as err:
             form_errors_from(err, form)
+            material_errors = _material_errors(err)
         else:
             flash(_("Your changes are saved. Submit the application when it is complete."), "success")
             return redirect(url_for("applications.detail", application_id=application.id), 303)
+    elif request.method == "POST":
+        _all_errors_at_once(form, day, application.solution, application)
     status = 422 if request.method == "POST" else 200
     return render_template("applications/form.html", form=form, application=application,
                            solution=application.solution, enterprise=application.enterprise.enterprise,
                            programme=application.programme,
-                           quota=services.quota(application.programme, application.enterprise_id)), status
+                           industry_warning=_industry_warning(application.enterprise.enterprise, application.solution),
+                           quota=services.quota(application.programme, application.enterprise_id),
+                           **_materials_context(application, application.programme_id, material_errors)), status
 
 
 def _sme_action(application_id: int, form, call, success: str):
@@ -200,21 +266,44 @@ def withdraw(application_id: int):
 @bp.post("/<int:application_id>/attachments")
 @roles_required("sme")
 def upload(application_id: int):
+    """Add files to materials of the checklist (several per material at once)."""
     actor = current_actor()
     form = UploadForm(prefix="upload")
-    services.get_application(actor, application_id)  # 403/404 before reading the file
+    application = services.get_application(actor, application_id)  # 403/404 before reading the files
     if form.validate_on_submit():
         try:
-            stored = services.add_attachment(actor, application_id, form.file.data.stream, form.file.data.filename,
-                                             max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+            stored = services.add_materials(actor, application_id, _material_uploads(services.checklist(application)),
+                                            max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
         except DomainError as err:
             if err.status == 403:
                 raise
-            form_errors_from(err, form)
+            errors = _material_errors(err)
+            if not errors:
+                flash(err.render(_), "danger")
+            return _detail_response(application_id, status=422, material_errors=errors)
         else:
-            flash(_("Document %(name)s attached.", name=stored.original_name), "success")
-            return redirect(url_for("applications.detail", application_id=application_id), 303)
-    return _detail_response(application_id, status=422, forms={"upload": form})
+            flash(_("%(count)s documents attached: %(names)s.", count=len(stored),
+                    names=", ".join(s.original_name for s in stored)), "success")
+            return redirect(url_for("applications.detail", application_id=application_id) + "#materials", 303)
+    return _detail_response(application_id, status=422)
+
+
+@bp.post("/<int:application_id>/attachments/<int:file_id>/remove")
+@roles_required("sme")
+def remove_attachment(application_id: int, file_id: int):
+    """Take a file off before (re)submission (to replace it, upload the new one)."""
+    form = RemoveFileForm(prefix="remove")
+    if not form.validate_on_submit():
+        return _detail_response(application_id, status=422)
+    try:
+        stored = services.remove_attachment(current_actor(), application_id, file_id)
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        flash(err.render(_), "danger")
+        return _detail_response(application_id, status=422)
+    flash(_("Document %(name)s removed.", name=stored.original_name), "success")
+    return redirect(url_for("applications.detail", application_id=application_id) + "#materials", 303)
 
 
 @bp.get("/<int:application_id>/attachments/<int:file_id>")
@@ -238,7 +327,8 @@ def _forms(overrides: dict | None = None) -> dict:
     return forms
 
 
-def _detail_response(application_id: int, status: int = 200, forms: dict | None = None):
+def _detail_response(application_id: int, status: int = 200, forms: dict | None = None,
+                     material_errors: dict | None = None):
     actor = current_actor()
     application = services.get_application(actor, application_id)
     file = queries.application_file(application)
@@ -254,7 +344,8 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
                            trial=trial_for_application(application.id),
                            forms=_forms(forms), next_step=next_steps.get(application.status, ""),
                            timeline_labels=queries.TIMELINE_LABELS,
-                           max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
+                           missing_materials=services.missing_materials(application) if application.editable else [],
+                           **_materials_context(application, application.programme_id, material_errors)), status
 
 
 @bp.get("/<int:application_id>")

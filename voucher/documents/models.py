@@ -27,6 +27,9 @@ class StoredFile(db.Model):
     owner_type: Mapped[str] = mapped_column(String(40))
     owner_id: Mapped[int | None] = mapped_column(index=True)
     purpose: Mapped[str] = mapped_column(String(40))
+    # Which material of the checklist (voucher.materials) an uploaded file is; NULL for generated
+    # documents and files uploaded before the checklist.
+    material: Mapped[str | None] = mapped_column(String(40))
     original_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(80))
     size_bytes: Mapped[int]

@@ -17,7 +17,7 @@ from voucher.errors import DomainError
 from voucher.forms import parse_amount
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
-from voucher.ui import form_errors_from
+from voucher.ui import add_service_errors, form_errors_from
 from voucher.pagination import page_arg
 
 bp = Blueprint("enterprises", __name__)
@@ -97,6 +97,8 @@ def my_enterprise():
         else:
             # The enterprise page says prominently whether the enterprise may apply (a large one may not).
             return redirect(url_for("enterprises.my_enterprise"))
+    else:
+        add_service_errors(form, lambda: services.clean_enterprise(form.to_input()))
     return _render_form(form, org, 422)
 
 
@@ -170,6 +172,8 @@ def provider_profile():
                 flash(_("Your changes are saved.") if changed else _("Nothing was changed."),
                       "success" if changed else "info")
                 return redirect(url_for("enterprises.provider_profile"))
+        else:
+            add_service_errors(form, lambda: services.clean_provider(form.to_input()))
         status = 422
     else:
         form = ProviderProfileForm(obj=org)

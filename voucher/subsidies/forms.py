@@ -195,12 +195,12 @@ class LoanApplicationForm(_RowsMixin, FlaskForm):
     term_start = DayField(_l("Loan term: first day"), validators=[InputRequired(message=_l("Enter the first day of the loan term."))])
     term_end = DayField(_l("Loan term: last day"), validators=[InputRequired(message=_l("Enter the last day of the loan term."))])
     periods = FieldList(FormField(PeriodRow), min_entries=3, max_entries=60)
-    plan_file = FileField(_l("Digital-transformation plan (PDF, JPEG or PNG)"))
-    statement_file = FileField(_l("The bank's interest statement (PDF, JPEG or PNG)"))
+    plan_file = FileField(_l("Digital-transformation plan (PDF, OFD, Word, JPEG or PNG)"))
+    statement_file = FileField(_l("The bank's interest statement (PDF, OFD, JPEG, PNG or Excel)"))
 
 
 class RobotApplicationRow(RobotRow):
-    invoice_file = FileField(_l("Invoice scan (PDF, JPEG or PNG)"))
+    invoice_file = FileField(_l("Invoice (PDF, OFD, JPEG or PNG; an electronic invoice is accepted)"))
     REQUIRED = RobotRow.REQUIRED + (("manufacturer", _l("Enter the manufacturer.")),
                                     ("invoice_no", _l("Enter the invoice number.")),
                                     ("invoice_date", _l("Enter the invoice date.")))

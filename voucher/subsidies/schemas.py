@@ -22,7 +22,8 @@ def _money(**kwargs) -> DecimalString:
 
 
 def _rate(**kwargs) -> DecimalString:
-    return DecimalString(places=2, minimum=Decimal(0), exclusive_minimum=True, maximum=Decimal(100), **kwargs)
+    return DecimalString(places=2, minimum=Decimal(0), exclusive_minimum=True, maximum=Decimal(100), kind="rate",
+                         **kwargs)
 
 
 class _Strict(ma.Schema):
@@ -174,7 +175,8 @@ class LoanApplicationInputSchema(_Strict):
     contract_no = ma.fields.String(required=True, metadata={"maxLength": 64})
     contract_date = ma.fields.Date(required=True)
     principal = DecimalString(required=True)
-    loan_rate = DecimalString(required=True, metadata={"description": "Annual rate in percent, e.g. \"2.40\""})
+    loan_rate = DecimalString(required=True, kind="rate",
+                              metadata={"description": "Annual rate in percent, e.g. \"2.40\""})
     term_start = ma.fields.Date(required=True)
     term_end = ma.fields.Date(required=True)
     periods = ma.fields.List(ma.fields.Nested(LoanPeriodInputSchema), required=True,

@@ -65,7 +65,8 @@ from voucher.notifications.services import notify_organisation, notify_role
 from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as programmes
 from voucher.programmes.models import LprRate, Programme
-from voucher.storage import save_upload, sniff
+from voucher.materials import material as checklist_material
+from voucher.storage import DEFAULT_FORMATS, detect_format, format_names, save_upload, sniff
 from voucher.subsidies.models import (
     APPLICATION_STATES,
     LoanApplication,
@@ -409,29 +410,53 @@ class Upload:
     filename: str
 
 
-def _check_upload(upload: Upload | None, field: str, required: bool, max_bytes: int, problems: list) -> None:
-    """Check an upload before anything is written (so a refused form leaves no stray file)."""
+# Which material of the checklist (voucher.materials) each upload field is.
+MATERIAL_OF_FIELD = {("loan_discount", "plan_file"): "transformation_plan",
+                     ("loan_discount", "statement_file"): "interest_statement",
+                     ("robot_subsidy", "invoice_file"): "vat_invoice"}
+
+
+def _formats(kind: str, field: str, programme_id: int | None = None) -> tuple[str, tuple[str, ...]]:
+    code = MATERIAL_OF_FIELD[(kind, field.rsplit(".", 1)[-1])]
+    item = checklist_material(programme_id, kind, code)
+    return code, (item.formats if item is not None else DEFAULT_FORMATS)
+
+
+def _material_kwargs(kind: str, field: str) -> dict:
+    code, formats = _formats(kind, field)
+    return {"material": code, "formats": formats}
+
+
+def _check_upload(upload: Upload | None, field: str, required: bool, max_bytes: int, problems: list,
+                  formats: tuple[str, ...] = DEFAULT_FORMATS) -> None:
+    """Check an upload before anything is written (so a refused form leaves no stray file):
+    not empty, within the limit, one of the material's formats by content."""
     if upload is None:
         if required:
-            problems.append((field, N_("Attach the file (PDF, JPEG or PNG)."), {}))
+            problems.append((field, N_("Attach the file (PDF, JPEG or PNG).") if tuple(formats) == DEFAULT_FORMATS
+                             else N_("Attach the file (%(formats)s)."), {"formats": format_names(formats)}))
         return
     stream = upload.stream
-    head = stream.read(16)
-    stream.seek(0, 2)
-    size = stream.tell()
+    data = stream.read(max_bytes + 1)
     stream.seek(0)
-    if not head:
+    if not data:
         problems.append((field, N_("The file is empty."), {}))
-    elif size > max_bytes:
+    elif len(data) > max_bytes:
         problems.append((field, N_("The file is larger than the limit of %(limit)s MB."), {"limit": max_bytes // (1024 * 1024)}))
-    elif sniff(head) is None:
-        problems.append((field, N_("Only PDF, JPEG or PNG files are accepted (checked by content, not by name)."), {}))
+    elif detect_format(data) not in formats:
+        if tuple(formats) == DEFAULT_FORMATS:
+            problems.append((field, N_("Only PDF, JPEG or PNG files are accepted (checked by content, not by name)."), {}))
+        else:
+            problems.append((field, N_("Only these formats are accepted here: %(formats)s (checked by content, not "
+                                       "by name)."), {"formats": format_names(formats)}))
 
 
 def _store(actor: Actor, upload: Upload, *, owner_type: str, owner_id: int, purpose: str, field: str,
-           max_bytes: int) -> StoredFile:
+           max_bytes: int, formats: tuple[str, ...] = DEFAULT_FORMATS,
+           material: str | None = None) -> StoredFile:
     return save_upload(actor, upload.stream, upload.filename, max_bytes=max_bytes,
-                       owner_type=owner_type, owner_id=owner_id, purpose=purpose, field=field)
+                       owner_type=owner_type, owner_id=owner_id, purpose=purpose, field=field, formats=formats,
+                       material=material)
 
 
 # --- saving an application (both kinds) ---------------------------------------------------------------
@@ -723,8 +748,10 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     if data.contract_date is not None and not any(f in ("contract_date", "loan_rate") for f, _, _ in problems):
         # Refused at once, whatever else is wrong: the ceiling is the first thing an enterprise must know.
         _collect(problems, check_loan_rate, data.contract_date, data.loan_rate, programme)
-    _check_upload(plan, "plan_file", app is None or app.plan_file_id is None, max_bytes, problems)
-    _check_upload(statement, "statement_file", app is None or app.statement_file_id is None, max_bytes, problems)
+    _check_upload(plan, "plan_file", app is None or app.plan_file_id is None, max_bytes, problems,
+                  _formats("loan_discount", "plan_file")[1])
+    _check_upload(statement, "statement_file", app is None or app.statement_file_id is None, max_bytes, problems,
+                  _formats("loan_discount", "statement_file")[1])
     if problems:
         raise InputRefused(problems)
     # The figure shown to the applicant: on what remains of the enterprise's daily principal cap
@@ -763,11 +790,13 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     db.session.flush()
     if plan is not None:
         app.plan_file_id = _store(actor, plan, owner_type=LOAN_SOURCE, owner_id=app.id, purpose="loan_plan",
-                                  field="plan_file", max_bytes=max_bytes).id
+                                  field="plan_file", max_bytes=max_bytes,
+                                  **_material_kwargs("loan_discount", "plan_file")).id
     if statement is not None:
         app.statement_file_id = _store(actor, statement, owner_type=LOAN_SOURCE, owner_id=app.id,
                                        purpose="loan_interest_statement", field="statement_file",
-                                       max_bytes=max_bytes).id
+                                       max_bytes=max_bytes,
+                                       **_material_kwargs("loan_discount", "statement_file")).id
     db.session.flush()
     _audit_save(actor, LOAN_SOURCE, app, before, _loan_snapshot(app))
     return app
@@ -924,7 +953,8 @@ def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
         old_files = {invoice_key(line.invoice_no): line.invoice_file_id for line in app.lines}
     for i, line in enumerate(lines):
         has_old = bool(old_files.get(invoice_key(line.invoice_no or "")))
-        _check_upload(line.invoice_file, f"lines.{i}.invoice_file", not has_old, max_bytes, problems)
+        _check_upload(line.invoice_file, f"lines.{i}.invoice_file", not has_old, max_bytes, problems,
+                      _formats("robot_subsidy", "invoice_file")[1])
     if problems:
         raise InputRefused(problems)
     preview = compute_robot(lines, programme, org)
@@ -952,7 +982,8 @@ def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
                 if line.invoice_file is not None:
                     file_id = _store(actor, line.invoice_file, owner_type=ROBOT_SOURCE, owner_id=app.id,
                                      purpose="robot_invoice", field=f"lines.{i}.invoice_file",
-                                     max_bytes=max_bytes).id
+                                     max_bytes=max_bytes,
+                                     **_material_kwargs("robot_subsidy", "invoice_file")).id
                 app.lines.append(RobotLineItem(
                     position=i, model=_text(line.model), manufacturer=_text(line.manufacturer),
                     domestic=bool(line.domestic), quantity=line.quantity, unit_price_excl_vat=line.unit_price_excl_vat,
