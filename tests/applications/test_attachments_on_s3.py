@@ -14,11 +14,13 @@ def test_an_upload_goes_to_the_bucket_and_downloads_from_it(s3_storage, app, cli
                                                             file_application):
     application = file_application(sme, submit=False)
     login(sme)
+    before = set(s3_storage.server.keys(s3_storage.bucket))
     response = client.post(f"/applications/{application.id}/attachments",
-                       data={"upload-file": (io.BytesIO(PDF), "quote.pdf")}, content_type="multipart/form-data")
+                           data={"material_quotation": (io.BytesIO(PDF), "quote.pdf")},
+                           content_type="multipart/form-data")
     assert response.status_code == 303
-    stored = services.attachments(application.id)[0]
-    assert s3_storage.server.keys(s3_storage.bucket) == ["files/" + stored.relative_path]
+    [stored] = [f for f in services.attachments(application.id) if f.original_name == "quote.pdf"]
+    assert set(s3_storage.server.keys(s3_storage.bucket)) - before == {"files/" + stored.relative_path}
     assert not (Path(app.config["STORAGE_DIR"]) / stored.relative_path).exists()
     client.post("/logout")
     login(officer)

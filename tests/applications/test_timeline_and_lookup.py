@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from tests.applications.conftest import build_programme, build_solution, content, token
+from tests.factories import attach_required_materials
 from voucher.applications import services
 from voucher.extensions import db, limiter
 from voucher.timeline import happy_path
@@ -29,6 +30,7 @@ def filed(march, sme, provider_org):
     solution = build_solution(provider_org, title="智能仓储试用")
     app, _ = services.create_application(sme.actor(), token=token(), programme_id=programme.id,
                                          solution_id=solution.id, content=content("80000.00"))
+    attach_required_materials(app)
     services.submit(sme.actor(), app.id)
     return app
 
