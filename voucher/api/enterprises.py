@@ -36,13 +36,13 @@ def enterprise_json(org) -> dict:
     return {"id": org.id, "name": org.name, "uscc": org.uscc, **profile,
             "is_sme": bool(ent is not None and ent.is_sme), "contact_name": org.contact_name,
             "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account,
-            "created_at": org.created_at}
+            "bank_code": org.bank_code, "created_at": org.created_at}
 
 
 def enterprise_input(body: dict) -> services.EnterpriseInput:
     return services.EnterpriseInput(**{k: body.get(k) for k in (
         "name", "uscc", "district", "industry", "employees", "annual_revenue", "industrial_park", "contact_name",
-        "contact_phone", "bank_name", "bank_account")})
+        "contact_phone", "bank_name", "bank_account", "bank_code")})
 
 
 @blp.route("/enterprise")
