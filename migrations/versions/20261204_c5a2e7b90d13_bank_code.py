@@ -6,7 +6,7 @@ line without one, naming the disbursement (finance enters the code on the disbur
 details, or the payee on its profile, and prepares again).
 
 Revision ID: c5a2e7b90d13
-Revises: b8d41f0c2e6a
+Revises: ee82231f9143
 Create Date: 2026-12-04 08:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5a2e7b90d13'
-down_revision = 'b8d41f0c2e6a'
+down_revision = 'ee82231f9143'
 branch_labels = None
 depends_on = None
 

@@ -241,7 +241,7 @@ class BatchSummaryData:
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
-        "authority": "经济和信息化局 · 中小企业数字化转型券",
+        "authority": "经济和信息化局 · 中小企业数字化改造试用券与补助",
         "payment_order": "资金拨付单",
         "reference": "编号",
         "issued_at": "签发时间",
