@@ -43,6 +43,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
+from voucher.chart_colours import COLOURS, NEUTRAL
 from voucher.money import format_money
 
 FONT_NAME = "WQYMicroHei"
@@ -397,8 +398,7 @@ def labels_for(lang: str) -> dict[str, str]:
 _INK = colors.HexColor("#1f2937")
 _RULE = colors.HexColor("#9ca3af")
 _SHADE = colors.HexColor("#eef2f7")
-_PALETTE = [colors.HexColor(c) for c in ("#1d4ed8", "#059669", "#d97706", "#dc2626", "#7c3aed",
-                                          "#0891b2", "#65a30d", "#db2777", "#4b5563", "#0f766e")]
+_PALETTE = [colors.HexColor(c) for c in NEUTRAL]  # no green, no red: those mean paid/passed and not passed
 
 
 class _Styles:
@@ -718,8 +718,8 @@ def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, hor
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 10000:,.0f}万"
     else:
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 1000:,.0f}k"
-    chart.bars[0].fillColor = _PALETTE[2]
-    chart.bars[1].fillColor = _PALETTE[0]
+    chart.bars[0].fillColor = colors.HexColor(COLOURS["reserved"])  # one colour per meaning (voucher.chart_colours)
+    chart.bars[1].fillColor = colors.HexColor(COLOURS["paid"])
     chart.barSpacing = 1
     drawing.add(chart)
     legend = Legend()
@@ -730,7 +730,7 @@ def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, hor
     legend.columnMaximum = 1
     legend.dx = legend.dy = 7
     legend.deltax = 70
-    legend.colorNamePairs = [(_PALETTE[2], lb["reserved"]), (_PALETTE[0], lb["paid"])]
+    legend.colorNamePairs = [(chart.bars[0].fillColor, lb["reserved"]), (chart.bars[1].fillColor, lb["paid"])]
     drawing.add(legend)
     return drawing
 
@@ -820,7 +820,7 @@ def programme_report_pdf(data: ProgrammeReportData, *, invariant: bool = False) 
     story += _fund_use_section(lb["by_industry"], "industry", data.by_industry, lb, width, horizontal=False)
     outcomes = [(lb["passed"], data.trials_passed), (lb["failed"], data.trials_failed),
                 (lb["pending"], data.trials_pending)]
-    outcome_colours = {lb["passed"]: _PALETTE[1], lb["failed"]: _PALETTE[3], lb["pending"]: _PALETTE[8]}
+    outcome_colours = {lb[k]: colors.HexColor(COLOURS[k]) for k in ("passed", "failed", "pending")}
     section = [st.p(lb["trial_outcomes"], "h2"),
                _grid([[st.p(k, "small") for k, _ in outcomes] + [st.p(lb["total"], "small")],
                       [str(v) for _, v in outcomes] + [str(sum(v for _, v in outcomes))]],
