@@ -254,7 +254,6 @@ LABELS: dict[str, dict[str, str]] = {
         "bank_code": "联行号",
         "grant_for": "受助企业",
         "payee_section": "收款单位及受助企业",
-        "seal_area": "经办、复核及盖章",
         "seal_preparer": "经办",
         "seal_approver": "复核",
         "seal_stamp": "盖章",
@@ -325,7 +324,6 @@ LABELS: dict[str, dict[str, str]] = {
         "bank_code": "Bank code (CNAPS)",
         "grant_for": "Enterprise (grant for)",
         "payee_section": "Payee and enterprise",
-        "seal_area": "Preparer, approver and seal",
         "seal_preparer": "Preparer",
         "seal_approver": "Approver",
         "seal_stamp": "Seal",
@@ -557,13 +555,13 @@ def _seal_block(lb: dict[str, str], width: float):
     table = Table([[st.p(lb[k], "small") for k in ("seal_preparer", "seal_approver", "seal_stamp")],
                    ["", "", ""],
                    [st.p(lb["seal_date"], "small")] * 3],
-                  colWidths=[box] * 3, rowHeights=[None, 24 * mm, None])
+                  colWidths=[box] * 3, rowHeights=[None, 11 * mm, None])
     table.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 0.8, _INK), ("LINEAFTER", (0, 0), (1, -1), 0.4, _RULE),
         ("LINEBELOW", (0, 0), (-1, 0), 0.4, _RULE),
         ("BACKGROUND", (0, 0), (-1, 0), _SHADE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
-    return KeepTogether([st.p(lb["seal_area"], "h2"), table])
+    return table
 
 
 def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> bytes:
@@ -607,9 +605,9 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
         story.append(st.p(lb["none"]))
     story.append(st.p(lb["approvals"], "h2"))
     story.append(_approvals_table(data.approvals, lb, width))
-    story.append(Spacer(1, 3 * mm))
+    story.append(Spacer(1, 4 * mm))
     story.append(_seal_block(lb, width))
-    story.append(Spacer(1, 3 * mm))
+    story.append(Spacer(1, 2 * mm))
     story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
     return _build(story, title=f"{lb['payment_order']} {data.reference}", lang=data.lang, invariant=invariant)
 
