@@ -72,8 +72,11 @@ class MyEnterprise(MethodView):
     def put(self, body):
         """Replace the caller's enterprise profile (the size class is derived again)."""
         actor = api_actor()
-        if services.my_enterprise(actor) is None:
+        current = services.my_enterprise(actor)
+        if current is None:
             raise NotFound(NOT_REGISTERED)
+        if "bank_code" not in body:  # a client that does not know the field keeps the code on file
+            body = {**body, "bank_code": current.bank_code}
         org, _changed = services.update_enterprise(actor, actor.organisation_id, enterprise_input(body))
         return enterprise_json(org)
 
