@@ -21,7 +21,7 @@ class _ContactBankMixin:
     bank_account = StringField(_l("Bank account number"), validators=[DataRequired(), Length(max=64)],
                                description=_l("Payments from the programme are made to this account."))
     bank_code = StringField(_l("Bank code (CNAPS)"), validators=[Optional(), Length(max=40)],
-                            description=_l("The 12-digit bank code (联行号) of the branch; the bank file needs it."))
+                            description=_l("The 12-digit bank code (CNAPS) of the branch; the bank file needs it."))
 
 
 class EnterpriseForm(_ContactBankMixin, FlaskForm):
