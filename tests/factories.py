@@ -26,7 +26,8 @@ def build_org(kind: str, name: str | None = None, **enterprise) -> Organisation:
     n = next(_seq)
     org = Organisation(kind=kind, name=name or f"{kind} org {n}",
                        uscc=valid_uscc(n + 5000) if kind in ("enterprise", "provider") else None,
-                       bank_name="Bank of Wenzhou", bank_account=f"6222{n:012d}", contact_name="Contact",
+                       bank_name="Bank of Wenzhou", bank_account=f"6222{n:012d}", bank_code=f"313{n:09d}",
+                       contact_name="Contact",
                        contact_phone="0577-88000000")
     db.session.add(org)
     db.session.flush()

@@ -106,6 +106,9 @@ class DefaultConfig:
     # or https://example.gov.cn/voucher): printed in PDFs (verification address and QR code), e-mails and
     # every link built outside a request.  Unset: make run's http://127.0.0.1:5000 (a warning in production).
     PUBLIC_BASE_URL = None
+    # The bank file's column layout and encoding (VOUCHER_BANK_FILE_LAYOUT): a key of
+    # voucher.documents.bank_file.LAYOUTS ("generic": UTF-8 with BOM; "gb18030_numbered": GB18030).
+    BANK_FILE_LAYOUT = "generic"
 
 
 class TestConfig(DefaultConfig):

@@ -106,7 +106,8 @@ def seed() -> dict[str, int]:
     enterprises = []
     for i, (name, body, district, industry, employees, revenue, park) in enumerate(ENTERPRISES):
         org, c = _org("enterprise", name, _uscc(body), contact_name="联系人", contact_phone=f"0577-8800{i:04d}",
-                      bank_name="温州银行", bank_account=f"70100000{i:04d}8888")
+                      bank_name="温州银行", bank_account=f"70100000{i:04d}8888",
+                      bank_code="313333000017")
         if c:
             size = classify_enterprise(employees, Decimal(revenue))
             db.session.add(Enterprise(organisation_id=org.id, district=district, industry=industry,
@@ -119,7 +120,7 @@ def seed() -> dict[str, int]:
     for name, body, description in PROVIDERS:
         org, c = _org("provider", name, _uscc(body), description=description, contact_name="客户经理",
                       contact_phone="0577-86660000", bank_name="中国工商银行温州分行",
-                      bank_account=f"120320000900{len(providers):04d}")
+                      bank_account=f"120320000900{len(providers):04d}", bank_code="102333000017")
         bump("providers", c)
         providers.append(org)
 

@@ -30,7 +30,7 @@ def order_data(subject_id: int, code: str = "TESTCODE23", url: str = "http://127
     return PaymentOrderData(
         reference=f"DSB-2026-{subject_id:06d}", programme_name="2026年温州市中小企业数字化转型试点",
         payee_name=payee, bank_name="温州银行鹿城支行", bank_account=f"62220000{subject_id:08d}", amount=amount,
-        purpose="试用券 — 30% 预付款（企业已确认启动）" if lang == "zh" else "Trial voucher — 30% advance",
+        purpose="试用券 — 30% 预拨款（企业已确认启动）" if lang == "zh" else "Trial voucher — 30% advance",
         issued_at=issued_at, verification_code=code, verification_url=url,
         working=["核定试用金额 ¥333,333.33 × 30% = ¥100,000.00", "按分四舍五入"],
         approvals=[("经办（财务）", "张三", ISSUED), ("审批（财务）", "李四", ISSUED)], lang=lang)

@@ -352,11 +352,13 @@ def test_a_job_that_could_not_be_enqueued_says_so_and_the_sweeper_queues_it_when
 def test_a_builder_without_the_issue_context_makes_a_bank_file(jobs_env, app):
     from decimal import Decimal
 
-    from voucher.documents.pdf import BankLine, bank_payment_csv
+    from voucher.documents.bank_file import bank_file as write_bank_file
+    from voucher.documents.pdf import BankLine
 
     def bank_file(subject_id, lang):
-        lines = [BankLine("温州智造科技有限公司", "温州银行", "6222000011112222", Decimal("40000.00"), "DSB-1")]
-        return f"bank-file-{subject_id}.csv", bank_payment_csv(lines), "text/csv"
+        lines = [BankLine("温州智造科技有限公司", "温州银行", "6222000011112222", Decimal("40000.00"), "DSB-1",
+                          bank_code="313333000017", purpose="试用券预拨款 DSB-1")]
+        return f"bank-file-{subject_id}.csv", write_bank_file(lines, "generic"), "text/csv"
 
     register_builder("bank_file", bank_file)
     finance = jobs_env.user("finance")
@@ -366,5 +368,6 @@ def test_a_builder_without_the_issue_context_makes_a_bank_file(jobs_env, app):
     [document] = documents_for(5, kind="bank_file")
     data = read_bytes(document.stored_file)
     assert document.stored_file.content_type == "text/csv" and document.stored_file.original_name == "bank-file-5.csv"
-    assert data.decode("utf-8").splitlines()[1] == "温州智造科技有限公司,温州银行,6222000011112222,40000.00,DSB-1"
+    assert data.decode("utf-8-sig").splitlines()[1] == ("温州智造科技有限公司,6222000011112222,温州银行,313333000017,"
+                                                         "40000.00,试用券预拨款 DSB-1")
     assert hashlib.sha256(data).hexdigest() == document.sha256

@@ -12,7 +12,7 @@ from tests.documents.conftest import ISSUED, order_data
 from voucher.documents import pdf
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
                                    ChronologyEntry, FundUseRow, ProgrammeReportData, amount_in_capitals,
-                                   audit_dossier_pdf, bank_payment_csv, batch_summary_pdf, payment_order_pdf,
+                                   audit_dossier_pdf, batch_summary_pdf, payment_order_pdf,
                                    programme_report_pdf)
 
 REFERENCE_AMOUNTS = [
@@ -125,7 +125,7 @@ def test_fixed_labels_exist_in_both_languages_and_english_documents_use_them():
     assert set(pdf.LABELS["zh"]) == set(pdf.LABELS["en"])
     assert all(pdf.LABELS["en"].values()) and all(pdf.LABELS["zh"].values())
     text = compact(text_of(payment_order_pdf(order_data(1, lang="en"))))
-    assert "Paymentorder" in text and "Amountinfigures" in text and "壹拾万元整" in text
+    assert "Disbursementorder" in text and "Amountinfigures" in text and "壹拾万元整" in text
     with pytest.raises(ValueError):
         payment_order_pdf(order_data(1, lang="fr"))
 
@@ -194,29 +194,3 @@ def test_batch_summary_totals_in_figures_and_capitals():
     assert "PB-2026-0001" in text and "张三" in text and "6222000033334444" in text
 
 
-def test_bank_file_is_utf8_with_a_header_and_plain_two_decimal_amounts():
-    lines = [BankLine("温州智造科技有限公司", "温州银行", "0062220000111", Decimal("40000"), "DSB-1"),
-             BankLine("A, B \"Co\"", "ICBC", "6222000033334444", Decimal("123.45"), "DSB-2")]
-    data = bank_payment_csv(lines)
-    assert not data.startswith(b"\xef\xbb\xbf")
-    rows = data.decode("utf-8").split("\r\n")
-    assert rows[0] == "payee_name,bank_name,account,amount,reference"
-    assert rows[1] == "温州智造科技有限公司,温州银行,0062220000111,40000.00,DSB-1"
-    assert rows[2] == '"A, B ""Co""",ICBC,6222000033334444,123.45,DSB-2'
-    assert rows[3] == ""  # ends with CRLF
-    assert bank_payment_csv(lines, bom=True).startswith(b"\xef\xbb\xbf")
-
-
-@pytest.mark.parametrize("line", [
-    BankLine("P", "B", "1", Decimal("0.00"), "R"),
-    BankLine("P", "B", "1", Decimal("1.001"), "R"),
-    BankLine("P", "", "1", Decimal("1.00"), "R"),
-])
-def test_bank_file_refuses_non_positive_or_sub_fen_amounts_and_empty_fields(line):
-    with pytest.raises(ValueError):
-        bank_payment_csv([line])
-
-
-def test_bank_file_writes_a_formula_payee_name_inert_instead_of_failing():
-    data = bank_payment_csv([BankLine('=HYPERLINK("x")', "@B", "1", Decimal("1.00"), "R")]).decode("utf-8")
-    assert data.split("\r\n")[1] == '"\'=HYPERLINK(""x"")",\'@B,1,1.00,R'

@@ -27,7 +27,8 @@ def _edit_data(org, **overrides) -> dict:
     data = {"name": org.name, "uscc": org.uscc, "district": ent.district, "industry": ent.industry,
             "employees": str(ent.employees), "annual_revenue": str(ent.annual_revenue),
             "industrial_park": ent.industrial_park or "", "contact_name": org.contact_name,
-            "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account}
+            "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account,
+            "bank_code": org.bank_code or ""}
     data.update(overrides)
     return data
 
@@ -155,7 +156,7 @@ def test_enterprise_list_searches_filters_and_paginates(app, ctx, make_org, make
 def _provider_data(org, **overrides) -> dict:
     data = {"name": org.name, "uscc": org.uscc, "description": org.description or "",
             "contact_name": org.contact_name, "contact_phone": org.contact_phone, "bank_name": org.bank_name,
-            "bank_account": org.bank_account}
+            "bank_account": org.bank_account, "bank_code": org.bank_code or ""}
     data.update(overrides)
     return data
 
@@ -236,3 +237,24 @@ def test_sme_linked_to_an_organisation_without_profile_completes_it(ctx, make_us
     assert db.session.get(Organisation, org.id).enterprise.size_class == "micro"
     [event] = _events("enterprise.updated", org.id)
     assert event.before["size_class"] is None and event.after["size_class"] == "micro"
+
+
+@pytest.mark.parametrize("code,saved", [("313333000017", "313333000017"), ("３１３３３３００００１７", "313333000017"),
+                                        ("", None)])
+def test_the_provider_enters_its_bank_code_of_12_digits(ctx, make_org, make_user, login_en, code, saved):
+    org = make_org("provider", name="温州联行号测试")
+    client = login_en(make_user("provider", organisation=org))
+    response = client.post("/provider/profile", data=_provider_data(org, bank_code=code))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(org), org.id).bank_code == saved
+
+
+def test_a_bank_code_that_is_not_12_digits_is_refused_on_the_form(ctx, make_org, make_user, login_en):
+    org = make_org("provider", name="温州联行号测试二")
+    old = org.bank_code
+    client = login_en(make_user("provider", organisation=org))
+    response = client.post("/provider/profile", data=_provider_data(org, bank_code="31333300001"))
+    assert response.status_code == 422 and "12 digits" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(org), org.id).bank_code == old

@@ -32,15 +32,15 @@ def test_a_payee_renamed_to_a_formula_does_not_block_the_batch(jobs):
         assert advance.payee_name == "=SUM(1,1)"
         batch = world.batch(advance)  # asks for the bank file and the summary
         db.session.commit()
-        batch_id, ref, account = batch.id, advance.reference, advance.bank_account
+        batch_id, ref, account, code = batch.id, advance.reference, advance.bank_account, advance.bank_code
     jobs.drain()
     records = db.session.scalars(select(JobRecord).where(JobRecord.subject_type == "payment_batch",
                                                          JobRecord.subject_id == batch_id)).all()
     assert {r.kind: r.status for r in records} == {"bank_file": "succeeded", "batch_summary": "succeeded"}
     [bank_file] = db.session.scalars(select(Document).where(Document.kind == "bank_file",
                                                             Document.subject_id == batch_id))
-    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8"))))
-    assert rows[1] == ["'=SUM(1,1)", "Bank of Wenzhou", account, "60000.00", ref]
+    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8-sig"))))
+    assert rows[1] == ["'=SUM(1,1)", account, "Bank of Wenzhou", code, "60000.00", f"试用券预拨款 {ref}"]
 
 
 @pytest.mark.parametrize("field,value", [("payee_name", "=SUM(1,1)"), ("payee_name", "@cmd"),

@@ -46,6 +46,9 @@ def test_real_jobs_produce_payment_orders_bank_file_and_batch_summary(jobs):
         refs = {"robot": d_robot.reference, "loan": d_loan.reference, "batch": batch.reference}
         payees = {"robot": d_robot.payee_name, "loan": d_loan.payee_name}
         accounts = {"robot": d_robot.bank_account, "loan": d_loan.bank_account}
+        codes = {"robot": d_robot.bank_code, "loan": d_loan.bank_code}
+        assert len(codes["robot"]) == 12  # copied from the payee's profile when prepared
+        enterprises = {"robot": d_robot.enterprise.name, "loan": d_loan.enterprise.name}
         preparer, approver = world.finance_a.name, world.finance_b.name
     assert jobs.queue.count == 4  # bank file, summary, two payment orders
     jobs.drain()
@@ -60,14 +63,19 @@ def test_real_jobs_produce_payment_orders_bank_file_and_batch_summary(jobs):
         assert document.verification_code in text and refs[key] in text and accounts[key] in text
         assert preparer.replace(" ", "") in text and approver.replace(" ", "") in text  # the approval trail
         assert document.subject_label == refs[key]
+        assert "资金拨付单" in text and codes[key] in text and enterprises[key].replace(" ", "") in text
+        assert "经办" in text and "复核" in text and "盖章" in text  # the seal and signature boxes
     robot_text = pdf_text(app, valid_document("payment_order", "disbursement", ids["robot"]))
     assert "20%" in robot_text and "10%" in robot_text  # the stored working of the robot subsidy
 
     bank_file = valid_document("bank_file", "payment_batch", ids["batch"])
-    rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8"))))
-    assert rows[0] == ["payee_name", "bank_name", "account", "amount", "reference"]
-    assert sorted(rows[1:]) == sorted([[payees["robot"], "Bank of Wenzhou", accounts["robot"], "100000.00", refs["robot"]],
-                                       [payees["loan"], "Bank of Wenzhou", accounts["loan"], "40000.00", refs["loan"]]])
+    raw = read_bytes(bank_file.stored_file)
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # the generic layout: UTF-8 with BOM, CRLF
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["户名", "账号", "开户行", "联行号", "金额", "用途"]
+    assert sorted(rows[1:]) == sorted([
+        [payees["robot"], accounts["robot"], "Bank of Wenzhou", codes["robot"], "100000.00", f"工业机器人购置补助 {refs['robot']}"],
+        [payees["loan"], accounts["loan"], "Bank of Wenzhou", codes["loan"], "40000.00", f"贷款贴息 {refs['loan']}"]])
 
     summary = pdf_text(app, valid_document("batch_summary", "payment_batch", ids["batch"]))
     assert refs["batch"] in summary and "¥140,000.00" in summary and "壹拾肆万元整" in summary

@@ -200,7 +200,7 @@ def test_the_disbursement_page_shows_its_deadline_and_a_readable_history(queue_w
     assert "Payment prepared" in html and "disbursement.approve" not in html
     client.post("/lang", data={"lang": "zh_Hans_CN", "next": "/"})
     html = client.get(f"/payments/disbursements/{d.id}").get_data(as_text=True)
-    assert "已经办付款" in html and "已批准" in html
+    assert "已经办拨付" in html and "已批准" in html
     w.batch(d)
     w.pay(d)
     html = login_as(w.finance_a).get(f"/payments/disbursements/{d.id}").get_data(as_text=True)

@@ -176,7 +176,7 @@ def test_the_pages_render_in_chinese(paid_world, client):
                  f"/payments/batches/{w.paid.batch_id}", "/payments/notices", "/payments/reports", "/notices"):
         response = client.get(path)
         assert response.status_code == 200, path
-        assert "付款" in body(response) or "公示" in body(response) or "支付" in body(response), path
+        assert "拨付" in body(response) or "公示" in body(response), path
 
 
 def test_dashboard_cards_for_finance_and_payees(paid_world, login_as):

@@ -65,7 +65,7 @@ def test_the_trial_page_gives_the_pass_mark_the_outcome_was_decided_with(world, 
     world.programme.pass_score, world.programme.remarkable_score = D("70"), D("90")
     db.session.flush()
     page = login_as(world.officer).get(f"/trials/{trial.id}").get_data(as_text=True)
-    assert "pass mark 60, remarkable from 85" in page
+    assert "pass mark 60, excellent from 85" in page
 
 
 def test_a_correction_after_the_weights_changed_is_scored_with_the_weights_of_the_form_it_corrects(world):

@@ -129,7 +129,7 @@ def test_pages_render_in_chinese_by_default(client, login, flow, ctx):
     trial = flow.completed()
     login(flow.officer)
     page = client.get(f"/trials/{trial.id}").get_data(as_text=True)
-    assert "里程碑" in page and "指派评估人员" in page
+    assert "里程碑" in page and "指派评价专家" in page
     assert "试用" in client.get("/trials/").get_data(as_text=True)
 
 

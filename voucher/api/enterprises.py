@@ -36,13 +36,13 @@ def enterprise_json(org) -> dict:
     return {"id": org.id, "name": org.name, "uscc": org.uscc, **profile,
             "is_sme": bool(ent is not None and ent.is_sme), "contact_name": org.contact_name,
             "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account,
-            "created_at": org.created_at}
+            "bank_code": org.bank_code, "created_at": org.created_at}
 
 
 def enterprise_input(body: dict) -> services.EnterpriseInput:
     return services.EnterpriseInput(**{k: body.get(k) for k in (
         "name", "uscc", "district", "industry", "employees", "annual_revenue", "industrial_park", "contact_name",
-        "contact_phone", "bank_name", "bank_account")})
+        "contact_phone", "bank_name", "bank_account", "bank_code")})
 
 
 @blp.route("/enterprise")
@@ -72,8 +72,11 @@ class MyEnterprise(MethodView):
     def put(self, body):
         """Replace the caller's enterprise profile (the size class is derived again)."""
         actor = api_actor()
-        if services.my_enterprise(actor) is None:
+        current = services.my_enterprise(actor)
+        if current is None:
             raise NotFound(NOT_REGISTERED)
+        if "bank_code" not in body:  # a client that does not know the field keeps the code on file
+            body = {**body, "bank_code": current.bank_code}
         org, _changed = services.update_enterprise(actor, actor.organisation_id, enterprise_input(body))
         return enterprise_json(org)
 

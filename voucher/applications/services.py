@@ -229,7 +229,7 @@ def check_rules(programme: Programme, enterprise_id: int, solution: Solution, am
                       cap=format_money(q.cap))
     if q.used + amount > q.cap:
         # The same message (and translation) as the ledger's own check at approval.
-        raise OverCap("Over the enterprise's limit of %(cap)s in this programme: %(used)s is already used, "
+        raise OverCap("Over the enterprise's cap of %(cap)s in this programme: %(used)s is already used, "
                       "%(remaining)s remains, %(requested)s was requested.", field="requested_amount",
                       cap=format_money(q.cap), used=format_money(q.used), remaining=format_money(q.remaining),
                       requested=format_money(amount))

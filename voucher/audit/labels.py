@@ -55,7 +55,7 @@ VERB_LABELS = {
 FIELD_LABELS = {
     "status": _l("Status"), "amount": _l("Amount"), "requested_amount": _l("Requested amount"),
     "approved_amount": _l("Approved amount"), "reason": _l("Reason"), "name": _l("Name"),
-    "payee_name": _l("Account name"), "bank_name": _l("Bank"), "bank_account": _l("Account number"),
+    "payee_name": _l("Account name"), "bank_name": _l("Bank"), "bank_account": _l("Account number"), "bank_code": _l("Bank code (CNAPS)"),
     "score": _l("Score"), "outcome": _l("Outcome"), "kind": _l("Kind"), "version": _l("Version"),
 }
 

@@ -249,7 +249,7 @@ def trial_score(overall_scores: Sequence[Decimal], params: EvaluationParams = Ev
         working.append(
             step(
                 "evaluation.remarkable",
-                "Trial score {mean} is at least {remarkable_score}: remarkable",
+                "Trial score {mean} is at least {remarkable_score}: excellent",
                 mean=mean,
                 remarkable_score=params.remarkable_score,
             )

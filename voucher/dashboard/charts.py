@@ -14,10 +14,13 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from voucher import reference
+from voucher.chart_colours import NEUTRAL, colour
 from voucher.dashboard import figures
 from voucher.money import format_money
 
-PALETTE = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#dc3545", "#6c757d", "#0dcaf0", "#ffc107"]
+# Series with a meaning carry their colour (voucher.chart_colours: green = paid or passed, red = not
+# passed); the palette, for categories without one, has neither green nor red.
+PALETTE = NEUTRAL
 
 
 def wan(amount: Decimal) -> float:
@@ -54,9 +57,12 @@ def fund_over_time(programme_id: int | None) -> Chart:
     option.update({
         "xAxis": {"type": "category", "data": [m.month for m in months]},
         "yAxis": {"type": "value"},
-        "series": [{"name": reserved, "type": "bar", "data": [wan(m.reserved) for m in months]},
-                   {"name": paid, "type": "bar", "data": [wan(m.paid) for m in months]},
-                   {"name": released, "type": "bar", "data": [wan(m.released) for m in months]}],
+        "series": [{"name": reserved, "type": "bar", "itemStyle": {"color": colour("reserved")},
+                    "data": [wan(m.reserved) for m in months]},
+                   {"name": paid, "type": "bar", "itemStyle": {"color": colour("paid")},
+                    "data": [wan(m.paid) for m in months]},
+                   {"name": released, "type": "bar", "itemStyle": {"color": colour("released")},
+                    "data": [wan(m.released) for m in months]}],
     })
     rows = [[m.month, format_money(m.reserved), format_money(m.paid), format_money(m.released)] for m in months]
     return Chart("fund-month", title, option, [_("Month"), reserved, paid, released], rows,
@@ -73,8 +79,9 @@ def _grouped(key: str, title: str, rows_in, labels: dict, group_header: str) -> 
     option.update({
         "yAxis": {"type": "category", "data": list(reversed(names))},
         "xAxis": {"type": "value"},
-        "series": [{"name": paid, "type": "bar", "stack": "total", "data": [wan(r.paid) for r in reversed(rows_in)]},
-                   {"name": reserved, "type": "bar", "stack": "total",
+        "series": [{"name": paid, "type": "bar", "stack": "total", "itemStyle": {"color": colour("paid")},
+                    "data": [wan(r.paid) for r in reversed(rows_in)]},
+                   {"name": reserved, "type": "bar", "stack": "total", "itemStyle": {"color": colour("reserved")},
                     "data": [wan(r.reserved) for r in reversed(rows_in)]}],
     })
     rows = [[n, format_money(r.committed), format_money(r.paid), format_money(r.reserved)] for n, r in zip(names, rows_in)]
@@ -93,13 +100,17 @@ def fund_by_industry(programme_id: int | None) -> Chart:
 
 
 def _pie(key: str, title: str, parts: list[tuple[str, float, str]], headers: list[str], empty: str,
-         note: str | None = None) -> Chart:
+         note: str | None = None, meanings: list[str] | None = None) -> Chart:
+    """A pie; ``meanings`` (one per part, keys of voucher.chart_colours.COLOURS) colour the slices by
+    what they mean, else each slice takes the neutral palette by its position among all parts."""
     option = _base(kind_axis=False)
     option.pop("grid")
     option["legend"] = {"bottom": 0}
+    colours = [colour(m) for m in meanings] if meanings else [NEUTRAL[i % len(NEUTRAL)] for i in range(len(parts))]
     option["series"] = [{"name": title, "type": "pie", "radius": ["38%", "68%"], "center": ["50%", "45%"],
                          "label": {"formatter": "{c}"},
-                         "data": [{"name": name, "value": value} for name, value, _shown in parts if value]}]
+                         "data": [{"name": name, "value": value, "itemStyle": {"color": c}}
+                                  for (name, value, _shown), c in zip(parts, colours) if value]}]
     rows = [[name, shown] for name, value, shown in parts]
     has = any(value for _name, value, _shown in parts)
     return Chart(key, title, option, headers, rows, empty=None if has else empty, note=note)
@@ -119,7 +130,8 @@ def trial_outcomes(programme_id: int | None = None, provider_id: int | None = No
     parts = [(_("Passed"), c["passed"], c["passed"]), (_("Not passed"), c["failed"], c["failed"]),
              (_("Running or waiting for evaluation"), c["pending"], c["pending"]),
              (_("Waiting for the kick-off"), c["waiting"], c["waiting"])]
-    return _pie("trial-outcomes", _("Trial outcomes"), parts, [_("Outcome"), _("Trials")], _("No trials yet."))
+    return _pie("trial-outcomes", _("Trial outcomes"), parts, [_("Outcome"), _("Trials")], _("No trials yet."),
+                meanings=["passed", "failed", "pending", "waiting"])
 
 
 def adoption(programme_id: int | None = None, provider_id: int | None = None) -> Chart:
@@ -130,7 +142,7 @@ def adoption(programme_id: int | None = None, provider_id: int | None = None) ->
     note = (_("Adoption rate: %(rate)s%% of %(n)s decisions.", rate=a["rate"], n=a["adopted"] + a["declined"])
             if a["rate"] is not None else _("No adoption decision recorded yet."))
     chart = _pie("adoption", _("Adoption after the trial"), parts, [_("Decision"), _("Trials")],
-                 _("No evaluated trials yet."), note=note)
+                 _("No evaluated trials yet."), note=note, meanings=["adopted", "declined", "waiting"])
     chart.option["title"] = {"text": f"{a['rate']}%" if a["rate"] is not None else "—", "left": "center",
                              "top": "38%", "textStyle": {"fontSize": 18}}
     return chart
@@ -144,6 +156,7 @@ def application_statuses(programme_id: int | None, labels: dict) -> Chart:
     option.update({"xAxis": {"type": "value", "minInterval": 1},
                    "yAxis": {"type": "category", "data": list(reversed(names))},
                    "series": [{"name": _("Applications"), "type": "bar", "barMaxWidth": 28,
+                               "itemStyle": {"color": NEUTRAL[0]},
                                "data": [counts[s] for s in reversed(order)]}]})
     option["legend"] = {"show": False}
     rows = [[n, counts[s]] for n, s in zip(names, order)]
@@ -162,7 +175,7 @@ def queue_age(counts: list[int], total: int) -> Chart:
                              "axisLabel": {"interval": 0, "overflow": "break", "width": 90}},
                    "yAxis": {"type": "value", "minInterval": 1},
                    "series": [{"name": _("Applications"), "type": "bar", "data": counts, "barMaxWidth": 48,
-                               "itemStyle": {"color": "#fd7e14"}}]})
+                               "itemStyle": {"color": colour("queue")}}]})
     rows = [[b[0], n] for b, n in zip(buckets, counts)]
     return Chart("queue-age", _("Waiting for review, in working days"), option, [_("Waited"), _("Applications")],
                  rows, empty=None if total else _("Nothing is waiting for review."))

@@ -13,15 +13,10 @@ Amounts: ``Decimal`` only, printed in figures as ``¥1,234.50`` and in Chinese c
 with ``cn2an.an2cn(<plain decimal string>, "rmb")`` (never through a float).  Chart geometry is
 the only place a float appears: a bar's height is a drawing coordinate, not money.
 
-The bank payment file (:func:`bank_payment_csv`) is UTF-8 **without** a BOM, CRLF line ends
-(RFC 4180), one header row ``payee_name,bank_name,account,amount,reference`` and amounts as plain
-decimal strings with two places (``100000.00``: no currency sign, no thousands separator), which
-is what bank import programs parse; a BOM would glue itself to the first header name.  Pass
-``bom=True`` for a copy meant to be opened in Excel.
+The bank payment file is written by :mod:`voucher.documents.bank_file` (per-bank layouts).
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 import threading
@@ -49,6 +44,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
+from voucher.chart_colours import COLOURS, NEUTRAL
 from voucher.money import format_money
 
 FONT_NAME = "WQYMicroHei"
@@ -130,6 +126,8 @@ class PaymentOrderData:
     working: Sequence[str] = ()
     approvals: Sequence[ApprovalLine] = ()
     lang: str = "zh"
+    enterprise_name: str = ""            # the enterprise the grant is for (a trial voucher pays its provider)
+    bank_code: str = ""                  # 联行号 (CNAPS)
 
 
 @dataclass(frozen=True)
@@ -220,6 +218,8 @@ class BankLine:
     account: str
     amount: Decimal
     reference: str
+    bank_code: str = ""                  # 联行号 (CNAPS), 12 digits; the bank file refuses a line without it
+    purpose: str = ""                    # 用途 in the bank file, e.g. "试用券尾款 DSB-2026-000012"
 
 
 @dataclass(frozen=True)
@@ -243,19 +243,26 @@ class BatchSummaryData:
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
-        "authority": "经济和信息化局 · 中小企业数字化转型券",
-        "payment_order": "资金支付令",
+        "authority": "经济和信息化局 · 中小企业数字化改造试用券与补助",
+        "payment_order": "资金拨付单",
         "reference": "编号",
         "issued_at": "签发时间",
         "programme": "项目（资金）",
         "purpose": "用途 / 节点",
-        "payee": "收款人",
-        "bank": "开户银行",
-        "account": "银行账号",
+        "payee": "收款单位（户名）",
+        "bank": "开户行",
+        "account": "账号",
+        "bank_code": "联行号",
+        "grant_for": "受助企业",
+        "payee_section": "收款单位及受助企业",
+        "seal_preparer": "经办",
+        "seal_approver": "复核",
+        "seal_stamp": "盖章",
+        "seal_date": "日期：",
         "amount_figures": "金额（小写）",
         "amount_capitals": "金额（大写）",
         "working": "计算过程",
-        "approvals": "审批记录",
+        "approvals": "审核记录",
         "role": "角色",
         "name": "姓名",
         "time": "时间",
@@ -278,7 +285,7 @@ LABELS: dict[str, dict[str, str]] = {
         "as_of": "统计截至",
         "budget": "预算",
         "reserved": "已预留",
-        "paid": "已支付",
+        "paid": "已拨付",
         "available": "可用余额",
         "by_kind": "按支持类型",
         "by_district": "按区县",
@@ -294,12 +301,12 @@ LABELS: dict[str, dict[str, str]] = {
         "adoption": "采纳率",
         "adoption_text": "{adopted} / {decided} 家企业试用后决定继续付费使用",
         "no_data": "暂无数据",
-        "batch_summary": "支付批次汇总",
+        "batch_summary": "拨付批次汇总",
         "prepared_by": "经办人",
         "prepared_at": "编制时间",
         "lines": "笔数",
         "line_no": "序号",
-        "line_reference": "付款编号",
+        "line_reference": "拨付编号",
         "amount": "金额",
         "total_figures": "合计（小写）",
         "total_capitals": "合计（大写）",
@@ -307,7 +314,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "authority": "Economy and Information Bureau · SME Digital Transformation Vouchers",
-        "payment_order": "Payment order",
+        "payment_order": "Disbursement order",
         "reference": "Reference",
         "issued_at": "Issued at",
         "programme": "Programme (fund)",
@@ -315,6 +322,13 @@ LABELS: dict[str, dict[str, str]] = {
         "payee": "Payee",
         "bank": "Bank",
         "account": "Account number",
+        "bank_code": "Bank code (CNAPS)",
+        "grant_for": "Enterprise (grant for)",
+        "payee_section": "Payee and enterprise",
+        "seal_preparer": "Preparer",
+        "seal_approver": "Approver",
+        "seal_stamp": "Seal",
+        "seal_date": "Date:",
         "amount_figures": "Amount in figures",
         "amount_capitals": "Amount in words (Chinese capitals)",
         "working": "Calculation",
@@ -383,8 +397,7 @@ def labels_for(lang: str) -> dict[str, str]:
 _INK = colors.HexColor("#1f2937")
 _RULE = colors.HexColor("#9ca3af")
 _SHADE = colors.HexColor("#eef2f7")
-_PALETTE = [colors.HexColor(c) for c in ("#1d4ed8", "#059669", "#d97706", "#dc2626", "#7c3aed",
-                                          "#0891b2", "#65a30d", "#db2777", "#4b5563", "#0f766e")]
+_PALETTE = [colors.HexColor(c) for c in NEUTRAL]  # no green, no red: those mean paid/passed and not passed
 
 
 class _Styles:
@@ -611,6 +624,22 @@ def warm_up() -> None:
 
 # --- payment order ----------------------------------------------------------------------------
 
+def _seal_block(lb: dict[str, str], width: float):
+    """Three boxes signed and stamped on paper: preparer (经办), approver (复核), the bureau's seal (盖章)."""
+    st = _styles()
+    box = width / 3
+    table = Table([[st.p(lb[k], "small") for k in ("seal_preparer", "seal_approver", "seal_stamp")],
+                   ["", "", ""],
+                   [st.p(lb["seal_date"], "small")] * 3],
+                  colWidths=[box] * 3, rowHeights=[None, 11 * mm, None])
+    table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.8, _INK), ("LINEAFTER", (0, 0), (1, -1), 0.4, _RULE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.4, _RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), _SHADE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return table
+
+
 def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> bytes:
     """The payment order of one disbursement: payee and bank account, amount in figures and in
     capitals, the working, the approval trail and the verification code with its QR code."""
@@ -625,11 +654,13 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
         (lb["programme"], data.programme_name),
         (lb["purpose"], data.purpose),
     ], width))
-    story.append(st.p(lb["payee"], "h2"))
+    story.append(st.p(lb["payee_section"], "h2"))
     story.append(_fields([
         (lb["payee"], data.payee_name),
         (lb["bank"], data.bank_name),
         (lb["account"], data.bank_account),
+        (lb["bank_code"], data.bank_code or "—"),
+        (lb["grant_for"], data.enterprise_name or data.payee_name),
     ], width))
     story.append(Spacer(1, 3 * mm))
     label_w, value_w = 38 * mm, width - 38 * mm
@@ -652,7 +683,9 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
         story.append(st.p(lb["none"]))
     story.append(st.p(lb["approvals"], "h2"))
     story.append(_approvals_table(data.approvals, lb, width))
-    story.append(Spacer(1, 3 * mm))
+    story.append(Spacer(1, 4 * mm))
+    story.append(_seal_block(lb, width))
+    story.append(Spacer(1, 2 * mm))
     story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
     return _build(story, title=f"{lb['payment_order']} {data.reference}", lang=data.lang, invariant=invariant)
 
@@ -761,8 +794,8 @@ def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, hor
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 10000:,.0f}万"
     else:
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 1000:,.0f}k"
-    chart.bars[0].fillColor = _PALETTE[2]
-    chart.bars[1].fillColor = _PALETTE[0]
+    chart.bars[0].fillColor = colors.HexColor(COLOURS["reserved"])  # one colour per meaning (voucher.chart_colours)
+    chart.bars[1].fillColor = colors.HexColor(COLOURS["paid"])
     chart.barSpacing = 1
     drawing.add(chart)
     legend = Legend()
@@ -773,7 +806,7 @@ def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, hor
     legend.columnMaximum = 1
     legend.dx = legend.dy = 7
     legend.deltax = 70
-    legend.colorNamePairs = [(_PALETTE[2], lb["reserved"]), (_PALETTE[0], lb["paid"])]
+    legend.colorNamePairs = [(chart.bars[0].fillColor, lb["reserved"]), (chart.bars[1].fillColor, lb["paid"])]
     drawing.add(legend)
     return drawing
 
@@ -863,7 +896,7 @@ def programme_report_pdf(data: ProgrammeReportData, *, invariant: bool = False) 
     story += _fund_use_section(lb["by_industry"], "industry", data.by_industry, lb, width, horizontal=False)
     outcomes = [(lb["passed"], data.trials_passed), (lb["failed"], data.trials_failed),
                 (lb["pending"], data.trials_pending)]
-    outcome_colours = {lb["passed"]: _PALETTE[1], lb["failed"]: _PALETTE[3], lb["pending"]: _PALETTE[8]}
+    outcome_colours = {lb[k]: colors.HexColor(COLOURS[k]) for k in ("passed", "failed", "pending")}
     section = [st.p(lb["trial_outcomes"], "h2"),
                _grid([[st.p(k, "small") for k, _ in outcomes] + [st.p(lb["total"], "small")],
                       [str(v) for _, v in outcomes] + [str(sum(v for _, v in outcomes))]],
@@ -917,36 +950,3 @@ def batch_summary_pdf(data: BatchSummaryData, *, invariant: bool = False) -> byt
         story.append(Spacer(1, 3 * mm))
         story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
     return _build(story, title=f"{lb['batch_summary']} {data.reference}", lang=data.lang, invariant=invariant)
-
-
-# --- bank payment file ------------------------------------------------------------------------
-
-BANK_CSV_HEADER = ("payee_name", "bank_name", "account", "amount", "reference")
-
-
-def bank_payment_csv(lines: Sequence[BankLine], *, bom: bool = False) -> bytes:
-    """The bank payment file: UTF-8 (no BOM unless asked), CRLF, a header row, one row per line,
-    amounts as plain two-decimal strings.
-
-    Refuses (``ValueError``) a non-positive amount and an empty field.  A text field beginning
-    with a spreadsheet formula character (a payee renamed ``=SUM(1,1)`` before names were checked
-    at their source) is written with one leading ``'`` (OWASP's CSV-injection rule, as every
-    export does) rather than failing the whole batch: the file is opened in Excel too.
-    """
-    from voucher.formulas import neutralise_text
-
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(BANK_CSV_HEADER)
-    for n, line in enumerate(lines, 1):
-        amount = _exact_amount(line.amount)
-        if amount <= 0:
-            raise ValueError(f"line {n}: the amount must be positive")
-        texts = [line.payee_name, line.bank_name, line.account, line.reference]
-        for text in texts:
-            if not text or not str(text).strip():
-                raise ValueError(f"line {n}: an empty field")
-        payee, bank, account, reference = (neutralise_text(str(t)) for t in texts)
-        writer.writerow([payee, bank, account, format(amount, "f"), reference])
-    data = out.getvalue().encode("utf-8")
-    return (b"\xef\xbb\xbf" + data) if bom else data

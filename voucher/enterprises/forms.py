@@ -20,6 +20,8 @@ class _ContactBankMixin:
                             description=_l("The bank and branch where the account is held."))
     bank_account = StringField(_l("Bank account number"), validators=[DataRequired(), Length(max=64)],
                                description=_l("Payments from the programme are made to this account."))
+    bank_code = StringField(_l("Bank code (CNAPS)"), validators=[Optional(), Length(max=40)],
+                            description=_l("The 12-digit bank code (CNAPS) of the branch; the bank file needs it."))
 
 
 class EnterpriseForm(_ContactBankMixin, FlaskForm):
@@ -43,7 +45,8 @@ class EnterpriseForm(_ContactBankMixin, FlaskForm):
             industry=self.industry.data or "", employees=self.employees.data,
             annual_revenue=self.annual_revenue.data, industrial_park=self.industrial_park.data,
             contact_name=self.contact_name.data or "", contact_phone=self.contact_phone.data or "",
-            bank_name=self.bank_name.data or "", bank_account=self.bank_account.data or "")
+            bank_name=self.bank_name.data or "", bank_account=self.bank_account.data or "",
+            bank_code=self.bank_code.data or None)
 
 
 class ProviderProfileForm(_ContactBankMixin, FlaskForm):
@@ -57,4 +60,5 @@ class ProviderProfileForm(_ContactBankMixin, FlaskForm):
         return ProviderProfileInput(
             name=self.name.data or "", uscc=self.uscc.data or "", description=self.description.data,
             contact_name=self.contact_name.data or "", contact_phone=self.contact_phone.data or "",
-            bank_name=self.bank_name.data or "", bank_account=self.bank_account.data or "")
+            bank_name=self.bank_name.data or "", bank_account=self.bank_account.data or "",
+            bank_code=self.bank_code.data or None)

@@ -31,6 +31,8 @@ class Organisation(db.Model):
     description: Mapped[str | None] = mapped_column(String(4000))
     bank_name: Mapped[str | None] = mapped_column(String(200))
     bank_account: Mapped[str | None] = mapped_column(String(64))
+    # Bank code (联行号, CNAPS): 12 digits; optional, but the bank file needs it.
+    bank_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enterprise: Mapped["Enterprise | None"] = relationship(back_populates="organisation", uselist=False)

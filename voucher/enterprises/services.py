@@ -39,6 +39,7 @@ MAX_REVENUE = Decimal("999999999999.99")
 MAX_EMPLOYEES = 10_000_000
 _PHONE = re.compile(r"^\+?[0-9()\- ]{7,40}$")
 _ACCOUNT = re.compile(r"^[0-9]{8,32}$")
+_BANK_CODE = re.compile(r"^[0-9]{12}$")  # 联行号 (CNAPS)
 
 DUPLICATE_USCC = N_("This credit code is already registered. If this is your enterprise, contact the bureau "
                     "to be added to its account.")
@@ -108,6 +109,7 @@ class EnterpriseInput:
     contact_phone: str
     bank_name: str
     bank_account: str
+    bank_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class ProviderProfileInput:
     contact_phone: str
     bank_name: str
     bank_account: str
+    bank_code: str | None = None
 
 
 def _text(value: str | None) -> str:
@@ -151,7 +154,11 @@ def _contact_and_bank(data, errors: dict) -> dict:
         errors["bank_account"] = N_("Enter the bank account number that payments go to.")
     elif not _ACCOUNT.match(account):
         errors["bank_account"] = N_("A bank account number has 8 to 32 digits.")
-    return {"contact_name": contact_name, "contact_phone": phone, "bank_name": bank_name, "bank_account": account}
+    code = normalise_identifier(data.bank_code or "").replace("-", "") or None
+    if code is not None and not _BANK_CODE.match(code):
+        errors["bank_code"] = N_("A bank code (CNAPS) has 12 digits.")
+    return {"contact_name": contact_name, "contact_phone": phone, "bank_name": bank_name, "bank_account": account,
+            "bank_code": code}
 
 
 def _check_uscc(raw: str, errors: dict, params: dict) -> str | None:
@@ -211,7 +218,7 @@ def size_of(employees: int, annual_revenue: Decimal) -> SizeResult:
 
 # --- registering and editing an enterprise ---------------------------------------------------
 
-_ORG_FIELDS = ("name", "uscc", "contact_name", "contact_phone", "bank_name", "bank_account")
+_ORG_FIELDS = ("name", "uscc", "contact_name", "contact_phone", "bank_name", "bank_account", "bank_code")
 _ENT_FIELDS = ("district", "industry", "employees", "annual_revenue", "industrial_park", "size_class")
 
 
@@ -307,7 +314,8 @@ def my_enterprise(actor: Actor) -> Organisation | None:
 
 # --- provider profile ---------------------------------------------------------------------
 
-_PROVIDER_FIELDS = ("name", "uscc", "description", "contact_name", "contact_phone", "bank_name", "bank_account")
+_PROVIDER_FIELDS = ("name", "uscc", "description", "contact_name", "contact_phone", "bank_name", "bank_account",
+                    "bank_code")
 
 
 def own_provider(actor: Actor) -> Organisation:
@@ -365,7 +373,7 @@ def enterprise_input_from(org: Organisation) -> EnterpriseInput:
                            employees=ent.employees, annual_revenue=ent.annual_revenue,
                            industrial_park=ent.industrial_park, contact_name=org.contact_name or "",
                            contact_phone=org.contact_phone or "", bank_name=org.bank_name or "",
-                           bank_account=org.bank_account or "")
+                           bank_account=org.bank_account or "", bank_code=org.bank_code)
 
 
 __all__ = ["EnterpriseInput", "ProviderProfileInput", "normalise_uscc", "register_enterprise", "update_enterprise",

@@ -30,7 +30,8 @@ FIELD_LABELS = {
     "industry": _l("Industry"), "employees": _l("Employees"), "annual_revenue": _l("Annual revenue"),
     "industrial_park": _l("Small and micro industrial park"), "size_class": _l("Size class"),
     "contact_name": _l("Contact person"), "contact_phone": _l("Contact phone"), "bank_name": _l("Bank"),
-    "bank_account": _l("Bank account number"), "description": _l("What you offer"),
+    "bank_account": _l("Bank account number"), "bank_code": _l("Bank code (CNAPS)"),
+    "description": _l("What you offer"),
 }
 
 
@@ -54,7 +55,8 @@ def size_view(employees, revenue) -> dict | None:
 def _initial(org) -> dict:
     ent = org.enterprise
     data = {"name": org.name, "uscc": org.uscc, "contact_name": org.contact_name,
-            "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account}
+            "contact_phone": org.contact_phone, "bank_name": org.bank_name, "bank_account": org.bank_account,
+            "bank_code": org.bank_code}
     if ent is not None:
         data.update(district=ent.district, industry=ent.industry, employees=ent.employees,
                     annual_revenue=ent.annual_revenue, industrial_park=ent.industrial_park)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,8 +22,8 @@ from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
                                    ChronologyEntry, FundUseRow, PaymentOrderData, ProgrammeReportData,
-                                   audit_dossier_pdf, bank_payment_csv, batch_summary_pdf, payment_order_pdf,
-                                   programme_report_pdf)
+                                   audit_dossier_pdf, batch_summary_pdf, payment_order_pdf, programme_report_pdf)
+from voucher.documents.bank_file import BankFileError, bank_file
 from voucher.extensions import db
 from voucher.money import format_money
 from voucher.payments import queries
@@ -141,7 +142,8 @@ def build_payment_order(subject_id: int, lang: str, issue: IssueContext):
                                 bank_name=d.bank_name, bank_account=d.bank_account, amount=d.amount,
                                 purpose=purpose_of(d), issued_at=issue.issued_at,
                                 verification_code=issue.verification_code, verification_url=issue.verification_url,
-                                working=working_lines(d), approvals=approval_trail(d), lang=lang)
+                                working=working_lines(d), approvals=approval_trail(d), lang=lang,
+                                enterprise_name=d.enterprise.name, bank_code=d.bank_code or "")
     return f"payment-order-{d.reference}.pdf", payment_order_pdf(data), "application/pdf", d.reference
 
 
@@ -287,17 +289,36 @@ def _batch(subject_id: int) -> PaymentBatch:
     return batch
 
 
+# 用途 of a bank-file line: what the bank prints on the payee's statement, in Chinese whatever the
+# document's language (the bank's import reads it as data), short, with the disbursement's reference.
+BANK_PURPOSES = {
+    ("trial_voucher", "advance"): "试用券预拨款",
+    ("trial_voucher", "balance"): "试用券尾款",
+    ("loan_discount", "full"): "贷款贴息",
+    ("robot_subsidy", "full"): "工业机器人购置补助",
+}
+
+
+def bank_purpose(d: Disbursement) -> str:
+    words = BANK_PURPOSES.get((d.funding_kind, d.milestone), "专项资金拨付")
+    return f"{words} {d.reference}"
+
+
 def bank_lines(batch: PaymentBatch) -> list[BankLine]:
-    return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference)
+    return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference,
+                     bank_code=d.bank_code or "", purpose=bank_purpose(d))
             for d in queries.batch_lines(batch.id)]
 
 
 def build_bank_file(subject_id: int, lang: str, issue: IssueContext):
+    """The batch's bank file in the layout ``BANK_FILE_LAYOUT`` names (voucher.documents.bank_file);
+    a line without a 12-digit bank code (联行号) fails the job with a message naming the line."""
     batch = _batch(subject_id)
     try:
-        data = bank_payment_csv(bank_lines(batch))
-    except ValueError as exc:
-        raise PermanentJobError(f"The bank file cannot be written: {exc}. Correct the line's bank details.") from exc
+        data = bank_file(bank_lines(batch), current_app.config.get("BANK_FILE_LAYOUT"))
+    except BankFileError as exc:
+        raise PermanentJobError(f"The bank file cannot be written: {exc}. Correct the line's bank details "
+                                f"(Correct payee or bank details on the disbursement) and ask for the file again.") from exc
     return f"bank-file-{batch.reference}.csv", data, "text/csv", batch.reference
 
 

@@ -27,6 +27,8 @@ class BankDetailsForm(FlaskForm):
     payee_name = StringField(_l("Payee name (as the bank holds it)"), validators=[DataRequired(), Length(max=200)])
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
     bank_account = StringField(_l("Account number"), validators=[DataRequired(), Length(max=64)])
+    bank_code = StringField(_l("Bank code (CNAPS)"), validators=[Optional(), Length(max=40)],
+                            description=_l("12 digits; the bank file refuses a line without it."))
 
 
 class BatchForm(FlaskForm):

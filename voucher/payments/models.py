@@ -117,6 +117,7 @@ class Disbursement(db.Model):
     payee_name: Mapped[str] = mapped_column(String(200))
     bank_name: Mapped[str] = mapped_column(String(200))
     bank_account: Mapped[str] = mapped_column(String(64))
+    bank_code: Mapped[str | None] = mapped_column(String(12))  # 联行号 (CNAPS), 12 digits; the bank file needs it
     amount: Mapped[Decimal] = mapped_column(Money)
     # The figures the amount was computed from when prepared (for the payment order's working).
     basis: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -127,6 +127,7 @@ class Payable:
     hold_until: date | None = None
     notice_id: int | None = None
     notice_ends_on: date | None = None
+    bank_code: str | None = None  # 联行号 (CNAPS); missing: payable, but the bank file refuses the line
 
     @property
     def payable_since(self) -> date | None:
@@ -358,7 +359,8 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
         out.append(Payable(r.programme_id, names.get(r.programme_id, ""), r.funding_kind, r.source_type, r.source_id,
                            r.milestone, r.amount, payee.id, payee.name, payee.bank_name, payee.bank_account,
                            r.enterprise_id, orgs[r.enterprise_id].name, r.due_since, r.basis, hold, until,
-                           state.notice_id if state else None, state.ends_on if state else None))
+                           state.notice_id if state else None, state.ends_on if state else None,
+                           bank_code=payee.bank_code))
     out.sort(key=lambda p: (p.hold is not None, p.programme_id, p.source_type, p.source_id, p.milestone))
     return out
 

@@ -134,9 +134,12 @@ def _ensure_finance(actor: Actor) -> None:
 
 
 def fingerprint(d: Disbursement) -> str:
-    """What an approval is bound to: payee, the name and bank details paid to, and the amount."""
-    text = "|".join([str(d.payee_id), d.payee_name or "", d.bank_name or "", d.bank_account or "",
-                     format(Decimal(d.amount), "f")])
+    """What an approval is bound to: payee, the name and bank details (bank code too) paid to, and the amount."""
+    parts = [str(d.payee_id), d.payee_name or "", d.bank_name or "", d.bank_account or "",
+             format(Decimal(d.amount), "f")]
+    if d.bank_code:  # appended only when present: approvals given before bank codes existed stay valid
+        parts.append(d.bank_code)
+    text = "|".join(parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -146,7 +149,7 @@ def approval_valid(d: Disbursement) -> bool:
 
 def _snapshot(d: Disbursement) -> dict:
     return {"payee_id": d.payee_id, "payee_name": d.payee_name, "bank_name": d.bank_name,
-            "bank_account": d.bank_account, "amount": d.amount}
+            "bank_account": d.bank_account, "bank_code": d.bank_code, "amount": d.amount}
 
 
 # --- preparing --------------------------------------------------------------------------------
@@ -214,7 +217,8 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
     d = Disbursement(programme_id=item.programme_id, funding_kind=item.funding_kind, source_type=source_type,
                      source_id=source_id, milestone=milestone, enterprise_id=item.enterprise_id, payee_id=item.payee_id,
                      payee_name=item.payee_name, bank_name=item.bank_name.strip(),
-                     bank_account=item.bank_account.strip(), amount=item.amount,
+                     bank_account=item.bank_account.strip(), bank_code=(item.bank_code or "").strip() or None,
+                     amount=item.amount,
                      basis={**item.basis, "payable_since": since},
                      status="prepared", prepared_by=actor.user_id, prepared_at=utcnow())
     try:
@@ -299,14 +303,16 @@ def reject(actor: Actor, disbursement_id: int, password: str | None, reason: str
 
 
 _ACCOUNT = re.compile(r"^[0-9A-Za-z-]{6,40}$")
+_BANK_CODE = re.compile(r"^[0-9]{12}$")  # 联行号 (CNAPS)
 
 
 def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, bank_name: str,
-                        bank_account: str) -> Disbursement:
+                        bank_account: str, bank_code: str | None = None) -> Disbursement:
     """Correct the payee name or bank details of a prepared or approved disbursement.
 
     Rule: finance officers only, before it is batched; every field required, the account 6–40
-    letters, digits or hyphens (spaces are dropped), no leading formula character; a change to an
+    letters, digits or hyphens (spaces are dropped), no leading formula character; the bank code
+    (联行号) empty or 12 digits (``None``: left as it is, for callers that do not edit it); a change to an
     approved disbursement voids its approval (back to prepared, audited) and the editor becomes its
     preparer of record, so another finance officer must approve it again.  Nothing changed → no event.
     """
@@ -328,6 +334,10 @@ def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, 
                          PAYEE_NAME_MESSAGE if name == "payee_name" else BANK_NAME_MESSAGE)
     if not _ACCOUNT.match(values["bank_account"]):
         errors["bank_account"] = N_("Enter the account number: 6 to 40 letters, digits or hyphens.")
+    if bank_code is not None:
+        values["bank_code"] = normalise_identifier(bank_code).replace("-", "") or None
+        if values["bank_code"] is not None and not _BANK_CODE.match(values["bank_code"]):
+            errors["bank_code"] = N_("A bank code (CNAPS) has 12 digits.")
     if errors:
         raise ValidationFailed("Please correct the marked fields.", fields=errors)
     before = _snapshot(d)
@@ -359,7 +369,8 @@ def create_batch(actor: Actor, programme_id: int, disbursement_ids, note: str | 
     """Group approved disbursements of one programme into a payment batch.
 
     Rule: finance officers only; at least one and at most 5,000 disbursements, each approved (with
-    its approval still matching its payee, bank details and amount) and of the programme.  The bank
+    its approval still matching its payee, bank details and amount), with a bank code (联行号: the bank
+    file needs it), and of the programme.  The bank
     payment file and the batch summary are then produced by background jobs (after the commit).
     """
     _ensure_finance(actor)
@@ -387,6 +398,10 @@ def create_batch(actor: Actor, programme_id: int, disbursement_ids, note: str | 
         if not approval_valid(d):
             raise Conflict("%(reference)s changed after its approval; it must be approved again.",
                            reference=d.reference)
+        if not d.bank_code:  # the bank file needs it: refused here, while the details can still be corrected
+            raise ValidationFailed("%(reference)s has no bank code (CNAPS): correct its bank details, and have it "
+                                   "approved again, before adding it to a batch.", field="disbursement_ids",
+                                   reference=d.reference)
     total = sum((d.amount for d in rows), Decimal("0.00"))
     batch = PaymentBatch(programme_id=programme.id, status="confirmed", line_count=len(rows), total=total,
                          note=(note or "").strip()[:500] or None, created_by=actor.user_id, created_at=utcnow())

@@ -310,7 +310,8 @@ def edit(disbursement_id: int):
         was_approved = d.status == "approved"
         try:
             services.update_bank_details(actor, d.id, payee_name=form.payee_name.data, bank_name=form.bank_name.data,
-                                         bank_account=form.bank_account.data)
+                                         bank_account=form.bank_account.data,
+                                         bank_code=form.bank_code.data or "")
         except (Forbidden, NotFound):
             raise
         except DomainError as err:

@@ -29,8 +29,8 @@ PARAMETER_GROUPS = (
     (_l("Effect evaluation"), (
         ("pass_score", _l("Pass score"),
          _l("A trial whose mean overall score reaches this passes (0–100).")),
-        ("remarkable_score", _l("Remarkable score"),
-         _l("A mean score from this upwards counts as remarkable; also the mean a solution needs for the recommendation catalogue.")),
+        ("remarkable_score", _l("Excellent score"),
+         _l("A mean score from this upwards counts as excellent; also the mean a solution needs for the recommendation catalogue.")),
         ("recommend_min_evaluations", _l("Evaluations needed for the recommendation catalogue"),
          _l("How many passed effect evaluations a solution needs before an officer may recommend it.")),
         ("weight_effect", _l("Weight: effect (%)"),

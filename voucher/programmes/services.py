@@ -197,7 +197,7 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
         used = known["ent"] = enterprise_committed(programme.id, enterprise_id, funding_kind)
         if used + amount > cap:
             raise OverCap(
-                "Over the enterprise's limit of %(cap)s in this programme: %(used)s is already used, "
+                "Over the enterprise's cap of %(cap)s in this programme: %(used)s is already used, "
                 "%(remaining)s remains, %(requested)s was requested.", field="amount",
                 cap=format_money(cap), used=format_money(used), remaining=format_money(max(cap - used, ZERO)),
                 requested=format_money(amount))
@@ -423,7 +423,7 @@ def _clean_programme(data: ProgrammeInput, current: dict) -> dict:
             params["weights_total"] = total
     if "pass_score" not in errors and "remarkable_score" not in errors \
             and values["remarkable_score"] < values["pass_score"]:
-        errors["remarkable_score"] = N_("The remarkable score cannot be below the pass score.")
+        errors["remarkable_score"] = N_("The excellent score cannot be below the pass score.")
     if errors:
         raise ValidationFailed("Please correct the marked fields.", fields=errors, **params)
     return values

@@ -546,7 +546,7 @@ def recommendations():
         everything, total = queries.recommendation_candidates(1, EXPORT_LIMIT, only_eligible)
         return send(fmt, "recommendation-candidates",
                     [_("Solution"), _("Provider"), _("Passed evaluations"), _("Required"), _("Mean score"),
-                     _("Remarkable score"), _("Trials run"), _("Adoption rate (%)"), _("Eligible")],
+                     _("Excellent score"), _("Trials run"), _("Adoption rate (%)"), _("Eligible")],
                     ([c.solution.title, c.solution.provider.name, c.passed, c.min_evaluations,
                       c.mean if c.mean is not None else "", c.remarkable, c.figures.get("trials_run", 0),
                       c.figures.get("adoption_rate") if c.figures.get("adoption_rate") is not None else "",
