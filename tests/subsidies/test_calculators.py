@@ -180,3 +180,50 @@ def test_add_row_adds_a_blank_row(client):
     assert 'value="ER20"' in page
     default = client.get("/subsidies/calculator/robot", headers=EN).get_data(as_text=True)
     assert len(re.findall(r'name="lines-\d+-model"', page)) == len(re.findall(r'name="lines-\d+-model"', default)) + 1
+
+
+def test_apply_with_these_figures_carries_the_calculator_inputs_into_the_application_form(client, programme, sme,
+                                                                                          login):
+    """The SME's "apply with these figures" opens the application form filled with what it calculated."""
+    from html import unescape
+
+    login(sme)
+    query = {**loan_query(LOAN_CASES["worked example"]), "programme_id": str(programme.id)}
+    page = client.get("/subsidies/calculator/loan", query_string=query).get_data(as_text=True)
+    [href] = re.findall(r'href="([^"]+)" data-carries="calculator"', page)
+    href = unescape(href)
+    assert href.startswith("/subsidies/loans/new?") and "action=" not in href
+    form = client.get(href, headers=EN)
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert 'value="2.40"' in html or 'value="2.4"' in html  # the loan rate
+    assert 'value="8000000.00"' in html and 'value="48000.00"' in html and 'value="2026-01-01"' in html
+    assert "Filled in from the calculator" in html
+    # Nothing was saved: the form still has to be completed and saved by the enterprise.
+    from tests.subsidies.conftest import count
+    from voucher.subsidies.models import LoanApplication
+
+    assert count(LoanApplication) == 0
+
+
+def test_the_robot_calculator_names_the_pilot_industries_and_carries_its_lines(client, programme, sme, login):
+    from html import unescape
+
+    from voucher.reference import INDUSTRIES
+
+    login(sme)
+    body = {"already_granted": "0", "pilot_industry": True,
+            "lines": [line("ER20-1100", True, 2, "150000.00", "044001900111-12345678")]}
+    page = client.get("/subsidies/calculator/robot", query_string={**robot_query(body), "programme_id": str(programme.id)},
+                      headers=EN).get_data(as_text=True)
+    assert "Pilot industries of the programme" in page
+    assert programme.pilot_industries
+    with client.application.test_request_context(headers=EN):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            names = [str(INDUSTRIES[c]) for c in programme.pilot_industries]
+    assert all(name in page for name in names), names
+    [href] = re.findall(r'href="([^"]+)" data-carries="calculator"', page)
+    html = client.get(unescape(href), headers=EN).get_data(as_text=True)
+    assert 'value="ER20-1100"' in html and 'value="150000.00"' in html and 'value="044001900111-12345678"' in html

@@ -247,7 +247,20 @@ def calculator_robot():
         status = 422 if _has_errors(form) else 200
     _loan, params = _calculator_params(form)
     return render_template("subsidies/calculator_robot.html", form=form, result=result, params=params,
+                           pilot_industries=_pilot_industries(form),
                            working=_steps(result.working) if result else []), status
+
+
+def _pilot_industries(form) -> list[str]:
+    """The pilot industries, in words, of the programme chosen on the calculator (else of the one open)."""
+    try:
+        programme = services.find_programme(form.programme_id.data)
+    except DomainError:
+        programme = None
+    if programme is None:
+        open_now = services.open_programmes("robot_subsidy")
+        programme = open_now[0] if len(open_now) == 1 else None
+    return [label(INDUSTRIES, code) for code in (programme.pilot_industries or [])] if programme else []
 
 
 # --- the LPR table -----------------------------------------------------------------------------------
@@ -509,8 +522,13 @@ def _new(kind: str):
     org, page = _own_enterprise_or_page()
     if page:
         return page
-    form = _PAGES[kind].form_class()
+    # "Apply with these figures": the calculator's query carries its inputs (same field names) into the form.
+    carried = request.method == "GET" and request.args.get("from") == "calculator"
+    form = _PAGES[kind].form_class(formdata=request.args) if carried else _PAGES[kind].form_class()
     form.programme_id.choices = _open_programme_choices(services.KINDS[kind].funding_kind)
+    if carried:
+        flash(_("Filled in from the calculator: check the figures, add the contract details and the documents, "
+                "then save."), "info")
     return _handle_form(kind, form, org)
 
 
