@@ -18,6 +18,10 @@ def _overflow(page) -> int:
 def _switch(page, base: str, lang: str) -> None:
     page.goto(f"{base}/")
     if lang == "en":
+        toggle = page.locator(".site-menu-toggle")
+        if toggle.is_visible():  # on a phone the language switch is behind the menu button
+            toggle.click()
+            page.locator("#lang-select").wait_for(state="visible")
         page.select_option("#lang-select", "en")
         page.click("form[action='/lang'] button[type=submit]")
         page.wait_for_load_state()

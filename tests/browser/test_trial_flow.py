@@ -111,6 +111,11 @@ def sme_applies(page, base, title: str, lang: str) -> int:
     page.fill("#trial_start_date", (today + timedelta(days=10)).isoformat())
     page.fill("#baseline_production_efficiency", "40")
     page.fill("#baseline_defect_rate", "3.5")
+    # The required materials of the checklist, several files at once where the SME has them.
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for code in ("business_licence", "trial_plan", "quotation"):
+        page.set_input_files(f"#material_{code}", files=[{"name": f"{code}.pdf", "mimeType": "application/pdf",
+                                                          "buffer": pdf}])
     shot(page, f"flow-{lang}-05-sme-application-form")
     submit(page, "main form[method=post]")
     application_id = int(re.search(r"/applications/(\d+)", page.url).group(1))

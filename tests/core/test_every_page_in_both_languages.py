@@ -180,6 +180,7 @@ def raw_codes(lang: str) -> re.Pattern:
         codes.update(machine.states)
         codes.update(t.action for t in machine.transitions)
         codes.update(f"{machine.object_type}.{t.action}" for t in machine.transitions)
+    codes = {c for c in codes if len(c) >= 3}  # a test's own machine ("x") is not a code of the product
     if lang == "en":
         codes = {c for c in codes if "_" in c or "." in c}
     words = sorted(codes, key=len, reverse=True)

@@ -182,7 +182,7 @@ def test_parameter_change_writes_one_event_with_exactly_the_changed_fields(ctx, 
     [changed] = _events("programme.parameters_changed", programme.id)
     assert changed.before == {"advance_pct": "30.00", "weight_effect": 40, "weight_quality": 20,
                               "publicity_working_days": 5}
-    assert changed.after == {"advance_pct": "25", "weight_effect": 35, "weight_quality": 25,
+    assert changed.after == {"advance_pct": "25.00", "weight_effect": 35, "weight_quality": 25,
                              "publicity_working_days": 7}
     db.session.expire_all()
     assert db.session.get(Programme, programme.id).advance_pct == Decimal("25.00")
