@@ -198,7 +198,9 @@ def save_guide(actor: Actor, programme_id: int, kind: str, content: GuideContent
     note = _text("change_note", change_note, NOTE_MAX, required=False)
     guide = db.session.execute(select(ProgrammeGuide).where(ProgrammeGuide.programme_id == programme.id,
                                                             ProgrammeGuide.kind == kind)
-                               .with_for_update()).scalar_one_or_none()
+                               .with_for_update()
+                               # the row as the lock found it, not a copy this session read before
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
     current_number = guide.current_version if guide is not None else 0
     if base_version != current_number:
         raise Conflict("Another officer saved version %(version)s of this guide while you were editing. Reload the "
