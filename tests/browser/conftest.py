@@ -89,12 +89,14 @@ def locale_of(lang: str) -> str:
 
 @pytest.fixture()
 def open_page(browser):
-    """``open_page(lang, width, height, phone=False)``: a fresh browser context (own cookies) at that
-    viewport and locale, confirmation dialogs accepted as a user would; all closed after the test."""
+    """``open_page(lang, width, height, phone=False, locale=None)``: a fresh browser context (own
+    cookies) at that viewport, in the browser locale of ``lang`` (or ``locale``), confirmation dialogs
+    accepted as a user would; all closed after the test."""
     contexts = []
 
-    def open_(lang: str = "zh_Hans_CN", width: int = 1280, height: int = 900, phone: bool = False):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale_of(lang),
+    def open_(lang: str = "zh_Hans_CN", width: int = 1280, height: int = 900, phone: bool = False,
+              locale: str | None = None):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale or locale_of(lang),
                                       is_mobile=phone, has_touch=phone)
         contexts.append(context)
         p = context.new_page()

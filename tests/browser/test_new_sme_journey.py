@@ -34,10 +34,11 @@ DEVICES = {"desktop": (1280, 800), "phone": (390, 844)}
 WORDS = {
     "zh_Hans_CN": {"guide": "办事指南", "refused": "缺少必交材料", "missing": "服务商报价单或服务合同",
                    "now": "当前环节", "next": "下一步办理方", "due": "承诺办结日期", "advance": "预拨款",
-                   "accepted": "已于", "html": "zh-CN"},
+                   "accepted": "已于", "required": "必交", "html": "zh-CN"},
     "en": {"guide": "Programme guide", "refused": "Some required materials are missing",
            "missing": "Provider's quotation or draft service contract", "now": "Now:", "next": "Who acts next",
-           "due": "Due by", "advance": "advance", "accepted": "accepted 2", "html": "en"},
+           "due": "Due by", "advance": "advance", "accepted": "accepted 2", "required": "Required material",
+           "html": "en"},
 }
 
 
@@ -104,7 +105,8 @@ def _submit(page, form_selector: str) -> None:
 def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, staff, live_server, lang, device):
     base = live_server
     width, height = DEVICES[device]
-    page = open_page(lang, width, height, phone=device == "phone")
+    # A Wenzhou enterprise's browser is Chinese: the English run chooses English with the switch.
+    page = open_page(lang, width, height, phone=device == "phone", locale="zh-CN")
     me = Journey(page, base, lang, device)
     words = me.words
 
@@ -161,7 +163,8 @@ def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, staff, live_
     me.check("solution", "main a[href*='/applications/new?solution_id=']")
     me.click_and_wait("main a[href*='/applications/new?solution_id=']")
     checklist = page.locator("#materials .list-group-item")
-    assert checklist.count() == 5 and page.locator("#materials .badge.text-bg-danger").count() == 3
+    required = page.locator("#materials .badge.text-bg-danger").all_inner_texts()
+    assert checklist.count() == 5 and required == [words["required"]] * 3, required
     assert words["missing"] in me.main_text()
     me.check("application-form", "main form button.btn-primary[type=submit]")
     page.fill("#requested_amount", str(REQUESTED))
