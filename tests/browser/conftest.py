@@ -88,6 +88,13 @@ def locale_of(lang: str) -> str:
 
 
 @pytest.fixture()
+def dialog_page(page):
+    """The ``page`` with confirmation dialogs (``data-confirm``) accepted, as a user would."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+@pytest.fixture()
 def open_page(browser):
     """``open_page(lang, width, height, phone=False, locale=None)``: a fresh browser context (own
     cookies) at that viewport, in the browser locale of ``lang`` (or ``locale``), confirmation dialogs
@@ -107,6 +114,22 @@ def open_page(browser):
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture()
+def people(open_page, live_server):
+    """``people(role, lang="zh_Hans_CN")``: that demo user's own browser (desktop, Chinese browser
+    locale, dialogs accepted), logged in on first use and the same page after."""
+    pages = {}
+
+    def as_(role: str, lang: str = "zh_Hans_CN"):
+        if (role, lang) not in pages:
+            page = open_page(lang, locale="zh-CN")
+            login(page, live_server, role, lang)
+            pages[(role, lang)] = page
+        return pages[(role, lang)]
+
+    return as_
 
 
 def switch_language(page, lang: str) -> None:

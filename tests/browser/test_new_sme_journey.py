@@ -8,7 +8,7 @@ confirmation names the 30% advance and its amount) and accept the delivered scop
 In Chinese and English, on a desktop and on a 390 × 844 phone.  At every step the page is no wider
 than the screen and its main action is shown within it; each step's screenshot goes to
 ``test-artifacts/journey/<lang>-<device>-<nn>-<step>.png`` (the paths are printed).  The officer's
-approval and the provider's milestone reports are done by them in their own browsers.
+approval and the provider's milestone reports are done by them in their own browsers (``people``).
 """
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import uscc as uscc_lib
 
-from tests.browser.conftest import (assert_action_visible, assert_fits, login, open_menu, shot,
-                                    switch_language)
+from tests.browser.conftest import assert_action_visible, assert_fits, open_menu, shot, switch_language
 from voucher.deadlines import local_today
 from voucher.money import format_money
 
@@ -80,20 +79,6 @@ class Journey:
         self.click_and_wait(f"#site-nav a.nav-link[href='{href}']")
 
 
-@pytest.fixture()
-def staff(open_page, live_server):
-    """The officer's and the provider's browsers (desktop, Chinese), logged in on first use."""
-    pages = {}
-
-    def as_(role: str):
-        if role not in pages:
-            pages[role] = open_page()
-            login(pages[role], live_server, role)
-        return pages[role]
-
-    return as_
-
-
 def _submit(page, form_selector: str) -> None:
     with page.expect_navigation():
         page.locator(f"{form_selector} button[type=submit]").first.click()
@@ -102,7 +87,7 @@ def _submit(page, form_selector: str) -> None:
 
 @pytest.mark.parametrize("device", list(DEVICES))
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
-def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, staff, live_server, lang, device):
+def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, people, live_server, lang, device):
     base = live_server
     width, height = DEVICES[device]
     # A Wenzhou enterprise's browser is Chinese: the English run chooses English with the switch.
@@ -219,7 +204,7 @@ def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, staff, live_
     me.check("my-applications", f"main a[href='/applications/{application_id}']")
 
     # 8. The officer approves it (in the officer's own browser).
-    officer = staff("officer")
+    officer = people("officer")
     officer.goto(f"{base}/applications/{application_id}")
     officer.fill("#approve-comment", "材料齐全，符合试点条件，同意试用。")
     _submit(officer, f"form[action='/applications/{application_id}/approve']")
@@ -230,11 +215,11 @@ def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, staff, live_
     me.check("approved", "main a[href^='/trials/']")
     me.click_and_wait("main a[href^='/trials/']")
     trial_id = int(re.search(r"/trials/(\d+)", page.url).group(1))
-    provider = staff("provider")
+    provider = people("provider")
 
     def provider_reports(kind: str) -> None:
         provider.goto(f"{base}/trials/{trial_id}")
-        provider.fill("#report-note", f"{kind}：已按计划完成。")
+        provider.fill("#report-note", "已按计划完成，请企业确认。")
         _submit(provider, f"form[action='/trials/{trial_id}/milestones/{kind}/report']")
 
     provider_reports("kickoff")
