@@ -13,35 +13,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import shot
 from voucher.deadlines import local_today
 
 STRINGS = {
     "zh_Hans_CN": {"submitted_flash": "已提交", "logout": "退出"},
     "en": {"submitted_flash": "Submitted", "logout": "Log out"},
 }
-
-
-@pytest.fixture()
-def people(browser, live_server):
-    """One browser context (own cookies) per person, logged in on demand; dialogs accepted."""
-    contexts, pages = [], {}
-
-    def as_(who: str, lang: str = "zh_Hans_CN"):
-        key = (who, lang)
-        if key not in pages:
-            ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            contexts.append(ctx)
-            p = ctx.new_page()
-            p.set_default_timeout(15_000)
-            p.on("dialog", lambda dialog: dialog.accept())
-            login(p, live_server, who, lang)
-            pages[key] = p
-        return pages[key]
-
-    yield as_
-    for ctx in contexts:
-        ctx.close()
 
 
 def ok(page):

@@ -460,7 +460,7 @@ def sme_next_step(trial: Trial, stages: dict[str, PaymentStage], reported: dict[
     elif balance.code in ("released", "cancelled"):
         after = balance.label + "."
     else:
-        after = str(_l("Next for the balance of %(amount)s: %(stage)s.",
+        after = str(_l("The balance of %(amount)s: %(stage)s.",
                        amount=_money(balance.amount), stage=balance.label))
     return " ".join(todo + [after])
 
