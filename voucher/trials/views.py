@@ -481,6 +481,18 @@ def _evaluation_context(trial, assignment, form, submitted=None):
             "improvements": improvements, "params": services.form_params(trial, latest)}
 
 
+def _preview_changed(actor, trial_id: int, form) -> bool:
+    """True when the form confirms a previewed total that the figures no longer give (edited after
+    the preview): the evaluator is shown the new total to confirm instead of submitting."""
+    shown = (request.form.get("previewed_total") or "").strip()
+    if not shown:
+        return False
+    try:
+        return services.preview_evaluation(actor, trial_id, form.to_input()).overall != Decimal(shown)
+    except ArithmeticError:
+        return True
+
+
 @bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
 @roles_required("evaluator")
 def evaluate(trial_id: int):
@@ -501,8 +513,16 @@ def evaluate(trial_id: int):
             form.recommendation.data = latest.recommendation
         return render_template("trials/evaluate.html", **_evaluation_context(trial, assignment, form))
     form = EvaluationForm()
+    action = request.form.get("action", "submit")
     if form.validate_on_submit():
         try:
+            if action == "preview" or _preview_changed(actor, trial_id, form):
+                # The server's weighted total, computed as the submit computes it; nothing is saved.
+                preview = services.preview_evaluation(actor, trial_id, form.to_input())
+                return render_template("trials/evaluate.html", preview=preview,
+                                       preview_working=[s.render(_) for s in preview.working],
+                                       changed=action != "preview",
+                                       **_evaluation_context(trial, assignment, form))
             submitted = services.submit_evaluation(actor, trial_id, form.to_input())
         except DomainError as err:
             if isinstance(err, (Forbidden, NotFound)):
