@@ -83,7 +83,9 @@ DETAIL = {"loan": "subsidies.loan_detail", "robot": "subsidies.robot_detail"}
 def _page_helpers():
     return {"status_label": lambda code: str(STATUS_LABELS.get(code, code)),
             "kind_label": lambda code: str(KIND_LABELS.get(code, code)),
-            "statuses": APPLICATION_STATES, "fmt_pct": fmt_pct}
+            "statuses": APPLICATION_STATES, "fmt_pct": fmt_pct,
+            "period_limits": {"rows": period_table.MAX_ROWS, "kb": period_table.MAX_FILE_BYTES // 1024,
+                              "chars": period_table.MAX_TEXT}}
 
 
 def _page() -> int:
