@@ -188,3 +188,17 @@ def test_calculator_takes_a_pasted_table_by_get_and_a_file_by_post_without_js(cl
                     data={"action": "import_periods", "loan_rate": "2.40", "periods_file": (upload, "p.xlsx")})
     assert r.status_code == 200
     assert re.search(r'name="periods-0-start"[^>]*value="2026-01-01"', r.get_data(as_text=True))
+
+
+def test_the_calculator_upload_needs_no_csrf_token_but_the_application_form_does(app, client, sme, programme, login):
+    login(sme)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        upload = xlsx([[datetime(2026, 1, 1), datetime(2026, 4, 1), 8000000, 48000]])
+        r = client.post("/subsidies/calculator/loan", headers=EN, content_type="multipart/form-data",
+                        data={"action": "import_periods", "periods_file": (upload, "p.xlsx")})
+        assert r.status_code == 200  # it changes nothing: exempt
+        r = _import(client, programme, periods_paste=PASTED)
+        assert r.status_code == 400  # the application form still needs its token
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

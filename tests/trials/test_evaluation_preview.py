@@ -51,6 +51,11 @@ def test_preview_shows_the_server_total_saves_nothing_and_equals_what_submit_sto
     expected = overall_score({c: D(v) for c, v in SCORES.items()}, services.evaluation_params(trial.programme)).overall
     assert D(shown) == expected
     assert f'name="previewed_total" value="{shown}"' in page
+    working = re.search(r'<ol class="small working">(.*?)</ol>', page, re.S).group(1)
+    assert working.count("<li>") == 6
+    assert ("Effect: score 91.5" if lang == "en" else "得分 91.5") in working
+    if lang != "en":
+        assert not re.search(r"[A-Za-z]{3,}", working), working
     # Nothing saved: no evaluation, no audit event, the assignment and trial unchanged.
     db.session.expire_all()
     assert _counts() == before
