@@ -202,7 +202,14 @@ def test_the_whole_trial_flow_by_every_kind_of_user(people, live_server, lang):
     evaluator.fill("#comments", "生产效率提升明显，不良率下降，服务响应及时。")
     evaluator.check("input[name=recommendation][value=continue]")
     shot(evaluator, f"flow-{lang}-14-evaluator-form")
-    submit(evaluator, "main form[method=post]")
+    # The server shows the weighted total first; the evaluator then confirms the irreversible submit.
+    with evaluator.expect_navigation():
+        evaluator.locator("main form[method=post] button[value=preview]:not(.visually-hidden)").click()
+    ok(evaluator)
+    assert evaluator.locator("[data-figure=preview_total]").get_attribute("data-value") == "88.0"
+    with evaluator.expect_navigation():
+        evaluator.locator("#preview button[value=submit]").click()
+    ok(evaluator)
     shot(evaluator, f"flow-{lang}-15-evaluation-submitted")
 
     # The SME records the adoption decision: the trial closes.

@@ -858,6 +858,46 @@ def _mean_of(values) -> Decimal | None:
 
 
 @dataclass(frozen=True)
+class _Scored:
+    correcting: bool
+    reason: str
+    afters: dict
+    scores: dict
+    latest: dict
+    params: EvaluationParams
+    score: ScoreResult
+
+
+def _score_evaluation(trial: Trial, assignment: EvaluatorAssignment, data: EvaluationInput) -> _Scored:
+    """The checks and the weighted total shared by the preview and the submission (one calculation)."""
+    if assignment.status == "assigned":
+        raise Conflict("Declare that you have no conflict of interest before the form opens.")
+    if trial.status not in ("completed", "evaluated"):
+        raise TransitionNotAllowed("The evaluation can no longer be changed: the trial is closed.")
+    correcting = assignment.status == "submitted"
+    reason = (data.correction_reason or "").strip()
+    if correcting and not reason:
+        raise ValidationFailed("A submitted form is final: give the reason for the correction.",
+                               field="correction_reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
+    afters, scores = _check_evaluation(data, trial.application.baselines)
+    latest = latest_evaluations(trial.id)
+    params = form_params(trial, latest.get(assignment.id) if correcting else None)
+    return _Scored(correcting, reason, afters, scores, latest, params, overall_score(scores, params))
+
+
+def preview_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> ScoreResult:
+    """The weighted total the evaluation would be stored with, before the irreversible submit.
+
+    Rule: the same checks and the same calculation as :func:`submit_evaluation` (which still
+    recomputes); nothing is saved, locked or audited.
+    """
+    trial, assignment = evaluator_assignment(actor, trial_id)
+    return _score_evaluation(trial, assignment, data).score
+
+
+@dataclass(frozen=True)
 class Submitted:
     evaluation: Evaluation
     score: ScoreResult
@@ -876,21 +916,9 @@ def submit_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Sub
     unpaid balance is released to the fund.
     """
     trial, assignment = _own_assignment_locked(actor, trial_id)
-    if assignment.status == "assigned":
-        raise Conflict("Declare that you have no conflict of interest before the form opens.")
-    if trial.status not in ("completed", "evaluated"):
-        raise TransitionNotAllowed("The evaluation can no longer be changed: the trial is closed.")
-    correcting = assignment.status == "submitted"
-    reason = (data.correction_reason or "").strip()
-    if correcting and not reason:
-        raise ValidationFailed("A submitted form is final: give the reason for the correction.",
-                               field="correction_reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
-    afters, scores = _check_evaluation(data, trial.application.baselines)
-    latest = latest_evaluations(trial.id)
-    params = form_params(trial, latest.get(assignment.id) if correcting else None)
-    score = overall_score(scores, params)
+    scored = _score_evaluation(trial, assignment, data)
+    correcting, reason, afters, scores, latest, params, score = (
+        scored.correcting, scored.reason, scored.afters, scored.scores, scored.latest, scored.params, scored.score)
     results = improvements_for(trial, afters)
     mean_improvement = _mean_improvement(results)
 

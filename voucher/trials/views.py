@@ -481,6 +481,35 @@ def _evaluation_context(trial, assignment, form, submitted=None):
             "improvements": improvements, "params": services.form_params(trial, latest)}
 
 
+def _preview_lines(preview, form) -> list[str]:
+    """The working of a previewed total, in the reader's language (criteria by their form labels)."""
+    from voucher.calc.evaluation import CRITERIA_LABELS
+
+    codes = {label: code for code, label in CRITERIA_LABELS.items()}
+    lines = []
+    for line in preview.working:
+        if line.code != "evaluation.criterion":
+            continue
+        field = getattr(form, f"score_{codes.get(line.values['criterion'], '')}", None)
+        values = {**line.values, "criterion": field.label.text if field is not None else line.values["criterion"]}
+        lines.append(_("%(criterion)s: score %(score)s × weight %(weight)s%% = %(contribution)s", **values))
+    lines.append(_("Sum %(exact)s, rounded to 0.1: %(overall)s", exact=preview.exact.normalize(),
+                   overall=preview.overall))
+    return lines
+
+
+def _preview_changed(actor, trial_id: int, form) -> bool:
+    """True when the form confirms a previewed total that the figures no longer give (edited after
+    the preview): the evaluator is shown the new total to confirm instead of submitting."""
+    shown = (request.form.get("previewed_total") or "").strip()
+    if not shown:
+        return False
+    try:
+        return services.preview_evaluation(actor, trial_id, form.to_input()).overall != Decimal(shown)
+    except ArithmeticError:
+        return True
+
+
 @bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
 @roles_required("evaluator")
 def evaluate(trial_id: int):
@@ -501,8 +530,16 @@ def evaluate(trial_id: int):
             form.recommendation.data = latest.recommendation
         return render_template("trials/evaluate.html", **_evaluation_context(trial, assignment, form))
     form = EvaluationForm()
+    action = request.form.get("action", "submit")
     if form.validate_on_submit():
         try:
+            if action == "preview" or _preview_changed(actor, trial_id, form):
+                # The server's weighted total, computed as the submit computes it; nothing is saved.
+                preview = services.preview_evaluation(actor, trial_id, form.to_input())
+                return render_template("trials/evaluate.html", preview=preview,
+                                       preview_working=_preview_lines(preview, form),
+                                       changed=action != "preview",
+                                       **_evaluation_context(trial, assignment, form))
             submitted = services.submit_evaluation(actor, trial_id, form.to_input())
         except DomainError as err:
             if isinstance(err, (Forbidden, NotFound)):
