@@ -194,3 +194,129 @@ def test_every_notification_about_an_application_names_it_by_number(seeded):
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def _source_number(source_type: str, source_id: int) -> str:
+    from voucher.appnumbers import number_of
+
+    number = number_of(source_type, source_id)
+    assert number and NUMBER.fullmatch(number)
+    return number
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_document_about_an_application_prints_its_number(seeded, lang):
+    """资金拨付单 of every disbursement, the audit dossier of every trial-voucher application, and for
+    every payment batch its summary (PDF) and bank file (用途 of each line)."""
+    from datetime import datetime, timezone
+
+    from voucher.applications.models import TrialApplication
+    from voucher.documents.builders import IssueContext
+    from voucher.payments.documents import (build_audit_dossier, build_bank_file, build_batch_summary,
+                                            build_payment_order)
+    from voucher.payments.models import Disbursement, PaymentBatch
+
+    issue = IssueContext("7KQ3M-X9TPA", "https://voucher.example/verify/7KQ3MX9TPA",
+                         datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc), 1, 1)
+    problems, seen = [], set()
+
+    def check(what: str, text: str, numbers: set[str]) -> None:
+        flat = re.sub(r"\s+", "", text)  # a table cell may wrap a number
+        problems.extend(f"{what}: no {n}" for n in numbers if n not in flat)
+        old = OLD_FORMS.search(text)
+        if old:
+            problems.append(f"{what}: old form {old.group(0)!r}")
+        seen.add(what.split()[0])
+
+    for d in db.session.scalars(select(Disbursement).where(Disbursement.status.in_(("approved", "in_batch", "paid")))):
+        check(f"payment-order {d.reference}", pdf_text(build_payment_order(d.id, lang, issue)[1]),
+              {_source_number(d.source_type, d.source_id)})
+    for a in db.session.scalars(select(TrialApplication).where(TrialApplication.status != "draft")):
+        check(f"audit-dossier {a.number}", pdf_text(build_audit_dossier(a.id, lang, issue)[1]), {a.number})
+    for b in db.session.scalars(select(PaymentBatch).where(PaymentBatch.status != "cancelled")):
+        lines = db.session.scalars(select(Disbursement).where(Disbursement.batch_id == b.id)).all()
+        numbers = {_source_number(d.source_type, d.source_id) for d in lines}
+        check(f"batch-summary {b.reference}", pdf_text(build_batch_summary(b.id, lang, issue)[1]), numbers)
+        data = build_bank_file(b.id, lang, issue)[1]
+        text = data.decode("utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else data.decode("gb18030")
+        rows = list(csv.reader(io.StringIO(text)))
+        purpose = rows[0].index("用途")
+        assert {NUMBER.search(r[purpose]).group(0) for r in rows[1:]} == numbers, b.reference
+        check(f"bank-file {b.reference}", text, numbers)
+    assert {"payment-order", "audit-dossier", "batch-summary", "bank-file"} <= seen, seen
+    assert not problems, "\n".join(problems)
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+def test_the_api_gives_application_number_on_every_resource_about_an_application(client, seeded):
+    """``application_number`` on applications (all three kinds), trials, payables and disbursements."""
+    from tests.api.conftest import Api, token_for
+    from voucher.auth.models import User
+
+    def api(role):
+        return Api(client, token_for(db.session.scalar(select(User).where(User.email == f"{role}@demo.test"))))
+
+    officer, finance = api("officer"), api("finance")
+    checked = 0
+    for path in ("/trial-applications", "/loan-applications", "/robot-applications", "/trials"):
+        items = officer.get(path, query_string={"per_page": 100}).get_json()["items"]
+        assert items, path
+        for item in items:
+            assert NUMBER.fullmatch(item["application_number"]), (path, item)
+            checked += 1
+        one = officer.get(f"{path}/{items[0]['id']}").get_json()
+        assert one["application_number"] == items[0]["application_number"]
+    for path in ("/payables", "/disbursements"):
+        items = finance.get(path, query_string={"per_page": 100}).get_json()["items"]
+        assert items, path
+        for item in items:
+            assert item["application_number"] == seeded_source(item), (path, item)
+            checked += 1
+    assert checked > 20
+
+
+def seeded_source(item: dict) -> str:
+    prefix = {"trial_application": "applications", "loan_application": "subsidies/loans",
+              "robot_application": "subsidies/robots"}[item["source_type"]]
+    return _numbers()[(prefix, item["source_id"])]
+
+
+# --- lists read the numbers with their rows --------------------------------------------------------
+
+ONE_APPLICATION = re.compile(r"FROM (trial|loan|robot)_application\s+WHERE \1\.id = ", re.I)
+
+
+def _statements(fn) -> list[str]:
+    from sqlalchemy import event
+
+    seen = []
+
+    def listener(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return seen
+
+
+@pytest.mark.parametrize(("role", "url"), [
+    ("officer", "/trials/"), ("officer", "/trials/?format=csv"), ("officer", "/"), ("sme", "/"), ("provider", "/"),
+    ("provider", "/trials/mine"), ("evaluator", "/"), ("evaluator", "/trials/evaluations"),
+    ("finance", "/payments/queue"), ("finance", "/payments/queue?format=csv"), ("finance", "/payments/disbursements"),
+    ("finance", "/payments/disbursements?format=csv"), ("provider", "/payments/mine"),
+])
+def test_lists_read_the_numbers_with_their_rows(client, seeded, role, url):
+    """A list naming several applications reads their numbers with its rows (or in one query per
+    kind): never one query per row for an application or its number."""
+    assert do_login(client, f"{role}@demo.test", f"demo-{role}-pass").status_code == 302
+    responses = []
+    statements = _statements(lambda: responses.append(client.get(url)))
+    assert responses[0].status_code == 200
+    shown = {m.group(0) for m in NUMBER.finditer(responses[0].get_data(as_text=True))}
+    assert len(shown) >= (1 if role == "evaluator" else 2), url  # the demo evaluator has one trial
+    per_row = [s for s in statements if ONE_APPLICATION.search(s)]
+    assert not per_row, per_row[:3]

@@ -310,7 +310,8 @@ def bank_lines(batch: PaymentBatch) -> list[BankLine]:
     disbursements = queries.batch_lines(batch.id)
     prime((d.source_type, d.source_id) for d in disbursements)
     return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference,
-                     bank_code=d.bank_code or "", purpose=bank_purpose(d))
+                     bank_code=d.bank_code or "", purpose=bank_purpose(d),
+                     application_number=number_of(d.source_type, d.source_id) or "")
             for d in disbursements]
 
 
