@@ -154,9 +154,21 @@ def test_exports_give_the_number_in_a_column(client, seeded, role, url):
 
 # --- notifications ---------------------------------------------------------------------------------
 
+DISBURSEMENT_PAGE = re.compile(r"^/payments/disbursements/(\d+)$")
+
+
 def _subject_number(link: str | None, numbers: dict) -> str | None:
+    """The number a notification linking to ``link`` must name: an application's or a trial's, or
+    the grant a disbursement pays."""
+    from voucher.appnumbers import number_of
+    from voucher.payments.models import Disbursement
+
     m = OWN_PAGE.match(link or "")
-    return numbers.get((m.group(1), int(m.group(2)))) if m else None
+    if m:
+        return numbers.get((m.group(1), int(m.group(2))))
+    m = DISBURSEMENT_PAGE.match(link or "")
+    d = db.session.get(Disbursement, int(m.group(1))) if m else None
+    return number_of(d.source_type, d.source_id) if d else None
 
 
 def test_every_notification_about_an_application_names_it_by_number(seeded):
@@ -169,8 +181,8 @@ def test_every_notification_about_an_application_names_it_by_number(seeded):
     from voucher.notifications.models import Notification
 
     notes = [n for n in db.session.scalars(select(Notification)) if _subject_number(n.link, seeded)]
-    kinds = {OWN_PAGE.match(n.link).group(1) for n in notes}
-    assert {"applications", "trials", "subsidies/loans"} <= kinds
+    kinds = {n.link.split("/")[1] for n in notes}
+    assert {"applications", "trials", "subsidies", "payments"} <= kinds, kinds
     problems = []
     for n in notes:
         number = _subject_number(n.link, seeded)
