@@ -128,8 +128,8 @@ def evaluations_mine():
     fmt = requested_format()
     if fmt:
         everything = queries.evaluator_page(current_actor().user_id, 1, EXPORT_LIMIT, show_all)
-        return send(fmt, "my-evaluations", [_("Solution"), _("Assigned"), _("Status")],
-                    ([a.trial.solution.title, local_time(a.assigned_at),
+        return send(fmt, "my-evaluations", [_("Application number"), _("Solution"), _("Assigned"), _("Status")],
+                    ([a.trial.application.number, a.trial.solution.title, local_time(a.assigned_at),
                       str(queries.ASSIGNMENT_STATUS_LABELS.get(a.status, a.status))] for a in everything.items),
                     everything.total)
     pagination = queries.evaluator_page(current_actor().user_id, _page(), current_app.config["PAGE_SIZE"], show_all)
