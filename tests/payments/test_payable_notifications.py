@@ -52,7 +52,8 @@ def test_a_withdrawn_evaluator_is_told_with_the_reason(world, client):
     trials.remove_assignment(world.officer.actor(), trial.id, assignment.id, "出差无法到场评估")
     note = notes_of(evaluator)[-1]
     assert note.message.startswith("You were withdrawn from the evaluation of the trial of %(solution)s")
-    assert note.params == {"solution": world.solution.title, "reason": "出差无法到场评估"}
+    assert note.params == {"solution": world.solution.title, "reason": "出差无法到场评估",
+                           "application_number": trial.application.number}
     assert note.link == "/trials/evaluations"
     db.session.commit()
     # Shown in the evaluator's language (Chinese by default), with the reason.

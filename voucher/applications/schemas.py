@@ -88,6 +88,9 @@ class ApplicationSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. SY-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     programme_id = ma.fields.Integer(required=True)
     enterprise = ma.fields.Nested(RefSchema, required=True)
     solution = ma.fields.Nested(SolutionRefSchema, required=True)

@@ -219,7 +219,8 @@ class BankLine:
     amount: Decimal
     reference: str
     bank_code: str = ""                  # 联行号 (CNAPS), 12 digits; the bank file refuses a line without it
-    purpose: str = ""                    # 用途 in the bank file, e.g. "试用券尾款 DSB-2026-000012"
+    purpose: str = ""                    # 用途 in the bank file, e.g. "试用券尾款 SY-2026-000013 DSB-2026-000012"
+    application_number: str = ""         # the grant's application number (受理编号), e.g. "SY-2026-000013"
 
 
 @dataclass(frozen=True)
@@ -940,7 +941,8 @@ def batch_summary_pdf(data: BatchSummaryData, *, invariant: bool = False) -> byt
     rows = [[st.p(lb[k], "small") for k in ("line_no", "payee", "bank", "account", "amount", "line_reference")]]
     for n, line in enumerate(data.lines, 1):
         rows.append([str(n), st.p(line.payee_name, "small"), st.p(line.bank_name, "small"),
-                     st.p(line.account, "small"), amount_in_figures(line.amount), st.p(line.reference, "small")])
+                     st.p(line.account, "small"), amount_in_figures(line.amount),
+                     st.p("\n".join(filter(None, (line.reference, line.application_number))), "small")])
     rows.append(["", st.p(lb["total"], "small"), "", "", amount_in_figures(total), ""])
     story.append(_grid(rows, [w * width for w in (0.06, 0.24, 0.2, 0.2, 0.14, 0.16)], align_right=(4,)))
     story.append(Spacer(1, 3 * mm))

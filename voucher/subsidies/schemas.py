@@ -240,6 +240,9 @@ class SubsidySummarySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     status = ma.fields.String(required=True, validate=Choice(APPLICATION_STATES))
     status_label = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)
@@ -264,6 +267,9 @@ class _SubsidyDetail(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     programme_id = ma.fields.Integer(required=True)
     programme_name = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)

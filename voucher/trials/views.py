@@ -73,19 +73,19 @@ def _trial_status(t) -> str:
 def _export_trials(fmt: str, name: str, pagination, bureau: bool, role: str | None = None):
     waiting = queries.waiting_milestones([t.id for t in pagination.items])
     if bureau:
-        headers = [_("Solution"), _("Enterprise"), _("Provider"), _("Approved amount"), _("Status"), _("Start"), _("End"),
+        headers = [_("Application number"), _("Solution"), _("Enterprise"), _("Provider"), _("Approved amount"), _("Status"), _("Start"), _("End"),
                    _("Milestones waiting"), _("Score"), _("Outcome")]
 
         def row(t):
-            return [t.solution.title, t.enterprise.name, t.provider.name, t.approved_amount, _trial_status(t),
+            return [t.application.number, t.solution.title, t.enterprise.name, t.provider.name, t.approved_amount, _trial_status(t),
                     t.start_date, t.end_date, waiting.get(t.id, 0), t.score if t.score is not None else "",
                     str(queries.OUTCOME_LABELS[t.outcome]) if t.outcome else ""]
     else:
-        headers = [_("Solution"), _("Enterprise") if role == "provider" else _("Provider"), _("Status"), _("Start"),
+        headers = [_("Application number"), _("Solution"), _("Enterprise") if role == "provider" else _("Provider"), _("Status"), _("Start"),
                    _("End"), _("Milestones waiting for the enterprise")]
 
         def row(t):
-            return [t.solution.title, t.enterprise.name if role == "provider" else t.provider.name, _trial_status(t),
+            return [t.application.number, t.solution.title, t.enterprise.name if role == "provider" else t.provider.name, _trial_status(t),
                     t.start_date, t.end_date, waiting.get(t.id, 0)]
     return send(fmt, name, headers, (row(t) for t in pagination.items), pagination.total)
 
@@ -128,8 +128,8 @@ def evaluations_mine():
     fmt = requested_format()
     if fmt:
         everything = queries.evaluator_page(current_actor().user_id, 1, EXPORT_LIMIT, show_all)
-        return send(fmt, "my-evaluations", [_("Solution"), _("Assigned"), _("Status")],
-                    ([a.trial.solution.title, local_time(a.assigned_at),
+        return send(fmt, "my-evaluations", [_("Application number"), _("Solution"), _("Assigned"), _("Status")],
+                    ([a.trial.application.number, a.trial.solution.title, local_time(a.assigned_at),
                       str(queries.ASSIGNMENT_STATUS_LABELS.get(a.status, a.status))] for a in everything.items),
                     everything.total)
     pagination = queries.evaluator_page(current_actor().user_id, _page(), current_app.config["PAGE_SIZE"], show_all)
