@@ -10,7 +10,8 @@ import io
 import pypdf
 from sqlalchemy import select
 
-from tests.payments.conftest import World, fresh_user
+from tests.factories import fresh_user
+from tests.payments.conftest import World
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import Document, JobRecord
 from voucher.extensions import db
