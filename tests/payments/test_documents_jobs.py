@@ -11,7 +11,8 @@ import re
 import pypdf
 from sqlalchemy import select
 
-from tests.payments.conftest import World, fresh_user
+from tests.factories import fresh_user
+from tests.payments.conftest import World
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import Document, JobRecord
 from voucher.extensions import db

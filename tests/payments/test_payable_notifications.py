@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import do_login
-from tests.payments.conftest import fresh_user
+from tests.factories import do_login, fresh_user
 from voucher.extensions import db
 from voucher.notifications.models import Notification
 from voucher.trials import services as trials

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 from voucher.applications.models import APPLICATION_STATES, INDICATOR_CODES
 from voucher.applications.queries import QUEUE_STATUSES, SORTS
 from voucher.reference import DISTRICTS, INDUSTRIES
+from voucher.schema_fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 
 
 class _Strict(ma.Schema):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Choice, DecimalString, Length, WholeRange, count, object_id, text
 from voucher.payments.models import BATCH_STATES, DISBURSEMENT_STATES, MILESTONES, SOURCE_TYPES
 from voucher.programmes.models import FUNDING_KIND_CODES
+from voucher.schema_fields import Choice, DecimalString, Length, WholeRange, count, object_id, text
 
 HOLDS = ("not_announced", "notice_running", "objection_open", "objection_upheld", "no_bank_account")
 
