@@ -14,12 +14,13 @@ from voucher.api.auth import api_actor
 from voucher.api.schemas import FileUploadSchema
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
 from voucher.applications import queries, services
+from voucher.applications.access import RULES as ACCESS
 from voucher.applications.models import INDICATOR_CODES, baseline_column
 from voucher.applications.schemas import (ApplicationCreateSchema, ApplicationDetailSchema, ApplicationListArgs,
                                           ApplicationSchema, ContentSchema, DecisionSchema)
 from voucher.programmes import services as ledger
 
-READERS = ("sme", "officer", "finance", "auditor")
+READERS = ACCESS["applications.read"].roles
 
 blp = api_blueprint("api-trial-applications", __name__, description="Trial-voucher applications: an SME files "
                     "(draft, idempotent), revises, submits and withdraws; an officer approves (reserving the amount "

@@ -12,14 +12,15 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.catalogue import queries, services
+from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.labels import STATUS_LABELS
 from voucher.catalogue.schemas import (PublicListArgs, PublicSolutionSchema, ReasonSchema, RecommendSchema,
                                        RecordListArgs, ScreeningInputSchema, SolutionInputSchema,
                                        SolutionRecordSchema)
 from voucher.errors import Forbidden, NotFound
 
-RECORD_READERS = ("provider", "evaluator", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+RECORD_READERS = ACCESS["catalogue.record"].roles
+BUREAU = ACCESS["catalogue.manage"].roles
 
 blp = api_blueprint("api-catalogue", __name__, description="The solution catalogue: public listing (no token), "
                     "providers' solutions (create, edit, submit), evaluators' screening, the bureau's "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from voucher.access import can
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
@@ -114,7 +115,7 @@ class JobList(MethodView):
         """Document jobs, newest first: bureau roles and administrators see all (or theirs with `mine`);
         everyone else only the jobs they asked for."""
         actor = api_actor()
-        mine = bool(args.get("mine")) or actor.role not in services.JOB_READER_ROLES
+        mine = bool(args.get("mine")) or not can(actor, "documents.read_any_job")
         page = queries.jobs_page(status=args.get("status"), kind=args.get("kind"),
                                  mine_of=actor.user_id if mine else None, page=args["page"], per_page=args["per_page"])
         return page_json(page, [job_json(r, actor) for r in page.items])

@@ -9,10 +9,11 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.enterprises import queries, services
+from voucher.enterprises.access import RULES as ACCESS
 from voucher.enterprises.schemas import EnterpriseInputSchema, EnterpriseListArgs, EnterpriseSchema
 from voucher.errors import N_, NotFound
 
-BUREAU = ("officer", "finance", "auditor")
+BUREAU = ACCESS["enterprises.index"].roles
 
 blp = api_blueprint("api-enterprises", __name__, description="Enterprises: an SME user registers and keeps its "
                     "enterprise's profile (size class derived from employees and revenue); the bureau lists them.")

@@ -13,12 +13,13 @@ from voucher.auth.throttle import reauth_limits
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.pagination import page_of
 from voucher.payments import queries, services
+from voucher.payments.access import RULES as ACCESS
 from voucher.payments.schemas import (ApproveSchema, BankDetailsSchema, BatchCreateSchema, BatchDetailSchema,
                                       BatchListArgs, BatchSchema, DisbursementListArgs, DisbursementSchema,
                                       PayableArgs, PayableSchema, PrepareSchema, RejectSchema, ResultSchema)
 
-BUREAU = ("officer", "finance", "auditor")
-READERS = ("officer", "finance", "auditor", "sme", "provider")
+BUREAU = ACCESS["payments.read"].roles
+READERS = ACCESS["payments.see_disbursement"].roles
 
 blp = api_blueprint("api-payments", __name__, description="Payments: the finance queue of payable items (with "
                     "public-notice holds), disbursements prepared by one finance officer and approved by another "
@@ -106,7 +107,7 @@ class Disbursements(MethodView):
         for provider and SME users."""
         actor = api_actor()
         payee = None
-        if actor.role in ("sme", "provider"):
+        if actor.role in ACCESS["payments.received"].roles:
             payee = actor.organisation_id if actor.organisation_id else -1
         filters = queries.DisbursementFilters(status=args.get("status"), programme_id=args.get("programme_id"),
                                               funding_kind=args.get("kind"), q=args.get("q"), payee_id=payee)
@@ -114,7 +115,7 @@ class Disbursements(MethodView):
         names = queries.user_names([u for d in page.items for u in (d.prepared_by, d.approved_by, d.rejected_by)])
         return page_json(page, [disbursement_json(d, names) for d in page.items])
 
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(PrepareSchema)
     @blp.response(201, DisbursementSchema)
@@ -139,7 +140,7 @@ class DisbursementItem(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/approve")
 class DisbursementApprove(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(ApproveSchema)
     @blp.response(200, DisbursementSchema)
@@ -152,7 +153,7 @@ class DisbursementApprove(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/reject")
 class DisbursementReject(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(RejectSchema)
     @blp.response(200, DisbursementSchema)
@@ -165,7 +166,7 @@ class DisbursementReject(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/bank-details")
 class DisbursementBankDetails(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(BankDetailsSchema)
     @blp.response(200, DisbursementSchema)
@@ -187,7 +188,7 @@ class Batches(MethodView):
         progress = queries.batch_progress(b.id for b in page.items)
         return page_json(page, [batch_json(b, progress[b.id]) for b in page.items])
 
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchDetailSchema)
@@ -212,7 +213,7 @@ class BatchItem(MethodView):
 
 @blp.route("/payment-batches/<id:batch_id>/results")
 class BatchResults(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(ResultSchema)
     @blp.response(200, DisbursementSchema)

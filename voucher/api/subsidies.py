@@ -12,13 +12,14 @@ from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.storage import send_stored
 from voucher.subsidies import queries, services
+from voucher.subsidies.access import RULES as ACCESS
 from voucher.subsidies.schemas import (LoanApplicationCreateSchema, LoanApplicationInputSchema, LoanApplicationSchema,
                                        RobotApplicationCreateSchema, RobotApplicationInputSchema,
                                        RobotApplicationSchema, SubsidyDecisionSchema, SubsidyListArgs,
                                        SubsidySummarySchema)
 
-READERS = ("sme", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+READERS = ACCESS["subsidies.read"].roles
+BUREAU = ACCESS["subsidies.review_queue"].roles
 
 blp = api_blueprint("api-subsidies", __name__, description="Loan interest-discount and robot purchase-subsidy "
                     "applications: the amount and its working are computed when saved (the LPR in force on the "

@@ -13,14 +13,15 @@ from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
 from voucher.storage import send_stored
 from voucher.trials import queries, services
+from voucher.trials.access import RULES as ACCESS
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS
 from voucher.trials.schemas import (AdoptionSchema, AssignmentSchema, AssignSchema, DeclarationSchema,
                                     EvaluationInputSchema, EvaluationSchema, EvaluatorSchema, MilestoneConfirmSchema,
                                     MilestoneReportSchema,
                                     TrialDetailSchema, TrialListArgs, TrialReasonSchema, TrialSchema)
 
-READERS = ("sme", "provider", "evaluator", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+READERS = ACCESS["trials.view"].roles
+BUREAU = ACCESS["trials.index"].roles
 KIND = "<any(" + ", ".join(MILESTONE_KINDS) + "):kind>"
 FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 

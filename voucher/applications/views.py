@@ -11,7 +11,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.access import can
 from voucher.applications import queries, services
+from voucher.applications.access import RULES as ACCESS
 from voucher.applications.forms import (BASELINE_LABELS, ApplicationContentForm, ApproveForm, CancelForm,
                                         NewApplicationForm, RejectForm, RemoveFileForm, ReturnForm, UploadForm,
                                         WithdrawForm)
@@ -30,7 +32,7 @@ from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-READERS = ("sme", "officer", "finance", "auditor")
+READERS = ACCESS["applications.read"].roles
 
 
 @bp.context_processor
@@ -333,7 +335,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     application = services.get_application(actor, application_id)
     file = queries.application_file(application)
     actions = services.MACHINE.available(application.status, actor.role)
-    if actor.role == "sme" and application.enterprise_id != actor.organisation_id:
+    if actor.role == "sme" and not can(actor, "applications.file", application):
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
     from voucher.timeline import build as build_timeline

@@ -14,7 +14,8 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import BUREAU_READERS, ensure_own_organisation, ensure_role
+from voucher.access import can
+from voucher.auth.policy import ensure_own_organisation, ensure_role
 from voucher.calc import recommendation_eligible
 from voucher.catalogue import queries
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES, Solution, SolutionScreening
@@ -43,9 +44,6 @@ MACHINE = StateMachine("solution", SOLUTION_STATES, (
 ACTION_ROLES: dict[str, frozenset[str]] = {}
 for _t in MACHINE.transitions:
     ACTION_ROLES[_t.action] = ACTION_ROLES.get(_t.action, frozenset()) | _t.roles
-
-# Roles that may open a solution's internal page (a provider only its own solutions).
-INTERNAL_READERS = frozenset({"evaluator"}) | BUREAU_READERS
 
 MAX_PRICE = Decimal("100000000.00")
 MAX_TRIAL_DAYS = 730
@@ -117,7 +115,7 @@ def solution_for(actor: Actor, solution_id: int) -> Solution:
     solution = get_solution(solution_id)
     if actor.role == "provider":
         ensure_own_organisation(actor, solution.provider_id)
-    elif actor.role not in INTERNAL_READERS:
+    elif not can(actor, "catalogue.record"):
         raise Forbidden("You may not see this solution's internal record.")
     return solution
 

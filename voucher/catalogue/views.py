@@ -7,9 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voucher.access import can
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.catalogue import queries, services
+from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.forms import ReasonForm, ScreeningForm, SolutionForm
 from voucher.catalogue.labels import (DECISIONS, EVENT_LABELS, PROVIDER_NEXT_STEP, RUBRIC_LABELS, SORTS,
                                       STATUS_BADGES, STATUS_LABELS)
@@ -23,7 +25,7 @@ from voucher.pagination import page_arg
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
-INTERNAL_ROLES = ("provider", "evaluator", "officer", "finance", "auditor")
+INTERNAL_ROLES = ACCESS["catalogue.record"].roles
 PAGE_SIZE = 20
 
 
@@ -98,9 +100,7 @@ def public_detail(solution_id: int):
     if solution is None:
         abort(404)
     stats = queries.solution_stats([solution.id])[solution.id]
-    can_manage = current_user.is_authenticated and (
-        current_user.role in services.INTERNAL_READERS
-        or (current_user.role == "provider" and current_user.organisation_id == solution.provider_id))
+    can_manage = can(current_user, "catalogue.record", solution)
     return render_template("catalogue/public_detail.html", solution=solution, stats=stats, can_manage=can_manage)
 
 
@@ -193,7 +193,7 @@ def _detail_context(solution, reason_form=None):
         "reason_form": reason_form or ReasonForm(),
         "eligibility": None,
     }
-    if actor.role in ("officer", "auditor") and solution.status == "listed":
+    if can(actor, "catalogue.eligibility") and solution.status == "listed":
         context["eligibility"] = services.recommendation_check(solution.id)
     return context
 

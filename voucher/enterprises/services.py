@@ -24,7 +24,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.auth.policy import ensure_can_read, ensure_own_organisation, ensure_role
+from voucher.access import require
+from voucher.auth.policy import ensure_own_organisation, ensure_role
 from voucher.calc import SizeResult, classify_enterprise
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.errors import N_, Duplicate, Forbidden, NotFound, ValidationFailed
@@ -298,9 +299,8 @@ def get_enterprise(actor: Actor, organisation_id: int) -> Organisation:
     org = db.session.get(Organisation, organisation_id)
     if org is None or org.kind != "enterprise":
         raise NotFound("No such enterprise.")
-    if actor.role not in ("officer", "finance", "auditor", "sme"):
-        raise Forbidden("You may not see this.")
-    ensure_can_read(actor, org.id)
+    require(actor, "enterprises.read", message="You may not see this.")
+    require(actor, "enterprises.read", org, message="You may not see this.")
     return org
 
 

@@ -11,6 +11,7 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import CalcInputError
 from voucher.dashboard.queries import register_panel
 from voucher.enterprises import queries, services
+from voucher.enterprises.access import RULES as ACCESS
 from voucher.enterprises.forms import EnterpriseForm, ProviderProfileForm
 from voucher.enterprises.models import SIZE_CLASS_CODES
 from voucher.errors import DomainError
@@ -22,7 +23,7 @@ from voucher.pagination import page_arg
 
 bp = Blueprint("enterprises", __name__)
 
-BUREAU = ("officer", "finance", "auditor")
+BUREAU = ACCESS["enterprises.index"].roles
 
 # Plain names of the audited fields, for the "recent changes" lists.
 FIELD_LABELS = {

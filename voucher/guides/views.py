@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voucher.access import can
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
@@ -60,7 +61,7 @@ def show(programme_id: int, kind: str):
     page = queries.guide_page(programme, kind, version)
     if page is None:
         abort(404)
-    may_edit = current_user.is_authenticated and current_user.role == "officer"
+    may_edit = can(current_user, "guides.edit")
     return render_template("guides/show.html", page=page, lang=_lang(), limits=queries.time_limits(programme),
                            formats=FORMATS, may_edit=may_edit)
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from voucher.audit.services import Actor
-from voucher.auth.policy import BUREAU_READERS
+from voucher.access import BUREAU, PAYEES
 from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
@@ -337,16 +337,16 @@ def build_batch_summary(subject_id: int, lang: str, issue: IssueContext):
 
 def disbursement_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
     """Bureau roles; and the payee's own users for documents about payments to it."""
-    if actor.role in BUREAU_READERS:
+    if actor.role in BUREAU:
         return True
-    if actor.role not in ("sme", "provider") or actor.organisation_id is None:
+    if actor.role not in PAYEES or actor.organisation_id is None:
         return False
     payee = db.session.scalar(select(Disbursement.payee_id).where(Disbursement.id == subject_id))
     return payee is not None and payee == actor.organisation_id
 
 
 def bureau_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
-    return actor.role in BUREAU_READERS
+    return actor.role in BUREAU
 
 
 def register() -> None:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.access import can
 from voucher.audit.labels import event_label, register_event_labels, register_status_labels
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
@@ -22,6 +23,7 @@ from voucher.money import format_money
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
 from voucher.subsidies import period_table, queries, services
+from voucher.subsidies.access import RULES as ACCESS
 from voucher.subsidies.forms import (
     DecisionForm,
     LoanApplicationForm,
@@ -36,7 +38,7 @@ from voucher.pagination import bounded_int, page_arg
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
-BUREAU = ("officer", "finance", "auditor")
+BUREAU = ACCESS["subsidies.review_queue"].roles
 KIND_LABELS = {"loan": _l("Loan interest discount"), "robot": _l("Robot purchase subsidy")}
 STATUS_LABELS = {
     "draft": _l("Draft (not yet sent)"),
@@ -345,7 +347,7 @@ def lpr_rates():
     form = LprRateForm()
     status = 200
     if request.method == "POST":
-        if current_actor().role != "officer":
+        if not can(current_actor(), "subsidies.maintain_lpr"):
             raise Forbidden("Only programme officers maintain the LPR table.")
         if form.validate_on_submit():
             try:
@@ -670,8 +672,8 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
     machine = services.KINDS[kind].machine
     source_type = services.KINDS[kind].source_type
     timeline = build_timeline(source_type, machine, app, queries.history(source_type, app.id), with_payment=True)
-    own = actor.role == "sme" and actor.organisation_id == app.enterprise_id
-    actions = machine.available(app.status, actor.role) if (own or actor.role == "officer") else []
+    own = can(actor, "subsidies.file", app)
+    actions = machine.available(app.status, actor.role) if (own or can(actor, "subsidies.decide")) else []
     approval = services.approval_preview(kind, app) if "approve" in actions else None
     next_steps = SME_NEXT_STEPS if own else BUREAU_NEXT_STEPS
     return render_template(

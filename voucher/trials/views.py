@@ -11,12 +11,14 @@ from decimal import Decimal
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from voucher.access import can
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.storage import send_stored
 from voucher.trials import queries, services
+from voucher.trials.access import RULES as ACCESS
 from voucher.trials.forms import (AcceptanceForm, AdoptionForm, AssignForm, ConflictForm, DeclarationForm,
                                   DisputeForm, EvaluationForm, MilestoneConfirmForm, MilestoneReportForm,
                                   RemoveAssignmentForm)
@@ -26,8 +28,8 @@ from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("trials", __name__, url_prefix="/trials")
 
-BUREAU = ("officer", "finance", "auditor")
-VIEWERS = ("officer", "finance", "auditor", "sme", "provider", "evaluator")
+BUREAU = ACCESS["trials.index"].roles
+VIEWERS = ACCESS["trials.view"].roles
 
 
 @bp.context_processor
@@ -162,7 +164,7 @@ def _detail_response(trial_id: int, status: int = 200, forms: dict | None = None
     visible = {e.id for e in evaluations if services.can_see_comments(actor, trial, e)}
     own_assignment = services.assignment_of(actor, trial.id) if actor.role == "evaluator" else None
     active = [a for a in assignment_rows if a.status in ("assigned", "cleared", "submitted")]
-    can_record_result = (actor.role == "officer" and trial.status == "completed" and active
+    can_record_result = (can(actor, "trials.manage") and trial.status == "completed" and active
                          and all(a.status == "submitted" for a in active))
     return render_template(
         "trials/detail.html", t=trial, a=trial.application, reported=reported,
