@@ -4,7 +4,7 @@ Each domain declares its actions in ``voucher/<domain>/access.py`` as ``RULES = 
 and ``create_app`` registers them (:func:`configure_access` → :func:`register_access_rules`).
 Everything asks the same table:
 
-- services: ``require(actor, "payments.prepare")`` (raises ``Forbidden`` → 403);
+- services: ``require(actor, "payments.handle")`` (raises ``Forbidden`` → 403);
 - views and templates: ``can(current_user, "programmes.edit")`` decides which buttons show
   (``can`` is a Jinja global);
 - view decorators and the API read a rule's role set when the module loads

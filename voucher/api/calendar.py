@@ -48,7 +48,7 @@ class CalendarYearResource(MethodView):
         it are not computed and no public notice can end in it."""
         return year_json(_known_year(year))
 
-    @auth(blp, "officer")
+    @auth(blp, *ACCESS["workcalendar.enter"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(CalendarYearInputSchema)
     @blp.response(200, CalendarYearSchema)

@@ -10,6 +10,7 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.documents import queries, services
+from voucher.documents.access import RULES as ACCESS
 from voucher.documents.builders import DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, kind_label
 from voucher.documents.schemas import DocumentListArgs, DocumentRequestSchema, DocumentSchema, JobListArgs, JobSchema
 from voucher.pagination import page_of
@@ -134,7 +135,7 @@ class JobItem(MethodView):
 
 @blp.route("/jobs/<id:job_id>/retry")
 class JobRetry(MethodView):
-    @auth(blp, "finance", "admin")
+    @auth(blp, *ACCESS["documents.retry_job"].roles)
     @errors(blp, 404, 409)
     @blp.response(200, JobSchema)
     def post(self, job_id: int):

@@ -10,7 +10,7 @@ def _own_or_internal(actor, solution) -> bool:
 RULES = {
     # a solution's internal record: its own provider, the evaluators and the bureau
     "catalogue.record": Rule("provider", "evaluator", *BUREAU, check=_own_or_internal),
-    "catalogue.manage": Rule(*BUREAU),
+    "catalogue.manage": Rule(*BUREAU),  # the bureau's list of every solution
     "catalogue.own_solutions": Rule("provider", check=_own_or_internal),
     "catalogue.screen": Rule("evaluator"),
     "catalogue.curate": Rule("officer"),  # recommend, delist, relist

@@ -11,6 +11,7 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.guides import queries, services
+from voucher.guides.access import RULES as ACCESS
 from voucher.guides.content import FORMATS
 from voucher.guides.forms import GuideForm
 from voucher.guides.models import GUIDE_KINDS
@@ -76,7 +77,7 @@ def versions(programme_id: int, kind: str):
 
 @bp.route("/<int:programme_id>/<any(trial_voucher, loan_discount, robot_subsidy):kind>/edit",
           methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["guides.edit"].roles)
 def edit(programme_id: int, kind: str):
     """The officer's form: every save that changes something publishes a new version."""
     programme = _programme(programme_id, kind)

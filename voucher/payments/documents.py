@@ -354,7 +354,7 @@ def register() -> None:
     register_builder("audit_dossier", build_audit_dossier, subject_type="application",
                      roles=("auditor", "officer", "finance"))
     register_builder("programme_report", build_programme_report, subject_type="programme",
-                     roles=("officer", "finance", "auditor"))
+                     roles=BUREAU)
     register_builder("batch_summary", build_batch_summary, subject_type="payment_batch", roles=("finance",))
     register_builder("bank_file", build_bank_file, subject_type="payment_batch", roles=("finance",))
     register_download_rule("disbursement", disbursement_rule)

@@ -22,13 +22,12 @@ from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
 
-READERS = ACCESS["programmes.read"].roles
 WINDOW_LABELS = {"open": _l("Open for applications"), "upcoming": _l("Not open yet"),
                  "closed": _l("Closed for applications")}
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*ACCESS["programmes.read"].roles)
 def index():
     q = (request.args.get("q") or "").strip() or None
     year = query_int("year", minimum=1, maximum=9999)
@@ -51,7 +50,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["programmes.edit"].roles)
 def new():
     form = ProgrammeForm()
     if request.method == "GET":
@@ -69,7 +68,7 @@ def new():
 
 
 @bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["programmes.edit"].roles)
 def edit(programme_id: int):
     programme = services.get_programme(programme_id)
     form = ProgrammeForm(obj=programme)
@@ -91,7 +90,7 @@ def edit(programme_id: int):
 
 
 @bp.get("/<int:programme_id>")
-@roles_required(*READERS)
+@roles_required(*ACCESS["programmes.read"].roles)
 def detail(programme_id: int):
     programme = services.get_programme(programme_id)
     fmt = requested_format()

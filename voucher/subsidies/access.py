@@ -8,4 +8,7 @@ RULES = {
     "subsidies.review_queue": Rule(*BUREAU),
     "subsidies.decide": Rule("officer"),
     "subsidies.maintain_lpr": Rule("officer"),
+    "subsidies.lpr_rates": Rule("officer", "auditor"),
+    # the pages that take a step on an application (the state machine says which step for which role)
+    "subsidies.act": Rule("sme", "officer"),
 }

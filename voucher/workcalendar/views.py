@@ -18,8 +18,6 @@ from voucher.workcalendar.models import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("workcalendar", __name__, url_prefix="/calendar")
 
-READERS = ACCESS["workcalendar.read"].roles
-
 
 def _weekday(day) -> str:
     from flask_babel import format_date
@@ -28,7 +26,7 @@ def _weekday(day) -> str:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*ACCESS["workcalendar.read"].roles)
 def index():
     """Each year deadlines may touch: where its working days come from, and its figures."""
     today = local_today()
@@ -49,7 +47,7 @@ def index():
 
 
 @bp.route("/<int:year>", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*ACCESS["workcalendar.read"].roles)
 def year(year: int):
     """One year's days off and worked weekends; officers enter or replace the arrangement."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
