@@ -14,8 +14,8 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 
 from voucher.audit.services import Actor, record_event
-from voucher.access import can
-from voucher.auth.policy import ensure_own_organisation, ensure_role
+from voucher.access import can, require
+from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import recommendation_eligible
 from voucher.catalogue import queries
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES, Solution, SolutionScreening
@@ -122,7 +122,7 @@ def solution_for(actor: Actor, solution_id: int) -> Solution:
 
 def own_solution(actor: Actor, solution_id: int) -> Solution:
     """A provider's own solution. Rule: only a provider user, only its own organisation's."""
-    ensure_role(actor, "provider")
+    require(actor, "catalogue.own_solutions")
     solution = get_solution(solution_id)
     ensure_own_organisation(actor, solution.provider_id)
     return solution
@@ -253,7 +253,7 @@ def create_solution(actor: Actor, data: SolutionInput) -> Solution:
     category and industries from the lists, a description, list price >= 0, 0 < trial price <=
     list price, trial period >= 1 day) or nothing is saved.  The creation is audited.
     """
-    ensure_role(actor, "provider")
+    require(actor, "catalogue.own_solutions")
     if actor.organisation_id is None:
         raise Forbidden("Your account is not attached to a provider organisation.")
     _validate_solution(data)
