@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from voucher.access import configure_access
 from voucher.config import (INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig,
                             normalise_public_base_url)
 
@@ -24,6 +25,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_auth(app)
     configure_i18n(app)
     configure_templates(app)
+    configure_access(app)  # the access table (voucher.access): every domain's rules, ``can`` in templates
     configure_unit_of_work(app)
     configure_background_jobs()
     configure_security(app)

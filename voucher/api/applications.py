@@ -9,17 +9,19 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow.validate import Length
 
+from voucher.access import can
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.schemas import FileUploadSchema
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
 from voucher.applications import queries, services
+from voucher.applications.access import RULES as ACCESS
 from voucher.applications.models import INDICATOR_CODES, baseline_column
 from voucher.applications.schemas import (ApplicationCreateSchema, ApplicationDetailSchema, ApplicationListArgs,
                                           ApplicationSchema, ContentSchema, DecisionSchema)
 from voucher.programmes import services as ledger
 
-READERS = ("sme", "officer", "finance", "auditor")
+READERS = ACCESS["applications.read"].roles
 
 blp = api_blueprint("api-trial-applications", __name__, description="Trial-voucher applications: an SME files "
                     "(draft, idempotent), revises, submits and withdraws; an officer approves (reserving the amount "
@@ -60,7 +62,7 @@ def detail_json(app, actor) -> dict:
 
 
 def allowed_actions(app, actor) -> list[str]:
-    if actor.role == "sme" and actor.organisation_id != app.enterprise_id:
+    if actor.role == "sme" and not can(actor, "applications.file", app):
         return []
     actions = [a for a in services.MACHINE.available(app.status, actor.role) if a != "resume"]
     if actor.role == "sme" and app.status in ("draft", "returned"):
@@ -98,7 +100,7 @@ class ApplicationList(MethodView):
             pagination = queries.review_page(filters, args["page"], args["per_page"])
         return page_json(pagination, [application_json(a, actor) for a in pagination.items])
 
-    @auth(blp, "sme")
+    @auth(blp, *ACCESS["applications.file"].roles)
     @errors(blp, 400, 404)
     @blp.arguments(ApplicationCreateSchema)
     @blp.alt_response(200, schema=ApplicationDetailSchema, success=True,
@@ -130,7 +132,7 @@ class ApplicationItem(MethodView):
         bureau roles; another enterprise's user gets 403)."""
         return _detail(application_id)
 
-    @auth(blp, "sme")
+    @auth(blp, *ACCESS["applications.file"].roles)
     @errors(blp, 400, 404, 409)
     @blp.arguments(ContentSchema)
     @blp.response(200, ApplicationDetailSchema)
@@ -161,7 +163,7 @@ class MaterialFileSchema(ma.Schema):
 
 
 @blp.route("/trial-applications/<id:application_id>/materials", methods=["POST"])
-@auth(blp, "sme")
+@auth(blp, *ACCESS["applications.file"].roles)
 @errors(blp, 400, 404, 409)
 @blp.arguments(MaterialsUploadSchema)
 @blp.response(201, MaterialFileSchema(many=True))
@@ -176,17 +178,17 @@ def add_materials(body, application_id: int):
 
 
 ACTIONS = {
-    "submit": (("sme",), lambda actor, app_id, reason: services.submit(actor, app_id),
+    "submit": (ACCESS["applications.file"].roles, lambda actor, app_id, reason: services.submit(actor, app_id),
                "Submit the application to the bureau (checked again today: window, catalogue, price, quota, "
                "dates); submitting a submitted application changes nothing."),
-    "withdraw": (("sme",), services.withdraw, "Withdraw a draft, submitted or returned application."),
-    "approve": (("officer",), services.approve,
+    "withdraw": (ACCESS["applications.file"].roles, services.withdraw, "Withdraw a draft, submitted or returned application."),
+    "approve": (ACCESS["applications.decide"].roles, services.approve,
                 "Approve a submitted application and reserve its amount in the fund ledger (refused with the "
                 "figures when the budget or a cap would be exceeded)."),
-    "reject": (("officer",), services.reject, "Reject a submitted application (reason required)."),
-    "return": (("officer",), services.return_for_revision,
+    "reject": (ACCESS["applications.decide"].roles, services.reject, "Reject a submitted application (reason required)."),
+    "return": (ACCESS["applications.decide"].roles, services.return_for_revision,
                "Return a submitted application for revision (reason: what to revise)."),
-    "cancel": (("officer",), services.cancel,
+    "cancel": (ACCESS["applications.decide"].roles, services.cancel,
                "Cancel an approval (reason required); the reservation goes back to the fund."),
 }
 

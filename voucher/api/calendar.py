@@ -10,10 +10,11 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import auth, errors
 from voucher.workcalendar import queries, services
+from voucher.workcalendar.access import RULES as ACCESS
 from voucher.workcalendar.models import FIRST_YEAR, LAST_YEAR
 from voucher.workcalendar.schemas import CalendarYearInputSchema, CalendarYearSchema
 
-READERS = ("officer", "finance", "auditor", "admin")
+READERS = ACCESS["workcalendar.read"].roles
 
 blp = api_blueprint("api-calendar", __name__, description="The working-day calendar: each year's days off and "
                     "adjusted working days, from the chinese-calendar package or as the bureau entered them from "
@@ -47,7 +48,7 @@ class CalendarYearResource(MethodView):
         it are not computed and no public notice can end in it."""
         return year_json(_known_year(year))
 
-    @auth(blp, "officer")
+    @auth(blp, *ACCESS["workcalendar.enter"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(CalendarYearInputSchema)
     @blp.response(200, CalendarYearSchema)

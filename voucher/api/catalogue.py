@@ -12,14 +12,14 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.catalogue import queries, services
+from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.labels import STATUS_LABELS
 from voucher.catalogue.schemas import (PublicListArgs, PublicSolutionSchema, ReasonSchema, RecommendSchema,
                                        RecordListArgs, ScreeningInputSchema, SolutionInputSchema,
                                        SolutionRecordSchema)
 from voucher.errors import Forbidden, NotFound
 
-RECORD_READERS = ("provider", "evaluator", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+RECORD_READERS = ACCESS["catalogue.record"].roles
 
 blp = api_blueprint("api-catalogue", __name__, description="The solution catalogue: public listing (no token), "
                     "providers' solutions (create, edit, submit), evaluators' screening, the bureau's "
@@ -136,7 +136,7 @@ class RecordList(MethodView):
                                              category=args.get("category"), page=page, per_page=per_page)
         return page_json(pagination, [record_json(s, actor) for s in pagination.items])
 
-    @auth(blp, "provider")
+    @auth(blp, *ACCESS["catalogue.own_solutions"].roles)
     @errors(blp, 400)
     @blp.arguments(SolutionInputSchema)
     @blp.response(201, SolutionRecordSchema)
@@ -161,7 +161,7 @@ class RecordItem(MethodView):
         """A solution's record with its screening rounds (its provider, evaluators, bureau roles)."""
         return _detail(solution_id)
 
-    @auth(blp, "provider")
+    @auth(blp, *ACCESS["catalogue.own_solutions"].roles)
     @errors(blp, 400, 404, 409)
     @blp.arguments(SolutionInputSchema)
     @blp.response(200, SolutionRecordSchema)
@@ -194,21 +194,21 @@ def _action(rule: str, roles: tuple[str, ...], call, summary: str, body_schema=N
     blp.route(f"/solutions/<id:solution_id>/{rule}", methods=["POST"], endpoint=f"solution_{endpoint}")(decorated)
 
 
-_action("submit", ("provider",), services.submit,
+_action("submit", ACCESS["catalogue.own_solutions"].roles, services.submit,
         "Send a draft for screening (its provider; evaluators are notified).")
-_action("revise", ("provider",), services.revise,
+_action("revise", ACCESS["catalogue.own_solutions"].roles, services.revise,
         "Take a rejected solution back into draft to revise it (its provider).")
-_action("start-screening", ("evaluator",), services.start_screening,
+_action("start-screening", ACCESS["catalogue.screen"].roles, services.start_screening,
         "Take a submitted solution into screening (an evaluator).")
-_action("screening", ("evaluator",),
+_action("screening", ACCESS["catalogue.screen"].roles,
         lambda actor, sid, body: services.screen(actor, sid, services.ScreeningInput(**body)),
         "Record the rubric and the decision: list or reject (an evaluator; the solution must be in screening).",
         ScreeningInputSchema)
-_action("recommend", ("officer",),
+_action("recommend", ACCESS["catalogue.curate"].roles,
         lambda actor, sid, body: services.promote_to_recommended(actor, sid, programme_id=body.get("programme_id")),
         "Put a listed solution on the recommendation catalogue (an officer; refused with the figures unless it "
         "has enough passed evaluations with a high enough mean score).", RecommendSchema, body_required=False)
-_action("delist", ("officer",), lambda actor, sid, body: services.delist(actor, sid, body["reason"]),
+_action("delist", ACCESS["catalogue.curate"].roles, lambda actor, sid, body: services.delist(actor, sid, body["reason"]),
         "Take a listed or recommended solution out of the catalogue (an officer, with a reason).", ReasonSchema)
-_action("relist", ("officer",), lambda actor, sid, body: services.relist(actor, sid, body["reason"]),
+_action("relist", ACCESS["catalogue.curate"].roles, lambda actor, sid, body: services.relist(actor, sid, body["reason"]),
         "Put a delisted solution back in the catalogue (an officer, with a reason).", ReasonSchema)

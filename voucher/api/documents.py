@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from voucher.access import can
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.documents import queries, services
+from voucher.documents.access import RULES as ACCESS
 from voucher.documents.builders import DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, kind_label
 from voucher.documents.schemas import DocumentListArgs, DocumentRequestSchema, DocumentSchema, JobListArgs, JobSchema
 from voucher.pagination import page_of
@@ -114,7 +116,7 @@ class JobList(MethodView):
         """Document jobs, newest first: bureau roles and administrators see all (or theirs with `mine`);
         everyone else only the jobs they asked for."""
         actor = api_actor()
-        mine = bool(args.get("mine")) or actor.role not in services.JOB_READER_ROLES
+        mine = bool(args.get("mine")) or not can(actor, "documents.read_any_job")
         page = queries.jobs_page(status=args.get("status"), kind=args.get("kind"),
                                  mine_of=actor.user_id if mine else None, page=args["page"], per_page=args["per_page"])
         return page_json(page, [job_json(r, actor) for r in page.items])
@@ -133,7 +135,7 @@ class JobItem(MethodView):
 
 @blp.route("/jobs/<id:job_id>/retry")
 class JobRetry(MethodView):
-    @auth(blp, "finance", "admin")
+    @auth(blp, *ACCESS["documents.retry_job"].roles)
     @errors(blp, 404, 409)
     @blp.response(200, JobSchema)
     def post(self, job_id: int):

@@ -9,10 +9,11 @@ from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.enterprises import queries, services
+from voucher.enterprises.access import RULES as ACCESS
 from voucher.enterprises.schemas import EnterpriseInputSchema, EnterpriseListArgs, EnterpriseSchema
 from voucher.errors import N_, NotFound
 
-BUREAU = ("officer", "finance", "auditor")
+BUREAU = ACCESS["enterprises.index"].roles
 
 blp = api_blueprint("api-enterprises", __name__, description="Enterprises: an SME user registers and keeps its "
                     "enterprise's profile (size class derived from employees and revenue); the bureau lists them.")
@@ -47,7 +48,7 @@ def enterprise_input(body: dict) -> services.EnterpriseInput:
 
 @blp.route("/enterprise")
 class MyEnterprise(MethodView):
-    @auth(blp, "sme")
+    @auth(blp, *ACCESS["enterprises.own_profile"].roles)
     @errors(blp, 404)
     @blp.response(200, EnterpriseSchema)
     def get(self):
@@ -57,7 +58,7 @@ class MyEnterprise(MethodView):
             raise NotFound(NOT_REGISTERED)
         return enterprise_json(org)
 
-    @auth(blp, "sme")
+    @auth(blp, *ACCESS["enterprises.own_profile"].roles)
     @errors(blp, 400, 409)
     @blp.arguments(EnterpriseInputSchema)
     @blp.response(201, EnterpriseSchema)
@@ -65,7 +66,7 @@ class MyEnterprise(MethodView):
         """Register the caller's enterprise and link the caller to it (once; a credit code registers once)."""
         return enterprise_json(services.register_enterprise(api_actor(), enterprise_input(body)))
 
-    @auth(blp, "sme")
+    @auth(blp, *ACCESS["enterprises.own_profile"].roles)
     @errors(blp, 400, 404, 409)
     @blp.arguments(EnterpriseInputSchema)
     @blp.response(200, EnterpriseSchema)
@@ -97,7 +98,7 @@ class EnterpriseList(MethodView):
 
 @blp.route("/enterprises/<id:enterprise_id>")
 class EnterpriseItem(MethodView):
-    @auth(blp, "sme", *BUREAU)
+    @auth(blp, *ACCESS["enterprises.read"].roles)
     @errors(blp, 404)
     @blp.response(200, EnterpriseSchema)
     def get(self, enterprise_id: int):

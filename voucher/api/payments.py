@@ -14,12 +14,13 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.pagination import page_of
 from voucher.appnumbers import number_of, prime
 from voucher.payments import queries, services
+from voucher.payments.access import RULES as ACCESS
 from voucher.payments.schemas import (ApproveSchema, BankDetailsSchema, BatchCreateSchema, BatchDetailSchema,
                                       BatchListArgs, BatchSchema, DisbursementListArgs, DisbursementSchema,
                                       PayableArgs, PayableSchema, PrepareSchema, RejectSchema, ResultSchema)
 
-BUREAU = ("officer", "finance", "auditor")
-READERS = ("officer", "finance", "auditor", "sme", "provider")
+BUREAU = ACCESS["payments.read"].roles
+READERS = ACCESS["payments.see_disbursement"].roles
 
 blp = api_blueprint("api-payments", __name__, description="Payments: the finance queue of payable items (with "
                     "public-notice holds), disbursements prepared by one finance officer and approved by another "
@@ -110,7 +111,7 @@ class Disbursements(MethodView):
         for provider and SME users."""
         actor = api_actor()
         payee = None
-        if actor.role in ("sme", "provider"):
+        if actor.role in ACCESS["payments.received"].roles:
             payee = actor.organisation_id if actor.organisation_id else -1
         filters = queries.DisbursementFilters(status=args.get("status"), programme_id=args.get("programme_id"),
                                               funding_kind=args.get("kind"), q=args.get("q"), payee_id=payee)
@@ -119,7 +120,7 @@ class Disbursements(MethodView):
         prime((d.source_type, d.source_id) for d in page.items)
         return page_json(page, [disbursement_json(d, names) for d in page.items])
 
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(PrepareSchema)
     @blp.response(201, DisbursementSchema)
@@ -144,7 +145,7 @@ class DisbursementItem(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/approve")
 class DisbursementApprove(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(ApproveSchema)
     @blp.response(200, DisbursementSchema)
@@ -157,7 +158,7 @@ class DisbursementApprove(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/reject")
 class DisbursementReject(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422, 429)
     @blp.arguments(RejectSchema)
     @blp.response(200, DisbursementSchema)
@@ -170,7 +171,7 @@ class DisbursementReject(MethodView):
 
 @blp.route("/disbursements/<id:disbursement_id>/bank-details")
 class DisbursementBankDetails(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(BankDetailsSchema)
     @blp.response(200, DisbursementSchema)
@@ -192,7 +193,7 @@ class Batches(MethodView):
         progress = queries.batch_progress(b.id for b in page.items)
         return page_json(page, [batch_json(b, progress[b.id]) for b in page.items])
 
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchDetailSchema)
@@ -217,7 +218,7 @@ class BatchItem(MethodView):
 
 @blp.route("/payment-batches/<id:batch_id>/results")
 class BatchResults(MethodView):
-    @auth(blp, "finance")
+    @auth(blp, *ACCESS["payments.handle"].roles)
     @errors(blp, 400, 404, 409, 422)
     @blp.arguments(ResultSchema)
     @blp.response(200, DisbursementSchema)

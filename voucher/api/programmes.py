@@ -14,12 +14,13 @@ from voucher.db import utcnow
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.programmes import queries, services
+from voucher.programmes.access import RULES as ACCESS
 from voucher.programmes.models import FundLedgerEntry, PARAMETER_DEFAULTS, Programme
 from voucher.programmes.schemas import (EXPORT_COLUMNS, ExportArgs, ExportSchema, LedgerEntrySchema,
                                         OpenProgrammeArgs, OpenProgrammeSchema, ProgrammeDetailSchema,
                                         ProgrammeListArgs, ProgrammeSchema)
 
-BUREAU = ("officer", "finance", "auditor")
+BUREAU = ACCESS["programmes.read"].roles
 
 blp = api_blueprint("api-programmes", __name__, description="Programmes (funds): window, kinds funded, rule "
                     "parameters, fund-ledger summary (budget, reserved, paid, available), ledger entries, and the "

@@ -12,10 +12,11 @@ from voucher.api.common import auth, errors
 from voucher.applications.models import APPLICATION_STATES
 from voucher.dashboard import figures
 from voucher.programmes import services
+from voucher.programmes.access import RULES as ACCESS
 from voucher.schema_fields import ID_MAX, DecimalString, WholeRange
 
 # The roles of the web page /statistics (voucher.dashboard.views.statistics).
-STATISTICS_ROLES = ("officer", "finance", "auditor")
+STATISTICS_ROLES = ACCESS["statistics.read"].roles
 OUTCOMES = ("passed", "failed", "pending", "waiting")
 
 blp = api_blueprint("api-statistics", __name__, description="Programme statistics (the figures of the web page "

@@ -12,13 +12,13 @@ from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.storage import send_stored
 from voucher.subsidies import queries, services
+from voucher.subsidies.access import RULES as ACCESS
 from voucher.subsidies.schemas import (LoanApplicationCreateSchema, LoanApplicationInputSchema, LoanApplicationSchema,
                                        RobotApplicationCreateSchema, RobotApplicationInputSchema,
                                        RobotApplicationSchema, SubsidyDecisionSchema, SubsidyListArgs,
                                        SubsidySummarySchema)
 
-READERS = ("sme", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+READERS = ACCESS["subsidies.read"].roles
 
 blp = api_blueprint("api-subsidies", __name__, description="Loan interest-discount and robot purchase-subsidy "
                     "applications: the amount and its working are computed when saved (the LPR in force on the "
@@ -182,7 +182,7 @@ def _register(kind: str) -> None:
         def get(self, args):
             return list_json(kind, args)
 
-        @auth(blp, "sme")
+        @auth(blp, *ACCESS["subsidies.file"].roles)
         @errors(blp, 400, 409, 413)
         @blp.arguments(create_schema)
         @blp.response(201, detail_schema)
@@ -202,7 +202,7 @@ def _register(kind: str) -> None:
         def get(self, application_id: int):
             return _detail(kind, application_id)
 
-        @auth(blp, "sme")
+        @auth(blp, *ACCESS["subsidies.file"].roles)
         @errors(blp, 400, 404, 409, 413)
         @blp.arguments(input_schema)
         @blp.response(200, detail_schema)
@@ -221,13 +221,13 @@ def _register(kind: str) -> None:
     blp.route(f"/{resource}/<id:application_id>")(Item)
 
     for action, roles, summary in (
-            ("submit", ("sme",), "Submit the application to the bureau (the programme's window must be open)."),
-            ("withdraw", ("sme",), "Withdraw a draft, submitted or returned application (a robot application "
+            ("submit", ACCESS["subsidies.file"].roles, "Submit the application to the bureau (the programme's window must be open)."),
+            ("withdraw", ACCESS["subsidies.file"].roles, "Withdraw a draft, submitted or returned application (a robot application "
                                    "gives its invoices back)."),
-            ("approve", ("officer",), "Approve a submitted application: the amount is reserved in the fund ledger "
+            ("approve", ACCESS["subsidies.decide"].roles, "Approve a submitted application: the amount is reserved in the fund ledger "
                                       "(refused with the figures when the budget or the enterprise cap is short)."),
-            ("reject", ("officer",), "Reject a submitted application (reason required)."),
-            ("return", ("officer",), "Return a submitted application for revision (reason: what to revise).")):
+            ("reject", ACCESS["subsidies.decide"].roles, "Reject a submitted application (reason required)."),
+            ("return", ACCESS["subsidies.decide"].roles, "Return a submitted application for revision (reason: what to revise).")):
         _register_action(kind, resource, detail_schema, action, roles, summary)
 
     def download(application_id: int, file_id: int):

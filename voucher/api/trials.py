@@ -13,14 +13,15 @@ from voucher.api.auth import api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
 from voucher.storage import send_stored
 from voucher.trials import queries, services
+from voucher.trials.access import RULES as ACCESS
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS
 from voucher.trials.schemas import (AdoptionSchema, AssignmentSchema, AssignSchema, DeclarationSchema,
                                     EvaluationInputSchema, EvaluationSchema, EvaluatorSchema, MilestoneConfirmSchema,
                                     MilestoneReportSchema,
                                     TrialDetailSchema, TrialListArgs, TrialReasonSchema, TrialSchema)
 
-READERS = ("sme", "provider", "evaluator", "officer", "finance", "auditor")
-BUREAU = ("officer", "finance", "auditor")
+READERS = ACCESS["trials.view"].roles
+BUREAU = ACCESS["trials.index"].roles
 KIND = "<any(" + ", ".join(MILESTONE_KINDS) + "):kind>"
 FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
@@ -177,37 +178,37 @@ def _upload(body: dict):
     return services.Upload(file.stream, file.filename, current_app.config["UPLOAD_MAX_BYTES"])
 
 
-_route("/milestones", "report_milestone", ("provider",),
+_route("/milestones", "report_milestone", ACCESS["trials.report_milestone"].roles,
        "Report a milestone (the provider's users): kickoff, deployed, in_use, final_report in order, each after the "
        "enterprise confirmed the previous one; a disputed one is reported again.",
        lambda actor, tid, body: services.report_milestone(actor, tid, body["kind"], body["note"], _upload(body)),
        MilestoneReportSchema, extra_errors=(400, 404, 409, 413))
-_route(f"/milestones/{KIND}/confirm", "confirm_milestone", ("sme",),
+_route(f"/milestones/{KIND}/confirm", "confirm_milestone", ACCESS["trials.confirm_milestone"].roles,
        "Confirm a reported milestone (the enterprise's users); the kick-off starts the trial, the final report "
        "completes it (confirmed more than 30% of the trial period before its planned end: give `early_reason`).",
        lambda actor, tid, body, kind: services.confirm_milestone(actor, tid, kind,
                                                                  early_reason=(body or {}).get("early_reason")),
        MilestoneConfirmSchema, extra_errors=(400, 404, 409, 422))
-_route(f"/milestones/{KIND}/dispute", "dispute_milestone", ("sme",),
+_route(f"/milestones/{KIND}/dispute", "dispute_milestone", ACCESS["trials.confirm_milestone"].roles,
        "Dispute a reported milestone with a reason (the enterprise's users); the provider reports it again.",
        lambda actor, tid, body, kind: services.dispute_milestone(actor, tid, kind, body["reason"]), TrialReasonSchema)
-_route("/assignments", "assign_evaluator", ("officer",),
+_route("/assignments", "assign_evaluator", ACCESS["trials.manage"].roles,
        "Assign an evaluator to a completed trial (an officer; not one from the provider or the enterprise).",
        lambda actor, tid, body: services.assign_evaluator(actor, tid, body["evaluator_id"]), AssignSchema)
-_route("/assignments/<id:assignment_id>/remove", "remove_assignment", ("officer",),
+_route("/assignments/<id:assignment_id>/remove", "remove_assignment", ACCESS["trials.manage"].roles,
        "Withdraw an evaluator who has not submitted (an officer, with a reason).",
        lambda actor, tid, body, assignment_id: services.remove_assignment(actor, tid, assignment_id,
                                                                           body["reason"]), TrialReasonSchema)
-_route("/declare-no-conflict", "declare_no_conflict", ("evaluator",),
+_route("/declare-no-conflict", "declare_no_conflict", ACCESS["trials.evaluate"].roles,
        "Declare no conflict of interest (the assigned evaluator, once): the evaluation form opens.",
        lambda actor, tid, body: services.declare_no_conflict(actor, tid, body["confirm"]), DeclarationSchema)
-_route("/declare-conflict", "declare_conflict", ("evaluator",),
+_route("/declare-conflict", "declare_conflict", ACCESS["trials.evaluate"].roles,
        "Declare a conflict of interest with the reason (the assigned evaluator): they can no longer open or score "
        "the trial, so the answer is their assignment, not the trial.",
        lambda actor, tid, body: services.declare_conflict(actor, tid, body["reason"]), TrialReasonSchema,
        response_schema=AssignmentSchema,
        present=lambda a: _assignment_json(a, queries.evaluator_names([a.evaluator_id])))
-_route("/evaluation", "submit_evaluation", ("evaluator",),
+_route("/evaluation", "submit_evaluation", ACCESS["trials.evaluate"].roles,
        "Submit the effect-evaluation form (the assigned evaluator, after declaring no conflict): post-trial values, "
        "five scores 0-100, comments, recommendation; a correction is a new version with its reason. When every "
        "assigned evaluator has submitted, the trial's score and outcome are recorded.",
@@ -215,10 +216,10 @@ _route("/evaluation", "submit_evaluation", ("evaluator",),
            afters=dict(body["afters"]), scores=dict(body["scores"]), comments=body["comments"],
            recommendation=body["recommendation"], correction_reason=body.get("correction_reason"))),
        EvaluationInputSchema)
-_route("/result", "record_result", ("officer",),
+_route("/result", "record_result", ACCESS["trials.manage"].roles,
        "Record the result from the forms submitted when no assigned evaluator is still pending (an officer).",
        lambda actor, tid, body: services.record_result(actor, tid), extra_errors=(404, 409))
-_route("/adoption", "record_adoption", ("sme",),
+_route("/adoption", "record_adoption", ACCESS["trials.confirm_milestone"].roles,
        "Record whether the enterprise will pay to keep using the solution, and why (its users, once, after the "
        "result); the trial closes.",
        lambda actor, tid, body: services.record_adoption(actor, tid, body["adopted"], body["reason"]),
@@ -253,7 +254,7 @@ blp.route("/trials/<id:trial_id>/milestones/<id:milestone_id>/file", endpoint="m
 
 @blp.route("/evaluators")
 class EvaluatorList(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, *ACCESS["trials.manage"].roles)
     @blp.response(200, EvaluatorSchema(many=True))
     def get(self):
         """Active evaluators, to assign to a completed trial (an officer)."""

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from voucher.applications.models import (APPLICATION_STATES, BASELINE_MAX, EDITABLE_STATES, INDICATOR_CODES,
                                          TrialApplication, baseline_column)
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import ensure_can_read
+from voucher.access import require
 from voucher.catalogue.models import Solution
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
@@ -149,7 +149,7 @@ def get_application(actor: Actor, application_id: int) -> TrialApplication:
     application = db.session.get(TrialApplication, application_id)
     if application is None:
         raise NotFound("No such application.")
-    ensure_can_read(actor, application.enterprise_id)
+    require(actor, "applications.read", application, message="You may not see this.")
     return application
 
 
@@ -168,8 +168,7 @@ def own_enterprise(actor: Actor) -> Enterprise:
     Rule: only SME users file applications (a provider or bureau user gets 403); the
     enterprise must have registered its profile and be small, medium or micro.
     """
-    if actor.role != "sme":
-        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    require(actor, "applications.file", message="Only enterprise (SME) users may file, change or submit a trial-voucher application.")
     enterprise = db.session.get(Enterprise, actor.organisation_id) if actor.organisation_id else None
     if enterprise is None or enterprise.organisation.kind != "enterprise":
         raise ValidationFailed("Register your enterprise's profile before applying for a trial voucher.")
@@ -180,15 +179,12 @@ def own_enterprise(actor: Actor) -> Enterprise:
 
 
 def _ensure_owner(actor: Actor, application: TrialApplication) -> None:
-    if actor.role != "sme":
-        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
-    if actor.organisation_id is None or actor.organisation_id != application.enterprise_id:
-        raise Forbidden("This application belongs to another enterprise.")
+    require(actor, "applications.file", message="Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    require(actor, "applications.file", application, message="This application belongs to another enterprise.")
 
 
 def _ensure_officer(actor: Actor) -> None:
-    if actor.role != "officer":
-        raise Forbidden("Only a programme officer may decide on applications.")
+    require(actor, "applications.decide", message="Only a programme officer may decide on applications.")
 
 
 def catalogue_solution(solution_id: int | None) -> Solution:
@@ -412,8 +408,7 @@ def create_application(actor: Actor, *, token: str, programme_id: int | None, so
     token = (token or "").strip()
     if not 16 <= len(token) <= 64:
         raise ValidationFailed("The form is incomplete or outdated; reload the page and try again.")
-    if actor.role != "sme":
-        raise Forbidden("Only enterprise (SME) users may file, change or submit a trial-voucher application.")
+    require(actor, "applications.file", message="Only enterprise (SME) users may file, change or submit a trial-voucher application.")
     existing = _by_token(token)
     if existing is not None:
         return _same_owner(existing, actor), False

@@ -11,7 +11,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.access import can
 from voucher.applications import queries, services
+from voucher.applications.access import RULES as ACCESS
 from voucher.applications.forms import (BASELINE_LABELS, ApplicationContentForm, ApproveForm, CancelForm,
                                         NewApplicationForm, RejectForm, RemoveFileForm, ReturnForm, UploadForm,
                                         WithdrawForm)
@@ -30,8 +32,6 @@ from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-READERS = ("sme", "officer", "finance", "auditor")
-
 
 @bp.context_processor
 def _labels():
@@ -46,7 +46,7 @@ def _page() -> int:
 # --- SME ------------------------------------------------------------------------------------
 
 @bp.get("/mine")
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def my_applications():
     actor = current_actor()
     status = request.args.get("status") or None
@@ -104,7 +104,7 @@ def _programme_choices(day):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def new_application():
     """Without a solution: pick one from the catalogue.  With ``?solution_id=``: the form."""
     actor = current_actor()
@@ -196,7 +196,7 @@ def _all_errors_at_once(form, day, solution, application=None) -> None:
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def edit(application_id: int):
     actor = current_actor()
     application = services.get_application(actor, application_id)
@@ -247,7 +247,7 @@ def _sme_action(application_id: int, form, call, success: str):
 
 
 @bp.post("/<int:application_id>/submit")
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def submit(application_id: int):
     return _sme_action(application_id, ConfirmForm(prefix="submit"),
                        lambda actor: services.submit(actor, application_id),
@@ -255,7 +255,7 @@ def submit(application_id: int):
 
 
 @bp.post("/<int:application_id>/withdraw")
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def withdraw(application_id: int):
     form = WithdrawForm(prefix="withdraw")
     return _sme_action(application_id, form,
@@ -264,7 +264,7 @@ def withdraw(application_id: int):
 
 
 @bp.post("/<int:application_id>/attachments")
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def upload(application_id: int):
     """Add files to materials of the checklist (several per material at once)."""
     actor = current_actor()
@@ -289,7 +289,7 @@ def upload(application_id: int):
 
 
 @bp.post("/<int:application_id>/attachments/<int:file_id>/remove")
-@roles_required("sme")
+@roles_required(*ACCESS["applications.file"].roles)
 def remove_attachment(application_id: int, file_id: int):
     """Take a file off before (re)submission (to replace it, upload the new one)."""
     form = RemoveFileForm(prefix="remove")
@@ -307,7 +307,7 @@ def remove_attachment(application_id: int, file_id: int):
 
 
 @bp.get("/<int:application_id>/attachments/<int:file_id>")
-@roles_required(*READERS)
+@roles_required(*ACCESS["applications.read"].roles)
 def download(application_id: int, file_id: int):
     stored = services.get_attachment(current_actor(), application_id, file_id)
     return send_stored(stored, max_age=0)
@@ -333,7 +333,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     application = services.get_application(actor, application_id)
     file = queries.application_file(application)
     actions = services.MACHINE.available(application.status, actor.role)
-    if actor.role == "sme" and application.enterprise_id != actor.organisation_id:
+    if actor.role == "sme" and not can(actor, "applications.file", application):
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
     from voucher.timeline import build as build_timeline
@@ -349,7 +349,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
 
 
 @bp.get("/<int:application_id>")
-@roles_required(*READERS)
+@roles_required(*ACCESS["applications.read"].roles)
 def detail(application_id: int):
     return _detail_response(application_id)
 
@@ -357,7 +357,7 @@ def detail(application_id: int):
 # --- the bureau's review ----------------------------------------------------------------------
 
 @bp.get("/review")
-@roles_required("officer", "auditor")
+@roles_required(*ACCESS["applications.review_queue"].roles)
 def review_queue():
     args = request.args
     status = args.get("status", "submitted")
@@ -410,7 +410,7 @@ DECISION_TARGETS = {"approve": "approved", "reject": "rejected", "return": "retu
 
 
 @bp.post("/<int:application_id>/<any(approve, reject, return, cancel):action>")
-@roles_required("officer")
+@roles_required(*ACCESS["applications.decide"].roles)
 def decide(application_id: int, action: str):
     form_class, call, success = DECISIONS[action]
     form = form_class(prefix=action)

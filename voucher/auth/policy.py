@@ -12,12 +12,13 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from voucher.access import BUREAU
 from voucher.audit.services import Actor
 from voucher.errors import Forbidden
 from voucher.extensions import login_manager
 
 # Bureau roles that may read every enterprise's records.
-BUREAU_READERS = frozenset({"officer", "finance", "auditor"})
+BUREAU_READERS = frozenset(BUREAU)
 
 
 def roles_required(*roles: str):

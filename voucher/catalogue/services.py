@@ -14,7 +14,8 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import BUREAU_READERS, ensure_own_organisation, ensure_role
+from voucher.access import can, require
+from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import recommendation_eligible
 from voucher.catalogue import queries
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES, Solution, SolutionScreening
@@ -43,9 +44,6 @@ MACHINE = StateMachine("solution", SOLUTION_STATES, (
 ACTION_ROLES: dict[str, frozenset[str]] = {}
 for _t in MACHINE.transitions:
     ACTION_ROLES[_t.action] = ACTION_ROLES.get(_t.action, frozenset()) | _t.roles
-
-# Roles that may open a solution's internal page (a provider only its own solutions).
-INTERNAL_READERS = frozenset({"evaluator"}) | BUREAU_READERS
 
 MAX_PRICE = Decimal("100000000.00")
 MAX_TRIAL_DAYS = 730
@@ -117,14 +115,14 @@ def solution_for(actor: Actor, solution_id: int) -> Solution:
     solution = get_solution(solution_id)
     if actor.role == "provider":
         ensure_own_organisation(actor, solution.provider_id)
-    elif actor.role not in INTERNAL_READERS:
+    elif not can(actor, "catalogue.record"):
         raise Forbidden("You may not see this solution's internal record.")
     return solution
 
 
 def own_solution(actor: Actor, solution_id: int) -> Solution:
     """A provider's own solution. Rule: only a provider user, only its own organisation's."""
-    ensure_role(actor, "provider")
+    require(actor, "catalogue.own_solutions")
     solution = get_solution(solution_id)
     ensure_own_organisation(actor, solution.provider_id)
     return solution
@@ -255,7 +253,7 @@ def create_solution(actor: Actor, data: SolutionInput) -> Solution:
     category and industries from the lists, a description, list price >= 0, 0 < trial price <=
     list price, trial period >= 1 day) or nothing is saved.  The creation is audited.
     """
-    ensure_role(actor, "provider")
+    require(actor, "catalogue.own_solutions")
     if actor.organisation_id is None:
         raise Forbidden("Your account is not attached to a provider organisation.")
     _validate_solution(data)

@@ -7,9 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voucher.access import can
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.catalogue import queries, services
+from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.forms import ReasonForm, ScreeningForm, SolutionForm
 from voucher.catalogue.labels import (DECISIONS, EVENT_LABELS, PROVIDER_NEXT_STEP, RUBRIC_LABELS, SORTS,
                                       STATUS_BADGES, STATUS_LABELS)
@@ -23,7 +25,6 @@ from voucher.pagination import page_arg
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
-INTERNAL_ROLES = ("provider", "evaluator", "officer", "finance", "auditor")
 PAGE_SIZE = 20
 
 
@@ -98,16 +99,14 @@ def public_detail(solution_id: int):
     if solution is None:
         abort(404)
     stats = queries.solution_stats([solution.id])[solution.id]
-    can_manage = current_user.is_authenticated and (
-        current_user.role in services.INTERNAL_READERS
-        or (current_user.role == "provider" and current_user.organisation_id == solution.provider_id))
+    can_manage = can(current_user, "catalogue.record", solution)
     return render_template("catalogue/public_detail.html", solution=solution, stats=stats, can_manage=can_manage)
 
 
 # --- the provider's solutions ---------------------------------------------------------------
 
 @bp.get("/mine")
-@roles_required("provider")
+@roles_required(*ACCESS["catalogue.own_solutions"].roles)
 def my_solutions():
     q, status = _q(), _arg("status", SOLUTION_STATES)
     actor = current_actor()
@@ -133,7 +132,7 @@ def _solution_input(form: SolutionForm) -> services.SolutionInput:
 
 
 @bp.route("/mine/new", methods=["GET", "POST"])
-@roles_required("provider")
+@roles_required(*ACCESS["catalogue.own_solutions"].roles)
 def new_solution():
     form = SolutionForm()
     if form.validate_on_submit():
@@ -151,7 +150,7 @@ def new_solution():
 
 
 @bp.route("/mine/<int:solution_id>/edit", methods=["GET", "POST"])
-@roles_required("provider")
+@roles_required(*ACCESS["catalogue.own_solutions"].roles)
 def edit_solution(solution_id: int):
     actor = current_actor()
     solution = services.own_solution(actor, solution_id)  # another provider's: 403
@@ -193,13 +192,13 @@ def _detail_context(solution, reason_form=None):
         "reason_form": reason_form or ReasonForm(),
         "eligibility": None,
     }
-    if actor.role in ("officer", "auditor") and solution.status == "listed":
+    if can(actor, "catalogue.eligibility") and solution.status == "listed":
         context["eligibility"] = services.recommendation_check(solution.id)
     return context
 
 
 @bp.get("/solutions/<int:solution_id>")
-@roles_required(*INTERNAL_ROLES)
+@roles_required(*ACCESS["catalogue.record"].roles)
 def detail(solution_id: int):
     solution = services.solution_for(current_actor(), solution_id)
     return render_template("catalogue/detail.html", **_detail_context(solution))
@@ -237,21 +236,21 @@ def _button_action(solution_id: int, call, done_message: str, next_endpoint: str
 
 
 @bp.post("/mine/<int:solution_id>/submit")
-@roles_required("provider")
+@roles_required(*ACCESS["catalogue.own_solutions"].roles)
 def submit_solution(solution_id: int):
     return _button_action(solution_id, services.submit,
                           _("Submitted for screening. The evaluation institution has been notified."))
 
 
 @bp.post("/mine/<int:solution_id>/revise")
-@roles_required("provider")
+@roles_required(*ACCESS["catalogue.own_solutions"].roles)
 def revise_solution(solution_id: int):
     return _button_action(solution_id, services.revise,
                           _("The solution is a draft again: revise it, then submit it."))
 
 
 @bp.post("/solutions/<int:solution_id>/recommend")
-@roles_required("officer")
+@roles_required(*ACCESS["catalogue.curate"].roles)
 def recommend(solution_id: int):
     return _button_action(solution_id, services.promote_to_recommended,
                           _("The solution is now on the recommendation catalogue."))
@@ -273,19 +272,19 @@ def _reason_action(solution_id: int, call, done_message: str):
 
 
 @bp.post("/solutions/<int:solution_id>/delist")
-@roles_required("officer")
+@roles_required(*ACCESS["catalogue.curate"].roles)
 def delist(solution_id: int):
     return _reason_action(solution_id, services.delist, _("The solution was delisted."))
 
 
 @bp.post("/solutions/<int:solution_id>/relist")
-@roles_required("officer")
+@roles_required(*ACCESS["catalogue.curate"].roles)
 def relist(solution_id: int):
     return _reason_action(solution_id, services.relist, _("The solution is listed again."))
 
 
 @bp.get("/solutions")
-@roles_required("officer", "finance", "auditor")
+@roles_required(*ACCESS["catalogue.manage"].roles)
 def manage():
     q, status, category = _q(), _arg("status", SOLUTION_STATES), _arg("category", SOLUTION_CATEGORIES)
     fmt = requested_format()
@@ -302,7 +301,7 @@ def manage():
 # --- screening ---------------------------------------------------------------------------
 
 @bp.get("/screening")
-@roles_required("evaluator")
+@roles_required(*ACCESS["catalogue.screen"].roles)
 def screening_queue():
     status = _arg("status", queries.QUEUE_STATES)
     fmt = requested_format()
@@ -321,7 +320,7 @@ def _screen_page(solution, form, status=200):
 
 
 @bp.route("/screening/<int:solution_id>", methods=["GET", "POST"])
-@roles_required("evaluator")
+@roles_required(*ACCESS["catalogue.screen"].roles)
 def screen(solution_id: int):
     actor = current_actor()
     solution = services.solution_for(actor, solution_id)
@@ -343,7 +342,7 @@ def screen(solution_id: int):
 
 
 @bp.post("/screening/<int:solution_id>/start")
-@roles_required("evaluator")
+@roles_required(*ACCESS["catalogue.screen"].roles)
 def start_screening(solution_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form expired; please try again."), "danger")

@@ -5,6 +5,7 @@ from flask_login import current_user
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard import figures, queries, roles
 from voucher.pagination import bounded_int
+from voucher.programmes.access import RULES as STATISTICS
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,7 +23,7 @@ def home():
 
 
 @bp.get("/statistics")
-@roles_required("officer", "finance", "auditor")
+@roles_required(*STATISTICS["statistics.read"].roles)
 def statistics():
     """Fund use over time, by kind, district and industry; trial outcomes; adoption; statuses."""
     choices = figures.programme_choices()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voucher import storage
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import BUREAU_READERS, ensure_role
+from voucher.access import require, roles_for
 from voucher.db import utcnow
 from voucher.documents import jobs as job_module
 from voucher.documents.builders import KINDS, builder_for, may_access_subject
@@ -22,10 +22,7 @@ from voucher.extensions import db
 
 LANGS = ("zh", "en")
 MAX_BATCH = 5000
-# Who sees job errors and may retry: finance officers and administrators.
-JOB_ADMIN_ROLES = ("finance", "admin")
-# Who may open any job's status page (besides the person who asked for it).
-JOB_READER_ROLES = frozenset(BUREAU_READERS | {"admin"})
+# Who sees job errors and may retry, who may open any job's page: voucher/documents/access.py.
 
 
 def active_key(kind: str, subject_type: str, subject_id: int) -> str:
@@ -151,13 +148,13 @@ def get_job(actor: Actor, job_id: int) -> JobRecord:
     record = db.session.get(JobRecord, job_id)
     if record is None:
         raise NotFound("No such job.")
-    if actor.role not in JOB_READER_ROLES and record.requested_by != actor.user_id:
+    if actor.role not in roles_for("documents.read_any_job") and record.requested_by != actor.user_id:
         raise Forbidden("You may not see this.")
     return record
 
 
 def may_see_job_errors(actor: Actor) -> bool:
-    return actor.role in JOB_ADMIN_ROLES
+    return actor.role in roles_for("documents.retry_job")
 
 
 def _queue_job_gone(record: JobRecord) -> bool:
@@ -226,7 +223,7 @@ def retry_job(actor: Actor, job_id: int) -> JobRecord:
     or running, once it has succeeded, or when a newer document of the same kind and subject was
     issued since.  For a batch, every failed (or abandoned) child is retried.
     """
-    ensure_role(actor, *JOB_ADMIN_ROLES)
+    require(actor, "documents.retry_job")
     record = db.session.get(JobRecord, job_id)
     if record is None:
         raise NotFound("No such job.")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, login_required_any, roles_required
 from voucher.documents import queries, services
+from voucher.documents.access import RULES as ACCESS
 from voucher.documents.builders import (DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, KINDS, kind_label,
                                         subject_ref, subject_type_label)
 from voucher.documents.forms import RequestDocumentForm, RevokeForm, VerifyForm
@@ -55,7 +56,7 @@ def _job_page(record, status_code: int = 200):
 
 
 @bp.get("/jobs")
-@roles_required("finance", "admin", "officer", "auditor")
+@roles_required(*ACCESS["documents.jobs"].roles)
 def jobs():
     status = request.args.get("status") or None
     kind = request.args.get("kind") or None
@@ -114,7 +115,7 @@ def job_progress(job_id: int):
 
 
 @bp.post("/jobs/<int:job_id>/retry")
-@roles_required("finance", "admin")
+@roles_required(*ACCESS["documents.retry_job"].roles)
 def job_retry(job_id: int):
     form = ConfirmForm()
     record = services.get_job(current_actor(), job_id)

@@ -24,7 +24,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.auth.policy import ensure_can_read, ensure_own_organisation, ensure_role
+from voucher.access import require
+from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import SizeResult, classify_enterprise
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.errors import N_, Duplicate, Forbidden, NotFound, ValidationFailed
@@ -237,7 +238,7 @@ def register_enterprise(actor: Actor, data: EnterpriseInput) -> Organisation:
     derived from employees and revenue. A large enterprise may register but may not apply.
     Writes ``enterprise.registered`` and ``user.organisation_linked``.
     """
-    ensure_role(actor, "sme")
+    require(actor, "enterprises.own_profile")
     user = db.session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
         raise Forbidden("Only a logged-in enterprise user can register an enterprise.")
@@ -266,7 +267,7 @@ def update_enterprise(actor: Actor, organisation_id: int, data: EnterpriseInput)
     free. One ``enterprise.updated`` event holds before/after of exactly the changed fields;
     nothing changed → no event. Returns the organisation and the changed fields' new values.
     """
-    ensure_role(actor, "sme")
+    require(actor, "enterprises.own_profile")
     ensure_own_organisation(actor, organisation_id)
     org = db.session.get(Organisation, organisation_id)
     if org is None or org.kind != "enterprise":
@@ -298,9 +299,8 @@ def get_enterprise(actor: Actor, organisation_id: int) -> Organisation:
     org = db.session.get(Organisation, organisation_id)
     if org is None or org.kind != "enterprise":
         raise NotFound("No such enterprise.")
-    if actor.role not in ("officer", "finance", "auditor", "sme"):
-        raise Forbidden("You may not see this.")
-    ensure_can_read(actor, org.id)
+    require(actor, "enterprises.read", message="You may not see this.")
+    require(actor, "enterprises.read", org, message="You may not see this.")
     return org
 
 
@@ -320,7 +320,7 @@ _PROVIDER_FIELDS = ("name", "uscc", "description", "contact_name", "contact_phon
 
 def own_provider(actor: Actor) -> Organisation:
     """The acting provider user's own organisation: the only provider profile it can reach."""
-    ensure_role(actor, "provider")
+    require(actor, "enterprises.provider_profile")
     org = db.session.get(Organisation, actor.organisation_id) if actor.organisation_id is not None else None
     if org is None or org.kind != "provider":
         raise Forbidden("Your account does not belong to a provider organisation.")

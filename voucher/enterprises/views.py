@@ -11,6 +11,7 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import CalcInputError
 from voucher.dashboard.queries import register_panel
 from voucher.enterprises import queries, services
+from voucher.enterprises.access import RULES as ACCESS
 from voucher.enterprises.forms import EnterpriseForm, ProviderProfileForm
 from voucher.enterprises.models import SIZE_CLASS_CODES
 from voucher.errors import DomainError
@@ -22,7 +23,6 @@ from voucher.pagination import page_arg
 
 bp = Blueprint("enterprises", __name__)
 
-BUREAU = ("officer", "finance", "auditor")
 
 # Plain names of the audited fields, for the "recent changes" lists.
 FIELD_LABELS = {
@@ -69,7 +69,7 @@ def _render_form(form, org, status=200):
 
 
 @bp.route("/enterprise", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["enterprises.own_profile"].roles)
 def my_enterprise():
     """GET: the user's enterprise, or the registration form when there is none.
     POST: register (no enterprise yet) or save changes (the edit form posts here too)."""
@@ -105,7 +105,7 @@ def my_enterprise():
 
 
 @bp.get("/enterprise/edit")
-@roles_required("sme")
+@roles_required(*ACCESS["enterprises.own_profile"].roles)
 def edit_my_enterprise():
     org = services.my_enterprise(current_actor())
     if org is None:
@@ -117,7 +117,7 @@ _INT = re.compile(r"^[0-9]+$")
 
 
 @bp.get("/enterprise/size-preview")
-@roles_required("sme")
+@roles_required(*ACCESS["enterprises.own_profile"].roles)
 def size_preview():
     """The size class the entered figures give (read-only; the form page calls it with htmx)."""
     raw_employees = (request.args.get("employees") or "").strip()
@@ -127,7 +127,7 @@ def size_preview():
 
 
 @bp.get("/enterprises/")
-@roles_required(*BUREAU)
+@roles_required(*ACCESS["enterprises.index"].roles)
 def index():
     args = {k: (request.args.get(k) or "").strip() or None for k in ("q", "district", "industry", "size_class")}
     fmt = requested_format()
@@ -147,7 +147,7 @@ def index():
 
 
 @bp.get("/enterprises/<int:organisation_id>")
-@roles_required(*BUREAU, "sme")
+@roles_required(*ACCESS["enterprises.read"].roles)
 def detail(organisation_id: int):
     org = services.get_enterprise(current_actor(), organisation_id)
     ent = org.enterprise
@@ -157,7 +157,7 @@ def detail(organisation_id: int):
 
 
 @bp.route("/provider/profile", methods=["GET", "POST"])
-@roles_required("provider")
+@roles_required(*ACCESS["enterprises.provider_profile"].roles)
 def provider_profile():
     """The provider's own profile: the organisation comes from the login, never from the request."""
     actor = current_actor()

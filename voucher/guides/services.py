@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import ensure_role
+from voucher.access import require
 from voucher.db import utcnow
 from voucher.errors import N_, Conflict, NotFound, ValidationFailed
 from voucher.extensions import db
@@ -192,7 +192,7 @@ def save_guide(actor: Actor, programme_id: int, kind: str, content: GuideContent
     """Save the guide of ``kind`` in the programme as a new version (``base_version`` is the version
     the officer started from, 0 for the default content).  Returns the new version, or None when
     nothing changed.  One ``programme_guide.saved`` audit event holds the version before and after."""
-    ensure_role(actor, "officer")
+    require(actor, "guides.edit")
     programme = get_programme_for(programme_id, kind)
     content = clean_content(content)
     note = _text("change_note", change_note, NOTE_MAX, required=False)

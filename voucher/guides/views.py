@@ -6,10 +6,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voucher.access import can
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.guides import queries, services
+from voucher.guides.access import RULES as ACCESS
 from voucher.guides.content import FORMATS
 from voucher.guides.forms import GuideForm
 from voucher.guides.models import GUIDE_KINDS
@@ -60,7 +62,7 @@ def show(programme_id: int, kind: str):
     page = queries.guide_page(programme, kind, version)
     if page is None:
         abort(404)
-    may_edit = current_user.is_authenticated and current_user.role == "officer"
+    may_edit = can(current_user, "guides.edit")
     return render_template("guides/show.html", page=page, lang=_lang(), limits=queries.time_limits(programme),
                            formats=FORMATS, may_edit=may_edit)
 
@@ -75,7 +77,7 @@ def versions(programme_id: int, kind: str):
 
 @bp.route("/<int:programme_id>/<any(trial_voucher, loan_discount, robot_subsidy):kind>/edit",
           methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["guides.edit"].roles)
 def edit(programme_id: int, kind: str):
     """The officer's form: every save that changes something publishes a new version."""
     programme = _programme(programme_id, kind)

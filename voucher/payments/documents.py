@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from voucher.appnumbers import number_of, prime
 from voucher.audit.services import Actor
-from voucher.auth.policy import BUREAU_READERS
+from voucher.access import BUREAU, PAYEES
 from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
@@ -342,16 +342,16 @@ def build_batch_summary(subject_id: int, lang: str, issue: IssueContext):
 
 def disbursement_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
     """Bureau roles; and the payee's own users for documents about payments to it."""
-    if actor.role in BUREAU_READERS:
+    if actor.role in BUREAU:
         return True
-    if actor.role not in ("sme", "provider") or actor.organisation_id is None:
+    if actor.role not in PAYEES or actor.organisation_id is None:
         return False
     payee = db.session.scalar(select(Disbursement.payee_id).where(Disbursement.id == subject_id))
     return payee is not None and payee == actor.organisation_id
 
 
 def bureau_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
-    return actor.role in BUREAU_READERS
+    return actor.role in BUREAU
 
 
 def register() -> None:
@@ -359,7 +359,7 @@ def register() -> None:
     register_builder("audit_dossier", build_audit_dossier, subject_type="application",
                      roles=("auditor", "officer", "finance"))
     register_builder("programme_report", build_programme_report, subject_type="programme",
-                     roles=("officer", "finance", "auditor"))
+                     roles=BUREAU)
     register_builder("batch_summary", build_batch_summary, subject_type="payment_batch", roles=("finance",))
     register_builder("bank_file", build_bank_file, subject_type="payment_batch", roles=("finance",))
     register_download_rule("disbursement", disbursement_rule)

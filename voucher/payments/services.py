@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.auth.policy import BUREAU_READERS, ensure_role
+from voucher.access import can, require
 from voucher.db import utcnow
 from voucher.errors import (N_, Conflict, Duplicate, Forbidden, NotFound, SameApprover, TransitionNotAllowed,
                             ValidationFailed)
@@ -101,10 +101,7 @@ def batch_link(batch_id: int) -> str:
 
 def can_see_disbursement(actor: Actor, d: Disbursement) -> bool:
     """Bureau roles see every disbursement; a payee's own users (provider or enterprise) see theirs."""
-    if actor.role in BUREAU_READERS:
-        return True
-    return actor.role in ("sme", "provider") and actor.organisation_id is not None \
-        and actor.organisation_id == d.payee_id
+    return can(actor, "payments.see_disbursement", d)
 
 
 def get_disbursement(actor: Actor, disbursement_id: int) -> Disbursement:
@@ -119,7 +116,7 @@ def get_disbursement(actor: Actor, disbursement_id: int) -> Disbursement:
 
 def get_batch(actor: Actor, batch_id: int) -> PaymentBatch:
     """Rule: bureau roles only."""
-    ensure_role(actor, *BUREAU_READERS)
+    require(actor, "payments.read")
     batch = db.session.get(PaymentBatch, batch_id)
     if batch is None:
         raise NotFound("No such payment batch.")
@@ -135,8 +132,7 @@ def _locked(disbursement_id: int) -> Disbursement:
 
 
 def _ensure_finance(actor: Actor) -> None:
-    if actor.role != "finance":
-        raise Forbidden("Only a finance officer may do this.")
+    require(actor, "payments.handle", message="Only a finance officer may do this.")
 
 
 def fingerprint(d: Disbursement) -> str:
@@ -575,8 +571,7 @@ def _complete_if_done(actor: Actor, batch_id: int | None) -> None:
 # --- the public notice (公示) ----------------------------------------------------------------
 
 def _ensure_officer(actor: Actor) -> None:
-    if actor.role != "officer":
-        raise Forbidden("Only a programme officer may do this.")
+    require(actor, "payments.notices", message="Only a programme officer may do this.")
 
 
 def publish_notice(actor: Actor, programme_id: int, today: date | None = None) -> PublicNotice:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voucher.auth.forms import ConfirmForm
+from voucher.access import can
 from voucher.auth.policy import current_actor, roles_required
 from voucher.auth.throttle import reauth_limits
 from voucher.dashboard.queries import register_panel
@@ -23,6 +24,7 @@ from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
 from voucher.payments import documents as payment_documents
+from voucher.payments.access import RULES as ACCESS
 from voucher.payments import queries, services
 from voucher.payments.forms import (BankDetailsForm, BatchForm, DecisionForm, ObjectionForm, PrepareForm,
                                     PublishForm, ReasonForm, ResolveForm, ResultForm)
@@ -32,8 +34,8 @@ from voucher.ui import form_errors_from
 
 bp = Blueprint("payments", __name__)
 
-BUREAU = ("officer", "finance", "auditor")
-PAYEES = ("sme", "provider")
+BUREAU = ACCESS["payments.read"].roles
+PAYEES = ACCESS["payments.received"].roles
 
 
 @bp.context_processor
@@ -142,7 +144,7 @@ def _item_from(source_type, source_id, milestone):
 
 
 @bp.get("/payments/prepare")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def prepare_page():
     source_type, source_id, milestone = _item_from(request.args.get("source_type"), request.args.get("source_id"),
                                                    request.args.get("milestone"))
@@ -158,7 +160,7 @@ def prepare_page():
 
 
 @bp.post("/payments/prepare")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def prepare():
     form = PrepareForm()
     if not form.validate_on_submit():
@@ -254,15 +256,15 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
     d = services.get_disbursement(actor, disbursement_id)
     docs = documents.subject_documents(actor, "disbursement", d.id)
     names = queries.user_names([d.prepared_by, d.approved_by, d.rejected_by, d.result_recorded_by])
-    bureau = actor.role in BUREAU
+    bureau = can(actor, "payments.read")
     events = events_for("disbursement", d.id) if bureau else []
     context = {
         "d": d, "docs": docs, "names": names, "bureau": bureau, "events": events,
         "working": payment_documents.working_lines(d), "approval_valid": services.approval_valid(d),
-        "can_decide": actor.role == "finance" and d.status == "prepared" and d.prepared_by != actor.user_id,
-        "own_preparation": actor.role == "finance" and d.status == "prepared" and d.prepared_by == actor.user_id,
-        "can_edit": actor.role == "finance" and d.status in ("prepared", "approved"),
-        "can_order": actor.role == "finance" and d.status in payment_documents.PAYABLE_STATES,
+        "can_decide": can(actor, "payments.handle") and d.status == "prepared" and d.prepared_by != actor.user_id,
+        "own_preparation": can(actor, "payments.handle") and d.status == "prepared" and d.prepared_by == actor.user_id,
+        "can_edit": can(actor, "payments.handle") and d.status in ("prepared", "approved"),
+        "can_order": can(actor, "payments.handle") and d.status in payment_documents.PAYABLE_STATES,
         "order_job": queries.jobs_for("disbursement", d.id, ["payment_order"]).get("payment_order") if bureau else None,
         "downloadable": {doc.id for doc in docs if documents.can_download(actor, doc)},
         "deadline": disbursement_deadline(d), "event_labels": queries.EVENT_LABELS,
@@ -277,7 +279,7 @@ def disbursement(disbursement_id: int):
 
 
 @bp.route("/payments/disbursements/<int:disbursement_id>/decide", methods=["GET", "POST"])
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 @reauth_limits(methods=["POST"])  # the password is re-entered: throttled like a login
 def decide(disbursement_id: int):
     actor = current_actor()
@@ -309,7 +311,7 @@ def decide(disbursement_id: int):
 
 
 @bp.route("/payments/disbursements/<int:disbursement_id>/edit", methods=["GET", "POST"])
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def edit(disbursement_id: int):
     actor = current_actor()
     d = services.get_disbursement(actor, disbursement_id)
@@ -371,7 +373,7 @@ def _batch_new_page(programme_id: int, form: BatchForm, status_code: int = 200, 
 
 
 @bp.get("/payments/batches/new")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def batch_new():
     programme_id = _programme_arg()
     if programme_id is None:
@@ -380,7 +382,7 @@ def batch_new():
 
 
 @bp.post("/payments/batches/new")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def batch_create():
     form = BatchForm()
     if not form.validate_on_submit() or bounded_int(form.programme_id.data) is None:
@@ -421,7 +423,7 @@ def _batch_page(batch_id: int, status_code: int = 200, result_form=None, result_
                            names=queries.user_names([batch.created_by]), confirm=ConfirmForm(),
                            result_form=result_form or ResultForm(), result_for=result_for,
                            cancel_form=cancel_form or ReasonForm(prefix="cancel"),
-                           can_act=actor.role == "finance"), status_code
+                           can_act=can(actor, "payments.handle")), status_code
 
 
 @bp.get("/payments/batches/<int:batch_id>")
@@ -443,7 +445,7 @@ def batch(batch_id: int):
 
 
 @bp.post("/payments/batches/<int:batch_id>/lines/<int:disbursement_id>/result")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def record_result(batch_id: int, disbursement_id: int):
     actor = current_actor()
     services.get_batch(actor, batch_id)
@@ -469,7 +471,7 @@ def record_result(batch_id: int, disbursement_id: int):
 
 
 @bp.post("/payments/batches/<int:batch_id>/cancel")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def batch_cancel(batch_id: int):
     form = ReasonForm(prefix="cancel")
     if form.validate_on_submit():
@@ -486,7 +488,7 @@ def batch_cancel(batch_id: int):
 
 
 @bp.post("/payments/batches/<int:batch_id>/<any(files, orders):what>")
-@roles_required("finance")
+@roles_required(*ACCESS["payments.handle"].roles)
 def batch_documents(batch_id: int, what: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -550,7 +552,7 @@ def notices():
 
 
 @bp.post("/payments/notices")
-@roles_required("officer")
+@roles_required(*ACCESS["payments.notices"].roles)
 def publish():
     form = _publish_form()
     if form.validate_on_submit():
@@ -576,7 +578,7 @@ def _notice_page(notice_id: int, status_code: int = 200, resolve_form=None, reso
     return render_template("payments/notice.html", notice=notice, objections=objections, names=names,
                            resolve_form=resolve_form or ResolveForm(), resolve_for=resolve_for, states=states,
                            running=services.notice_open(notice), today=queries.local_today(),
-                           can_resolve=current_actor().role == "officer"), status_code
+                           can_resolve=can(current_actor(), "payments.notices")), status_code
 
 
 def notice_item_state(notice, state, today) -> str:
@@ -609,7 +611,7 @@ def notice(notice_id: int):
 
 
 @bp.post("/payments/objections/<int:objection_id>/resolve")
-@roles_required("officer")
+@roles_required(*ACCESS["payments.notices"].roles)
 def resolve(objection_id: int):
     from voucher.extensions import db
     from voucher.payments.models import NoticeObjection

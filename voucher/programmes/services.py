@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, case, func, select, type_coerce
 
 from voucher.audit.services import Actor, record_event
+from voucher.access import require
 from voucher.errors import N_, BudgetExhausted, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.money import format_money
@@ -269,7 +270,6 @@ def pay(actor: Actor, source_type: str, source_id: int, amount: Decimal, milesto
 from dataclasses import field  # noqa: E402
 from datetime import date  # noqa: E402
 
-from voucher.errors import Forbidden  # noqa: E402
 from voucher.programmes.models import PARAMETER_DEFAULTS  # noqa: E402
 
 
@@ -496,5 +496,4 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
 
 
 def ensure_programme_officer(actor: Actor) -> None:
-    if actor.role != "officer":
-        raise Forbidden("Only a programme officer may set up or change programmes.")
+    require(actor, "programmes.edit", message="Only a programme officer may set up or change programmes.")

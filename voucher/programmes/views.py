@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.access import can
 from voucher.appnumbers import number_of, prime
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
@@ -12,6 +13,7 @@ from voucher.errors import DomainError
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.programmes import queries, services
+from voucher.programmes.access import RULES as ACCESS
 from voucher.programmes.forms import PARAMETER_GROUPS, ProgrammeForm
 from voucher.programmes.models import FUNDING_KIND_CODES
 from voucher.reference import FUNDING_KINDS, label
@@ -20,13 +22,12 @@ from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
 
-READERS = ("officer", "finance", "auditor")
 WINDOW_LABELS = {"open": _l("Open for applications"), "upcoming": _l("Not open yet"),
                  "closed": _l("Closed for applications")}
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*ACCESS["programmes.read"].roles)
 def index():
     q = (request.args.get("q") or "").strip() or None
     year = query_int("year", minimum=1, maximum=9999)
@@ -49,7 +50,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["programmes.edit"].roles)
 def new():
     form = ProgrammeForm()
     if request.method == "GET":
@@ -67,7 +68,7 @@ def new():
 
 
 @bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
-@roles_required("officer")
+@roles_required(*ACCESS["programmes.edit"].roles)
 def edit(programme_id: int):
     programme = services.get_programme(programme_id)
     form = ProgrammeForm(obj=programme)
@@ -89,7 +90,7 @@ def edit(programme_id: int):
 
 
 @bp.get("/<int:programme_id>")
-@roles_required(*READERS)
+@roles_required(*ACCESS["programmes.read"].roles)
 def detail(programme_id: int):
     programme = services.get_programme(programme_id)
     fmt = requested_format()
@@ -117,7 +118,7 @@ def detail(programme_id: int):
 def _bureau_panel(actor):
     programmes = queries.current_programmes()
     if not programmes:
-        if actor.role != "officer":
+        if not can(actor, "programmes.edit"):
             return None
         return {"title": _("Programmes"), "text": _("No programme is open for applications. Next step: set one up."),
                 "link": ("programmes.new", _("New programme"))}

@@ -29,7 +29,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import ensure_can_read, ensure_own_organisation, ensure_role
+from voucher.access import can, require
+from voucher.auth.policy import ensure_can_read, ensure_own_organisation
 from voucher.calc import (
     CalcInputError,
     InterestPeriod,
@@ -248,7 +249,7 @@ def add_lpr_rate(actor: Actor, effective_from: date, rate_pct: Decimal) -> LprRa
     Rule: officers only; one rate per date (a second one is refused naming the existing rate);
     0 < rate ≤ 100 with at most two decimals; audited.
     """
-    ensure_role(actor, "officer")
+    require(actor, "subsidies.maintain_lpr")
     problems = []
     if not isinstance(effective_from, date):
         problems.append(("effective_from", N_("Enter the date from which the rate applies."), {}))
@@ -393,7 +394,7 @@ def enterprise_of(actor: Actor) -> Organisation:
     Rule: only SME users file subsidy applications, for their own registered enterprise, and
     only small, medium or micro enterprises (not large ones).
     """
-    ensure_role(actor, "sme")
+    require(actor, "subsidies.file")
     org = db.session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     if org is None or org.kind != "enterprise" or org.enterprise is None:
         raise ValidationFailed("Register your enterprise first: applications are filed for a registered enterprise.")
@@ -1025,7 +1026,7 @@ def get_application(actor: Actor, kind: str, application_id: int):
     app = db.session.get(KINDS[kind].model, application_id)
     if app is None:
         raise NotFound("No such application.")
-    ensure_can_read(actor, app.enterprise_id)
+    require(actor, "subsidies.read", app, message="You may not see this.")
     return app
 
 
@@ -1082,9 +1083,9 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         return cancel_grant(actor, kind, application_id, reason)
     k = KINDS[kind]
     app = _locked(kind, application_id)
-    if actor.role == "sme":
-        ensure_own_organisation(actor, app.enterprise_id)
-    elif actor.role not in ("officer",):
+    if can(actor, "subsidies.file"):
+        require(actor, "subsidies.file", app, message="This belongs to another organisation.")
+    elif not can(actor, "subsidies.decide"):
         ensure_can_read(actor, app.enterprise_id)
     _precheck(k, app, action, actor)
     today = today or local_today()
@@ -1165,8 +1166,7 @@ def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | Non
     if kind not in KINDS:
         raise NotFound("No such application.")
     k = KINDS[kind]
-    if actor.role != "officer":
-        raise Forbidden("Only a programme officer may cancel a grant.")
+    require(actor, "subsidies.decide", message="Only a programme officer may cancel a grant.")
     app = _locked(kind, application_id)
     _precheck(k, app, "cancel", actor)
     reason = (reason or "").strip()

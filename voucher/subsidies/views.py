@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voucher.access import can
 from voucher.audit.labels import event_label, register_event_labels, register_status_labels
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
@@ -22,6 +23,7 @@ from voucher.money import format_money
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
 from voucher.subsidies import period_table, queries, services
+from voucher.subsidies.access import RULES as ACCESS
 from voucher.subsidies.forms import (
     DecisionForm,
     LoanApplicationForm,
@@ -36,7 +38,6 @@ from voucher.pagination import bounded_int, page_arg
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
-BUREAU = ("officer", "finance", "auditor")
 KIND_LABELS = {"loan": _l("Loan interest discount"), "robot": _l("Robot purchase subsidy")}
 STATUS_LABELS = {
     "draft": _l("Draft (not yet sent)"),
@@ -334,7 +335,7 @@ def _pilot_industries(form) -> list[str]:
 # --- the LPR table -----------------------------------------------------------------------------------
 
 @bp.route("/lpr", methods=["GET", "POST"])
-@roles_required("officer", "auditor")
+@roles_required(*ACCESS["subsidies.lpr_rates"].roles)
 def lpr_rates():
     """The 1-year LPR table: officers add rates; auditors read it."""
     fmt = requested_format() if request.method == "GET" else None
@@ -345,7 +346,7 @@ def lpr_rates():
     form = LprRateForm()
     status = 200
     if request.method == "POST":
-        if current_actor().role != "officer":
+        if not can(current_actor(), "subsidies.maintain_lpr"):
             raise Forbidden("Only programme officers maintain the LPR table.")
         if form.validate_on_submit():
             try:
@@ -413,13 +414,13 @@ def _my_list(kind: str):
 
 
 @bp.get("/loans")
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def my_loans():
     return _my_list("loan")
 
 
 @bp.get("/robots")
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def my_robots():
     return _my_list("robot")
 
@@ -626,25 +627,25 @@ def _edit(kind: str, application_id: int):
 
 
 @bp.route("/loans/new", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def loan_new():
     return _new("loan")
 
 
 @bp.route("/loans/<int:application_id>/edit", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def loan_edit(application_id: int):
     return _edit("loan", application_id)
 
 
 @bp.route("/robots/new", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def robot_new():
     return _new("robot")
 
 
 @bp.route("/robots/<int:application_id>/edit", methods=["GET", "POST"])
-@roles_required("sme")
+@roles_required(*ACCESS["subsidies.file"].roles)
 def robot_edit(application_id: int):
     return _edit("robot", application_id)
 
@@ -670,8 +671,8 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
     machine = services.KINDS[kind].machine
     source_type = services.KINDS[kind].source_type
     timeline = build_timeline(source_type, machine, app, queries.history(source_type, app.id), with_payment=True)
-    own = actor.role == "sme" and actor.organisation_id == app.enterprise_id
-    actions = machine.available(app.status, actor.role) if (own or actor.role == "officer") else []
+    own = can(actor, "subsidies.file", app)
+    actions = machine.available(app.status, actor.role) if (own or can(actor, "subsidies.decide")) else []
     approval = services.approval_preview(kind, app) if "approve" in actions else None
     next_steps = SME_NEXT_STEPS if own else BUREAU_NEXT_STEPS
     return render_template(
@@ -684,13 +685,13 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
 
 
 @bp.get("/loans/<int:application_id>")
-@roles_required("sme", *BUREAU)
+@roles_required(*ACCESS["subsidies.read"].roles)
 def loan_detail(application_id: int):
     return _detail_page("loan", application_id)
 
 
 @bp.get("/robots/<int:application_id>")
-@roles_required("sme", *BUREAU)
+@roles_required(*ACCESS["subsidies.read"].roles)
 def robot_detail(application_id: int):
     return _detail_page("robot", application_id)
 
@@ -734,13 +735,13 @@ def _act(kind: str, application_id: int, action: str):
 
 
 @bp.post("/loans/<int:application_id>/<action>")
-@roles_required("sme", "officer")
+@roles_required(*ACCESS["subsidies.act"].roles)
 def loan_action(application_id: int, action: str):
     return _act("loan", application_id, action)
 
 
 @bp.post("/robots/<int:application_id>/<action>")
-@roles_required("sme", "officer")
+@roles_required(*ACCESS["subsidies.act"].roles)
 def robot_action(application_id: int, action: str):
     return _act("robot", application_id, action)
 
@@ -751,13 +752,13 @@ def _download(kind: str, application_id: int, file_id: int):
 
 
 @bp.get("/loans/<int:application_id>/files/<int:file_id>")
-@roles_required("sme", *BUREAU)
+@roles_required(*ACCESS["subsidies.read"].roles)
 def loan_file(application_id: int, file_id: int):
     return _download("loan", application_id, file_id)
 
 
 @bp.get("/robots/<int:application_id>/files/<int:file_id>")
-@roles_required("sme", *BUREAU)
+@roles_required(*ACCESS["subsidies.read"].roles)
 def robot_file(application_id: int, file_id: int):
     return _download("robot", application_id, file_id)
 
@@ -766,7 +767,7 @@ def robot_file(application_id: int, file_id: int):
 # --- the bureau's review queue -----------------------------------------------------------------------------
 
 @bp.get("/review")
-@roles_required(*BUREAU)
+@roles_required(*ACCESS["subsidies.review_queue"].roles)
 def review_queue():
     kind = request.args.get("kind") or None
     if kind not in (None, "loan", "robot"):

@@ -50,7 +50,8 @@ from voucher.applications import services as applications
 from voucher.applications.models import BASELINE_MAX, TrialApplication
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.auth.policy import BUREAU_READERS, ensure_own_organisation
+from voucher.access import BUREAU, can, require
+from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import (EvaluationParams, IndicatorResult, ScoreResult, TrialScoreResult, indicator_improvements,
                           overall_score, round_fen, round_to, trial_score)
 from voucher.db import utcnow
@@ -210,23 +211,15 @@ def ensure_can_view(actor: Actor, trial: Trial) -> None:
     """Rule: the bureau's readers see every trial; an SME only its enterprise's, a provider only
     its own solutions'; an evaluator only a trial assigned to them and not one where they
     declared a conflict of interest (or were removed).  Anyone else: 403."""
-    if actor.role in BUREAU_READERS:
+    if can(actor, "trials.view", trial):  # the rule: voucher/trials/access.py
         return
-    if actor.role == "sme":
-        ensure_own_organisation(actor, trial.enterprise_id)
-        return
-    if actor.role == "provider":
-        ensure_own_organisation(actor, trial.provider_id)
-        return
+    if actor.role in ("sme", "provider"):
+        raise Forbidden("This belongs to another organisation.")
     if actor.role == "evaluator":
         assignment = assignment_of(actor, trial.id)
-        if assignment is None:
-            raise Forbidden("This trial is not assigned to you.")
-        if assignment.status == "conflict":
+        if assignment is not None and assignment.status == "conflict":
             raise Forbidden("You declared a conflict of interest in this trial, so you cannot open or score it.")
-        if assignment.status not in ACTIVE_ASSIGNMENT_STATES:
-            raise Forbidden("This trial is not assigned to you.")
-        return
+        raise Forbidden("This trial is not assigned to you.")
     raise Forbidden("You may not see this trial.")
 
 
@@ -258,7 +251,7 @@ def latest_evaluations(trial_id: int) -> dict[int, Evaluation]:
 def can_see_comments(actor: Actor, trial: Trial, evaluation: Evaluation) -> bool:
     """Rule: the bureau always; the evaluator who wrote the form; everyone else who may see the
     trial only once its result is final (the enterprise never sees comments before)."""
-    if actor.role in BUREAU_READERS:
+    if actor.role in BUREAU:
         return True
     if actor.role == "evaluator" and evaluation.evaluator_id == actor.user_id:
         return True
@@ -286,8 +279,7 @@ def evaluator_assignment(actor: Actor, trial_id: int) -> tuple[Trial, EvaluatorA
     Rule: only an evaluator (a provider or anyone else may not score: 403), only on a trial
     assigned to them, never one where they declared a conflict (403).
     """
-    if actor.role != "evaluator":
-        raise Forbidden("Only an assigned evaluator may score a trial.")
+    require(actor, "trials.evaluate", message="Only an assigned evaluator may score a trial.")
     trial = _get(trial_id)
     ensure_can_view(actor, trial)
     return trial, assignment_of(actor, trial.id)
@@ -361,20 +353,18 @@ def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -
 # --- milestones -------------------------------------------------------------------------------
 
 def _ensure_provider(actor: Actor, trial: Trial) -> None:
-    if actor.role != "provider":
-        raise Forbidden("Only the provider's users report trial milestones.")
+    require(actor, "trials.report_milestone", message="Only the provider's users report trial milestones.")
     ensure_own_organisation(actor, trial.provider_id)
 
 
 def _ensure_enterprise(actor: Actor, trial: Trial) -> None:
-    if actor.role != "sme":
-        raise Forbidden("Only the enterprise's users confirm milestones and record the adoption decision.")
+    require(actor, "trials.confirm_milestone",
+            message="Only the enterprise's users confirm milestones and record the adoption decision.")
     ensure_own_organisation(actor, trial.enterprise_id)
 
 
 def _ensure_officer(actor: Actor) -> None:
-    if actor.role != "officer":
-        raise Forbidden("Only a programme officer may do this.")
+    require(actor, "trials.manage", message="Only a programme officer may do this.")
 
 
 def _ensure_live(trial: Trial) -> None:
@@ -669,8 +659,7 @@ def assign_evaluator(actor: Actor, trial_id: int, evaluator_id: int | None) -> E
 
 
 def _own_assignment_locked(actor: Actor, trial_id: int) -> tuple[Trial, EvaluatorAssignment]:
-    if actor.role != "evaluator":
-        raise Forbidden("Only an assigned evaluator may score a trial.")
+    require(actor, "trials.evaluate", message="Only an assigned evaluator may score a trial.")
     trial = _lock(trial_id)
     ensure_can_view(actor, trial)
     return trial, assignment_of(actor, trial.id)

@@ -11,12 +11,14 @@ from decimal import Decimal
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from voucher.access import can
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.storage import send_stored
 from voucher.trials import queries, services
+from voucher.trials.access import RULES as ACCESS
 from voucher.trials.forms import (AcceptanceForm, AdoptionForm, AssignForm, ConflictForm, DeclarationForm,
                                   DisputeForm, EvaluationForm, MilestoneConfirmForm, MilestoneReportForm,
                                   RemoveAssignmentForm)
@@ -25,9 +27,6 @@ from voucher.ui import form_errors_from
 from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("trials", __name__, url_prefix="/trials")
-
-BUREAU = ("officer", "finance", "auditor")
-VIEWERS = ("officer", "finance", "auditor", "sme", "provider", "evaluator")
 
 
 @bp.context_processor
@@ -91,7 +90,7 @@ def _export_trials(fmt: str, name: str, pagination, bureau: bool, role: str | No
 
 
 @bp.get("/")
-@roles_required(*BUREAU)
+@roles_required(*ACCESS["trials.index"].roles)
 def index():
     filters = _filters(with_provider=True)
     fmt = requested_format()
@@ -104,7 +103,7 @@ def index():
 
 
 @bp.get("/mine")
-@roles_required("provider", "sme")
+@roles_required(*ACCESS["trials.mine"].roles)
 def mine():
     actor = current_actor()
     filters = _filters(with_provider=False)
@@ -122,7 +121,7 @@ def mine():
 
 
 @bp.get("/evaluations")
-@roles_required("evaluator")
+@roles_required(*ACCESS["trials.evaluate"].roles)
 def evaluations_mine():
     show_all = request.args.get("all") == "1"
     fmt = requested_format()
@@ -162,7 +161,7 @@ def _detail_response(trial_id: int, status: int = 200, forms: dict | None = None
     visible = {e.id for e in evaluations if services.can_see_comments(actor, trial, e)}
     own_assignment = services.assignment_of(actor, trial.id) if actor.role == "evaluator" else None
     active = [a for a in assignment_rows if a.status in ("assigned", "cleared", "submitted")]
-    can_record_result = (actor.role == "officer" and trial.status == "completed" and active
+    can_record_result = (can(actor, "trials.manage") and trial.status == "completed" and active
                          and all(a.status == "submitted" for a in active))
     return render_template(
         "trials/detail.html", t=trial, a=trial.application, reported=reported,
@@ -175,13 +174,13 @@ def _detail_response(trial_id: int, status: int = 200, forms: dict | None = None
         advance_preview=services.advance_preview(trial),
         early_days=services.early_finish_days(trial, services.applications.local_today()),
         acceptances=services.acceptances(trial.id),
-        stages=queries.payment_stages([trial])[trial.id] if actor.role in ("sme", "provider", *BUREAU) else None,
+        stages=queries.payment_stages([trial])[trial.id] if can(actor, "trials.follow") else None,
         overdue=trial.is_overdue(services.applications.local_today()),
         max_upload_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
 
 
 @bp.get("/<int:trial_id>")
-@roles_required(*VIEWERS)
+@roles_required(*ACCESS["trials.view"].roles)
 def detail(trial_id: int):
     actor = current_actor()
     if actor.role == "evaluator":
@@ -207,7 +206,7 @@ def _expired(trial_id: int):
 
 
 @bp.post("/<int:trial_id>/milestones/<kind>/report")
-@roles_required("provider")
+@roles_required(*ACCESS["trials.report_milestone"].roles)
 def report(trial_id: int, kind: str):
     actor = current_actor()
     services.get_trial(actor, trial_id)  # 403/404 before reading the file
@@ -243,7 +242,7 @@ def _expected_advance(value: str | None) -> Decimal | None:
 
 
 @bp.post("/<int:trial_id>/milestones/<kind>/confirm")
-@roles_required("sme")
+@roles_required(*ACCESS["trials.confirm_milestone"].roles)
 def confirm(trial_id: int, kind: str):
     form = MilestoneConfirmForm(prefix="confirm")
     if not form.validate_on_submit():
@@ -300,13 +299,13 @@ def _acceptance_page(trial_id: int, form=None, status: int = 200):
 
 
 @bp.get("/<int:trial_id>/acceptance")
-@roles_required("sme", "provider", *BUREAU)
+@roles_required(*ACCESS["trials.follow"].roles)
 def acceptance(trial_id: int):
     return _acceptance_page(trial_id)
 
 
 @bp.post("/<int:trial_id>/acceptance")
-@roles_required("sme", "provider")
+@roles_required(*ACCESS["trials.accept"].roles)
 def accept(trial_id: int):
     actor = current_actor()
     services.get_trial(actor, trial_id)  # 403/404 before reading the file
@@ -333,14 +332,14 @@ def accept(trial_id: int):
 
 
 @bp.get("/<int:trial_id>/acceptance/<int:acceptance_id>/file")
-@roles_required("sme", "provider", *BUREAU)
+@roles_required(*ACCESS["trials.follow"].roles)
 def acceptance_file(trial_id: int, acceptance_id: int):
     stored = services.acceptance_file(current_actor(), trial_id, acceptance_id)
     return send_stored(stored, max_age=0)
 
 
 @bp.post("/<int:trial_id>/milestones/<kind>/dispute")
-@roles_required("sme")
+@roles_required(*ACCESS["trials.confirm_milestone"].roles)
 def dispute(trial_id: int, kind: str):
     form = DisputeForm(prefix="dispute")
     if not form.validate_on_submit():
@@ -357,14 +356,14 @@ def dispute(trial_id: int, kind: str):
 
 
 @bp.get("/<int:trial_id>/milestones/<int:milestone_id>/file")
-@roles_required(*VIEWERS)
+@roles_required(*ACCESS["trials.view"].roles)
 def milestone_file(trial_id: int, milestone_id: int):
     stored = services.milestone_file(current_actor(), trial_id, milestone_id)
     return send_stored(stored, max_age=0)
 
 
 @bp.post("/<int:trial_id>/evaluators")
-@roles_required("officer")
+@roles_required(*ACCESS["trials.manage"].roles)
 def assign(trial_id: int):
     form = AssignForm(prefix="assign")
     form.evaluator_id.choices = [("", "")] + [(u.id, u.name) for u in services.evaluator_choices()]
@@ -382,7 +381,7 @@ def assign(trial_id: int):
 
 
 @bp.post("/<int:trial_id>/evaluators/<int:assignment_id>/remove")
-@roles_required("officer")
+@roles_required(*ACCESS["trials.manage"].roles)
 def remove_evaluator(trial_id: int, assignment_id: int):
     form = RemoveAssignmentForm(prefix="remove")
     if not form.validate_on_submit():
@@ -398,7 +397,7 @@ def remove_evaluator(trial_id: int, assignment_id: int):
 
 
 @bp.post("/<int:trial_id>/result")
-@roles_required("officer")
+@roles_required(*ACCESS["trials.manage"].roles)
 def record_result(trial_id: int):
     if not ConfirmForm(prefix="result").validate_on_submit():
         return _expired(trial_id)
@@ -411,7 +410,7 @@ def record_result(trial_id: int):
 
 
 @bp.post("/<int:trial_id>/adoption")
-@roles_required("sme")
+@roles_required(*ACCESS["trials.confirm_milestone"].roles)
 def adoption(trial_id: int):
     form = AdoptionForm(prefix="adoption")
     if not form.validate_on_submit():
@@ -430,7 +429,7 @@ def adoption(trial_id: int):
 # --- the evaluator's declaration and form -----------------------------------------------------
 
 @bp.route("/<int:trial_id>/declaration", methods=["GET", "POST"])
-@roles_required("evaluator")
+@roles_required(*ACCESS["trials.evaluate"].roles)
 def declaration(trial_id: int):
     actor = current_actor()
     trial, assignment = services.evaluator_assignment(actor, trial_id)
@@ -511,7 +510,7 @@ def _preview_changed(actor, trial_id: int, form) -> bool:
 
 
 @bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
-@roles_required("evaluator")
+@roles_required(*ACCESS["trials.evaluate"].roles)
 def evaluate(trial_id: int):
     actor = current_actor()
     trial, assignment = services.evaluator_assignment(actor, trial_id)
@@ -562,7 +561,7 @@ def evaluate(trial_id: int):
 
 
 @bp.get("/<int:trial_id>/evaluations/<int:evaluation_id>")
-@roles_required(*VIEWERS)
+@roles_required(*ACCESS["trials.view"].roles)
 def evaluation_detail(trial_id: int, evaluation_id: int):
     trial, evaluation = services.get_evaluation(current_actor(), trial_id, evaluation_id)
     params = services.evaluation_params(trial.programme)
@@ -573,7 +572,7 @@ def evaluation_detail(trial_id: int, evaluation_id: int):
 # --- officer: recommendation and ranking ------------------------------------------------------
 
 @bp.get("/candidates")
-@roles_required("officer", "auditor")
+@roles_required(*ACCESS["trials.recommendations"].roles)
 def recommendations():
     only_eligible = request.args.get("eligible") == "1"
     per_page = current_app.config["PAGE_SIZE"]
@@ -595,7 +594,7 @@ def recommendations():
 
 
 @bp.post("/candidates/<int:solution_id>/promote")
-@roles_required("officer")
+@roles_required(*ACCESS["trials.manage"].roles)
 def promote(solution_id: int):
     from voucher.catalogue import services as catalogue
 
@@ -617,7 +616,7 @@ def promote(solution_id: int):
 
 
 @bp.get("/ranking")
-@roles_required("officer", "auditor")
+@roles_required(*ACCESS["trials.recommendations"].roles)
 def ranking():
     programme_id = query_int("programme_id") or None
     result = queries.ranking(programme_id)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
-from voucher.auth.policy import ensure_role
+from voucher.access import require
 from voucher.db import utcnow
 from voucher.deadlines import local_today
 from voucher.errors import Conflict, ValidationFailed
@@ -73,7 +73,7 @@ def enter_year(actor: Actor, year: int, days_off: Sequence[DayEntry], working_da
     characters.  An entry replaces the year's earlier one (revision + 1) and, for counting, the
     package's data for that year; the audit event holds the version before and after.
     """
-    ensure_role(actor, "officer")
+    require(actor, "workcalendar.enter")
     first, last = enterable_years(today)
     if not isinstance(year, int) or not first <= year <= last:
         raise ValidationFailed("Enter a year from %(first)s to %(last)s.", field="year", first=first, last=last)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from voucher.access import can
 from voucher.auth.policy import current_actor, roles_required
 from voucher.dashboard.queries import register_panel
 from voucher.deadlines import local_today
@@ -11,12 +12,11 @@ from voucher.errors import DomainError, Forbidden
 from voucher.list_export import local_time, requested_format, send
 from voucher.ui import form_errors_from
 from voucher.workcalendar import queries, services
+from voucher.workcalendar.access import RULES as ACCESS
 from voucher.workcalendar.forms import CalendarYearForm
 from voucher.workcalendar.models import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("workcalendar", __name__, url_prefix="/calendar")
-
-READERS = ("officer", "finance", "auditor", "admin")
 
 
 def _weekday(day) -> str:
@@ -26,7 +26,7 @@ def _weekday(day) -> str:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@roles_required(*ACCESS["workcalendar.read"].roles)
 def index():
     """Each year deadlines may touch: where its working days come from, and its figures."""
     today = local_today()
@@ -47,7 +47,7 @@ def index():
 
 
 @bp.route("/<int:year>", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*ACCESS["workcalendar.read"].roles)
 def year(year: int):
     """One year's days off and worked weekends; officers enter or replace the arrangement."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
@@ -60,7 +60,7 @@ def year(year: int):
                     ([d.day.isoformat(), _weekday(d.day), _("Working day") if d.working else _("Day off"), str(d.name)]
                      for d in days))
     first, last = services.enterable_years(local_today())
-    may_enter = current_actor().role == "officer" and first <= year <= last
+    may_enter = can(current_actor(), "workcalendar.enter") and first <= year <= last
     form = CalendarYearForm()
     status = 200
     if form.is_submitted():
@@ -96,7 +96,7 @@ def _calendar_panel(actor):
     year = missing[-1]
     text = _("The working-day calendar has no data for %(year)s: review and payment deadlines running into it "
              "cannot be counted, and no public notice can end in it.", year=year)
-    if actor.role == "officer":
+    if can(actor, "workcalendar.enter"):
         link = ("workcalendar.year", _("Enter the %(year)s arrangement", year=year), {"year": year})
     else:
         link = ("workcalendar.index", _("Open the working-day calendar"))
