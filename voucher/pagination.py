@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from voucher.errors import N_, DomainError
+
 # The highest page a list offers (100,000 pages of at most 100 rows: an OFFSET of at most ten
 # million, far from what PostgreSQL's bigint or SQLite's INTEGER overflow on).
 MAX_PAGE = 100_000
@@ -88,3 +90,155 @@ def page_arg(name: str = "page") -> int:
     """``?page=`` from 1 to :data:`MAX_PAGE`; absent, malformed (``²``, ``-1``) or out of range
     (20 digits) is page 1 (see :func:`query_int`).  A page past the last one is simply empty."""
     return query_int(name, 1, minimum=1, maximum=MAX_PAGE)
+
+
+# --- keyset ("seek") pagination ----------------------------------------------------------------
+# A deep OFFSET page makes the database read and drop every row before it, and COUNT(*) reads them
+# all; a cursor carries the sort key of the last (or first) row shown, so a page is an index seek
+# however deep it is, and rows inserted meanwhile neither repeat nor skip a row.
+
+# Counting stops here: above it a list says "more than N" (an exact count of 100,000 rows on every
+# page view is what made the deep pages slow).
+COUNT_CAP = 10_000
+_CURSOR_SALT = "keyset-cursor"
+
+
+class CursorError(DomainError):
+    """A ``cursor`` that this server did not issue for this list (edited, truncated, foreign): 400."""
+
+    status = 400
+    code = "bad_cursor"
+
+
+BAD_CURSOR = N_("The page link (cursor) is not valid for this list: it was altered or belongs to another "
+                "list. Start again from the first page.")
+
+
+def _signer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_CURSOR_SALT)
+
+
+def _dump(value):
+    from datetime import date, datetime
+
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"keyset value {value!r} cannot be a cursor")
+    if isinstance(value, int):
+        return ["i", value]
+    if isinstance(value, datetime):
+        return ["t", value.isoformat()]
+    if isinstance(value, date):
+        return ["d", value.isoformat()]
+    return ["s", str(value)]
+
+
+def _load(pair):
+    from datetime import date, datetime
+
+    tag, text = pair
+    if tag == "i" and isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if tag == "t" and isinstance(text, str):
+        return datetime.fromisoformat(text)
+    if tag == "d" and isinstance(text, str):
+        return date.fromisoformat(text)
+    if tag == "s" and isinstance(text, str):
+        return text
+    raise ValueError(tag)
+
+
+def encode_cursor(list_name: str, direction: str, values) -> str:
+    """A signed, URL-safe cursor: the list it belongs to, ``next``/``prev`` and the row's sort key."""
+    return _signer().dumps([list_name, direction, [_dump(v) for v in values]])
+
+
+def decode_cursor(list_name: str, text: str, n_keys: int) -> tuple[str, list]:
+    """``(direction, key values)`` of a cursor issued by :func:`encode_cursor` for ``list_name``.
+
+    Raises :class:`CursorError` for anything else (a bad signature, another list's cursor, a wrong
+    number or type of keys), which the views turn into a 400 — never a 500."""
+    from itsdangerous import BadData
+
+    try:
+        name, direction, raw = _signer().loads(text)
+        if name != list_name or direction not in ("next", "prev") or len(raw) != n_keys:
+            raise ValueError("shape")
+        return direction, [_load(pair) for pair in raw]
+    except (BadData, ValueError, TypeError, KeyError):
+        raise CursorError(BAD_CURSOR, field="cursor") from None
+
+
+@dataclass
+class KeysetPage:
+    """One page found by seeking.  ``total`` is exact up to :data:`COUNT_CAP`, else ``total_capped``."""
+
+    items: list
+    per_page: int
+    total: int
+    total_capped: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+    page: int = 0  # 1 on the first page (no cursor), else 0: a seek has no page number
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def capped_count(stmt, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """``(rows, capped)``: counts at most ``cap + 1`` rows of ``stmt`` (its ORDER BY dropped)."""
+    from sqlalchemy import func, select
+
+    from voucher.extensions import db
+
+    inner = stmt.order_by(None).limit(cap + 1).subquery()
+    n = db.session.execute(select(func.count()).select_from(inner)).scalar_one()
+    return (cap, True) if n > cap else (n, False)
+
+
+def keyset_paginate(stmt, keys, *, list_name: str, cursor: str | None, per_page: int,
+                    descending: bool = True, scalars: bool = True, count_cap: int = COUNT_CAP) -> KeysetPage:
+    """Page of ``stmt`` (a SELECT with its filters, without ORDER BY) sorted by ``keys`` — columns
+    whose tuple is unique (end with the primary key), all descending or all ascending — after the
+    row named by ``cursor`` (or the first page when None).  An index on ``keys`` (filters first)
+    serves it at any depth.  ``scalars``: items are entities (else Row objects with the keys as
+    attributes of the same name).  Raises :class:`CursorError` for a cursor not issued here."""
+    from sqlalchemy import tuple_
+
+    from voucher.extensions import db
+
+    keys = list(keys)
+    direction, values = ("next", None)
+    if cursor:
+        direction, values = decode_cursor(list_name, cursor, len(keys))
+    backwards = direction == "prev"
+    # Reading backwards flips the order; the page is reversed again below.
+    desc = descending != backwards
+    page_stmt = stmt
+    if values is not None:
+        row, bound = tuple_(*keys), tuple_(*values)
+        page_stmt = page_stmt.where(row < bound if desc else row > bound)
+    page_stmt = page_stmt.order_by(*[k.desc() if desc else k.asc() for k in keys]).limit(per_page + 1)
+    result = db.session.execute(page_stmt)
+    rows = list(result.scalars() if scalars else result)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+
+    def key_of(item):
+        return [getattr(item, k.key) for k in keys]
+
+    has_after = more if not backwards else True
+    has_before = (values is not None) if not backwards else more
+    next_cursor = encode_cursor(list_name, "next", key_of(rows[-1])) if rows and has_after else None
+    prev_cursor = encode_cursor(list_name, "prev", key_of(rows[0])) if rows and has_before else None
+    total, capped = capped_count(stmt, count_cap)
+    return KeysetPage(rows, per_page, total, capped, next_cursor, prev_cursor, 0 if cursor else 1)

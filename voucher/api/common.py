@@ -83,6 +83,10 @@ class PageArgs(ma.Schema):
                              metadata={"description": "Page number, from 1"})
     per_page = ma.fields.Integer(load_default=DEFAULT_PER_PAGE, validate=WholeRange(1, MAX_PER_PAGE),
                                  metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}"})
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000), metadata={
+        "description": "Keyset paging (lists that give `pagination.next_cursor`): the `next_cursor` or "
+                       "`prev_cursor` of the previous answer; `page` is then ignored. Stable while rows "
+                       "are added and fast at any depth. An altered cursor gives 400 `bad_cursor`."})
 
 
 class PaginationSchema(ma.Schema):
@@ -90,6 +94,12 @@ class PaginationSchema(ma.Schema):
     per_page = ma.fields.Integer(required=True)
     total = ma.fields.Integer(required=True, metadata={"description": "Items matching the filters"})
     pages = ma.fields.Integer(required=True, metadata={"description": "Number of pages (0 when nothing matches)"})
+    total_capped = ma.fields.Boolean(metadata={"description": "Keyset lists: `total` stopped counting at this "
+                                                              "many (there are more)"})
+    next_cursor = ma.fields.String(allow_none=True, metadata={"description": "Keyset lists: `?cursor=` for "
+                                                                             "the next page (null: last page)"})
+    prev_cursor = ma.fields.String(allow_none=True, metadata={"description": "Keyset lists: `?cursor=` for "
+                                                                             "the previous page"})
 
 
 def page_schema(name: str, item_schema) -> type[ma.Schema]:
@@ -102,18 +112,39 @@ def page_schema(name: str, item_schema) -> type[ma.Schema]:
 
 
 def page_json(pagination, items=None) -> dict:
-    """The envelope for a Flask-SQLAlchemy pagination (or any object with items/page/per_page/total)."""
+    """The envelope for a Flask-SQLAlchemy pagination (or any object with items/page/per_page/total),
+    or a :class:`~voucher.pagination.KeysetPage` (then ``page`` is 0 and the cursors are given)."""
     total = int(pagination.total or 0)
     per_page = int(pagination.per_page)
-    return {"items": list(pagination.items if items is None else items),
-            "pagination": {"page": int(pagination.page), "per_page": per_page, "total": total,
+    body = {"items": list(pagination.items if items is None else items),
+            "pagination": {"page": int(getattr(pagination, "page", 0) or 0), "per_page": per_page, "total": total,
                            "pages": math.ceil(total / per_page) if total else 0}}
+    if hasattr(pagination, "next_cursor"):
+        body["pagination"].update(next_cursor=pagination.next_cursor, prev_cursor=pagination.prev_cursor,
+                                  total_capped=bool(getattr(pagination, "total_capped", False)))
+    return body
 
 
-def paginate_select(stmt, args: dict):
+def paginate_select(stmt, args: dict, *, keys=None, list_name: str | None = None):
+    """One page of ``stmt``.  With ``keys`` (unique sort columns, all descending, primary key last)
+    the list is keyset-paged: ``?cursor=`` seeks, and every answer carries ``next_cursor`` (on
+    ``?page=`` answers too, so a client can switch); ``stmt`` must then have no ORDER BY of its own
+    beyond ``keys``.  Without ``keys``: ``?page=`` by OFFSET as before."""
     from voucher.extensions import db
+    from voucher.pagination import encode_cursor, keyset_paginate
 
-    return db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
+    if keys is None:
+        return db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
+    if args.get("cursor") or args["page"] == 1:
+        return keyset_paginate(stmt.order_by(None), keys, list_name=list_name, cursor=args.get("cursor"),
+                               per_page=args["per_page"])
+    page = db.paginate(stmt.order_by(None).order_by(*[k.desc() for k in keys]), page=args["page"],
+                       per_page=args["per_page"], error_out=False)
+    page.next_cursor = (encode_cursor(list_name, "next", [getattr(page.items[-1], k.key) for k in keys])
+                        if page.items and page.has_next else None)
+    page.prev_cursor = (encode_cursor(list_name, "prev", [getattr(page.items[0], k.key) for k in keys])
+                        if page.items and page.has_prev else None)
+    return page
 
 
 # --- field names -----------------------------------------------------------------------------

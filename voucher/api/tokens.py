@@ -9,6 +9,7 @@ from voucher.api.auth import Unauthenticated, api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, paginate_select
 from voucher.auth import services as auth_services
 from voucher.auth import tokens
+from voucher.auth.tokens import ApiToken
 from voucher.auth.schemas import IssuedTokenSchema, TokenListArgs, TokenRequestSchema, TokenSchema
 from voucher.auth.throttle import login_limits
 from voucher.errors import N_
@@ -60,7 +61,8 @@ class TokenList(MethodView):
     def get(self, args):
         """The caller's tokens, newest first (administrators: everyone's; filter with `user_id`)."""
         stmt = tokens.tokens_query(api_actor(), user_id=args.get("user_id"), state=args.get("state"))
-        return page_json(paginate_select(stmt, args))
+        return page_json(paginate_select(stmt, args, keys=[ApiToken.created_at, ApiToken.id],
+                                         list_name="api-tokens"))
 
 
 @blp.route("/auth/tokens/<id:token_id>")

@@ -7,7 +7,6 @@ from voucher.audit import queries
 from voucher.audit.services import anchors, ensure_daily_anchor, verify_chain
 from voucher.auth.policy import roles_required
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.pagination import page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -29,7 +28,8 @@ def index():
                     ([e.id, local_time(e.occurred_at), e.actor_label, e.actor_role, e.action, e.object_type,
                       e.object_id, _json(e.before), _json(e.after), e.reason or "", e.hash] for e in everything.items),
                     everything.total)
-    pagination = queries.events_page(**args, page=page_arg(),
+    # An altered ?cursor= raises CursorError: the error page, 400, names it.
+    pagination = queries.events_seek(**args, cursor=request.args.get("cursor") or None,
                                      per_page=current_app.config["PAGE_SIZE"] * 2)
     from voucher.appnumbers import prime
 
