@@ -244,7 +244,15 @@ def test_every_document_about_an_application_prints_its_number(seeded, lang):
         check(f"payment-order {d.reference}", pdf_text(build_payment_order(d.id, lang, issue)[1]),
               {_source_number(d.source_type, d.source_id)})
     for a in db.session.scalars(select(TrialApplication).where(TrialApplication.status != "draft")):
-        check(f"audit-dossier {a.number}", pdf_text(build_audit_dossier(a.id, lang, issue)[1]), {a.number})
+        text = pdf_text(build_audit_dossier(a.id, lang, issue)[1])
+        check(f"audit-dossier {a.number}", text, {a.number})
+        # The decisions and the status in words, never the machine's codes (issue 16 §7).
+        codes = r"\((approve|reject|cancel)\)|trial_running|trial_completed|trial_application"
+        if lang.startswith("zh"):  # in English these are also plain words
+            codes += r"|\b(submitted|approved|evaluated|closed|rejected|cancelled)\b"
+        raw = re.search(codes, text)
+        if raw:
+            problems.append(f"audit-dossier {a.number}: raw code {raw.group(0)!r}")
     for b in db.session.scalars(select(PaymentBatch).where(PaymentBatch.status != "cancelled")):
         lines = db.session.scalars(select(Disbursement).where(Disbursement.batch_id == b.id)).all()
         numbers = {_source_number(d.source_type, d.source_id) for d in lines}

@@ -86,6 +86,13 @@ def event_label(action: str) -> str:
              verb=str(verb_label) if verb_label is not None else _("change recorded"))
 
 
+def status_label(object_type: str, code: str | None) -> str:
+    """A state of ``object_type`` in words (the domain's registered label), never the code."""
+    if not code:
+        return "—"
+    return str(_STATUS_LABELS.get(object_type, {}).get(code, _("(another state)")))
+
+
 def _value(key: str, value: Any, status_labels: Mapping[str, Any]) -> str:
     if value is None or value == "":
         return "—"

@@ -160,7 +160,7 @@ def _chronology(objects: list[tuple[str, int]]):
 
 
 def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
-    from voucher.audit.labels import describe_change, event_label
+    from voucher.audit.labels import describe_change, event_label, status_label
     from voucher.applications.models import TrialApplication
     from voucher.audit.services import chain_head
     from voucher.programmes.models import FundLedgerEntry
@@ -227,13 +227,12 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         approvals = []
         for e in events:
             if e.action in ("trial_application.approve", "trial_application.reject", "trial_application.cancel"):
-                approvals.append((_("Application decision (%(action)s)", action=e.action.split(".")[-1]),
-                                  e.actor_label, e.occurred_at))
+                approvals.append((event_label(e.action), e.actor_label, e.occurred_at))
         for d in disbursements:
             for role, name, when in approval_trail(d):
                 approvals.append((f"{d.reference}: {role}", name, when))
         facts = [(_("Enterprise"), application.enterprise.name), (_("Provider (payee)"), application.provider.name),
-                 (_("Solution"), application.solution.title), (_("Status"), application.status)]
+                 (_("Solution"), application.solution.title), (_("Status"), status_label("trial_application", application.status))]
         data = AuditDossierData(reference=application.number,
                                 title=f"{application.enterprise.name} — {application.solution.title}",
                                 programme_name=application.programme.name, chain_head=chain_head(),
