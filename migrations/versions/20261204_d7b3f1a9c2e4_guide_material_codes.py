@@ -28,8 +28,8 @@ def _rename(old: str, new: str) -> None:
         "UPDATE guide_material SET code = :new WHERE code = :old"
         " AND version_id IN (SELECT v.id FROM guide_version v JOIN programme_guide g ON g.id = v.guide_id"
         "                    WHERE g.kind = 'trial_voucher')"
-        " AND NOT EXISTS (SELECT 1 FROM guide_material other"
-        "                 WHERE other.version_id = guide_material.version_id AND other.code = :new)"),
+        " AND NOT EXISTS (SELECT 1 FROM guide_material gm2"
+        "                 WHERE gm2.version_id = guide_material.version_id AND gm2.code = :new)"),
         {"old": old, "new": new})
 
 
