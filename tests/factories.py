@@ -62,19 +62,20 @@ def make_org(db_conn):
     return build_org
 
 
+def fresh_user(role: str, organisation: Organisation | None = None, password: str | None = None,
+               email: str | None = None) -> User:
+    """A flushed user whose password is on ``user.plain_password`` (``pw-<role>-<n>-long`` unless given)."""
+    n = next(_seq)
+    pw = password or f"pw-{role}-{n}-long"
+    user = build_user(role, organisation, pw, email)
+    user.plain_password = pw
+    return user
+
+
 @pytest.fixture()
 def make_user(db_conn):
-    """make_user(role, organisation=None, password=None) → a flushed user; password defaults to
-    ``pw-<role>-<n>-long`` and is returned on ``user.plain_password``."""
-    def _make(role: str, organisation: Organisation | None = None, password: str | None = None,
-              email: str | None = None) -> User:
-        n = next(_seq)
-        pw = password or f"pw-{role}-{n}-long"
-        user = build_user(role, organisation, pw, email)
-        user.plain_password = pw
-        return user
-
-    return _make
+    """make_user(role, organisation=None, password=None) → :func:`fresh_user`."""
+    return fresh_user
 
 
 def do_login(client, user_or_email, password: str | None = None):
@@ -116,6 +117,13 @@ def ledger_history(programme_id: int, steps) -> None:
                 ledger.pay(officer, "test", source, Decimal(amount), "advance")
             else:
                 ledger.release(officer, "test", source, Decimal(amount))
+
+
+# Indicator figures of a trial application (baselines) and of its evaluation (afters).
+BASELINES = {"production_efficiency": Decimal("40.00"), "labour_per_unit": Decimal("2.00"),
+             "defect_rate": Decimal("4.00"), "order_lead_time": Decimal("10.00"), "energy_per_unit": Decimal("5.00")}
+AFTERS = {"production_efficiency": Decimal("50.00"), "labour_per_unit": Decimal("1.50"), "defect_rate": Decimal("3.00"),
+          "order_lead_time": Decimal("8.00"), "energy_per_unit": Decimal("5.00")}
 
 
 def build_programme(budget="50000000.00", **fields):

@@ -27,6 +27,11 @@ from voucher.extensions import db
 
 SIDE_STATES = ("returned", "rejected", "withdrawn", "cancelled")
 PAID = "paid"  # the payment stage of a subsidy (from the fund ledger, not a state)
+ACCEPTANCE = "acceptance"  # a trial's acceptance (验收) by both parties (from the trial, not a state)
+BALANCE_PAID = "balance_paid"  # a trial's balance paid to the provider (from the fund ledger)
+# The application states from which a trial voucher's remaining stages run side by side (the
+# acceptance, the evaluation, the enterprise's decision, the balance): each is done on its own.
+TRIAL_AFTER = ("trial_completed", "evaluated", "closed")
 
 # Who acts, in words a person understands (both languages through the catalogue).
 ACTOR_LABELS = {
@@ -54,6 +59,7 @@ STAGE_LABELS = {
     "evaluated": _l("Effect evaluation"),
     "closed": _l("Closed"),
     PAID: _l("Paid"),
+    BALANCE_PAID: _l("Balance paid"),
     "returned": _l("Returned for revision"),
     "rejected": _l("Not approved"),
     "withdrawn": _l("Withdrawn"),
@@ -191,9 +197,77 @@ def build(object_type: str, machine, application, events, *, with_payment: bool 
     else:
         actors = ACTOR_OVERRIDES.get((object_type, status), movers.get(codes[position], ()))
 
+    if object_type == "trial_application":
+        if side is None and status in TRIAL_AFTER:
+            return _after_trial(application, stages, entered)
+        stages = _with_trial_stages(stages)  # still to come: shown pending, in their order
+
     due = None
     if side is None and status == "submitted" and application.submitted_at:
         due = review_deadline(application.submitted_at)
     elif side is None and not finished and "finance" in actors:
         due = _live_disbursement_deadline(object_type, application.id)
     return Timeline(application.number, status, stages, tuple(actors), due, finished, side)
+
+
+def _trial_extras(application) -> tuple[object | None, datetime | None]:
+    """The trial of a trial application and when its balance was paid (None while not)."""
+    from voucher.programmes.models import FundLedgerEntry
+    from voucher.trials.models import Trial
+
+    trial = db.session.scalar(select(Trial).where(Trial.application_id == application.id))
+    paid_at = db.session.scalar(select(FundLedgerEntry.created_at).where(
+        FundLedgerEntry.source_type == "trial_application", FundLedgerEntry.source_id == application.id,
+        FundLedgerEntry.kind == "pay", FundLedgerEntry.milestone == "balance").limit(1))
+    return trial, paid_at
+
+
+def _with_trial_stages(stages: list[Stage]) -> list[Stage]:
+    """A trial voucher's stages in the guide's order: after the trial, the acceptance, the
+    evaluation, the balance paid, then the enterprise's closing decision."""
+    tail = ("evaluated", "closed")
+    by_code = {s.code: s for s in stages}
+    out = [s for s in stages if s.code not in tail]
+    for code in (ACCEPTANCE, "evaluated", BALANCE_PAID, "closed"):
+        out.append(by_code.get(code) or Stage(code, "pending"))
+    return out
+
+
+def _after_trial(application, stages: list[Stage], entered: dict[str, datetime]) -> Timeline:
+    """A trial voucher once the trial is completed: the acceptance (验收) by both parties, the
+    effect evaluation, the enterprise's decision and the balance paid each finish on their own, in
+    any order, so each stage is done when its own fact says so and the stage now is the first not
+    done.  The application is finished only when the balance is paid (a closed application whose
+    balance is unpaid still waits on the finance office)."""
+    trial, paid_at = _trial_extras(application)
+    status = application.status
+    accepted_at = trial.accepted_at if trial is not None and trial.acceptance_status == "accepted" else None
+    done_at = {
+        "trial_completed": entered.get("trial_completed"),
+        ACCEPTANCE: accepted_at,
+        "evaluated": entered.get("evaluated") if status in ("evaluated", "closed") else None,
+        "closed": entered.get("closed") if status == "closed" else None,
+        BALANCE_PAID: paid_at,
+    }
+    order = [s.code for s in _with_trial_stages(stages)]
+    before = {s.code: s for s in stages}
+    out: list[Stage] = []
+    current = None
+    for code in order:
+        if code in done_at:
+            at = done_at[code]
+            step = "done" if at is not None or (code == "trial_completed") else "pending"
+        else:
+            at, step = before[code].at, "done"
+        if step == "pending" and current is None:
+            step, current = "current", code
+        out.append(Stage(code, step, at if step == "done" else None))
+    if current is None:
+        return Timeline(application.number, status, out, (), None, True, None)
+    if current == ACCEPTANCE:
+        waiting = {"sme_accepted": ("provider",), "provider_accepted": ("sme",)}
+        actors = waiting.get(trial.acceptance_status if trial is not None else "", ("provider", "sme"))
+    else:
+        actors = {"evaluated": ("evaluator",), "closed": ("sme",), BALANCE_PAID: ("finance",)}[current]
+    due = _live_disbursement_deadline("trial_application", application.id) if current == BALANCE_PAID else None
+    return Timeline(application.number, status, out, actors, due, False, None)

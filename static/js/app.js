@@ -3,6 +3,8 @@
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var message = form.getAttribute("data-confirm");
+  // A button marked data-no-confirm (a preview) changes nothing: no question.
+  if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) message = null;
   if (message && !window.confirm(message)) {
     event.preventDefault();
     return;

@@ -137,38 +137,31 @@ def b64(name="f.pdf") -> dict:
 
 
 @dataclass
-class World:
+class RoleWorld:
+    """What build_world made: object ids by name and a JSON client per role."""
+
     ids: dict = field(default_factory=dict)
     apis: dict = field(default_factory=dict)
 
 
 @pytest.fixture()
-def world(client, db_conn) -> World:
+def world(client, db_conn) -> RoleWorld:
     return build_world(client)
 
 
-def make_user_with_password(role: str, organisation=None):
-    from tests.factories import build_user
-
-    password = f"pw-{role}-{secrets.token_hex(4)}-long"
-    user = build_user(role, organisation, password)
-    user.plain_password = password
-    return user
-
-
-def build_world(client) -> World:
+def build_world(client) -> RoleWorld:
     """A programme; two providers, two enterprises, one user of every role and a token each; the
     first provider's solutions in every state; the first enterprise's trial, loan and robot
     applications in the states the actions start from."""
-    from tests.factories import build_org
+    from tests.factories import build_org, fresh_user
     from voucher.applications import services as applications
     from voucher.applications.services import Content, local_today
     from voucher.subsidies import services as subsidies
 
-    w = World()
+    w = RoleWorld()
     add_demo_lpr()
     programme = build_programme()
-    make_org, make_user = build_org, make_user_with_password
+    make_org, make_user = build_org, fresh_user
     prov_a, prov_b = make_org("provider"), make_org("provider")
     ent_a, ent_b = make_org("enterprise"), make_org("enterprise")
     users = {"sme": make_user("sme", ent_a), "other_sme": make_user("sme", ent_b),

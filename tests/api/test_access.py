@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import (AUTHENTICATED, BUREAU, ROLES, SOLUTION_READERS, World, application_body, assert_error,
+from tests.api.conftest import (AUTHENTICATED, BUREAU, ROLES, SOLUTION_READERS, RoleWorld, application_body, assert_error,
                                 b64)
 from voucher.applications.services import local_today
 from voucher.documents.builders import KINDS
@@ -237,7 +237,7 @@ TABLE = [
     Row("POST", "/calculations/robot-subsidy", both(*ROLES), ROBOT_CALC, public=True),
 ]
 
-def _path(row: Row, w: World) -> str:
+def _path(row: Row, w: RoleWorld) -> str:
     path = row.path
     for key, value in w.ids.items():
         path = path.replace("{" + key + "}", str(value))

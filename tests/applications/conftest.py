@@ -9,22 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import attach_required_materials
+from tests.factories import attach_required_materials, build_programme  # noqa: F401 (tests import it from here)
 from voucher.applications import services
 from voucher.applications.services import Content
 from voucher.catalogue.models import Solution
 from voucher.extensions import db
-from voucher.programmes.models import Programme
-
-
-def build_programme(budget="50000000.00", **fields) -> Programme:
-    today = services.local_today()
-    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
-                          budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
-                          closes_on=fields.pop("closes_on", today + timedelta(days=90)), **fields)
-    db.session.add(programme)
-    db.session.flush()
-    return programme
 
 
 def build_solution(provider, status="listed", trial_price="250000.00", list_price=None, title=None) -> Solution:

@@ -63,7 +63,7 @@ def test_a_submitted_application_shows_done_now_who_and_the_promised_date(client
     html = _timeline(client.get(f"/applications/{filed.id}").get_data(as_text=True))
     assert _steps(html)[:3] == [("draft", "done"), ("submitted", "current"), ("approved", "pending")]
     assert [c for c, _ in _steps(html)] == ["draft", "submitted", "approved", "trial_running", "trial_completed",
-                                            "evaluated", "closed"]
+                                            "acceptance", "evaluated", "balance_paid", "closed"]
     text = _text(html)
     assert filed.number in text
     assert "2026-03-02 10:00" in text  # the dates of the stages done (local time)

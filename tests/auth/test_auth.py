@@ -269,6 +269,16 @@ def test_self_registration_creates_an_sme_account_and_logs_in(client):
     assert "陈老板" in client.get("/").get_data(as_text=True)
 
 
+def test_the_language_chosen_before_registering_stays_after(client):
+    # A Chinese browser whose user chose English: opening the account must not switch back to Chinese.
+    client.post("/lang", data={"lang": "en", "next": "/register"}, headers={"Accept-Language": "zh-CN"})
+    response = client.post("/register", data={"name": "Ms Chen", "email": "chen@factory.example",
+                                              "password": "long-enough-pw", "confirm": "long-enough-pw"},
+                           headers={"Accept-Language": "zh-CN"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.get_data(as_text=True)
+
+
 def test_admin_cannot_deactivate_self(client, make_user):
     admin = make_user("admin")
     do_login(client, admin)

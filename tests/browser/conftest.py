@@ -73,22 +73,123 @@ def page(browser):
     context.close()
 
 
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+def shot(page, name: str, folder: str = "screenshots") -> Path:
+    """A full-page screenshot in ``test-artifacts/<folder>/<name>.png`` (gitignored); returns its path."""
+    directory = ARTIFACTS.parent / folder
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
+def locale_of(lang: str) -> str:
+    """The browser's own locale for a UI language (what a user of that language would have)."""
+    return "en-US" if lang == "en" else "zh-CN"
+
+
+@pytest.fixture()
+def dialog_page(page):
+    """The ``page`` with confirmation dialogs (``data-confirm``) accepted, as a user would."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+@pytest.fixture()
+def open_page(browser):
+    """``open_page(lang, width, height, phone=False, locale=None)``: a fresh browser context (own
+    cookies) at that viewport, in the browser locale of ``lang`` (or ``locale``), confirmation dialogs
+    accepted as a user would; all closed after the test."""
+    contexts = []
+
+    def open_(lang: str = "zh_Hans_CN", width: int = 1280, height: int = 900, phone: bool = False,
+              locale: str | None = None):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale or locale_of(lang),
+                                      is_mobile=phone, has_touch=phone)
+        contexts.append(context)
+        p = context.new_page()
+        p.set_default_timeout(15_000)
+        p.on("dialog", lambda dialog: dialog.accept())
+        return p
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture()
+def people(open_page, live_server):
+    """``people(role, lang="zh_Hans_CN")``: that demo user's own browser (desktop, Chinese browser
+    locale, dialogs accepted), logged in on first use and the same page after."""
+    pages = {}
+
+    def as_(role: str, lang: str = "zh_Hans_CN"):
+        if (role, lang) not in pages:
+            page = open_page(lang, locale="zh-CN")
+            login(page, live_server, role, lang)
+            pages[(role, lang)] = page
+        return pages[(role, lang)]
+
+    return as_
+
+
+def switch_language(page, lang: str) -> None:
+    """Choose ``lang`` with the header's language switch of the page open now (on a phone it is
+    behind the menu button); Chinese is the default, so nothing is done for it."""
+    if lang != "en":
+        return
+    toggle = page.locator(".site-menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        page.locator("#lang-select").wait_for(state="visible")
+    page.select_option("#lang-select", "en")
+    with page.expect_navigation():
+        page.click("form[action='/lang'] button[type=submit]")
+
+
+def open_menu(page) -> None:
+    """On a phone, unfold the header's menu (a no-op where the menu shows already)."""
+    toggle = page.locator(".site-menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+        page.wait_for_selector("#site-nav.collapse.show")  # the opening animation has ended
+
+
+def overflow(page) -> int:
+    """How far the page scrolls sideways (0 when the document is no wider than the viewport)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def assert_fits(page, where: str) -> None:
+    """The document is no wider than the viewport; otherwise name the widest element."""
+    extra = overflow(page)
+    if extra > 1:
+        culprit = page.evaluate("""() => {
+            const w = document.documentElement.clientWidth; let worst = null;
+            for (const el of document.querySelectorAll('body *')) {
+                const r = el.getBoundingClientRect();
+                if (r.right > w + 1 && (!worst || r.right > worst.right))
+                    worst = {right: r.right, tag: el.tagName, cls: el.className, text: (el.innerText || '').slice(0, 40)};
+            }
+            return worst; }""")
+        width = page.viewport_size["width"]
+        raise AssertionError(f"{where} scrolls sideways by {extra}px at {width}px; widest: {culprit}")
+
+
+def assert_action_visible(page, locator, where: str) -> None:
+    """The page's main action is shown and lies within the screen's width (reachable without zooming)."""
+    assert locator.count() >= 1, f"{where}: the main action is missing"
+    action = locator.first
+    action.scroll_into_view_if_needed()
+    assert action.is_visible(), f"{where}: the main action is hidden"
+    box = action.bounding_box()
+    width = page.viewport_size["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (
+        f"{where}: the main action {action.inner_text()!r} lies outside the {width}px screen: {box}")
+
+
 def login(page, base: str, role: str, lang: str = "zh_Hans_CN") -> None:
     page.goto(f"{base}/login")
-    if lang == "en":
-        toggle = page.locator(".site-menu-toggle")
-        if toggle.is_visible():  # on a phone the language switch is behind the menu button
-            toggle.click()
-            page.locator("#lang-select").wait_for(state="visible")
-        page.select_option("#lang-select", "en")
-        page.click("form[action='/lang'] button[type=submit]")
+    switch_language(page, lang)
     page.fill("input[name=email]", f"{role}@demo.test")
     page.fill("input[name=password]", f"demo-{role}-pass")
     page.click("main form button[type=submit]")

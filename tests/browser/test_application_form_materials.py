@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import assert_fits, login, shot
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
-def test_trial_application_form_checklist_and_amount_echo(browser, live_server, lang, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  locale="zh-CN" if lang != "en" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, "sme", lang)
-        page.goto(f"{live_server}/applications/new")
-        page.locator("main a[href*='solution_id=']").first.click()
-        page.wait_for_selector("#requested_amount")
-        page.fill("#requested_amount", "3.5万")
-        assert page.locator("#requested_amount-echo").inner_text() == "= ¥35,000.00"
-        page.fill("#baseline_defect_rate", "３．２％")
-        assert page.locator("#baseline_defect_rate-echo").inner_text() == "= 3.20"
-        assert page.locator("input[type=file][multiple][name^=material_]").count() >= 3
-        text = page.locator("main").inner_text()
-        assert ("营业执照" in text) if lang != "en" else ("Business licence" in text)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"the form scrolls sideways by {overflow}px at {width}px"
-        shot(page, f"issue16-trial-application-form-{width}-{lang}")
-    finally:
-        context.close()
+def test_trial_application_form_checklist_and_amount_echo(open_page, live_server, lang, width, height):
+    page = open_page(lang, width, height)
+    login(page, live_server, "sme", lang)
+    page.goto(f"{live_server}/applications/new")
+    page.locator("main a[href*='solution_id=']").first.click()
+    page.wait_for_selector("#requested_amount")
+    page.fill("#requested_amount", "3.5万")
+    assert page.locator("#requested_amount-echo").inner_text() == "= ¥35,000.00"
+    page.fill("#baseline_defect_rate", "３．２％")
+    assert page.locator("#baseline_defect_rate-echo").inner_text() == "= 3.20"
+    assert page.locator("input[type=file][multiple][name^=material_]").count() >= 3
+    text = page.locator("main").inner_text()
+    assert ("营业执照" in text) if lang != "en" else ("Business licence" in text)
+    assert_fits(page, "the form")
+    shot(page, f"issue16-trial-application-form-{width}-{lang}")

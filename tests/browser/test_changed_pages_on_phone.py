@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import assert_fits, login, shot
 
 PAGES = [
     # (role, path, a selector that must be visible, its text in zh, in en)
@@ -19,24 +19,17 @@ PAGES = [
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
 @pytest.mark.parametrize("role,path,selector,zh,en", PAGES)
-def test_changed_page_fits_the_screen_in_both_languages(browser, live_server, role, path, selector, zh, en,
+def test_changed_page_fits_the_screen_in_both_languages(open_page, live_server, role, path, selector, zh, en,
                                                          lang, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  locale="zh-CN" if lang != "en" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, role, lang)
-        response = page.goto(f"{live_server}{path}")
-        assert response.status == 200
-        assert page.locator(selector).first.is_visible()
-        text = page.locator("main").inner_text()
-        expected = zh if lang != "en" else en
-        if expected:
-            assert expected in text
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at {width}px"
-        name = path.strip("/").split("?")[0].replace("/", "-") or "home"
-        shot(page, f"round14-{role}-{name}-{width}-{lang}")
-    finally:
-        context.close()
+    page = open_page(lang, width, height)
+    login(page, live_server, role, lang)
+    response = page.goto(f"{live_server}{path}")
+    assert response.status == 200
+    assert page.locator(selector).first.is_visible()
+    text = page.locator("main").inner_text()
+    expected = zh if lang != "en" else en
+    if expected:
+        assert expected in text
+    assert_fits(page, path)
+    name = path.strip("/").split("?")[0].replace("/", "-") or "home"
+    shot(page, f"round14-{role}-{name}-{width}-{lang}")

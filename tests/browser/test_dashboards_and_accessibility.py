@@ -13,12 +13,6 @@ ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin
 CHART_ROLES = {"officer": 4, "finance": 2, "provider": 3, "auditor": 2}
 
 
-@pytest.fixture()
-def dialog_page(page):
-    page.on("dialog", lambda dialog: dialog.accept())
-    return page
-
-
 def wait_for_charts(page, expected: int) -> None:
     """Every chart on the page is drawn (an SVG with shapes inside each ``data-chart``)."""
     page.wait_for_function(

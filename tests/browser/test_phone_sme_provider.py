@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import assert_action_visible, assert_fits, login, overflow, shot
 
 PHONE = {"width": 390, "height": 844}
 SKIP = ("/logout", "/lang", "/export", "format=", "/download", ".pdf", ".xlsx", ".csv", "/api/")
@@ -37,81 +37,59 @@ def _same_site_paths(page, base: str, selector: str) -> list[str]:
 
 
 def _check_fits(page, path: str) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if overflow > 1:
+    if overflow(page) > 1:
         shot(page, "phone-overflow-" + (path.strip("/").split("?")[0].replace("/", "-") or "home"))
-        culprit = page.evaluate("""() => {
-            const w = document.documentElement.clientWidth; let worst = null;
-            for (const el of document.querySelectorAll('body *')) {
-                const r = el.getBoundingClientRect();
-                if (r.right > w + 1 && (!worst || r.right > worst.right))
-                    worst = {right: r.right, tag: el.tagName, cls: el.className, text: (el.innerText || '').slice(0, 40)};
-            }
-            return worst; }""")
-        raise AssertionError(f"{path} scrolls sideways by {overflow}px on a 390 px phone; widest: {culprit}")
-    action = page.locator("main .btn-primary:visible").first
+    assert_fits(page, path)
+    action = page.locator("main .btn-primary:visible")
     if action.count():
-        box = action.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (
-            f"{path}: the main action {action.inner_text()!r} lies outside the screen: {box}")
+        assert_action_visible(page, action, path)
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 @pytest.mark.parametrize("role", ["sme", "provider"])
-def test_every_sme_and_provider_page_fits_a_phone(browser, live_server, role, lang):
-    context = browser.new_context(viewport=PHONE, locale="zh-CN" if lang != "en" else "en-US",
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, role, lang)
-        # The menu is folded: the button opens it.
-        nav = page.locator("#site-nav")
-        assert not nav.is_visible()
-        page.click(".site-menu-toggle")
-        nav.wait_for(state="visible")
-        page.wait_for_selector("#site-nav.collapse.show")  # the opening animation has ended
-        assert page.locator("#site-nav a.nav-link").first.is_visible()
-        shot(page, f"phone-{role}-menu-{lang}")
+def test_every_sme_and_provider_page_fits_a_phone(open_page, live_server, role, lang):
+    page = open_page(lang, PHONE["width"], PHONE["height"], phone=True)
+    login(page, live_server, role, lang)
+    # The menu is folded: the button opens it.
+    nav = page.locator("#site-nav")
+    assert not nav.is_visible()
+    page.click(".site-menu-toggle")
+    nav.wait_for(state="visible")
+    page.wait_for_selector("#site-nav.collapse.show")  # the opening animation has ended
+    assert page.locator("#site-nav a.nav-link").first.is_visible()
+    shot(page, f"phone-{role}-menu-{lang}")
 
-        menu = _same_site_paths(page, live_server, "#site-nav a.nav-link")
-        assert len(menu) >= 3, menu
-        to_visit = ["/"] + menu
-        seen: list[str] = []
-        for path in to_visit:
-            if path in seen:
-                continue
-            seen.append(path)
-            response = page.goto(f"{live_server}{path}")
-            assert response is not None and response.status == 200, f"{path}: {response and response.status}"
-            _check_fits(page, path)
-            shot(page, f"phone-{role}-{(path.strip('/').split('?')[0].replace('/', '-') or 'home')}-{lang}")
-            if path in menu:
-                # the first detail pages of its list, and the forms its buttons open (apply, new, edit)
-                for detail in (_same_site_paths(page, live_server, "main table a[href]")[:DETAIL_LINKS_PER_LIST]
-                               + _same_site_paths(page, live_server, "main a.btn[href]")):
-                    if detail not in seen and detail not in to_visit:
-                        to_visit.append(detail)
-        assert len(seen) > len(menu), "no detail page was reached from the lists"
-    finally:
-        context.close()
+    menu = _same_site_paths(page, live_server, "#site-nav a.nav-link")
+    assert len(menu) >= 3, menu
+    to_visit = ["/"] + menu
+    seen: list[str] = []
+    for path in to_visit:
+        if path in seen:
+            continue
+        seen.append(path)
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        _check_fits(page, path)
+        shot(page, f"phone-{role}-{(path.strip('/').split('?')[0].replace('/', '-') or 'home')}-{lang}")
+        if path in menu:
+            # the first detail pages of its list, and the forms its buttons open (apply, new, edit)
+            for detail in (_same_site_paths(page, live_server, "main table a[href]")[:DETAIL_LINKS_PER_LIST]
+                           + _same_site_paths(page, live_server, "main a.btn[href]")):
+                if detail not in seen and detail not in to_visit:
+                    to_visit.append(detail)
+    assert len(seen) > len(menu), "no detail page was reached from the lists"
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
-def test_a_list_table_becomes_labelled_cards_on_a_phone(browser, live_server, lang):
-    context = browser.new_context(viewport=PHONE, locale="zh-CN" if lang != "en" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, "sme", lang)
-        page.goto(f"{live_server}/applications/mine")
-        cell = page.locator("main table.table tbody tr td").first
-        label = cell.get_attribute("data-label")
-        heading = page.locator("main table.table thead th").first.text_content().strip()
-        assert label == heading and label
-        assert cell.evaluate("td => getComputedStyle(td).display") == "block"
-        # On a desktop the same table is a table.
-        page.set_viewport_size({"width": 1280, "height": 900})
-        assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"
-    finally:
-        context.close()
+def test_a_list_table_becomes_labelled_cards_on_a_phone(open_page, live_server, lang):
+    page = open_page(lang, PHONE["width"], PHONE["height"])
+    login(page, live_server, "sme", lang)
+    page.goto(f"{live_server}/applications/mine")
+    cell = page.locator("main table.table tbody tr td").first
+    label = cell.get_attribute("data-label")
+    heading = page.locator("main table.table thead th").first.text_content().strip()
+    assert label == heading and label
+    assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+    # On a desktop the same table is a table.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"

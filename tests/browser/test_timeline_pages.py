@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import assert_fits, login, shot
 
 NUMBER = re.compile(r"(SY|TX|JQ)-\d{4}-\d{6}")
 
@@ -25,49 +25,35 @@ def _first_link(page, live_server, path: str, pattern: str) -> str:
     ("officer", "/subsidies/review", r"/subsidies/(loans|robots)/\d+", "subsidy"),
     ("sme", "/applications/mine", r"/applications/\d+", "sme-trial"),
 ])
-def test_the_timeline_fits_and_names_the_number(browser, live_server, role, listing, pattern, name, lang, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  locale="zh-CN" if lang != "en" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, role, lang)
-        href = _first_link(page, live_server, listing, pattern)
-        assert page.goto(f"{live_server}{href}").status == 200
-        timeline = page.locator("[data-timeline]")
-        assert timeline.is_visible()
-        assert NUMBER.fullmatch(page.locator("[data-application-number]").inner_text().strip())
-        assert ("当前环节" if lang != "en" else "Now:") in timeline.inner_text()
-        assert page.locator("[data-timeline] [aria-current=step]").count() == 1
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{href} scrolls sideways by {overflow}px at {width}px"
-        shot(page, f"timeline-{name}-{width}-{lang}")
-    finally:
-        context.close()
+def test_the_timeline_fits_and_names_the_number(open_page, live_server, role, listing, pattern, name, lang, width, height):
+    page = open_page(lang, width, height)
+    login(page, live_server, role, lang)
+    href = _first_link(page, live_server, listing, pattern)
+    assert page.goto(f"{live_server}{href}").status == 200
+    timeline = page.locator("[data-timeline]")
+    assert timeline.is_visible()
+    assert NUMBER.fullmatch(page.locator("[data-application-number]").inner_text().strip())
+    assert ("当前环节" if lang != "en" else "Now:") in timeline.inner_text()
+    assert page.locator("[data-timeline] [aria-current=step]").count() == 1
+    assert_fits(page, href)
+    shot(page, f"timeline-{name}-{width}-{lang}")
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
-def test_the_public_look_up_page(browser, live_server, lang, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  locale="zh-CN" if lang != "en" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        login(page, live_server, "officer", lang)
-        href = _first_link(page, live_server, "/applications/review?status=submitted", r"/applications/\d+")
-        page.goto(f"{live_server}{href}")
-        number = page.locator("[data-application-number]").inner_text().strip()
-        uscc = page.locator("main dd code").first.inner_text().strip()
-        page.context.clear_cookies()  # the look-up is for anyone: no login
-        page.goto(f"{live_server}/progress")
-        page.fill("#number", number)
-        page.fill("#uscc", uscc)
-        page.click("main form button[type=submit]")
-        page.wait_for_selector("[data-progress-result]")
-        assert page.locator("[data-progress-result=found]").is_visible()
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1
-        shot(page, f"progress-lookup-{width}-{lang}")
-    finally:
-        context.close()
+def test_the_public_look_up_page(open_page, live_server, lang, width, height):
+    page = open_page(lang, width, height)
+    login(page, live_server, "officer", lang)
+    href = _first_link(page, live_server, "/applications/review?status=submitted", r"/applications/\d+")
+    page.goto(f"{live_server}{href}")
+    number = page.locator("[data-application-number]").inner_text().strip()
+    uscc = page.locator("main dd code").first.inner_text().strip()
+    page.context.clear_cookies()  # the look-up is for anyone: no login
+    page.goto(f"{live_server}/progress")
+    page.fill("#number", number)
+    page.fill("#uscc", uscc)
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("[data-progress-result]")
+    assert page.locator("[data-progress-result=found]").is_visible()
+    assert_fits(page, "the progress look-up")
+    shot(page, f"progress-lookup-{width}-{lang}")

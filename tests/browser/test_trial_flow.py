@@ -13,35 +13,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import shot
 from voucher.deadlines import local_today
 
 STRINGS = {
     "zh_Hans_CN": {"submitted_flash": "已提交", "logout": "退出"},
     "en": {"submitted_flash": "Submitted", "logout": "Log out"},
 }
-
-
-@pytest.fixture()
-def people(browser, live_server):
-    """One browser context (own cookies) per person, logged in on demand; dialogs accepted."""
-    contexts, pages = [], {}
-
-    def as_(who: str, lang: str = "zh_Hans_CN"):
-        key = (who, lang)
-        if key not in pages:
-            ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            contexts.append(ctx)
-            p = ctx.new_page()
-            p.set_default_timeout(15_000)
-            p.on("dialog", lambda dialog: dialog.accept())
-            login(p, live_server, who, lang)
-            pages[key] = p
-        return pages[key]
-
-    yield as_
-    for ctx in contexts:
-        ctx.close()
 
 
 def ok(page):
@@ -224,7 +202,14 @@ def test_the_whole_trial_flow_by_every_kind_of_user(people, live_server, lang):
     evaluator.fill("#comments", "生产效率提升明显，不良率下降，服务响应及时。")
     evaluator.check("input[name=recommendation][value=continue]")
     shot(evaluator, f"flow-{lang}-14-evaluator-form")
-    submit(evaluator, "main form[method=post]")
+    # The server shows the weighted total first; the evaluator then confirms the irreversible submit.
+    with evaluator.expect_navigation():
+        evaluator.locator("main form[method=post] button[value=preview]:not(.visually-hidden)").click()
+    ok(evaluator)
+    assert evaluator.locator("[data-figure=preview_total]").get_attribute("data-value") == "88.0"
+    with evaluator.expect_navigation():
+        evaluator.locator("#preview button[value=submit]").click()
+    ok(evaluator)
     shot(evaluator, f"flow-{lang}-15-evaluation-submitted")
 
     # The SME records the adoption decision: the trial closes.

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from tests.browser.conftest import login, shot
 from voucher.deadlines import local_today
-
-
-@pytest.fixture()
-def dialog_page(page):
-    page.on("dialog", lambda dialog: dialog.accept())
-    return page
 
 
 def test_an_officer_enters_next_years_arrangement_and_finance_reads_it(dialog_page, live_server, browser):

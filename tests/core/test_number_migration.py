@@ -12,49 +12,30 @@ BEFORE = "c4e8a2f61d93"
 TABLES = ("trial_application", "loan_application", "robot_application")
 
 
-def test_existing_applications_are_numbered_forward_and_back(tmp_path, redis_url):
-    from flask_migrate import downgrade, upgrade
+def test_existing_applications_are_numbered_forward_and_back(migration_db):
+    migration_db.downgrade(BEFORE)
+    # A stored loan notification as the older code wrote it (the id as the parameter).
+    loan_id = db.session.execute(text("SELECT id FROM loan_application ORDER BY id")).scalar()
+    user_id = db.session.execute(text("SELECT id FROM user_account ORDER BY id")).scalar()
+    db.session.execute(text(
+        "INSERT INTO notification (user_id, message, params, link, created_at) VALUES (:u, :m, :p, :l, "
+        "'2026-11-30 02:00:00')"),
+        {"u": user_id, "m": "Your loan interest discount application no. %(id)s was rejected: %(reason)s",
+         "p": '{"id": %d, "reason": "x"}' % loan_id, "l": f"/subsidies/loans/{loan_id}"})
+    db.session.commit()
 
-    from voucher import create_app
-    from voucher.config import TestConfig
-    from voucher.demo import seed
+    migration_db.upgrade()
+    for table in TABLES:
+        rows = db.session.execute(text(f"SELECT a.id, a.number, p.year FROM {table} a "
+                                       "JOIN programme p ON p.id = a.programme_id")).all()
+        assert rows, table
+        assert all(number == format_number(table, year, row_id) for row_id, number, year in rows), table
+    loan_number = db.session.execute(text("SELECT number FROM loan_application WHERE id = :i"),
+                                     {"i": loan_id}).scalar()
+    params = db.session.execute(text("SELECT params FROM notification WHERE link = :l"),
+                                {"l": f"/subsidies/loans/{loan_id}"}).scalar()
+    assert loan_number.startswith("TX-") and f'"{loan_number}"' in params
 
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'numbers.db'}",
-                      "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": redis_url})
-    with app.app_context():
-        try:
-            upgrade()
-            seed()
-            db.session.commit()
-            db.session.remove()
-            downgrade(revision=BEFORE)
-            # A stored loan notification as the older code wrote it (the id as the parameter).
-            loan_id = db.session.execute(text("SELECT id FROM loan_application ORDER BY id")).scalar()
-            user_id = db.session.execute(text("SELECT id FROM user_account ORDER BY id")).scalar()
-            db.session.execute(text(
-                "INSERT INTO notification (user_id, message, params, link, created_at) VALUES (:u, :m, :p, :l, "
-                "'2026-11-30 02:00:00')"),
-                {"u": user_id, "m": "Your loan interest discount application no. %(id)s was rejected: %(reason)s",
-                 "p": '{"id": %d, "reason": "x"}' % loan_id, "l": f"/subsidies/loans/{loan_id}"})
-            db.session.commit()
-            db.session.remove()
-
-            upgrade()
-            for table in TABLES:
-                rows = db.session.execute(text(f"SELECT a.id, a.number, p.year FROM {table} a "
-                                               "JOIN programme p ON p.id = a.programme_id")).all()
-                assert rows, table
-                assert all(number == format_number(table, year, row_id) for row_id, number, year in rows), table
-            loan_number = db.session.execute(text("SELECT number FROM loan_application WHERE id = :i"),
-                                             {"i": loan_id}).scalar()
-            params = db.session.execute(text("SELECT params FROM notification WHERE link = :l"),
-                                        {"l": f"/subsidies/loans/{loan_id}"}).scalar()
-            assert loan_number.startswith("TX-") and f'"{loan_number}"' in params
-            db.session.remove()
-
-            downgrade(revision=BEFORE)
-            columns = [r[1] for r in db.session.execute(text("PRAGMA table_info(trial_application)"))]
-            assert "number" not in columns
-        finally:
-            db.session.remove()
+    migration_db.downgrade(BEFORE)
+    columns = [r[1] for r in db.session.execute(text("PRAGMA table_info(trial_application)"))]
+    assert "number" not in columns

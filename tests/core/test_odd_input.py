@@ -233,7 +233,7 @@ def _api_bodies(app, tokens, kinds):
 
 @pytest.mark.parametrize("value", ["9" * 400, "1" + "0" * 399 + ".00", "1e400", "NaN", "Infinity", "-" + "9" * 400])
 def test_every_api_decimal_field_refuses_oversized_numbers_with_422(app, client, demo, value):
-    from voucher.api.fields import DecimalString
+    from voucher.schema_fields import DecimalString
 
     tokens = {role: _api_token(f"{role}@demo.test") for role in ROLES}
     checked = 0
@@ -261,7 +261,7 @@ def test_every_api_integer_field_refuses_a_40_digit_number(app, client, demo):
 
 
 def test_the_decimal_message_names_the_limit(app, client):
-    from voucher.api.fields import DecimalString
+    from voucher.schema_fields import DecimalString
 
     import marshmallow as ma
 

@@ -84,7 +84,7 @@ def test_the_pdf_charts_use_the_same_colours():
     from voucher.documents import pdf
 
     assert all(c != colors.HexColor(GREEN) and c != colors.HexColor(RED) for c in pdf._PALETTE)
-    drawing = pdf._bar_chart([pdf.FundUseRow("A", Decimal("1.00"), Decimal("2.00"))], pdf.LABELS["en"], 400, False)
+    drawing = pdf._bar_chart([pdf.FundUseRow("A", Decimal("1.00"), Decimal("2.00"))], pdf.labels_for("en"), 400, False)
     bars = [el for el in drawing.contents if hasattr(el, "bars")][0].bars
     assert bars[1].fillColor == colors.HexColor(COLOURS["paid"])
     assert bars[0].fillColor == colors.HexColor(COLOURS["reserved"])

@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from tests.factories import build_org, build_user
-from tests.factories import attach_required_materials
+from tests.factories import AFTERS, BASELINES, attach_required_materials, build_org, fresh_user
 from voucher.applications import services as applications
 from voucher.applications.services import Content
 from voucher.calc import InterestPeriod, RobotLine, loan_discount, robot_subsidy
@@ -27,20 +26,6 @@ from voucher.trials import services as trials
 from voucher.trials.models import CRITERIA, MILESTONE_KINDS
 
 D = Decimal
-BASELINES = {"production_efficiency": D("40.00"), "labour_per_unit": D("2.00"), "defect_rate": D("4.00"),
-             "order_lead_time": D("10.00"), "energy_per_unit": D("5.00")}
-AFTERS = {"production_efficiency": D("50.00"), "labour_per_unit": D("1.50"), "defect_rate": D("3.00"),
-          "order_lead_time": D("8.00"), "energy_per_unit": D("5.00")}
-
-
-def fresh_user(role: str, organisation=None):
-    """A user with a known password (``user.plain_password``)."""
-    password = f"pw-{role}-{secrets.token_hex(4)}-long"
-    user = build_user(role, organisation, password)
-    user.plain_password = password
-    return user
-
-
 class World:
     """One programme and the people who act on it; grants made through the real services."""
 

@@ -11,6 +11,7 @@ import time_machine
 from sqlalchemy import select, update
 
 from tests.payments.conftest import TEST_NOW, World
+from voucher.applications.models import TrialApplication
 from voucher.documents.models import Document, JobRecord
 from voucher.enterprises.models import Organisation
 from voucher.errors import ValidationFailed
@@ -33,6 +34,7 @@ def test_a_payee_renamed_to_a_formula_does_not_block_the_batch(jobs):
         batch = world.batch(advance)  # asks for the bank file and the summary
         db.session.commit()
         batch_id, ref, account, code = batch.id, advance.reference, advance.bank_account, advance.bank_code
+        number = db.session.get(TrialApplication, trial.application_id).number
     jobs.drain()
     records = db.session.scalars(select(JobRecord).where(JobRecord.subject_type == "payment_batch",
                                                          JobRecord.subject_id == batch_id)).all()
@@ -40,7 +42,7 @@ def test_a_payee_renamed_to_a_formula_does_not_block_the_batch(jobs):
     [bank_file] = db.session.scalars(select(Document).where(Document.kind == "bank_file",
                                                             Document.subject_id == batch_id))
     rows = list(csv.reader(io.StringIO(read_bytes(bank_file.stored_file).decode("utf-8-sig"))))
-    assert rows[1] == ["'=SUM(1,1)", account, "Bank of Wenzhou", code, "60000.00", f"试用券预拨款 {ref}"]
+    assert rows[1] == ["'=SUM(1,1)", account, "Bank of Wenzhou", code, "60000.00", f"试用券预拨款 {number} {ref}"]
 
 
 @pytest.mark.parametrize("field,value", [("payee_name", "=SUM(1,1)"), ("payee_name", "@cmd"),

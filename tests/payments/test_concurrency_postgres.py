@@ -8,8 +8,8 @@ import threading
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.factories import do_login
-from tests.payments.conftest import World, fresh_user
+from tests.factories import do_login, fresh_user
+from tests.payments.conftest import World
 from voucher.audit.models import AuditEvent
 from voucher.extensions import db
 from voucher.payments.models import Disbursement

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pypdf
 from sqlalchemy import select
 
-from tests.payments.conftest import World, fresh_user
+from tests.factories import fresh_user
+from tests.payments.conftest import World
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import Document, JobRecord
 from voucher.extensions import db
@@ -73,6 +75,9 @@ def test_real_jobs_produce_payment_orders_bank_file_and_batch_summary(jobs):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # the generic layout: UTF-8 with BOM, CRLF
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == ["户名", "账号", "开户行", "联行号", "金额", "用途"]
+    # 用途: the words, the grant's application number, the disbursement's reference
+    assert [re.fullmatch(r"\S+ (TX|JQ)-\d{4}-\d{6} DSB-\S+", r[5]) is not None for r in rows[1:]] == [True, True]
+    rows = [r[:5] + [re.sub(r" (TX|JQ)-\d{4}-\d{6}", "", r[5])] for r in rows]
     assert sorted(rows[1:]) == sorted([
         [payees["robot"], accounts["robot"], "Bank of Wenzhou", codes["robot"], "100000.00", f"工业机器人购置补助 {refs['robot']}"],
         [payees["loan"], accounts["loan"], "Bank of Wenzhou", codes["loan"], "40000.00", f"贷款贴息 {refs['loan']}"]])

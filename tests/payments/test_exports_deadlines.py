@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.dashboard.conftest import read_csv, read_xlsx, table_rows
-from tests.payments.conftest import fresh_user
+from tests.factories import fresh_user
 from voucher.payments import queries
 from voucher.payments.views import disbursement_deadline
 from voucher.workdays import add_working_days

@@ -12,8 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.factories import build_org
-from tests.payments.conftest import fresh_user
+from tests.factories import build_org, fresh_user
 from tests.subsidies.conftest import with_invoices
 from voucher.audit.models import AuditEvent
 from voucher.errors import Conflict, Forbidden, ValidationFailed

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.payments.conftest import fresh_user
+from tests.factories import fresh_user
 from voucher.documents.models import Document
 from voucher.extensions import db
 from voucher.payments.models import Disbursement, PaymentBatch

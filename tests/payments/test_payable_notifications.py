@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import do_login
-from tests.payments.conftest import fresh_user
+from tests.factories import do_login, fresh_user
 from voucher.extensions import db
 from voucher.notifications.models import Notification
 from voucher.trials import services as trials
@@ -52,7 +51,8 @@ def test_a_withdrawn_evaluator_is_told_with_the_reason(world, client):
     trials.remove_assignment(world.officer.actor(), trial.id, assignment.id, "出差无法到场评估")
     note = notes_of(evaluator)[-1]
     assert note.message.startswith("You were withdrawn from the evaluation of the trial of %(solution)s")
-    assert note.params == {"solution": world.solution.title, "reason": "出差无法到场评估"}
+    assert note.params == {"solution": world.solution.title, "reason": "出差无法到场评估",
+                           "application_number": trial.application.number}
     assert note.link == "/trials/evaluations"
     db.session.commit()
     # Shown in the evaluator's language (Chinese by default), with the reason.

@@ -7,7 +7,8 @@ from decimal import Decimal as D
 
 import time_machine
 
-from tests.payments.conftest import TEST_NOW, World, fresh_user
+from tests.factories import fresh_user
+from tests.payments.conftest import TEST_NOW, World
 from tests.payments.test_documents_jobs import pdf_text, valid_document
 from voucher.documents import services as documents
 from voucher.documents.models import JobRecord
@@ -69,7 +70,7 @@ def test_the_trial_page_gives_the_pass_mark_the_outcome_was_decided_with(world, 
 
 
 def test_a_correction_after_the_weights_changed_is_scored_with_the_weights_of_the_form_it_corrects(world):
-    from tests.payments.conftest import AFTERS
+    from tests.factories import AFTERS
     from voucher.trials import services as trials
 
     trial = world.complete(world.kick_off(world.trial("100000.00")))

@@ -227,3 +227,13 @@ def test_the_robot_calculator_names_the_pilot_industries_and_carries_its_lines(c
     [href] = re.findall(r'href="([^"]+)" data-carries="calculator"', page)
     html = client.get(unescape(href), headers=EN).get_data(as_text=True)
     assert 'value="ER20-1100"' in html and 'value="150000.00"' in html and 'value="044001900111-12345678"' in html
+
+
+@pytest.mark.parametrize("headers,words", [
+    ({"Accept-Language": "en"}, ["10% for robots of other brands", "15% for domestic brands",
+                                 "20% for domestic brands bought by an enterprise in a pilot industry"]),
+    ({"Accept-Language": "zh-CN"}, ["非国产品牌机器人 10%", "国产品牌 15%", "试点行业企业购买的国产品牌 20%"]),
+])
+def test_the_robot_calculator_explains_the_tiers_in_words(client, db_conn, headers, words):
+    page = client.get("/subsidies/calculator/robot", headers=headers).get_data(as_text=True)
+    assert all(w in page for w in words), words

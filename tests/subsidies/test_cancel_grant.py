@@ -11,8 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import build_org
-from tests.payments.conftest import fresh_user
+from tests.factories import build_org, fresh_user
 from tests.subsidies.conftest import with_invoices
 from voucher.audit.models import AuditEvent
 from voucher.errors import (

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.payments.conftest import World, fresh_user
+from tests.factories import fresh_user
+from tests.payments.conftest import World
 from voucher.errors import TransitionNotAllowed
 from voucher.extensions import db
 from voucher.programmes import services as ledger

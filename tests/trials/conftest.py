@@ -9,32 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import attach_required_materials
+from tests.factories import AFTERS, BASELINES, attach_required_materials, build_programme  # noqa: F401 (tests import them from here)
 from voucher.applications import services as applications
 from voucher.applications.services import Content
 from voucher.catalogue.models import Solution
 from voucher.extensions import db
-from voucher.programmes.models import Programme
 from voucher.trials import services
 from voucher.trials.models import CRITERIA, MILESTONE_KINDS, Trial
 
 D = Decimal
-BASELINES = {"production_efficiency": D("40.00"), "labour_per_unit": D("2.00"), "defect_rate": D("4.00"),
-             "order_lead_time": D("10.00"), "energy_per_unit": D("5.00")}
-AFTERS = {"production_efficiency": D("50.00"), "labour_per_unit": D("1.50"), "defect_rate": D("3.00"),
-          "order_lead_time": D("8.00"), "energy_per_unit": D("5.00")}
-
-
-def build_programme(budget="50000000.00", **fields) -> Programme:
-    today = applications.local_today()
-    programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
-                          budget=D(budget), opens_on=today - timedelta(days=30), closes_on=today + timedelta(days=90),
-                          **fields)
-    db.session.add(programme)
-    db.session.flush()
-    return programme
-
-
 def build_solution(provider, trial_price="250000.00", title=None, period=90) -> Solution:
     solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
                         target_industries=["pumps_valves"], description="Digital workshop",

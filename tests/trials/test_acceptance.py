@@ -332,3 +332,51 @@ def test_the_start_page_counts_deliveries_waiting_for_each_partys_acceptance(ctx
     assert queries.sme_counts(trial.enterprise_id)["to_accept"] == 1
     flow.accept(trial, "sme")
     assert queries.sme_counts(trial.enterprise_id)["to_accept"] == 0
+
+
+# --- the timeline after the trial: acceptance, evaluation and the balance each finish on their own --
+
+def _timeline(trial):
+    from voucher.applications import services as applications
+    from voucher.applications.models import TrialApplication
+    from voucher.audit.queries import events_for
+    from voucher.timeline import build
+
+    application = db.session.get(TrialApplication, trial.application_id)
+    return build("trial_application", applications.MACHINE, application,
+                 events_for("trial_application", application.id))
+
+
+def _steps(timeline):
+    return [(s.code, s.step) for s in timeline.stages]
+
+
+def test_the_timeline_is_not_finished_until_the_balance_is_paid(ctx, flow):
+    from voucher.programmes import services as ledger
+
+    trial = flow.completed(amount="100000.00")
+    t = _timeline(trial)
+    assert [c for c, _ in _steps(t)][-5:] == ["trial_completed", "acceptance", "evaluated", "balance_paid", "closed"]
+    assert ("trial_completed", "done") in _steps(t) and t.current.code == "acceptance"
+    assert t.next_actors == ("provider", "sme") and not t.finished
+    flow.accept(trial, "sme")
+    assert _timeline(trial).next_actors == ("provider",)  # the enterprise has accepted: the provider is next
+    flow.accept(trial, "provider")
+    t = _timeline(trial)
+    assert ("acceptance", "done") in _steps(t) and t.current.code == "evaluated" and t.next_actors == ("evaluator",)
+    flow.evaluate(trial, "80")
+    t = _timeline(trial)
+    assert t.current.code == "balance_paid" and t.next_actors == ("finance",) and not t.finished
+    ledger.pay(flow.officer.actor(), "trial_application", trial.application_id, trial.balance_amount, "balance")
+    t = _timeline(trial)
+    # Paid, but the enterprise has not yet closed (its decision on keeping the solution): it acts next.
+    assert ("balance_paid", "done") in _steps(t) and t.current.code == "closed" and t.next_actors == ("sme",)
+    assert all(s.at is not None for s in t.stages if s.step == "done")
+
+
+def test_an_evaluation_before_the_acceptance_leaves_the_acceptance_as_the_stage_now(ctx, flow):
+    trial = flow.completed(amount="100000.00")
+    flow.evaluate(trial, "80")
+    t = _timeline(trial)
+    assert ("evaluated", "done") in _steps(t) and t.current.code == "acceptance" and not t.finished
+    assert [s.step for s in t.stages].count("current") == 1

@@ -15,61 +15,42 @@ def _counts() -> dict[str, int]:
     return {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
 
 
-def test_trials_past_their_evaluation_count_as_accepted_and_the_rest_start_pending(tmp_path, redis_url):
-    from flask_migrate import downgrade, upgrade
+def test_trials_past_their_evaluation_count_as_accepted_and_the_rest_start_pending(migration_db):
+    assert db.session.execute(text("SELECT count(*) FROM trial_acceptance")).scalar() > 0
+    migration_db.downgrade(BEFORE)
+    columns = {row[1] for row in db.session.execute(text("PRAGMA table_info(trial)"))}
+    assert "acceptance_status" not in columns and "early_finish_reason" not in columns
+    before = _counts()
+    trials = db.session.execute(text("SELECT id, status, outcome, evaluated_at FROM trial ORDER BY id")).all()
+    statuses = {t.status for t in trials}
+    assert {"evaluated", "closed", "completed", "running", "open"} <= statuses
 
-    from voucher import create_app
-    from voucher.config import TestConfig
-    from voucher.demo import seed
+    migration_db.upgrade()
+    assert _counts() == before
+    after = {r.id: r for r in db.session.execute(text(
+        "SELECT id, status, acceptance_status, accepted_at, evaluated_at FROM trial ORDER BY id")).all()}
+    for t in trials:
+        row = after[t.id]
+        if t.outcome is not None or t.status in ("evaluated", "closed"):
+            assert row.acceptance_status == "accepted", t
+            assert row.accepted_at == row.evaluated_at  # the balance stays due from its evaluation
+        else:
+            assert (row.acceptance_status, row.accepted_at) == ("pending", None), t
+    assert db.session.execute(text("SELECT count(*) FROM trial_acceptance")).scalar() == 0
+    assert db.session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrate.db'}",
-                      "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": redis_url})
-    with app.app_context():
-        try:
-            upgrade()
-            seed()
-            db.session.commit()
-            assert db.session.execute(text("SELECT count(*) FROM trial_acceptance")).scalar() > 0
-            db.session.remove()
-            downgrade(revision=BEFORE)
-            columns = {row[1] for row in db.session.execute(text("PRAGMA table_info(trial)"))}
-            assert "acceptance_status" not in columns and "early_finish_reason" not in columns
-            before = _counts()
-            trials = db.session.execute(text("SELECT id, status, outcome, evaluated_at FROM trial ORDER BY id")).all()
-            statuses = {t.status for t in trials}
-            assert {"evaluated", "closed", "completed", "running", "open"} <= statuses
-            db.session.remove()
+    # The rule, read back through the models: a passed trial evaluated before the migration keeps its
+    # balance payable (or paid), a completed one now waits for both acceptances.
+    from voucher.trials.models import Trial
+    from voucher.trials.queries import balance_due
 
-            upgrade()
-            assert _counts() == before
-            after = {r.id: r for r in db.session.execute(text(
-                "SELECT id, status, acceptance_status, accepted_at, evaluated_at FROM trial ORDER BY id")).all()}
-            for t in trials:
-                row = after[t.id]
-                if t.outcome is not None or t.status in ("evaluated", "closed"):
-                    assert row.acceptance_status == "accepted", t
-                    assert row.accepted_at == row.evaluated_at  # the balance stays due from its evaluation
-                else:
-                    assert (row.acceptance_status, row.accepted_at) == ("pending", None), t
-            assert db.session.execute(text("SELECT count(*) FROM trial_acceptance")).scalar() == 0
-            assert db.session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
-            assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    db.session.remove()
+    for trial in db.session.scalars(db.select(Trial)):
+        if trial.outcome == "passed":
+            assert balance_due(trial)
+        if trial.status == "completed":
+            assert not balance_due(trial)
 
-            # The rule, read back through the models: a passed trial evaluated before the migration keeps its
-            # balance payable (or paid), a completed one now waits for both acceptances.
-            from voucher.trials.models import Trial
-            from voucher.trials.queries import balance_due
-
-            db.session.remove()
-            for trial in db.session.scalars(db.select(Trial)):
-                if trial.outcome == "passed":
-                    assert balance_due(trial)
-                if trial.status == "completed":
-                    assert not balance_due(trial)
-            db.session.remove()
-
-            downgrade(revision=BEFORE)
-            assert _counts() == before
-        finally:
-            db.session.remove()
+    migration_db.downgrade(BEFORE)
+    assert _counts() == before

@@ -159,7 +159,7 @@ def blueprints() -> list[Blueprint]:
 
 
 def configure_api(app: Flask) -> VoucherApi:
-    from voucher.api.fields import DecimalString
+    from voucher.schema_fields import DecimalString
     from voucher.extensions import csrf
 
     for key, value in API_SETTINGS.items():

@@ -37,7 +37,7 @@ class ApplicationListQuery(PageArgs, ApplicationListArgs):
 
 def application_json(app, actor) -> dict:
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
-    return {"id": app.id, "number": app.number, "programme_id": app.programme_id,
+    return {"id": app.id, "number": app.number, "application_number": app.number, "programme_id": app.programme_id,
             "enterprise": {"id": app.enterprise.id, "name": app.enterprise.name},
             "solution": {"id": app.solution.id, "title": app.solution.title},
             "provider": {"id": app.provider.id, "name": app.provider.name},

@@ -16,10 +16,10 @@ from contextlib import contextmanager
 import marshmallow as ma
 
 from voucher.api.auth import BEARER_SCHEME, api_auth_required
-from voucher.api.fields import WholeRange
 from voucher.api.schemas import ErrorResponseSchema
 from voucher.errors import DomainError
 from voucher.reference import ROLES
+from voucher.schema_fields import WholeRange
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-from voucher.api.fields import ID_MAX
+from voucher.schema_fields import ID_MAX
 
 
 class IdConverter(IntegerConverter):

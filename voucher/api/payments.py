@@ -12,6 +12,7 @@ from voucher.api.auth import api_actor
 from voucher.auth.throttle import reauth_limits
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.pagination import page_of
+from voucher.appnumbers import number_of, prime
 from voucher.payments import queries, services
 from voucher.payments.schemas import (ApproveSchema, BankDetailsSchema, BatchCreateSchema, BatchDetailSchema,
                                       BatchListArgs, BatchSchema, DisbursementListArgs, DisbursementSchema,
@@ -46,7 +47,7 @@ class BatchQuery(PageArgs, BatchListArgs):
 def payable_json(item) -> dict:
     return {"programme_id": item.programme_id, "programme_name": item.programme_name,
             "funding_kind": item.funding_kind, "source_type": item.source_type, "source_id": item.source_id,
-            "milestone": item.milestone, "amount": item.amount,
+            "application_number": number_of(item.source_type, item.source_id), "milestone": item.milestone, "amount": item.amount,
             "payee": {"id": item.payee_id, "name": item.payee_name, "bank_name": item.bank_name,
                       "bank_account": item.bank_account},
             "enterprise": {"id": item.enterprise_id, "name": item.enterprise_name},
@@ -60,7 +61,8 @@ def _who(user_id, at, names) -> dict:
 def disbursement_json(d, names: dict | None = None) -> dict:
     names = names if names is not None else queries.user_names([d.prepared_by, d.approved_by, d.rejected_by])
     return {"id": d.id, "reference": d.reference, "programme_id": d.programme_id, "funding_kind": d.funding_kind,
-            "source_type": d.source_type, "source_id": d.source_id, "milestone": d.milestone,
+            "source_type": d.source_type, "source_id": d.source_id,
+            "application_number": number_of(d.source_type, d.source_id), "milestone": d.milestone,
             "enterprise_id": d.enterprise_id, "payee_id": d.payee_id, "payee_name": d.payee_name,
             "bank_name": d.bank_name, "bank_account": d.bank_account, "amount": d.amount, "status": d.status,
             "status_label": str(queries.STATUS_LABELS.get(d.status, d.status)),
@@ -77,6 +79,7 @@ def batch_json(batch, progress: dict, lines=None) -> dict:
            "created_at": batch.created_at, "completed_at": batch.completed_at, "progress": progress}
     if lines is not None:
         names = queries.user_names([u for d in lines for u in (d.prepared_by, d.approved_by, d.rejected_by)])
+        prime((d.source_type, d.source_id) for d in lines)
         out["lines"] = [disbursement_json(d, names) for d in lines]
     return out
 
@@ -93,6 +96,7 @@ class Payables(MethodView):
         if args.get("payable_only"):
             items = [i for i in items if not i.hold]
         page = page_of(items, args["page"], args["per_page"])
+        prime((i.source_type, i.source_id) for i in page.items)
         return page_json(page, [payable_json(i) for i in page.items])
 
 
@@ -112,6 +116,7 @@ class Disbursements(MethodView):
                                               funding_kind=args.get("kind"), q=args.get("q"), payee_id=payee)
         page = queries.disbursements_page(filters, args["page"], args["per_page"])
         names = queries.user_names([u for d in page.items for u in (d.prepared_by, d.approved_by, d.rejected_by)])
+        prime((d.source_type, d.source_id) for d in page.items)
         return page_json(page, [disbursement_json(d, names) for d in page.items])
 
     @auth(blp, "finance")

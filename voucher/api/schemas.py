@@ -9,7 +9,7 @@ from typing import BinaryIO, NamedTuple
 import marshmallow as ma
 from flask_babel import gettext as _
 
-from voucher.api.fields import Length
+from voucher.schema_fields import Length
 
 
 class ErrorBodySchema(ma.Schema):

@@ -9,10 +9,10 @@ from flask.views import MethodView
 
 from voucher.api import api_blueprint
 from voucher.api.common import auth, errors
-from voucher.api.fields import ID_MAX, DecimalString, WholeRange
 from voucher.applications.models import APPLICATION_STATES
 from voucher.dashboard import figures
 from voucher.programmes import services
+from voucher.schema_fields import ID_MAX, DecimalString, WholeRange
 
 # The roles of the web page /statistics (voucher.dashboard.views.statistics).
 STATISTICS_ROLES = ("officer", "finance", "auditor")

@@ -64,7 +64,7 @@ def detail_json(kind: str, app, actor) -> dict:
     else:
         file_ids = [x.invoice_file_id for x in app.lines]
     files = queries.files_by_id(file_ids)
-    out = {"id": app.id, "number": app.number, "programme_id": app.programme_id,
+    out = {"id": app.id, "number": app.number, "application_number": app.number, "programme_id": app.programme_id,
            "programme_name": queries.programme_names([app.programme_id]).get(app.programme_id, ""),
            "enterprise": {"id": app.enterprise.id, "name": app.enterprise.name}, "status": app.status,
            "status_label": str(status_labels.get(app.status, app.status)),
@@ -145,7 +145,7 @@ def list_json(kind: str, args: dict) -> dict:
     if actor.role == "sme":
         page = _sme_page(kind, actor.organisation_id or -1, args)
         names = queries.programme_names([a.programme_id for a in page.items])
-        items = [{"id": a.id, "number": a.number, "status": a.status, "status_label": str(status_labels.get(a.status, a.status)),
+        items = [{"id": a.id, "number": a.number, "application_number": a.number, "status": a.status, "status_label": str(status_labels.get(a.status, a.status)),
                   "enterprise": {"id": a.enterprise.id, "name": a.enterprise.name},
                   "programme_name": names.get(a.programme_id, ""),
                   "amount": a.approved_amount if a.approved_amount is not None else (
@@ -153,7 +153,7 @@ def list_json(kind: str, args: dict) -> dict:
                   "submitted_at": a.submitted_at, "created_at": a.created_at} for a in page.items]
         return page_json(page, items)
     page = queries.review_page(kind, args.get("status"), args.get("q"), args["page"], args["per_page"])
-    items = [{"id": r.id, "number": r.number, "status": r.status, "status_label": str(status_labels.get(r.status, r.status)),
+    items = [{"id": r.id, "number": r.number, "application_number": r.number, "status": r.status, "status_label": str(status_labels.get(r.status, r.status)),
               "enterprise": {"id": r.enterprise_id, "name": r.enterprise_name}, "programme_name": r.programme_name,
               "amount": r.amount, "submitted_at": r.submitted_at, "created_at": r.created_at} for r in page.items]
     return page_json(page, items)

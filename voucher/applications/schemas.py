@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 from voucher.applications.models import APPLICATION_STATES, INDICATOR_CODES
 from voucher.applications.queries import QUEUE_STATUSES, SORTS
 from voucher.reference import DISTRICTS, INDUSTRIES
+from voucher.schema_fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 
 
 class _Strict(ma.Schema):
@@ -88,6 +88,9 @@ class ApplicationSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. SY-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     programme_id = ma.fields.Integer(required=True)
     enterprise = ma.fields.Nested(RefSchema, required=True)
     solution = ma.fields.Nested(SolutionRefSchema, required=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import ID_MAX, Choice, Length, WholeRange
 from voucher.auth.tokens import LABEL_MAX, MAX_DAYS
+from voucher.schema_fields import ID_MAX, Choice, Length, WholeRange
 
 
 class _Strict(ma.Schema):

@@ -102,7 +102,10 @@ def register():
         except DomainError as err:
             form_errors_from(err, form)
         else:
+            lang = session.get("lang")  # the language chosen before opening the account stays
             _begin(user)
+            if lang:
+                session["lang"] = lang
             flash(_("Your account is ready. Next step: register your enterprise."), "success")
             return redirect(url_for("dashboard.home"))
     status = 422 if request.method == "POST" else 200

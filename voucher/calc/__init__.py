@@ -7,7 +7,9 @@ the domain defaults.
 from .common import FEN, CalcInputError, Step, round_fen, round_to
 from .evaluation import (
     CRITERIA_LABELS,
+    DEFAULT_WEIGHTS,
     INDICATORS,
+    RECOMMEND_MIN_PASSED,
     EvaluationParams,
     Indicator,
     IndicatorResult,
@@ -30,6 +32,7 @@ from .loan_discount import (
     loan_discount,
     rate_ceiling,
 )
+from .parameters import TrialParams, programme_parameter_defaults
 from .robot_subsidy import (
     LineResult,
     RobotLine,
@@ -44,6 +47,7 @@ from .topsis import Criterion, TopsisResult, entropy_topsis
 
 __all__ = [
     "CRITERIA_LABELS",
+    "DEFAULT_WEIGHTS",
     "FEN",
     "INDICATORS",
     "CalcInputError",
@@ -56,6 +60,7 @@ __all__ = [
     "LoanDiscountResult",
     "LoanParams",
     "PeriodResult",
+    "RECOMMEND_MIN_PASSED",
     "RecommendationResult",
     "RobotLine",
     "RobotParams",
@@ -68,6 +73,7 @@ __all__ = [
     "SizeThresholds",
     "Step",
     "TopsisResult",
+    "TrialParams",
     "TrialScoreResult",
     "classify_enterprise",
     "entropy_topsis",
@@ -77,6 +83,7 @@ __all__ = [
     "line_rate",
     "loan_discount",
     "overall_score",
+    "programme_parameter_defaults",
     "rate_ceiling",
     "recommendation_eligible",
     "robot_subsidy",

@@ -42,8 +42,17 @@ CRITERIA_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
+# Default criterion weights (%, whole numbers summing to 100).
+DEFAULT_WEIGHTS: Mapping[str, int] = MappingProxyType(
+    {"effect": 40, "quality": 20, "service": 15, "cost_effectiveness": 15, "replicability": 10}
+)
+
+# Passed trial evaluations a solution needs before it may be recommended.
+RECOMMEND_MIN_PASSED = 3
+
+
 def _default_weights() -> dict[str, Decimal | int]:
-    return {"effect": 40, "quality": 20, "service": 15, "cost_effectiveness": 15, "replicability": 10}
+    return dict(DEFAULT_WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,9 @@ def trial_score(overall_scores: Sequence[Decimal], params: EvaluationParams = Ev
 
 
 def recommendation_eligible(
-    passed_scores: Sequence[Decimal], min_passed: int = 3, remarkable: Decimal = Decimal("85")
+    passed_scores: Sequence[Decimal],
+    min_passed: int = RECOMMEND_MIN_PASSED,
+    remarkable: Decimal = EvaluationParams.remarkable_score,
 ) -> RecommendationResult:
     """A solution may be recommended once it has at least `min_passed` passed trial evaluations whose
     mean (rounded to 0.1 half-up) is at least `remarkable`. Pass only the scores of passed trials."""

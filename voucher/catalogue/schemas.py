@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Choice, DecimalString, Length, object_id
 from voucher.catalogue.models import PUBLIC_STATES, SOLUTION_STATES
 from voucher.catalogue.queries import QUEUE_STATES, SORT_CODES
 from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
+from voucher.schema_fields import Choice, DecimalString, Length, object_id
 
 CATEGORY_CODES = tuple(SOLUTION_CATEGORIES)
 INDUSTRY_CODES = tuple(INDUSTRIES)

@@ -207,12 +207,14 @@ def adoption(programme_id: int | None = None, provider_id: int | None = None) ->
 
 
 def overdue_trials(limit: int = 10, today: date | None = None, provider_id: int | None = None):
-    """Running trials past their end date, the longest overdue first."""
+    """Running trials past their end date, the longest overdue first: (trial id, end date,
+    enterprise, solution id, application number)."""
     from voucher.trials.models import Trial
 
     today = today or local_today()
-    stmt = (select(Trial.id, Trial.end_date, Organisation.name, Trial.solution_id)
+    stmt = (select(Trial.id, Trial.end_date, Organisation.name, Trial.solution_id, TrialApplication.number)
             .join(Organisation, Organisation.id == Trial.enterprise_id)
+            .join(TrialApplication, TrialApplication.id == Trial.application_id)
             .where(Trial.status == "running", Trial.end_date < today).order_by(Trial.end_date, Trial.id))
     if provider_id is not None:
         stmt = stmt.where(Trial.provider_id == provider_id)
@@ -249,6 +251,7 @@ class Waiting:
     enterprise: str
     amount: Decimal
     submitted_at: datetime
+    number: str | None = None  # the application number (受理编号)
 
 
 def _waiting_kinds():
@@ -266,7 +269,7 @@ def waiting_for_review(limit: int | None = None) -> list[Waiting]:
     bounded by the index on (status, submitted_at), so the page never reads the whole queue)."""
     rows: list[Waiting] = []
     for kind, model, amount in _waiting_kinds():
-        stmt = (select(model.id, Organisation.name, amount, model.submitted_at)
+        stmt = (select(model.id, Organisation.name, amount, model.submitted_at, model.number)
                 .join(Organisation, Organisation.id == model.enterprise_id)
                 .where(model.status == "submitted", model.submitted_at.is_not(None))
                 .order_by(model.submitted_at, model.id))

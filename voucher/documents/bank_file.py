@@ -17,7 +17,7 @@ field           header     value
 ``bank_name``   开户行      the bank and branch
 ``bank_code``   联行号      the branch's CNAPS code, 12 digits
 ``amount``      金额        yuan, two decimals
-``purpose``     用途        e.g. ``试用券尾款 DSB-2026-000012`` (kind, milestone, reference)
+``purpose``     用途        e.g. ``试用券尾款 SY-2026-000013 DSB-2026-000012`` (kind, milestone, application number, reference)
 ==============  =========  ==============================================================
 
 Layouts (:data:`LAYOUTS`):

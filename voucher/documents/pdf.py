@@ -6,8 +6,9 @@ and shows blank where the viewer lacks it).  Chinese paragraphs wrap with ``word
 ``invariant=True`` gives byte-identical output for identical input (fixed dates and document id),
 for tests.
 
-Fixed labels exist in two languages (``lang="zh"`` or ``"en"``); data (names, purposes, working
-lines) is printed as given, so the caller passes it already in the document's language.
+Fixed labels exist in two languages (``lang="zh"`` or ``"en"``): English in ``LABEL_TEXTS``, Chinese
+in the translation catalogue (context "pdf"); data (names, purposes, working lines) is printed as
+given, so the caller passes it already in the document's language.
 
 Amounts: ``Decimal`` only, printed in figures as ``¥1,234.50`` and in Chinese capital numerals
 with ``cn2an.an2cn(<plain decimal string>, "rmb")`` (never through a float).  Chart geometry is
@@ -17,6 +18,7 @@ The bank payment file is written by :mod:`voucher.documents.bank_file` (per-bank
 """
 from __future__ import annotations
 
+import gettext
 import io
 import re
 import threading
@@ -29,6 +31,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import cn2an
+from babel.support import Translations
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.piecharts import Pie
@@ -45,8 +48,10 @@ from reportlab.platypus import (Flowable, KeepTogether, Paragraph, SimpleDocTemp
                                 TableStyle)
 
 from voucher.chart_colours import COLOURS, NEUTRAL
+from voucher.i18n import LOCALE as CATALOGUE_LOCALE
 from voucher.money import format_money
 
+TRANSLATIONS_DIRECTORY = Path(__file__).resolve().parents[1] / "translations"
 FONT_NAME = "WQYMicroHei"
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
 TIMEZONE = "Asia/Shanghai"
@@ -219,7 +224,8 @@ class BankLine:
     amount: Decimal
     reference: str
     bank_code: str = ""                  # 联行号 (CNAPS), 12 digits; the bank file refuses a line without it
-    purpose: str = ""                    # 用途 in the bank file, e.g. "试用券尾款 DSB-2026-000012"
+    purpose: str = ""                    # 用途 in the bank file, e.g. "试用券尾款 SY-2026-000013 DSB-2026-000012"
+    application_number: str = ""         # the grant's application number (受理编号), e.g. "SY-2026-000013"
 
 
 @dataclass(frozen=True)
@@ -241,155 +247,116 @@ class BatchSummaryData:
 
 # --- fixed labels (both languages) ------------------------------------------------------------
 
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "authority": "经济和信息化局 · 中小企业数字化改造试用券与补助",
-        "payment_order": "资金拨付单",
-        "reference": "编号",
-        "issued_at": "签发时间",
-        "programme": "项目（资金）",
-        "purpose": "用途 / 节点",
-        "payee": "收款单位（户名）",
-        "bank": "开户行",
-        "account": "账号",
-        "bank_code": "联行号",
-        "grant_for": "受助企业",
-        "payee_section": "收款单位及受助企业",
-        "seal_preparer": "经办",
-        "seal_approver": "复核",
-        "seal_stamp": "盖章",
-        "seal_date": "日期：",
-        "amount_figures": "金额（小写）",
-        "amount_capitals": "金额（大写）",
-        "working": "计算过程",
-        "approvals": "审核记录",
-        "role": "角色",
-        "name": "姓名",
-        "time": "时间",
-        "verification": "文件核验",
-        "verification_code": "核验码",
-        "verify_at": "核验网址",
-        "verify_note": "扫描二维码或访问上述网址并输入核验码，可查看本文件的 SHA-256 摘要及有效状态。",
-        "none": "无",
-        "audit_dossier": "审计档案",
-        "chronology": "全过程记录（审计日志）",
-        "actor": "操作人",
-        "action": "操作",
-        "change": "变更（前 → 后）",
-        "reason": "理由",
-        "calculations": "计算",
-        "evaluations": "效果评价",
-        "chain_head": "签发时审计链头部哈希",
-        "audit_anchor": "已公布的审计链头部（日期、事件数:哈希）",
-        "programme_report": "项目资金使用报告",
-        "as_of": "统计截至",
-        "budget": "预算",
-        "reserved": "已预留",
-        "paid": "已拨付",
-        "available": "可用余额",
-        "by_kind": "按支持类型",
-        "by_district": "按区县",
-        "by_industry": "按行业",
-        "kind": "类型",
-        "district": "区县",
-        "industry": "行业",
-        "total": "合计",
-        "trial_outcomes": "试用评价结果",
-        "passed": "通过",
-        "failed": "未通过",
-        "pending": "待评价",
-        "adoption": "采纳率",
-        "adoption_text": "{adopted} / {decided} 家企业试用后决定继续付费使用",
-        "no_data": "暂无数据",
-        "batch_summary": "拨付批次汇总",
-        "prepared_by": "经办人",
-        "prepared_at": "编制时间",
-        "lines": "笔数",
-        "line_no": "序号",
-        "line_reference": "拨付编号",
-        "amount": "金额",
-        "total_figures": "合计（小写）",
-        "total_capitals": "合计（大写）",
-        "page": "第 {page} 页",
-    },
-    "en": {
-        "authority": "Economy and Information Bureau · SME Digital Transformation Vouchers",
-        "payment_order": "Disbursement order",
-        "reference": "Reference",
-        "issued_at": "Issued at",
-        "programme": "Programme (fund)",
-        "purpose": "Purpose / milestone",
-        "payee": "Payee",
-        "bank": "Bank",
-        "account": "Account number",
-        "bank_code": "Bank code (CNAPS)",
-        "grant_for": "Enterprise (grant for)",
-        "payee_section": "Payee and enterprise",
-        "seal_preparer": "Preparer",
-        "seal_approver": "Approver",
-        "seal_stamp": "Seal",
-        "seal_date": "Date:",
-        "amount_figures": "Amount in figures",
-        "amount_capitals": "Amount in words (Chinese capitals)",
-        "working": "Calculation",
-        "approvals": "Approval trail",
-        "role": "Role",
-        "name": "Name",
-        "time": "Time",
-        "verification": "Verification",
-        "verification_code": "Verification code",
-        "verify_at": "Verify at",
-        "verify_note": "Scan the QR code or open the address above and enter the code to see this file's "
-                       "SHA-256 digest and whether it is still valid.",
-        "none": "None",
-        "audit_dossier": "Audit dossier",
-        "chronology": "Chronology (audit trail)",
-        "actor": "Actor",
-        "action": "Action",
-        "change": "Change (before → after)",
-        "reason": "Reason",
-        "calculations": "Calculations",
-        "evaluations": "Effect evaluations",
-        "chain_head": "Audit-chain head hash at issue",
-        "audit_anchor": "Published audit-chain head (day, events:hash)",
-        "programme_report": "Programme fund-use report",
-        "as_of": "As of",
-        "budget": "Budget",
-        "reserved": "Reserved",
-        "paid": "Paid",
-        "available": "Available",
-        "by_kind": "By kind of support",
-        "by_district": "By district",
-        "by_industry": "By industry",
-        "kind": "Kind",
-        "district": "District",
-        "industry": "Industry",
-        "total": "Total",
-        "trial_outcomes": "Trial outcomes",
-        "passed": "Passed",
-        "failed": "Failed",
-        "pending": "Pending",
-        "adoption": "Adoption rate",
-        "adoption_text": "{adopted} of {decided} enterprises decided to keep paying for the solution",
-        "no_data": "No data yet",
-        "batch_summary": "Payment batch summary",
-        "prepared_by": "Prepared by",
-        "prepared_at": "Prepared at",
-        "lines": "Lines",
-        "line_no": "#",
-        "line_reference": "Payment reference",
-        "amount": "Amount",
-        "total_figures": "Total in figures",
-        "total_capitals": "Total in words (Chinese capitals)",
-        "page": "Page {page}",
-    },
+# Context of the labels' entries in the catalogue: a PDF label may read differently from the same
+# English word on a page (收款单位（户名） on the order, 收款方 on the screen).
+LABEL_CONTEXT = "pdf"
+
+# Label key -> English text, the msgid of its entry (context "pdf") in translations/…/documents.po,
+# which holds the Chinese.
+LABEL_TEXTS: dict[str, str] = {
+    "authority": "Economy and Information Bureau · SME Digital Transformation Vouchers",
+    "payment_order": "Disbursement order",
+    "reference": "Reference",
+    "issued_at": "Issued at",
+    "programme": "Programme (fund)",
+    "purpose": "Purpose / milestone",
+    "payee": "Payee",
+    "bank": "Bank",
+    "account": "Account number",
+    "bank_code": "Bank code (CNAPS)",
+    "grant_for": "Enterprise (grant for)",
+    "payee_section": "Payee and enterprise",
+    "seal_preparer": "Preparer",
+    "seal_approver": "Approver",
+    "seal_stamp": "Seal",
+    "seal_date": "Date:",
+    "amount_figures": "Amount in figures",
+    "amount_capitals": "Amount in words (Chinese capitals)",
+    "working": "Calculation",
+    "approvals": "Approval trail",
+    "role": "Role",
+    "name": "Name",
+    "time": "Time",
+    "verification": "Verification",
+    "verification_code": "Verification code",
+    "verify_at": "Verify at",
+    "verify_note": "Scan the QR code or open the address above and enter the code to see this file's "
+                   "SHA-256 digest and whether it is still valid.",
+    "none": "None",
+    "audit_dossier": "Audit dossier",
+    "chronology": "Chronology (audit trail)",
+    "actor": "Actor",
+    "action": "Action",
+    "change": "Change (before → after)",
+    "reason": "Reason",
+    "calculations": "Calculations",
+    "evaluations": "Effect evaluations",
+    "chain_head": "Audit-chain head hash at issue",
+    "audit_anchor": "Published audit-chain head (day, events:hash)",
+    "programme_report": "Programme fund-use report",
+    "as_of": "As of",
+    "budget": "Budget",
+    "reserved": "Reserved",
+    "paid": "Paid",
+    "available": "Available",
+    "by_kind": "By kind of support",
+    "by_district": "By district",
+    "by_industry": "By industry",
+    "kind": "Kind",
+    "district": "District",
+    "industry": "Industry",
+    "total": "Total",
+    "trial_outcomes": "Trial outcomes",
+    "passed": "Passed",
+    "failed": "Failed",
+    "pending": "Pending",
+    "adoption": "Adoption rate",
+    "adoption_text": "{adopted} of {decided} enterprises decided to keep paying for the solution",
+    "no_data": "No data yet",
+    "batch_summary": "Payment batch summary",
+    "prepared_by": "Prepared by",
+    "prepared_at": "Prepared at",
+    "lines": "Lines",
+    "line_no": "#",
+    "line_reference": "Payment reference",
+    "amount": "Amount",
+    "total_figures": "Total in figures",
+    "total_capitals": "Total in words (Chinese capitals)",
+    "page": "Page {page}",
 }
 
 
-def labels_for(lang: str) -> dict[str, str]:
-    if lang not in LABELS:
+class Labels(dict):
+    """The fixed labels of one document language, key -> text."""
+
+    def __init__(self, lang: str, texts: dict[str, str]) -> None:
+        super().__init__(texts)
+        self.lang = lang
+
+
+_labels_lock = threading.Lock()
+_labels: dict[str, Labels] = {}
+
+
+def _translations(lang: str) -> gettext.NullTranslations:
+    if lang == "en":  # English is the source language
+        return gettext.NullTranslations()
+    translations = Translations.load(str(TRANSLATIONS_DIRECTORY), [CATALOGUE_LOCALE])
+    if not isinstance(translations, Translations):  # load() falls back to no translation silently
+        raise RuntimeError("the translation catalogue is not compiled: run python -m voucher.i18n")
+    return translations
+
+
+def labels_for(lang: str) -> Labels:
+    """The fixed labels in ``lang`` ("zh" or "en"), read from the translation catalogue."""
+    if lang not in LANGS:
         raise ValueError(f"unknown document language {lang!r}; use one of {LANGS}")
-    return LABELS[lang]
+    with _labels_lock:
+        if lang not in _labels:
+            translations = _translations(lang)
+            _labels[lang] = Labels(lang, {key: translations.pgettext(LABEL_CONTEXT, text)
+                                          for key, text in LABEL_TEXTS.items()})
+        return _labels[lang]
 
 
 # --- layout helpers ---------------------------------------------------------------------------
@@ -773,7 +740,7 @@ def _chart_value(amount: Decimal) -> float:
     return float(_exact_amount(amount))
 
 
-def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, horizontal: bool) -> Drawing:
+def _bar_chart(rows: Sequence[FundUseRow], lb: Labels, width: float, horizontal: bool) -> Drawing:
     n = len(rows)
     height = max(120.0, 22.0 * n + 50) if horizontal else 190.0
     drawing = Drawing(width, height)
@@ -790,7 +757,7 @@ def _bar_chart(rows: Sequence[FundUseRow], lb: dict[str, str], width: float, hor
         chart.categoryAxis.labels.angle = 30
         chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.valueMin = 0
-    if lb is LABELS["zh"]:
+    if lb.lang == "zh":
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 10000:,.0f}万"
     else:
         chart.valueAxis.labelTextFormat = lambda v: f"{v / 1000:,.0f}k"
@@ -940,7 +907,8 @@ def batch_summary_pdf(data: BatchSummaryData, *, invariant: bool = False) -> byt
     rows = [[st.p(lb[k], "small") for k in ("line_no", "payee", "bank", "account", "amount", "line_reference")]]
     for n, line in enumerate(data.lines, 1):
         rows.append([str(n), st.p(line.payee_name, "small"), st.p(line.bank_name, "small"),
-                     st.p(line.account, "small"), amount_in_figures(line.amount), st.p(line.reference, "small")])
+                     st.p(line.account, "small"), amount_in_figures(line.amount),
+                     st.p("\n".join(filter(None, (line.reference, line.application_number))), "small")])
     rows.append(["", st.p(lb["total"], "small"), "", "", amount_in_figures(total), ""])
     story.append(_grid(rows, [w * width for w in (0.06, 0.24, 0.2, 0.2, 0.14, 0.16)], align_right=(4,)))
     story.append(Spacer(1, 3 * mm))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import ID_MAX, Choice, Length, WholeRange, object_id
 from voucher.documents.models import DOCUMENT_STATUSES, JOB_STATUSES
+from voucher.schema_fields import ID_MAX, Choice, Length, WholeRange, object_id
 
 
 class _Strict(ma.Schema):

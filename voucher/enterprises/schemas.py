@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Choice, DecimalString, Length
 from voucher.enterprises.models import SIZE_CLASS_CODES
 from voucher.reference import DISTRICTS, INDUSTRIES
+from voucher.schema_fields import Choice, DecimalString, Length
 
 
 class _Strict(ma.Schema):

@@ -65,10 +65,7 @@ def _text(notification: Notification, locale: str) -> tuple[str, str]:
     from flask_babel import force_locale, gettext
 
     with force_locale(locale):
-        try:
-            body = gettext(notification.message, **(notification.params or {}))
-        except (KeyError, TypeError, ValueError):
-            body = gettext(notification.message)
+        body = notification.text()
         subject = gettext("[%(site)s] %(message)s", site=gettext(SITE_NAME),
                           message=body if len(body) <= 60 else body[:58] + "…")
         lines = [body, ""]

@@ -23,6 +23,22 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    def text(self) -> str:
+        """The message in the current language, as every channel shows it (page, e-mail, SMS).
+        Rule: a notification about an application (``application_number`` in its params) names it
+        by its number (受理编号): a message that does not say the number itself is prefixed with it."""
+        from flask_babel import gettext
+
+        params = self.params or {}
+        try:
+            body = gettext(self.message, **params)
+        except (KeyError, TypeError, ValueError):
+            body = gettext(self.message)
+        number = params.get("application_number")
+        if number and number not in body:
+            body = gettext("[%(number)s] %(message)s", number=number, message=body)
+        return body
+
 
 class NotificationPreference(db.Model):
     """How a user wants to be told (a user without a row has the defaults): in the application

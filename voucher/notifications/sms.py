@@ -130,13 +130,10 @@ def enqueue(ids: list[int]) -> None:
 
 
 def text_of(notification: Notification, locale: str) -> str:
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale
 
     with force_locale(locale):
-        try:
-            body = gettext(notification.message, **(notification.params or {}))
-        except (KeyError, TypeError, ValueError):
-            body = gettext(notification.message)
+        body = notification.text()
     return body if len(body) <= SMS_MAX_CHARS else body[:SMS_MAX_CHARS - 1] + "…"
 
 

@@ -22,7 +22,7 @@ def index():
         # Only the caller's own notifications, as the page shows them (every page).
         everything = queries.page_for(current_user.id, 1, EXPORT_LIMIT)
         return send(fmt, "notifications", [_("Notification"), _("Received"), _("Read at"), _("Link")],
-                    ([_(n.message, **(n.params or {})), local_time(n.created_at), local_time(n.read_at), n.link or ""]
+                    ([n.text(), local_time(n.created_at), local_time(n.read_at), n.link or ""]
                      for n in everything.items), everything.total)
     pagination = queries.page_for(current_user.id, page_arg(),
                                   current_app.config["PAGE_SIZE"])

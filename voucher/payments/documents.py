@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from voucher.appnumbers import number_of, prime
 from voucher.audit.services import Actor
 from voucher.auth.policy import BUREAU_READERS
 from voucher.deadlines import local_date
@@ -53,7 +54,6 @@ def _milestone_label(milestone: str) -> str:
 
 
 def _source_label(source_type: str, source_id: int) -> str:
-    from voucher.appnumbers import number_of
 
     source_id = number_of(source_type, source_id) or source_id
     return {"trial_application": _("Trial-voucher application no. %(id)s", id=source_id),
@@ -300,14 +300,19 @@ BANK_PURPOSES = {
 
 
 def bank_purpose(d: Disbursement) -> str:
+    """用途: the words, the application number (受理编号) of the grant and the disbursement's reference."""
     words = BANK_PURPOSES.get((d.funding_kind, d.milestone), "专项资金拨付")
-    return f"{words} {d.reference}"
+    number = number_of(d.source_type, d.source_id)
+    return f"{words} {number} {d.reference}" if number else f"{words} {d.reference}"
 
 
 def bank_lines(batch: PaymentBatch) -> list[BankLine]:
+    disbursements = queries.batch_lines(batch.id)
+    prime((d.source_type, d.source_id) for d in disbursements)
     return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference,
-                     bank_code=d.bank_code or "", purpose=bank_purpose(d))
-            for d in queries.batch_lines(batch.id)]
+                     bank_code=d.bank_code or "", purpose=bank_purpose(d),
+                     application_number=number_of(d.source_type, d.source_id) or "")
+            for d in disbursements]
 
 
 def build_bank_file(subject_id: int, lang: str, issue: IssueContext):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Choice, DecimalString, Length, WholeRange, count, object_id, text
 from voucher.payments.models import BATCH_STATES, DISBURSEMENT_STATES, MILESTONES, SOURCE_TYPES
 from voucher.programmes.models import FUNDING_KIND_CODES
+from voucher.schema_fields import Choice, DecimalString, Length, WholeRange, count, object_id, text
 
 HOLDS = ("not_announced", "notice_running", "objection_open", "objection_upheld", "no_bank_account")
 
@@ -22,6 +22,8 @@ class PayableSchema(ma.Schema):
     source_type = ma.fields.String(required=True, validate=Choice(SOURCE_TYPES),
                                    metadata={"description": "The grant: trial, loan or robot application"})
     source_id = ma.fields.Integer(required=True)
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The grant's application number, e.g. SY-2026-000013"})
     milestone = ma.fields.String(required=True, validate=Choice(MILESTONES))
     amount = DecimalString(required=True)
     payee = ma.fields.Dict(required=True, metadata={"description": "{id, name, bank_name, bank_account}"})
@@ -53,6 +55,8 @@ class DisbursementSchema(ma.Schema):
     funding_kind = ma.fields.String(required=True, validate=Choice(FUNDING_KIND_CODES))
     source_type = ma.fields.String(required=True, validate=Choice(SOURCE_TYPES))
     source_id = ma.fields.Integer(required=True)
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The grant's application number, e.g. SY-2026-000013"})
     milestone = ma.fields.String(required=True, validate=Choice(MILESTONES))
     enterprise_id = ma.fields.Integer(required=True)
     payee_id = ma.fields.Integer(required=True)

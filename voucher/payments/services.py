@@ -35,6 +35,7 @@ from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, PAYEE_NAME_MESSAGE, mark_formula
 from voucher.identifiers import normalise_identifier
 from voucher.money import format_money
+from voucher.appnumbers import number_of
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
 from voucher.payments import queries
 from voucher.payments.models import (BATCH_STATES, DISBURSEMENT_STATES, LIVE_STATES, OBJECTION_STATES, Disbursement,
@@ -81,6 +82,11 @@ HOLD_MESSAGES = {
     "no_bank_account": N_("The payee %(payee)s has no bank name or account on file; ask them to complete their "
                           "profile first."),
 }
+
+
+def _number(d: Disbursement) -> str | None:
+    """The application number of the grant a disbursement pays (its notifications name it)."""
+    return number_of(d.source_type, d.source_id)
 
 
 def disbursement_link(disbursement_id: int) -> str:
@@ -236,7 +242,7 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
                                                       User.id != actor.user_id))
     notify_users(list(others), N_("Disbursement %(reference)s of %(amount)s to %(payee)s is waiting for approval by "
                                   "a second finance officer."), disbursement_link(d.id), reference=d.reference,
-                 amount=format_money(d.amount), payee=d.payee_name)
+                 amount=format_money(d.amount), payee=d.payee_name, application_number=_number(d))
     return d
 
 
@@ -276,7 +282,7 @@ def approve(actor: Actor, disbursement_id: int, password: str | None) -> Disburs
     DISBURSEMENT_MACHINE.apply(d, "approve", actor, details={**_snapshot(d), "fingerprint": d.approval_fingerprint,
                                                              "password_confirmed": True})
     notify_users([d.prepared_by], N_("Disbursement %(reference)s was approved; it can be put in a payment batch."),
-                 disbursement_link(d.id), reference=d.reference)
+                 disbursement_link(d.id), reference=d.reference, application_number=_number(d))
     return d
 
 
@@ -298,7 +304,7 @@ def reject(actor: Actor, disbursement_id: int, password: str | None, reason: str
     d.decision_reason = reason
     DISBURSEMENT_MACHINE.apply(d, "reject", actor, reason=reason)
     notify_users([d.prepared_by], N_("Disbursement %(reference)s was rejected: %(reason)s"), disbursement_link(d.id),
-                 reference=d.reference, reason=reason)
+                 reference=d.reference, reason=reason, application_number=_number(d))
     return d
 
 
@@ -538,7 +544,7 @@ def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_refe
                                                                    "batch_id": d.batch_id})
         notify_organisation(d.payee_id, N_("%(amount)s was paid to your account %(account)s (%(reference)s)."),
                             disbursement_link(d.id), amount=format_money(d.amount), account=d.bank_account,
-                            reference=d.reference)
+                            reference=d.reference, application_number=_number(d))
     else:
         text = (reason or "").strip()
         if not text:

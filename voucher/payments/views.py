@@ -18,7 +18,7 @@ from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
-from voucher.appnumbers import find_id, number_of
+from voucher.appnumbers import find_id, number_of, prime
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
@@ -114,14 +114,16 @@ def queue():
     elif show == "held":
         items = [i for i in items if i.hold]
     deadlines = {i.key: i.deadline(today) for i in items}
+    prime((i.source_type, i.source_id) for i in items)
     items.sort(key=lambda i: (i.hold is not None, deadlines[i.key].sort_key if deadlines[i.key] else 10**6))
     fmt = requested_format()
     if fmt:
         return send(fmt, "payment-queue",
-                    [_("Grant"), _("Programme"), _("Kind of support"), _("Enterprise"), _("Payment"), _("Payee"),
-                     _("Bank"), _("Account number"), _("Amount"), _("Can it be paid?"), _("Payable since"),
+                    [_("Application number"), _("Grant"), _("Programme"), _("Kind of support"), _("Enterprise"),
+                     _("Payment"), _("Payee"), _("Bank"), _("Account number"), _("Amount"), _("Can it be paid?"), _("Payable since"),
                      _("Payment deadline")],
-                    ([source_text(i.source_type, i.source_id), i.programme_name, _label(FUNDING_KINDS, i.funding_kind),
+                    ([number_of(i.source_type, i.source_id) or "", source_text(i.source_type, i.source_id),
+                      i.programme_name, _label(FUNDING_KINDS, i.funding_kind),
                       i.enterprise_name, _label(queries.MILESTONE_LABELS, i.milestone), i.payee_name,
                       i.bank_name or "", i.bank_account or "", i.amount,
                       i.hold_text if i.hold else _("Payable now"),
@@ -200,12 +202,14 @@ def disbursements():
     if fmt:
         everything = queries.disbursements_page(filters, 1, EXPORT_LIMIT)
         names = queries.user_names(u for d in everything.items for u in (d.prepared_by, d.approved_by))
+        prime((d.source_type, d.source_id) for d in everything.items)
         return send(fmt, "disbursements",
-                    [_("Reference"), _("Grant"), _("Programme"), _("Kind of support"), _("Payment"), _("Payee"),
+                    [_("Reference"), _("Application number"), _("Grant"), _("Programme"), _("Kind of support"), _("Payment"), _("Payee"),
                      _("Bank"), _("Account number"), _("Amount"), _("Status"), _("Prepared"), _("Prepared by"),
                      _("Approved"), _("Approved by"), _("Batch"), _("Bank reference"), _("Bank's result"),
                      _("Payment deadline")],
-                    ([d.reference, source_text(d.source_type, d.source_id), d.programme.name,
+                    ([d.reference, number_of(d.source_type, d.source_id) or "", source_text(d.source_type, d.source_id),
+                      d.programme.name,
                       _label(FUNDING_KINDS, d.funding_kind), _label(queries.MILESTONE_LABELS, d.milestone),
                       d.payee_name, d.bank_name, d.bank_account, d.amount, _label(queries.STATUS_LABELS, d.status),
                       local_time(d.prepared_at), names.get(d.prepared_by, ""), local_time(d.approved_at),
@@ -213,6 +217,7 @@ def disbursements():
                       local_time(d.result_recorded_at), deadline_text(disbursement_deadline(d, today))]
                      for d in everything.items), everything.total)
     pagination = queries.disbursements_page(filters, _page(), _per_page())
+    prime((d.source_type, d.source_id) for d in pagination.items)
     deadlines = {d.id: disbursement_deadline(d, today) for d in pagination.items}
     return render_template("payments/disbursements.html", pagination=pagination, filters=filters,
                            programmes=queries.programme_choices(), statuses=DISBURSEMENT_STATES, deadlines=deadlines)
@@ -226,14 +231,17 @@ def mine():
     fmt = requested_format()
     if fmt:
         everything = queries.disbursements_page(filters, 1, EXPORT_LIMIT)
+        prime((d.source_type, d.source_id) for d in everything.items)
         return send(fmt, "payments-received",
-                    [_("Reference"), _("Kind of support"), _("Payment"), _("Bank"), _("Account number"), _("Amount"),
+                    [_("Reference"), _("Application number"), _("Kind of support"), _("Payment"), _("Bank"), _("Account number"), _("Amount"),
                      _("Status"), _("Paid on")],
-                    ([d.reference, _label(FUNDING_KINDS, d.funding_kind), _label(queries.MILESTONE_LABELS, d.milestone),
+                    ([d.reference, number_of(d.source_type, d.source_id) or "", _label(FUNDING_KINDS, d.funding_kind),
+                      _label(queries.MILESTONE_LABELS, d.milestone),
                       d.bank_name, d.bank_account, d.amount, _label(queries.PAYEE_STATUS_LABELS, d.status),
                       local_time(d.result_recorded_at) if d.status == "paid" else ""]
                      for d in everything.items), everything.total)
     pagination = queries.disbursements_page(filters, _page(), _per_page())
+    prime((d.source_type, d.source_id) for d in pagination.items)
     counts = queries.payee_counts(actor.organisation_id) if actor.organisation_id else None
     return render_template("payments/mine.html", pagination=pagination, counts=counts)
 
@@ -398,6 +406,7 @@ def _batch_page(batch_id: int, status_code: int = 200, result_form=None, result_
     batch = services.get_batch(actor, batch_id)
     status = request.args.get("status") if request.args.get("status") in DISBURSEMENT_STATES else None
     lines = queries.batch_line_page(batch.id, status, _page(), _per_page() * 5)
+    prime((d.source_type, d.source_id) for d in lines.items)
     progress = queries.batch_progress([batch.id])[batch.id]
     jobs = queries.jobs_for("payment_batch", batch.id, ["bank_file", "batch_summary"])
     orders_job = None
@@ -423,10 +432,11 @@ def batch(batch_id: int):
         b = services.get_batch(current_actor(), batch_id)
         status = request.args.get("status") if request.args.get("status") in DISBURSEMENT_STATES else None
         lines = queries.batch_line_page(b.id, status, 1, EXPORT_LIMIT)
+        prime((d.source_type, d.source_id) for d in lines.items)
         return send(fmt, f"batch-{b.reference}",
-                    [_("Reference"), _("Payee"), _("Bank"), _("Account number"), _("Amount"), _("Status"),
+                    [_("Reference"), _("Application number"), _("Payee"), _("Bank"), _("Account number"), _("Amount"), _("Status"),
                      _("Bank reference"), _("Reason"), _("Recorded")],
-                    ([d.reference, d.payee_name, d.bank_name, d.bank_account, d.amount,
+                    ([d.reference, number_of(d.source_type, d.source_id) or "", d.payee_name, d.bank_name, d.bank_account, d.amount,
                       _label(queries.STATUS_LABELS, d.status), d.bank_reference or "", d.result_reason or "",
                       local_time(d.result_recorded_at)] for d in lines.items), lines.total)
     return _batch_page(batch_id)
@@ -562,6 +572,7 @@ def _notice_page(notice_id: int, status_code: int = 200, resolve_form=None, reso
     objections = queries.objections_of(notice.id)
     names = queries.user_names([notice.published_by, *[o.resolved_by for o in objections]])
     states = queries.notice_states((i.source_type, i.source_id) for i in notice.items)
+    prime((i.source_type, i.source_id) for i in notice.items)
     return render_template("payments/notice.html", notice=notice, objections=objections, names=names,
                            resolve_form=resolve_form or ResolveForm(), resolve_for=resolve_for, states=states,
                            running=services.notice_open(notice), today=queries.local_today(),
@@ -586,10 +597,12 @@ def notice(notice_id: int):
     if fmt:
         n = services.get_notice(notice_id)
         states = queries.notice_states((i.source_type, i.source_id) for i in n.items)
+        prime((i.source_type, i.source_id) for i in n.items)
         today = queries.local_today()
         return send(fmt, f"notice-{n.id}",
-                    [_("Grant"), _("Enterprise"), _("Kind of support"), _("Amount"), _("Payment")],
-                    ([source_text(i.source_type, i.source_id), i.enterprise_name, _label(FUNDING_KINDS, i.funding_kind),
+                    [_("Application number"), _("Grant"), _("Enterprise"), _("Kind of support"), _("Amount"), _("Payment")],
+                    ([number_of(i.source_type, i.source_id) or "", source_text(i.source_type, i.source_id),
+                      i.enterprise_name, _label(FUNDING_KINDS, i.funding_kind),
                       i.amount, notice_item_state(n, states.get((i.source_type, i.source_id)), today)]
                      for i in n.items))
     return _notice_page(notice_id)

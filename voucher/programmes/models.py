@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from voucher.calc import programme_parameter_defaults
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.extensions import db
 
@@ -13,29 +14,9 @@ FUNDING_KIND_CODES = ("trial_voucher", "loan_discount", "robot_subsidy")
 LEDGER_KINDS = ("reserve", "release", "pay")
 
 # Every programme parameter of the domain rules with its default; the programme form, the
-# audit of parameter changes and the calculations all read this one list.
-PARAMETER_DEFAULTS: dict[str, Decimal | int] = {
-    "trial_cap_per_enterprise": Decimal("200000.00"),
-    "provider_cap": Decimal("5000000.00"),
-    "advance_pct": Decimal("30"),
-    "pass_score": Decimal("60"),
-    "remarkable_score": Decimal("85"),
-    "recommend_min_evaluations": 3,
-    "weight_effect": 40,
-    "weight_quality": 20,
-    "weight_service": 15,
-    "weight_cost_effectiveness": 15,
-    "weight_replicability": 10,
-    "loan_rate_margin_pct": Decimal("20"),
-    "loan_subsidy_points": Decimal("2"),
-    "loan_principal_cap": Decimal("10000000.00"),
-    "loan_day_basis": 360,
-    "robot_base_rate": Decimal("10"),
-    "robot_domestic_rate": Decimal("15"),
-    "robot_pilot_domestic_rate": Decimal("20"),
-    "robot_enterprise_cap": Decimal("2000000.00"),
-    "publicity_working_days": 5,
-}
+# audit of parameter changes and the calculations all read this one list. The defaults are
+# written once, in voucher.calc (the calculations' parameter classes).
+PARAMETER_DEFAULTS: dict[str, Decimal | int] = programme_parameter_defaults()
 
 
 class Programme(db.Model):
@@ -70,21 +51,21 @@ class Programme(db.Model):
     advance_pct: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["advance_pct"])
     pass_score: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["pass_score"])
     remarkable_score: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["remarkable_score"])
-    recommend_min_evaluations: Mapped[int] = mapped_column(Integer, default=3)
-    weight_effect: Mapped[int] = mapped_column(Integer, default=40)
-    weight_quality: Mapped[int] = mapped_column(Integer, default=20)
-    weight_service: Mapped[int] = mapped_column(Integer, default=15)
-    weight_cost_effectiveness: Mapped[int] = mapped_column(Integer, default=15)
-    weight_replicability: Mapped[int] = mapped_column(Integer, default=10)
+    recommend_min_evaluations: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["recommend_min_evaluations"])
+    weight_effect: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["weight_effect"])
+    weight_quality: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["weight_quality"])
+    weight_service: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["weight_service"])
+    weight_cost_effectiveness: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["weight_cost_effectiveness"])
+    weight_replicability: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["weight_replicability"])
     loan_rate_margin_pct: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["loan_rate_margin_pct"])
     loan_subsidy_points: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["loan_subsidy_points"])
     loan_principal_cap: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["loan_principal_cap"])
-    loan_day_basis: Mapped[int] = mapped_column(Integer, default=360)
+    loan_day_basis: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["loan_day_basis"])
     robot_base_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_base_rate"])
     robot_domestic_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_domestic_rate"])
     robot_pilot_domestic_rate: Mapped[Decimal] = mapped_column(Percent, default=PARAMETER_DEFAULTS["robot_pilot_domestic_rate"])
     robot_enterprise_cap: Mapped[Decimal] = mapped_column(Money, default=PARAMETER_DEFAULTS["robot_enterprise_cap"])
-    publicity_working_days: Mapped[int] = mapped_column(Integer, default=5)
+    publicity_working_days: Mapped[int] = mapped_column(Integer, default=PARAMETER_DEFAULTS["publicity_working_days"])
 
     def funds(self, kind: str) -> bool:
         return bool(getattr(self, f"funds_{kind}"))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Choice, DecimalString, Length, WholeRange
 from voucher.programmes.models import FUNDING_KIND_CODES, LEDGER_KINDS, PARAMETER_DEFAULTS
 from voucher.reference import INDUSTRIES
+from voucher.schema_fields import Choice, DecimalString, Length, WholeRange
 
 
 class FundsSchema(ma.Schema):

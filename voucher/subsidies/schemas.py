@@ -10,8 +10,8 @@ from decimal import Decimal
 import marshmallow as ma
 from flask_babel import gettext as _
 
-from voucher.api.fields import Choice, DecimalString, Length, count, int_range, object_id, text
 from voucher.api.schemas import FileUploadSchema, StepSchema
+from voucher.schema_fields import Choice, DecimalString, Length, count, int_range, object_id, text
 from voucher.subsidies.models import APPLICATION_STATES
 
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -240,6 +240,9 @@ class SubsidySummarySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     status = ma.fields.String(required=True, validate=Choice(APPLICATION_STATES))
     status_label = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)
@@ -272,6 +275,9 @@ class _SubsidyDetail(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})
+    application_number = ma.fields.String(required=True, allow_none=True,
+                                          metadata={"description": "The same number under the name every resource "
+                                                                   "uses (trials, payments)"})
     programme_id = ma.fields.Integer(required=True)
     programme_name = ma.fields.String(required=True)
     enterprise = ma.fields.Nested(EnterpriseRefSchema, required=True)

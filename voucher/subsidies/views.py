@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,13 +15,14 @@ from voucher.calc import InterestPeriod, RobotLine
 from voucher.calc.common import fmt_pct
 from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, review_deadline
+from voucher.extensions import csrf
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
-from voucher.subsidies import queries, services
+from voucher.subsidies import period_table, queries, services
 from voucher.subsidies.forms import (
     DecisionForm,
     LoanApplicationForm,
@@ -85,7 +86,9 @@ DETAIL = {"loan": "subsidies.loan_detail", "robot": "subsidies.robot_detail"}
 def _page_helpers():
     return {"status_label": lambda code: str(STATUS_LABELS.get(code, code)),
             "kind_label": lambda code: str(KIND_LABELS.get(code, code)),
-            "statuses": APPLICATION_STATES, "fmt_pct": fmt_pct}
+            "statuses": APPLICATION_STATES, "fmt_pct": fmt_pct,
+            "period_limits": {"rows": period_table.MAX_ROWS, "kb": period_table.MAX_FILE_BYTES // 1024,
+                              "chars": period_table.MAX_TEXT}}
 
 
 def _page() -> int:
@@ -149,6 +152,65 @@ def _steps(working) -> list[str]:
     return [services.render_step(s, _) for s in working]
 
 
+# --- interest periods pasted or uploaded as a table ------------------------------------------------
+
+IMPORT_COLUMN_LABELS = {"start": _l("Period start"), "end": _l("Period end"),
+                        "outstanding_principal": _l("Outstanding principal (yuan)"),
+                        "interest_paid": _l("Interest paid (yuan)")}
+
+
+def _import_message(error: period_table.CellError) -> str:
+    text = _(error.message, **error.params)
+    if error.row is not None and error.column is not None:
+        return _("Row %(row)s, column “%(column)s”: %(message)s", row=error.row,
+                 column=IMPORT_COLUMN_LABELS[error.column], message=text)
+    if error.row is not None:
+        return _("Row %(row)s: %(message)s", row=error.row, message=text)
+    return text
+
+
+def _import_periods(form, source, files):
+    """Read the pasted text or the uploaded .xlsx into the form's period rows (nothing saved).
+
+    Returns what the page shows: ``{"errors": [...]}`` (every bad cell at once; the rows are left
+    as they were) or ``{"rows": [...]}`` (the rows as read, for checking before saving)."""
+    upload = files.get("periods_file") if files else None
+    if upload is not None and getattr(upload, "filename", ""):
+        if not upload.filename.lower().endswith(".xlsx"):
+            parsed = period_table.ParsedTable(errors=[period_table.CellError(
+                None, None, "This is not an Excel .xlsx file (an old .xls file: save it as .xlsx first).")])
+        else:
+            parsed = period_table.parse_xlsx(upload.stream)
+    elif (source.get("periods_paste") or "").strip():
+        parsed = period_table.parse_text(source.get("periods_paste"))
+    else:
+        return {"errors": [_("Paste the table into the box or choose an .xlsx file first.")]}
+    if parsed.errors:
+        return {"errors": [_import_message(e) for e in parsed.errors]}
+    rows = form.periods
+    rows.entries = []
+    rows.last_index = -1
+    for r in parsed.rows:
+        rows.append_entry({"start": r.start, "end": r.end, "outstanding_principal": r.outstanding_principal,
+                           "interest_paid": r.interest_paid})
+    if len(rows.entries) < rows.max_entries:
+        rows.append_entry()
+    return {"rows": parsed.rows}
+
+
+@bp.get("/periods-template.xlsx")
+def periods_template():
+    """The interest-period table as an empty .xlsx with the headings the import reads (public)."""
+    headings = {key: str(label) for key, label in IMPORT_COLUMN_LABELS.items()}
+    notes = [_("One row per interest period that has ended, as on the bank's interest statement."),
+             _("Dates as YYYY-MM-DD; amounts in yuan (1,200,000.00 or 3500万 are read too)."),
+             _("Enter values, not formulas: a formula is refused."),
+             _("At most %(max)s rows.", max=period_table.MAX_ROWS)]
+    data = period_table.template_xlsx(headings, notes)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=interest-periods.xlsx"})
+
+
 # --- public calculators ------------------------------------------------------------------------------
 
 def _programme_choices():
@@ -164,15 +226,21 @@ def _calculator_params(form):
         return services.params_for(None)
 
 
-@bp.get("/calculator/loan")
+@bp.route("/calculator/loan", methods=["GET", "POST"])
+@csrf.exempt  # the POST only reads an uploaded period table into the page: it changes nothing
 def calculator_loan():
-    """The loan interest-discount calculator (public; GET, changes nothing)."""
-    form = LoanCalculatorForm(formdata=request.args if request.args else None)
+    """The loan interest-discount calculator (public; changes nothing). GET calculates; a POST
+    (multipart, for the file) only reads an uploaded period table into the rows."""
+    source = request.form if request.method == "POST" else request.args
+    form = LoanCalculatorForm(formdata=source if source else None)
     form.programme_id.choices = _programme_choices()
-    action = request.args.get("action", "calculate")
-    result = params = lpr = None
+    action = source.get("action", "calculate")
+    result = params = lpr = imported = None
     status = 200
-    if not request.args:
+    if request.method == "POST" or action == "import_periods":
+        imported = _import_periods(form, source, request.files)
+        status = 422 if "errors" in imported else 200
+    elif not request.args:
         try:
             lpr = services.lpr_in_force(services.local_today())
             _set_value(form.benchmark_rate, lpr.rate_pct)
@@ -218,7 +286,7 @@ def calculator_loan():
     if params is None:
         params, _robot = _calculator_params(form)
     return render_template("subsidies/calculator_loan.html", form=form, result=result, params=params, lpr=lpr,
-                           working=_steps(result.working) if result else []), status
+                           imported=imported, working=_steps(result.working) if result else []), status
 
 
 @bp.get("/calculator/robot")
@@ -462,7 +530,7 @@ def _ceiling_at_once(form) -> None:
         place_errors(err, form)
 
 
-def _loan_form_page(form, app, org, material_errors=None):
+def _loan_form_page(form, app, org, material_errors=None, imported=None):
     benchmark = None
     if form.contract_date.data and not form.contract_date.errors:
         try:
@@ -470,6 +538,7 @@ def _loan_form_page(form, app, org, material_errors=None):
         except DomainError:
             benchmark = None
     return render_template("subsidies/loan_form.html", form=form, app=app, org=org, benchmark=benchmark,
+                           imported=imported,
                            **_materials_context("loan", app, _form_programme_id(form), material_errors, on_form=True))
 
 
@@ -550,6 +619,10 @@ def _handle_form(kind: str, form, org, app=None):
     if request.method == "POST" and request.form.get("action") == "add_row":
         rows.append_entry()
         return pages.form_page(form, app, org), 200
+    if kind == "loan" and request.method == "POST" and request.form.get("action") == "import_periods":
+        # Reading the table saves nothing (CSRF is still checked for every POST by CSRFProtect).
+        imported = _import_periods(form, request.form, request.files)
+        return pages.form_page(form, app, org, imported=imported), (422 if "errors" in imported else 200)
     material_errors: dict = {}
     if form.validate_on_submit():
         try:

@@ -22,6 +22,7 @@ from voucher.auth.models import User
 from voucher.calc import Criterion, entropy_topsis, round_fen, round_to
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Organisation
+from voucher.appnumbers import number_filter
 from voucher.extensions import db
 from voucher.programmes.models import FundLedgerEntry, Programme
 from voucher.trials.models import (ACTIVE_ASSIGNMENT_STATES, MILESTONE_KINDS, TRIAL_STATES, Evaluation,
@@ -172,6 +173,9 @@ def _filtered(stmt, filters: TrialFilters, ent, prov, today: date):
     if filters.provider_id:
         stmt = stmt.where(Trial.provider_id == filters.provider_id)
     if filters.q:
+        by_number = number_filter(TrialApplication, filters.q)
+        if by_number is not None:
+            return stmt.where(by_number)
         like = f"%{filters.q}%"
         stmt = stmt.where(or_(Solution.title.ilike(like), ent.name.ilike(like), prov.name.ilike(like)))
     return stmt
@@ -223,8 +227,10 @@ def waiting_milestones(trial_ids: list[int]) -> dict[int, int]:
 
 def evaluator_page(evaluator_id: int, page: int, per_page: int, show_all: bool = False):
     """The evaluator's assignments, those waiting for them first."""
+    trial = contains_eager(EvaluatorAssignment.trial)
     stmt = (select(EvaluatorAssignment).join(Trial, EvaluatorAssignment.trial).join(Solution, Trial.solution)
-            .options(contains_eager(EvaluatorAssignment.trial).contains_eager(Trial.solution))
+            .join(TrialApplication, Trial.application)
+            .options(trial.contains_eager(Trial.solution), trial.contains_eager(Trial.application))
             .where(EvaluatorAssignment.evaluator_id == evaluator_id))
     if not show_all:
         stmt = stmt.where(EvaluatorAssignment.status.in_(("assigned", "cleared")))
@@ -460,7 +466,7 @@ def sme_next_step(trial: Trial, stages: dict[str, PaymentStage], reported: dict[
     elif balance.code in ("released", "cancelled"):
         after = balance.label + "."
     else:
-        after = str(_l("Next for the balance of %(amount)s: %(stage)s.",
+        after = str(_l("The balance of %(amount)s: %(stage)s.",
                        amount=_money(balance.amount), stage=balance.label))
     return " ".join(todo + [after])
 

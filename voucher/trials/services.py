@@ -145,7 +145,8 @@ PAYABLE_MESSAGES = {
 def notify_finance_payable(trial: Trial, milestone: str, amount: Decimal) -> None:
     """Tell every finance officer that a trial payment has become due (the queue then shows it)."""
     notify_role("finance", PAYABLE_MESSAGES[milestone], PAYMENT_QUEUE_LINK, amount=format_money(amount),
-                solution=trial.solution.title, enterprise=trial.enterprise.name, provider=trial.provider.name)
+                solution=trial.solution.title, application_number=trial.application.number,
+                enterprise=trial.enterprise.name, provider=trial.provider.name)
 
 
 def evaluation_params(programme: Programme) -> EvaluationParams:
@@ -330,6 +331,7 @@ def open_trial_for(actor: Actor, application: TrialApplication) -> Trial:
     notify_organisation(application.provider_id,
                         N_("The trial of %(solution)s for %(enterprise)s was approved: report the kick-off when "
                            "the trial starts."), trial_link(trial.id), solution=solution.title,
+                        application_number=application.number,
                         enterprise=application.enterprise.name)
     return trial
 
@@ -351,7 +353,8 @@ def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -
     notify_organisation(trial.provider_id,
                         N_("The approval of the trial of %(solution)s for %(enterprise)s was cancelled: the trial "
                            "will not take place. Reason: %(reason)s"), trial_link(trial.id),
-                        solution=application.solution.title, enterprise=application.enterprise.name, reason=reason)
+                        solution=application.solution.title, application_number=application.number,
+                        enterprise=application.enterprise.name, reason=reason)
     return trial
 
 
@@ -459,7 +462,8 @@ def report_milestone(actor: Actor, trial_id: int, kind: str, note: str, upload: 
     db.session.flush()
     notify_organisation(trial.enterprise_id,
                         N_("The provider reported a milestone of the trial of %(solution)s: please confirm or "
-                           "dispute it."), trial_link(trial.id), solution=trial.solution.title)
+                           "dispute it."), trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     return milestone
 
 
@@ -557,22 +561,26 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
         if early_days is not None:
             notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed, %(days)s days before "
                                       "its planned end (reason: %(reason)s): assign evaluators."),
-                        trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name,
+                        trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number, enterprise=trial.enterprise.name,
                         days=early_days, reason=reason)
         else:
             notify_role("officer", N_("The trial of %(solution)s for %(enterprise)s is completed: assign evaluators."),
-                        trial_link(trial.id), solution=trial.solution.title, enterprise=trial.enterprise.name)
+                        trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number, enterprise=trial.enterprise.name)
         for org_id in (trial.enterprise_id, trial.provider_id):
             notify_organisation(org_id, N_("The trial of %(solution)s is completed: confirm the delivered scope "
                                            "against the application (acceptance). The balance is paid only after "
                                            "the enterprise and the provider have both accepted and the evaluation "
-                                           "passed."), acceptance_link(trial.id), solution=trial.solution.title)
+                                           "passed."), acceptance_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     else:
         if kind == "kickoff":
             notify_finance_payable(trial, "advance", trial.advance_amount)
         notify_organisation(trial.provider_id,
                             N_("The enterprise confirmed a milestone of the trial of %(solution)s: report the next "
-                               "one when it is reached."), trial_link(trial.id), solution=trial.solution.title)
+                               "one when it is reached."), trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     return milestone
 
 
@@ -594,7 +602,8 @@ def dispute_milestone(actor: Actor, trial_id: int, kind: str, reason: str) -> Mi
     db.session.flush()
     notify_organisation(trial.provider_id,
                         N_("The enterprise disputed a milestone of the trial of %(solution)s: %(reason)s"),
-                        trial_link(trial.id), solution=trial.solution.title, reason=reason)
+                        trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number, reason=reason)
     return milestone
 
 
@@ -654,7 +663,8 @@ def assign_evaluator(actor: Actor, trial_id: int, evaluator_id: int | None) -> E
                  after={"trial_id": trial.id, "evaluator_id": user.id, "evaluator": user.name, "status": "assigned"})
     notify_users([user.id], N_("You were assigned to evaluate the trial of %(solution)s: declare that you have no "
                                "conflict of interest, then fill in the effect-evaluation form."),
-                 trial_link(trial.id), solution=trial.solution.title)
+                 trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     return assignment
 
 
@@ -703,7 +713,8 @@ def declare_conflict(actor: Actor, trial_id: int, reason: str) -> EvaluatorAssig
     assignment.conflict_reason = reason
     db.session.flush()
     notify_role("officer", N_("An evaluator declared a conflict of interest in the trial of %(solution)s: assign "
-                              "another evaluator."), trial_link(trial.id), solution=trial.solution.title)
+                              "another evaluator."), trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     return assignment
 
 
@@ -723,7 +734,8 @@ def remove_assignment(actor: Actor, trial_id: int, assignment_id: int, reason: s
     db.session.flush()
     notify_users([assignment.evaluator_id],
                  N_("You were withdrawn from the evaluation of the trial of %(solution)s by the bureau: %(reason)s"),
-                 EVALUATIONS_LINK, solution=trial.solution.title, reason=reason)
+                 EVALUATIONS_LINK, solution=trial.solution.title,
+                application_number=trial.application.number, reason=reason)
     return assignment
 
 
@@ -843,10 +855,12 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
         provider_message = N_("The trial of %(solution)s did not pass its effect evaluation (score %(score)s): the "
                               "balance was released back to the fund.")
     notify_organisation(trial.enterprise_id, sme_message, trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number,
                         score=str(result.mean))
     if outcome == "passed" and trial.balance_amount and trial.acceptance_status == "accepted":
         notify_finance_payable(trial, "balance", trial.balance_amount)
     notify_organisation(trial.provider_id, provider_message, trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number,
                         score=str(result.mean))
 
 
@@ -855,6 +869,46 @@ def _mean_of(values) -> Decimal | None:
     if not present:
         return None
     return round_to(sum(present, Decimal(0)) / len(present), 2)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    correcting: bool
+    reason: str
+    afters: dict
+    scores: dict
+    latest: dict
+    params: EvaluationParams
+    score: ScoreResult
+
+
+def _score_evaluation(trial: Trial, assignment: EvaluatorAssignment, data: EvaluationInput) -> _Scored:
+    """The checks and the weighted total shared by the preview and the submission (one calculation)."""
+    if assignment.status == "assigned":
+        raise Conflict("Declare that you have no conflict of interest before the form opens.")
+    if trial.status not in ("completed", "evaluated"):
+        raise TransitionNotAllowed("The evaluation can no longer be changed: the trial is closed.")
+    correcting = assignment.status == "submitted"
+    reason = (data.correction_reason or "").strip()
+    if correcting and not reason:
+        raise ValidationFailed("A submitted form is final: give the reason for the correction.",
+                               field="correction_reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
+    afters, scores = _check_evaluation(data, trial.application.baselines)
+    latest = latest_evaluations(trial.id)
+    params = form_params(trial, latest.get(assignment.id) if correcting else None)
+    return _Scored(correcting, reason, afters, scores, latest, params, overall_score(scores, params))
+
+
+def preview_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> ScoreResult:
+    """The weighted total the evaluation would be stored with, before the irreversible submit.
+
+    Rule: the same checks and the same calculation as :func:`submit_evaluation` (which still
+    recomputes); nothing is saved, locked or audited.
+    """
+    trial, assignment = evaluator_assignment(actor, trial_id)
+    return _score_evaluation(trial, assignment, data).score
 
 
 @dataclass(frozen=True)
@@ -876,21 +930,9 @@ def submit_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Sub
     unpaid balance is released to the fund.
     """
     trial, assignment = _own_assignment_locked(actor, trial_id)
-    if assignment.status == "assigned":
-        raise Conflict("Declare that you have no conflict of interest before the form opens.")
-    if trial.status not in ("completed", "evaluated"):
-        raise TransitionNotAllowed("The evaluation can no longer be changed: the trial is closed.")
-    correcting = assignment.status == "submitted"
-    reason = (data.correction_reason or "").strip()
-    if correcting and not reason:
-        raise ValidationFailed("A submitted form is final: give the reason for the correction.",
-                               field="correction_reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationFailed("At most %(max)s characters.", field="correction_reason", max=REASON_MAX)
-    afters, scores = _check_evaluation(data, trial.application.baselines)
-    latest = latest_evaluations(trial.id)
-    params = form_params(trial, latest.get(assignment.id) if correcting else None)
-    score = overall_score(scores, params)
+    scored = _score_evaluation(trial, assignment, data)
+    correcting, reason, afters, scores, latest, params, score = (
+        scored.correcting, scored.reason, scored.afters, scored.scores, scored.latest, scored.params, scored.score)
     results = improvements_for(trial, afters)
     mean_improvement = _mean_improvement(results)
 
@@ -1104,18 +1146,21 @@ def record_acceptance(actor: Actor, trial_id: int, data: AcceptanceInput) -> Tri
     if both:
         message = N_("The enterprise and the provider have both accepted the delivered scope of the trial of "
                      "%(solution)s.")
-        notify_organisation(other, message, acceptance_link(trial.id), solution=trial.solution.title)
+        notify_organisation(other, message, acceptance_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
         if trial.outcome == "passed" and trial.balance_amount:
             notify_finance_payable(trial, "balance", trial.balance_amount)
     elif party == "sme":
         notify_organisation(other, N_("The enterprise accepted the delivered scope of the trial of %(solution)s: "
                                       "confirm it on your side; the balance is paid after both acceptances and a "
-                                      "passed evaluation."), acceptance_link(trial.id), solution=trial.solution.title)
+                                      "passed evaluation."), acceptance_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     else:
         notify_organisation(other, N_("The provider confirmed the delivered scope of the trial of %(solution)s: "
                                       "check it against your application and accept it; the balance is paid after "
                                       "both acceptances and a passed evaluation."), acceptance_link(trial.id),
-                            solution=trial.solution.title)
+                            solution=trial.solution.title,
+                application_number=trial.application.number)
     return form
 
 
@@ -1152,7 +1197,8 @@ def record_adoption(actor: Actor, trial_id: int, adopted: bool | None, reason: s
     db.session.flush()
     notify_organisation(trial.provider_id,
                         N_("The enterprise recorded its adoption decision on the trial of %(solution)s."),
-                        trial_link(trial.id), solution=trial.solution.title)
+                        trial_link(trial.id), solution=trial.solution.title,
+                application_number=trial.application.number)
     return trial
 
 

@@ -73,19 +73,19 @@ def _trial_status(t) -> str:
 def _export_trials(fmt: str, name: str, pagination, bureau: bool, role: str | None = None):
     waiting = queries.waiting_milestones([t.id for t in pagination.items])
     if bureau:
-        headers = [_("Solution"), _("Enterprise"), _("Provider"), _("Approved amount"), _("Status"), _("Start"), _("End"),
+        headers = [_("Application number"), _("Solution"), _("Enterprise"), _("Provider"), _("Approved amount"), _("Status"), _("Start"), _("End"),
                    _("Milestones waiting"), _("Score"), _("Outcome")]
 
         def row(t):
-            return [t.solution.title, t.enterprise.name, t.provider.name, t.approved_amount, _trial_status(t),
+            return [t.application.number, t.solution.title, t.enterprise.name, t.provider.name, t.approved_amount, _trial_status(t),
                     t.start_date, t.end_date, waiting.get(t.id, 0), t.score if t.score is not None else "",
                     str(queries.OUTCOME_LABELS[t.outcome]) if t.outcome else ""]
     else:
-        headers = [_("Solution"), _("Enterprise") if role == "provider" else _("Provider"), _("Status"), _("Start"),
+        headers = [_("Application number"), _("Solution"), _("Enterprise") if role == "provider" else _("Provider"), _("Status"), _("Start"),
                    _("End"), _("Milestones waiting for the enterprise")]
 
         def row(t):
-            return [t.solution.title, t.enterprise.name if role == "provider" else t.provider.name, _trial_status(t),
+            return [t.application.number, t.solution.title, t.enterprise.name if role == "provider" else t.provider.name, _trial_status(t),
                     t.start_date, t.end_date, waiting.get(t.id, 0)]
     return send(fmt, name, headers, (row(t) for t in pagination.items), pagination.total)
 
@@ -128,8 +128,8 @@ def evaluations_mine():
     fmt = requested_format()
     if fmt:
         everything = queries.evaluator_page(current_actor().user_id, 1, EXPORT_LIMIT, show_all)
-        return send(fmt, "my-evaluations", [_("Solution"), _("Assigned"), _("Status")],
-                    ([a.trial.solution.title, local_time(a.assigned_at),
+        return send(fmt, "my-evaluations", [_("Application number"), _("Solution"), _("Assigned"), _("Status")],
+                    ([a.trial.application.number, a.trial.solution.title, local_time(a.assigned_at),
                       str(queries.ASSIGNMENT_STATUS_LABELS.get(a.status, a.status))] for a in everything.items),
                     everything.total)
     pagination = queries.evaluator_page(current_actor().user_id, _page(), current_app.config["PAGE_SIZE"], show_all)
@@ -481,6 +481,35 @@ def _evaluation_context(trial, assignment, form, submitted=None):
             "improvements": improvements, "params": services.form_params(trial, latest)}
 
 
+def _preview_lines(preview, form) -> list[str]:
+    """The working of a previewed total, in the reader's language (criteria by their form labels)."""
+    from voucher.calc.evaluation import CRITERIA_LABELS
+
+    codes = {label: code for code, label in CRITERIA_LABELS.items()}
+    lines = []
+    for line in preview.working:
+        if line.code != "evaluation.criterion":
+            continue
+        field = getattr(form, f"score_{codes.get(line.values['criterion'], '')}", None)
+        values = {**line.values, "criterion": field.label.text if field is not None else line.values["criterion"]}
+        lines.append(_("%(criterion)s: score %(score)s × weight %(weight)s%% = %(contribution)s", **values))
+    lines.append(_("Sum %(exact)s, rounded to 0.1: %(overall)s", exact=preview.exact.normalize(),
+                   overall=preview.overall))
+    return lines
+
+
+def _preview_changed(actor, trial_id: int, form) -> bool:
+    """True when the form confirms a previewed total that the figures no longer give (edited after
+    the preview): the evaluator is shown the new total to confirm instead of submitting."""
+    shown = (request.form.get("previewed_total") or "").strip()
+    if not shown:
+        return False
+    try:
+        return services.preview_evaluation(actor, trial_id, form.to_input()).overall != Decimal(shown)
+    except ArithmeticError:
+        return True
+
+
 @bp.route("/<int:trial_id>/evaluation", methods=["GET", "POST"])
 @roles_required("evaluator")
 def evaluate(trial_id: int):
@@ -501,8 +530,16 @@ def evaluate(trial_id: int):
             form.recommendation.data = latest.recommendation
         return render_template("trials/evaluate.html", **_evaluation_context(trial, assignment, form))
     form = EvaluationForm()
+    action = request.form.get("action", "submit")
     if form.validate_on_submit():
         try:
+            if action == "preview" or _preview_changed(actor, trial_id, form):
+                # The server's weighted total, computed as the submit computes it; nothing is saved.
+                preview = services.preview_evaluation(actor, trial_id, form.to_input())
+                return render_template("trials/evaluate.html", preview=preview,
+                                       preview_working=_preview_lines(preview, form),
+                                       changed=action != "preview",
+                                       **_evaluation_context(trial, assignment, form))
             submitted = services.submit_evaluation(actor, trial_id, form.to_input())
         except DomainError as err:
             if isinstance(err, (Forbidden, NotFound)):

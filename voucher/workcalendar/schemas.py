@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.fields import Length
+from voucher.schema_fields import Length
 from voucher.workcalendar.services import NAME_MAX, REFERENCE_MAX
 
 MAX_DAYS = 200

@@ -1,4 +1,4 @@
-"""Marshmallow fields and validators of the JSON API.
+"""Marshmallow fields and validators shared by the schemas of every domain and the JSON API.
 
 Money and rates travel as decimal strings ("150000.00", "2.40" for 2.40%): parsed here into
 ``Decimal`` exactly, with the spellings people use (``3500万``, ``3.2%``, full-width digits,
