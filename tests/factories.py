@@ -183,21 +183,35 @@ def package_ends_with_2026(monkeypatch):
     workdays._package_year.cache_clear()
 
 
-def attach_required_materials(application, kind: str = "trial_voucher") -> list:
-    """Rows for the required materials of the checklist, as if the SME had uploaded one PDF each
-    (no file on disk: enough for the submission rule; upload tests go through the pages)."""
+MATERIAL_OWNERS = {"trial_voucher": "trial_application", "loan_discount": "loan_application",
+                   "robot_subsidy": "robot_application"}
+
+
+def attach_required_materials(application, kind: str | None = None) -> list:
+    """Rows for the required materials of the checklist (the programme guide's) not yet attached,
+    as if the SME had uploaded one PDF each (no file on disk: enough for the submission rule;
+    upload tests go through the pages).  ``kind`` defaults from the application's class:
+    ``trial_voucher``, ``loan_discount`` or ``robot_subsidy``."""
     import hashlib
     import secrets
 
     from voucher.documents.models import StoredFile
     from voucher.materials import checklist_for
 
+    from sqlalchemy import select
+
+    if kind is None:
+        kind = {"LoanApplication": "loan_discount", "RobotApplication": "robot_subsidy"}.get(
+            type(application).__name__, "trial_voucher")
+    owner = MATERIAL_OWNERS[kind]
+    present = set(db.session.scalars(select(StoredFile.material).where(StoredFile.owner_type == owner,
+                                                                       StoredFile.owner_id == application.id)))
     rows = []
     for item in checklist_for(application.programme_id, kind):
-        if not item.required:
+        if not item.required or item.code in present:
             continue
         data = f"{item.code}-{application.id}-{secrets.token_hex(4)}".encode()
-        row = StoredFile(owner_type="trial_application", owner_id=application.id, purpose="supporting_document",
+        row = StoredFile(owner_type=owner, owner_id=application.id, purpose="supporting_document",
                          material=item.code, original_name=f"{item.code}.pdf", content_type="application/pdf",
                          size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
                          relative_path=f"test/{secrets.token_hex(16)}.pdf")

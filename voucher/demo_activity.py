@@ -214,7 +214,7 @@ def _story_steps(story: Story, people: dict, programme):
         content=apps.Content(D(story.amount), NEED, start + timedelta(days=5), start + timedelta(days=10),
                              dict(story.baselines)), today=start - timedelta(days=3))
     # The required materials of the checklist (drafts too, so a demo user can submit one).
-    apps.add_materials(sme, application.id, {code: [apps_upload(_pdf(), name)] for code, name in DEMO_MATERIALS},
+    apps.add_materials(sme, application.id, _demo_materials(apps.checklist(application), ()),
                        max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     if story.submitted is None:
         return
@@ -334,8 +334,14 @@ def _notice_steps(people: dict, programme):
 
 # --- subsidies and other bureau activity ------------------------------------------------------
 
-DEMO_MATERIALS = (("business_licence", "营业执照.pdf"), ("trial_plan", "数字化转型需求与试用方案.pdf"),
-                  ("quotation", "服务商报价单.pdf"))
+DEMO_MATERIALS = {"business_licence": "营业执照.pdf", "trial_plan": "数字化转型需求与试用方案.pdf",
+                  "quotation": "服务商报价单.pdf"}
+
+
+def _demo_materials(checklist, present) -> dict:
+    """A PDF for each required material of the guide's checklist not yet attached."""
+    return {m.code: [apps_upload(_pdf(), DEMO_MATERIALS.get(m.code, f"{m.label}.pdf"))]
+            for m in checklist if m.required and m.code not in present}
 
 
 @dataclass
@@ -369,6 +375,9 @@ def _loan_steps(people: dict, programme):
         plan=subsidies.Upload(_pdf(), "plan.pdf"), statement=subsidies.Upload(_pdf(), "statement.pdf"),
         max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=LOAN_TOKEN, today=day)
+    subsidies.add_materials(sme, "loan", loan.id, _demo_materials(subsidies.checklist("loan", loan),
+                                                                  subsidies.materials_by_code("loan", loan.id)),
+                            max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     subsidies.act(sme, "loan", loan.id, "submit", today=day)
     yield at(on(2026, 4, 29), 15)
     subsidies.act(people["officer"], "loan", loan.id, "approve", today=on(2026, 4, 29))
@@ -388,6 +397,9 @@ def _robot_steps(people: dict, programme):
                                      on(2026, 10, 30), subsidies.Upload(_pdf(), "invoice-2.pdf")))),
         max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
         client_token=ROBOT_TOKEN, today=day)
+    subsidies.add_materials(sme, "robot", robot.id, _demo_materials(subsidies.checklist("robot", robot),
+                                                                    subsidies.materials_by_code("robot", robot.id)),
+                            max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     subsidies.act(sme, "robot", robot.id, "submit", today=day)
 
 

@@ -2,87 +2,98 @@
 
 Every form and rule that asks for files reads :func:`checklist_for`: the application forms show
 it (required and optional, accepted formats), uploads are checked against a material's formats,
-and submitting is refused while a required material has no file.
+and submitting is refused (:class:`MaterialsMissing`) while a required material has no file.
 
-The programme guide (办事指南) will hold a structured checklist per programme and kind
-(``required_materials(programme_id, kind)``); until it is merged, :func:`checklist_for` answers
-with the default checklist below (the same for every programme).  The integrator points
-:func:`checklist_for` at the guide; nothing else changes.
+The one source is the programme guide (办事指南): :func:`checklist_for` is the guide's 材料清单 in
+force (``voucher.guides.queries.required_materials``: the current version, or the guide's default
+content while no officer has saved one).  A material an officer adds to the guide is asked for and
+enforced on the next form; one removed is no longer required.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from voucher.errors import ValidationFailed
 
 # Format codes and how they are named to people; checked by content in voucher.storage.
 FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG", "ofd": "OFD", "docx": "Word (.docx)",
                  "doc": "Word (.doc)", "xlsx": "Excel (.xlsx)", "xls": "Excel (.xls)"}
 FORMAT_EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg,.jpeg", "png": ".png", "ofd": ".ofd", "docx": ".docx",
                      "doc": ".doc", "xlsx": ".xlsx", "xls": ".xls"}
-SCANS = ("pdf", "ofd", "jpeg", "png")
-DOCUMENTS = ("pdf", "ofd", "docx", "doc")
-SHEETS = ("pdf", "xlsx", "xls")
-ANY = ("pdf", "ofd", "jpeg", "png", "docx", "doc", "xlsx", "xls")
 MAX_FILES_PER_MATERIAL = 10
 KINDS = ("trial_voucher", "loan_discount", "robot_subsidy")
+
+
+class Bilingual:
+    """A text of the guide in both languages, shown in the reader's language (like a lazy string)."""
+
+    __slots__ = ("zh", "en")
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        try:
+            from flask_babel import get_locale
+
+            lang = str(get_locale() or "")
+        except Exception:  # outside a request (CLI, tasks): the default language
+            lang = ""
+        return (self.en or self.zh) if lang == "en" else self.zh
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self.zh or self.en)
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash((self.zh, self.en))
+
+    def __repr__(self) -> str:
+        return f"Bilingual({self.zh!r}, {self.en!r})"
 
 
 @dataclass(frozen=True)
 class Material:
     code: str
-    label: str
+    label: object
     required: bool
     formats: tuple[str, ...]
-    hint: str = ""
+    hint: object = ""
     max_files: int = MAX_FILES_PER_MATERIAL
 
     @property
     def format_names(self) -> str:
-        return ", ".join(FORMAT_LABELS[f] for f in self.formats)
+        return ", ".join(FORMAT_LABELS[f] for f in self.formats if f in FORMAT_LABELS)
 
     @property
     def accept(self) -> str:
         """For the file input's ``accept`` attribute (a convenience: the server checks the content)."""
-        return ",".join(FORMAT_EXTENSIONS[f] for f in self.formats)
+        return ",".join(FORMAT_EXTENSIONS[f] for f in self.formats if f in FORMAT_EXTENSIONS)
 
 
-DEFAULT_CHECKLISTS: dict[str, tuple[Material, ...]] = {
-    "trial_voucher": (
-        Material("business_licence", _l("Business licence (copy)"), True, SCANS,
-                 _l("A scan or photo of the licence, or the electronic licence.")),
-        Material("trial_plan", _l("Digital-transformation need and trial plan"), True, DOCUMENTS,
-                 _l("The problem, the solution chosen, the trial's steps and the expected results.")),
-        Material("quotation", _l("Provider's quotation or draft service contract"), True, ANY,
-                 _l("Showing the trial price; the contract is signed only after submission.")),
-        Material("baseline_evidence", _l("Evidence of the baseline figures"), False, SHEETS + ("jpeg", "png"),
-                 _l("Production records or statements behind the baseline figures.")),
-        Material("other", _l("Other supporting documents"), False, ANY),
-    ),
-    "loan_discount": (
-        Material("transformation_plan", _l("Digital-transformation plan the loan finances"), True,
-                 DOCUMENTS + ("jpeg", "png")),
-        Material("interest_statement", _l("Loan contract and interest payment statement"), True,
-                 SCANS + ("xlsx", "xls"), _l("The bank's statement of the interest paid in each period.")),
-        Material("other", _l("Other supporting documents"), False, ANY),
-    ),
-    "robot_subsidy": (
-        Material("vat_invoice", _l("VAT invoice of each robot line"), True, SCANS,
-                 _l("One per line; an electronic invoice (OFD or PDF) is accepted.")),
-        Material("other", _l("Other supporting documents (purchase contract, acceptance record)"), False, ANY),
-    ),
-}
+def _from_guide(row) -> Material:
+    return Material(row.code, Bilingual(row.name_zh, row.name_en), bool(row.required), tuple(row.formats),
+                    Bilingual(row.note_zh, row.note_en))
 
 
 def checklist_for(programme_id: int | None, kind: str) -> tuple[Material, ...]:
-    """The materials an application of ``kind`` in the programme needs, required ones first.
-
-    Today the default checklist of the kind; later the programme guide's
-    ``required_materials(programme_id, kind)``.
-    """
-    if kind not in DEFAULT_CHECKLISTS:
+    """The materials an application of ``kind`` in the programme needs, required ones first (each
+    group in the guide's order): the guide's 材料清单 in force; with no programme (or one that does
+    not fund ``kind``) the guide's default checklist of the kind."""
+    if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
-    items = DEFAULT_CHECKLISTS[kind]
+    from voucher.guides.defaults import default_materials
+    from voucher.guides.queries import required_materials
+
+    rows = required_materials(int(programme_id), kind) if isinstance(programme_id, int) else []
+    items = tuple(_from_guide(r) for r in (rows or default_materials(kind)))
     return tuple(m for m in items if m.required) + tuple(m for m in items if not m.required)
 
 
@@ -94,3 +105,30 @@ def missing_required(checklist, present_codes) -> list[Material]:
     """The required materials with no file among ``present_codes``, in checklist order."""
     present = set(present_codes)
     return [m for m in checklist if m.required and m.code not in present]
+
+
+class _Labels:
+    """The missing materials' names, translated when the message is shown (not when raised)."""
+
+    def __init__(self, items) -> None:
+        self.items = list(items)
+
+    def __str__(self) -> str:
+        return "; ".join(str(m.label) for m in self.items)
+
+
+class MaterialsMissing(ValidationFailed):
+    """Submitting refused: ``missing`` lists every required material with no file (all at once)."""
+
+    def __init__(self, missing) -> None:
+        super().__init__("Some required materials are missing: %(missing)s. Attach them, then submit.",
+                         field="materials", missing=_Labels(missing))
+        self.missing = list(missing)
+
+
+def ensure_complete(checklist, present_codes) -> None:
+    """Rule: an application is submitted only with a file for every required material of its
+    checklist; otherwise :class:`MaterialsMissing` naming each one."""
+    missing = missing_required(checklist, present_codes)
+    if missing:
+        raise MaterialsMissing(missing)

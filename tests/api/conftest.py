@@ -197,6 +197,7 @@ def build_world(client) -> RoleWorld:
         app = subsidies.save_loan_application(
             sme, data, plan=subsidies.Upload(io.BytesIO(PDF), "plan.pdf"),
             statement=subsidies.Upload(io.BytesIO(PDF), "st.pdf"), max_bytes=10**7)
+        attach_required_materials(app)
         if status == "submitted":
             subsidies.act(sme, "loan", app.id, "submit")
         return app
@@ -208,6 +209,7 @@ def build_world(client) -> RoleWorld:
                                         invoice_date=local_today() - timedelta(days=10),
                                         invoice_file=subsidies.Upload(io.BytesIO(PDF), "inv.pdf"))
         app = subsidies.save_robot_application(sme, subsidies.RobotInput(programme.id, (line,)), max_bytes=10**7)
+        attach_required_materials(app)
         if status == "submitted":
             subsidies.act(sme, "robot", app.id, "submit")
         return app

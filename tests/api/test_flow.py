@@ -13,6 +13,16 @@ from decimal import Decimal
 from tests.api.conftest import Api, add_demo_lpr, application_body, assert_error, build_programme, token_for
 from tests.factories import valid_uscc
 
+
+def attach_by_api(api, resource: str, app_id: int) -> None:
+    """One PDF for each required material with no file yet, through the materials endpoint."""
+    for item in api.get(f"/{resource}/{app_id}").get_json()["materials"]:
+        if item["required"] and not item["files"]:
+            added = api.post(f"/{resource}/{app_id}/materials",
+                             {"material": item["code"], "files": [b64file(f"{item['code']}.pdf")]})
+            assert added.status_code == 201, added.get_data(as_text=True)
+            assert added.get_json()[0]["material"] == item["code"]
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -168,6 +178,10 @@ def test_loan_and_robot_claims_through_the_api(client, make_user, make_org):
     # The file can be downloaded by its enterprise.
     downloaded = sme.get(f"/loan-applications/{loan_id}/files/{body['files'][0]['id']}")
     assert downloaded.status_code == 200 and downloaded.data == PDF
+    # The guide's other required materials are missing: refused with all of them named, until attached.
+    refused = sme.post(f"/loan-applications/{loan_id}/submit")
+    assert refused.status_code == 422 and "Loan contract" in refused.get_data(as_text=True)
+    attach_by_api(sme, "loan-applications", loan_id)
     assert sme.post(f"/loan-applications/{loan_id}/submit").get_json()["status"] == "submitted"
     approved = officer.post(f"/loan-applications/{loan_id}/approve")
     assert approved.get_json()["approved_amount"] == "40000.00"
@@ -184,7 +198,8 @@ def test_loan_and_robot_claims_through_the_api(client, make_user, make_org):
     robot_id = created.get_json()["id"]
     again = sme.post("/robot-applications", robot)  # the same invoices: refused, naming the lines
     assert_error(again, 422, "lines.0.invoice_no", "lines.1.invoice_no")
-    sme.post(f"/robot-applications/{robot_id}/submit")
+    attach_by_api(sme, "robot-applications", robot_id)
+    assert sme.post(f"/robot-applications/{robot_id}/submit").get_json()["status"] == "submitted"
     assert_error(officer.post(f"/robot-applications/{robot_id}/return"), 422, "reason")
     assert officer.post(f"/robot-applications/{robot_id}/approve").get_json()["approved_amount"] == "100000.00"
 
@@ -222,8 +237,7 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
     solution = build_solution(provider_org, trial_price="150000.00")
     app_id = sme.post("/trial-applications", application_body(programme.id, solution.id, amount="100000.00")
                       ).get_json()["id"]
-    for code in ("business_licence", "trial_plan", "quotation"):
-        sme.post(f"/trial-applications/{app_id}/materials", {"material": code, "files": [b64file()]})
+    attach_by_api(sme, "trial-applications", app_id)
     sme.post(f"/trial-applications/{app_id}/submit")
     assert officer.post(f"/trial-applications/{app_id}/approve").status_code == 200
 

@@ -214,15 +214,19 @@ def test_submit_without_required_materials_is_refused_naming_each_missing_one(en
     assert response.status_code == 422
     assert "Some required materials are missing" in html
     for name in ("Business licence (copy)", "Digital-transformation need and trial plan",
-                 "Provider&#39;s quotation or draft service contract"):
+                 "Provider&#39;s quotation or draft service contract",
+                 "Last year&#39;s financial statements or tax certificate", "Declaration of good faith"):
         assert name in html
     db.session.refresh(application)
     assert application.status == "draft"
     # Only the plan is still missing: the message names only it.
     _post_materials(en, application.id, {"business_licence": [("licence.pdf", PDF)],
-                                         "quotation": [("quote.xlsx", XLSX)]})
+                                         "quotation": [("quote.xlsx", XLSX)],
+                                         "financial_statements": [("accounts.xlsx", XLSX)],
+                                         "credit_declaration": [("pledge.pdf", PDF)]})
     html = en.post(f"/applications/{application.id}/submit").get_data(as_text=True)
     assert "Digital-transformation need and trial plan" in html and "Business licence (copy);" not in html
+    assert "Declaration of good faith;" not in html and "Declaration of good faith. Attach" not in html
 
 
 def test_several_files_per_material_at_once_in_word_excel_and_ofd(app, en, login, sme, file_application):
@@ -232,14 +236,16 @@ def test_several_files_per_material_at_once_in_word_excel_and_ofd(app, en, login
         "business_licence": [("licence.ofd", OFD)],
         "trial_plan": [("plan.docx", DOCX), ("plan-annex.doc", DOC)],
         "quotation": [("quote.pdf", PDF), ("prices.xlsx", XLSX)],
-        "baseline_evidence": [("records.xls", XLS)]})
+        "baseline_evidence": [("records.xls", XLS)],
+        "financial_statements": [("accounts.xls", XLS)],
+        "credit_declaration": [("pledge.pdf", PDF)]})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     grouped = services.materials_by_code(application.id)
     assert sorted(f.original_name for f in grouped["trial_plan"]) == ["plan-annex.doc", "plan.docx"]
     assert {f.content_type for f in grouped["quotation"]} == {
         "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
     assert grouped["business_licence"][0].content_type == "application/ofd"
-    assert len(events_for("trial_application", application.id)) >= 6
+    assert len(events_for("trial_application", application.id)) >= 8
     assert en.post(f"/applications/{application.id}/submit").status_code == 303
 
 

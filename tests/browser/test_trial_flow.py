@@ -91,7 +91,7 @@ def sme_applies(page, base, title: str, lang: str) -> int:
     page.fill("#baseline_defect_rate", "3.5")
     # The required materials of the checklist, several files at once where the SME has them.
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    for code in ("business_licence", "trial_plan", "quotation"):
+    for code in ("business_licence", "trial_plan", "quotation", "financial_statements", "credit_declaration"):
         page.set_input_files(f"#material_{code}", files=[{"name": f"{code}.pdf", "mimeType": "application/pdf",
                                                           "buffer": pdf}])
     shot(page, f"flow-{lang}-05-sme-application-form")

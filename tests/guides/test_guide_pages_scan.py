@@ -31,7 +31,7 @@ def test_guide_pages_are_complete_in_both_languages(client, demo, role):
     guides = {g.kind: g.current_version for g in db.session.scalars(
         select(ProgrammeGuide).where(ProgrammeGuide.programme_id == programme.id))}
     assert guides == {"trial_voucher": 2, "loan_discount": 1, "robot_subsidy": 1}
-    assert len(queries.required_materials(programme.id, "robot_subsidy")) == 7
+    assert len(queries.required_materials(programme.id, "robot_subsidy")) == 8
     if role != "anonymous":
         assert do_login(client, f"{role}@demo.test", f"demo-{role}-pass").status_code == 302
     urls = ["/", "/guide/", f"/guide/{programme.id}/trial_voucher?version=1"]

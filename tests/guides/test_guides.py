@@ -142,7 +142,7 @@ def test_an_officer_edit_makes_a_version_and_an_audit_event(client, make_user, p
     assert guide.current_version == 1
     v1 = db.session.scalar(select(GuideVersion).where(GuideVersion.guide_id == guide.id))
     assert v1.version == 1 and v1.saved_by == officer.id and v1.change_note == "首次发布"
-    assert [m.code for m in v1.materials][:2] == ["business_licence", "need_statement"]
+    assert [m.code for m in v1.materials][:2] == ["business_licence", "trial_plan"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "programme_guide.saved"))
     assert event.actor_id == officer.id and event.object_id == str(guide.id)
     assert event.before is None and event.after["version"] == 1 and "新增条件" in event.after["eligibility_zh"]
@@ -266,11 +266,13 @@ def test_the_service_checks_what_it_saves(ctx, make_user, programme):
 def test_required_materials_gives_the_checklist_in_force(ctx, make_user, programme):
     rows = queries.required_materials(programme.id, "loan_discount")  # no version yet: the defaults
     assert [r.code for r in rows] == ["business_licence", "loan_contract", "transformation_plan",
-                                      "interest_statement", "bank_account", "credit_declaration"]
-    assert all(r.required for r in rows) and rows[1].formats == ("pdf",) and rows[1].name_zh == "借款合同"
-    assert [r.position for r in rows] == [1, 2, 3, 4, 5, 6]
+                                      "interest_statement", "bank_account", "credit_declaration", "other"]
+    assert all(r.required for r in rows[:-1]) and not rows[-1].required
+    assert rows[1].formats == ("pdf",) and rows[1].name_zh == "借款合同"
+    assert rows[3].formats == ("pdf", "ofd", "jpeg", "png", "xlsx", "xls")  # Excel and OFD besides PDF/JPEG/PNG
+    assert [r.position for r in rows] == [1, 2, 3, 4, 5, 6, 7]
     trial = queries.required_materials(programme.id, "trial_voucher")
-    assert [r.code for r in trial if not r.required] == ["trial_contract", "park_certificate"]
+    assert [r.code for r in trial if not r.required] == ["baseline_evidence", "park_certificate", "other"]
 
     from dataclasses import replace
 

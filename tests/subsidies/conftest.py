@@ -62,10 +62,22 @@ def pdf(name="evidence.pdf"):
     return (io.BytesIO(PDF), name)
 
 
-def loan_form(programme, **overrides) -> dict:
+# The guide's default required materials that the forms take in the checklist panel (the plan,
+# statement and invoices have fields of their own).
+LOAN_MATERIALS = ("business_licence", "loan_contract", "bank_account", "credit_declaration")
+ROBOT_MATERIALS = ("business_licence", "purchase_contract", "acceptance_report", "bank_account", "credit_declaration")
+
+
+def materials(codes) -> dict:
+    """The checklist panel's inputs: one PDF for each material code."""
+    return {f"material_{code}": pdf(f"{code}.pdf") for code in codes}
+
+
+def loan_form(programme, *, with_materials=True, **overrides) -> dict:
     """The worked example as an application: LPR 3.00% on the contract date, rate 2.40%,
-    8,000,000 outstanding over 90 days, 48,000 interest paid → 40,000.00."""
-    data = {
+    8,000,000 outstanding over 90 days, 48,000 interest paid → 40,000.00; with a PDF for each
+    other required material of the guide's checklist unless ``with_materials`` is false."""
+    data = {**(materials(LOAN_MATERIALS) if with_materials else {}),
         "programme_id": str(programme.id), "bank_name": "Bank of Wenzhou", "contract_no": "WZ-2025-0001",
         "contract_date": "2025-12-15", "principal": "8000000.00", "loan_rate": "2.40",
         "term_start": "2025-12-20", "term_end": "2027-12-19",
@@ -106,8 +118,11 @@ def with_invoices(robot: RobotApplication) -> RobotApplication:
     return robot
 
 
-def robot_form(programme, *lines: dict, **overrides) -> dict:
-    data = {"programme_id": str(programme.id), "client_token": secrets.token_urlsafe(16)}
+def robot_form(programme, *lines: dict, with_materials=True, **overrides) -> dict:
+    """A robot application of ``lines``, with a PDF for each other required material of the guide's
+    checklist unless ``with_materials`` is false."""
+    data = {"programme_id": str(programme.id), "client_token": secrets.token_urlsafe(16),
+            **(materials(ROBOT_MATERIALS) if with_materials else {})}
     for line in lines:
         data.update(line)
     data.update(overrides)

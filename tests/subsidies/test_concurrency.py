@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.factories import build_org, build_user
+from tests.factories import attach_required_materials, build_org, build_user
 from tests.subsidies.conftest import PDF, add_demo_lpr
 from voucher.errors import TransitionNotAllowed
 from voucher.extensions import db
@@ -38,6 +38,7 @@ def _setup(app) -> tuple[int, list[int]]:
             user.actor(), data, plan=services.Upload(io.BytesIO(PDF), "p.pdf"),
             statement=services.Upload(io.BytesIO(PDF), "s.pdf"),
             max_bytes=app.config["UPLOAD_MAX_BYTES"])
+        attach_required_materials(loan)
         services.act(user.actor(), "loan", loan.id, "submit")
         officers = [build_user("officer").id for _ in range(2)]
         db.session.commit()

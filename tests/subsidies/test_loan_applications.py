@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from tests.subsidies.conftest import EN, PNG, build_programme, count, fresh, loan_form, pdf
+from tests.subsidies.conftest import LOAN_MATERIALS, EN, PNG, build_programme, count, fresh, loan_form, pdf
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.extensions import db
@@ -147,7 +147,10 @@ def test_approval_reserves_the_discount_in_the_ledger_and_notifies_the_enterpris
                              .where(Notification.user_id == sme.id, Notification.message.like("%was approved%"))) == 1
     actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "loan_application",
                                                                       AuditEvent.object_id == str(app_id))))
-    assert actions == ["loan_application.created", "loan_application.submit", "loan_application.approve"]
+    # Created with the form's checklist materials (one audited attach each), then submitted and approved.
+    assert actions[0] == "loan_application.created" and actions[-2:] == ["loan_application.submit",
+                                                                         "loan_application.approve"]
+    assert set(actions[1:-2]) == {"loan_application.attach"} and len(actions) == 3 + len(LOAN_MATERIALS)
 
 
 def test_approval_refused_with_the_figures_when_the_budget_is_short(client, sme, officer, login, lpr):

@@ -4,6 +4,7 @@ order approved, and a later claim's working says what was left."""
 from __future__ import annotations
 
 from tests.api.conftest import Api, token_for
+from tests.api.test_flow import attach_by_api
 from tests.subsidies.test_identifier_spellings import loan_body
 
 SHARED = ("the enterprise already receives the discount on 8000000.00 of principal on these days under earlier "
@@ -22,6 +23,7 @@ def test_two_loans_over_the_same_days_share_the_cap_at_approval(client, sme, pro
     # Both computed before either was approved: 40,000.00 each on its own.
     assert first["computed_discount"] == second["computed_discount"] == "40000.00"
     for app in (first, second):
+        attach_by_api(api, "loan-applications", app["id"])
         assert api.post(f"/loan-applications/{app['id']}/submit").status_code == 200
     assert officer.post(f"/loan-applications/{first['id']}/approve").get_json()["approved_amount"] == "40000.00"
     approved = officer.post(f"/loan-applications/{second['id']}/approve").get_json()
@@ -34,6 +36,7 @@ def test_two_loans_over_the_same_days_share_the_cap_at_approval(client, sme, pro
 def test_a_loan_saved_after_an_approved_one_is_computed_on_what_remains(client, sme, programme, make_user):
     api, officer = Api(client, token_for(sme)), Api(client, token_for(make_user("officer")))
     first = api.post("/loan-applications", loan_body(programme, "WZ-2025-0001")).get_json()
+    attach_by_api(api, "loan-applications", first["id"])
     api.post(f"/loan-applications/{first['id']}/submit")
     officer.post(f"/loan-applications/{first['id']}/approve")
     second = api.post("/loan-applications", loan_body(programme, "WZ-2025-0002")).get_json()
@@ -45,6 +48,7 @@ def test_another_enterprise_is_not_affected(client, sme, other_sme, programme, m
     officer = Api(client, token_for(make_user("officer")))
     mine, theirs = Api(client, token_for(sme)), Api(client, token_for(other_sme))
     first = mine.post("/loan-applications", loan_body(programme, "WZ-2025-0001")).get_json()
+    attach_by_api(mine, "loan-applications", first["id"])
     mine.post(f"/loan-applications/{first['id']}/submit")
     officer.post(f"/loan-applications/{first['id']}/approve")
     assert theirs.post("/loan-applications", loan_body(programme, "WZ-2025-0001")).get_json()["computed_discount"] \

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from tests.conftest import needs_postgres
-from tests.factories import build_org, build_user
+from tests.factories import attach_required_materials, build_org, build_user
 from tests.subsidies.conftest import PDF, add_demo_lpr
 from voucher.extensions import db
 from voucher.programmes.models import FundLedgerEntry, Programme
@@ -39,6 +39,7 @@ def _setup(app) -> tuple[list[int], list[int]]:
                 user.actor(), data, plan=services.Upload(io.BytesIO(PDF), "p.pdf"),
                 statement=services.Upload(io.BytesIO(PDF), "s.pdf"),
                 max_bytes=app.config["UPLOAD_MAX_BYTES"])
+            attach_required_materials(loan)
             services.act(user.actor(), "loan", loan.id, "submit")
             ids.append(loan.id)
         officers = [build_user("officer").id for _ in range(2)]

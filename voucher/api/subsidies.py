@@ -74,6 +74,9 @@ def detail_json(kind: str, app, actor) -> dict:
                         "values": {k: str(v) for k, v in (s.get("values") or {}).items()}} for s in app.working or []],
            "parameters": dict(app.params or {}),
            "files": [_file_json(files[i]) for i in dict.fromkeys(file_ids) if i in files],
+           "materials": [{"code": m.code, "label": str(m.label), "required": m.required, "formats": list(m.formats),
+                          "files": len(by_code.get(m.code, []))}
+                         for by_code in [services.materials_by_code(kind, app.id)] for m in services.checklist(kind, app)],
            "decision_reason": app.decision_reason, "submitted_at": app.submitted_at, "decided_at": app.decided_at,
            "created_at": app.created_at, "updated_at": app.updated_at, "allowed_actions": actions}
     if kind == "loan":
@@ -243,6 +246,29 @@ def _register(kind: str) -> None:
     decorated = errors(blp, 404)(decorated)
     decorated = auth(blp, *READERS)(decorated)
     blp.route(f"/{resource}/<id:application_id>/files/<id:file_id>", endpoint=f"{kind}_file")(decorated)
+    _register_materials(kind, resource, noun)
+
+
+def _register_materials(kind: str, resource: str, noun: str) -> None:
+    from voucher.api.applications import MaterialFileSchema, MaterialsUploadSchema
+
+    def add_materials(body, application_id: int):
+        stored = services.add_materials(api_actor(), kind, application_id, {body["material"]: list(body["files"])},
+                                        max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+        return [{"id": f.id, "material": f.material, "name": f.original_name, "content_type": f.content_type,
+                 "size_bytes": f.size_bytes, "sha256": f.sha256} for f in stored]
+
+    add_materials.__name__ = f"{kind}_materials"
+    add_materials.__doc__ = (f"Attach files (base64 in the body, several at once) to one material of a {noun} "
+                             "application's checklist (`materials` on the application), while it is a draft or "
+                             "returned; formats are checked by content as the material allows. Submitting is "
+                             "refused while a required material has no file.")
+    decorated = blp.response(201, MaterialFileSchema(many=True))(add_materials)
+    decorated = blp.arguments(MaterialsUploadSchema)(decorated)
+    decorated = errors(blp, 400, 404, 409)(decorated)
+    decorated = auth(blp, "sme")(decorated)
+    blp.route(f"/{resource}/<id:application_id>/materials", methods=["POST"],
+              endpoint=f"{kind}_materials")(decorated)
 
 
 def _register_action(kind, resource, detail_schema, action, roles, summary) -> None:

@@ -42,7 +42,7 @@ from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Enterprise
 from voucher.errors import N_, DomainError, Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
-from voucher.materials import checklist_for, missing_required
+from voucher.materials import checklist_for, ensure_complete, missing_required
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as ledger
@@ -491,10 +491,7 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     check_programme_period(application.programme, application.contract_date, application.trial_start_date)
     check_rules(application.programme, application.enterprise_id, application.solution,
                 application.requested_amount, day=day)
-    missing = missing_materials(application)
-    if missing:
-        raise ValidationFailed("Some required materials are missing: %(missing)s. Attach them, then submit.",
-                               field="materials", missing=_Labels(missing))
+    ensure_complete(checklist(application), materials_by_code(application.id))
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
     application.submitted_at = utcnow()
     db.session.flush()
@@ -533,16 +530,6 @@ def materials_by_code(application_id: int) -> dict[str, list[StoredFile]]:
 
 def missing_materials(application: TrialApplication) -> list:
     return missing_required(checklist(application), materials_by_code(application.id))
-
-
-class _Labels:
-    """The missing materials' names, translated when the message is shown (not when raised)."""
-
-    def __init__(self, items) -> None:
-        self.items = list(items)
-
-    def __str__(self) -> str:
-        return "; ".join(str(m.label) for m in self.items)
 
 
 def add_materials(actor: Actor, application_id: int, uploads: dict[str, list], *,

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-# Accepted formats of a material: what ``voucher.storage.save_upload`` accepts (by content).
-FORMATS = {"pdf": ("PDF", "application/pdf"), "jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png")}
+# Accepted formats of a material: what ``voucher.storage.save_upload`` accepts (by content), in the
+# order they are named; the codes are ``voucher.storage.detect_format``'s.
+FORMATS = {"pdf": ("PDF", "application/pdf"), "ofd": ("OFD", "application/ofd"),
+           "jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"),
+           "docx": ("Word (.docx)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+           "doc": ("Word (.doc)", "application/msword"),
+           "xlsx": ("Excel (.xlsx)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+           "xls": ("Excel (.xls)", "application/vnd.ms-excel")}
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,22 @@ def _pct(value: Decimal) -> str:
     return f"{value:f}"
 
 
-LICENCE = Material("营业执照（副本）", "Business licence (copy)", True, ("pdf", "jpeg", "png"),
+# Format groups (keys of voucher.guides.content.FORMATS, in its order).
+SCANS = ("pdf", "ofd", "jpeg", "png")
+DOCUMENTS = ("pdf", "ofd", "docx", "doc")
+SHEETS = ("pdf", "xlsx", "xls")
+ANY = ("pdf", "ofd", "jpeg", "png", "docx", "doc", "xlsx", "xls")
+
+LICENCE = Material("营业执照（副本）", "Business licence (copy)", True, SCANS,
                    "加盖企业公章的复印件扫描件或照片，统一社会信用代码清晰可辨。",
                    "A scan or photo of a copy stamped with the enterprise's seal; the unified social credit code "
                    "must be legible.", code="business_licence")
-BANK_ACCOUNT = Material("企业银行账户信息", "The enterprise's bank account", True, ("pdf", "jpeg", "png"),
+BANK_ACCOUNT = Material("企业银行账户信息", "The enterprise's bank account", True, SCANS,
                         "开户许可证或基本存款账户信息，户名须与企业名称一致，注明开户行联行号。",
                         "Account opening permit or basic deposit account details; the account name must be the "
                         "enterprise's name; give the bank code (CNAPS).", code="bank_account")
 FINANCIALS = Material("上年度财务报表或纳税证明", "Last year's financial statements or tax certificate", True,
-                      ("pdf", "jpeg", "png"),
+                      ("pdf", "ofd", "jpeg", "png", "xlsx", "xls"),
                       "用于核定企业规模（从业人员、营业收入）；例：资产负债表、利润表及社保缴纳人数证明。",
                       "Used to confirm the size class (employees, revenue); e.g. balance sheet, income statement "
                       "and the social-insurance headcount.", code="financial_statements")
@@ -47,26 +53,34 @@ CREDIT = Material("信用承诺书", "Declaration of good faith", True, ("pdf",)
                   "Signed by the legal representative and sealed: the material is true, the enterprise is not on "
                   "the credit blacklist, and money obtained with false material is repaid in full.",
                   code="credit_declaration")
+OTHER = Material("其他证明材料", "Other supporting documents", False, ANY,
+                 "可选，例：获奖证书、资质证明或其他有助于审核的材料。",
+                 "Optional, e.g. awards, certifications or anything else that helps the review.", code="other")
 
 
 def _materials(kind: str) -> tuple[Material, ...]:
     if kind == "trial_voucher":
         rows = (
             LICENCE,
-            Material("数字化改造需求说明", "Statement of the digital-transformation need", True, ("pdf",),
-                     "写明要改进的环节和基线指标（如生产效率、不良率、交货期），与申请表中的基线数据一致。",
-                     "The process to improve and its baseline figures (e.g. output per hour, defect rate, lead time), "
-                     "the same as on the application form.", code="need_statement"),
+            Material("数字化转型需求与试用方案", "Digital-transformation need and trial plan", True, DOCUMENTS,
+                     "写明要改进的环节、选用的方案、试用步骤和基线指标（如生产效率、不良率、交货期），与申请表中的基线数据一致。",
+                     "The process to improve, the solution chosen, the trial's steps and the baseline figures (e.g. "
+                     "output per hour, defect rate, lead time), the same as on the application form.",
+                     code="trial_plan"),
+            Material("服务商报价单或服务合同（草案）", "Provider's quotation or draft service contract", True, ANY,
+                     "写明试用价格；合同签订日期和试用开始日不得早于申请提交日。",
+                     "Showing the trial price; the contract's signing and start dates may not be before the "
+                     "application is submitted.", code="quotation"),
             FINANCIALS,
             CREDIT,
-            Material("试用服务合同（草案）", "Draft trial service contract", False, ("pdf",),
-                     "已与服务商商定的，可附合同草案；签订日期和试用开始日不得早于申请提交日。",
-                     "If agreed with the provider already; its signing and start dates may not be before the "
-                     "application is submitted.", code="trial_contract"),
+            Material("基线数据佐证材料", "Evidence of the baseline figures", False, SHEETS + ("jpeg", "png"),
+                     "例：生产记录、质量统计或报表截图。",
+                     "E.g. production records, quality statistics or report screenshots.", code="baseline_evidence"),
             Material("小微企业园入园证明", "Certificate of a small-and-micro industrial park", False,
-                     ("pdf", "jpeg", "png"), "入驻小微企业园的企业提供，例：园区运营机构出具的入园协议。",
+                     SCANS, "入驻小微企业园的企业提供，例：园区运营机构出具的入园协议。",
                      "For enterprises in a small-and-micro industrial park, e.g. the park operator's tenancy "
                      "agreement.", code="park_certificate"),
+            OTHER,
         )
     elif kind == "loan_discount":
         rows = (
@@ -75,39 +89,46 @@ def _materials(kind: str) -> tuple[Material, ...]:
                      "含合同编号、签订日期、本金、年利率和期限；每份合同只能申请一次。",
                      "With its number, date, principal, annual rate and term; each contract can be claimed once.",
                      code="loan_contract"),
-            Material("数字化改造计划", "Digital-transformation plan", True, ("pdf",),
+            Material("数字化改造计划", "Digital-transformation plan", True, DOCUMENTS + ("jpeg", "png"),
                      "贷款用途须为该计划；写明改造内容、投资额和进度。",
                      "The loan must finance this plan: what is changed, the investment and the schedule.",
                      code="transformation_plan"),
-            Material("银行结息凭证", "The bank's interest statement", True, ("pdf", "jpeg", "png"),
+            Material("银行结息凭证", "The bank's interest statement", True, SCANS + ("xlsx", "xls"),
                      "每个申请贴息的计息期一份，显示起止日、未还本金和实付利息。",
                      "One per interest period claimed, showing its dates, the outstanding principal and the "
                      "interest paid.", code="interest_statement"),
             BANK_ACCOUNT,
             CREDIT,
+            OTHER,
         )
     else:
         rows = (
             LICENCE,
-            Material("增值税发票", "VAT invoices", True, ("pdf", "jpeg", "png"),
+            Material("增值税发票", "VAT invoices", True, SCANS,
                      "发票代码加8位号码，或数电票20位号码；每张发票在系统内只能申报一次。",
                      "Invoice code and 8-digit number, or the 20-digit number of a fully digital invoice; each "
                      "invoice can be claimed once.", code="vat_invoice"),
             Material("机器人购置合同", "Robot purchase contract", True, ("pdf",),
                      "写明型号、生产厂家、数量和不含税单价。",
                      "With the model, manufacturer, quantity and unit price excluding VAT.", code="purchase_contract"),
-            Material("设备验收报告", "Equipment acceptance report", True, ("pdf", "jpeg", "png"),
+            Material("设备验收报告", "Equipment acceptance report", True, SCANS,
                      "含机器人型号、序列号和安装地点，例：企业与厂家共同签字的验收单。",
                      "With the model, serial numbers and where the robots are installed, e.g. an acceptance "
                      "sheet signed by the enterprise and the maker.", code="acceptance_report"),
-            Material("国产品牌证明", "Proof of a domestic brand", False, ("pdf", "jpeg", "png"),
+            Material("国产品牌证明", "Proof of a domestic brand", False, SCANS,
                      "申请国产品牌比例时提供，例：生产厂家营业执照和产品目录。",
                      "When claiming the domestic-brand rate, e.g. the maker's business licence and catalogue.",
                      code="domestic_brand"),
             BANK_ACCOUNT,
             CREDIT,
+            OTHER,
         )
     return tuple(Material(**{**m.__dict__, "position": i}) for i, m in enumerate(rows, start=1))
+
+
+def default_materials(kind: str) -> tuple[Material, ...]:
+    """The 材料清单 a new guide of ``kind`` starts from (also the checklist with no programme)."""
+    return _materials(kind)
 
 
 COMMON_BASIS = (

@@ -263,6 +263,14 @@ class FileSchema(ma.Schema):
     sha256 = ma.fields.String(required=True)
 
 
+class SubsidyMaterialSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True)
+    formats = ma.fields.List(ma.fields.String(), required=True)
+    files = ma.fields.Integer(required=True, metadata={"description": "How many files are attached"})
+
+
 class _SubsidyDetail(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
@@ -282,6 +290,9 @@ class _SubsidyDetail(ma.Schema):
     parameters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), required=True,
                                 metadata={"description": "The programme parameters the calculation used"})
     files = ma.fields.List(ma.fields.Nested(FileSchema), required=True)
+    materials = ma.fields.List(ma.fields.Nested(SubsidyMaterialSchema), required=True,
+                               metadata={"description": "The checklist of materials (the programme guide's), with "
+                                                        "the files attached to each"})
     decision_reason = ma.fields.String(required=True, allow_none=True)
     submitted_at = ma.fields.DateTime(required=True, allow_none=True)
     decided_at = ma.fields.DateTime(required=True, allow_none=True)

@@ -19,6 +19,7 @@ from voucher.deadlines import deadline_text, review_deadline
 from voucher.extensions import csrf
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
@@ -76,6 +77,8 @@ ACTION_LABELS = {
     "return": _l("Returned for revision"),
     "withdraw": _l("Withdrawn"),
     "cancel": _l("Grant cancelled, reservation released"),
+    "attach": _l("Document attached"),
+    "detach": _l("Document removed"),
 }
 DETAIL = {"loan": "subsidies.loan_detail", "robot": "subsidies.robot_detail"}
 
@@ -449,6 +452,48 @@ def _save_options(form, app) -> dict:
             "application_id": app.id if app else None, "client_token": None if app else form.client_token.data}
 
 
+# --- the checklist of materials (the trial form's panel: templates/applications/_materials.html) ----------
+
+# Materials the form asks for in fields of their own (the plan and statement of a loan, each robot
+# line's invoice); the checklist panel of the form takes every other material.
+FIELD_MATERIALS = {"loan": ("transformation_plan", "interest_statement"), "robot": ("vat_invoice",)}
+
+
+def _material_uploads(checklist) -> dict[str, list]:
+    """The files sent per material of the checklist (``material_<code>``, several each)."""
+    return {m.code: [f for f in request.files.getlist(f"material_{m.code}") if f and f.filename]
+            for m in checklist}
+
+
+def _material_errors(err: DomainError) -> dict[str, str]:
+    return {k[len("material_"):]: v for k, v in err.field_messages(_).items() if k.startswith("material_")}
+
+
+def _form_programme_id(form):
+    """The programme the form is for: the one chosen, else the only one it offers."""
+    if isinstance(form.programme_id.data, int):
+        return form.programme_id.data
+    ids = [c[0] for c in form.programme_id.choices or () if isinstance(c[0], int)]
+    return ids[0] if len(ids) == 1 else None
+
+
+def _materials_context(kind: str, app, programme_id=None, errors=None, *, on_form: bool = False) -> dict:
+    from voucher.applications.forms import RemoveFileForm, UploadForm
+
+    checklist = services.checklist(kind, app) if app is not None else \
+        checklist_for(programme_id if isinstance(programme_id, int) else None, services.KINDS[kind].funding_kind)
+    if on_form:
+        checklist = tuple(m for m in checklist if m.code not in FIELD_MATERIALS[kind])
+    files = services.materials_by_code(kind, app.id) if app is not None else {}
+    return {"checklist": checklist, "files_by_material": files, "material_errors": errors or {},
+            "missing_materials": missing_required(checklist, files) if app is not None else [],
+            "remove_form": RemoveFileForm(prefix="remove", formdata=None),
+            "upload_form": UploadForm(prefix="upload", formdata=None),
+            "download_endpoint": f"subsidies.{kind}_file", "remove_endpoint": f"subsidies.{kind}_remove_file",
+            "upload_endpoint": f"subsidies.{kind}_upload",
+            "max_upload_mb": current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)}
+
+
 # --- loan application form ---------------------------------------------------------------------------
 
 def _loan_input(form) -> services.LoanInput:
@@ -486,7 +531,7 @@ def _ceiling_at_once(form) -> None:
         place_errors(err, form)
 
 
-def _loan_form_page(form, app, org, imported=None):
+def _loan_form_page(form, app, org, material_errors=None, imported=None):
     benchmark = None
     if form.contract_date.data and not form.contract_date.errors:
         try:
@@ -494,7 +539,8 @@ def _loan_form_page(form, app, org, imported=None):
         except DomainError:
             benchmark = None
     return render_template("subsidies/loan_form.html", form=form, app=app, org=org, benchmark=benchmark,
-                           imported=imported)
+                           imported=imported,
+                           **_materials_context("loan", app, _form_programme_id(form), material_errors, on_form=True))
 
 
 # --- robot application form --------------------------------------------------------------------------
@@ -532,9 +578,10 @@ def _robot_cap_figures(org, programme_id):
             "industry": label(INDUSTRIES, org.enterprise.industry)}
 
 
-def _robot_form_page(form, app, org):
+def _robot_form_page(form, app, org, material_errors=None):
     return render_template("subsidies/robot_form.html", form=form, app=app, org=org,
-                           cap=_robot_cap_figures(org, form.programme_id.data))
+                           cap=_robot_cap_figures(org, form.programme_id.data),
+                           **_materials_context("robot", app, _form_programme_id(form), material_errors, on_form=True))
 
 
 # --- the application forms of both kinds ----------------------------------------------------------------
@@ -577,19 +624,28 @@ def _handle_form(kind: str, form, org, app=None):
         # Reading the table saves nothing (CSRF is still checked for every POST by CSRFProtect).
         imported = _import_periods(form, request.form, request.files)
         return pages.form_page(form, app, org, imported=imported), (422 if "errors" in imported else 200)
+    material_errors: dict = {}
     if form.validate_on_submit():
         try:
             saved = pages.save(current_actor(), form, app)
+            # The checklist's other materials chosen on the form are kept with the saved draft (one
+            # refused file refuses the save: the request rolls back).
+            uploads = _material_uploads(services.checklist(kind, saved))
+            if any(uploads.values()):
+                services.add_materials(current_actor(), kind, saved.id, uploads,
+                                       max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
         except (Forbidden, NotFound):
             raise
         except DomainError as err:
-            place_errors(err, form, {pages.rows: filled_rows(rows)})
+            material_errors = _material_errors(err)
+            if not material_errors:
+                place_errors(err, form, {pages.rows: filled_rows(rows)})
         else:
             flash(str(pages.saved), "success")
             return redirect(url_for(DETAIL[kind], application_id=saved.id))
     elif request.method == "POST" and pages.refused_post:
         pages.refused_post(form)
-    return pages.form_page(form, app, org), (422 if request.method == "POST" else 200)
+    return pages.form_page(form, app, org, material_errors), (422 if request.method == "POST" else 200)
 
 
 def _new(kind: str):
@@ -662,7 +718,8 @@ def _history(kind: str, app) -> list[dict]:
     return rows
 
 
-def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200):
+def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200,
+                 material_errors: dict | None = None):
     from voucher.timeline import build as build_timeline
 
     actor = current_actor()
@@ -681,7 +738,9 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
         working=_steps(app.working or []), next_step=next_steps.get(app.status),
         programme=queries.programme_names([app.programme_id]).get(app.programme_id),
         confirm=ConfirmForm(), decision_form=decision_form or DecisionForm(), error=error,
-        industry=label(INDUSTRIES, app.enterprise.enterprise.industry) if app.enterprise.enterprise else ""), status
+        industry=label(INDUSTRIES, app.enterprise.enterprise.industry) if app.enterprise.enterprise else "",
+        can_edit_materials=own and app.status in services.EDITABLE_STATES,
+        **_materials_context(kind, app, errors=material_errors)), status
 
 
 @bp.get("/loans/<int:application_id>")
@@ -761,6 +820,74 @@ def loan_file(application_id: int, file_id: int):
 @roles_required(*ACCESS["subsidies.read"].roles)
 def robot_file(application_id: int, file_id: int):
     return _download("robot", application_id, file_id)
+
+
+def _upload_materials(kind: str, application_id: int):
+    """Add files to materials of the checklist (several per material at once)."""
+    from voucher.applications.forms import UploadForm
+
+    actor = current_actor()
+    services.get_application(actor, kind, application_id)  # 403/404 before reading the files
+    form = UploadForm(prefix="upload")
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for(DETAIL[kind], application_id=application_id), 303)
+    app = services.get_application(actor, kind, application_id)
+    try:
+        stored = services.add_materials(actor, kind, application_id, _material_uploads(services.checklist(kind, app)),
+                                        max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as err:
+        errors = _material_errors(err)
+        return _detail_page(kind, application_id, error=None if errors else err.render(_), status=err.status,
+                            material_errors=errors)
+    flash(_("%(count)s documents attached: %(names)s.", count=len(stored),
+            names=", ".join(s.original_name for s in stored)), "success")
+    return redirect(url_for(DETAIL[kind], application_id=application_id) + "#materials", 303)
+
+
+def _remove_material(kind: str, application_id: int, file_id: int):
+    """Take a file off before (re)submission (to replace it, upload the new one)."""
+    from voucher.applications.forms import RemoveFileForm
+
+    actor = current_actor()
+    services.get_application(actor, kind, application_id)  # 403/404 first
+    if not RemoveFileForm(prefix="remove").validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for(DETAIL[kind], application_id=application_id), 303)
+    try:
+        stored = services.remove_material(actor, kind, application_id, file_id)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as err:
+        return _detail_page(kind, application_id, error=err.render(_), status=err.status)
+    flash(_("Document %(name)s removed.", name=stored.original_name), "success")
+    return redirect(url_for(DETAIL[kind], application_id=application_id) + "#materials", 303)
+
+
+@bp.post("/loans/<int:application_id>/materials")
+@roles_required("sme")
+def loan_upload(application_id: int):
+    return _upload_materials("loan", application_id)
+
+
+@bp.post("/robots/<int:application_id>/materials")
+@roles_required("sme")
+def robot_upload(application_id: int):
+    return _upload_materials("robot", application_id)
+
+
+@bp.post("/loans/<int:application_id>/files/<int:file_id>/remove")
+@roles_required("sme")
+def loan_remove_file(application_id: int, file_id: int):
+    return _remove_material("loan", application_id, file_id)
+
+
+@bp.post("/robots/<int:application_id>/files/<int:file_id>/remove")
+@roles_required("sme")
+def robot_remove_file(application_id: int, file_id: int):
+    return _remove_material("robot", application_id, file_id)
 
 
 
