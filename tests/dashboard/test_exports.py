@@ -4,6 +4,7 @@ and compared with the rows the pages show."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from decimal import Decimal
 
 import pytest
@@ -14,18 +15,28 @@ from voucher.extensions import db
 
 
 def page_rows(client, url: str, table: int = 0) -> list[list[str]]:
-    """The table rows of every page of a list (following ?page= until a page has no data rows)."""
+    """The table rows of every page of a list: a keyset list's rel="next" link is followed; other
+    lists by ?page= until a page has no data rows."""
     rows, page, previous = [], 1, None
     joiner = "&" if "?" in url else "?"
+    target = f"{url}{joiner}page=1"
     while page < 100:
-        response = client.get(f"{url}{joiner}page={page}")
+        response = client.get(target)
         assert response.status_code == 200, (url, response.status_code)
-        found = [r for r in table_rows(response.get_data(as_text=True), table) if len(r) > 1]
+        html = response.get_data(as_text=True)
+        found = [r for r in table_rows(html, table) if len(r) > 1]
         if not found or (page > 1 and found == previous):
             break  # past the last page (or a list without pages)
         previous = found
         rows += found
         page += 1
+        seek = re.search(r'rel="next" href="([^"]+)"', html)
+        if seek:
+            target = unescape(seek.group(1))
+        elif 'rel="next"' in html or "cursor=" in html:
+            break
+        else:
+            target = f"{url}{joiner}page={page}"
     return rows
 
 

@@ -489,8 +489,7 @@ def _editable_own(actor: Actor, kind: str, application_id: int, verb: str):
     if kind not in KINDS:
         raise NotFound("No such application.")
     app = _locked(kind, application_id)
-    ensure_role(actor, "sme")
-    ensure_own_organisation(actor, app.enterprise_id)
+    require(actor, "subsidies.file", app, message="This belongs to another organisation.")
     if app.status not in EDITABLE_STATES:
         raise TransitionNotAllowed(verb)
     return app
