@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock install translations bench bench-rush clean fault-drill
+.PHONY: run test test-clock install translations lint bench bench-rush clean fault-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ run: install translations
 fault-drill: install translations
 	$(PY) scripts/fault_drill.py
 
+# Lint and import order (ruff, configured in pyproject.toml); make test runs it first.
+lint: install
+	$(VENV)/bin/ruff check voucher tests bench scripts
+
 # SQLite (and embedded Redis) first; then, where this machine's PostgreSQL and Redis answer
 # (or VOUCHER_TEST_DATABASE_URL / VOUCHER_TEST_REDIS_URL say where), the same suite again on them.
-test: install translations
+test: install translations lint
 	env -u VOUCHER_TEST_DATABASE_URL $(PY) -m pytest
 	@PG=$$($(PY) -m tests.backends postgres); RD=$$($(PY) -m tests.backends redis); \
 	if [ -n "$$PG" ]; then \

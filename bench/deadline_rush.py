@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import secrets
 import signal
@@ -75,7 +74,6 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
     from voucher.applications import services as app_services
     from voucher.applications.models import TrialApplication
     from voucher.applications.services import Content
-    from voucher.audit.services import Actor
     from voucher.auth import passwords
     from voucher.auth.models import User
     from voucher.catalogue.models import Solution
@@ -109,7 +107,6 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
 
         ent_ids = list(db.session.scalars(select(Organisation.id).where(Organisation.kind == "enterprise")
                                           .order_by(Organisation.id)))
-        rng = random.Random(20261204)
         # The rush's enterprises: distinct, from the end of the list (they have background applications too).
         sme_orgs = ent_ids[-counts["sme"]:]
         users = {"sme": [account("sme", i, org) for i, org in enumerate(sme_orgs)],

@@ -177,7 +177,7 @@ def drive_wrk(url: str, headers: dict, seconds: int, clients: int) -> tuple[floa
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    _tag, n, micros, errors, p50, p95 = next(l for l in out.splitlines() if l.startswith("RESULT")).split()
+    _tag, n, micros, errors, p50, p95 = next(line for line in out.splitlines() if line.startswith("RESULT")).split()
     return int(n) / (int(micros) / 1e6), float(p50), float(p95), int(errors)
 
 
@@ -267,7 +267,7 @@ def summary(results: dict[int, dict[str, tuple]]) -> None:
     if not sizes:
         return
     targets = {name: target for name, _role, _path, target in PAGES}
-    print(f"\nsummary (req/s · p95 ms · x bare req/s)")
+    print("\nsummary (req/s · p95 ms · x bare req/s)")
     head = f"{'page':40}" + "".join(f" {f'{size:,} applications':>26}" for size in sizes)
     if len(sizes) > 1:
         head += f" {'p95 ' + format(sizes[-1], ',') + '/' + format(sizes[0], ',') :>16}"

@@ -107,7 +107,7 @@ def main() -> None:
         if prof:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
-            print("\n".join(l for l in out.getvalue().splitlines()[6:] if l.strip()))
+            print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
 
 
 if __name__ == "__main__":

@@ -633,7 +633,6 @@ def main() -> int:
     rows, failures, writes = [], [], []
     try:
         with open(log_path, "wb") as log:
-            t_start = time.monotonic()
             server = subprocess.Popen([str(python), "-m", "voucher.devserver"], cwd=checkout, env=clean_env(args.port),
                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             print(f"devserver started (pid {server.pid}), output in {log_path}", flush=True)
@@ -664,7 +663,7 @@ def main() -> int:
                 accounts = [LOGIN_POOL[(offset + i) % len(LOGIN_POOL)] for i in range(12)]
                 start_hits = len(hits)
                 tasks = [lambda fire, a=a: login(Client(base, "login", a, hits, lock), a, fire) for a in accounts]
-                tasks += [lambda fire, r=role: write(writers[r], r, round_no, fire) for role in WRITERS]
+                tasks += [lambda fire, r=role, n=round_no: write(writers[r], r, n, fire) for role in WRITERS]
                 outcomes = run_parallel(tasks)
                 rows.append(summarise(f"round {round_no}", outcomes, hits[start_hits:]))
                 failures += [(f"round {round_no}", o) for o in outcomes if not o.ok]

@@ -16,6 +16,7 @@ from voucher import create_app
 from voucher.config import TestConfig
 from voucher.extensions import db, limiter
 
+
 def pytest_configure(config):
     """``VOUCHER_TEST_CLOCK=2027-06-30`` runs the whole suite with the clock moved to that day
     (ticking from 10:00 Beijing time), to show that no test depends on the real date."""

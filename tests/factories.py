@@ -80,7 +80,7 @@ def make_user(db_conn):
 
 def do_login(client, user_or_email, password: str | None = None):
     email = getattr(user_or_email, "email", user_or_email)
-    password = password or getattr(user_or_email, "plain_password")
+    password = password or user_or_email.plain_password
     return client.post("/login", data={"email": email, "password": password})
 
 
@@ -195,10 +195,10 @@ def attach_required_materials(application, kind: str | None = None) -> list:
     import hashlib
     import secrets
 
+    from sqlalchemy import select
+
     from voucher.documents.models import StoredFile
     from voucher.materials import checklist_for
-
-    from sqlalchemy import select
 
     if kind is None:
         kind = {"LoanApplication": "loan_discount", "RobotApplication": "robot_subsidy"}.get(

@@ -12,8 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from voucher.access import configure_access
-from voucher.config import (INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig,
-                            normalise_public_base_url)
+from voucher.config import INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig, normalise_public_base_url
 
 
 def create_app(config: object | dict | None = None) -> Flask:

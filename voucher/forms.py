@@ -8,7 +8,7 @@ naming the field's limit; they carry ``inputmode="decimal"`` and show back what 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField

@@ -8,7 +8,6 @@ Money and rates travel as decimal strings ("150000.00", "2.40" for 2.40%): parse
 """
 from __future__ import annotations
 
-import re
 from decimal import ROUND_DOWN, Decimal
 
 import marshmallow as ma

@@ -17,14 +17,14 @@ streamed from the backend).  A file written in a transaction that rolls back is 
 from __future__ import annotations
 
 import hashlib
-import os
 import io
+import os
 import secrets
 import tempfile
 import threading
 import unicodedata
-from dataclasses import dataclass
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 

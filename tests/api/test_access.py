@@ -20,12 +20,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import (AUTHENTICATED, BUREAU, ROLES, SOLUTION_READERS, RoleWorld, application_body, assert_error,
-                                b64)
+from tests.api.conftest import (
+    AUTHENTICATED,
+    BUREAU,
+    ROLES,
+    SOLUTION_READERS,
+    RoleWorld,
+    application_body,
+    assert_error,
+    b64,
+)
 from voucher import access
 from voucher.applications.services import local_today
 from voucher.documents.builders import KINDS
-
 
 NEXT_YEAR = local_today().year + 1
 

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from tests.api.conftest import Api, assert_error, token_for
 from tests.factories import ledger_history

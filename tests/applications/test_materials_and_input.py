@@ -141,7 +141,7 @@ def test_enterprise_revenue_in_wan(client, login, make_user):
     from tests.enterprises.conftest import form_data
     from voucher.enterprises.models import Enterprise
 
-    user = login(make_user("sme")) or None
+    login(make_user("sme"))
     response = client.post("/enterprise", data=form_data(annual_revenue="１，５００万元"))
     assert response.status_code == 302
     assert db.session.query(Enterprise).one().annual_revenue == Decimal("15000000.00")

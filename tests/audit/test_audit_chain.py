@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from voucher.audit.models import AuditEvent
-from voucher.audit.services import Actor, GENESIS, record_event, seal_pending, verify_chain
+from voucher.audit.services import GENESIS, Actor, record_event, seal_pending, verify_chain
 from voucher.extensions import db
 
 ACTOR = Actor(user_id=None, role="system", organisation_id=None, label="test")

@@ -12,8 +12,17 @@ from sqlalchemy import delete, func, select
 
 from voucher.audit.keys import AuditKeyError, parse_keys
 from voucher.audit.models import AuditAnchor, AuditEvent
-from voucher.audit.services import (Actor, Anchor, GENESIS, _payload, anchors_from_file, publish_anchor,
-                                    record_event, seal_pending, verify_chain)
+from voucher.audit.services import (
+    GENESIS,
+    Actor,
+    Anchor,
+    _payload,
+    anchors_from_file,
+    publish_anchor,
+    record_event,
+    seal_pending,
+    verify_chain,
+)
 from voucher.extensions import db
 
 ACTOR = Actor(user_id=None, role="system", organisation_id=None, label="test")
@@ -76,7 +85,7 @@ def test_an_edited_event_re_hashed_as_unkeyed_legacy_is_detected(ctx):
 
 
 def test_a_key_guessed_wrong_does_not_verify(ctx, app, monkeypatch):
-    events = _events(2)
+    _events(2)
     monkeypatch.setitem(app.config, "AUDIT_KEYS", "dev:guessed-but-wrong-secret")
     report = verify_chain()
     assert not report.ok and report.broken_event_id == _chain()[0].id

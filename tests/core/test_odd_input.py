@@ -261,9 +261,9 @@ def test_every_api_integer_field_refuses_a_40_digit_number(app, client, demo):
 
 
 def test_the_decimal_message_names_the_limit(app, client):
-    from voucher.schema_fields import DecimalString
-
     import marshmallow as ma
+
+    from voucher.schema_fields import DecimalString
 
     with app.test_request_context(headers={"Accept-Language": "en"}):
         field = DecimalString()

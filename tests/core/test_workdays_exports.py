@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import chinese_calendar
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from voucher.exports import csv_bytes, xlsx_bytes

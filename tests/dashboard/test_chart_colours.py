@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from voucher.chart_colours import COLOURS, GREEN, NEUTRAL, RED
 from voucher.dashboard import charts, figures

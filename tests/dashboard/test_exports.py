@@ -4,8 +4,8 @@ and compared with the rows the pages show."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from sqlalchemy import select

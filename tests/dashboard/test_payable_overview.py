@@ -67,7 +67,6 @@ def test_the_sql_figures_and_rows_equal_the_item_by_item_queue(demo):
     # Every payment and disbursement undone (their items back in the queue), one notice still running, one item
     # taken off its notice.
     from voucher.payments.models import Disbursement, PublicNotice
-
     from voucher.programmes.models import FundLedgerEntry
 
     db.session.execute(update(Disbursement).values(status="rejected"))

@@ -11,10 +11,20 @@ import pytest
 
 from tests.documents.conftest import ISSUED, order_data
 from voucher.documents import pdf
-from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
-                                   ChronologyEntry, FundUseRow, ProgrammeReportData, amount_in_capitals,
-                                   audit_dossier_pdf, batch_summary_pdf, payment_order_pdf,
-                                   programme_report_pdf)
+from voucher.documents.pdf import (
+    AuditDossierData,
+    BankLine,
+    BatchSummaryData,
+    CalculationSection,
+    ChronologyEntry,
+    FundUseRow,
+    ProgrammeReportData,
+    amount_in_capitals,
+    audit_dossier_pdf,
+    batch_summary_pdf,
+    payment_order_pdf,
+    programme_report_pdf,
+)
 
 REFERENCE_AMOUNTS = [
     (1, "100000.00", "¥100,000.00", "壹拾万元整"),

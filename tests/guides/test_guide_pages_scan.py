@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.core.test_every_page_in_both_languages import (_chinese_translations, _english_sources, problems_in,
-                                                          stored_texts)
+from tests.core.test_every_page_in_both_languages import (
+    _chinese_translations,
+    _english_sources,
+    problems_in,
+    stored_texts,
+)
 from tests.factories import do_login
 from voucher.extensions import db
 from voucher.guides import queries

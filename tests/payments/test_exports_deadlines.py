@@ -210,9 +210,10 @@ def test_the_disbursement_page_shows_its_deadline_and_a_readable_history(queue_w
 
 def test_the_finance_dashboard_counts_the_deadline_as_the_queue_does(world, login_as, app):
     """A grant approved long before its notice ended: its deadline runs from the day after the notice."""
-    import time_machine
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
+    import time_machine
 
     with time_machine.travel(datetime(2026, 10, 9, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
         world.loan()  # approved on 9 October

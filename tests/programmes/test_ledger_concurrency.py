@@ -14,8 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.factories import build_org, build_user
-from tests.factories import attach_required_materials
+from tests.factories import attach_required_materials, build_org, build_user
 from voucher.applications import services as applications
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import Content

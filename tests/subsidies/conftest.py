@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_demo_lpr, build_programme  # noqa: F401 (the tests import them from here)
+
 # The payment tests' world (a programme, its people, grants through the real services) and their login.
 from tests.payments.conftest import login_as, world  # noqa: F401
 from voucher.calc import invoice_key

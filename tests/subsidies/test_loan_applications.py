@@ -6,14 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from tests.subsidies.conftest import LOAN_MATERIALS, EN, PNG, build_programme, count, fresh, loan_form, pdf
+from tests.subsidies.conftest import EN, LOAN_MATERIALS, PNG, build_programme, count, fresh, loan_form, pdf
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.extensions import db
 from voucher.notifications.models import Notification
 from voucher.programmes.models import FundLedgerEntry
 from voucher.subsidies.models import LoanApplication, LoanInterestPeriod
-
 
 
 def counts():

@@ -16,7 +16,6 @@ from voucher.errors import Conflict, Forbidden, TransitionNotAllowed, Validation
 from voucher.extensions import db
 from voucher.notifications.models import Notification
 from voucher.trials import queries, services
-from voucher.trials.models import TrialAcceptance
 
 D = Decimal
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

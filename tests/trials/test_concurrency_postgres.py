@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.conftest import needs_postgres
-from tests.trials.conftest import Flow, build_programme, evaluation_input
 from tests.factories import build_org, build_user
+from tests.trials.conftest import Flow, build_programme, evaluation_input
 from voucher.audit.models import AuditEvent
 from voucher.extensions import db
 from voucher.programmes import services as ledger

@@ -1,10 +1,9 @@
 """The trial pages for each role: access, lists, panels, the detail page in every state."""
 from __future__ import annotations
 
+from tests.trials.conftest import evaluation_input
 from voucher.i18n import untranslated
 from voucher.trials import services
-
-from tests.trials.conftest import evaluation_input
 
 
 def test_trial_page_access_by_role_and_organisation(client, login, flow, ctx, make_org, make_user):

@@ -85,7 +85,7 @@ def request_error(error: HTTPException):
     messages = data.get("messages") or data.get("errors") or {}
     fields: dict[str, str] = {}
     if isinstance(messages, dict):
-        for location, value in messages.items():  # drop the location ("json", "query", ...)
+        for value in messages.values():  # drop the location ("json", "query", ...)
             fields.update(flatten_messages(value))
     elif messages:
         fields = flatten_messages(messages)
@@ -159,8 +159,8 @@ def blueprints() -> list[Blueprint]:
 
 
 def configure_api(app: Flask) -> VoucherApi:
-    from voucher.schema_fields import DecimalString
     from voucher.extensions import csrf
+    from voucher.schema_fields import DecimalString
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)

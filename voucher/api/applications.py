@@ -12,13 +12,19 @@ from marshmallow.validate import Length
 from voucher.access import can
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
-from voucher.api.schemas import FileUploadSchema
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, renamed_fields
+from voucher.api.schemas import FileUploadSchema
 from voucher.applications import queries, services
 from voucher.applications.access import RULES as ACCESS
 from voucher.applications.models import INDICATOR_CODES, baseline_column
-from voucher.applications.schemas import (ApplicationCreateSchema, ApplicationDetailSchema, ApplicationListArgs,
-                                          ApplicationSchema, ContentSchema, DecisionSchema)
+from voucher.applications.schemas import (
+    ApplicationCreateSchema,
+    ApplicationDetailSchema,
+    ApplicationListArgs,
+    ApplicationSchema,
+    ContentSchema,
+    DecisionSchema,
+)
 from voucher.programmes import services as ledger
 
 READERS = ACCESS["applications.read"].roles

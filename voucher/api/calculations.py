@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 from voucher.api import api_blueprint
 from voucher.calc import FEN, CalcInputError, InterestPeriod, RobotLine, Step, classify_enterprise
 from voucher.calc.common import fmt_pct
-from voucher.subsidies import schemas
-from voucher.subsidies import services
+from voucher.subsidies import schemas, services
 
 blp = api_blueprint("calculations", __name__, description="Public calculators: SME size class, loan interest "
                     "discount, robot purchase subsidy. Money and rates are decimal strings (rates in percent).")

@@ -14,9 +14,16 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.catalogue import queries, services
 from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.labels import STATUS_LABELS
-from voucher.catalogue.schemas import (PublicListArgs, PublicSolutionSchema, ReasonSchema, RecommendSchema,
-                                       RecordListArgs, ScreeningInputSchema, SolutionInputSchema,
-                                       SolutionRecordSchema)
+from voucher.catalogue.schemas import (
+    PublicListArgs,
+    PublicSolutionSchema,
+    ReasonSchema,
+    RecommendSchema,
+    RecordListArgs,
+    ScreeningInputSchema,
+    SolutionInputSchema,
+    SolutionRecordSchema,
+)
 from voucher.errors import Forbidden, NotFound
 
 RECORD_READERS = ACCESS["catalogue.record"].roles

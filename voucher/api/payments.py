@@ -9,15 +9,27 @@ from flask.views import MethodView
 
 from voucher.api import api_blueprint
 from voucher.api.auth import api_actor
-from voucher.auth.throttle import reauth_limits
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
-from voucher.pagination import page_of
 from voucher.appnumbers import number_of, prime
+from voucher.auth.throttle import reauth_limits
+from voucher.pagination import page_of
 from voucher.payments import queries, services
 from voucher.payments.access import RULES as ACCESS
-from voucher.payments.schemas import (ApproveSchema, BankDetailsSchema, BatchCreateSchema, BatchDetailSchema,
-                                      BatchListArgs, BatchSchema, DisbursementListArgs, DisbursementSchema,
-                                      PayableArgs, PayableSchema, PrepareSchema, RejectSchema, ResultSchema)
+from voucher.payments.schemas import (
+    ApproveSchema,
+    BankDetailsSchema,
+    BatchCreateSchema,
+    BatchDetailSchema,
+    BatchListArgs,
+    BatchSchema,
+    DisbursementListArgs,
+    DisbursementSchema,
+    PayableArgs,
+    PayableSchema,
+    PrepareSchema,
+    RejectSchema,
+    ResultSchema,
+)
 
 BUREAU = ACCESS["payments.read"].roles
 READERS = ACCESS["payments.see_disbursement"].roles

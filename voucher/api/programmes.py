@@ -15,10 +15,18 @@ from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.programmes import queries, services
 from voucher.programmes.access import RULES as ACCESS
-from voucher.programmes.models import FundLedgerEntry, PARAMETER_DEFAULTS, Programme
-from voucher.programmes.schemas import (EXPORT_COLUMNS, ExportArgs, ExportSchema, LedgerEntrySchema,
-                                        OpenProgrammeArgs, OpenProgrammeSchema, ProgrammeDetailSchema,
-                                        ProgrammeListArgs, ProgrammeSchema)
+from voucher.programmes.models import PARAMETER_DEFAULTS, FundLedgerEntry, Programme
+from voucher.programmes.schemas import (
+    EXPORT_COLUMNS,
+    ExportArgs,
+    ExportSchema,
+    LedgerEntrySchema,
+    OpenProgrammeArgs,
+    OpenProgrammeSchema,
+    ProgrammeDetailSchema,
+    ProgrammeListArgs,
+    ProgrammeSchema,
+)
 
 BUREAU = ACCESS["programmes.read"].roles
 

@@ -13,10 +13,17 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.storage import send_stored
 from voucher.subsidies import queries, services
 from voucher.subsidies.access import RULES as ACCESS
-from voucher.subsidies.schemas import (LoanApplicationCreateSchema, LoanApplicationInputSchema, LoanApplicationSchema,
-                                       RobotApplicationCreateSchema, RobotApplicationInputSchema,
-                                       RobotApplicationSchema, SubsidyDecisionSchema, SubsidyListArgs,
-                                       SubsidySummarySchema)
+from voucher.subsidies.schemas import (
+    LoanApplicationCreateSchema,
+    LoanApplicationInputSchema,
+    LoanApplicationSchema,
+    RobotApplicationCreateSchema,
+    RobotApplicationInputSchema,
+    RobotApplicationSchema,
+    SubsidyDecisionSchema,
+    SubsidyListArgs,
+    SubsidySummarySchema,
+)
 
 READERS = ACCESS["subsidies.read"].roles
 

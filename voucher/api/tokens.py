@@ -9,9 +9,9 @@ from voucher.api.auth import Unauthenticated, api_actor
 from voucher.api.common import PageArgs, auth, errors, page_json, page_schema, paginate_select
 from voucher.auth import services as auth_services
 from voucher.auth import tokens
-from voucher.auth.tokens import ApiToken
 from voucher.auth.schemas import IssuedTokenSchema, TokenListArgs, TokenRequestSchema, TokenSchema
 from voucher.auth.throttle import login_limits
+from voucher.auth.tokens import ApiToken
 from voucher.errors import N_
 
 blp = api_blueprint("api-tokens", __name__, description="API tokens: get a bearer token with e-mail and password, "

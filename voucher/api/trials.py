@@ -15,10 +15,21 @@ from voucher.storage import send_stored
 from voucher.trials import queries, services
 from voucher.trials.access import RULES as ACCESS
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS
-from voucher.trials.schemas import (AdoptionSchema, AssignmentSchema, AssignSchema, DeclarationSchema,
-                                    EvaluationInputSchema, EvaluationSchema, EvaluatorSchema, MilestoneConfirmSchema,
-                                    MilestoneReportSchema,
-                                    TrialDetailSchema, TrialListArgs, TrialReasonSchema, TrialSchema)
+from voucher.trials.schemas import (
+    AdoptionSchema,
+    AssignmentSchema,
+    AssignSchema,
+    DeclarationSchema,
+    EvaluationInputSchema,
+    EvaluationSchema,
+    EvaluatorSchema,
+    MilestoneConfirmSchema,
+    MilestoneReportSchema,
+    TrialDetailSchema,
+    TrialListArgs,
+    TrialReasonSchema,
+    TrialSchema,
+)
 
 READERS = ACCESS["trials.view"].roles
 BUREAU = ACCESS["trials.index"].roles

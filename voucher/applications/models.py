@@ -12,11 +12,11 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from voucher.appnumbers import register as register_numbers
 from voucher.calc import INDICATORS
 from voucher.catalogue.models import Solution
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
-from voucher.appnumbers import register as register_numbers
 from voucher.extensions import db
 from voucher.programmes.models import Programme
 

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
-from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.applications.models import APPLICATION_STATES, TrialApplication
 from voucher.applications.services import CATALOGUE_STATES, Quota, attachments, quota
 from voucher.appnumbers import number_filter
+from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Enterprise, Organisation

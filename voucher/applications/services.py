@@ -32,10 +32,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from voucher.applications.models import (APPLICATION_STATES, BASELINE_MAX, EDITABLE_STATES, INDICATOR_CODES,
-                                         TrialApplication, baseline_column)
-from voucher.audit.services import Actor, record_event
 from voucher.access import require
+from voucher.applications.models import (
+    APPLICATION_STATES,
+    BASELINE_MAX,
+    EDITABLE_STATES,
+    INDICATOR_CODES,
+    TrialApplication,
+    baseline_column,
+)
+from voucher.audit.services import Actor, record_event
 from voucher.catalogue.models import Solution
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile

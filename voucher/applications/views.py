@@ -14,9 +14,18 @@ from flask_babel import lazy_gettext as _l
 from voucher.access import can
 from voucher.applications import queries, services
 from voucher.applications.access import RULES as ACCESS
-from voucher.applications.forms import (BASELINE_LABELS, ApplicationContentForm, ApproveForm, CancelForm,
-                                        NewApplicationForm, RejectForm, RemoveFileForm, ReturnForm, UploadForm,
-                                        WithdrawForm)
+from voucher.applications.forms import (
+    BASELINE_LABELS,
+    ApplicationContentForm,
+    ApproveForm,
+    CancelForm,
+    NewApplicationForm,
+    RejectForm,
+    RemoveFileForm,
+    ReturnForm,
+    UploadForm,
+    WithdrawForm,
+)
 from voucher.applications.models import INDICATOR_CODES
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
@@ -25,10 +34,10 @@ from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
+from voucher.pagination import page_arg, query_int
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, SOLUTION_CATEGORIES, label
 from voucher.storage import send_stored
 from voucher.ui import form_errors_from
-from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 

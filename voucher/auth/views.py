@@ -8,15 +8,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from voucher.auth import queries, services
-from voucher.auth.forms import (ConfirmForm, LoginForm, PasswordChangeForm, PasswordResetForm, RegisterForm,
-                                UserCreateForm, UserEditForm)
+from voucher.auth.forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    RegisterForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from voucher.auth.policy import current_actor, login_required_any, roles_required
-from voucher.errors import DomainError
 from voucher.auth.throttle import login_limits, reauth_limits
+from voucher.errors import DomainError
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.pagination import page_arg
 from voucher.reference import ORGANISATION_KINDS, ROLES, label
 from voucher.ui import form_errors_from
-from voucher.pagination import page_arg
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -13,8 +13,8 @@ from typing import Callable, Iterable
 
 from sqlalchemy import select
 
-from voucher.audit.services import Actor, record_event
 from voucher.access import can, require
+from voucher.audit.services import Actor, record_event
 from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import recommendation_eligible
 from voucher.catalogue import queries

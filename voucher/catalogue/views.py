@@ -13,15 +13,21 @@ from voucher.auth.policy import current_actor, roles_required
 from voucher.catalogue import queries, services
 from voucher.catalogue.access import RULES as ACCESS
 from voucher.catalogue.forms import ReasonForm, ScreeningForm, SolutionForm
-from voucher.catalogue.labels import (DECISIONS, EVENT_LABELS, PROVIDER_NEXT_STEP, RUBRIC_LABELS, SORTS,
-                                      STATUS_BADGES, STATUS_LABELS)
+from voucher.catalogue.labels import (
+    DECISIONS,
+    EVENT_LABELS,
+    PROVIDER_NEXT_STEP,
+    RUBRIC_LABELS,
+    SORTS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+)
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.reference import label
-from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
-from voucher.ui import form_errors_from
 from voucher.pagination import page_arg
+from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES, label
+from voucher.ui import form_errors_from
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 

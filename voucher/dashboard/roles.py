@@ -99,7 +99,7 @@ def _age_edges(today: date) -> tuple[dict[int, date | None], date | None]:
     a row-by-row count leaves them out).  Walks back from today a few weeks, day by day."""
     edges: dict[int, date | None] = {}
     floor, day = None, today
-    for _ in range(400):
+    for _day in range(400):
         try:
             w = working_days_between(day, today)
         except CalendarUnknown:
@@ -230,10 +230,11 @@ def finance(actor: Actor) -> dict:
 
 
 def sme(actor: Actor) -> dict:
+    from sqlalchemy import select
+
     from voucher.applications import queries as app_queries
     from voucher.applications import services as app_services
     from voucher.applications.models import TrialApplication
-    from sqlalchemy import select
 
     org_id = actor.organisation_id
     if org_id is None:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from voucher import storage
-from voucher.audit.services import Actor, record_event
 from voucher.access import require, roles_for
+from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.documents import jobs as job_module
 from voucher.documents.builders import KINDS, builder_for, may_access_subject
@@ -40,7 +40,7 @@ def _flush_or_conflict(message: str) -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(message)
+        raise Conflict(message) from None
 
 
 def _check_request(actor: Actor, kind: str, subject_type: str, lang: str) -> None:
@@ -173,7 +173,7 @@ def _queue_job_gone(record: JobRecord) -> bool:
     except NoSuchJobError:
         return True
     except Exception:
-        raise Conflict("The job queue cannot be reached right now; try again later.")
+        raise Conflict("The job queue cannot be reached right now; try again later.") from None
     if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED, None):
         return True
     if status == JobStatus.STARTED:

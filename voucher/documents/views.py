@@ -2,8 +2,7 @@
 public verification page."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,17 +10,23 @@ from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, login_required_any, roles_required
 from voucher.documents import queries, services
 from voucher.documents.access import RULES as ACCESS
-from voucher.documents.builders import (DOCUMENT_STATUS_LABELS, JOB_STATUS_LABELS, KINDS, kind_label,
-                                        subject_ref, subject_type_label)
+from voucher.documents.builders import (
+    DOCUMENT_STATUS_LABELS,
+    JOB_STATUS_LABELS,
+    KINDS,
+    kind_label,
+    subject_ref,
+    subject_type_label,
+)
 from voucher.documents.forms import RequestDocumentForm, RevokeForm, VerifyForm
 from voucher.documents.jobs import display_code, normalise_code
 from voucher.documents.models import JOB_STATUSES
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.extensions import limiter
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.ui import form_errors_from
 from voucher.pagination import bounded_int, page_arg
 from voucher.storage import send_stored
+from voucher.ui import form_errors_from
 
 bp = Blueprint("documents", __name__)
 

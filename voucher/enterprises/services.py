@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.cn import uscc as uscc_lib
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
+from voucher.access import require
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.access import require
 from voucher.auth.policy import ensure_own_organisation
 from voucher.calc import SizeResult, classify_enterprise
 from voucher.enterprises.models import Enterprise, Organisation
@@ -33,7 +33,6 @@ from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, NAME_MESSAGE, mark_formula
 from voucher.identifiers import normalise_identifier
 from voucher.reference import DISTRICTS, INDUSTRIES
-
 
 FEN = Decimal("0.01")
 MAX_REVENUE = Decimal("999999999999.99")

@@ -17,9 +17,9 @@ from voucher.enterprises.models import SIZE_CLASS_CODES
 from voucher.errors import DomainError
 from voucher.forms import parse_amount
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.pagination import page_arg
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, label
 from voucher.ui import add_service_errors, form_errors_from
-from voucher.pagination import page_arg
 
 bp = Blueprint("enterprises", __name__)
 

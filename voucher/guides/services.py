@@ -12,8 +12,8 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from voucher.audit.services import Actor, record_event
 from voucher.access import require
+from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.errors import N_, Conflict, NotFound, ValidationFailed
 from voucher.extensions import db

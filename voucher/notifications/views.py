@@ -4,8 +4,8 @@ from flask_login import current_user
 
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import login_required_any
-from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.errors import DomainError
+from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.notifications import queries, services
 from voucher.notifications.forms import PreferencesForm
 from voucher.pagination import page_arg, query_int

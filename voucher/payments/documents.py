@@ -16,15 +16,26 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from voucher.access import BUREAU, PAYEES
 from voucher.appnumbers import number_of, prime
 from voucher.audit.services import Actor
-from voucher.access import BUREAU, PAYEES
 from voucher.deadlines import local_date
-from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
-from voucher.documents.pdf import (AuditDossierData, BankLine, BatchSummaryData, CalculationSection,
-                                   ChronologyEntry, FundUseRow, PaymentOrderData, ProgrammeReportData,
-                                   audit_dossier_pdf, batch_summary_pdf, payment_order_pdf, programme_report_pdf)
 from voucher.documents.bank_file import BankFileError, bank_file
+from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
+from voucher.documents.pdf import (
+    AuditDossierData,
+    BankLine,
+    BatchSummaryData,
+    CalculationSection,
+    ChronologyEntry,
+    FundUseRow,
+    PaymentOrderData,
+    ProgrammeReportData,
+    audit_dossier_pdf,
+    batch_summary_pdf,
+    payment_order_pdf,
+    programme_report_pdf,
+)
 from voucher.extensions import db
 from voucher.money import format_money
 from voucher.payments import queries
@@ -97,8 +108,8 @@ def working_lines(d: Disbursement) -> list[str]:
                            balance=format_money(Decimal(basis.get("balance", "0")))))
         lines.append(_("Amount of this payment: %(amount)s", amount=format_money(d.amount)))
         return lines
-    from voucher.subsidies.services import render_step
     from voucher.subsidies.models import LoanApplication, RobotApplication
+    from voucher.subsidies.services import render_step
 
     model = LoanApplication if d.source_type == "loan_application" else RobotApplication
     app = db.session.get(model, d.source_id)
@@ -160,8 +171,8 @@ def _chronology(objects: list[tuple[str, int]]):
 
 
 def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
-    from voucher.audit.labels import describe_change, event_label, status_label
     from voucher.applications.models import TrialApplication
+    from voucher.audit.labels import describe_change, event_label, status_label
     from voucher.audit.services import chain_head
     from voucher.programmes.models import FundLedgerEntry
 

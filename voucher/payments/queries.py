@@ -13,8 +13,23 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (BigInteger, Date, DateTime, String, and_, case, cast, func, literal, literal_column, null, or_,
-                        select, type_coerce, union_all)
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -24,10 +39,16 @@ from voucher.auth.models import User
 from voucher.db import utcnow
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
-from voucher.payments.models import (LIVE_STATES, Disbursement, NoticeObjection, PaymentBatch, PublicNotice,
-                                     PublicNoticeItem)
-from voucher.programmes.models import FundLedgerEntry, Programme
 from voucher.pagination import bounded_int
+from voucher.payments.models import (
+    LIVE_STATES,
+    Disbursement,
+    NoticeObjection,
+    PaymentBatch,
+    PublicNotice,
+    PublicNoticeItem,
+)
+from voucher.programmes.models import FundLedgerEntry, Programme
 
 LOCAL_TZ = "Asia/Shanghai"
 ZERO = Decimal("0.00")
@@ -184,8 +205,8 @@ def _fen(value) -> Decimal:
 
 def _trial_raw(programme_id: int | None, source_id: int | None) -> list[_Raw]:
     try:
-        from voucher.trials.queries import payable_items
         from voucher.trials.models import Trial
+        from voucher.trials.queries import payable_items
     except ImportError:  # pragma: no cover - the trials module is part of the system
         return []
     if source_id is not None:

@@ -25,21 +25,38 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from voucher.access import can, require
+from voucher.appnumbers import number_of
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.access import can, require
 from voucher.db import utcnow
-from voucher.errors import (N_, Conflict, Duplicate, Forbidden, NotFound, SameApprover, TransitionNotAllowed,
-                            ValidationFailed)
+from voucher.errors import (
+    N_,
+    Conflict,
+    Duplicate,
+    Forbidden,
+    NotFound,
+    SameApprover,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, PAYEE_NAME_MESSAGE, mark_formula
 from voucher.identifiers import normalise_identifier
 from voucher.money import format_money
-from voucher.appnumbers import number_of
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
 from voucher.payments import queries
-from voucher.payments.models import (BATCH_STATES, DISBURSEMENT_STATES, LIVE_STATES, OBJECTION_STATES, Disbursement,
-                                     NoticeObjection, PaymentBatch, PublicNotice, PublicNoticeItem)
+from voucher.payments.models import (
+    BATCH_STATES,
+    DISBURSEMENT_STATES,
+    LIVE_STATES,
+    OBJECTION_STATES,
+    Disbursement,
+    NoticeObjection,
+    PaymentBatch,
+    PublicNotice,
+    PublicNoticeItem,
+)
 from voucher.programmes import services as ledger
 from voucher.programmes.models import FundLedgerEntry
 from voucher.workflow import StateMachine, transition

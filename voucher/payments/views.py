@@ -11,23 +11,32 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from voucher.auth.forms import ConfirmForm
 from voucher.access import can
+from voucher.appnumbers import find_id, number_of, prime
+from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.auth.throttle import reauth_limits
 from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
-from voucher.appnumbers import find_id, number_of, prime
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
 from voucher.payments import documents as payment_documents
-from voucher.payments.access import RULES as ACCESS
 from voucher.payments import queries, services
-from voucher.payments.forms import (BankDetailsForm, BatchForm, DecisionForm, ObjectionForm, PrepareForm,
-                                    PublishForm, ReasonForm, ResolveForm, ResultForm)
+from voucher.payments.access import RULES as ACCESS
+from voucher.payments.forms import (
+    BankDetailsForm,
+    BatchForm,
+    DecisionForm,
+    ObjectionForm,
+    PrepareForm,
+    PublishForm,
+    ReasonForm,
+    ResolveForm,
+    ResultForm,
+)
 from voucher.payments.models import BATCH_STATES, DISBURSEMENT_STATES, MILESTONES, SOURCE_TYPES
 from voucher.reference import FUNDING_KINDS
 from voucher.ui import form_errors_from

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, case, func, select, type_coerce
 
-from voucher.audit.services import Actor, record_event
 from voucher.access import require
+from voucher.audit.services import Actor, record_event
 from voucher.errors import N_, BudgetExhausted, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.money import format_money
@@ -271,7 +271,6 @@ from dataclasses import field  # noqa: E402
 from datetime import date  # noqa: E402
 
 from voucher.programmes.models import PARAMETER_DEFAULTS  # noqa: E402
-
 
 
 @dataclass(frozen=True)

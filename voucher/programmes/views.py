@@ -12,13 +12,13 @@ from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
+from voucher.pagination import page_arg, query_int
 from voucher.programmes import queries, services
 from voucher.programmes.access import RULES as ACCESS
 from voucher.programmes.forms import PARAMETER_GROUPS, ProgrammeForm
 from voucher.programmes.models import FUNDING_KIND_CODES
 from voucher.reference import FUNDING_KINDS, label
 from voucher.ui import form_errors_from
-from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 
+from voucher.appnumbers import register as register_numbers
 from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
-from voucher.appnumbers import register as register_numbers
 from voucher.extensions import db
 from voucher.identifiers import normalise_identifier
 

@@ -262,7 +262,7 @@ def parse_xlsx(stream, max_bytes: int = MAX_FILE_BYTES) -> ParsedTable:
         errors = []
         for n, row in enumerate(sheet.iter_rows(), start=1):
             cells = []
-            for i, cell in enumerate(row):
+            for cell in row:
                 value = getattr(cell, "value", None)
                 if getattr(cell, "data_type", None) == "f" or not isinstance(
                         value, (str, int, float, Decimal, date, datetime, type(None))):

@@ -21,15 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any, BinaryIO, Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from voucher.audit.services import Actor, record_event
 from voucher.access import can, require
+from voucher.audit.services import Actor, record_event
 from voucher.auth.policy import ensure_can_read, ensure_own_organisation
 from voucher.calc import (
     CalcInputError,
@@ -50,7 +50,8 @@ from voucher.calc.common import fmt_pct
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
-from voucher.errors import (N_,
+from voucher.errors import (
+    N_,
     Conflict,
     Duplicate,
     Forbidden,
@@ -60,15 +61,15 @@ from voucher.errors import (N_,
     ValidationFailed,
 )
 from voucher.extensions import db
-from voucher.money import format_money
 from voucher.identifiers import invoice_shape_ok, normalise_identifier
+from voucher.materials import checklist_for, ensure_complete
+from voucher.materials import material as checklist_material
+from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as programmes
 from voucher.programmes.models import LprRate, Programme
-from voucher.materials import checklist_for, ensure_complete
-from voucher.materials import material as checklist_material
-from voucher.storage import DEFAULT_FORMATS, detect_format, format_names, save_upload, sniff
+from voucher.storage import DEFAULT_FORMATS, detect_format, format_names, save_upload
 from voucher.subsidies.models import (
     APPLICATION_STATES,
     LoanApplication,

@@ -16,11 +16,12 @@ from voucher.calc import InterestPeriod, RobotLine
 from voucher.calc.common import fmt_pct
 from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, review_deadline
-from voucher.extensions import csrf
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from voucher.extensions import csrf
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
+from voucher.pagination import bounded_int, page_arg
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
 from voucher.subsidies import period_table, queries, services
@@ -35,7 +36,6 @@ from voucher.subsidies.forms import (
     filled_rows,
 )
 from voucher.subsidies.models import APPLICATION_STATES
-from voucher.pagination import bounded_int, page_arg
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 

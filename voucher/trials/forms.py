@@ -8,14 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from voucher.applications.forms import BASELINE_LABELS
 from voucher.forms import PercentField
 from voucher.trials.models import CRITERIA, INDICATOR_CODES
 from voucher.trials.queries import CRITERION_LABELS, RECOMMENDATION_LABELS
-from voucher.trials.services import (AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput)
+from voucher.trials.services import AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput
 
 
 def _int_or_none(value):

@@ -14,19 +14,26 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, contains_eager
 
-from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import local_today
+from voucher.appnumbers import number_filter
+from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.audit.models import AuditEvent
 from voucher.auth.models import User
 from voucher.calc import Criterion, entropy_topsis, round_fen, round_to
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Organisation
-from voucher.appnumbers import number_filter
 from voucher.extensions import db
 from voucher.programmes.models import FundLedgerEntry, Programme
-from voucher.trials.models import (ACTIVE_ASSIGNMENT_STATES, MILESTONE_KINDS, TRIAL_STATES, Evaluation,
-                                   EvaluatorAssignment, Milestone, Trial)
+from voucher.trials.models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    MILESTONE_KINDS,
+    TRIAL_STATES,
+    Evaluation,
+    EvaluatorAssignment,
+    Milestone,
+    Trial,
+)
 from voucher.trials.services import SOURCE_TYPE
 
 # --- plain-language labels --------------------------------------------------------------------
@@ -401,7 +408,7 @@ def payment_stages(trials: list[Trial], today: date | None = None) -> dict[int, 
     for t in trials:
         hold, until = hold_for(notices.get((SOURCE_TYPE, t.application_id)), today)
 
-        def due(milestone: str, amount) -> PaymentStage:
+        def due(milestone: str, amount, t=t, hold=hold, until=until) -> PaymentStage:
             if (t.application_id, milestone) in paid:
                 return PaymentStage(milestone, "paid", amount)
             if (t.application_id, milestone) in live:

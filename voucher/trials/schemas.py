@@ -12,8 +12,17 @@ import marshmallow as ma
 from voucher.api.schemas import FileUploadSchema
 from voucher.applications.schemas import RefSchema, SolutionRefSchema
 from voucher.schema_fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
-from voucher.trials.models import (ACCEPTANCE_STATES, ASSIGNMENT_STATES, CRITERIA, INDICATOR_CODES, MILESTONE_KINDS,
-                                   MILESTONE_STATES, OUTCOMES, RECOMMENDATIONS, TRIAL_STATES)
+from voucher.trials.models import (
+    ACCEPTANCE_STATES,
+    ASSIGNMENT_STATES,
+    CRITERIA,
+    INDICATOR_CODES,
+    MILESTONE_KINDS,
+    MILESTONE_STATES,
+    OUTCOMES,
+    RECOMMENDATIONS,
+    TRIAL_STATES,
+)
 
 
 class _Strict(ma.Schema):

@@ -46,14 +46,23 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from voucher.access import BUREAU, can, require
 from voucher.applications import services as applications
 from voucher.applications.models import BASELINE_MAX, TrialApplication
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
-from voucher.access import BUREAU, can, require
 from voucher.auth.policy import ensure_own_organisation
-from voucher.calc import (EvaluationParams, IndicatorResult, ScoreResult, TrialScoreResult, indicator_improvements,
-                          overall_score, round_fen, round_to, trial_score)
+from voucher.calc import (
+    EvaluationParams,
+    IndicatorResult,
+    ScoreResult,
+    TrialScoreResult,
+    indicator_improvements,
+    overall_score,
+    round_fen,
+    round_to,
+    trial_score,
+)
 from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.errors import N_, Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
@@ -63,9 +72,22 @@ from voucher.notifications.services import notify_organisation, notify_role, not
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
 from voucher.storage import save_upload
-from voucher.trials.models import (ACCEPTANCE_STATES, ACTIVE_ASSIGNMENT_STATES, ASSIGNMENT_STATES, CRITERIA,
-                                   INDICATOR_CODES, MILESTONE_KINDS, MILESTONE_STATES, RECOMMENDATIONS, TRIAL_STATES,
-                                   Evaluation, EvaluatorAssignment, Milestone, Trial, TrialAcceptance)
+from voucher.trials.models import (
+    ACCEPTANCE_STATES,
+    ACTIVE_ASSIGNMENT_STATES,
+    ASSIGNMENT_STATES,
+    CRITERIA,
+    INDICATOR_CODES,
+    MILESTONE_KINDS,
+    MILESTONE_STATES,
+    RECOMMENDATIONS,
+    TRIAL_STATES,
+    Evaluation,
+    EvaluatorAssignment,
+    Milestone,
+    Trial,
+    TrialAcceptance,
+)
 from voucher.workflow import StateMachine, transition
 
 SOURCE_TYPE = applications.SOURCE_TYPE  # the ledger's source of a trial voucher: the application

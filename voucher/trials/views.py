@@ -16,15 +16,24 @@ from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
+from voucher.pagination import page_arg, query_int
 from voucher.storage import send_stored
 from voucher.trials import queries, services
 from voucher.trials.access import RULES as ACCESS
-from voucher.trials.forms import (AcceptanceForm, AdoptionForm, AssignForm, ConflictForm, DeclarationForm,
-                                  DisputeForm, EvaluationForm, MilestoneConfirmForm, MilestoneReportForm,
-                                  RemoveAssignmentForm)
+from voucher.trials.forms import (
+    AcceptanceForm,
+    AdoptionForm,
+    AssignForm,
+    ConflictForm,
+    DeclarationForm,
+    DisputeForm,
+    EvaluationForm,
+    MilestoneConfirmForm,
+    MilestoneReportForm,
+    RemoveAssignmentForm,
+)
 from voucher.trials.models import CRITERIA, INDICATOR_CODES, MILESTONE_KINDS, TRIAL_STATES
 from voucher.ui import form_errors_from
-from voucher.pagination import page_arg, query_int
 
 bp = Blueprint("trials", __name__, url_prefix="/trials")
 

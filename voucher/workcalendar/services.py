@@ -13,8 +13,8 @@ from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from voucher.audit.services import Actor, record_event
 from voucher.access import require
+from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.deadlines import local_today
 from voucher.errors import Conflict, ValidationFailed
