@@ -17,6 +17,9 @@ from flask_babel import lazy_gettext as _l
 _EVENT_LABELS: dict[str, Any] = {}
 _STATUS_LABELS: dict[str, Mapping[str, Any]] = {}
 
+# An evaluation's outcome, as the documents word it.
+OUTCOME_LABELS = {"passed": _l("passed"), "failed": _l("not passed")}
+
 OBJECT_LABELS = {
     "trial_application": _l("Trial-voucher application"),
     "loan_application": _l("Loan-discount application"),
@@ -98,6 +101,8 @@ def _value(key: str, value: Any, status_labels: Mapping[str, Any]) -> str:
         return "—"
     if key == "status" or key.endswith("_status"):
         return str(status_labels.get(value, _("(another state)")))
+    if key == "outcome" and value in OUTCOME_LABELS:
+        return str(OUTCOME_LABELS[value])
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, (int, Decimal)):

@@ -281,7 +281,7 @@ LABEL_TEXTS: dict[str, str] = {
     "verify_at": "Verify at",
     "verify_note": "Scan the QR code or open the address above and enter the code to see this file's "
                    "SHA-256 digest and whether it is still valid.",
-    "none": "None",
+    "none": "Nothing recorded",
     "audit_dossier": "Audit dossier",
     "chronology": "Chronology (audit trail)",
     "actor": "Actor",

@@ -229,7 +229,7 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
                           kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid")}.get(e.kind, e.kind),
                           amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
                           date=local_date(e.created_at).isoformat()) for e in entries]
-        calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("None")]))
+        calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("Nothing recorded")]))
         header = [_("Evaluator"), _("Version"), _("Effect"), _("Quality"), _("Service"), _("Cost-effectiveness"),
                   _("Replicability"), _("Overall")]
         rows = [[names.get(e.evaluator_id, "—"), str(e.version), *[str(e.scores[c]) for c in
