@@ -175,6 +175,12 @@ def test_a_new_sme_applies_follows_and_accepts_its_trial(open_page, people, live
     refusal = _refused.inner_text()
     assert words["refused"] in refusal and words["missing"] in refusal, refusal
     assert page.locator("[data-application-number]").count() == 1
+    # The next-step box links straight down to the checklist (three screens below on a phone).
+    assert page.locator("[data-to-materials]").count() == 1
+    from playwright.sync_api import expect
+
+    page.click("[data-to-materials]")
+    expect(page.locator("#materials .list-group-item").first).to_be_in_viewport()
     me.check("refused-missing-material", "#material_quotation")
 
     # 6. Attaches the quotation and submits.
