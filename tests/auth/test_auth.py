@@ -279,6 +279,18 @@ def test_the_language_chosen_before_registering_stays_after(client):
     assert '<html lang="en">' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("lang,expected", [("zh_Hans_CN", "请输入有效的电子邮箱地址"),
+                                           ("en", "Enter a valid e-mail address")])
+def test_a_wrong_email_is_refused_in_the_pages_language_only(client, lang, expected):
+    client.post("/lang", data={"lang": lang, "next": "/register"})
+    response = client.post("/register", data={"name": "陈老板", "email": "chen@factory", "password": "long-enough-pw",
+                                              "confirm": "long-enough-pw"})
+    html = response.get_data(as_text=True)
+    assert response.status_code in (200, 422) and expected in html
+    assert "Email 地址" not in html and "Invalid email" not in html
+    assert db.session.scalar(select(User).where(User.email == "chen@factory")) is None
+
+
 def test_admin_cannot_deactivate_self(client, make_user):
     admin = make_user("admin")
     do_login(client, admin)

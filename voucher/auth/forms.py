@@ -6,6 +6,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from voucher.reference import ROLES
 
 
+# WTForms' own Chinese message says "无效的 Email 地址": an English word in the Chinese interface.
+EMAIL_MESSAGE = _l("Enter a valid e-mail address, e.g. name@example.com.")
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
@@ -20,7 +23,7 @@ class PasswordChangeForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_MESSAGE, check_deliverability=False), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)],
                              description=_l("At least 8 characters; common passwords are refused."))
     confirm = PasswordField(_l("Repeat the password"),
@@ -29,7 +32,7 @@ class RegisterForm(FlaskForm):
 
 class UserCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_MESSAGE, check_deliverability=False), Length(max=254)])
     role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
     organisation_id = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                                   validators=[Optional()])
