@@ -5,7 +5,6 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from voucher.reference import ROLES
 
-
 # WTForms' own Chinese message says "无效的 Email 地址": an English word in the Chinese interface.
 EMAIL_MESSAGE = _l("Enter a valid e-mail address, e.g. name@example.com.")
 
