@@ -54,7 +54,7 @@ from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
 from voucher.storage import save_upload
-from voucher.workflow import StateMachine, Transition, transition
+from voucher.workflow import StateMachine, transition
 
 SOURCE_TYPE = "trial_application"
 FUNDING_KIND = "trial_voucher"
@@ -75,13 +75,13 @@ MACHINE = StateMachine("trial_application", APPLICATION_STATES, (
     transition("resume", "returned", "draft", "sme"),
     transition("withdraw", ("draft", "submitted", "returned"), "withdrawn", "sme"),
     transition("cancel", "approved", "cancelled", "officer", requires_reason=True),
+    # The trial's course (the trials module moves the application along these; declared here so
+    # the whole machine is in one place and does not depend on which module was imported first).
+    transition("start_trial", "approved", "trial_running", "sme"),
+    transition("complete_trial", "trial_running", "trial_completed", "sme"),
+    transition("record_evaluation", "trial_completed", "evaluated", ("evaluator", "officer")),
+    transition("close", "evaluated", "closed", "sme"),
 ))
-
-
-def add_transitions(*transitions: Transition) -> None:
-    """For the trials module: declare later transitions (trial running → … → closed) on this machine."""
-    MACHINE.transitions = tuple(MACHINE.transitions) + tuple(transitions)
-    MACHINE.__post_init__()
 
 
 def local_today(tz: str = LOCAL_TZ) -> date:

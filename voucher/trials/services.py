@@ -136,15 +136,6 @@ ASSIGNMENT_MACHINE = StateMachine("evaluator_assignment", ASSIGNMENT_STATES, (
     transition("remove", ("assigned", "cleared"), "removed", "officer", requires_reason=True),
 ))
 
-# The application's later states, on the applications module's own machine.
-if applications.MACHINE.find("approved", "start_trial") is None:
-    applications.add_transitions(
-        transition("start_trial", "approved", "trial_running", "sme"),
-        transition("complete_trial", "trial_running", "trial_completed", "sme"),
-        transition("record_evaluation", "trial_completed", "evaluated", ("evaluator", "officer")),
-        transition("close", "evaluated", "closed", "sme"),
-    )
-
 
 def trial_link(trial_id: int) -> str:
     """The trial page's path, for notifications (services build no URLs from a request)."""
