@@ -168,3 +168,42 @@ def history(solution_id: int):
     from voucher.audit.queries import events_for
 
     return events_for("solution", solution_id)
+
+
+# --- officer pages: recommendation candidates (read with the trials' scores) -------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    solution: Solution
+    passed: int
+    mean: Decimal | None
+    eligible: bool
+    min_evaluations: int
+    remarkable: Decimal
+    figures: dict
+
+
+def recommendation_candidates(page: int, per_page: int, only_eligible: bool = False):
+    """Listed solutions with at least one passed evaluation, with the recommendation rule applied
+    (the catalogue's own :func:`recommendation_check`, fed the scores read here in one query)."""
+    from voucher.catalogue import services as catalogue
+    from voucher.trials.models import Trial
+    from voucher.trials.queries import passed_scores, solution_figures
+
+    with_passed = select(Trial.solution_id).where(Trial.outcome == "passed").distinct()
+    stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
+            .where(Solution.status == "listed", Solution.id.in_(with_passed)).order_by(Solution.title, Solution.id))
+    solutions = list(db.session.scalars(stmt))
+    scores = passed_scores([s.id for s in solutions])
+    figures = solution_figures([s.id for s in solutions])
+    candidates = []
+    for s in solutions:
+        check = catalogue.recommendation_check(s.id, stats_provider=lambda sid: scores.get(sid, []))
+        if only_eligible and not check.eligible:
+            continue
+        candidates.append(Candidate(s, check.count, check.mean, check.eligible, check.min_evaluations,
+                                    check.remarkable, figures.get(s.id, {})))
+    candidates.sort(key=lambda c: (not c.eligible, -(c.mean or 0), c.solution.title))
+    total = len(candidates)
+    start = (page - 1) * per_page
+    return candidates[start:start + per_page], total

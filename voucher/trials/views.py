@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from voucher.access import can
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
+from voucher.catalogue import queries as catalogue_queries
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.pagination import page_arg, query_int
@@ -588,7 +589,7 @@ def recommendations():
     page = _page()
     fmt = requested_format()
     if fmt:
-        everything, total = queries.recommendation_candidates(1, EXPORT_LIMIT, only_eligible)
+        everything, total = catalogue_queries.recommendation_candidates(1, EXPORT_LIMIT, only_eligible)
         return send(fmt, "recommendation-candidates",
                     [_("Solution"), _("Provider"), _("Passed evaluations"), _("Required"), _("Mean score"),
                      _("Excellent score"), _("Trials run"), _("Adoption rate (%)"), _("Eligible")],
@@ -596,7 +597,7 @@ def recommendations():
                       c.mean if c.mean is not None else "", c.remarkable, c.figures.get("trials_run", 0),
                       c.figures.get("adoption_rate") if c.figures.get("adoption_rate") is not None else "",
                       _("Eligible") if c.eligible else _("Not yet")] for c in everything), total)
-    candidates, total = queries.recommendation_candidates(page, per_page, only_eligible)
+    candidates, total = catalogue_queries.recommendation_candidates(page, per_page, only_eligible)
     pages = max((total + per_page - 1) // per_page, 1)
     return render_template("trials/recommendations.html", candidates=candidates, total=total, page=page, pages=pages,
                            only_eligible=only_eligible, confirm=ConfirmForm())
@@ -616,7 +617,7 @@ def promote(solution_id: int):
         if isinstance(err, (Forbidden, NotFound)):
             raise
         flash(err.render(_), "danger")
-        candidates, total = queries.recommendation_candidates(1, current_app.config["PAGE_SIZE"])
+        candidates, total = catalogue_queries.recommendation_candidates(1, current_app.config["PAGE_SIZE"])
         pages = max((total + current_app.config["PAGE_SIZE"] - 1) // current_app.config["PAGE_SIZE"], 1)
         return render_template("trials/recommendations.html", candidates=candidates, total=total, page=1, pages=pages,
                                only_eligible=False, confirm=ConfirmForm()), 422
