@@ -145,7 +145,8 @@ def test_approval_reserves_the_discount_in_the_ledger_and_notifies_the_enterpris
     assert db.session.scalar(select(func.count()).select_from(Notification)
                              .where(Notification.user_id == sme.id, Notification.message.like("%was approved%"))) == 1
     actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "loan_application",
-                                                                      AuditEvent.object_id == str(app_id))))
+                                                                      AuditEvent.object_id == str(app_id))
+                                      .order_by(AuditEvent.id)))  # PostgreSQL keeps no order unasked
     # Created with the form's checklist materials (one audited attach each), then submitted and approved.
     assert actions[0] == "loan_application.created" and actions[-2:] == ["loan_application.submit",
                                                                          "loan_application.approve"]
