@@ -13,6 +13,7 @@ from flask import Flask
 
 from voucher.access import configure_access
 from voucher.config import INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig, normalise_public_base_url
+from voucher.grants import configure_grant_kinds
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
+    configure_grant_kinds(app)  # grant kinds (voucher.grants); integrator: fold into configure_registries(app)
     configure_working_days()
     configure_api(app)
     configure_cli(app)

@@ -9,7 +9,6 @@ printed as stored.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
@@ -19,25 +18,20 @@ from sqlalchemy import select
 from voucher.access import BUREAU, PAYEES
 from voucher.appnumbers import number_of, prime
 from voucher.audit.services import Actor
-from voucher.deadlines import local_date
 from voucher.documents.bank_file import BankFileError, bank_file
 from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
 from voucher.documents.pdf import (
-    AuditDossierData,
     BankLine,
     BatchSummaryData,
-    CalculationSection,
-    ChronologyEntry,
     FundUseRow,
     PaymentOrderData,
     ProgrammeReportData,
-    audit_dossier_pdf,
     batch_summary_pdf,
     payment_order_pdf,
     programme_report_pdf,
 )
 from voucher.extensions import db
-from voucher.money import format_money
+from voucher.grants import grant_kind, kinds
 from voucher.payments import queries
 from voucher.payments.models import Disbursement, PaymentBatch
 from voucher.reference import DISTRICTS, FUNDING_KINDS, INDUSTRIES
@@ -65,62 +59,17 @@ def _milestone_label(milestone: str) -> str:
 
 
 def _source_label(source_type: str, source_id: int) -> str:
-
-    source_id = number_of(source_type, source_id) or source_id
-    return {"trial_application": _("Trial-voucher application no. %(id)s", id=source_id),
-            "loan_application": _("Loan interest discount application no. %(id)s", id=source_id),
-            "robot_application": _("Robot purchase subsidy application no. %(id)s", id=source_id)
-            }.get(source_type, f"{source_type} {source_id}")
-
-
-def _pct(value) -> str:
-    d = Decimal(str(value))
-    return f"{d.normalize():f}" if d == d.to_integral_value() else f"{d:f}"
-
-
-def _trial_advance_pct(basis: dict):
-    """The advance percentage the trial's kick-off used (stored on the trial); the copy in the
-    disbursement's basis only where the trial has none (a basis written before the trial stored
-    it copied the programme's parameter of the day the payment was prepared)."""
-    from voucher.trials.models import Trial
-
-    stored = None
-    if basis.get("trial_id") is not None:
-        stored = db.session.scalar(select(Trial.advance_pct).where(Trial.id == int(basis["trial_id"])))
-    return stored if stored is not None else basis.get("advance_pct", "0")
+    kind = grant_kind(source_type)
+    if kind is None:
+        return f"{source_type} {number_of(source_type, source_id) or source_id}"
+    return kind.label(source_id)
 
 
 def working_lines(d: Disbursement) -> list[str]:
-    """The calculation of a disbursement's amount, worded in the current language."""
-    basis = d.basis or {}
-    if d.source_type == "trial_application":
-        approved = Decimal(basis.get("approved_amount", "0"))
-        advance = Decimal(basis.get("advance", "0"))
-        pct = _trial_advance_pct(basis)
-        lines = [_("Approved trial-voucher amount: %(amount)s", amount=format_money(approved))]
-        if d.milestone == "advance":
-            lines.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up), payable "
-                           "once the enterprise confirmed the kick-off", approved=format_money(approved),
-                           pct=_pct(pct), advance=format_money(advance)))
-        else:
-            lines.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s, payable once the effect "
-                           "evaluation passed", approved=format_money(approved), advance=format_money(advance),
-                           balance=format_money(Decimal(basis.get("balance", "0")))))
-        lines.append(_("Amount of this payment: %(amount)s", amount=format_money(d.amount)))
-        return lines
-    from voucher.subsidies.models import LoanApplication, RobotApplication
-    from voucher.subsidies.services import render_step
-
-    model = LoanApplication if d.source_type == "loan_application" else RobotApplication
-    app = db.session.get(model, d.source_id)
-    lines = [render_step(s, _) for s in (app.working or [])] if app is not None else []
-    approved = basis.get("approved_amount")
-    if approved and approved != basis.get("computed"):
-        lines.append(_("Approved amount (after the cap at approval): %(amount)s",
-                       amount=format_money(Decimal(approved))))
-    lines.append(_("Amount of this payment: %(amount)s (what is reserved for the grant)",
-                   amount=format_money(d.amount)))
-    return lines
+    """The calculation of a disbursement's amount, worded in the current language (its grant kind's
+    lines, ``voucher.grants``)."""
+    kind = grant_kind(d.source_type)
+    return kind.working_lines(d, _) if kind is not None else []
 
 
 def approval_trail(d: Disbursement) -> list[tuple[str, str, object]]:
@@ -158,103 +107,6 @@ def build_payment_order(subject_id: int, lang: str, issue: IssueContext):
     return f"payment-order-{d.reference}.pdf", payment_order_pdf(data), "application/pdf", d.reference
 
 
-# --- audit dossier ------------------------------------------------------------------------------
-
-def _chronology(objects: list[tuple[str, int]]):
-    from voucher.audit.queries import events_for
-
-    events = []
-    for object_type, object_id in objects:
-        events += events_for(object_type, object_id)
-    events.sort(key=lambda e: e.id)
-    return events
-
-
-def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
-    from voucher.applications.models import TrialApplication
-    from voucher.audit.labels import describe_change, event_label, status_label
-    from voucher.audit.services import chain_head
-    from voucher.programmes.models import FundLedgerEntry
-
-    application = db.session.get(TrialApplication, subject_id)
-    if application is None:
-        raise PermanentJobError(f"Trial-voucher application {subject_id} does not exist.")
-    trial = milestones = assignments = evaluations = None
-    try:
-        from voucher.trials.models import Evaluation, EvaluatorAssignment, Milestone, Trial
-
-        trial = db.session.scalar(select(Trial).where(Trial.application_id == application.id))
-        if trial is not None:
-            milestones = list(db.session.scalars(select(Milestone).where(Milestone.trial_id == trial.id)
-                                                 .order_by(Milestone.seq)))
-            assignments = list(db.session.scalars(select(EvaluatorAssignment)
-                                                  .where(EvaluatorAssignment.trial_id == trial.id)
-                                                  .order_by(EvaluatorAssignment.id)))
-            evaluations = list(db.session.scalars(select(Evaluation).where(Evaluation.trial_id == trial.id)
-                                                  .order_by(Evaluation.assignment_id, Evaluation.version)))
-    except ImportError:  # pragma: no cover
-        pass
-    disbursements = list(db.session.scalars(select(Disbursement).where(
-        Disbursement.source_type == "trial_application", Disbursement.source_id == application.id)
-        .order_by(Disbursement.id)))
-    objects = [("trial_application", application.id)]
-    if trial is not None:
-        objects.append(("trial", trial.id))
-        objects += [("milestone", m.id) for m in milestones or []]
-        objects += [("evaluator_assignment", a.id) for a in assignments or []]
-    objects += [("disbursement", d.id) for d in disbursements]
-    events = _chronology(objects)
-    entries = list(db.session.scalars(select(FundLedgerEntry).where(
-        FundLedgerEntry.source_type == "trial_application", FundLedgerEntry.source_id == application.id)
-        .order_by(FundLedgerEntry.seq)))
-    names = _names(*[e.evaluator_id for e in evaluations or []])
-    with in_language(lang):
-        chronology = [ChronologyEntry(e.occurred_at, e.actor_label, event_label(e.action), reason=e.reason,
-                                      change="; ".join(describe_change(e.before, e.after, e.object_type)))
-                      for e in events]
-        calculations = []
-        split = [_("Requested and approved amount: %(amount)s", amount=format_money(application.requested_amount))]
-        if trial is not None and trial.advance_amount is not None:
-            split.append(_("Advance: %(approved)s × %(pct)s%% = %(advance)s (rounded to the fen, half up)",
-                           approved=format_money(trial.approved_amount), pct=_pct(trial.advance_pct),
-                           advance=format_money(trial.advance_amount)))
-            split.append(_("Balance: %(approved)s − advance %(advance)s = %(balance)s",
-                           approved=format_money(trial.approved_amount), advance=format_money(trial.advance_amount),
-                           balance=format_money(trial.balance_amount)))
-        if trial is not None and trial.score is not None:
-            split.append(_("Trial score (mean of the evaluators' overall scores): %(score)s — %(outcome)s",
-                           score=trial.score, outcome=_("passed") if trial.outcome == "passed" else _("not passed")))
-        calculations.append(CalculationSection(_("Voucher amount and its split"), split))
-        ledger_lines = [_("No. %(seq)s %(kind)s %(amount)s %(milestone)s on %(date)s", seq=e.seq,
-                          kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid")}.get(e.kind, e.kind),
-                          amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
-                          date=local_date(e.created_at).isoformat()) for e in entries]
-        calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("Nothing recorded")]))
-        header = [_("Evaluator"), _("Version"), _("Effect"), _("Quality"), _("Service"), _("Cost-effectiveness"),
-                  _("Replicability"), _("Overall")]
-        rows = [[names.get(e.evaluator_id, "—"), str(e.version), *[str(e.scores[c]) for c in
-                 ("effect", "quality", "service", "cost_effectiveness", "replicability")], str(e.overall)]
-                for e in evaluations or []]
-        approvals = []
-        for e in events:
-            if e.action in ("trial_application.approve", "trial_application.reject", "trial_application.cancel"):
-                approvals.append((event_label(e.action), e.actor_label, e.occurred_at))
-        for d in disbursements:
-            for role, name, when in approval_trail(d):
-                approvals.append((f"{d.reference}: {role}", name, when))
-        facts = [(_("Enterprise"), application.enterprise.name), (_("Provider (payee)"), application.provider.name),
-                 (_("Solution"), application.solution.title), (_("Status"), status_label("trial_application", application.status))]
-        data = AuditDossierData(reference=application.number,
-                                title=f"{application.enterprise.name} — {application.solution.title}",
-                                programme_name=application.programme.name, chain_head=chain_head(),
-                                issued_at=issue.issued_at, verification_code=issue.verification_code,
-                                verification_url=issue.verification_url, chronology=chronology,
-                                calculations=calculations, evaluation_header=header if rows else (),
-                                evaluation_rows=rows, approvals=approvals, facts=facts, lang=lang)
-    return (f"audit-dossier-{application.number}.pdf", audit_dossier_pdf(data), "application/pdf",
-            application.number)
-
-
 # --- programme report ---------------------------------------------------------------------------
 
 def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
@@ -265,7 +117,10 @@ def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
     if programme is None:
         raise PermanentJobError(f"Programme {subject_id} does not exist.")
     bal = balances(programme)
-    outcomes = queries.trial_outcomes(programme.id)
+    # Figures only some kinds have (the trial voucher's outcomes and adoption), zero without them.
+    figures = {"trials_passed": 0, "trials_failed": 0, "trials_pending": 0, "adopted": 0, "adoption_decided": 0}
+    for kind in kinds():
+        figures.update(kind.programme_figures(programme.id))
     from voucher.audit.services import ensure_daily_anchor
 
     anchor = ensure_daily_anchor()  # the report carries the day's published chain head out of the system
@@ -277,9 +132,7 @@ def build_programme_report(subject_id: int, lang: str, issue: IssueContext):
         data = ProgrammeReportData(programme_name=programme.name, as_of=issue.issued_at, budget=bal.budget,
                                    reserved=bal.reserved, paid=bal.paid, issued_at=issue.issued_at,
                                    by_kind=rows("kind", FUNDING_KINDS), by_district=rows("district", DISTRICTS),
-                                   by_industry=rows("industry", INDUSTRIES), trials_passed=outcomes["passed"],
-                                   trials_failed=outcomes["failed"], trials_pending=outcomes["pending"],
-                                   adopted=outcomes["adopted"], adoption_decided=outcomes["decided"],
+                                   by_industry=rows("industry", INDUSTRIES), **figures,
                                    verification_code=issue.verification_code,
                                    verification_url=issue.verification_url, lang=lang,
                                    audit_anchor=(f"{anchor.anchored_on.isoformat()}  {anchor.chain_length}:"
@@ -366,8 +219,6 @@ def bureau_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
 
 def register() -> None:
     register_builder("payment_order", build_payment_order, subject_type="disbursement", roles=("finance",))
-    register_builder("audit_dossier", build_audit_dossier, subject_type="application",
-                     roles=("auditor", "officer", "finance"))
     register_builder("programme_report", build_programme_report, subject_type="programme",
                      roles=BUREAU)
     register_builder("batch_summary", build_batch_summary, subject_type="payment_batch", roles=("finance",))

@@ -16,15 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     String,
     and_,
     case,
-    cast,
     func,
     literal,
     literal_column,
-    null,
     or_,
     select,
     type_coerce,
@@ -39,6 +36,7 @@ from voucher.auth.models import User
 from voucher.db import utcnow
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
+from voucher.grants import Due, PayableSQL, grant_kind, kinds
 from voucher.pagination import bounded_int
 from voucher.payments.models import (
     LIVE_STATES,
@@ -52,12 +50,6 @@ from voucher.programmes.models import FundLedgerEntry, Programme
 
 LOCAL_TZ = "Asia/Shanghai"
 ZERO = Decimal("0.00")
-TRIAL_SOURCE = "trial_application"
-LOAN_SOURCE = "loan_application"
-ROBOT_SOURCE = "robot_application"
-SOURCE_KINDS = {TRIAL_SOURCE: "trial_voucher", LOAN_SOURCE: "loan_discount", ROBOT_SOURCE: "robot_subsidy"}
-# Trial-voucher application states in which the grant stands (approved and not cancelled).
-TRIAL_GRANTED_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
 
 STATUS_LABELS = {
     "prepared": _l("Prepared: waiting for a second finance officer's approval"),
@@ -185,91 +177,20 @@ class Payable:
         return hold_label(self.hold, self.hold_until)
 
 
-@dataclass(frozen=True)
-class _Raw:
-    programme_id: int
-    funding_kind: str
-    source_type: str
-    source_id: int
-    milestone: str
-    amount: Decimal
-    payee_id: int
-    enterprise_id: int
-    due_since: Any
-    basis: dict
+_Raw = Due  # one due item of a grant, as its kind (voucher.grants) lists it
 
 
 def _fen(value) -> Decimal:
     return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
 
 
-def _trial_raw(programme_id: int | None, source_id: int | None) -> list[_Raw]:
-    try:
-        from voucher.trials.models import Trial
-        from voucher.trials.queries import payable_items
-    except ImportError:  # pragma: no cover - the trials module is part of the system
-        return []
-    if source_id is not None:
-        from voucher.applications.models import TrialApplication
-
-        programme_id = db.session.scalar(select(TrialApplication.programme_id)
-                                         .where(TrialApplication.id == source_id))
-        if programme_id is None:
-            return []
-    items = payable_items(programme_id, application_id=source_id)
-    if not items:
-        return []
-    trials = {t.id: t for t in db.session.scalars(select(Trial).where(Trial.id.in_({i.trial_id for i in items})))}
-    out = []
-    for i in items:
-        t = trials[i.trial_id]
-        # The percentage the kick-off used (stored on the trial), never the programme's of today.
-        basis = {"approved_amount": str(t.approved_amount), "advance_pct": str(t.advance_pct),
-                 "advance": str(t.advance_amount), "balance": str(t.balance_amount), "trial_id": t.id}
-        out.append(_Raw(i.programme_id, "trial_voucher", TRIAL_SOURCE, i.application_id, i.milestone, i.amount,
-                        i.payee_organisation_id, t.enterprise_id, i.due_since, basis))
-    return out
-
-
-def _subsidy_models():
-    from voucher.subsidies.models import LoanApplication, RobotApplication
-
-    return {LOAN_SOURCE: LoanApplication, ROBOT_SOURCE: RobotApplication}
-
-
-def _source_sums(source_type: str, ids: list[int]) -> dict[int, tuple[Decimal, bool]]:
-    """Per grant: what is still reserved (fen summed exactly) and whether a ``full`` payment exists."""
-    if not ids:
-        return {}
-    c = FundLedgerEntry.__table__.c
-    fen = type_coerce(c.amount, BigInteger)
-    rows = db.session.execute(
-        select(c.source_id,
-               func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0),
-               func.coalesce(func.sum(case(((c.kind == "pay") & (c.milestone == "full"), 1), else_=0)), 0))
-        .where(c.source_type == source_type, c.source_id.in_(ids)).group_by(c.source_id)).all()
-    return {sid: (_fen(outstanding), bool(paid)) for sid, outstanding, paid in rows}
-
-
-def _subsidy_raw(source_type: str, programme_id: int | None, source_id: int | None) -> list[_Raw]:
-    model = _subsidy_models()[source_type]
-    stmt = select(model).where(model.status == "approved")
-    if programme_id is not None:
-        stmt = stmt.where(model.programme_id == programme_id)
-    if source_id is not None:
-        stmt = stmt.where(model.id == source_id)
-    apps = list(db.session.scalars(stmt.order_by(model.id)))
-    sums = _source_sums(source_type, [a.id for a in apps])
-    out = []
-    computed = "computed_discount" if source_type == LOAN_SOURCE else "computed_subsidy"
-    for a in apps:
-        outstanding, paid = sums.get(a.id, (ZERO, False))
-        if paid or outstanding <= 0:
-            continue
-        basis = {"approved_amount": str(a.approved_amount), "computed": str(getattr(a, computed))}
-        out.append(_Raw(a.programme_id, SOURCE_KINDS[source_type], source_type, a.id, "full", outstanding,
-                        a.enterprise_id, a.enterprise_id, a.decided_at, basis))
-    return out
+def live_reference(source_type: str, source_id: int) -> str | None:
+    """The reference of the grant's first live disbursement (prepared, approved, in a batch or paid),
+    or None: the "payment under way" check payments registers on ``voucher.grants``."""
+    live = db.session.scalar(select(Disbursement).where(
+        Disbursement.source_type == source_type, Disbursement.source_id == source_id,
+        Disbursement.status.in_(LIVE_STATES)).order_by(Disbursement.id).limit(1))
+    return live.reference if live is not None else None
 
 
 def _live_keys(raws: list[_Raw]) -> set[tuple[str, int, str]]:
@@ -348,7 +269,8 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
              source: tuple[str, int] | None = None, today: date | None = None) -> list[Payable]:
     """Payable items not taken by a live disbursement, each with its hold (None when payable now).
 
-    Trial vouchers come from ``voucher.trials.queries.payable_items`` (the advance once the
+    Each grant kind lists its due items (``voucher.grants``).  Trial vouchers come from
+    ``voucher.trials.queries.payable_items`` (the advance once the
     kick-off is confirmed, the balance once the evaluation passed and both the enterprise and the
     provider accepted the delivery, neither once paid); approved loan
     discounts and robot subsidies pay what is still reserved for them (milestone ``full``).
@@ -356,11 +278,9 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
     today = today or local_today()
     raws: list[_Raw] = []
     source_type, source_id = source if source else (None, None)
-    if funding_kind in (None, "trial_voucher") and source_type in (None, TRIAL_SOURCE):
-        raws += _trial_raw(programme_id, source_id)
-    for st in (LOAN_SOURCE, ROBOT_SOURCE):
-        if funding_kind in (None, SOURCE_KINDS[st]) and source_type in (None, st):
-            raws += _subsidy_raw(st, programme_id, source_id)
+    for kind in kinds():
+        if funding_kind in (None, kind.funding_kind) and source_type in (None, kind.source_type):
+            raws += kind.payables(programme_id=programme_id, source_id=source_id)
     live = _live_keys(raws)
     raws = [r for r in raws if (r.source_type, r.source_id, r.milestone) not in live]
     if not raws:
@@ -400,18 +320,9 @@ class Grant:
 
 def announceable_grants(programme_id: int) -> list[Grant]:
     """The programme's approved grants that are not yet on any public notice."""
-    from voucher.applications.models import TrialApplication
-
     rows: list[tuple[str, int, int, Decimal]] = []
-    rows += [(TRIAL_SOURCE, i, e, a) for i, e, a in db.session.execute(
-        select(TrialApplication.id, TrialApplication.enterprise_id, TrialApplication.requested_amount)
-        .where(TrialApplication.programme_id == programme_id, TrialApplication.status.in_(TRIAL_GRANTED_STATES))
-        .order_by(TrialApplication.id)).all()]
-    for source_type, model in _subsidy_models().items():
-        rows += [(source_type, i, e, a) for i, e, a in db.session.execute(
-            select(model.id, model.enterprise_id, model.approved_amount)
-            .where(model.programme_id == programme_id, model.status == "approved", model.approved_amount.is_not(None))
-            .order_by(model.id)).all()]
+    for kind in kinds():
+        rows += [(kind.source_type, i, e, a) for i, e, a in kind.granted(programme_id)]
     announced = set(db.session.execute(select(PublicNoticeItem.source_type, PublicNoticeItem.source_id)
                                        .join(PublicNotice).where(PublicNotice.programme_id == programme_id)).tuples())
     rows = [r for r in rows if (r[0], r[1]) not in announced and r[3] and r[3] > 0]
@@ -419,7 +330,8 @@ def announceable_grants(programme_id: int) -> list[Grant]:
         return []
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)
                                     .where(Organisation.id.in_({r[2] for r in rows}))).all())
-    return [Grant(st, sid, SOURCE_KINDS[st], eid, names.get(eid, ""), amount) for st, sid, eid, amount in rows]
+    return [Grant(st, sid, grant_kind(st).funding_kind, eid, names.get(eid, ""), amount)
+            for st, sid, eid, amount in rows]
 
 
 def notices_page(*, programme_id: int | None, page: int, per_page: int):
@@ -630,22 +542,6 @@ def fund_use(programme_id: int, group: str) -> list[tuple[str, Decimal, Decimal]
     return [(code or "", _fen(r), _fen(p)) for code, r, p in rows]
 
 
-def trial_outcomes(programme_id: int) -> dict[str, int]:
-    try:
-        from voucher.trials.models import Trial
-    except ImportError:  # pragma: no cover
-        return {"passed": 0, "failed": 0, "pending": 0, "adopted": 0, "decided": 0}
-    rows = db.session.execute(select(Trial.outcome, func.count()).where(Trial.programme_id == programme_id)
-                              .group_by(Trial.outcome)).all()
-    counts = {o: n for o, n in rows}
-    adopted = db.session.execute(select(Trial.adopted, func.count()).where(Trial.programme_id == programme_id,
-                                                                          Trial.adopted.is_not(None))
-                                 .group_by(Trial.adopted)).all()
-    a = {bool(k): n for k, n in adopted}
-    return {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0), "pending": counts.get(None, 0),
-            "adopted": a.get(True, 0), "decided": a.get(True, 0) + a.get(False, 0)}
-
-
 def since(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
 
@@ -695,46 +591,10 @@ def _text(value: str):
 def _payable_union(payee_id: int | None = None):
     """Every payable item as rows (programme_id, source_type, source_id, milestone, amount in fen,
     payee_id, enterprise_id, due_day, due_at): the items :func:`payables` lists, from the same rules."""
-    from voucher.applications.models import TrialApplication
-    from voucher.trials.models import Trial
-
-    no_time = cast(null(), DateTime(timezone=True))
-    T, A = Trial, TrialApplication
-    trial_base = (select().select_from(T).join(A, A.id == T.application_id)
-                  .where(T.start_date.is_not(None), T.advance_amount.is_not(None), A.status != "cancelled"))
-    if payee_id is not None:
-        trial_base = trial_base.where(T.provider_id == payee_id)
-    advance = trial_base.add_columns(
-        T.programme_id.label("programme_id"), _text(TRIAL_SOURCE).label("source_type"),
-        T.application_id.label("source_id"), _text("advance").label("milestone"),
-        type_coerce(T.advance_amount, BigInteger).label("amount"), T.provider_id.label("payee_id"),
-        T.enterprise_id.label("enterprise_id"), T.start_date.label("due_day"), no_time.label("due_at"),
-    ).where(type_coerce(T.advance_amount, BigInteger) > 0,
-            ~_paid_exists(TRIAL_SOURCE, T.application_id, "advance"),
-            ~_live_exists(TRIAL_SOURCE, T.application_id, "advance"))
-    # trials.queries.balance_due_since: the later of the evaluation result and the second acceptance
-    balance_since = case((T.accepted_at > T.evaluated_at, T.accepted_at), else_=T.evaluated_at)
-    balance = trial_base.add_columns(
-        T.programme_id, _text(TRIAL_SOURCE), T.application_id, _text("balance"),
-        type_coerce(T.balance_amount, BigInteger), T.provider_id, T.enterprise_id,
-        local_day(balance_since), balance_since,
-    ).where(T.outcome == "passed", T.acceptance_status == "accepted",  # trials.queries.balance_due
-            type_coerce(T.balance_amount, BigInteger) > 0,
-            ~_paid_exists(TRIAL_SOURCE, T.application_id, "balance"),
-            ~_live_exists(TRIAL_SOURCE, T.application_id, "balance"))
-    parts = [advance, balance]
-    c = FundLedgerEntry.__table__.c
-    fen = type_coerce(c.amount, BigInteger)
-    for source_type, model in _subsidy_models().items():
-        outstanding = (select(func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0))
-                       .where(c.source_type == source_type, c.source_id == model.id).scalar_subquery())
-        stmt = select(model.programme_id, _text(source_type), model.id, _text("full"), outstanding,
-                      model.enterprise_id, model.enterprise_id, local_day(model.decided_at), model.decided_at
-                      ).where(model.status == "approved", outstanding > 0,
-                              ~_paid_exists(source_type, model.id, "full"), ~_live_exists(source_type, model.id, "full"))
-        if payee_id is not None:
-            stmt = stmt.where(model.enterprise_id == payee_id)
-        parts.append(stmt)
+    sql = PayableSQL(text=_text, paid_exists=_paid_exists, live_exists=_live_exists, local_day=local_day)
+    parts = []
+    for kind in kinds():
+        parts += kind.payable_selects(sql, payee_id)
     return union_all(*parts).subquery("payable_item")
 
 
@@ -838,7 +698,7 @@ def payable_overview(limit: int, today: date | None = None,
         summary = PayableSummary(int(r["n_total"]), int(r["n_ready"] or 0), _fen(r["ready_amount"]),
                                  int(r["n_overdue"] or 0))
         due = r["due_at"] if r["due_at"] is not None else r["due_day"]
-        out.append(Payable(r["programme_id"], r["programme_name"], SOURCE_KINDS[r["source_type"]], r["source_type"],
+        out.append(Payable(r["programme_id"], r["programme_name"], grant_kind(r["source_type"]).funding_kind, r["source_type"],
                            r["source_id"], r["milestone"], _fen(r["amount"]), r["payee_id"], r["payee_name"],
                            r["bank_name"], r["bank_account"], r["enterprise_id"], r["enterprise_name"], due, {},
                            r["hold"], r["ends_on"] if r["hold"] == "notice_running" else None, r["notice_id"],

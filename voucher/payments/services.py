@@ -42,6 +42,7 @@ from voucher.errors import (
 )
 from voucher.extensions import db
 from voucher.formulas import BANK_NAME_MESSAGE, PAYEE_NAME_MESSAGE, mark_formula
+from voucher.grants import grant_kind
 from voucher.identifiers import normalise_identifier
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role, notify_users
@@ -182,13 +183,9 @@ def live_disbursement(source_type: str, source_id: int, milestone: str) -> Disbu
 def _lock_grant(source_type: str, source_id: int) -> None:
     """Lock the grant's application row, as cancelling a grant does first: a preparation and a
     cancellation of the same grant then run one after the other, and the second sees the first."""
-    from voucher.applications.models import TrialApplication
-    from voucher.subsidies.models import LoanApplication, RobotApplication
-
-    model = {"trial_application": TrialApplication, "loan_application": LoanApplication,
-             "robot_application": RobotApplication}.get(source_type)
-    if model is not None:
-        db.session.execute(select(model.id).where(model.id == source_id).with_for_update())
+    kind = grant_kind(source_type)
+    if kind is not None:
+        kind.lock(source_id)
 
 
 def find_payable(source_type: str, source_id: int, milestone: str, today: date | None = None):
@@ -770,22 +767,12 @@ def resolve_objection(actor: Actor, objection_id: int, decision: str, reason: st
         if decision != "uphold" or item is None:
             raise ValidationFailed("Only an upheld objection to one grant can cancel the grant; an objection to the "
                                    "whole list cannot.", field="cancel_grant")
-        if item.source_type == "trial_application":
-            from voucher.applications import services as applications
-            from voucher.applications.models import TrialApplication
-
-            application = db.session.get(TrialApplication, item.source_id)
-            if application is None or application.status != "approved":
-                raise ValidationFailed("This grant's trial has started, so it cannot be cancelled here; it stays "
-                                       "held and unpaid.", field="cancel_grant")
-            applications.cancel(actor, application.id, reason)  # the ledger release first (lock order)
-        else:
-            from voucher.subsidies import services as subsidies
-
-            kind = {"loan_application": "loan", "robot_application": "robot"}.get(item.source_type)
-            if kind is None:
-                raise ValidationFailed("This kind of grant cannot be cancelled here.", field="cancel_grant")
-            subsidies.cancel_grant(actor, kind, item.source_id, reason)  # refuses a paid or paying grant
+        kind = grant_kind(item.source_type)
+        if kind is None:
+            raise ValidationFailed("This kind of grant cannot be cancelled here.", field="cancel_grant")
+        # The kind's own cancellation: it releases the ledger first (lock order) and refuses a grant
+        # whose trial has started, or one paid or with a payment under way.
+        kind.cancel(actor, item.source_id, reason)
         cancelled = item.source_id
     objection.resolved_by = actor.user_id
     objection.resolved_at = utcnow()

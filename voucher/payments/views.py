@@ -20,6 +20,7 @@ from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
+from voucher.grants import grant_kind, kinds
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
@@ -57,26 +58,15 @@ def _labels():
 
 
 def source_link(source_type: str, source_id: int) -> str | None:
-    from flask import current_app
-
-    endpoint = {"trial_application": ("applications.detail", "application_id"),
-                "loan_application": ("subsidies.loan_detail", "application_id"),
-                "robot_application": ("subsidies.robot_detail", "application_id")}.get(source_type)
-    if endpoint and endpoint[0] in current_app.view_functions:
-        return url_for(endpoint[0], **{endpoint[1]: source_id})
-    return None
-
-
-SOURCE_TEXTS = {"trial_application": _l("Trial-voucher application no. %(id)s"),
-                "loan_application": _l("Loan interest discount application no. %(id)s"),
-                "robot_application": _l("Robot purchase subsidy application no. %(id)s")}
+    """The page of the grant a payment is for (its grant kind's, ``voucher.grants``)."""
+    kind = grant_kind(source_type)
+    return kind.detail_link(source_id) if kind is not None else None
 
 
 def source_text(source_type: str, source_id: int) -> str:
     """The grant a payment is for, in words (the pages link it; exports write it)."""
-    if source_type not in SOURCE_TEXTS:
-        return str(source_id)
-    return str(SOURCE_TEXTS[source_type]) % {"id": number_of(source_type, source_id) or source_id}
+    kind = grant_kind(source_type)
+    return kind.label(source_id) if kind is not None else str(source_id)
 
 
 def disbursement_deadline(d, today=None):
@@ -713,11 +703,14 @@ def reports():
     jobs = {pid: queries.jobs_for("programme", pid, ["programme_report"]).get("programme_report")
             for pid, _name in programmes}
     typed = (request.args.get("application_id") or "").strip()[:40]
-    application_id = find_id("trial_application", typed) if typed else None
+    # The audit dossier is the trial voucher's (the kind with a dossier subject, voucher.grants).
+    dossier_kind = next((k for k in kinds() if k.dossier_subject), None)
+    application_id = find_id(dossier_kind.source_type, typed) if typed and dossier_kind else None
     if typed and application_id is None and typed.isdigit():
         application_id = query_int("application_id")
-    if application_id:
-        return redirect(url_for("documents.subject", subject_type="application", subject_id=application_id))
+    if application_id and dossier_kind:
+        return redirect(url_for("documents.subject", subject_type=dossier_kind.dossier_subject,
+                                subject_id=application_id))
     return render_template("payments/reports.html", programmes=programmes, jobs=jobs,
                            can_report=actor.role in KINDS["programme_report"].roles,
                            can_dossier=actor.role in KINDS["audit_dossier"].roles)

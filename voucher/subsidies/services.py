@@ -61,12 +61,12 @@ from voucher.errors import (
     ValidationFailed,
 )
 from voucher.extensions import db
+from voucher.grants import payment_under_way
 from voucher.identifiers import invoice_shape_ok, normalise_identifier
 from voucher.materials import checklist_for, ensure_complete
 from voucher.materials import material as checklist_material
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
-from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as programmes
 from voucher.programmes.models import LprRate, Programme
 from voucher.storage import DEFAULT_FORMATS, detect_format, format_names, save_upload
@@ -1300,13 +1300,11 @@ def cancel_grant(actor: Actor, kind: str, application_id: int, reason: str | Non
     if paid > 0:
         raise Conflict("%(amount)s of this grant has already been paid, so it cannot be cancelled.",
                        amount=format_money(paid))
-    live = db.session.scalar(select(Disbursement).where(
-        Disbursement.source_type == k.source_type, Disbursement.source_id == app.id,
-        Disbursement.status.in_(LIVE_STATES)).order_by(Disbursement.id).limit(1))
-    if live is not None:
+    under_way = payment_under_way(k.source_type, app.id)  # payments answers (voucher.grants)
+    if under_way is not None:
         raise Conflict("A payment of this grant is under way (%(reference)s), so it cannot be cancelled. Finance "
                        "must reject that disbursement, or record the bank's failure, first.",
-                       reference=live.reference)
+                       reference=under_way)
     entry = programmes.release(actor, k.source_type, app.id, note=f"{k.source_type} {app.id} cancelled")
     released = entry.amount if entry is not None else ZERO
     app.decision_reason = reason
