@@ -223,7 +223,8 @@ def _pdf_text(data: bytes) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_audit_dossier_and_payment_orders_print_the_number(demo, ctx, lang):
     from voucher.documents.builders import IssueContext
-    from voucher.payments.documents import build_audit_dossier, build_payment_order
+    from voucher.payments.documents import build_payment_order
+    from voucher.trials.dossier import build_audit_dossier
 
     issue = IssueContext("7KQ3M-X9TPA", "https://voucher.example/verify/7KQ3MX9TPA",
                          datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc), 1, 1)

@@ -225,12 +225,12 @@ def test_every_document_about_an_application_prints_its_number(seeded, lang):
     from voucher.applications.models import TrialApplication
     from voucher.documents.builders import IssueContext
     from voucher.payments.documents import (
-        build_audit_dossier,
         build_bank_file,
         build_batch_summary,
         build_payment_order,
     )
     from voucher.payments.models import Disbursement, PaymentBatch
+    from voucher.trials.dossier import build_audit_dossier
 
     issue = IssueContext("7KQ3M-X9TPA", "https://voucher.example/verify/7KQ3MX9TPA",
                          datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc), 1, 1)

@@ -39,13 +39,13 @@ def _documents(lang: str):
     from voucher.applications.models import TrialApplication
     from voucher.documents.builders import IssueContext
     from voucher.payments.documents import (
-        build_audit_dossier,
         build_batch_summary,
         build_payment_order,
         build_programme_report,
     )
     from voucher.payments.models import Disbursement, PaymentBatch
     from voucher.programmes.models import Programme
+    from voucher.trials.dossier import build_audit_dossier
 
     issue = IssueContext("7KQ3M-X9TPA", "https://voucher.example/verify/7KQ3MX9TPA",
                          datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc), 1, 1)

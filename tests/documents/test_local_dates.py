@@ -11,7 +11,7 @@ import time_machine
 from tests.payments.conftest import World
 from voucher.deadlines import local_date
 from voucher.documents.builders import IssueContext
-from voucher.payments.documents import build_audit_dossier
+from voucher.trials.dossier import build_audit_dossier
 
 EVENING_UTC = datetime(2026, 11, 19, 20, 0, tzinfo=UTC)  # 2026-11-20 04:00 in Beijing
 
