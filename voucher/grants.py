@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 __all__ = ["Due", "GrantKind", "PayableSQL", "configure_grant_kinds", "grant_kind", "kinds", "payment_under_way",
            "register_grant_kind", "register_payment_under_way"]
@@ -165,7 +165,8 @@ def register_payment_under_way(check: Callable[[str, int], str | None]) -> None:
 
 
 def payment_under_way(source_type: str, source_id: int) -> str | None:
-    """The reference of a live (prepared, approved, in a batch) disbursement of the grant, or None."""
+    """The reference of a live disbursement of the grant (prepared, approved, in a batch or paid:
+    ``payments.models.LIVE_STATES``), or None (also when no payments module registered its check)."""
     for check in _under_way:
         reference = check(source_type, source_id)
         if reference:
@@ -190,6 +191,3 @@ def configure_grant_kinds(app=None) -> None:
     subsidy_grants.register()
     register_payment_under_way(live_reference)
 
-
-def source_types(items: Iterable[GrantKind] | None = None) -> list[str]:
-    return [k.source_type for k in (items if items is not None else kinds())]

@@ -269,11 +269,10 @@ def payables(*, programme_id: int | None = None, funding_kind: str | None = None
              source: tuple[str, int] | None = None, today: date | None = None) -> list[Payable]:
     """Payable items not taken by a live disbursement, each with its hold (None when payable now).
 
-    Each grant kind lists its due items (``voucher.grants``).  Trial vouchers come from
-    ``voucher.trials.queries.payable_items`` (the advance once the
-    kick-off is confirmed, the balance once the evaluation passed and both the enterprise and the
-    provider accepted the delivery, neither once paid); approved loan
-    discounts and robot subsidies pay what is still reserved for them (milestone ``full``).
+    Each grant kind lists its due items (``voucher.grants``): the trial voucher its advance once the
+    kick-off is confirmed and its balance once the evaluation passed and both the enterprise and the
+    provider accepted the delivery, neither once paid; approved loan discounts and robot subsidies
+    what is still reserved for them (milestone ``full``).
     """
     today = today or local_today()
     raws: list[_Raw] = []
