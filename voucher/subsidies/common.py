@@ -436,6 +436,8 @@ def _money_ok(value) -> bool:
     return isinstance(value, Decimal) and value.is_finite() and value == value.quantize(Decimal("0.01"))
 
 
+# --- reading and locking an application -----------------------------------------------------------
+
 def get_application(actor: Actor, kind: str, application_id: int):
     """An application of either kind the actor may read. Rule: the enterprise's own users and bureau
     roles; others 403; an unknown kind or id is not found."""
@@ -446,6 +448,7 @@ def get_application(actor: Actor, kind: str, application_id: int):
         raise NotFound("No such application.")
     require(actor, "subsidies.read", app, message="You may not see this.")
     return app
+
 
 def detail_path(kind: str, application_id: int) -> str:
     return f"/subsidies/{KINDS[kind].path}/{application_id}"

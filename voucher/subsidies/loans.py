@@ -70,6 +70,7 @@ from voucher.subsidies.models import (
     LoanInterestPeriod,
 )
 
+# --- the rate ceiling (benchmark from the LPR table) ----------------------------------------------
 
 def ceiling_refusal(benchmark: LprRate | None, benchmark_rate: Decimal, loan_rate: Decimal, ceiling: Decimal,
                     params: LoanParams, field: str = "loan_rate") -> ValidationFailed:
@@ -381,7 +382,7 @@ def get_loan_application(actor: Actor, application_id: int) -> LoanApplication:
     return get_application(actor, "loan", application_id)
 
 
-# --- robot applications ------------------------------------------------------------------------------
+# --- approval: the enterprise's daily principal cap, served in the order approved --------------------
 
 def _lock_enterprise(enterprise_id: int) -> None:
     """The enterprise's row lock for the rest of the transaction (after the application's row, before
