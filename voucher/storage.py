@@ -32,7 +32,7 @@ from flask import current_app
 
 from voucher.audit.services import Actor
 from voucher.documents.models import StoredFile
-from voucher.errors import ValidationFailed
+from voucher.errors import N_, ValidationFailed
 from voucher.extensions import db
 from voucher.tasks import after_rollback
 
@@ -327,6 +327,28 @@ def format_names(formats) -> str:
     return ", ".join(FORMAT_LABELS.get(f, f) for f in formats)
 
 
+def upload_problem(data: bytes, original_name: str | None, *, max_bytes: int,
+                   formats: tuple[str, ...] = DEFAULT_FORMATS) -> tuple[str, dict] | None:
+    """What :func:`save_upload` would refuse in an upload, as ``(English template, params)``, or None.
+
+    ``data`` is the upload read up to ``max_bytes + 1`` bytes.  Lets a caller check every file of a
+    form before it writes any (``voucher.materials.attach_files``).
+    """
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in original_name or ""):
+        return N_("The file name contains control characters: rename the file and upload it again."), {}
+    if not data:
+        return N_("The file is empty."), {}
+    if len(data) > max_bytes:
+        return N_("The file is larger than the limit of %(limit)s MB."), {"limit": max_bytes // (1024 * 1024)}
+    fmt = detect_format(data)
+    if fmt is None or fmt not in formats:
+        if tuple(formats) == DEFAULT_FORMATS:
+            return N_("Only PDF, JPEG or PNG files are accepted (checked by content, not by name)."), {}
+        return (N_("Only these formats are accepted here: %(formats)s (checked by content, not by name)."),
+                {"formats": format_names(formats)})
+    return None
+
+
 def save_upload(actor: Actor, stream: BinaryIO, original_name: str, *, max_bytes: int,
                 owner_type: str, owner_id: int | None, purpose: str, field: str = "file",
                 formats: tuple[str, ...] = DEFAULT_FORMATS, material: str | None = None) -> StoredFile:
@@ -338,23 +360,12 @@ def save_upload(actor: Actor, stream: BinaryIO, original_name: str, *, max_bytes
     (a NUL byte cannot even be stored); a directory in the name is dropped (files are stored under a
     random name anyway).  Everything is checked before the file is written.
     """
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in original_name or ""):
-        raise ValidationFailed("The file name contains control characters: rename the file and upload it again.",
-                               field=field)
     data = stream.read(max_bytes + 1)
-    if not data:
-        raise ValidationFailed("The file is empty.", field=field)
-    if len(data) > max_bytes:
-        raise ValidationFailed("The file is larger than the limit of %(limit)s MB.", field=field,
-                               limit=max_bytes // (1024 * 1024))
-    fmt = detect_format(data)
-    if fmt is None or fmt not in formats:
-        if tuple(formats) == DEFAULT_FORMATS:
-            raise ValidationFailed("Only PDF, JPEG or PNG files are accepted (checked by content, not by name).",
-                                   field=field)
-        raise ValidationFailed("Only these formats are accepted here: %(formats)s (checked by content, not by "
-                               "name).", field=field, formats=format_names(formats))
-    mime, ext = _type_of(fmt)
+    problem = upload_problem(data, original_name, max_bytes=max_bytes, formats=formats)
+    if problem is not None:
+        message, params = problem
+        raise ValidationFailed(message, field=field, **params)
+    mime, ext = _type_of(detect_format(data))
     return _write(actor, data, original_name, mime, ext, owner_type=owner_type, owner_id=owner_id,
                   purpose=purpose, material=material)
 

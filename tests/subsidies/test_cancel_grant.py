@@ -26,7 +26,7 @@ from voucher.notifications.models import Notification
 from voucher.payments import queries as payment_queries
 from voucher.programmes import services as ledger
 from voucher.programmes.models import FundLedgerEntry
-from voucher.subsidies import services
+from voucher.subsidies import loans, robots, services
 from voucher.subsidies.models import (
     APPLICATION_STATES,
     LoanApplication,
@@ -105,7 +105,7 @@ def test_a_cancelled_robot_grant_gives_back_the_cap_but_keeps_its_invoices_claim
     assert ledger.balances(world.programme).reserved == D("0.00")
     # Its invoices are still claimed: a new claim for them is refused, naming the cancelled application.
     claimed = [SimpleNamespace(invoice_no=line.invoice_no) for line in robot.lines]
-    problems = services._check_invoices_unclaimed(claimed, org.id, None)
+    problems = robots._check_invoices_unclaimed(claimed, org.id, None)
     assert len(problems) == 2 and all(p[2]["other"] == robot.number for p in problems)
 
 
@@ -118,7 +118,7 @@ def test_a_cancelled_loan_grant_keeps_its_interest_days_claimed(world):
     db.session.flush()
     services.cancel_grant(world.officer.actor(), "loan", loan.id, "Objection upheld.")
     again = [services.PeriodInput(date(2026, 2, 1), date(2026, 3, 1), D("8000000.00"), D("10000.00"))]
-    [problem] = services._check_loan_overlap(org.id, loan.contract_no, again, None)
+    [problem] = loans._check_loan_overlap(org.id, loan.contract_no, again, None)
     assert problem[0] == "periods.0.start"
 
 

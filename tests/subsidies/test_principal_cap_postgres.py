@@ -15,7 +15,7 @@ from tests.factories import attach_required_materials, build_org, build_user
 from tests.subsidies.conftest import PDF, add_demo_lpr
 from voucher.extensions import db
 from voucher.programmes.models import FundLedgerEntry, Programme
-from voucher.subsidies import services
+from voucher.subsidies import loans, services
 
 pytestmark = needs_postgres
 
@@ -100,14 +100,15 @@ def test_one_contract_saved_twice_at_once_under_two_spellings_is_claimed_once(co
         db.session.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
-    check = services._check_loan_overlap
+    check = loans._check_loan_overlap
 
     def slow_check(*args, **kwargs):
         found = check(*args, **kwargs)
         time.sleep(0.5)  # widen the window between the check and the commit
         return found
 
-    monkeypatch.setattr(services, "_check_loan_overlap", slow_check)
+    # Patched where save_loan_application looks it up (services only re-exports the public names).
+    monkeypatch.setattr(loans, "_check_loan_overlap", slow_check)
 
     def save(contract: str) -> None:
         with app.app_context():

@@ -48,12 +48,20 @@ from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Enterprise
 from voucher.errors import N_, DomainError, Forbidden, NotFound, OverCap, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
-from voucher.materials import checklist_for, ensure_complete, missing_required
+from voucher.materials import (
+    attach_files,
+    attached_file,
+    by_material,
+    checklist_for,
+    detach_file,
+    ensure_complete,
+    files_of,
+    missing_required,
+)
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
-from voucher.storage import save_upload
 from voucher.workflow import StateMachine, transition
 
 SOURCE_TYPE = "trial_application"
@@ -522,16 +530,9 @@ def checklist(application: TrialApplication):
     return checklist_for(application.programme_id, FUNDING_KIND)
 
 
-def _material_of(stored: StoredFile) -> str:
-    # A file uploaded before the checklist has no material: it counts as "other".
-    return stored.material or "other"
-
-
 def materials_by_code(application_id: int) -> dict[str, list[StoredFile]]:
-    grouped: dict[str, list[StoredFile]] = {}
-    for stored in attachments(application_id):
-        grouped.setdefault(_material_of(stored), []).append(stored)
-    return grouped
+    """The application's files per material code (a file without a material counts as ``other``)."""
+    return by_material(attachments(application_id))
 
 
 def missing_materials(application: TrialApplication) -> list:
@@ -554,42 +555,9 @@ def add_materials(actor: Actor, application_id: int, uploads: dict[str, list], *
     if application.status not in EDITABLE_STATES:
         raise TransitionNotAllowed("Documents can be added only while the application is a draft or returned "
                                    "for revision.", field="file")
-    items = checklist(application)
-    known = {m.code: m for m in items}
-    present = materials_by_code(application.id)
-    problems: dict[str, str] = {}
-    params: dict = {}
-    stored_files: list[StoredFile] = []
-    for code, files in uploads.items():
-        files = [f for f in files if f is not None and (f.filename or "")]
-        if not files:
-            continue
-        item = known.get(code)
-        if item is None:
-            raise ValidationFailed("Unknown material %(code)s.", field="file", code=code)
-        if len(present.get(code, [])) + len(files) > item.max_files:
-            problems[f"material_{code}"] = N_("At most %(max)s files for one material.")
-            params["max"] = item.max_files
-            continue
-        for upload in files:
-            try:
-                stored_files.append(save_upload(
-                    actor, upload.stream, upload.filename, max_bytes=max_bytes,
-                    owner_type=SOURCE_TYPE, owner_id=application.id, purpose="supporting_document",
-                    field=f"material_{code}", formats=item.formats, material=code))
-            except ValidationFailed as err:
-                problems.setdefault(f"material_{code}", err.message)
-                params.update(err.params)
-    if problems:
-        raise ValidationFailed(next(iter(problems.values())), fields=problems, **params)
-    if not stored_files:
-        raise ValidationFailed("Choose a file to upload.", field="file")
-    for stored in stored_files:
-        record_event(actor, "trial_application.attach", "trial_application", application.id,
-                     after={"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
-                            "size_bytes": stored.size_bytes, "material": stored.material,
-                            "status": application.status})
-    return stored_files
+    return attach_files(actor, uploads, checklist=checklist(application), present=materials_by_code(application.id),
+                        owner_type=SOURCE_TYPE, owner_id=application.id, status=application.status,
+                        max_bytes=max_bytes)
 
 
 def add_attachment(actor: Actor, application_id: int, stream: BinaryIO, filename: str, *,
@@ -618,28 +586,21 @@ def remove_attachment(actor: Actor, application_id: int, file_id: int) -> Stored
     if application.status not in EDITABLE_STATES:
         raise TransitionNotAllowed("Documents can be removed only while the application is a draft or returned "
                                    "for revision.")
-    stored = db.session.get(StoredFile, file_id)
-    if stored is None or stored.owner_type != SOURCE_TYPE or stored.owner_id != application.id:
+    stored = attached_file(file_id, SOURCE_TYPE, application.id)
+    if stored is None:
         raise NotFound("No such document.")
-    before = {"file_id": stored.id, "name": stored.original_name, "sha256": stored.sha256,
-              "material": stored.material, "status": application.status}
-    stored.owner_type = f"{SOURCE_TYPE}_removed"
-    db.session.flush()
-    record_event(actor, "trial_application.detach", "trial_application", application.id, before=before)
-    return stored
+    return detach_file(actor, stored, owner_type=SOURCE_TYPE, owner_id=application.id, status=application.status)
 
 
 def attachments(application_id: int) -> list[StoredFile]:
-    return list(db.session.scalars(select(StoredFile).where(StoredFile.owner_type == SOURCE_TYPE,
-                                                            StoredFile.owner_id == application_id)
-                                   .order_by(StoredFile.id)))
+    return files_of(SOURCE_TYPE, application_id)
 
 
 def get_attachment(actor: Actor, application_id: int, file_id: int) -> StoredFile:
     """Rule: a document is given only to those who may see its application (403 otherwise)."""
     get_application(actor, application_id)
-    stored = db.session.get(StoredFile, file_id)
-    if stored is None or stored.owner_type != SOURCE_TYPE or stored.owner_id != application_id:
+    stored = attached_file(file_id, SOURCE_TYPE, application_id)
+    if stored is None:
         raise NotFound("No such document.")
     return stored
 
