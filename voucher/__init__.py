@@ -13,7 +13,6 @@ from flask import Flask
 
 from voucher.access import configure_access
 from voucher.config import INSECURE_DEFAULT_SECRET, LOCAL_BASE_URL, ROOT, DefaultConfig, normalise_public_base_url
-from voucher.grants import configure_grant_kinds
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -31,7 +30,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
-    configure_grant_kinds(app)  # grant kinds (voucher.grants); integrator: fold into configure_registries(app)
+    configure_registries(app)  # document builders, start-page cards, audit labels (voucher.registries)
     configure_working_days()
     configure_api(app)
     configure_cli(app)
@@ -245,6 +244,13 @@ def configure_blueprints(app: Flask) -> None:
 
     for bp in BLUEPRINTS():
         app.register_blueprint(bp)
+
+
+def configure_registries(app: Flask) -> None:
+    """Fill the registries other domains plug into, in one step (never as a side effect of an import)."""
+    from voucher.registries import configure_registries as fill
+
+    fill(app)
 
 
 def configure_working_days() -> None:

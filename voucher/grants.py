@@ -6,7 +6,7 @@ payments/ knows no kind by name: it asks the registered :class:`GrantKind` of a 
 ``source_type`` for what differs between kinds (what is payable, how the amount was worked out,
 how to lock or cancel the grant, its label and page).  Each kind registers itself from its own
 domain (``voucher/trials/grant.py``, ``voucher/subsidies/grant.py``) with
-:func:`register_grant_kind`; :func:`configure_grant_kinds` runs those registrations once per
+:func:`register_grant_kind`; :func:`voucher.registries.register_grant_kinds` runs those registrations once per
 ``create_app`` (registering a kind again replaces it, so running it twice is harmless).
 
 The other direction: a domain that must know whether a payment of one of its grants is under way
@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-__all__ = ["Due", "GrantKind", "PayableSQL", "configure_grant_kinds", "grant_kind", "kinds", "payment_under_way",
+__all__ = ["Due", "GrantKind", "PayableSQL", "grant_kind", "kinds", "payment_under_way",
            "register_grant_kind", "register_payment_under_way"]
 
 
@@ -176,18 +176,4 @@ def payment_under_way(source_type: str, source_id: int) -> str | None:
 
 def under_way_registered() -> bool:
     return bool(_under_way)
-
-
-def configure_grant_kinds(app=None) -> None:
-    """Fill the grant-kind registry and the payment-under-way hook (called from ``create_app``).
-
-    Integrator's note: this is the one place the kinds are registered; it belongs in
-    ``configure_registries(app)`` beside the document builders and dashboard panels."""
-    from voucher.payments.queries import live_reference
-    from voucher.subsidies import grant as subsidy_grants
-    from voucher.trials import grant as trial_grants
-
-    trial_grants.register()
-    subsidy_grants.register()
-    register_payment_under_way(live_reference)
 

@@ -8,7 +8,11 @@ Money and rates travel as decimal strings ("150000.00", "2.40" for 2.40%): parse
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 from decimal import ROUND_DOWN, Decimal
+from typing import BinaryIO, NamedTuple
 
 import marshmallow as ma
 from flask_babel import gettext as _
@@ -153,3 +157,42 @@ ID_MAX = 2**31 - 1
 def object_id(**kwargs) -> ma.fields.Integer:
     """An object's id in a JSON body: a whole number from 1 to ``ID_MAX``."""
     return ma.fields.Integer(strict=True, validate=WholeRange(1, ID_MAX), **kwargs)
+
+
+# --- schemas every domain's schemas and the API share -------------------------------------------
+
+class StepSchema(ma.Schema):
+    """One line of itemized working."""
+
+    code = ma.fields.String(required=True,
+                            metadata={"description": "Stable code of the rule applied, e.g. loan.period.discount"})
+    text = ma.fields.String(required=True, metadata={"description": "The sentence, in the request's language"})
+    values = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True,
+                            metadata={"description": "The figures filled into the sentence"})
+
+
+class DecodedFile(NamedTuple):
+    """An uploaded file from a JSON body, as the services' uploads expect (``stream``, ``filename``)."""
+
+    stream: BinaryIO
+    filename: str
+
+
+class FileUploadSchema(ma.Schema):
+    """A file sent inside the JSON body: its name and its bytes in base64 (PDF, JPEG or PNG by content;
+    the size limit of uploads applies to the decoded bytes)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    filename = ma.fields.String(required=True, validate=Length(1, 255))
+    content_base64 = ma.fields.String(required=True, metadata={"format": "byte",
+                                                               "description": "The file's bytes, base64-encoded"})
+
+    @ma.post_load
+    def decode(self, data, **kwargs):
+        try:
+            raw = base64.b64decode(data["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ma.ValidationError(_("Not valid base64."), "content_base64") from None
+        return DecodedFile(io.BytesIO(raw), data["filename"])

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import select, union_all
 
 from tests.payments.conftest import TEST_NOW, World
-from voucher import grants
+from voucher import grants, registries
 from voucher.errors import Conflict
 from voucher.extensions import db
 from voucher.payments import queries as payment_queries
@@ -80,8 +80,8 @@ def test_every_source_type_has_a_registered_kind_after_create_app(app):
 
 def test_configuring_again_replaces_and_does_not_duplicate(app):
     before = [type(k) for k in grants.kinds()]
-    grants.configure_grant_kinds(app)
-    grants.configure_grant_kinds(app)
+    registries.register_grant_kinds()
+    registries.register_grant_kinds()
     assert [type(k) for k in grants.kinds()] == before
     assert len(grants._under_way) == 1
 

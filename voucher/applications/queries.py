@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased, contains_eager
 from voucher.applications.models import APPLICATION_STATES, TrialApplication
 from voucher.applications.services import CATALOGUE_STATES, Quota, attachments, quota
 from voucher.appnumbers import number_filter
-from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Enterprise, Organisation
@@ -252,6 +251,3 @@ def application_file(application: TrialApplication) -> ApplicationFile:
         provider_committed=ledger.provider_committed(programme.id, application.provider_id),
         reserved_for_it=ledger.source_outstanding("trial_application", application.id),
         attachments=attachments(application.id), events=events_for("trial_application", application.id))
-
-register_event_labels(TIMELINE_LABELS)
-register_status_labels("trial_application", STATUS_LABELS)

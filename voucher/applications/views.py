@@ -29,7 +29,6 @@ from voucher.applications.forms import (
 from voucher.applications.models import INDICATOR_CODES
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
-from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
@@ -471,7 +470,3 @@ def _officer_panel(actor):
     return {"title": _("Trial-voucher applications"),
             "items": [(_("Waiting for review"), str(waiting))],
             "link": ("applications.review_queue", _("Open the review queue"))}
-
-
-register_panel({"sme"}, _sme_panel)
-register_panel({"officer"}, _officer_panel)

@@ -1,8 +1,8 @@
 """What an audit event is called in words: one place for every page, export and document.
 
 The audit trail stores codes (``trial_application.approve``); people read ``Approved; the amount
-was reserved in the fund``.  Domains register the words for their own events
-(``register_event_labels``) beside the labels they already keep; an event no domain names is
+was reserved in the fund``.  Domains keep the words for their own events beside their other labels;
+``voucher.registries`` hands them over (``register_event_labels``) when ``create_app`` runs; an event no domain names is
 described from its object and its verb, never shown as its code.  ``describe_change`` says in
 words what an event's before/after changed (statuses as their labels), for the audit dossier.
 """

@@ -65,9 +65,5 @@ EVENT_LABELS = {
     "solution.delist": _l("Delisted"),
     "solution.relist": _l("Listed again"),
 }
-
-from voucher.audit.labels import register_event_labels, register_status_labels  # noqa: E402
-
-register_status_labels("solution", STATUS_LABELS)
-
-register_event_labels({**EVENT_LABELS, "solution.seeded": _l("Entered in the catalogue with the demo data")})
+# Registered with the audit labels by ``voucher.registries`` (not shown on the solution's own page).
+SEEDED_LABELS = {"solution.seeded": _l("Entered in the catalogue with the demo data")}

@@ -8,7 +8,6 @@ from voucher.audit.services import Actor
 from voucher.catalogue import queries
 from voucher.catalogue.labels import STATUS_LABELS
 from voucher.catalogue.models import SOLUTION_STATES
-from voucher.dashboard.queries import register_panel
 from voucher.ui import dt
 
 
@@ -52,8 +51,3 @@ def officer_panel(actor: Actor) -> dict | None:
                                                             "delisted")]
     return {"title": _l("Solution catalogue"), "items": items,
             "link": ("catalogue.manage", _l("All solutions"))}
-
-
-register_panel({"provider"}, provider_panel)
-register_panel({"evaluator"}, evaluator_panel)
-register_panel({"officer"}, officer_panel)

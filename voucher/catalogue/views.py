@@ -362,6 +362,3 @@ def start_screening(solution_id: int):
         return _screen_page(services.get_solution(solution_id), ScreeningForm(formdata=None), err.status)
     flash(_("Screening started: score the solution and record the decision."), "success")
     return redirect(url_for("catalogue.screen", solution_id=solution_id))
-
-
-from voucher.catalogue import panels  # noqa: E402,F401  (registers the start-page panels once)

@@ -1,5 +1,6 @@
 """What the start page shows per role.  Each domain contributes a panel provider through
-:func:`register_panel`, so this module does not reach into other domains' tables."""
+:func:`register_panel` (the calls are in ``voucher.registries``, run by ``create_app``), so this
+module does not reach into other domains' tables."""
 from __future__ import annotations
 
 from typing import Callable
@@ -10,8 +11,18 @@ _PROVIDERS: list[tuple[frozenset[str], Callable[[Actor], dict | None]]] = []
 
 
 def register_panel(roles: set[str] | frozenset[str], provider: Callable[[Actor], dict | None]) -> None:
-    """A provider returns {"title", "items": [(label, value)], "link": (endpoint, text)} or None."""
-    _PROVIDERS.append((frozenset(roles), provider))
+    """A provider returns {"title", "items": [(label, value)], "link": (endpoint, text)} or None.
+
+    Called by ``voucher.registries`` (once per ``create_app``): the same provider for the same roles
+    is kept once, so a second ``create_app`` in one process does not show a card twice."""
+    entry = (frozenset(roles), provider)
+    if entry not in _PROVIDERS:
+        _PROVIDERS.append(entry)
+
+
+def registered_panels() -> list[tuple[frozenset[str], Callable[[Actor], dict | None]]]:
+    """Every (roles, provider) registered, in the order the start page shows them."""
+    return list(_PROVIDERS)
 
 
 def shared(key: tuple, compute: Callable[[], object]):

@@ -9,7 +9,6 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from voucher.audit.labels import register_event_labels
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
 from voucher.deadlines import LOCAL_TZ, latest_overdue_start, local_date, local_today, review_deadline, waited
@@ -340,5 +339,3 @@ def statistics(programme_id: int | None) -> list:
             charts.fund_by_district(programme_id), charts.fund_by_industry(programme_id),
             charts.trial_outcomes(programme_id), charts.adoption(programme_id),
             charts.application_statuses(programme_id, STATUS_LABELS)]
-
-register_event_labels(SENSITIVE_LABELS)

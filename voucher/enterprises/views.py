@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import CalcInputError
-from voucher.dashboard.queries import register_panel
 from voucher.enterprises import queries, services
 from voucher.enterprises.access import RULES as ACCESS
 from voucher.enterprises.forms import EnterpriseForm, ProviderProfileForm
@@ -217,7 +216,3 @@ def _provider_panel(actor):
             else _("Your profile is complete."))
     return {"title": _("Provider profile"), "text": text, "items": [(_("Organisation"), org.name)],
             "link": ("enterprises.provider_profile", _("Edit the profile"))}
-
-
-register_panel({"sme"}, _sme_panel)
-register_panel({"provider"}, _provider_panel)

@@ -226,6 +226,3 @@ def register() -> None:
     register_download_rule("disbursement", disbursement_rule)
     register_download_rule("payment_batch", bureau_rule)
     register_download_rule("programme", bureau_rule)
-
-
-register()

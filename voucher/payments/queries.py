@@ -31,7 +31,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
-from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.auth.models import User
 from voucher.db import utcnow
 from voucher.enterprises.models import Enterprise, Organisation
@@ -703,7 +702,3 @@ def payable_overview(limit: int, today: date | None = None,
                            r["hold"], r["ends_on"] if r["hold"] == "notice_running" else None, r["notice_id"],
                            r["ends_on"]))
     return out[:limit], summary
-
-
-register_event_labels(EVENT_LABELS)
-register_status_labels("disbursement", STATUS_LABELS)

@@ -16,7 +16,6 @@ from voucher.appnumbers import find_id, number_of, prime
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.auth.throttle import reauth_limits
-from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
@@ -757,8 +756,3 @@ def _officer_panel(actor):
             "text": (_("%(n)s objection(s) to public notices wait for your decision.", n=n) if n
                      else _("No objection waits for a decision.")),
             "items": [(_l("Open objections"), n)], "link": ("payments.notices", _l("Public notices"))}
-
-
-register_panel({"finance"}, _finance_panel)
-register_panel({"provider", "sme"}, _payee_panel)
-register_panel({"officer"}, _officer_panel)

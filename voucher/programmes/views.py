@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from voucher.access import can
 from voucher.appnumbers import number_of, prime
 from voucher.auth.policy import current_actor, roles_required
-from voucher.dashboard.queries import register_panel
 from voucher.errors import DomainError
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
@@ -126,6 +125,3 @@ def _bureau_panel(actor):
     items = [(p.name, _("%(available)s available", available=format_money(figures[p.id].available))) for p in programmes]
     return {"title": _("Programmes open for applications"), "items": items,
             "link": ("programmes.index", _("All programmes"))}
-
-
-register_panel({"officer", "finance", "auditor"}, _bureau_panel)

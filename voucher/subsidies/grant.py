@@ -1,6 +1,6 @@
 """The loan interest discount and the robot purchase subsidy as grant kinds (``voucher.grants``):
 each paid to the enterprise in one payment (milestone ``full``) of what is still reserved for the
-approved grant.  :func:`register` is called by ``voucher.grants.configure_grant_kinds``."""
+approved grant.  :func:`register` is called by ``voucher.registries.register_grant_kinds``."""
 from __future__ import annotations
 
 from decimal import Decimal

@@ -10,8 +10,17 @@ from decimal import Decimal
 import marshmallow as ma
 from flask_babel import gettext as _
 
-from voucher.api.schemas import FileUploadSchema, StepSchema
-from voucher.schema_fields import Choice, DecimalString, Length, count, int_range, object_id, text
+from voucher.schema_fields import (
+    Choice,
+    DecimalString,
+    FileUploadSchema,
+    Length,
+    StepSchema,
+    count,
+    int_range,
+    object_id,
+    text,
+)
 from voucher.subsidies.models import APPLICATION_STATES
 
 MAX_AMOUNT = Decimal("999999999999.99")

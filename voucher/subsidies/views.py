@@ -9,12 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voucher.access import can
-from voucher.audit.labels import event_label, register_event_labels, register_status_labels
+from voucher.audit.labels import event_label
 from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.calc import InterestPeriod, RobotLine
 from voucher.calc.common import fmt_pct
-from voucher.dashboard.queries import register_panel
 from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import csrf
@@ -941,12 +940,3 @@ def _officer_panel(actor):
     return {"title": _("Subsidy applications"),
             "items": [(_("Waiting for review"), waiting)],
             "link": ("subsidies.review_queue", _("Open the review queue"), {"status": "submitted"})}
-
-
-register_panel({"sme"}, _sme_panel)
-register_panel({"officer"}, _officer_panel)
-
-register_event_labels({f"{kind}_application.{action}": label
-                       for kind in ("loan", "robot") for action, label in ACTION_LABELS.items()})
-register_status_labels("loan_application", STATUS_LABELS)
-register_status_labels("robot_application", STATUS_LABELS)

@@ -1,7 +1,7 @@
 """The trial voucher as a grant kind (``voucher.grants``): paid to the provider in two milestones,
 the advance (once the enterprise confirmed the kick-off) and the balance (once the effect
 evaluation passed and both parties accepted the delivery).  :func:`register` is called by
-``voucher.grants.configure_grant_kinds``."""
+``voucher.registries.register_grant_kinds``."""
 from __future__ import annotations
 
 from decimal import Decimal

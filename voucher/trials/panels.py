@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voucher.audit.services import Actor
-from voucher.dashboard.queries import register_panel
 from voucher.trials import queries
 
 
@@ -70,9 +69,3 @@ def officer_panel(actor: Actor) -> dict | None:
             "items": [(_l("Completed trials needing evaluators"), c["needing_evaluators"]),
                       (_l("Overdue trials"), c["overdue"])],
             "link": ("trials.index", _l("All trials"))}
-
-
-register_panel({"provider"}, provider_panel)
-register_panel({"sme"}, sme_panel)
-register_panel({"evaluator"}, evaluator_panel)
-register_panel({"officer"}, officer_panel)

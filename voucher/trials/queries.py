@@ -17,7 +17,6 @@ from sqlalchemy.orm import aliased, contains_eager
 from voucher.applications.models import TrialApplication
 from voucher.applications.services import local_today
 from voucher.appnumbers import number_filter
-from voucher.audit.labels import register_event_labels, register_status_labels
 from voucher.audit.models import AuditEvent
 from voucher.auth.models import User
 from voucher.calc import Criterion, entropy_topsis, round_fen, round_to
@@ -737,6 +736,3 @@ def next_step(role: str, trial: Trial, reported: dict[str, Milestone], next_kind
                 "completed": _l("Completed: assign evaluators; the result is recorded when all have submitted."),
                 "evaluated": _l("Evaluated: waiting for the enterprise's adoption decision."),
                 "closed": _l("Closed.")}.get(trial.status, ""))
-
-register_event_labels(TIMELINE_LABELS)
-register_status_labels("trial", STATUS_LABELS)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from voucher.api.schemas import FileUploadSchema
 from voucher.applications.schemas import RefSchema, SolutionRefSchema
-from voucher.schema_fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
+from voucher.schema_fields import ID_MAX, Choice, DecimalString, FileUploadSchema, Length, WholeRange, object_id
 from voucher.trials.models import (
     ACCEPTANCE_STATES,
     ASSIGNMENT_STATES,

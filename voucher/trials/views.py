@@ -643,6 +643,3 @@ def ranking():
     return render_template("trials/ranking.html", ranking=result, programme_id=programme_id,
                            programmes=queries.programme_choices(), criteria=queries.RANKING_CRITERIA,
                            criterion_names=queries.RANKING_LABELS)
-
-
-from voucher.trials import panels  # noqa: E402,F401  (registers the start-page cards)

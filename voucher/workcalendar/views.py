@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 
 from voucher.access import can
 from voucher.auth.policy import current_actor, roles_required
-from voucher.dashboard.queries import register_panel
 from voucher.deadlines import local_today
 from voucher.errors import DomainError, Forbidden
 from voucher.list_export import local_time, requested_format, send
@@ -101,6 +100,3 @@ def _calendar_panel(actor):
     else:
         link = ("workcalendar.index", _("Open the working-day calendar"))
     return {"title": _("Working-day calendar"), "text": text, "link": link}
-
-
-register_panel({"officer", "finance"}, _calendar_panel)
