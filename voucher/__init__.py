@@ -26,6 +26,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_templates(app)
     configure_access(app)  # the access table (voucher.access): every domain's rules, ``can`` in templates
     configure_unit_of_work(app)
+    configure_transition_listeners(app)  # issue 17 §2; integrator: fold into configure_registries(app)
     configure_background_jobs()
     configure_security(app)
     configure_errors(app)
@@ -176,6 +177,16 @@ def configure_unit_of_work(app: Flask) -> None:
     def roll_back_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def configure_transition_listeners(app: Flask) -> None:
+    """Domains that follow another domain's transitions subscribe here, once (idempotent): the trials
+    open and cancel a trial when the applications publish an approval or its cancellation
+    (``voucher.workflow``: ``StateMachine.subscribe`` / ``publish``).  To move into
+    ``configure_registries(app)`` with the other registries."""
+    from voucher.trials.services import register as register_trials
+
+    register_trials()
 
 
 def configure_background_jobs() -> None:

@@ -288,6 +288,12 @@ def assignment_rows(trial_id: int) -> list[EvaluatorAssignment]:
                                    .where(EvaluatorAssignment.trial_id == trial_id).order_by(EvaluatorAssignment.id)))
 
 
+def trial_for_application(application_id: int) -> Trial | None:
+    """The trial opened for an application, or None (the application's page links to it; the
+    applications module reads it here, it does not call the trials services)."""
+    return db.session.scalar(select(Trial).where(Trial.application_id == application_id))
+
+
 # --- what the disbursement module asks --------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ what they share (the trial's state machine, reading and access, locks) is in
 Plain arguments and an :class:`Actor` in, domain exceptions out; services only flush (the
 request commits).  The rules (domain sections 3, 4 and 7):
 
-* a trial is opened when its application is approved (:func:`open_trial_for`, called by the
-  approval); the provider's users report the milestones kick-off, deployed, in use and final
+* a trial is opened when its application is approved (:func:`open_trial_for`, which follows the
+  approval the applications module publishes: :func:`register`); the provider's users report the milestones kick-off, deployed, in use and final
   report in that order, each after the previous one is confirmed; the enterprise's SME users
   confirm or dispute each (a dispute needs a reason, the provider then reports it again);
 * confirming the kick-off starts the trial: start date = that day, end date = start + the
@@ -135,7 +135,7 @@ ACCEPTANCE_MACHINE = StateMachine("trial", ACCEPTANCE_STATES, (
 # --- opening the trial ------------------------------------------------------------------------
 
 def open_trial_for(actor: Actor, application: TrialApplication) -> Trial:
-    """Open the trial of an application that was just approved (called by the approval).
+    """Open the trial of an application that was just approved (on the published approval).
 
     Rule: one trial per application (a second call returns the first); the trial period and the
     approved (reserved) amount are copied; the provider's users are notified to report the kick-off.
@@ -164,7 +164,7 @@ def open_trial_for(actor: Actor, application: TrialApplication) -> Trial:
 
 
 def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -> Trial | None:
-    """Cancel the trial of an application whose approval was just cancelled (called by the
+    """Cancel the trial of an application whose approval was just cancelled (on the published
     cancellation).
 
     Rule: only a trial whose kick-off the enterprise has not confirmed (``open``) can go with its
@@ -183,6 +183,26 @@ def cancel_trial_for(actor: Actor, application: TrialApplication, reason: str) -
                         solution=application.solution.title, application_number=application.number,
                         enterprise=application.enterprise.name, reason=reason)
     return trial
+
+
+def _on_approved(application: TrialApplication, actor: Actor) -> None:
+    open_trial_for(actor, application)
+
+
+def _on_approval_cancelled(application: TrialApplication, actor: Actor, reason: str) -> None:
+    cancel_trial_for(actor, application, reason)
+
+
+def register() -> None:
+    """Follow the trial application's approval and its cancellation (``applications.MACHINE``).
+
+    Rule: the applications module does not call the trials services; it publishes ``approve`` and
+    ``cancel`` at the point where it used to call them (after the reservation or release, the
+    transition and the decision, before telling the SME), and this opens or cancels the trial
+    there, in the same transaction.  Idempotent (a second ``create_app`` subscribes nothing more).
+    """
+    applications.MACHINE.subscribe("approve", _on_approved)
+    applications.MACHINE.subscribe("cancel", _on_approval_cancelled)
 
 
 # --- acceptance (验收) -------------------------------------------------------------------------
@@ -382,7 +402,7 @@ __all__ = [
     # this module: opening and cancelling, acceptance, adoption
     "ACCEPTANCE_MACHINE", "SCOPE_MAX", "AcceptanceInput", "ChecklistItem", "acceptance_checklist", "acceptance_file",
     "acceptance_open", "acceptances", "cancel_trial_for", "open_trial_for", "party_of", "record_acceptance",
-    "record_adoption",
+    "record_adoption", "register",
     # common: the trial's machine, reading and access
     "REASON_MAX", "SOURCE_TYPE", "TRIAL_MACHINE", "Upload", "acceptance_link", "assignment_of", "ensure_can_view",
     "get_trial", "notify_finance_payable", "trial_for_application", "trial_link",
