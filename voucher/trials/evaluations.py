@@ -466,6 +466,8 @@ def preview_evaluation(actor: Actor, trial_id: int, data: EvaluationInput) -> Sc
 
 @dataclass(frozen=True)
 class Submitted:
+    """What a submission stored and computed: the form version, its score and, when it completed the trial, the trial's result."""
+
     evaluation: Evaluation
     score: ScoreResult
     result: TrialScoreResult | None  # the trial's result when this submission completed it

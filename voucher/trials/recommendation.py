@@ -93,6 +93,8 @@ RANKING_LABELS = {
 
 @dataclass(frozen=True)
 class RankingRow:
+    """One ranked solution: its figures, the criteria without data (counted as 0) and its TOPSIS distances."""
+
     rank: int
     solution: Solution
     values: dict  # criterion code → the figure used (Decimal)
@@ -105,6 +107,8 @@ class RankingRow:
 
 @dataclass(frozen=True)
 class Ranking:
+    """The ranking: its rows, the entropy weights and entropies, and how many solutions were ranked."""
+
     rows: list[RankingRow]
     weights: dict[str, float]
     entropy: dict[str, float]

@@ -274,6 +274,8 @@ def acceptance_open(trial: Trial) -> bool:
 
 @dataclass(frozen=True)
 class AcceptanceInput:
+    """What a party enters to accept the delivered scope: the scope in words, the checklist codes ticked, an optional signed report."""
+
     delivered_scope: str
     ticked: frozenset[str]
     upload: Upload | None = None
