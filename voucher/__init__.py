@@ -30,7 +30,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure_security(app)
     configure_errors(app)
     configure_blueprints(app)
-    configure_registries(app)  # document builders, start-page cards, audit labels (voucher.registries)
+    configure_registries(app)  # grant kinds, transition listeners, builders, start-page cards, audit labels
     configure_working_days()
     configure_api(app)
     configure_cli(app)

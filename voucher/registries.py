@@ -116,4 +116,15 @@ def register_grant_kinds() -> None:
     register_payment_under_way(live_reference)
 
 
-REGISTRATIONS = (register_grant_kinds, register_audit_labels, register_documents, register_panels)
+# --- transition listeners: a domain that follows another domain's state changes -------------------
+
+def register_transition_listeners() -> None:
+    """The trials open and cancel a trial when applications publish an approval or its cancellation
+    (``voucher.workflow``: ``StateMachine.subscribe`` / ``publish``); subscribing again changes nothing."""
+    from voucher.trials.services import register as register_trials
+
+    register_trials()
+
+
+REGISTRATIONS = (register_grant_kinds, register_transition_listeners, register_audit_labels, register_documents,
+                 register_panels)

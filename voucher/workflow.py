@@ -3,11 +3,18 @@
 A domain declares its transitions once (action, from-states, to-state, roles allowed);
 :meth:`StateMachine.apply` checks them, changes the state and writes the audit event.  No
 code sets a ``status`` attribute any other way.
+
+A domain above may follow a transition of a machine it does not own without the owner calling
+it: it subscribes (:meth:`StateMachine.subscribe`, from its ``register()`` called once by
+``create_app``), and the owning service announces the transition (:meth:`StateMachine.publish`)
+at the point of its transaction where the follow-up belongs.  The listeners run there, in the
+order they subscribed, inside the same transaction: a refusal raised by one rolls the whole
+request back, as a direct call would.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from voucher.audit.services import Actor, record_event
 from voucher.errors import Forbidden, TransitionNotAllowed, ValidationFailed
@@ -29,6 +36,9 @@ def transition(action: str, sources: str | Iterable[str], target: str, roles: st
     return Transition(action, src, target, rls, requires_reason)
 
 
+# A listener: (the object, the actor, **facts the publisher gives) -> None.
+Listener = Callable[..., None]
+
 MACHINES: list["StateMachine"] = []  # every machine declared, for checks that read them all
 
 
@@ -39,6 +49,7 @@ class StateMachine:
     transitions: tuple[Transition, ...]
     state_attr: str = "status"
     _by_action: dict[str, list[Transition]] = field(init=False, repr=False)
+    _listeners: dict[str, list[Listener]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_action = {}
@@ -89,3 +100,26 @@ class StateMachine:
         after = {self.state_attr: t.target, **(details or {})}
         return record_event(actor, f"{self.object_type}.{action}", self.object_type, obj.id,
                             before={self.state_attr: state}, after=after, reason=reason)
+
+    def subscribe(self, action: str, listener: Listener) -> None:
+        """Have ``listener(obj, actor, **facts)`` called each time the owner publishes ``action``.
+
+        Rule: only a declared action (a typo fails at start-up, not silently); subscribing the same
+        function again changes nothing, so a second ``create_app`` in one process adds no copy.
+        """
+        if action not in self._by_action:
+            raise ValueError(f"{self.object_type}: no transition {action!r} to subscribe to")
+        listeners = self._listeners.setdefault(action, [])
+        if listener not in listeners:
+            listeners.append(listener)
+
+    def publish(self, obj: Any, action: str, actor: Actor, **facts: Any) -> None:
+        """Announce that ``action`` was taken on ``obj``: call its listeners in the order they
+        subscribed, in the caller's transaction (the caller publishes after its own writes, at the
+        point where the listeners' work belongs); an exception from a listener propagates."""
+        for listener in tuple(self._listeners.get(action, ())):
+            listener(obj, actor, **facts)
+
+    def listeners(self, action: str) -> tuple[Listener, ...]:
+        """Who follows ``action`` (for checks and tests)."""
+        return tuple(self._listeners.get(action, ()))

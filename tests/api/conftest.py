@@ -260,6 +260,7 @@ def build_trials(client, programme, solution, users) -> dict:
     from voucher.applications import services as applications
     from voucher.applications.services import Content, local_today
     from voucher.trials import services as trials
+    from voucher.trials.models import CRITERIA
 
     sme, provider, officer = users["sme"].actor(), users["provider"].actor(), users["officer"].actor()
     evaluator = users["evaluator"].actor()
@@ -298,7 +299,7 @@ def build_trials(client, programme, solution, users) -> dict:
     for key in ("trial_cleared", "trial_evaluated"):
         trials.declare_no_conflict(evaluator, ids[key], True)
     submitted = trials.submit_evaluation(evaluator, ids["trial_evaluated"], trials.EvaluationInput(
-        afters={"defect_rate": Decimal("1.50")}, scores={c: Decimal("80") for c in trials.CRITERIA},
+        afters={"defect_rate": Decimal("1.50")}, scores={c: Decimal("80") for c in CRITERIA},
         comments="Good.", recommendation="continue"))
     ids["evaluation"] = submitted.evaluation.id
     return ids

@@ -66,11 +66,11 @@ def test_a_payee_sees_only_its_own_disbursements(app):
 
 
 def test_an_evaluator_sees_only_a_trial_assigned_to_them(ctx, make_user, monkeypatch):
-    from voucher.trials import services
+    from voucher.trials import common  # where assignment_of is defined (services re-exports it)
 
     trial = SimpleNamespace(id=3, enterprise_id=1, provider_id=2)
     assigned = {3: SimpleNamespace(status="assigned")}
-    monkeypatch.setattr(services, "assignment_of", lambda a, trial_id: assigned.get(trial_id))
+    monkeypatch.setattr(common, "assignment_of", lambda a, trial_id: assigned.get(trial_id))
     evaluator = actor("evaluator", user_id=99)
     assert can(evaluator, "trials.view", trial)
     assigned[3] = SimpleNamespace(status="conflict")

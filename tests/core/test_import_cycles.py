@@ -40,14 +40,11 @@ DEFERRED_LOOPS = {
     # The start-page cards share figures through dashboard.queries.shared; the dashboard's
     # figures read the applications.  (The cards are registered by voucher.registries.)
     ("applications", "dashboard"): "applications/views.py start-page cards use dashboard.queries.shared",
-    # Approving/cancelling a trial application opens or closes its trial: removed by the
-    # trials split (a transition listener registered from create_app).
-    ("applications", "trials"): "applications/services.py, views.py open and cancel the trial",
+    # The application's page links to its trial (a read of trials.queries); opening and cancelling
+    # the trial is a transition listener now (voucher.registries), not an import.
+    ("applications", "trials"): "applications/views.py links the application's page to its trial",
     # The recommendation candidates are read with the trials' scores (catalogue/queries.py).
     ("catalogue", "trials"): "catalogue/queries.py reads the trials' scores for the recommendations",
-    # payments asks the subsidies about loan/robot payables: removed by the grant-kind contract
-    # (voucher/grants.py), after which payments imports nothing from subsidies.
-    ("payments", "subsidies"): "payments/documents.py, queries.py, services.py switch on the grant kind",
 }
 
 

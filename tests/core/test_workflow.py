@@ -69,3 +69,35 @@ def test_available_lists_actions_for_role():
 def test_machine_refuses_unknown_states_at_definition():
     with pytest.raises(ValueError):
         StateMachine("bad", ("a",), (transition("x", "a", "b", "sme"),))
+
+
+def test_a_published_transition_calls_its_listeners_in_order_once_each(monkeypatch):
+    monkeypatch.setattr(MACHINE, "_listeners", {})
+    heard = []
+
+    def first(obj, who, **facts):
+        heard.append(("first", obj.id, who.role, facts))
+
+    def second(obj, who, **facts):
+        heard.append(("second", obj.id, who.role, facts))
+
+    MACHINE.subscribe("approve", first)
+    MACHINE.subscribe("approve", second)
+    MACHINE.subscribe("approve", first)  # a second create_app subscribes again: no copy
+    assert MACHINE.listeners("approve") == (first, second)
+    MACHINE.publish(Widget(7, "approved"), "approve", actor("officer"), reason="ok")
+    MACHINE.publish(Widget(8, "rejected"), "reject", actor("officer"))  # nobody follows it
+    assert heard == [("first", 7, "officer", {"reason": "ok"}), ("second", 7, "officer", {"reason": "ok"})]
+
+
+def test_a_listener_refusal_reaches_the_publisher_and_an_unknown_action_cannot_be_followed(monkeypatch):
+    monkeypatch.setattr(MACHINE, "_listeners", {})
+
+    def refuse(obj, who, **facts):
+        raise TransitionNotAllowed("No.")
+
+    MACHINE.subscribe("submit", refuse)
+    with pytest.raises(TransitionNotAllowed):
+        MACHINE.publish(Widget(1, "submitted"), "submit", actor("sme"))
+    with pytest.raises(ValueError):
+        MACHINE.subscribe("aprove", refuse)

@@ -12,7 +12,7 @@ from voucher.catalogue import queries as catalogue_queries
 from voucher.catalogue import services as catalogue
 from voucher.errors import ValidationFailed
 from voucher.extensions import db
-from voucher.trials import queries, services
+from voucher.trials import recommendation, services
 
 D = Decimal
 
@@ -140,7 +140,7 @@ def _hand_example(flow):
 
 def test_ranking_figures_come_from_the_trials(ctx, flow):
     x, y, z = _hand_example(flow)
-    ranking = queries.ranking()
+    ranking = recommendation.ranking()
     rows = {r.solution.id: r for r in ranking.rows}
     assert rows[x.id].values == {"mean_score": D("90.0"), "mean_improvement": D("19.00"),
                                  "adoption_rate": D("100.0"), "cost_per_trial": D("150000.00")}
@@ -169,4 +169,4 @@ def test_ranking_needs_at_least_two_solutions(client, login, flow, ctx):
     login(flow.officer)
     page = client.get("/trials/ranking").get_data(as_text=True)
     assert "At least two solutions with an evaluated trial are needed" in page and "there are 1" in page
-    assert queries.ranking().rows == []
+    assert recommendation.ranking().rows == []

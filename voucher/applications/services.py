@@ -649,8 +649,9 @@ def approve(actor: Actor, application_id: int, comment: str | None = None) -> Tr
     MACHINE.apply(application, "approve", actor, reason=comment,
                   details={"reserved": application.requested_amount, "ledger_entry_id": entry.id})
     _record_decision(actor, application, comment)
-    from voucher.trials.services import open_trial_for  # the trial opens with the approval (trials module)
-    open_trial_for(actor, application)
+    # The approval is announced here, after its own writes and before the SME is told: the trials
+    # domain (subscribed in trials.services.register) opens the trial, in this transaction.
+    MACHINE.publish(application, "approve", actor)
     notify_organisation(application.enterprise_id,
                         N_("Your trial-voucher application %(number)s for %(solution)s was approved: %(amount)s is reserved. "
                            "The trial starts when the provider kicks it off."),
@@ -700,8 +701,9 @@ def cancel(actor: Actor, application_id: int, reason: str) -> TrialApplication:
     MACHINE.apply(application, "cancel", actor, reason=reason,
                   details={"released": entry.amount if entry else ZERO})
     _record_decision(actor, application, reason)
-    from voucher.trials.services import cancel_trial_for  # the trial goes with its approval (trials module)
-    cancel_trial_for(actor, application, application.decision_reason)
+    # Announced after the release and the decision: the trials domain (subscribed in
+    # trials.services.register) cancels the trial, not yet started, in this transaction.
+    MACHINE.publish(application, "cancel", actor, reason=application.decision_reason)
     notify_organisation(application.enterprise_id,
                         N_("The approval of your trial-voucher application %(number)s for %(solution)s was cancelled and the "
                            "reserved amount returned to the fund. Reason: %(reason)s"),

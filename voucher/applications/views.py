@@ -345,7 +345,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
     from voucher.timeline import build as build_timeline
-    from voucher.trials.services import trial_for_application
+    from voucher.trials.queries import trial_for_application  # the link to its trial (a read, no service)
 
     timeline = build_timeline(services.SOURCE_TYPE, services.MACHINE, application, file.events)
     return render_template("applications/detail.html", f=file, a=application, actions=actions, timeline=timeline,

@@ -45,7 +45,7 @@ def solution_stats(solution_ids: Iterable[int]) -> dict[int, Stats]:
     mean trial score of its evaluated trials, rounded to 0.1; adoption rate = adopted / adoption
     decisions recorded, in percent to 0.1 (None before the first decision).  One grouped query.
     """
-    from voucher.trials.queries import solution_figures
+    from voucher.trials.recommendation import solution_figures
 
     ids = [int(sid) for sid in solution_ids]
     figures = solution_figures(ids)
@@ -64,7 +64,7 @@ def passed_evaluation_scores(solution_id: int) -> list[Decimal]:
     unfinished evaluations are left out.  The recommendation rule
     (``services.promote_to_recommended``) counts and averages these.  Filled by the trials module.
     """
-    from voucher.trials.queries import passed_scores
+    from voucher.trials.recommendation import passed_scores
 
     return passed_scores([solution_id])[int(solution_id)]
 
@@ -188,7 +188,7 @@ def recommendation_candidates(page: int, per_page: int, only_eligible: bool = Fa
     (the catalogue's own :func:`recommendation_check`, fed the scores read here in one query)."""
     from voucher.catalogue import services as catalogue
     from voucher.trials.models import Trial
-    from voucher.trials.queries import passed_scores, solution_figures
+    from voucher.trials.recommendation import passed_scores, solution_figures
 
     with_passed = select(Trial.solution_id).where(Trial.outcome == "passed").distinct()
     stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))

@@ -12,8 +12,8 @@ def _may_view(actor, trial) -> bool:
     if actor.role == "provider":
         return actor.organisation_id is not None and actor.organisation_id == trial.provider_id
     if actor.role == "evaluator":
+        from voucher.trials.common import assignment_of
         from voucher.trials.models import ACTIVE_ASSIGNMENT_STATES
-        from voucher.trials.services import assignment_of
 
         assignment = assignment_of(actor, trial.id)
         return assignment is not None and assignment.status in ACTIVE_ASSIGNMENT_STATES

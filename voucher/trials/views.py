@@ -3,6 +3,10 @@ evaluator's declaration and form, and the officer's recommendation and ranking p
 
 Thin views: parse the form, call a service, render.  A refused service call puts its message on
 the form and answers 422 (so the request rolls back); success redirects (and commits).
+
+Over 600 lines, on purpose: one blueprint (``/trials``) for every trial page, each view short
+(parse, call, render); the pages share their helpers (``_detail_response``, the forms' error
+rendering), which a split would have to import back and forth.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.pagination import page_arg, query_int
 from voucher.storage import send_stored
-from voucher.trials import queries, services
+from voucher.trials import queries, recommendation, services
 from voucher.trials.access import RULES as ACCESS
 from voucher.trials.forms import (
     AcceptanceForm,
@@ -629,17 +633,17 @@ def promote(solution_id: int):
 @roles_required(*ACCESS["trials.recommendations"].roles)
 def ranking():
     programme_id = query_int("programme_id") or None
-    result = queries.ranking(programme_id)
+    result = recommendation.ranking(programme_id)
     fmt = requested_format()
     if fmt:
-        codes = [c.code for c in queries.RANKING_CRITERIA]
+        codes = [c.code for c in recommendation.RANKING_CRITERIA]
         return send(fmt, "solution-ranking",
                     [_("Rank"), _("Solution"), _("Provider"), _("Evaluated trials")]
-                    + [str(queries.RANKING_LABELS[c]) for c in codes]
+                    + [str(recommendation.RANKING_LABELS[c]) for c in codes]
                     + [_("Distance to best"), _("Distance to worst"), _("Closeness")],
                     ([r.rank, r.solution.title, r.solution.provider.name, r.evaluated]
                      + [r.values[c] for c in codes]
                      + [round(r.d_plus, 4), round(r.d_minus, 4), round(r.closeness, 4)] for r in result.rows))
     return render_template("trials/ranking.html", ranking=result, programme_id=programme_id,
-                           programmes=queries.programme_choices(), criteria=queries.RANKING_CRITERIA,
-                           criterion_names=queries.RANKING_LABELS)
+                           programmes=recommendation.programme_choices(), criteria=recommendation.RANKING_CRITERIA,
+                           criterion_names=recommendation.RANKING_LABELS)
