@@ -99,7 +99,7 @@ class PublicList(MethodView):
         (no token needed)."""
         pagination = queries.public_page(q=args.get("q"), category=args.get("category"),
                                          industry=args.get("industry"), sort=args["sort"], page=args["page"],
-                                         per_page=args["per_page"])
+                                         per_page=args["per_page"], cursor=args.get("cursor"))
         stats = queries.solution_stats([s.id for s in pagination.items])
         return page_json(pagination, [public_json(s, stats[s.id]) for s in pagination.items])
 

@@ -29,7 +29,7 @@ class Solution(db.Model):
                         name="status"),
         Index("ix_solution_status_category", "status", "category"),
         # The public catalogue's sorts (by trial price, by newest) within the public states.
-        Index("ix_solution_status_trial_price", "status", "trial_price"),
+        Index("ix_solution_status_trial_price", "status", "trial_price", "id"),
         Index("ix_solution_status_listed_at", "status", "listed_at"),
         # The screening queue: submitted / in screening, oldest first.
         Index("ix_solution_status_submitted_at", "status", "submitted_at"),
