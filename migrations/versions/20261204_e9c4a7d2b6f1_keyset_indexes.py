@@ -3,7 +3,8 @@
 The review queues, the SME's application lists and the catalogue page by cursor (the last row's
 sort key, the id last as tie-breaker).  The indexes of those sorts gain the id (and the subsidy
 queue's created_at) so a page is an index seek however deep; the SME lists get (enterprise, id)
-and (enterprise, created_at, id), the unfiltered subsidy queue (submitted_at, created_at, id).
+and (enterprise, created_at, id), the unfiltered subsidy queue (submitted_at, created_at, id), the
+API's solution lists (provider, updated_at, id) and (updated_at, id).
 
 Revision ID: e9c4a7d2b6f1
 Revises: d7b3f1a9c2e4
@@ -30,6 +31,8 @@ CHANGES = (
      ("solution_id", "status", "submitted_at", "id")),
     ("trial_application", "ix_trial_application_enterprise_created", None, ("enterprise_id", "created_at", "id")),
     ("solution", "ix_solution_status_trial_price", ("status", "trial_price"), ("status", "trial_price", "id")),
+    ("solution", "ix_solution_provider_updated", None, ("provider_id", "updated_at", "id")),
+    ("solution", "ix_solution_updated", None, ("updated_at", "id")),
     *((table, f"ix_{table}_status_submitted", ("status", "submitted_at"),
        ("status", "submitted_at", "created_at", "id")) for table in ("loan_application", "robot_application")),
     *((table, f"ix_{table}_submitted", None, ("submitted_at", "created_at", "id"))

@@ -126,30 +126,45 @@ def public_solution(solution_id: int) -> Solution | None:
 # --- provider, evaluator, bureau lists ------------------------------------------------------
 
 def provider_page(provider_id: int, *, q: str | None = None, status: str | None = None, page: int = 1,
-                  per_page: int = 20):
-    """One provider's own solutions (never another's), most recently changed first."""
+                  per_page: int = 20, cursor: str | None = None, seek: bool = False):
+    """One provider's own solutions (never another's), most recently changed first.  ``seek`` (the
+    API): keyset-paged on (updated_at, id), see :func:`voucher.pagination.seek_or_offset`."""
     stmt = select(Solution).where(Solution.provider_id == provider_id)
     if q:
         stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
                               Solution.description.icontains(q, autoescape=True)))
     if status:
         stmt = stmt.where(Solution.status == status)
+    if seek:
+        return seek_or_offset(stmt, (Solution.updated_at, Solution.id), list_name="solutions:provider", cursor=cursor,
+                              page=page, per_page=per_page)
     return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
                        per_page=per_page, error_out=False)
 
 
-def screening_queue_page(*, status: str | None = None, page: int = 1, per_page: int = 20):
-    """Submitted and in-screening solutions, the longest waiting first."""
+def _waiting_key(solution) -> list:
+    return [solution.submitted_at or _EPOCH, solution.id]
+
+
+def screening_queue_page(*, status: str | None = None, page: int = 1, per_page: int = 20, cursor: str | None = None,
+                         seek: bool = False):
+    """Submitted and in-screening solutions, the longest waiting first (never submitted first).
+    ``seek`` (the API): keyset-paged on (submitted_at, id)."""
     states = (status,) if status in QUEUE_STATES else QUEUE_STATES
     stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
-            .where(Solution.status.in_(states))
-            .order_by(Solution.submitted_at.asc().nulls_first(), Solution.id.asc()))
+            .where(Solution.status.in_(states)))
+    if seek:
+        waiting = func.coalesce(Solution.submitted_at, literal(_EPOCH, Solution.submitted_at.type))
+        return seek_or_offset(stmt, (waiting, Solution.id), list_name="solutions:screening", cursor=cursor, page=page,
+                              per_page=per_page, descending=False, values_of=_waiting_key)
+    stmt = stmt.order_by(Solution.submitted_at.asc().nulls_first(), Solution.id.asc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def manage_page(*, q: str | None = None, status: str | None = None, category: str | None = None,
-                page: int = 1, per_page: int = 20):
-    """Every solution in any state (bureau view), searched and filtered."""
+                page: int = 1, per_page: int = 20, cursor: str | None = None, seek: bool = False):
+    """Every solution in any state (bureau view), searched and filtered.  ``seek`` (the API):
+    keyset-paged on (updated_at, id)."""
     stmt = select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
     if q:
         stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
@@ -158,6 +173,9 @@ def manage_page(*, q: str | None = None, status: str | None = None, category: st
         stmt = stmt.where(Solution.status == status)
     if category:
         stmt = stmt.where(Solution.category == category)
+    if seek:
+        return seek_or_offset(stmt, (Solution.updated_at, Solution.id), list_name="solutions:all", cursor=cursor,
+                              page=page, per_page=per_page)
     return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
                        per_page=per_page, error_out=False)
 
