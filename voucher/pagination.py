@@ -262,27 +262,24 @@ def keyset_paginate(stmt, keys, *, list_name: str, cursor: str | None, per_page:
 
 
 def seek_or_offset(stmt, keys, *, list_name: str, cursor: str | None, page: int, per_page: int,
-                   descending: bool = True, scalars: bool = True, count_stmt=None, seek: bool = True,
-                   values_of=None):
+                   descending: bool = True, count_stmt=None, seek: bool = True, values_of=None):
     """A list that pages by cursor and still answers the API's ``?page=``: with a ``cursor`` (or on
     page 1) a :class:`KeysetPage`; a later ``page`` by OFFSET in the same order (a Flask-SQLAlchemy
     pagination, exact total) that also carries ``next_cursor``/``prev_cursor``, so a client can
     switch to the cursor.  The web pages pass ``page=1``: they only seek.  ``seek=False``: always by
-    OFFSET with an exact total (the CSV/XLSX exports, which read one large first page)."""
+    OFFSET with an exact total (the CSV/XLSX exports, which read one large first page).  ``stmt``
+    selects entities."""
+    from sqlalchemy import func, select
+
     from voucher.extensions import db
 
     keys = list(keys)
     if seek and (cursor or (page or 1) <= 1):
         return keyset_paginate(stmt, keys, list_name=list_name, cursor=cursor, per_page=per_page,
-                               descending=descending, scalars=scalars, count_stmt=count_stmt, values_of=values_of)
+                               descending=descending, count_stmt=count_stmt, values_of=values_of)
     order = [k.desc() if descending else k.asc() for k in keys]
     result = db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False, count=False)
-    if not scalars:  # db.paginate returns entities; a list of rows is read directly
-        result.items = list(db.session.execute(stmt.order_by(*order).limit(per_page)
-                                               .offset((page - 1) * per_page)))
     counted = stmt if count_stmt is None else count_stmt
-    from sqlalchemy import func, select
-
     result.total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery())) or 0
 
     def key_of(item):
@@ -290,7 +287,8 @@ def seek_or_offset(stmt, keys, *, list_name: str, cursor: str | None, page: int,
 
     result.next_cursor = (encode_cursor(list_name, "next", key_of(result.items[-1]))
                           if result.items and result.has_next else None)
-    result.prev_cursor = encode_cursor(list_name, "prev", key_of(result.items[0])) if result.items else None
+    result.prev_cursor = (encode_cursor(list_name, "prev", key_of(result.items[0]))
+                          if result.items and result.page > 1 else None)
     result.total_capped = False
     return result
 

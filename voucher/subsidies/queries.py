@@ -119,7 +119,8 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
     result = Page([_queue_row(r) for r in rows], page, per_page, total)
     result.next_cursor = (encode_cursor(_QUEUE_LIST, "next", _queue_key(result.items[-1]))
                           if result.items and result.has_next else None)
-    result.prev_cursor = encode_cursor(_QUEUE_LIST, "prev", _queue_key(result.items[0])) if result.items else None
+    result.prev_cursor = (encode_cursor(_QUEUE_LIST, "prev", _queue_key(result.items[0]))
+                          if result.items and page > 1 else None)
     return result
 
 
