@@ -590,7 +590,7 @@ def _robot_form_page(form, app, org, material_errors=None):
 class _Pages:
     """What the SME's pages of one kind use where the page logic is the same."""
 
-    list_query: Callable  # (enterprise_id, page, per_page) → the enterprise's applications
+    list_query: Callable  # (enterprise_id, page, per_page, cursor, *, seek) → the enterprise's applications
     form_class: type
     rows: str  # the form's FieldList of rows (and the dotted prefix of the service's field names)
     form_data: Callable  # application → the edit form's data
