@@ -123,11 +123,14 @@ def _signer():
 
 def _dump(value):
     from datetime import date, datetime
+    from decimal import Decimal
 
     if isinstance(value, bool) or value is None:
         raise TypeError(f"keyset value {value!r} cannot be a cursor")
     if isinstance(value, int):
         return ["i", value]
+    if isinstance(value, Decimal):
+        return ["n", str(value)]
     if isinstance(value, datetime):
         return ["t", value.isoformat()]
     if isinstance(value, date):
@@ -137,10 +140,19 @@ def _dump(value):
 
 def _load(pair):
     from datetime import date, datetime
+    from decimal import Decimal, InvalidOperation
 
     tag, text = pair
     if tag == "i" and isinstance(text, int) and not isinstance(text, bool):
         return text
+    if tag == "n" and isinstance(text, str):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(text) from None
+        if not number.is_finite():
+            raise ValueError(text)
+        return number
     if tag == "t" and isinstance(text, str):
         return datetime.fromisoformat(text)
     if tag == "d" and isinstance(text, str):
@@ -204,13 +216,16 @@ def capped_count(stmt, cap: int = COUNT_CAP) -> tuple[int, bool]:
 
 
 def keyset_paginate(stmt, keys, *, list_name: str, cursor: str | None, per_page: int,
-                    descending: bool = True, scalars: bool = True, count_cap: int = COUNT_CAP) -> KeysetPage:
+                    descending: bool = True, scalars: bool = True, count_cap: int = COUNT_CAP,
+                    count_stmt=None, values_of=None) -> KeysetPage:
     """Page of ``stmt`` (a SELECT with its filters, without ORDER BY) sorted by ``keys`` — columns
     whose tuple is unique (end with the primary key), all descending or all ascending — after the
     row named by ``cursor`` (or the first page when None).  An index on ``keys`` (filters first)
     serves it at any depth.  ``scalars``: items are entities (else Row objects with the keys as
-    attributes of the same name).  Raises :class:`CursorError` for a cursor not issued here."""
-    from sqlalchemy import tuple_
+    attributes of the same name).  ``count_stmt``: what the total counts (default ``stmt``; a
+    SELECT without the joins that only load related rows is cheaper).  Raises :class:`CursorError`
+    for a cursor not issued here."""
+    from sqlalchemy import bindparam, tuple_
 
     from voucher.extensions import db
 
@@ -223,7 +238,9 @@ def keyset_paginate(stmt, keys, *, list_name: str, cursor: str | None, per_page:
     desc = descending != backwards
     page_stmt = stmt
     if values is not None:
-        row, bound = tuple_(*keys), tuple_(*values)
+        # Each bound value typed as its column (a Decimal or a datetime bound as the column stores it).
+        row = tuple_(*keys)
+        bound = tuple_(*[bindparam(None, v, type_=k.type) for k, v in zip(keys, values, strict=True)])
         page_stmt = page_stmt.where(row < bound if desc else row > bound)
     page_stmt = page_stmt.order_by(*[k.desc() if desc else k.asc() for k in keys]).limit(per_page + 1)
     result = db.session.execute(page_stmt)
@@ -234,11 +251,50 @@ def keyset_paginate(stmt, keys, *, list_name: str, cursor: str | None, per_page:
         rows.reverse()
 
     def key_of(item):
-        return [getattr(item, k.key) for k in keys]
+        return list(values_of(item)) if values_of else [getattr(item, k.key) for k in keys]
 
     has_after = more if not backwards else True
     has_before = (values is not None) if not backwards else more
     next_cursor = encode_cursor(list_name, "next", key_of(rows[-1])) if rows and has_after else None
     prev_cursor = encode_cursor(list_name, "prev", key_of(rows[0])) if rows and has_before else None
-    total, capped = capped_count(stmt, count_cap)
+    total, capped = capped_count(stmt if count_stmt is None else count_stmt, count_cap)
     return KeysetPage(rows, per_page, total, capped, next_cursor, prev_cursor, 0 if cursor else 1)
+
+
+def seek_or_offset(stmt, keys, *, list_name: str, cursor: str | None, page: int, per_page: int,
+                   descending: bool = True, count_stmt=None, seek: bool = True, values_of=None):
+    """A list that pages by cursor and still answers the API's ``?page=``: with a ``cursor`` (or on
+    page 1) a :class:`KeysetPage`; a later ``page`` by OFFSET in the same order (a Flask-SQLAlchemy
+    pagination, exact total) that also carries ``next_cursor``/``prev_cursor``, so a client can
+    switch to the cursor.  The web pages pass ``page=1``: they only seek.  ``seek=False``: always by
+    OFFSET with an exact total (the CSV/XLSX exports, which read one large first page).  ``stmt``
+    selects entities."""
+    from sqlalchemy import func, select
+
+    from voucher.extensions import db
+
+    keys = list(keys)
+    if seek and (cursor or (page or 1) <= 1):
+        return keyset_paginate(stmt, keys, list_name=list_name, cursor=cursor, per_page=per_page,
+                               descending=descending, count_stmt=count_stmt, values_of=values_of)
+    order = [k.desc() if descending else k.asc() for k in keys]
+    result = db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False, count=False)
+    counted = stmt if count_stmt is None else count_stmt
+    result.total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery())) or 0
+
+    def key_of(item):
+        return list(values_of(item)) if values_of else [getattr(item, k.key) for k in keys]
+
+    result.next_cursor = (encode_cursor(list_name, "next", key_of(result.items[-1]))
+                          if result.items and result.has_next else None)
+    result.prev_cursor = (encode_cursor(list_name, "prev", key_of(result.items[0]))
+                          if result.items and result.page > 1 else None)
+    result.total_capped = False
+    return result
+
+
+def cursor_arg() -> str | None:
+    """``?cursor=`` of the current request (a web list's keyset page), or None on the first page."""
+    from flask import request
+
+    return request.args.get("cursor") or None

@@ -93,7 +93,13 @@ def test_pagination_is_the_same_everywhere(client, make_user, make_org):
     anon = Api(client)
     body = anon.get("/catalogue/solutions?per_page=2&page=2&sort=newest").get_json()
     assert len(body["items"]) == 2
-    assert body["pagination"] == {"page": 2, "per_page": 2, "total": 5, "pages": 3}
+    pagination = body["pagination"]
+    assert {k: pagination[k] for k in ("page", "per_page", "total", "pages")} == {
+        "page": 2, "per_page": 2, "total": 5, "pages": 3}
+    # a keyset list: ?page= answers the cursors too, and `next` reads on from this page's last row
+    assert pagination["next_cursor"] and "cursor=" in pagination["next"] and "&page=" not in pagination["next"]
+    following = client.get(pagination["next"]).get_json()
+    assert len(following["items"]) == 1 and following["pagination"]["next"] is None
     past_the_end = anon.get("/catalogue/solutions?per_page=2&page=9").get_json()
     assert past_the_end["items"] == [] and past_the_end["pagination"]["total"] == 5
     assert_error(anon.get("/catalogue/solutions?per_page=101"), 422, "per_page")

@@ -1,6 +1,7 @@
 """The public catalogue: no login; search, filters, sorts, pagination; only listed and recommended."""
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
@@ -107,9 +108,14 @@ def test_pagination_page_two_has_the_next_items(client, make_org, make_solution)
     provider = make_org("provider")
     for i in range(45):
         make_solution(provider, status="listed", title=f"Item {i:02d}", trial_price=f"{1000 + i}.00")
-    page1 = _titles(client.get("/catalogue/?sort=price_asc").get_data(as_text=True))
-    page2 = _titles(client.get("/catalogue/?sort=price_asc&page=2").get_data(as_text=True))
-    page3 = _titles(client.get("/catalogue/?sort=price_asc&page=3").get_data(as_text=True))
+    def following(page_html):  # keyset pages: the Next link carries the last row's cursor
+        return html.unescape(re.search(r'rel="next" href="([^"]+)"', page_html).group(1))
+
+    first = client.get("/catalogue/?sort=price_asc").get_data(as_text=True)
+    second = client.get(following(first)).get_data(as_text=True)
+    third = client.get(following(second)).get_data(as_text=True)
+    page1, page2, page3 = _titles(first), _titles(second), _titles(third)
+    assert 'rel="next"' not in third
     assert page1 == [f"Item {i:02d}" for i in range(0, 20)]
     assert page2 == [f"Item {i:02d}" for i in range(20, 40)]
     assert page3 == [f"Item {i:02d}" for i in range(40, 45)]
@@ -120,8 +126,9 @@ def test_pagination_keeps_the_filters_in_its_links(client, make_org, make_soluti
     for i in range(25):
         make_solution(provider, status="listed", title=f"Item {i:02d}", industries=("eyewear",))
     page = client.get("/catalogue/?industry=eyewear&sort=price_desc").get_data(as_text=True)
-    link = re.search(r'href="(/catalogue/\?[^"]*page=2[^"]*)"', page).group(1)
+    link = html.unescape(re.search(r'rel="next" href="(/catalogue/\?[^"]*cursor=[^"]*)"', page).group(1))
     assert "industry=eyewear" in link and "sort=price_desc" in link
+    assert len(_titles(client.get(link).get_data(as_text=True))) == 5
 
 
 def test_public_detail_shows_facts_and_no_trials_yet(client, catalogue, make_org, make_solution):

@@ -98,12 +98,12 @@ class ApplicationList(MethodView):
         actor = api_actor()
         if actor.role == "sme":
             pagination = queries.my_page(actor.organisation_id or -1, args["page"], args["per_page"],
-                                         args.get("status"))
+                                         args.get("status"), args.get("cursor"))
         else:
             filters = queries.QueueFilters(status=args.get("status"), district=args.get("district"),
                                            industry=args.get("industry"), solution_id=args.get("solution_id"),
                                            q=args.get("q"), sort=args["sort"])
-            pagination = queries.review_page(filters, args["page"], args["per_page"])
+            pagination = queries.review_page(filters, args["page"], args["per_page"], args.get("cursor"))
         return page_json(pagination, [application_json(a, actor) for a in pagination.items])
 
     @auth(blp, *ACCESS["applications.file"].roles)

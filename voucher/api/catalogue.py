@@ -99,7 +99,7 @@ class PublicList(MethodView):
         (no token needed)."""
         pagination = queries.public_page(q=args.get("q"), category=args.get("category"),
                                          industry=args.get("industry"), sort=args["sort"], page=args["page"],
-                                         per_page=args["per_page"])
+                                         per_page=args["per_page"], cursor=args.get("cursor"))
         stats = queries.solution_stats([s.id for s in pagination.items])
         return page_json(pagination, [public_json(s, stats[s.id]) for s in pagination.items])
 
@@ -132,15 +132,17 @@ class RecordList(MethodView):
             if actor.organisation_id is None:
                 raise Forbidden("Your account is not attached to a provider organisation.")
             pagination = queries.provider_page(actor.organisation_id, q=args.get("q"), status=args.get("status"),
-                                               page=page, per_page=per_page)
+                                               page=page, per_page=per_page, cursor=args.get("cursor"), seek=True)
         elif actor.role == "evaluator":
             status = args.get("status")
             if status is not None and status not in queries.QUEUE_STATES:
                 return page_json(_Empty(page, per_page))
-            pagination = queries.screening_queue_page(status=status, page=page, per_page=per_page)
+            pagination = queries.screening_queue_page(status=status, page=page, per_page=per_page,
+                                                      cursor=args.get("cursor"), seek=True)
         else:
             pagination = queries.manage_page(q=args.get("q"), status=args.get("status"),
-                                             category=args.get("category"), page=page, per_page=per_page)
+                                             category=args.get("category"), page=page, per_page=per_page,
+                                             cursor=args.get("cursor"), seek=True)
         return page_json(pagination, [record_json(s, actor) for s in pagination.items])
 
     @auth(blp, *ACCESS["catalogue.own_solutions"].roles)

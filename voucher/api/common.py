@@ -100,6 +100,10 @@ class PaginationSchema(ma.Schema):
                                                                              "the next page (null: last page)"})
     prev_cursor = ma.fields.String(allow_none=True, metadata={"description": "Keyset lists: `?cursor=` for "
                                                                              "the previous page"})
+    next = ma.fields.String(allow_none=True, metadata={"description": "Keyset lists: the URL of the next page "
+                                                                      "(this request with `cursor=next_cursor`; "
+                                                                      "null on the last page)"})
+    prev = ma.fields.String(allow_none=True, metadata={"description": "Keyset lists: the URL of the previous page"})
 
 
 def page_schema(name: str, item_schema) -> type[ma.Schema]:
@@ -121,8 +125,23 @@ def page_json(pagination, items=None) -> dict:
                            "pages": math.ceil(total / per_page) if total else 0}}
     if hasattr(pagination, "next_cursor"):
         body["pagination"].update(next_cursor=pagination.next_cursor, prev_cursor=pagination.prev_cursor,
-                                  total_capped=bool(getattr(pagination, "total_capped", False)))
+                                  total_capped=bool(getattr(pagination, "total_capped", False)),
+                                  next=_cursor_link(pagination.next_cursor), prev=_cursor_link(pagination.prev_cursor))
     return body
+
+
+def _cursor_link(cursor: str | None) -> str | None:
+    """This request's URL with ``cursor`` (and without ``page``): the next or previous page."""
+    if cursor is None:
+        return None
+    from flask import has_request_context, request, url_for
+
+    if not has_request_context() or request.endpoint is None:
+        return None
+    args = request.args.to_dict()
+    args.pop("page", None)
+    args["cursor"] = cursor
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
 
 
 def paginate_select(stmt, args: dict, *, keys=None, list_name: str | None = None):

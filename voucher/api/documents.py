@@ -118,7 +118,8 @@ class JobList(MethodView):
         actor = api_actor()
         mine = bool(args.get("mine")) or not can(actor, "documents.read_any_job")
         page = queries.jobs_page(status=args.get("status"), kind=args.get("kind"),
-                                 mine_of=actor.user_id if mine else None, page=args["page"], per_page=args["per_page"])
+                                 mine_of=actor.user_id if mine else None, page=args["page"], per_page=args["per_page"],
+                                 cursor=args.get("cursor"), seek=True)
         return page_json(page, [job_json(r, actor) for r in page.items])
 
 

@@ -92,7 +92,8 @@ class EnterpriseList(MethodView):
         size class."""
         pagination = queries.enterprises_page(q=args.get("q"), district=args.get("district"),
                                               industry=args.get("industry"), size_class=args.get("size_class"),
-                                              page=args["page"], per_page=args["per_page"])
+                                              page=args["page"], per_page=args["per_page"],
+                                              cursor=args.get("cursor"), seek=True)
         return page_json(pagination, [enterprise_json(o) for o in pagination.items])
 
 

@@ -127,7 +127,7 @@ class Disbursements(MethodView):
             payee = actor.organisation_id if actor.organisation_id else -1
         filters = queries.DisbursementFilters(status=args.get("status"), programme_id=args.get("programme_id"),
                                               funding_kind=args.get("kind"), q=args.get("q"), payee_id=payee)
-        page = queries.disbursements_page(filters, args["page"], args["per_page"])
+        page = queries.disbursements_page(filters, args["page"], args["per_page"], args.get("cursor"), seek=True)
         names = queries.user_names([u for d in page.items for u in (d.prepared_by, d.approved_by, d.rejected_by)])
         prime((d.source_type, d.source_id) for d in page.items)
         return page_json(page, [disbursement_json(d, names) for d in page.items])
@@ -201,7 +201,8 @@ class Batches(MethodView):
     @blp.response(200, BatchPage)
     def get(self, args):
         """Payment batches, newest first, with their lines' progress."""
-        page = queries.batches_page(args.get("status"), args.get("programme_id"), args["page"], args["per_page"])
+        page = queries.batches_page(args.get("status"), args.get("programme_id"), args["page"], args["per_page"],
+                                    args.get("cursor"), seek=True)
         progress = queries.batch_progress(b.id for b in page.items)
         return page_json(page, [batch_json(b, progress[b.id]) for b in page.items])
 

@@ -159,7 +159,8 @@ def list_json(kind: str, args: dict) -> dict:
                       a.computed_discount if kind == "loan" else a.computed_subsidy),
                   "submitted_at": a.submitted_at, "created_at": a.created_at} for a in page.items]
         return page_json(page, items)
-    page = queries.review_page(kind, args.get("status"), args.get("q"), args["page"], args["per_page"])
+    page = queries.review_page(kind, args.get("status"), args.get("q"), args["page"], args["per_page"],
+                              args.get("cursor"))
     items = [{"id": r.id, "number": r.number, "application_number": r.number, "status": r.status, "status_label": str(status_labels.get(r.status, r.status)),
               "enterprise": {"id": r.enterprise_id, "name": r.enterprise_name}, "programme_name": r.programme_name,
               "amount": r.amount, "submitted_at": r.submitted_at, "created_at": r.created_at} for r in page.items]
@@ -167,15 +168,8 @@ def list_json(kind: str, args: dict) -> dict:
 
 
 def _sme_page(kind: str, enterprise_id: int, args: dict):
-    from sqlalchemy import select
-
-    from voucher.extensions import db
-
-    model = services.KINDS[kind].model
-    stmt = select(model).where(model.enterprise_id == enterprise_id)
-    if args.get("status"):
-        stmt = stmt.where(model.status == args["status"])
-    return db.paginate(stmt.order_by(model.id.desc()), page=args["page"], per_page=args["per_page"], error_out=False)
+    list_query = queries.enterprise_loans if kind == "loan" else queries.enterprise_robots
+    return list_query(enterprise_id, args["page"], args["per_page"], args.get("cursor"), status=args.get("status"))
 
 
 def _register(kind: str) -> None:

@@ -45,12 +45,15 @@ class TrialApplication(db.Model):
         CheckConstraint(f"status IN ({_status_list})", name="status"),
         *(CheckConstraint(f"{baseline_column(c)} IS NULL OR {baseline_column(c)} >= 0",
                           name=f"{baseline_column(c)}_non_negative") for c in INDICATOR_CODES),
-        # The officer's queue: status filter, newest submissions first.
-        Index("ix_trial_application_status_submitted", "status", "submitted_at"),
-        Index("ix_trial_application_status_amount", "status", "requested_amount"),
+        # The officer's queue: status filter, newest submissions first; each sort ends in the id, the
+        # keyset pages' tie-breaker, so a page seeks on the index at any depth.
+        Index("ix_trial_application_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_trial_application_status_amount", "status", "requested_amount", "id"),
         # The same sorts across every status.
-        Index("ix_trial_application_submitted_at", "submitted_at"),
-        Index("ix_trial_application_requested_amount", "requested_amount"),
+        Index("ix_trial_application_submitted_at", "submitted_at", "id"),
+        Index("ix_trial_application_requested_amount", "requested_amount", "id"),
+        # The SME's "my applications" (keyset on created_at, id; optionally filtered on status after).
+        Index("ix_trial_application_enterprise_created", "enterprise_id", "created_at", "id"),
         # The SME's home and the quota page: one enterprise's applications in a programme.
         Index("ix_trial_application_enterprise", "enterprise_id", "programme_id", "created_at"),
         # The start page's mean review time: the latest decisions first (ORDER BY decided_at DESC LIMIT).
@@ -59,7 +62,7 @@ class TrialApplication(db.Model):
         # a programme reads index entries only (130 ms -> 9 ms at 100,000 applications on SQLite).
         Index("ix_trial_application_programme_status_submitted", "programme_id", "status", "submitted_at"),
         # The queue filtered on one solution (the catalogue's link), newest submissions first.
-        Index("ix_trial_application_solution_status_submitted", "solution_id", "status", "submitted_at"),
+        Index("ix_trial_application_solution_status_submitted", "solution_id", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

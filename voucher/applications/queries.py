@@ -19,6 +19,7 @@ from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
+from voucher.pagination import seek_or_offset
 from voucher.programmes import services as ledger
 from voucher.programmes.models import Programme
 
@@ -143,11 +144,12 @@ def _queue_conditions(filters: QueueFilters, ent_org, prov_org) -> tuple[list, s
     return where, needs
 
 
-def review_page(filters: QueueFilters, page: int, per_page: int):
+def review_page(filters: QueueFilters, page: int, per_page: int, cursor: str | None = None, *, seek: bool = True):
     """One page of applications that reached the bureau, with enterprise, profile, solution and
     provider loaded in the same query; the total is counted joining only what the filter needs
     (every application has its enterprise, profile, solution and provider: inner joins there
-    never change the count)."""
+    never change the count).  Keyset-paged (``cursor``; see :func:`voucher.pagination.seek_or_offset`):
+    the sort's column and the id, after the status on one index."""
     ent_org = aliased(Organisation, name="ent_org")
     prov_org = aliased(Organisation, name="prov_org")
     app = TrialApplication
@@ -161,22 +163,28 @@ def review_page(filters: QueueFilters, page: int, per_page: int):
                      contains_eager(app.solution.of_type(Solution)),
                      contains_eager(app.provider.of_type(prov_org)))
             .where(*where))
-    order = {
-        "submitted_desc": (app.submitted_at.desc(), app.id.desc()),
-        "submitted_asc": (app.submitted_at.asc(), app.id.asc()),
-        "amount_desc": (app.requested_amount.desc(), app.id.desc()),
-        "amount_asc": (app.requested_amount.asc(), app.id.asc()),
-    }.get(filters.sort) or (app.submitted_at.desc(), app.id.desc())
-    pagination = db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False, count=False)
-    count = select(func.count()).select_from(app)
+    keys, descending = _queue_keys(filters.sort)
+    count = select(app.id).select_from(app)
     if "ent_org" in needs:
         count = count.join(ent_org, ent_org.id == app.enterprise_id)
     if "enterprise" in needs:
         count = count.join(Enterprise, Enterprise.organisation_id == app.enterprise_id)
     if "solution" in needs:
         count = count.join(Solution, Solution.id == app.solution_id)
-    pagination.total = db.session.scalar(count.where(*where)) or 0
-    return pagination
+    sort = filters.sort if filters.sort in SORTS else "submitted_desc"
+    return seek_or_offset(stmt, keys, list_name=f"trial-queue:{sort}", cursor=cursor, page=page, per_page=per_page,
+                          descending=descending, count_stmt=count.where(*where), seek=seek)
+
+
+def _queue_keys(sort: str | None):
+    """The queue's sort keys (unique: the id last) and direction; an index per status serves each."""
+    app = TrialApplication
+    return {
+        "submitted_desc": ((app.submitted_at, app.id), True),
+        "submitted_asc": ((app.submitted_at, app.id), False),
+        "amount_desc": ((app.requested_amount, app.id), True),
+        "amount_asc": ((app.requested_amount, app.id), False),
+    }.get(sort) or ((app.submitted_at, app.id), True)
 
 
 def waiting_count() -> int:
@@ -191,17 +199,21 @@ def solution_title(solution_id: int | None) -> str | None:
     return db.session.scalar(select(Solution.title).where(Solution.id == solution_id))
 
 
-def my_page(enterprise_id: int, page: int, per_page: int, status: str | None = None):
-    """The enterprise's applications, newest first, with solution and provider loaded."""
+def my_page(enterprise_id: int, page: int, per_page: int, status: str | None = None, cursor: str | None = None, *,
+            seek: bool = True):
+    """The enterprise's applications, newest first, with solution and provider loaded; keyset-paged on
+    (created_at, id) after the enterprise (index ``ix_trial_application_enterprise_created``)."""
     app = TrialApplication
     prov_org = aliased(Organisation, name="prov_org")
     stmt = (select(app).join(Solution, app.solution).join(prov_org, app.provider)
             .options(contains_eager(app.solution.of_type(Solution)), contains_eager(app.provider.of_type(prov_org)))
             .where(app.enterprise_id == enterprise_id))
+    count = select(app.id).where(app.enterprise_id == enterprise_id)
     if status:
         stmt = stmt.where(app.status == status)
-    return db.paginate(stmt.order_by(app.created_at.desc(), app.id.desc()), page=page, per_page=per_page,
-                       error_out=False)
+        count = count.where(app.status == status)
+    return seek_or_offset(stmt, (app.created_at, app.id), list_name="trial-mine", cursor=cursor, page=page,
+                          per_page=per_page, count_stmt=count, seek=seek)
 
 
 def needing_action_count(enterprise_id: int) -> int:

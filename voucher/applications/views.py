@@ -33,7 +33,7 @@ from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
-from voucher.pagination import page_arg, query_int
+from voucher.pagination import cursor_arg, page_arg, query_int
 from voucher.reference import DISTRICTS, INDUSTRIES, SIZE_CLASSES, SOLUTION_CATEGORIES, label
 from voucher.storage import send_stored
 from voucher.ui import form_errors_from
@@ -62,14 +62,15 @@ def my_applications():
         status = None
     fmt = requested_format()
     if fmt:
-        everything = queries.my_page(actor.organisation_id or -1, 1, EXPORT_LIMIT, status)
+        everything = queries.my_page(actor.organisation_id or -1, 1, EXPORT_LIMIT, status, seek=False)
         return send(fmt, "my-applications",
                     [_("Application number"), _("Solution"), _("Provider"), _("Amount"), _("Status"), _("Next step"), _("Created"),
                      _("Submitted")],
                     ([a.number, a.solution.title, a.provider.name, a.requested_amount, queries.status_label(a.status),
                       str(queries.SME_NEXT_STEP.get(a.status, "")), local_time(a.created_at), local_time(a.submitted_at)]
                      for a in everything.items), everything.total)
-    pagination = queries.my_page(actor.organisation_id or -1, _page(), current_app.config["PAGE_SIZE"], status)
+    pagination = queries.my_page(actor.organisation_id or -1, 1, current_app.config["PAGE_SIZE"], status,
+                                 cursor_arg())
     programme = services.current_programme()
     quota = services.quota(programme, actor.organisation_id) if programme and actor.organisation_id else None
     problem = None
@@ -379,7 +380,7 @@ def review_queue():
                                    solution=(args.get("solution") or "").strip()[:100] or None)
     fmt = requested_format()
     if fmt:
-        everything = queries.review_page(filters, 1, EXPORT_LIMIT)
+        everything = queries.review_page(filters, 1, EXPORT_LIMIT, seek=False)
 
         def row(a):
             ent = a.enterprise.enterprise
@@ -393,7 +394,8 @@ def review_queue():
                     [_("Application number"), _("Enterprise"), _("Size class"), _("District"), _("Industry"), _("Solution"),
                      _("Provider"), _("Amount"), _("Submitted"), _("Status"), _("Review deadline")],
                     (row(a) for a in everything.items), everything.total)
-    pagination = queries.review_page(filters, _page(), current_app.config["PAGE_SIZE"])
+    # Keyset pages: an altered ?cursor= raises CursorError (400, named on the error page).
+    pagination = queries.review_page(filters, 1, current_app.config["PAGE_SIZE"], cursor_arg())
     deadlines = {a.id: review_deadline(a.submitted_at) for a in pagination.items if a.status == "submitted"}
     return render_template("applications/review_queue.html", pagination=pagination, filters=filters,
                            deadlines=deadlines,

@@ -29,7 +29,10 @@ class Solution(db.Model):
                         name="status"),
         Index("ix_solution_status_category", "status", "category"),
         # The public catalogue's sorts (by trial price, by newest) within the public states.
-        Index("ix_solution_status_trial_price", "status", "trial_price"),
+        Index("ix_solution_status_trial_price", "status", "trial_price", "id"),
+        # The API's solution lists by cursor: a provider's own, and every solution, most recently changed first.
+        Index("ix_solution_provider_updated", "provider_id", "updated_at", "id"),
+        Index("ix_solution_updated", "updated_at", "id"),
         Index("ix_solution_status_listed_at", "status", "listed_at"),
         # The screening queue: submitted / in screening, oldest first.
         Index("ix_solution_status_submitted_at", "status", "submitted_at"),

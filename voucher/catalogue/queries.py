@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from voucher.catalogue.models import PUBLIC_STATES, Solution, SolutionIndustry, SolutionScreening
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
+from voucher.pagination import seek_or_offset
 
 PUBLIC_PAGE_SIZE = 20
 SORT_CODES = ("recommended", "newest", "price_asc", "price_desc")
@@ -72,9 +74,12 @@ def passed_evaluation_scores(solution_id: int) -> list[Decimal]:
 # --- public catalogue --------------------------------------------------------------------
 
 def public_page(*, q: str | None = None, category: str | None = None, industry: str | None = None,
-                sort: str = "recommended", page: int = 1, per_page: int = PUBLIC_PAGE_SIZE):
+                sort: str = "recommended", page: int = 1, per_page: int = PUBLIC_PAGE_SIZE,
+                cursor: str | None = None, seek: bool = True):
     """Listed and recommended solutions, searched (title, description, provider name), filtered
-    by category and target industry, sorted; nothing else is ever returned."""
+    by category and target industry, sorted; nothing else is ever returned.  Keyset-paged
+    (``cursor``; :func:`voucher.pagination.seek_or_offset`): each sort ends in the id; a solution
+    never listed (no ``listed_at``) sorts as listed at the epoch, i.e. last, as before."""
     stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
             .where(Solution.status.in_(PUBLIC_STATES)))
     if q:
@@ -86,16 +91,30 @@ def public_page(*, q: str | None = None, category: str | None = None, industry: 
     if industry:
         stmt = stmt.where(Solution.id.in_(select(SolutionIndustry.solution_id)
                                           .where(SolutionIndustry.industry == industry)))
-    if sort == "price_asc":
-        order = (Solution.trial_price.asc(), Solution.id.asc())
-    elif sort == "price_desc":
-        order = (Solution.trial_price.desc(), Solution.id.desc())
+    listed = func.coalesce(Solution.listed_at, literal(_EPOCH, Solution.listed_at.type))
+    values_of = None
+    if sort in ("price_asc", "price_desc"):
+        keys = (Solution.trial_price, Solution.id)
     elif sort == "newest":
-        order = (Solution.listed_at.desc().nulls_last(), Solution.id.desc())
+        keys = (listed, Solution.id)
+        values_of = _listed_key
     else:
-        order = (case((Solution.status == "recommended", 0), else_=1), Solution.listed_at.desc().nulls_last(),
-                 Solution.id.desc())
-    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+        sort = "recommended"
+        keys = (case((Solution.status == "recommended", 1), else_=0), listed, Solution.id)
+        values_of = _recommended_key
+    return seek_or_offset(stmt, keys, list_name=f"catalogue:{sort}", cursor=cursor, page=page, per_page=per_page,
+                          descending=sort != "price_asc", values_of=values_of, seek=seek)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _listed_key(solution) -> list:
+    return [solution.listed_at or _EPOCH, solution.id]
+
+
+def _recommended_key(solution) -> list:
+    return [1 if solution.status == "recommended" else 0, solution.listed_at or _EPOCH, solution.id]
 
 
 def public_solution(solution_id: int) -> Solution | None:
@@ -107,30 +126,45 @@ def public_solution(solution_id: int) -> Solution | None:
 # --- provider, evaluator, bureau lists ------------------------------------------------------
 
 def provider_page(provider_id: int, *, q: str | None = None, status: str | None = None, page: int = 1,
-                  per_page: int = 20):
-    """One provider's own solutions (never another's), most recently changed first."""
+                  per_page: int = 20, cursor: str | None = None, seek: bool = False):
+    """One provider's own solutions (never another's), most recently changed first.  ``seek`` (the
+    API): keyset-paged on (updated_at, id), see :func:`voucher.pagination.seek_or_offset`."""
     stmt = select(Solution).where(Solution.provider_id == provider_id)
     if q:
         stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
                               Solution.description.icontains(q, autoescape=True)))
     if status:
         stmt = stmt.where(Solution.status == status)
+    if seek:
+        return seek_or_offset(stmt, (Solution.updated_at, Solution.id), list_name="solutions:provider", cursor=cursor,
+                              page=page, per_page=per_page)
     return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
                        per_page=per_page, error_out=False)
 
 
-def screening_queue_page(*, status: str | None = None, page: int = 1, per_page: int = 20):
-    """Submitted and in-screening solutions, the longest waiting first."""
+def _waiting_key(solution) -> list:
+    return [solution.submitted_at or _EPOCH, solution.id]
+
+
+def screening_queue_page(*, status: str | None = None, page: int = 1, per_page: int = 20, cursor: str | None = None,
+                         seek: bool = False):
+    """Submitted and in-screening solutions, the longest waiting first (never submitted first).
+    ``seek`` (the API): keyset-paged on (submitted_at, id)."""
     states = (status,) if status in QUEUE_STATES else QUEUE_STATES
     stmt = (select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
-            .where(Solution.status.in_(states))
-            .order_by(Solution.submitted_at.asc().nulls_first(), Solution.id.asc()))
+            .where(Solution.status.in_(states)))
+    if seek:
+        waiting = func.coalesce(Solution.submitted_at, literal(_EPOCH, Solution.submitted_at.type))
+        return seek_or_offset(stmt, (waiting, Solution.id), list_name="solutions:screening", cursor=cursor, page=page,
+                              per_page=per_page, descending=False, values_of=_waiting_key)
+    stmt = stmt.order_by(Solution.submitted_at.asc().nulls_first(), Solution.id.asc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def manage_page(*, q: str | None = None, status: str | None = None, category: str | None = None,
-                page: int = 1, per_page: int = 20):
-    """Every solution in any state (bureau view), searched and filtered."""
+                page: int = 1, per_page: int = 20, cursor: str | None = None, seek: bool = False):
+    """Every solution in any state (bureau view), searched and filtered.  ``seek`` (the API):
+    keyset-paged on (updated_at, id)."""
     stmt = select(Solution).join(Solution.provider).options(contains_eager(Solution.provider))
     if q:
         stmt = stmt.where(or_(Solution.title.icontains(q, autoescape=True),
@@ -139,6 +173,9 @@ def manage_page(*, q: str | None = None, status: str | None = None, category: st
         stmt = stmt.where(Solution.status == status)
     if category:
         stmt = stmt.where(Solution.category == category)
+    if seek:
+        return seek_or_offset(stmt, (Solution.updated_at, Solution.id), list_name="solutions:all", cursor=cursor,
+                              page=page, per_page=per_page)
     return db.paginate(stmt.order_by(Solution.updated_at.desc(), Solution.id.desc()), page=page,
                        per_page=per_page, error_out=False)
 

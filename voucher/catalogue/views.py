@@ -25,7 +25,7 @@ from voucher.catalogue.labels import (
 from voucher.catalogue.models import RUBRIC, SOLUTION_STATES
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
-from voucher.pagination import page_arg
+from voucher.pagination import cursor_arg, page_arg
 from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES, label
 from voucher.ui import form_errors_from
 
@@ -89,11 +89,12 @@ def public_list():
     if fmt:
         return _export(fmt, "solution-catalogue",
                        queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=1,
-                                           per_page=EXPORT_LIMIT),
+                                           per_page=EXPORT_LIMIT, seek=False),
                        ["title", "provider", "category", "industries", "trial_price", "list_price", "period", "status",
                         "trials_run", "mean_score", "adoption_rate"], with_stats=True)
-    pagination = queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=_page(),
-                                     per_page=queries.PUBLIC_PAGE_SIZE)
+    # Keyset pages: an altered ?cursor= raises CursorError (400, named on the error page).
+    pagination = queries.public_page(q=q or None, category=category, industry=industry, sort=sort, page=1,
+                                     per_page=queries.PUBLIC_PAGE_SIZE, cursor=cursor_arg())
     stats = queries.solution_stats([s.id for s in pagination.items])
     return render_template("catalogue/public_list.html", pagination=pagination, stats=stats, q=q,
                            category=category, industry=industry, sort=sort, sorts=SORTS)

@@ -45,8 +45,10 @@ def job_view(record: JobRecord) -> JobView:
                    sum(counts.values()), document)
 
 
-def jobs_page(*, status: str | None, kind: str | None, mine_of: int | None, page: int, per_page: int):
-    """Single jobs and batches (not a batch's children), newest first."""
+def jobs_page(*, status: str | None, kind: str | None, mine_of: int | None, page: int, per_page: int,
+              cursor: str | None = None, seek: bool = False):
+    """Single jobs and batches (not a batch's children), newest first.  ``seek`` (the API):
+    keyset-paged on the id, see :func:`voucher.pagination.seek_or_offset`."""
     stmt = select(JobRecord).where(JobRecord.parent_id.is_(None))
     if status in JOB_STATUSES:
         stmt = stmt.where(JobRecord.status == status)
@@ -54,6 +56,10 @@ def jobs_page(*, status: str | None, kind: str | None, mine_of: int | None, page
         stmt = stmt.where(JobRecord.kind == kind)
     if mine_of is not None:
         stmt = stmt.where(JobRecord.requested_by == mine_of)
+    if seek:
+        from voucher.pagination import seek_or_offset
+
+        return seek_or_offset(stmt, (JobRecord.id,), list_name="jobs", cursor=cursor, page=page, per_page=per_page)
     return db.paginate(stmt.order_by(JobRecord.id.desc()), page=page, per_page=per_page, error_out=False)
 
 

@@ -12,8 +12,9 @@ from voucher.reference import DISTRICTS, INDUSTRIES
 
 
 def enterprises_page(*, q: str | None, district: str | None, industry: str | None, size_class: str | None,
-                     page: int, per_page: int):
-    """Enterprises (organisation + profile) matching the search, newest first."""
+                     page: int, per_page: int, cursor: str | None = None, seek: bool = False):
+    """Enterprises (organisation + profile) matching the search, newest first.  ``seek`` (the API):
+    keyset-paged on (created_at, id), see :func:`voucher.pagination.seek_or_offset`."""
     stmt = (select(Organisation).join(Enterprise, Enterprise.organisation_id == Organisation.id)
             .options(contains_eager(Organisation.enterprise))
             .where(Organisation.kind == "enterprise"))
@@ -27,6 +28,11 @@ def enterprises_page(*, q: str | None, district: str | None, industry: str | Non
         stmt = stmt.where(Enterprise.industry == industry)
     if size_class in SIZE_CLASS_CODES:
         stmt = stmt.where(Enterprise.size_class == size_class)
+    if seek:
+        from voucher.pagination import seek_or_offset
+
+        return seek_or_offset(stmt, (Organisation.created_at, Organisation.id), list_name="enterprises",
+                              cursor=cursor, page=page, per_page=per_page)
     stmt = stmt.order_by(Organisation.created_at.desc(), Organisation.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 

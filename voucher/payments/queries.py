@@ -406,7 +406,14 @@ def disbursements_select(filters: DisbursementFilters):
     return stmt.order_by(Disbursement.id.desc())
 
 
-def disbursements_page(filters: DisbursementFilters, page: int, per_page: int):
+def disbursements_page(filters: DisbursementFilters, page: int, per_page: int, cursor: str | None = None,
+                       seek: bool = False):
+    """``seek`` (the API): keyset-paged on the id, newest first (:func:`voucher.pagination.seek_or_offset`)."""
+    if seek:
+        from voucher.pagination import seek_or_offset
+
+        return seek_or_offset(disbursements_select(filters).order_by(None), (Disbursement.id,),
+                              list_name="disbursements", cursor=cursor, page=page, per_page=per_page)
     return db.paginate(disbursements_select(filters), page=page, per_page=per_page, error_out=False)
 
 
@@ -435,12 +442,19 @@ def batch_progress(batch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return out
 
 
-def batches_page(status: str | None, programme_id: int | None, page: int, per_page: int):
+def batches_page(status: str | None, programme_id: int | None, page: int, per_page: int, cursor: str | None = None,
+                 seek: bool = False):
+    """``seek`` (the API): keyset-paged on the id, newest first (:func:`voucher.pagination.seek_or_offset`)."""
     stmt = select(PaymentBatch)
     if status:
         stmt = stmt.where(PaymentBatch.status == status)
     if programme_id:
         stmt = stmt.where(PaymentBatch.programme_id == programme_id)
+    if seek:
+        from voucher.pagination import seek_or_offset
+
+        return seek_or_offset(stmt, (PaymentBatch.id,), list_name="payment-batches", cursor=cursor, page=page,
+                              per_page=per_page)
     return db.paginate(stmt.order_by(PaymentBatch.id.desc()), page=page, per_page=per_page, error_out=False)
 
 

@@ -28,8 +28,12 @@ def _application_table_args(table: str, *checks: CheckConstraint) -> tuple:
     """An application table's constraints: the status CHECK and the two indexes every kind has
     (the review queue by status and submission, an enterprise's applications), plus its own CHECKs."""
     return (CheckConstraint(_STATUS_CHECK, name="status"), *checks,
-            Index(f"ix_{table}_status_submitted", "status", "submitted_at"),
-            Index(f"ix_{table}_enterprise", "enterprise_id", "programme_id"))
+            # The review queue's keyset order (submitted_at, created_at, id) by status and unfiltered.
+            Index(f"ix_{table}_status_submitted", "status", "submitted_at", "created_at", "id"),
+            Index(f"ix_{table}_submitted", "submitted_at", "created_at", "id"),
+            Index(f"ix_{table}_enterprise", "enterprise_id", "programme_id"),
+            # The SME's list of one kind, newest (highest id) first.
+            Index(f"ix_{table}_enterprise_id", "enterprise_id", "id"))
 
 
 class _Application:

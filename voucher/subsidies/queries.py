@@ -13,7 +13,15 @@ from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
-from voucher.pagination import Page
+from voucher.pagination import (
+    BAD_CURSOR,
+    CursorError,
+    KeysetPage,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    seek_or_offset,
+)
 from voucher.programmes.models import LprRate, Programme
 from voucher.subsidies.models import LoanApplication, RobotApplication
 
@@ -23,16 +31,26 @@ def lpr_page(page: int, per_page: int):
                        error_out=False)
 
 
-def enterprise_loans(enterprise_id: int, page: int, per_page: int):
-    stmt = (select(LoanApplication).where(LoanApplication.enterprise_id == enterprise_id)
-            .order_by(LoanApplication.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+def _enterprise_list(model, enterprise_id: int, page: int, per_page: int, cursor: str | None, seek: bool,
+                     status: str | None, options=()):
+    """An enterprise's applications of one kind, newest first: keyset-paged on the id after the
+    enterprise (index ``ix_<table>_enterprise_id``)."""
+    where = [model.enterprise_id == enterprise_id, *([model.status == status] if status else [])]
+    stmt = select(model).options(*options).where(*where)
+    count = select(model.id).where(*where)
+    return seek_or_offset(stmt, (model.id,), list_name=f"{model.__tablename__}-mine", cursor=cursor, page=page,
+                          per_page=per_page, count_stmt=count, seek=seek)
 
 
-def enterprise_robots(enterprise_id: int, page: int, per_page: int):
-    stmt = (select(RobotApplication).options(selectinload(RobotApplication.lines))
-            .where(RobotApplication.enterprise_id == enterprise_id).order_by(RobotApplication.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+def enterprise_loans(enterprise_id: int, page: int, per_page: int, cursor: str | None = None, *, seek: bool = True,
+                     status: str | None = None):
+    return _enterprise_list(LoanApplication, enterprise_id, page, per_page, cursor, seek, status)
+
+
+def enterprise_robots(enterprise_id: int, page: int, per_page: int, cursor: str | None = None, *, seek: bool = True,
+                      status: str | None = None):
+    return _enterprise_list(RobotApplication, enterprise_id, page, per_page, cursor, seek, status,
+                            (selectinload(RobotApplication.lines),))
 
 
 @dataclass(frozen=True)
@@ -67,13 +85,154 @@ def review_count(kind: str | None, status: str | None) -> int:
                for _code, model, _amount in _review_models(kind))
 
 
-def review_page(kind: str | None, status: str | None, q: str | None, page: int, per_page: int) -> Page:
-    """Both kinds in one list, filtered by kind, status and enterprise name, newest submission first.
+def review_page(kind: str | None, status: str | None, q: str | None, page: int, per_page: int,
+                cursor: str | None = None, *, seek: bool = True):
+    """Both kinds in one list, filtered by kind, status and enterprise name, newest submission first
+    (never submitted last), then newest created, id, kind.
 
-    Each kind gives only its first ``page * per_page`` rows in the list's order (the rows of the
-    requested page are among them), so the union never sorts every application; the total is
+    Keyset-paged (``cursor``, or the first page when ``seek``): each kind gives its first
+    ``per_page + 1`` rows after the cursor's row, on its (status, submitted_at, created_at, id)
+    index.  A later ``page`` without a cursor (the API's ``?page=``) or ``seek=False`` (exports):
+    each kind gives only its first ``page * per_page`` rows in the list's order (the rows of the
+    requested page are among them), so the union never sorts every application.  The total is
     counted per kind without joins when there is no text filter."""
     page = max(1, page)
+    if seek and (cursor or page == 1):
+        return _review_seek(kind, status, q, per_page, cursor)
+    parts = _review_parts(kind, status, q)
+    if not parts:
+        return Page([], page, per_page, 0)
+    total = _review_total(kind, status, q, parts)
+    firsts = []
+    for model, stmt in parts:  # each kind's first rows in the list's order, read without the names
+        first = (stmt.order_by(model.submitted_at.desc().nulls_last(), model.created_at.desc(), model.id.desc())
+                 .limit(page * per_page).subquery())
+        firsts.append(select(first))
+    combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
+    rows = db.session.execute(
+        select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
+        .join(Organisation, Organisation.id == combined.c.enterprise_id)
+        .join(Programme, Programme.id == combined.c.programme_id)
+        .order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(), combined.c.id.desc(),
+                  combined.c.kind.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    result = Page([_queue_row(r) for r in rows], page, per_page, total)
+    result.next_cursor = (encode_cursor(_QUEUE_LIST, "next", _queue_key(result.items[-1]))
+                          if result.items and result.has_next else None)
+    result.prev_cursor = (encode_cursor(_QUEUE_LIST, "prev", _queue_key(result.items[0]))
+                          if result.items and page > 1 else None)
+    return result
+
+
+_QUEUE_LIST = "subsidy-queue"
+_NULL_TIME = "-"  # a never-submitted row's submitted_at in a cursor
+
+
+def _queue_key(row) -> list:
+    return [row.submitted_at.isoformat() if row.submitted_at else _NULL_TIME, row.created_at, row.id, row.kind]
+
+
+def _queue_row(r) -> QueueRow:
+    amount = r.amount
+    # A UNION of Money columns comes back as raw fen on some backends: convert once, exactly.
+    if not isinstance(amount, Decimal):
+        amount = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
+    return QueueRow(r.kind, r.id, r.status, r.enterprise_id, r.enterprise_name, r.programme_name, amount,
+                    r.submitted_at, r.created_at, r.number)
+
+
+def _review_total(kind, status, q, parts) -> int:
+    if q:
+        combined = union_all(*(stmt for _m, stmt in parts)).subquery()
+        return db.session.scalar(select(func.count()).select_from(combined)) or 0
+    return review_count(kind, status)
+
+
+def _after(model, code: str, key: list, backwards: bool):
+    """The rows of ``model`` (kind ``code``) after the cursor's row in the list's order
+    (submitted_at descending, never submitted last; created_at, id, kind descending), or before it
+    when ``backwards``.  Row comparisons, so an index on (status, submitted_at, created_at, id) seeks."""
+    from sqlalchemy import and_, bindparam, tuple_
+
+    submitted, created, row_id, row_kind = key
+
+    # On equal keys the kinds decide (descending: robot before loan).
+    def later(row, bound):
+        return row <= bound if code < row_kind else row < bound
+
+    def earlier(row, bound):
+        return row >= bound if code > row_kind else row > bound
+
+    bound = tuple_(bindparam(None, created, type_=model.created_at.type), bindparam(None, row_id, type_=model.id.type))
+    tail = tuple_(model.created_at, model.id)
+    if submitted is None:  # never-submitted rows come last, in their own order
+        if not backwards:
+            return and_(model.submitted_at.is_(None), later(tail, bound))
+        return or_(model.submitted_at.is_not(None), and_(model.submitted_at.is_(None), earlier(tail, bound)))
+    full = tuple_(model.submitted_at, model.created_at, model.id)
+    full_bound = tuple_(bindparam(None, submitted, type_=model.submitted_at.type),
+                        bindparam(None, created, type_=model.created_at.type),
+                        bindparam(None, row_id, type_=model.id.type))
+    if not backwards:
+        return or_(later(full, full_bound), model.submitted_at.is_(None))
+    return earlier(full, full_bound)
+
+
+def _review_seek(kind, status, q, per_page: int, cursor: str | None) -> KeysetPage:
+    from datetime import datetime as _dt
+
+    parts = _review_parts(kind, status, q)
+    key, backwards = None, False
+    if cursor:
+        direction, key = decode_cursor(_QUEUE_LIST, cursor, 4)
+        backwards = direction == "prev"
+        try:
+            key[0] = None if key[0] == _NULL_TIME else _dt.fromisoformat(key[0])
+        except (TypeError, ValueError):
+            raise CursorError(BAD_CURSOR, field="cursor") from None
+        if not isinstance(key[1], _dt) or not isinstance(key[2], int) or key[3] not in ("loan", "robot"):
+            raise CursorError(BAD_CURSOR, field="cursor")
+    if not parts:
+        return KeysetPage([], per_page, 0, False, None, None, 0 if cursor else 1)
+
+    def order(cols, backwards):
+        if backwards:
+            return [cols[0].asc().nulls_first(), *[c.asc() for c in cols[1:]]]
+        return [cols[0].desc().nulls_last(), *[c.desc() for c in cols[1:]]]
+
+    firsts = []
+    for model, stmt in parts:
+        code = _kind_code(model)
+        if key is not None:
+            stmt = stmt.where(_after(model, code, key, backwards))
+        first = (stmt.order_by(*order([model.submitted_at, model.created_at, model.id], backwards))
+                 .limit(per_page + 1).subquery())
+        firsts.append(select(first))
+    combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
+    c = combined.c
+    rows = db.session.execute(
+        select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
+        .join(Organisation, Organisation.id == c.enterprise_id)
+        .join(Programme, Programme.id == c.programme_id)
+        .order_by(*order([c.submitted_at, c.created_at, c.id, c.kind], backwards))
+        .limit(per_page + 1)).all()
+    more = len(rows) > per_page
+    items = [_queue_row(r) for r in rows[:per_page]]
+    if backwards:
+        items.reverse()
+    has_after = more if not backwards else True
+    has_before = (key is not None) if not backwards else more
+    next_cursor = encode_cursor(_QUEUE_LIST, "next", _queue_key(items[-1])) if items and has_after else None
+    prev_cursor = encode_cursor(_QUEUE_LIST, "prev", _queue_key(items[0])) if items and has_before else None
+    return KeysetPage(items, per_page, _review_total(kind, status, q, parts), False, next_cursor, prev_cursor,
+                      0 if cursor else 1)
+
+
+def _kind_code(model) -> str:
+    return "loan" if model is LoanApplication else "robot"
+
+
+def _review_parts(kind, status, q) -> list:
     parts = []
     for code, model, amount in _review_models(kind):
         stmt = (select(literal(code).label("kind"), model.id.label("id"), model.status.label("status"),
@@ -89,34 +248,7 @@ def review_page(kind: str | None, status: str | None, q: str | None, page: int, 
                     .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like),
                                *([by_number] if by_number is not None else []))))
         parts.append((model, stmt))
-    if not parts:
-        return Page([], page, per_page, 0)
-    if q:
-        combined = union_all(*(stmt for _m, stmt in parts)).subquery()
-        total = db.session.scalar(select(func.count()).select_from(combined)) or 0
-    else:
-        total = review_count(kind, status)
-    firsts = []
-    for model, stmt in parts:  # each kind's first rows in the list's order, read without the names
-        first = (stmt.order_by(model.submitted_at.desc().nulls_last(), model.created_at.desc(), model.id.desc())
-                 .limit(page * per_page).subquery())
-        firsts.append(select(first))
-    combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
-    rows = db.session.execute(
-        select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
-        .join(Organisation, Organisation.id == combined.c.enterprise_id)
-        .join(Programme, Programme.id == combined.c.programme_id)
-        .order_by(combined.c.submitted_at.desc().nulls_last(), combined.c.created_at.desc(), combined.c.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    items = []
-    for r in rows:
-        amount = r.amount
-        # A UNION of Money columns comes back as raw fen on some backends: convert once, exactly.
-        if not isinstance(amount, Decimal):
-            amount = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
-        items.append(QueueRow(r.kind, r.id, r.status, r.enterprise_id, r.enterprise_name, r.programme_name, amount,
-                              r.submitted_at, r.created_at, r.number))
-    return Page(items, page, per_page, total)
+    return parts
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:

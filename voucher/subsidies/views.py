@@ -20,7 +20,7 @@ from voucher.extensions import csrf
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
-from voucher.pagination import bounded_int, page_arg
+from voucher.pagination import bounded_int, cursor_arg, page_arg
 from voucher.reference import INDUSTRIES, label
 from voucher.storage import send_stored
 from voucher.subsidies import period_table, queries, services
@@ -408,8 +408,8 @@ def _my_list(kind: str):
     list_query = _PAGES[kind].list_query
     fmt = requested_format()
     if fmt:
-        return _export_mine(fmt, kind, list_query(org.id, 1, EXPORT_LIMIT))
-    pagination = list_query(org.id, _page(), _per_page())
+        return _export_mine(fmt, kind, list_query(org.id, 1, EXPORT_LIMIT, seek=False))
+    pagination = list_query(org.id, 1, _per_page(), cursor_arg())
     return render_template("subsidies/my_list.html", kind=kind, pagination=pagination, next_steps=SME_NEXT_STEPS,
                            programmes=queries.programme_names(a.programme_id for a in pagination.items),
                            open_programmes=services.open_programmes(services.KINDS[kind].funding_kind))
@@ -589,7 +589,7 @@ def _robot_form_page(form, app, org, material_errors=None):
 class _Pages:
     """What the SME's pages of one kind use where the page logic is the same."""
 
-    list_query: Callable  # (enterprise_id, page, per_page) → the enterprise's applications
+    list_query: Callable  # (enterprise_id, page, per_page, cursor, *, seek) → the enterprise's applications
     form_class: type
     rows: str  # the form's FieldList of rows (and the dotted prefix of the service's field names)
     form_data: Callable  # application → the edit form's data
@@ -905,7 +905,7 @@ def review_queue():
     fmt = requested_format()
     if fmt:
 
-        everything = queries.review_page(kind, status, q, 1, EXPORT_LIMIT)
+        everything = queries.review_page(kind, status, q, 1, EXPORT_LIMIT, seek=False)
         return send(fmt, "subsidy-applications",
                     [_("Kind"), _("Application number"), _("Enterprise"), _("Programme"), _("Amount"), _("Submitted"), _("Status"),
                      _("Review deadline")],
@@ -913,7 +913,7 @@ def review_queue():
                       local_time(r.submitted_at), str(STATUS_LABELS.get(r.status, r.status)),
                       deadline_text(review_deadline(r.submitted_at)) if r.status == "submitted" and r.submitted_at
                       else ""] for r in everything.items), everything.total)
-    pagination = queries.review_page(kind, status, q, _page(), _per_page())
+    pagination = queries.review_page(kind, status, q, 1, _per_page(), cursor_arg())
     deadlines = {(r.kind, r.id): review_deadline(r.submitted_at) for r in pagination.items
                  if r.status == "submitted" and r.submitted_at}
     return render_template("subsidies/review.html", pagination=pagination, kind=kind, status=status, q=q or "",
