@@ -62,7 +62,7 @@ _lock = threading.Lock()
 _cache: dict[tuple, "BureauKey"] = {}
 
 
-class SigningNotConfigured(PermanentJobError):
+class SigningNotConfigured(PermanentJobError, RuntimeError):
     """Production without a signing key (and without ``SIGNING_ALLOW_UNSIGNED``)."""
 
 
@@ -87,6 +87,7 @@ class SignatureCheck:
     signer_name: str | None = None
     signed_at: datetime | None = None
     test_certificate: bool = False
+    missing: bool = False          # the stored file is gone
 
     @property
     def ok(self) -> bool:
@@ -156,7 +157,8 @@ def bureau_key(config=None) -> BureauKey | None:
 def load_key(config) -> BureauKey:
     if configured(config):
         cache_key = ("configured", str(config.get("SIGNING_KEY")), str(config.get("SIGNING_CERT") or ""),
-                     str(config.get("SIGNING_CHAIN") or ""), str(config.get("SIGNING_TRUST_ROOTS") or ""))
+                     str(config.get("SIGNING_CHAIN") or ""), str(config.get("SIGNING_TRUST_ROOTS") or ""),
+                     _passphrase(config))
     else:
         cache_key = ("test", str(test_dir(config)), str(config.get("SIGNING_TRUST_ROOTS") or ""))
     key = _cache.get(cache_key)
@@ -349,8 +351,8 @@ def appearance_pdf(width: float, height: float, signer_name: str, signed_at: dat
     leading = size * 1.25
     total = leading * len(lines)
     y = (height + total) / 2 - size
-    for n, text in enumerate(lines):
-        c.setFont(font, size)
+    c.setFont(font, size)
+    for text in lines:
         c.drawCentredString(width / 2, y, text)
         y -= leading
     c.showPage()
