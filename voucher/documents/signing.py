@@ -397,7 +397,7 @@ def sign_pdf_bytes(data: bytes, key: BureauKey, *, signed_at: datetime, lang: st
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     if reader.embedded_signatures:
         return data
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    writer = IncrementalPdfFileWriter.from_reader(reader)  # parsed once
     if seal is not None:
         box = (seal.x1, seal.y1, seal.x2, seal.y2)
         spec = fields.SigFieldSpec(FIELD_NAME, on_page=seal.page, box=box)
