@@ -311,3 +311,13 @@ def test_a_configured_pkcs12_key_signs_and_its_certificate_is_the_trust_root(tmp
     assert check.ok and check.signer_name == "某市经济和信息化局（测试证书 TEST）"
     with pytest.raises(RuntimeError, match="wrong passphrase"):  # a wrong passphrase stops the start
         signing.check_production({**config, "SIGNING_KEY_PASSPHRASE": "wrong"})
+
+
+def test_a_test_certificate_is_generated_once_and_kept(tmp_path):
+    path = tmp_path / "signing" / signing.TEST_CERT_FILE
+    first = signing.generate_test_certificate(path).read_bytes()
+    assert signing.generate_test_certificate(path).read_bytes() == first  # a second process keeps the first
+    assert sorted(p.name for p in path.parent.iterdir()) == [signing.TEST_CERT_FILE]
+    key = signing.load_key({"ENV_NAME": "development", "SIGNING_TEST_DIR": str(path.parent)})
+    assert key.test and key.signer_name == "经济和信息化局（测试证书 TEST）"
+    assert signing.load_key({"ENV_NAME": "development", "SIGNING_TEST_DIR": str(path.parent)}) is key  # once per process

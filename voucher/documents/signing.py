@@ -263,8 +263,9 @@ def _load_test(config) -> BureauKey:
 
 
 def generate_test_certificate(path: Path, name: str = TEST_BUREAU_NAME, days: int = 3650) -> Path:
-    """A self-signed certificate and its key in one PEM file (written atomically, so two processes
-    starting at once keep one of the two); the CN says it is a test certificate."""
+    """A self-signed certificate and its key in one PEM file, created atomically and only where none
+    exists (two processes starting at once both use the first one written); the CN says it is a test
+    certificate."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -295,10 +296,12 @@ def generate_test_certificate(path: Path, name: str = TEST_BUREAU_NAME, days: in
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
-    if path.exists():  # another process was quicker: keep its certificate
+    try:
+        os.link(tmp, path)  # only if absent: a process that was quicker keeps its certificate, for everyone
+    except FileExistsError:
+        return path
+    finally:
         tmp.unlink()
-    else:
-        os.replace(tmp, path)
     log.warning("generated a self-signed TEST signing certificate at %s (documents signed with it are not "
                 "trusted outside this installation)", path)
     return path
