@@ -73,6 +73,9 @@ def configure_config(app: Flask, config: object | dict | None) -> None:
         from voucher.audit.keys import check_production
 
         check_production(app.config)  # the audit chain's HMAC key, kept outside the database
+        from voucher.documents import signing
+
+        signing.check_production(app.config)  # the bureau's signing key, or unsigned documents allowed explicitly
         app.config["SESSION_COOKIE_SECURE"] = True
         if not app.config["PUBLIC_BASE_URL"]:
             app.logger.warning("VOUCHER_PUBLIC_BASE_URL is not set: documents and e-mails will point to %s",

@@ -106,6 +106,18 @@ class DefaultConfig:
     # or https://example.gov.cn/voucher): printed in PDFs (verification address and QR code), e-mails and
     # every link built outside a request.  Unset: make run's http://127.0.0.1:5000 (a warning in production).
     PUBLIC_BASE_URL = None
+    # The bureau's signing key (voucher.documents.signing): SIGNING_KEY a PEM key (with SIGNING_CERT, its PEM
+    # certificate) or a PKCS#12 file; SIGNING_KEY_PASSPHRASE; SIGNING_CHAIN and SIGNING_TRUST_ROOTS PEM files
+    # separated by os.pathsep.  Unset outside production: a generated test certificate in SIGNING_TEST_DIR
+    # (default: signing/ beside STORAGE_DIR).  Production refuses to start without a key unless
+    # SIGNING_ALLOW_UNSIGNED (documents are then issued unsigned, with a warning at start).
+    SIGNING_KEY = None
+    SIGNING_CERT = None
+    SIGNING_KEY_PASSPHRASE = None
+    SIGNING_CHAIN = None
+    SIGNING_TRUST_ROOTS = None
+    SIGNING_TEST_DIR = None
+    SIGNING_ALLOW_UNSIGNED = False
     # The bank file's column layout and encoding (VOUCHER_BANK_FILE_LAYOUT): a key of
     # voucher.documents.bank_file.LAYOUTS ("generic": UTF-8 with BOM; "gb18030_numbered": GB18030).
     BANK_FILE_LAYOUT = "generic"

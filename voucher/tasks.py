@@ -141,13 +141,16 @@ class VoucherWorker(SimpleWorker):
 def preload() -> None:
     """What every job would otherwise pay on its first use, done once per worker process before
     it takes jobs: reportlab and qrcode imported, the CJK font registered, the styles built, and
-    one document rendered (reportlab imports and caches more on its first page)."""
+    one document rendered (reportlab imports and caches more on its first page), and the bureau's
+    signing key loaded."""
+    from voucher.documents import signing
     from voucher.documents.pdf import warm_up
 
     try:
         warm_up()
     except Exception:  # never keep a worker from starting: the first job pays instead
         log.exception("preloading the document renderer failed")
+    signing.preload()  # the bureau's signing key, parsed once per worker process
 
 
 def run_worker(burst: bool = False) -> None:

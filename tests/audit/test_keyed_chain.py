@@ -204,7 +204,7 @@ def test_the_auditors_page_shows_the_days_published_head(client, make_user):
 def test_production_refuses_to_start_without_an_audit_key(tmp_path):
     from voucher import create_app
 
-    base = {"ENV_NAME": "production", "SECRET_KEY": "x" * 40,
+    base = {"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "SIGNING_ALLOW_UNSIGNED": True,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "STORAGE_DIR": str(tmp_path)}
     with pytest.raises(RuntimeError, match="AUDIT_KEYS"):
         create_app(base)

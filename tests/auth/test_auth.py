@@ -174,7 +174,7 @@ def test_production_refuses_the_default_secret_key():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     app = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 40,
-                      "AUDIT_KEYS": "k1:" + "y" * 40})
+                      "AUDIT_KEYS": "k1:" + "y" * 40, "SIGNING_ALLOW_UNSIGNED": True})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

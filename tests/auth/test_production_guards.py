@@ -15,6 +15,7 @@ def test_seed_demo_refuses_in_production(tmp_path):
     from voucher.extensions import db
 
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40, "AUDIT_KEYS": "k1:" + "a" * 40,
+                      "SIGNING_ALLOW_UNSIGNED": True,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
                       "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": None})
     with app.app_context():

@@ -63,17 +63,19 @@ class KindSpec:
     label: object
     subject_type: str | None     # the subject this kind is about (None: any)
     roles: frozenset[str]        # who may request it (besides passing the subject's download rule)
+    signed: bool = False         # the job signs the PDF with the bureau's key (voucher.documents.signing)
 
 
 # The kinds this system issues; other domains may add theirs with ``register_builder(..., label=...)``.
 KINDS: dict[str, KindSpec] = {
-    "payment_order": KindSpec("payment_order", _l("Payment order"), "disbursement", frozenset({"finance"})),
+    "payment_order": KindSpec("payment_order", _l("Payment order"), "disbursement", frozenset({"finance"}),
+                              signed=True),
     "audit_dossier": KindSpec("audit_dossier", _l("Audit dossier"), "application",
-                              frozenset({"auditor", "officer"})),
+                              frozenset({"auditor", "officer"}), signed=True),
     "programme_report": KindSpec("programme_report", _l("Programme report"), "programme",
                                  frozenset({"officer", "finance", "auditor"})),
     "batch_summary": KindSpec("batch_summary", _l("Payment batch summary"), "payment_batch",
-                              frozenset({"finance"})),
+                              frozenset({"finance"}), signed=True),
     "bank_file": KindSpec("bank_file", _l("Bank payment file"), "payment_batch", frozenset({"finance"})),
 }
 
@@ -106,11 +108,13 @@ _download_rules: dict[str, DownloadRule] = {}
 
 
 def register_builder(kind: str, fn: Builder, *, subject_type: str | None = None, roles=None,
-                     label: object | None = None) -> None:
+                     label: object | None = None, signed: bool | None = None) -> None:
     """Make ``fn`` the builder of documents of ``kind`` (replacing any earlier one).
 
-    ``subject_type``, ``roles`` and ``label`` override (or, for a new kind, define) what
-    :data:`KINDS` says.
+    ``subject_type``, ``roles``, ``label`` and ``signed`` override (or, for a new kind, define) what
+    :data:`KINDS` says.  ``signed=True``: the job signs the builder's PDF with the bureau's key before
+    storing it (PAdES; visibly in the seal box the renderer drew, see ``voucher.documents.signing``),
+    e.g. ``register_builder("recovery_notice", build_recovery_notice, signed=True)``.
     """
     params = [p for p in inspect.signature(fn).parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -121,12 +125,13 @@ def register_builder(kind: str, fn: Builder, *, subject_type: str | None = None,
             return _fn(subject_id, lang)
     _builders[kind] = wrapped
     spec = KINDS.get(kind)
-    if spec is None or subject_type is not None or roles is not None or label is not None:
+    if spec is None or subject_type is not None or roles is not None or label is not None or signed is not None:
         KINDS[kind] = KindSpec(
             kind,
             label if label is not None else (spec.label if spec else kind),
             subject_type if subject_type is not None else (spec.subject_type if spec else None),
-            frozenset(roles) if roles is not None else (spec.roles if spec else frozenset({"finance"})))
+            frozenset(roles) if roles is not None else (spec.roles if spec else frozenset({"finance"})),
+            signed if signed is not None else (spec.signed if spec else False))
 
 
 def unregister_builder(kind: str) -> None:
@@ -135,6 +140,12 @@ def unregister_builder(kind: str) -> None:
 
 def builder_for(kind: str):
     return _builders.get(kind)
+
+
+def is_signed(kind: str) -> bool:
+    """Whether documents of ``kind`` are signed by the bureau (PAdES)."""
+    spec = KINDS.get(kind)
+    return bool(spec and spec.signed)
 
 
 def kind_label(kind: str) -> str:

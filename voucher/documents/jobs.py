@@ -20,6 +20,11 @@ after a crash, or retried by a person finds "its" document and links it instead 
 another.  The record also holds the RQ job id it expects; a stale RQ job (one the record no
 longer points to, e.g. after ``retry_job`` gave it a new id) does nothing.
 
+**Signing.**  A kind marked ``signed`` (``KINDS`` / ``register_builder(..., signed=True)``) is signed
+with the bureau's key between the build and the store (``voucher.documents.signing``): visibly on the
+seal box the renderer drew, at the issue time.  Signing happens once per version: a re-run links the
+stored document, and a PDF that already carries a signature is never signed again.
+
 **Failures.**  A builder's ``PermanentJobError`` or ``DomainError`` fails the record at once.
 Any other exception is transient: RQ retries it with backoff (``Retry(max=3, interval=[2, 10,
 30])``; delayed retries need a worker started with the scheduler, as ``voucher.tasks.run_worker``
@@ -44,8 +49,10 @@ from sqlalchemy.exc import IntegrityError
 
 from voucher.audit.services import Actor, record_event
 from voucher.db import DEFERRED_BEGIN, utcnow
-from voucher.documents.builders import IssueContext, PermanentJobError, builder_for
+from voucher.documents.builders import IssueContext, PermanentJobError, builder_for, is_signed
 from voucher.documents.models import Document, JobRecord
+from voucher.documents.pdf import recording_seal_boxes
+from voucher.documents.signing import sign_built
 from voucher.errors import N_, DomainError
 from voucher.extensions import db
 
@@ -204,13 +211,18 @@ def _build_and_store(record: JobRecord) -> Document:
     issued_at = utcnow()
     issue = IssueContext(verification_code=code, verification_url=verification_url(code), issued_at=issued_at,
                          version=version, job_id=record.id)
-    built = builder(record.subject_id, record.lang, issue)
+    with recording_seal_boxes() as seal_boxes:  # where the renderer drew the seal (盖章) box, if anywhere
+        built = builder(record.subject_id, record.lang, issue)
     if not isinstance(built, tuple) or len(built) not in (3, 4):
         raise PermanentJobError("The builder did not return (filename, bytes, content_type).")
     filename, data, content_type = built[0], built[1], built[2]
     subject_label = str(built[3]) if len(built) == 4 and built[3] else ""
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise PermanentJobError("The builder returned no file content.")
+    if is_signed(record.kind) and content_type == "application/pdf":
+        # Signed at the issue time printed on it, on the seal box; the signed bytes are what is stored,
+        # hashed and checked on the verification page.  A PDF already signed is left as it is.
+        data = sign_built(bytes(data), lang=record.lang, signed_at=issued_at, seal_boxes=seal_boxes)
     # Ends the read transaction; what a builder wrote (the programme report publishes the day's audit
     # anchor once a day) is kept.  On SQLite such a write can meet another worker's commit and fail
     # as "database is locked": a transient error, retried like any other.

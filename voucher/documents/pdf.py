@@ -18,6 +18,8 @@ The bank payment file is written by :mod:`voucher.documents.bank_file` (per-bank
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gettext
 import io
 import re
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, NamedTuple, Sequence
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -322,6 +324,8 @@ LABEL_TEXTS: dict[str, str] = {
     "total_figures": "Total in figures",
     "total_capitals": "Total in words (Chinese capitals)",
     "page": "Page {page}",
+    "signature_title": "Digitally signed (electronic seal)",
+    "signature_time": "Signed {time} (Beijing time)",
 }
 
 
@@ -590,14 +594,70 @@ def warm_up() -> None:
 
 # --- payment order ----------------------------------------------------------------------------
 
+SEAL_BOX_HEIGHT = 14 * mm  # room for the visible signature: signer and time on two lines
+
+class SealBox(NamedTuple):
+    """Where a document's seal goes (盖章): page index (0 = first) and the rectangle in PDF points
+    (origin bottom left), as :mod:`voucher.documents.signing` places the visible signature."""
+
+    page: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+_seal_boxes: contextvars.ContextVar[list[SealBox] | None] = contextvars.ContextVar("seal_boxes", default=None)
+
+
+@contextlib.contextmanager
+def recording_seal_boxes() -> Iterator[list[SealBox]]:
+    """Collect the seal boxes the renderers draw inside the block (the document job signs the
+    PDF on the first one)::
+
+        with recording_seal_boxes() as boxes:
+            data = payment_order_pdf(...)
+        boxes  # [SealBox(page=0, x1=..., ...)]
+    """
+    boxes: list[SealBox] = []
+    token = _seal_boxes.set(boxes)
+    try:
+        yield boxes
+    finally:
+        _seal_boxes.reset(token)
+
+
+class _SealTable(Table):
+    """The seal block's table: when drawn, it notes where its seal cell (``seal_cell``: row,
+    column) landed on the page, for :func:`recording_seal_boxes`."""
+
+    def __init__(self, *args, seal_cell: tuple[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._seal_cell = seal_cell
+
+    def draw(self):
+        super().draw()
+        boxes = _seal_boxes.get()
+        if boxes is None:
+            return
+        row, col = self._seal_cell
+        x1, x2 = self._colpositions[col], self._colpositions[col + 1]
+        y_top, y_bottom = self._rowpositions[row], self._rowpositions[row + 1]
+        ax1, ay1 = self.canv.absolutePosition(x1, y_bottom)
+        ax2, ay2 = self.canv.absolutePosition(x2, y_top)
+        boxes.append(SealBox(self.canv.getPageNumber() - 1, round(min(ax1, ax2), 2), round(min(ay1, ay2), 2),
+                             round(max(ax1, ax2), 2), round(max(ay1, ay2), 2)))
+
+
 def _seal_block(lb: dict[str, str], width: float):
-    """Three boxes signed and stamped on paper: preparer (经办), approver (复核), the bureau's seal (盖章)."""
+    """Three boxes signed and stamped on paper: preparer (经办), approver (复核), the bureau's seal (盖章).
+    The empty cell under "seal" is the seal box: a signed PDF carries its visible signature there."""
     st = _styles()
     box = width / 3
-    table = Table([[st.p(lb[k], "small") for k in ("seal_preparer", "seal_approver", "seal_stamp")],
-                   ["", "", ""],
-                   [st.p(lb["seal_date"], "small")] * 3],
-                  colWidths=[box] * 3, rowHeights=[None, 11 * mm, None])
+    table = _SealTable([[st.p(lb[k], "small") for k in ("seal_preparer", "seal_approver", "seal_stamp")],
+                        ["", "", ""],
+                        [st.p(lb["seal_date"], "small")] * 3],
+                       colWidths=[box] * 3, rowHeights=[None, SEAL_BOX_HEIGHT, None], seal_cell=(1, 2))
     table.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 0.8, _INK), ("LINEAFTER", (0, 0), (1, -1), 0.4, _RULE),
         ("LINEBELOW", (0, 0), (-1, 0), 0.4, _RULE),

@@ -6,6 +6,9 @@ commits (see :mod:`voucher.documents.jobs`).
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -340,6 +343,26 @@ def verify(code: str) -> Document | None:
     if len(normalised) != job_module.CODE_LENGTH or any(ch not in job_module.CODE_ALPHABET for ch in normalised):
         return None
     return db.session.scalar(select(Document).where(Document.verification_code == normalised))
+
+
+def signature_check(document: Document):
+    """The signature of a stored document, checked on its stored bytes (``voucher.documents.signing``):
+    who signed, when, whether the file is intact and chains to the bureau's trust roots.  None for a
+    kind the bureau does not sign.  A stored file that is gone or whose bytes differ from the recorded
+    SHA-256 is reported as not intact."""
+    from voucher.documents.builders import is_signed
+    from voucher.documents.signing import SignatureCheck, check_signature
+
+    if not is_signed(document.kind):
+        return None
+    try:
+        data = storage.read_bytes(document.stored_file)
+    except storage.FileMissing:
+        return SignatureCheck(signed=False, intact=False, trusted=False, missing=True)
+    check = check_signature(data, moment=document.created_at)
+    if check.intact and hashlib.sha256(data).hexdigest() != document.sha256:
+        check = dataclasses.replace(check, intact=False)
+    return check
 
 
 def latest_document(kind: str, subject_type: str, subject_id: int) -> Document | None:

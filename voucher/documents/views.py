@@ -230,8 +230,10 @@ def verify_form():
 @limiter.limit("60 per minute")
 def verify(code: str):
     """Public (no login): only the kind, the subject's reference, the SHA-256, the status and the
-    issue time of the document with this code — nothing else."""
+    issue time of the document with this code, and for a signed kind who signed it, when, and
+    whether the stored file is intact — nothing else."""
     document = services.verify(code)
     form = VerifyForm(data={"code": code})
-    return render_template("documents/verify.html", form=form, document=document,
+    signature = services.signature_check(document) if document is not None else None
+    return render_template("documents/verify.html", form=form, document=document, signature=signature,
                            code=normalise_code(code)), 200 if document else 404
