@@ -222,7 +222,7 @@ def test_pages_import_decide_export_and_403(app, world, batch2, login_as, client
     login_as(world.officer)
     assert client.get(f"/payments/batches/{batch.id}/reconciliation").status_code == 403
     assert client.post(f"/payments/batches/{batch.id}/reconciliation").status_code == 403
-    client_f = login_as(world.finance_a, "zh")
+    client_f = login_as(world.finance_a, "zh_Hans_CN")
     page = client_f.get(f"/payments/batches/{batch.id}/reconciliation")
     assert page.status_code == 200 and "对账" in page.get_data(as_text=True)
     token = _csrf(page.get_data(as_text=True))
@@ -249,4 +249,5 @@ def test_pages_import_decide_export_and_403(app, world, batch2, login_as, client
 def _csrf(html: str) -> str:
     import re
 
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    return found.group(1) if found else ""  # the tests' configuration may switch CSRF off
