@@ -251,3 +251,20 @@ def _csrf(html: str) -> str:
 
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     return found.group(1) if found else ""  # the tests' configuration may switch CSRF off
+
+
+def test_the_pdf_report_lists_the_differences(world, batch2):
+    from datetime import datetime, timezone
+
+    from voucher.documents.builders import IssueContext, builder_for
+    from voucher.payments import reconciliation_documents  # noqa: F401
+
+    batch, a, b = batch2
+    recon.import_statement(world.finance_a.actor(), batch.id, filename="r.csv",
+                           data=csv_file([(bank_purpose(a), "40000.00"), (bank_purpose(b), "100000.01")]))
+    issue = IssueContext("ABCDE-FGHIJ", "https://example.test/verify/ABCDEFGHIJ",
+                         datetime(2026, 11, 20, 2, tzinfo=timezone.utc), 1, 1)
+    for lang in ("zh", "en"):
+        name, data, mime, _title = builder_for("reconciliation_report")(batch.id, lang, issue)
+        assert mime == "application/pdf" and data.startswith(b"%PDF") and name.endswith(".pdf")
+    assert recon.programme_unreconciled(world.programme.id) == D("0.00")  # b is not paid: nothing to reconcile

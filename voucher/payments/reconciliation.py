@@ -512,6 +512,11 @@ def batch_reconciliation(actor: Actor, batch_id: int) -> BatchReconciliation:
     batch = db.session.get(PaymentBatch, batch_id)
     if batch is None:
         raise NotFound("No such payment batch.")
+    return reconciliation_of(batch)
+
+
+def reconciliation_of(batch: PaymentBatch) -> BatchReconciliation:
+    """The batch's lines side by side with the bank's rows (no access check: the callers check)."""
     imports = list(db.session.scalars(select(ReconciliationImport).where(ReconciliationImport.batch_id == batch.id)
                                       .order_by(ReconciliationImport.id)))
     rows = list(db.session.scalars(select(ReconciliationRow).join(ReconciliationImport)

@@ -17,7 +17,10 @@ from wtforms.validators import DataRequired, Length
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import requested_format, send
-from voucher.payments import queries
+from voucher.payments import (
+    queries,
+    reconciliation_documents,  # noqa: F401  (registers the PDF builder)
+)
 from voucher.payments import reconciliation as recon
 from voucher.payments.access import RULES as ACCESS
 from voucher.ui import form_errors_from
@@ -60,6 +63,12 @@ class ImportForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=list(DECISION_LABELS.items()), validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+@bp.app_context_processor
+def _unreconciled():
+    """For the reports page: the unreconciled amount of a programme's paid lines (finance reads it)."""
+    return {"programme_unreconciled": recon.programme_unreconciled}
 
 
 @bp.context_processor
