@@ -12,6 +12,7 @@ def BLUEPRINTS():
     from voucher.enterprises.views import bp as enterprises_bp
     from voucher.guides.views import bp as guides_bp
     from voucher.notifications.views import bp as notifications_bp
+    from voucher.payments.reconciliation_views import bp as reconciliation_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
     from voucher.progress.views import bp as progress_bp
@@ -33,6 +34,7 @@ def BLUEPRINTS():
         subsidies_bp,
         trials_bp,
         payments_bp,
+        reconciliation_bp,
         workcalendar_bp,
         guides_bp,
         progress_bp,

@@ -14,5 +14,7 @@ RULES = {
     "payments.see_disbursement": Rule(*BUREAU, *PAYEES, check=_own_payee),
     "payments.received": Rule(*PAYEES),
     "payments.handle": Rule("finance"),  # prepare, approve, edit bank details, batches, results
+    # import the bank's statement, decide its conflicts, read the reconciliation report (对账)
+    "payments.reconcile": Rule("finance"),
     "payments.notices": Rule("officer"),  # publish notices, resolve objections
 }
