@@ -63,8 +63,10 @@ def register_audit_labels() -> None:
 
 def register_documents() -> None:
     from voucher.payments import documents as payments
+    from voucher.payments import reconciliation_documents as reconciliation
 
-    payments.register()  # payment order, audit dossier, programme report, batch summary, bank file
+    payments.register()  # payment order, programme report, batch summary, bank file (the audit dossier: trials.grant)
+    reconciliation.register()  # the reconciliation report of a payment batch
 
 
 # --- the start page's cards, per role (shown in this order) ------------------------------------

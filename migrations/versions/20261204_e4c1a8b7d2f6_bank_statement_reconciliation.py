@@ -6,7 +6,7 @@ unknown_reference / duplicate / reversal, the finance officer's decision, UNIQUE
 New tables only: nothing existing changes.
 
 Revision ID: e4c1a8b7d2f6
-Revises: d7b3f1a9c2e4
+Revises: e9c4a7d2b6f1
 Create Date: 2026-12-04 14:30:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4c1a8b7d2f6'
-down_revision = 'd7b3f1a9c2e4'
+down_revision = 'e9c4a7d2b6f1'
 branch_labels = None
 depends_on = None
 

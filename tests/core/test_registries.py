@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 BUILDERS = {"payment_order": "disbursement", "audit_dossier": "application", "programme_report": "programme",
-            "batch_summary": "payment_batch", "bank_file": "payment_batch"}
+            "batch_summary": "payment_batch", "bank_file": "payment_batch", "reconciliation_report": "payment_batch"}
 DOWNLOAD_RULES = {"disbursement", "payment_batch", "programme"}
 
 # The start page's cards per role, in the order they are shown.

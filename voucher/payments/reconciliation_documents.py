@@ -1,7 +1,7 @@
 """The reconciliation report of a payment batch as a PDF (issue 18 §1): approved amount, batch line
 and bank debit side by side, the differences listed, the totals; with the verification block.
 
-Registered like ``voucher.payments.documents`` (``register_builder`` at import: kind
+Registered by ``voucher.registries.register_documents`` through :func:`register` (kind
 ``reconciliation_report``, subject ``payment_batch``, finance only; the download rule of
 ``payment_batch`` is the one ``payments.documents`` registers).
 """
@@ -90,6 +90,3 @@ def build_reconciliation_report(subject_id: int, lang: str, issue: IssueContext)
 def register() -> None:
     register_builder("reconciliation_report", build_reconciliation_report, subject_type="payment_batch",
                      roles=("finance",), label=_l("Reconciliation report"))
-
-
-register()

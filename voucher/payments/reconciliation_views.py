@@ -17,10 +17,7 @@ from wtforms.validators import DataRequired, Length
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
 from voucher.list_export import requested_format, send
-from voucher.payments import (
-    queries,
-    reconciliation_documents,  # noqa: F401  (registers the PDF builder)
-)
+from voucher.payments import queries
 from voucher.payments import reconciliation as recon
 from voucher.payments.access import RULES as ACCESS
 from voucher.ui import form_errors_from
