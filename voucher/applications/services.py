@@ -20,6 +20,11 @@ request commits).  The rules (domain section 2):
 Lock order, for every writer here: the application row, then the programme row (inside the
 ledger functions), then the audit chain.  Keeping one order means concurrent approvals queue
 instead of deadlocking.
+
+Over 600 lines, on purpose: the trial application's one state machine and every rule that
+guards its transitions (cap, programme window, materials, decisions, withdrawal) read as one
+sequence; the materials and the trial that follows an approval already live elsewhere
+(``voucher.materials``, the trials' transition listener).
 """
 from __future__ import annotations
 

@@ -15,6 +15,11 @@ with ``cn2an.an2cn(<plain decimal string>, "rmb")`` (never through a float).  Ch
 the only place a float appears: a bar's height is a drawing coordinate, not money.
 
 The bank payment file is written by :mod:`voucher.documents.bank_file` (per-bank layouts).
+
+Over 600 lines, on purpose: the four documents here (and the reconciliation report) share one set
+of drawing primitives (header, grids, seal box, verification block, CJK font); each builder is a
+short function over them, and the byte-identical ``invariant`` mode depends on them all going
+through one place.
 """
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 :func:`payables` is the finance queue: every payable item not yet taken by a live disbursement,
 with its payee's bank details as they stand now and, where it cannot be paid yet, the hold and its
 reason.  Each list is a fixed number of queries, whatever the number of items.
+
+Over 600 lines, on purpose: the payable queue has a Python form (:func:`payables`) and an SQL
+form (:func:`payable_overview`) that must agree item for item, and the tests compare them; they
+stay side by side with the disbursement, batch and notice lists that share their holds.
 """
 from __future__ import annotations
 

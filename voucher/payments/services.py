@@ -14,6 +14,10 @@ Choices written down:
   preparer of record (so the editor cannot approve their own edit) and voids an approval.
 - Every grant must be on a public notice whose period has ended (and have no open or upheld
   objection) before any of its payments is prepared.
+
+Over 600 lines, on purpose: the disbursement, batch and notice machines share one lock order
+(written above) and the fund-ledger calls where money moves; keeping them in one module keeps
+that order in one place.  Reconciliation is in ``voucher.payments.reconciliation``.
 """
 from __future__ import annotations
 

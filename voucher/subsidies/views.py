@@ -1,4 +1,9 @@
-"""Pages: public calculators, the LPR table, SME applications and the officers' review."""
+"""Pages: public calculators, the LPR table, SME applications and the officers' review.
+
+Over 600 lines, on purpose: one blueprint for both kinds of subsidy (calculators, LPR table,
+forms, pages, review queue); the two kinds share every handler through ``_Pages``, so splitting
+by kind would duplicate them.  The rules are in the split services (``common``, ``loans``, …).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
