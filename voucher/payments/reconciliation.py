@@ -20,7 +20,9 @@ the same headers (its first sheet; the encoding does not apply).
 Rules:
 
 - **reference**: the line's reference ``DSB-YYYY-NNNNNN`` the bank file wrote at the end of 用途
-  (``voucher.payments.documents.bank_purpose``), found anywhere in the 用途 cell;
+  (``voucher.payments.documents.bank_purpose``), found anywhere in the 用途 cell (ASCII, exactly as
+  written: another case, full-width or zero-width characters name no line; a cell naming two
+  different references names none);
 - **amount**: yuan read by :func:`voucher.numbers.parse_number` (``Decimal``; more than two decimals
   refused), compared with the approved amount exactly to the fen; a negative amount, or 冲正 / 退汇 /
   reversal in the type column, is a **reversal**;
@@ -73,7 +75,8 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 40 * 1024 * 1024
 MAX_ROWS = 10_000
 REASON_MAX = 2000
-REFERENCE = re.compile(r"DSB-\d{4}-\d{6,}")
+REFERENCE = re.compile(r"DSB-[0-9]{4}-[0-9]{6,}")  # ASCII digits only: a full-width one never matches
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 REVERSAL_WORDS = ("冲正", "退汇", "退票", "reversal", "reversed", "returned")
 
 ROW_MACHINE = StateMachine("reconciliation_row", RESOLUTIONS, (
@@ -207,6 +210,10 @@ def parse_table(table: list[tuple[int, list]], layout: StatementLayout,
                                                       "value itself.")))
                 bad = True
                 continue
+            if CONTROL.search(text):  # a NUL byte cannot even be stored in PostgreSQL: refused, named
+                errors.append(CellError(n, header, N_("A control character (such as a NUL byte) is refused.")))
+                bad = True
+                continue
             values[fname] = text
         if bad:
             continue
@@ -235,9 +242,9 @@ def parse_table(table: list[tuple[int, list]], layout: StatementLayout,
         if amount is None or not purpose:
             continue
         kind = values.get("kind", "").lower()
-        found = REFERENCE.search(purpose)
+        found = set(REFERENCE.findall(purpose))  # two different references name no line: unknown, never a guess
         rows.append(StatementRow(
-            row_number=n, amount=amount, purpose=purpose[:500], reference=found.group(0) if found else None,
+            row_number=n, amount=amount, purpose=purpose[:500], reference=found.pop() if len(found) == 1 else None,
             payee_name=values.get("payee_name") or None, account=values.get("account") or None,
             bank_reference=values.get("bank_reference") or None,
             reversal=amount < 0 or any(w in kind for w in REVERSAL_WORDS)))
@@ -287,6 +294,11 @@ def read_xlsx(data: bytes) -> tuple[list[tuple[int, list]], set[tuple[int, int]]
             table.append((n, cells))
             if n > MAX_ROWS + 50:
                 raise StatementInvalid([CellError(None, None, N_("At most %(max)s rows per file."), {"max": MAX_ROWS})])
+    except StatementInvalid:
+        raise
+    except Exception:  # a damaged cell (a number such as "NaN" or "4E4x") fails only while the rows are read
+        raise StatementInvalid([CellError(len(table) + 1, None, N_("This row of the Excel file cannot be read."))]) \
+            from None
     finally:
         book.close()
     return table, formulas
