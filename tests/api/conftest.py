@@ -124,6 +124,18 @@ def application_body(programme_id: int, solution_id: int, amount="100000.00", ke
 # --- a world with one object in each state, and a token per role ----------------------------------
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A real one-page PDF: a test builder of a signed kind (the audit dossier) must give one the job
+    can sign, as the real builder does."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=True)
+    page.drawString(72, 720, text)
+    page.save()
+    return out.getvalue()
 ROLES = ("anon", "sme", "other_sme", "provider", "other_provider", "evaluator", "officer", "finance", "auditor",
          "admin")
 AUTHENTICATED = ROLES[1:]
@@ -341,7 +353,7 @@ def dossier_builder(app):
 
     saved = dict(registry._builders)
     registry.register_builder("audit_dossier", lambda subject_id, lang: (
-        f"dossier-{subject_id}.pdf", PDF + f"application {subject_id}".encode(), "application/pdf"))
+        f"dossier-{subject_id}.pdf", one_page_pdf(f"application {subject_id}"), "application/pdf"))
     yield
     registry._builders.clear()
     registry._builders.update(saved)

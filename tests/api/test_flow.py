@@ -10,7 +10,15 @@ import io
 import secrets
 from decimal import Decimal
 
-from tests.api.conftest import Api, add_demo_lpr, application_body, assert_error, build_programme, token_for
+from tests.api.conftest import (
+    Api,
+    add_demo_lpr,
+    application_body,
+    assert_error,
+    build_programme,
+    one_page_pdf,
+    token_for,
+)
 from tests.factories import valid_uscc
 
 
@@ -303,7 +311,7 @@ def test_the_trial_evaluation_and_documents_flow_through_the_api(client, make_us
     # An audit dossier: requested through the API, produced by its job, downloaded by an auditor.
     saved = dict(registry._builders)
     registry.register_builder("audit_dossier", lambda subject_id, lang: (
-        f"dossier-{subject_id}.pdf", PDF + f"application {subject_id}".encode(), "application/pdf"))
+        f"dossier-{subject_id}.pdf", one_page_pdf(f"application {subject_id}"), "application/pdf"))
     try:
         assert_error(sme.post("/documents", {"kind": "audit_dossier", "subject_type": "application",
                                              "subject_id": app_id}), 403)
