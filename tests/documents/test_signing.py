@@ -321,3 +321,22 @@ def test_a_test_certificate_is_generated_once_and_kept(tmp_path):
     key = signing.load_key({"ENV_NAME": "development", "SIGNING_TEST_DIR": str(path.parent)})
     assert key.test and key.signer_name == "经济和信息化局（测试证书 TEST）"
     assert signing.load_key({"ENV_NAME": "development", "SIGNING_TEST_DIR": str(path.parent)}) is key  # once per process
+
+
+def test_a_test_certificate_made_with_the_clock_moved_still_checks_documents_issued_before(tmp_path):
+    """The tests move the clock (VOUCHER_TEST_CLOCK, time_machine): the first signature of a run may
+    make the test certificate on any day, and a later document may be issued, and checked at its
+    issue time, on an earlier one."""
+    import time_machine
+
+    config = {"ENV_NAME": "development", "SIGNING_TEST_DIR": str(tmp_path)}
+    with time_machine.travel(datetime(2027, 6, 30, 12, tzinfo=timezone.utc), tick=False):
+        signing.generate_test_certificate(tmp_path / signing.TEST_CERT_FILE)
+    key = signing.load_key(config)
+    assert key.certificate.not_valid_before <= datetime(2000, 1, 1, tzinfo=timezone.utc)
+    earlier = datetime(2025, 1, 2, 2, 30, tzinfo=timezone.utc)
+    with recording_seal_boxes() as boxes:
+        data = payment_order_pdf(order_data(1, lang="en"))
+    signed = signing.sign_built(data, lang="en", signed_at=earlier, seal_boxes=boxes, config=config)
+    check = signing.check_signature(signed, trust_roots=key.trust_roots, moment=earlier)
+    assert check.ok and check.signed_at == earlier

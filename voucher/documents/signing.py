@@ -262,6 +262,9 @@ def _load_test(config) -> BureauKey:
     return _bureau_key(signer, config, test=True)
 
 
+TEST_CERT_VALID_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
 def generate_test_certificate(path: Path, name: str = TEST_BUREAU_NAME, days: int = 3650) -> Path:
     """A self-signed certificate and its key in one PEM file, created atomically and only where none
     exists (two processes starting at once both use the first one written); the CN says it is a test
@@ -279,10 +282,12 @@ def generate_test_certificate(path: Path, name: str = TEST_BUREAU_NAME, days: in
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "TEST CERTIFICATE - NOT FOR PRODUCTION USE"),
         x509.NameAttribute(NameOID.COMMON_NAME, f"{name}（{TEST_MARK}）"),
     ])
+    # Valid from a fixed early day, not from "now": a document is checked at its issue time, and the
+    # tests issue documents with the clock moved (before or after the day this file was first made).
     now = datetime.now(timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=days))
+            .not_valid_before(TEST_CERT_VALID_FROM).not_valid_after(now + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
