@@ -340,3 +340,16 @@ def test_a_test_certificate_made_with_the_clock_moved_still_checks_documents_iss
     signed = signing.sign_built(data, lang="en", signed_at=earlier, seal_boxes=boxes, config=config)
     check = signing.check_signature(signed, trust_roots=key.trust_roots, moment=earlier)
     assert check.ok and check.signed_at == earlier
+
+
+def test_signing_and_checking_work_where_the_thread_runs_an_event_loop(ctx):
+    """pyHanko's synchronous API calls asyncio.run, which refuses inside a running loop (the browser
+    tests' driver keeps one running for the rest of a test session; so may an async server)."""
+    import asyncio
+
+    async def inside_a_loop():
+        data, _ = signed_order()
+        return signing.check_signature(data)
+
+    check = asyncio.run(inside_a_loop())
+    assert check.ok and check.signed_at == SIGNED_AT

@@ -262,6 +262,22 @@ def _load_test(config) -> BureauKey:
     return _bureau_key(signer, config, test=True)
 
 
+def outside_event_loop(call, *args, **kwargs):
+    """Run one of pyHanko's synchronous calls, which wrap their coroutines in ``asyncio.run``.  That
+    refuses to run where the thread already runs an event loop (an async server, a notebook, a
+    browser driver's sync API in the tests), so there the call runs on a short-lived thread of its
+    own; elsewhere (gunicorn sync workers, RQ workers) it runs here."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
 TEST_CERT_VALID_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -423,7 +439,7 @@ def sign_pdf_bytes(data: bytes, key: BureauKey, *, signed_at: datetime, lang: st
                                         name=key.signer_name)
     pdf_signer = _fixed_time_signer_class()(meta, key.signer, stamp_style=style, new_field_spec=spec, signed_at=signed_at)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, bytes_reserved=_bytes_reserved(key))
+    outside_event_loop(pdf_signer.sign_pdf, writer, output=out, bytes_reserved=_bytes_reserved(key))
     return out.getvalue()
 
 
@@ -493,7 +509,7 @@ def check_signature(data: bytes, *, trust_roots: Sequence | None = None, moment:
     if moment is not None:
         kwargs["moment"] = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     try:
-        status = validate_pdf_signature(sig, ValidationContext(**kwargs))
+        status = outside_event_loop(validate_pdf_signature, sig, ValidationContext(**kwargs))
     except Exception:
         log.info("a stored document's signature could not be validated", exc_info=True)
         return SignatureCheck(signed=True, intact=False, trusted=False)
