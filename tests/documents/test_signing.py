@@ -36,7 +36,8 @@ def signed_order(lang: str = "zh") -> tuple[bytes, list]:
 
 def pyhanko_status(data: bytes, roots):
     [sig] = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    return validate_pdf_signature(sig, ValidationContext(trust_roots=list(roots), allow_fetching=False))
+    return signing.outside_event_loop(validate_pdf_signature, sig,
+                                      ValidationContext(trust_roots=list(roots), allow_fetching=False))
 
 
 def signed_range_offset(data: bytes) -> int:
@@ -346,10 +347,26 @@ def test_signing_and_checking_work_where_the_thread_runs_an_event_loop(ctx):
     """pyHanko's synchronous API calls asyncio.run, which refuses inside a running loop (the browser
     tests' driver keeps one running for the rest of a test session; so may an async server)."""
     import asyncio
+    import threading
 
     async def inside_a_loop():
         data, _ = signed_order()
         return signing.check_signature(data)
 
-    check = asyncio.run(inside_a_loop())
-    assert check.ok and check.signed_at == SIGNED_AT
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    result = {}
+
+    def on_a_thread_with_its_own_loop():  # whatever loop this test's own thread may already run
+        loop = asyncio.new_event_loop()
+        try:
+            with app.app_context():
+                result["check"] = loop.run_until_complete(inside_a_loop())
+        finally:
+            loop.close()
+
+    worker = threading.Thread(target=on_a_thread_with_its_own_loop)
+    worker.start()
+    worker.join()
+    assert result["check"].ok and result["check"].signed_at == SIGNED_AT
