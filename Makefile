@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The suite runs on every core (pytest-xdist; one database and Redis database per worker, tests/conftest.py);
+# PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: run test test-clock install translations lint bench bench-rush clean fault-drill
 
@@ -31,17 +34,17 @@ lint: install
 # SQLite (and embedded Redis) first; then, where this machine's PostgreSQL and Redis answer
 # (or VOUCHER_TEST_DATABASE_URL / VOUCHER_TEST_REDIS_URL say where), the same suite again on them.
 test: install translations lint
-	env -u VOUCHER_TEST_DATABASE_URL $(PY) -m pytest
+	env -u VOUCHER_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 	@PG=$$($(PY) -m tests.backends postgres); RD=$$($(PY) -m tests.backends redis); \
 	if [ -n "$$PG" ]; then \
 	  echo "== the suite again on PostgreSQL ($$PG) and Redis ($${RD:-embedded}) =="; \
-	  VOUCHER_TEST_DATABASE_URL="$$PG" VOUCHER_TEST_REDIS_URL="$$RD" $(PY) -m pytest; \
+	  VOUCHER_TEST_DATABASE_URL="$$PG" VOUCHER_TEST_REDIS_URL="$$RD" $(PY) -m pytest $(PYTEST_ARGS); \
 	else echo "PostgreSQL not reachable: the PostgreSQL run is skipped"; fi
 
 # The suite on SQLite with the clock moved (no test may depend on today's date).
 test-clock: install translations
 	for day in 2027-06-30 2027-12-31; do echo "== the suite with the clock on $$day =="; \
-	  env -u VOUCHER_TEST_DATABASE_URL VOUCHER_TEST_CLOCK=$$day $(PY) -m pytest || exit 1; done
+	  env -u VOUCHER_TEST_DATABASE_URL VOUCHER_TEST_CLOCK=$$day $(PY) -m pytest $(PYTEST_ARGS) || exit 1; done
 
 bench: install
 	$(PY) bench/run_all.py

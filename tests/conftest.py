@@ -37,6 +37,27 @@ def pytest_report_header(config):
 
 
 
+def _worker_backends() -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto``) each worker process gets a database and a
+    Redis database of its own: ``voucher_test`` becomes ``voucher_test_gw1``, Redis ``/15`` becomes
+    ``/14``.  Rewritten in the environment, so what a test starts (web and worker processes) inherits it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    n = int(worker[2:])
+    pg = os.environ.get("VOUCHER_TEST_DATABASE_URL")
+    if pg and not os.environ.get("VOUCHER_TEST_WORKER_SPLIT"):
+        base, _, query = pg.partition("?")
+        os.environ["VOUCHER_TEST_DATABASE_URL"] = f"{base}_{worker}" + (f"?{query}" if query else "")
+    rd = os.environ.get("VOUCHER_TEST_REDIS_URL")
+    if rd and not os.environ.get("VOUCHER_TEST_WORKER_SPLIT"):
+        head, _, db_number = rd.rpartition("/")
+        if db_number.isdigit():
+            os.environ["VOUCHER_TEST_REDIS_URL"] = f"{head}/{(int(db_number) - n) % 16}"
+    os.environ["VOUCHER_TEST_WORKER_SPLIT"] = worker
+
+
+_worker_backends()
 PG_URL = os.environ.get("VOUCHER_TEST_DATABASE_URL")
 ON_POSTGRES = bool(PG_URL)
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL row locking: set "
