@@ -4,6 +4,7 @@ Desktop and a 390 px phone, Chinese and English; screenshots in test-artifacts/s
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_fits, login, shot
 
@@ -17,9 +18,11 @@ def test_trial_application_form_checklist_and_amount_echo(open_page, live_server
     page.locator("main a[href*='solution_id=']").first.click()
     page.wait_for_selector("#requested_amount")
     page.fill("#requested_amount", "3.5万")
-    assert page.locator("#requested_amount-echo").inner_text() == "= ¥35,000.00"
+    # The echo is written by the page's script on input: waited for, not read at once (a busy machine
+    # ran the assertion before the script had answered).
+    expect(page.locator("#requested_amount-echo")).to_have_text("= ¥35,000.00")
     page.fill("#baseline_defect_rate", "３．２％")
-    assert page.locator("#baseline_defect_rate-echo").inner_text() == "= 3.20"
+    expect(page.locator("#baseline_defect_rate-echo")).to_have_text("= 3.20")
     assert page.locator("input[type=file][multiple][name^=material_]").count() >= 3
     text = page.locator("main").inner_text()
     assert ("营业执照" in text) if lang != "en" else ("Business licence" in text)
