@@ -263,8 +263,19 @@ def build_payments(programme, users, robot_ids) -> dict:
     batched = payments.prepare(finance_b.actor(), "robot_application", batched_id, "full")
     payments.approve(finance.actor(), batched.id, finance.plain_password)
     batch = payments.create_batch(finance_b.actor(), programme.id, [batched.id])
+    from voucher.payments import reconciliation
+
+    statement = reconciliation.import_statement(finance.actor(), batch.id, filename="bank.csv",
+                                                data=bank_statement([("DSB-2000-999999", "1.00")]))
     return {"robot_payable": payable, "dsb_prepared": prepared.id, "dsb_approved": approved.id,
-            "dsb_batched": batched.id, "batch": batch.id}
+            "dsb_batched": batched.id, "batch": batch.id, "recon_row": statement.rows[0].id}
+
+
+def bank_statement(rows) -> bytes:
+    """A bank result file in the generic layout: rows of (用途, amount)."""
+    lines = ["户名,账号,金额,用途,银行流水号"] + [f"某公司,6222000011112222,{amount},{purpose},BK{n:04d}"
+                                          for n, (purpose, amount) in enumerate(rows, 1)]
+    return "\r\n".join(lines).encode("utf-8")
 
 
 def build_trials(client, programme, solution, users) -> dict:

@@ -13,6 +13,7 @@ spoils the others' expectation; each row gets a fresh world (the test's transact
 """
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from tests.api.conftest import (
     application_body,
     assert_error,
     b64,
+    bank_statement,
 )
 from voucher import access
 from voucher.applications.services import local_today
@@ -252,6 +254,13 @@ TABLE = [
     Row("GET", "/payment-batches/{batch}", both(*BUREAU)),
     Row("POST", "/payment-batches/{batch}/results", both("finance"),
         lambda w: {"disbursement_id": w.ids["dsb_batched"], "outcome": "paid", "bank_reference": "BANK-1"}),
+    # bank reconciliation (对账)
+    Row("GET", "/payment-batches/{batch}/reconciliation", table("payments.reconcile")),
+    Row("POST", "/payment-batches/{batch}/reconciliation", table("payments.reconcile", status=201),
+        lambda w: {"file": {"filename": "bank.csv", "content_base64": base64.b64encode(
+            bank_statement([(f"DSB-2000-{secrets.randbelow(10**6):06d}", "2.00")])).decode()}}),
+    Row("POST", "/reconciliation-rows/{recon_row}/decision", table("payments.reconcile"),
+        {"decision": "ignore", "reason": "Not a payment of this programme."}),
     # public calculators
     Row("POST", "/calculations/sme-class", both(*ROLES), {"employees": 10, "annual_revenue": "100.00"}, public=True),
     Row("POST", "/calculations/loan-discount", both(*ROLES), LOAN_CALC, public=True),

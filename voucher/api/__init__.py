@@ -149,13 +149,15 @@ def blueprints() -> list[Blueprint]:
     from voucher.api.enterprises import blp as enterprises_blp
     from voucher.api.payments import blp as payments_blp
     from voucher.api.programmes import blp as programmes_blp
+    from voucher.api.reconciliation import blp as reconciliation_blp
     from voucher.api.statistics import blp as statistics_blp
     from voucher.api.subsidies import blp as subsidies_blp
     from voucher.api.tokens import blp as tokens_blp
     from voucher.api.trials import blp as trials_blp
 
     return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
-            documents_blp, calculations_blp, payments_blp, statistics_blp, calendar_blp]
+            documents_blp, calculations_blp, payments_blp, reconciliation_blp, statistics_blp,
+            calendar_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:
