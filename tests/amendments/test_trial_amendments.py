@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import build_org, fresh_user
 from voucher.amendments import services as amendments
@@ -104,7 +105,7 @@ def test_the_index_holds_one_open_request_per_grant(world):
                           enterprise_id=a.enterprise_id, changes={}, reason="x", status="requested",
                           requested_by=a.requested_by)
     db.session.add(twin)
-    with pytest.raises(Exception), db.session.begin_nested():
+    with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.flush()
 
 

@@ -27,6 +27,7 @@ from voucher.errors import Conflict, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.grants import AmendmentSubject, payment_under_way
 from voucher.money import format_money
+from voucher.payments.models import LIVE_STATES, Disbursement
 from voucher.programmes import services as ledger
 from voucher.trials.models import Trial
 
@@ -35,6 +36,8 @@ FUNDING_KIND = "trial_voucher"
 FIELDS = ("requested_amount", "trial_start_date")
 AMENDABLE_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
 ZERO = Decimal("0.00")
+# A live disbursement not yet paid: its payment is under way (a paid one is finished).
+UNFINISHED = tuple(s for s in LIVE_STATES if s != "paid")
 MONEY_MAX = Decimal("9999999999.99")
 
 
@@ -56,6 +59,20 @@ def subject(source_id: int) -> AmendmentSubject:
                              "trial_start_date": a.trial_start_date.isoformat()})
 
 
+def _unfinished_payment(application_id: int) -> str | None:
+    """A disbursement of the grant prepared, approved or in a batch (not yet paid), or None.
+
+    ``voucher.grants.payment_under_way`` counts a paid milestone as live too (it stays taken): it is
+    asked first, and only when it answers does this look for one that is not yet paid, so a trial
+    whose advance is paid can still have its balance amended."""
+    if payment_under_way(SOURCE_TYPE, application_id) is None:
+        return None
+    found = db.session.scalar(select(Disbursement).where(
+        Disbursement.source_type == SOURCE_TYPE, Disbursement.source_id == application_id,
+        Disbursement.status.in_(UNFINISHED)).order_by(Disbursement.id).limit(1))
+    return found.reference if found is not None else None
+
+
 def ensure_amendable(application: TrialApplication) -> None:
     """Rule: the grant stands, is not fully paid, and no payment of it is under way."""
     if application.status not in AMENDABLE_STATES:
@@ -65,7 +82,7 @@ def ensure_amendable(application: TrialApplication) -> None:
     if paid > 0 and ledger.source_outstanding(SOURCE_TYPE, application.id) == 0:
         raise Conflict("This grant is fully paid (%(paid)s), so it can no longer be amended.",
                        paid=format_money(paid))
-    reference = payment_under_way(SOURCE_TYPE, application.id)
+    reference = _unfinished_payment(application.id)
     if reference:
         raise Conflict("A payment of this grant is under way (%(reference)s): it cannot be amended until the "
                        "payment is finished or withdrawn.", reference=reference)
@@ -75,7 +92,7 @@ def _check_amount(application: TrialApplication, trial: Trial | None, value) -> 
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationFailed("Enter the new voucher amount in yuan, e.g. 150000.00.", field="requested_amount")
+        raise ValidationFailed("Enter the new voucher amount in yuan, e.g. 150000.00.", field="requested_amount") from None
     if not amount.is_finite() or amount <= 0 or amount > MONEY_MAX or amount != amount.quantize(Decimal("0.01")):
         raise ValidationFailed("The new voucher amount must be a positive sum of at most %(max)s yuan with at most "
                                "two decimals.", field="requested_amount", max=format_money(MONEY_MAX))
