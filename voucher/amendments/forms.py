@@ -1,0 +1,39 @@
+"""Forms of the amendment pages: strict number input (``MoneyField``: at most two decimals, the limit
+in the message); the services re-check every rule."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, TextAreaField
+from wtforms.fields import DateField
+from wtforms.validators import DataRequired, Length, Optional
+
+from voucher.amendments.services import REASON_MAX
+from voucher.forms import MoneyField
+
+
+class TrialAmendmentForm(FlaskForm):
+    requested_amount = MoneyField(_l("New voucher amount (yuan)"), validators=[Optional()], min_value="0.01",
+                                  allow_zero=False, description=_l("Leave empty to keep the approved amount."))
+    trial_start_date = DateField(_l("New trial start date"), validators=[Optional()],
+                                 description=_l("Only before the kick-off is confirmed. Leave empty to keep it."))
+    reason = TextAreaField(_l("Why should the grant change?"),
+                           validators=[DataRequired(message=_l("Say why the grant should change.")),
+                                       Length(max=REASON_MAX)], render_kw={"rows": 3})
+
+
+class ApproveAmendmentForm(FlaskForm):
+    confirm = BooleanField(_l("I have compared the values before and after and approve the change"),
+                           validators=[DataRequired(message=_l("Tick the box to confirm the approval."))])
+    comment = TextAreaField(_l("Note for the file (optional)"), validators=[Optional(), Length(max=REASON_MAX)],
+                            render_kw={"rows": 2})
+
+
+class RefuseAmendmentForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for refusing (shown to the enterprise)"),
+                           validators=[DataRequired(message=_l("Say why the change is refused.")),
+                                       Length(max=REASON_MAX)], render_kw={"rows": 3})
+
+
+class WithdrawAmendmentForm(FlaskForm):
+    pass

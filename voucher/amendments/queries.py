@@ -1,0 +1,44 @@
+"""What the amendment pages read: the officer's queue (search by application number, simple pages),
+a grant's amendments, the words for fields and states."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from voucher.amendments.models import GrantAmendment
+from voucher.appnumbers import parse_number
+from voucher.extensions import db
+
+FIELD_LABELS = {
+    "requested_amount": _l("Voucher amount"),
+    "trial_start_date": _l("Trial start date"),
+}
+MONEY_FIELDS = {"requested_amount"}
+STATUS_LABELS = {
+    "requested": _l("Waiting for decision"),
+    "approved": _l("Approved"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+}
+PER_PAGE = 25
+# The trial-voucher application states in which its grant stands (voucher.trials.amendment's rule).
+TRIAL_AMENDABLE_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
+
+
+def queue(status: str | None, q: str | None, page: int):
+    stmt = select(GrantAmendment)
+    if status in STATUS_LABELS:
+        stmt = stmt.where(GrantAmendment.status == status)
+    text = (q or "").strip()
+    if text:
+        parsed = parse_number(text)
+        stmt = stmt.where(GrantAmendment.application_number == (parsed.text if parsed else text[:20]))
+    stmt = stmt.order_by(GrantAmendment.requested_at.desc(), GrantAmendment.id.desc())
+    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def history(source_type: str, source_id: int) -> list[GrantAmendment]:
+    """A grant's amendments, oldest first (the application page shows the approved ones)."""
+    return list(db.session.scalars(select(GrantAmendment).where(
+        GrantAmendment.source_type == source_type, GrantAmendment.source_id == source_id)
+        .order_by(GrantAmendment.id)))
