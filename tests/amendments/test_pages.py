@@ -45,7 +45,7 @@ def test_the_sme_asks_the_officer_approves_and_the_page_shows_the_change(world, 
     client = login_as(sme)
     page = client.get(f"/applications/{trial.application_id}").get_data(as_text=True)
     assert "Amended on" in page and "¥200,000.00" in page and "¥150,000.50" in page
-    zh = login_as(sme, lang="zh").get(f"/applications/{trial.application_id}").get_data(as_text=True)
+    zh = login_as(sme, lang="zh_Hans_CN").get(f"/applications/{trial.application_id}").get_data(as_text=True)
     assert "变更" in zh
 
 

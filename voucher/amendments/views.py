@@ -15,11 +15,11 @@ from voucher.amendments.forms import (
     WithdrawAmendmentForm,
 )
 from voucher.auth.policy import current_actor, roles_required
+from voucher.deadlines import local_today
 from voucher.errors import DomainError
 from voucher.grants import grant_kind
 from voucher.pagination import page_arg
 from voucher.ui import form_errors_from
-from voucher.deadlines import local_today
 
 bp = Blueprint("amendments", __name__, url_prefix="/amendments")
 FORMS = {"trial_application": TrialAmendmentForm}
