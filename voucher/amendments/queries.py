@@ -20,6 +20,13 @@ STATUS_LABELS = {
     "refused": _l("Refused"),
     "withdrawn": _l("Withdrawn"),
 }
+EVENT_LABELS = {
+    "grant_amendment.requested": _l("Change of an approved grant requested"),
+    "grant_amendment.approve": _l("Change of the grant approved"),
+    "grant_amendment.refuse": _l("Change of the grant refused"),
+    "grant_amendment.withdraw": _l("Change request withdrawn"),
+    "trial_application.amended": _l("Approved grant amended"),
+}
 PER_PAGE = 25
 # The trial-voucher application states in which its grant stands (voucher.trials.amendment's rule).
 TRIAL_AMENDABLE_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")

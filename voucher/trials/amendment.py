@@ -194,10 +194,32 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
     if "trial_start_date" in changes:
         application.trial_start_date = date.fromisoformat(changes["trial_start_date"]["after"])
     db.session.flush()
+    if "requested_amount" in changes:
+        _reissue_documents(actor, application.id)
     record_event(actor, "trial_application.amended", "trial_application", application.id, before=before,
                  after={"requested_amount": application.requested_amount,
                         "trial_start_date": application.trial_start_date, "ledger_difference": difference})
     return difference
+
+
+# The documents about the application that state its amount: re-issued as a new version when the
+# amount changes (the job marks the earlier one superseded; it stays readable and verifiable).
+AMOUNT_DOCUMENTS = ("audit_dossier",)
+
+
+def _reissue_documents(actor, application_id: int) -> None:
+    """Request the next version of each amount-stating document already issued about the application
+    (enqueued after the commit).  Without a job queue nothing is requested: the old version stays
+    valid until someone asks for a new one."""
+    from flask import current_app
+
+    from voucher.documents import services as documents
+
+    if not current_app.config.get("REDIS_URL"):
+        return
+    for kind in AMOUNT_DOCUMENTS:
+        if documents.latest_document(kind, "application", application_id) is not None:
+            documents.request_document(actor, kind, "application", application_id)
 
 
 def _resplit(trial: Trial, amount: Decimal) -> None:
