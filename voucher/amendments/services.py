@@ -16,6 +16,7 @@ Rules:
 """
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 from sqlalchemy import select
@@ -152,7 +153,9 @@ def approve(actor: Actor, amendment_id: int, comment: str | None = None) -> Gran
         raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
     if MACHINE.find(amendment.status, "approve") is None:
         raise Conflict("This amendment was already decided (%(state)s).", state=amendment.status)
-    difference = kind.apply_amendment(actor, amendment.source_id, amendment.changes)
+    changes = copy.deepcopy(amendment.changes)  # the kind may say what a recomputed figure became
+    difference = kind.apply_amendment(actor, amendment.source_id, changes)
+    amendment.changes = changes
     amendment.ledger_difference = difference
     MACHINE.apply(amendment, "approve", actor, reason=comment,
                   details={"changes": amendment.changes, "ledger_difference": difference})

@@ -117,6 +117,23 @@ class LoanDiscount(SubsidyGrant):
     model = LoanApplication
     kind = "loan"
     computed_field = "computed_discount"
+    # a corrected interest period (voucher.subsidies.amendment)
+    amendable_fields = ("period", "period_start", "period_end", "interest_paid")
+
+    def amendment_subject(self, source_id: int):
+        from voucher.subsidies import amendment
+
+        return amendment.subject(source_id)
+
+    def check_amendment(self, source_id: int, asked: dict, today):
+        from voucher.subsidies import amendment
+
+        return amendment.check(source_id, asked, today)
+
+    def apply_amendment(self, actor, source_id: int, changes: dict) -> Decimal:
+        from voucher.subsidies import amendment
+
+        return amendment.apply(actor, source_id, changes)
 
 
 class RobotSubsidy(SubsidyGrant):
