@@ -81,3 +81,25 @@ def test_no_amendment_while_a_payment_is_under_way(world):
         amendments.request_amendment(sme.actor(), ST, loan.id, {"period": 1, "period_end": date(2026, 3, 2)},
                                      "Corrected.", TODAY)
     assert d.reference in err.value.render()
+
+
+def test_the_loan_page_offers_the_change_and_shows_it_after_approval(world, login_as):
+    loan, sme = _loan_with_period(world)
+    client = login_as(sme)
+    page = client.get(f"/subsidies/loans/{loan.id}").get_data(as_text=True)
+    assert f"/amendments/new/{ST}/{loan.id}" in page
+    bad = client.post(f"/amendments/new/{ST}/{loan.id}", data={"period": "1", "period_end": "2025-12-01",
+                                                               "reason": "Corrected."})
+    assert bad.status_code == 422 and "must end after it starts" in bad.get_data(as_text=True)
+    response = client.post(f"/amendments/new/{ST}/{loan.id}", data={"period": "1", "period_end": "2026-03-02",
+                                                                     "reason": "The statement ends on 2 March."})
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    from voucher.amendments.models import GrantAmendment
+
+    a = db.session.query(GrantAmendment).one()
+    client = login_as(world.officer)
+    detail = client.get(f"/amendments/{a.id}").get_data(as_text=True)
+    assert "2026-01-01 – 2026-04-01" in detail and "2026-01-01 – 2026-03-02" in detail
+    assert client.post(f"/amendments/{a.id}/approve", data={"approve-confirm": "y"}).status_code == 303
+    page = login_as(sme).get(f"/subsidies/loans/{loan.id}").get_data(as_text=True)
+    assert "Amended on" in page and "¥40,000.00" in page

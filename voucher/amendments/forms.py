@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, IntegerField, TextAreaField
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from voucher.amendments.services import REASON_MAX
 from voucher.forms import MoneyField
@@ -17,6 +17,19 @@ class TrialAmendmentForm(FlaskForm):
                                   allow_zero=False, description=_l("Leave empty to keep the approved amount."))
     trial_start_date = DateField(_l("New trial start date"), validators=[Optional()],
                                  description=_l("Only before the kick-off is confirmed. Leave empty to keep it."))
+    reason = TextAreaField(_l("Why should the grant change?"),
+                           validators=[DataRequired(message=_l("Say why the grant should change.")),
+                                       Length(max=REASON_MAX)], render_kw={"rows": 3})
+
+
+class LoanAmendmentForm(FlaskForm):
+    period = IntegerField(_l("Interest period to correct (its number in the table)"),
+                          validators=[InputRequired(message=_l("Choose the interest period to correct.")),
+                                      NumberRange(min=1, max=24)])
+    period_start = DateField(_l("Corrected first day of the period"), validators=[Optional()])
+    period_end = DateField(_l("Corrected end day of the period"), validators=[Optional()])
+    interest_paid = MoneyField(_l("Corrected interest paid (yuan)"), validators=[Optional()],
+                               description=_l("Leave a field empty to keep its approved value."))
     reason = TextAreaField(_l("Why should the grant change?"),
                            validators=[DataRequired(message=_l("Say why the grant should change.")),
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})

@@ -12,8 +12,10 @@ from voucher.extensions import db
 FIELD_LABELS = {
     "requested_amount": _l("Voucher amount"),
     "trial_start_date": _l("Trial start date"),
+    "approved_amount": _l("Approved amount"),
+    **{f"period_{n}": _l("Interest period %(num)s", num=n) for n in range(1, 25)},
 }
-MONEY_FIELDS = {"requested_amount"}
+MONEY_FIELDS = {"requested_amount", "approved_amount"}
 STATUS_LABELS = {
     "requested": _l("Waiting for decision"),
     "approved": _l("Approved"),
@@ -28,8 +30,12 @@ EVENT_LABELS = {
     "trial_application.amended": _l("Approved grant amended"),
 }
 PER_PAGE = 25
-# The trial-voucher application states in which its grant stands (voucher.trials.amendment's rule).
-TRIAL_AMENDABLE_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
+# The states in which a kind's grant may be amended (the kinds' own rules: voucher/trials/amendment.py,
+# voucher/subsidies/amendment.py); the pages show "Request a change" only then.
+AMENDABLE_STATES = {
+    "trial_application": ("approved", "trial_running", "trial_completed", "evaluated", "closed"),
+    "loan_application": ("approved",),
+}
 
 
 def queue(status: str | None, q: str | None, page: int):
@@ -42,6 +48,19 @@ def queue(status: str | None, q: str | None, page: int):
         stmt = stmt.where(GrantAmendment.application_number == (parsed.text if parsed else text[:20]))
     stmt = stmt.order_by(GrantAmendment.requested_at.desc(), GrantAmendment.id.desc())
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def page_context(actor, source_type: str, source_id: int, status: str, owner) -> dict:
+    """What a grant's page needs to show its approved changes beside the original decision and, for
+    the enterprise's own users, the "Request a change" link (``owner``: the grant row, for the check)."""
+    from voucher.access import can
+
+    items = history(source_type, source_id)
+    states = AMENDABLE_STATES.get(source_type, ())
+    may_request = (status in states and can(actor, "amendments.request", owner)
+                   and not any(a.status == "requested" for a in items))
+    return {"amendments": items, "may_request_amendment": may_request, "amendment_source_type": source_type,
+            "amendment_field_labels": FIELD_LABELS, "money_fields": MONEY_FIELDS}
 
 
 def history(source_type: str, source_id: int) -> list[GrantAmendment]:

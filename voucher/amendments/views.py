@@ -10,6 +10,7 @@ from voucher.amendments import queries, services
 from voucher.amendments.access import RULES as ACCESS
 from voucher.amendments.forms import (
     ApproveAmendmentForm,
+    LoanAmendmentForm,
     RefuseAmendmentForm,
     TrialAmendmentForm,
     WithdrawAmendmentForm,
@@ -22,7 +23,7 @@ from voucher.pagination import page_arg
 from voucher.ui import form_errors_from
 
 bp = Blueprint("amendments", __name__, url_prefix="/amendments")
-FORMS = {"trial_application": TrialAmendmentForm}
+FORMS = {"trial_application": TrialAmendmentForm, "loan_application": LoanAmendmentForm}
 
 
 @bp.context_processor

@@ -345,29 +345,19 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     if actor.role == "sme" and not can(actor, "applications.file", application):
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
+    from voucher.amendments import queries as amendment_queries
     from voucher.timeline import build as build_timeline
     from voucher.trials.queries import trial_for_application  # the link to its trial (a read, no service)
 
     timeline = build_timeline(services.SOURCE_TYPE, services.MACHINE, application, file.events)
     return render_template("applications/detail.html", f=file, a=application, actions=actions, timeline=timeline,
-                           **_amendments_context(actor, application),
+                           **amendment_queries.page_context(actor, services.SOURCE_TYPE, application.id,
+                                                            application.status, application),
                            trial=trial_for_application(application.id),
                            forms=_forms(forms), next_step=next_steps.get(application.status, ""),
                            timeline_labels=queries.TIMELINE_LABELS,
                            missing_materials=services.missing_materials(application) if application.editable else [],
                            **_materials_context(application, application.programme_id, material_errors)), status
-
-
-def _amendments_context(actor, application) -> dict:
-    """The approved changes of the grant (beside the original decision) and whether the SME may ask."""
-    from voucher.amendments import queries as amendment_queries
-
-    items = amendment_queries.history(services.SOURCE_TYPE, application.id)
-    may_request = (application.status in amendment_queries.TRIAL_AMENDABLE_STATES
-                   and can(actor, "amendments.request", application)
-                   and not any(a.status == "requested" for a in items))
-    return {"amendments": items, "may_request_amendment": may_request,
-            "amendment_field_labels": amendment_queries.FIELD_LABELS, "money_fields": amendment_queries.MONEY_FIELDS}
 
 
 @bp.get("/<int:application_id>")
