@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from voucher.access import require
 from voucher.amendments import queries, services
 from voucher.amendments.access import RULES as ACCESS
 from voucher.amendments.forms import (
@@ -100,6 +101,12 @@ def detail(amendment_id: int):
 @roles_required(*(set(ACCESS["amendments.decide"].roles) | set(ACCESS["amendments.request"].roles)))
 def decide(amendment_id: int, action: str):
     actor = current_actor()
+    # Who may is checked before the form: a refused role gets 403 whatever it sent.
+    if action == "withdraw":
+        require(actor, "amendments.request", services.get_amendment(actor, amendment_id),
+                message="This grant belongs to another enterprise.")
+    else:
+        require(actor, "amendments.decide", message="Only a programme officer may decide on amendments.")
     form = {"approve": ApproveAmendmentForm, "refuse": RefuseAmendmentForm,
             "withdraw": WithdrawAmendmentForm}[action](prefix=action)
     if form.validate_on_submit():
