@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -30,6 +30,19 @@ class LoanAmendmentForm(FlaskForm):
     period_end = DateField(_l("Corrected end day of the period"), validators=[Optional()])
     interest_paid = MoneyField(_l("Corrected interest paid (yuan)"), validators=[Optional()],
                                description=_l("Leave a field empty to keep its approved value."))
+    reason = TextAreaField(_l("Why should the grant change?"),
+                           validators=[DataRequired(message=_l("Say why the grant should change.")),
+                                       Length(max=REASON_MAX)], render_kw={"rows": 3})
+
+
+class RobotAmendmentForm(FlaskForm):
+    line = IntegerField(_l("Robot line whose invoice was replaced (its number in the table)"),
+                        validators=[InputRequired(message=_l("Choose the robot line.")), NumberRange(min=1, max=50)])
+    invoice_no = StringField(_l("New invoice number"), validators=[Optional(), Length(max=64)])
+    invoice_date = DateField(_l("New invoice date"), validators=[Optional()])
+    unit_price_excl_vat = MoneyField(_l("New unit price excluding VAT (yuan)"), validators=[Optional()],
+                                     min_value="0.01", allow_zero=False,
+                                     description=_l("Leave a field empty to keep its approved value."))
     reason = TextAreaField(_l("Why should the grant change?"),
                            validators=[DataRequired(message=_l("Say why the grant should change.")),
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})

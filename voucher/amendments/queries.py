@@ -14,6 +14,7 @@ FIELD_LABELS = {
     "trial_start_date": _l("Trial start date"),
     "approved_amount": _l("Approved amount"),
     **{f"period_{n}": _l("Interest period %(num)s", num=n) for n in range(1, 25)},
+    **{f"line_{n}": _l("Robot line %(num)s", num=n) for n in range(1, 51)},
 }
 MONEY_FIELDS = {"requested_amount", "approved_amount"}
 STATUS_LABELS = {
@@ -35,6 +36,7 @@ PER_PAGE = 25
 AMENDABLE_STATES = {
     "trial_application": ("approved", "trial_running", "trial_completed", "evaluated", "closed"),
     "loan_application": ("approved",),
+    "robot_application": ("approved",),
 }
 
 

@@ -13,6 +13,7 @@ from voucher.amendments.forms import (
     ApproveAmendmentForm,
     LoanAmendmentForm,
     RefuseAmendmentForm,
+    RobotAmendmentForm,
     TrialAmendmentForm,
     WithdrawAmendmentForm,
 )
@@ -24,7 +25,8 @@ from voucher.pagination import page_arg
 from voucher.ui import form_errors_from
 
 bp = Blueprint("amendments", __name__, url_prefix="/amendments")
-FORMS = {"trial_application": TrialAmendmentForm, "loan_application": LoanAmendmentForm}
+FORMS = {"trial_application": TrialAmendmentForm, "loan_application": LoanAmendmentForm,
+         "robot_application": RobotAmendmentForm}
 
 
 @bp.context_processor

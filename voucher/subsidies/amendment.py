@@ -53,13 +53,14 @@ def subject(source_id: int) -> AmendmentSubject:
     return AmendmentSubject(SOURCE_TYPE, app.id, app.programme_id, app.enterprise_id, app.number, app.status, values)
 
 
-def ensure_amendable(app: LoanApplication) -> None:
+def ensure_amendable(app, source_type: str = SOURCE_TYPE) -> None:
+    """Rule (both subsidy kinds): an approved grant, nothing of it paid, no disbursement of it under way."""
     if app.status != "approved":
         raise Conflict("Only an approved grant can be amended; this application is %(state)s.", state=app.status)
-    paid = programmes.source_paid(SOURCE_TYPE, app.id)
+    paid = programmes.source_paid(source_type, app.id)
     if paid > 0:
         raise Conflict("This grant is fully paid (%(paid)s), so it can no longer be amended.", paid=format_money(paid))
-    reference = payment_under_way(SOURCE_TYPE, app.id)
+    reference = payment_under_way(source_type, app.id)
     if reference:
         raise Conflict("A payment of this grant is under way (%(reference)s): it cannot be amended until the "
                        "payment is finished or withdrawn.", reference=reference)

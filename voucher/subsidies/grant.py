@@ -144,6 +144,23 @@ class RobotSubsidy(SubsidyGrant):
     model = RobotApplication
     kind = "robot"
     computed_field = "computed_subsidy"
+    # a replaced invoice on one line (voucher.subsidies.robot_amendment)
+    amendable_fields = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat")
+
+    def amendment_subject(self, source_id: int):
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.subject(source_id)
+
+    def check_amendment(self, source_id: int, asked: dict, today):
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.check(source_id, asked, today)
+
+    def apply_amendment(self, actor, source_id: int, changes: dict) -> Decimal:
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.apply(actor, source_id, changes)
 
 
 def register() -> None:
