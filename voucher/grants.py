@@ -144,6 +144,12 @@ class GrantKind:
     # --- amendments (变更申请, voucher/amendments) -------------------------------------------------
     # A kind that may be amended names the fields an SME may ask to change; an empty tuple: none.
     amendable_fields: tuple[str, ...] = ()
+    # Of those, the uploaded files (checked by ``check_amendment``, stored by ``store_amendment_file``).
+    amendment_files: tuple[str, ...] = ()
+
+    def store_amendment_file(self, actor, source_id: int, field: str, upload) -> str:
+        """Store a checked upload of an amendment request; returns what ``changes[field]["after"]`` holds."""
+        raise NotImplementedError
 
     def amendment_subject(self, source_id: int) -> "AmendmentSubject":
         """Who owns the grant and what its amendable fields are now (raises NotFound)."""

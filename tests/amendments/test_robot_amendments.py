@@ -2,6 +2,7 @@
 once" apply, the subsidy is recomputed by the same calc function, the ledger moves by the difference."""
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import date
 from decimal import Decimal
@@ -15,12 +16,18 @@ from voucher.errors import Conflict, ValidationFailed
 from voucher.extensions import db
 from voucher.programmes import services as ledger
 from voucher.subsidies import services as subsidies
+from voucher.subsidies.common import Upload
 from voucher.subsidies.models import RobotLineItem
 
 D = Decimal
 ST = "robot_application"
 TODAY = date(2026, 11, 20)
 NEW_INVOICE = "24332000000012345678"  # a fully digital invoice (数电票) number
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _pdf():
+    return Upload(io.BytesIO(PDF), "invoice.pdf")
 
 
 def _invoice() -> str:
@@ -54,7 +61,8 @@ def test_a_cheaper_replaced_invoice_lowers_the_subsidy_and_releases_the_differen
     app, sme, params, lines = _robot_with_lines(world)
     before = ledger.balances(world.programme)
     a = amendments.request_amendment(sme.actor(), ST, app.id, {"line": 2, "invoice_no": NEW_INVOICE,
-                                                               "unit_price_excl_vat": D("300000.00")},
+                                                               "unit_price_excl_vat": D("300000.00"),
+                                                               "invoice_file": _pdf()},
                                      "The supplier re-issued the invoice at the agreed discount.", TODAY)
     new_lines = [lines[0], RobotLine("KR16", "KUKA", False, 1, D("300000.00"), NEW_INVOICE, date(2026, 3, 2))]
     expected = robot_subsidy(new_lines, True, D("0"), params).total_subsidy
@@ -65,7 +73,22 @@ def test_a_cheaper_replaced_invoice_lowers_the_subsidy_and_releases_the_differen
     assert ledger.source_outstanding(ST, app.id) == expected
     assert ledger.balances(world.programme).available == before.available + (D("100000.00") - expected)
     assert app.lines[1].invoice_no == NEW_INVOICE and app.lines[1].invoice_key == invoice_key(NEW_INVOICE)
+    assert app.lines[1].invoice_file_id == int(a.changes["invoice_file"]["after"])
     assert a.ledger_difference == expected - D("100000.00")
+
+
+def test_a_replaced_invoice_needs_its_file_checked_by_content(world):
+    app, sme, _params, _lines = _robot_with_lines(world)
+    for upload, words in ((None, "Attach the file"), (Upload(io.BytesIO(b"=1+1,hello"), "invoice.pdf"), "accepted"),
+                          (Upload(io.BytesIO(b""), "invoice.pdf"), "empty")):
+        with pytest.raises(ValidationFailed) as err:
+            amendments.request_amendment(sme.actor(), ST, app.id, {"line": 1, "invoice_no": NEW_INVOICE,
+                                                                   "invoice_file": upload}, "Replaced.", TODAY)
+        assert err.value.field == "invoice_file" and words in err.value.render()
+    # the price alone (same invoice number) needs no new file
+    a = amendments.request_amendment(sme.actor(), ST, app.id, {"line": 1, "unit_price_excl_vat": D("140000.00")},
+                                     "Price corrected.", TODAY)
+    assert "invoice_file" not in a.changes
 
 
 @pytest.mark.parametrize("asked, field", [
@@ -109,7 +132,9 @@ def test_the_robot_page_offers_the_change_and_the_form_names_the_bad_field(world
     bad = client.post(f"/amendments/new/{ST}/{app.id}", data={"line": "1", "invoice_no": "=1+1", "reason": "x"})
     assert bad.status_code == 422 and "not a VAT invoice number" in bad.get_data(as_text=True)
     ok = client.post(f"/amendments/new/{ST}/{app.id}", data={"line": "2", "invoice_no": NEW_INVOICE,
-                                                             "unit_price_excl_vat": "300,000", "reason": "Re-issued."})
+                                                             "unit_price_excl_vat": "300,000", "reason": "Re-issued.",
+                                                             "invoice_file": (io.BytesIO(PDF), "invoice.pdf")},
+                     content_type="multipart/form-data")
     assert ok.status_code == 303
     detail = login_as(world.officer).get(ok.location).get_data(as_text=True)
     assert NEW_INVOICE in detail and "¥300,000.00" in detail and "¥400,000.00" in detail

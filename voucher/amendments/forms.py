@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -43,6 +44,8 @@ class RobotAmendmentForm(FlaskForm):
     unit_price_excl_vat = MoneyField(_l("New unit price excluding VAT (yuan)"), validators=[Optional()],
                                      min_value="0.01", allow_zero=False,
                                      description=_l("Leave a field empty to keep its approved value."))
+    invoice_file = FileField(_l("The replaced invoice (file)"),
+                             description=_l("Required when the invoice number changes."))
     reason = TextAreaField(_l("Why should the grant change?"),
                            validators=[DataRequired(message=_l("Say why the grant should change.")),
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})

@@ -13,6 +13,7 @@ FIELD_LABELS = {
     "requested_amount": _l("Voucher amount"),
     "trial_start_date": _l("Trial start date"),
     "approved_amount": _l("Approved amount"),
+    "invoice_file": _l("Invoice file"),
     **{f"period_{n}": _l("Interest period %(num)s", num=n) for n in range(1, 25)},
     **{f"line_{n}": _l("Robot line %(num)s", num=n) for n in range(1, 51)},
 }

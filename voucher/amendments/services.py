@@ -97,6 +97,9 @@ def request_amendment(actor: Actor, source_type: str, source_id: int, asked: dic
             err.fields.update(reason_err.fields)
         raise
     text = _clean_reason(reason, "reason", "Say why the grant should change.")
+    for name in kind.amendment_files:  # checked with the rest; stored only now that all is accepted
+        if name in changes and asked.get(name) is not None:
+            changes[name]["after"] = kind.store_amendment_file(actor, source_id, name, asked[name])
     amendment = GrantAmendment(source_type=source_type, source_id=source_id, programme_id=subject.programme_id,
                                enterprise_id=subject.enterprise_id, application_number=subject.number,
                                changes=changes, reason=text, status="requested", requested_by=actor.user_id,

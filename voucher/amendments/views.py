@@ -3,6 +3,9 @@ decision page (before and after side by side, a confirmation before approving). 
 call the service, render; a refused call answers 422 (the request rolls back)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import BinaryIO
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -25,6 +28,14 @@ from voucher.pagination import page_arg
 from voucher.ui import form_errors_from
 
 bp = Blueprint("amendments", __name__, url_prefix="/amendments")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file as the kinds' services take it (a stream and the name it was sent with)."""
+
+    stream: BinaryIO
+    filename: str
 FORMS = {"trial_application": TrialAmendmentForm, "loan_application": LoanAmendmentForm,
          "robot_application": RobotAmendmentForm}
 
@@ -52,6 +63,9 @@ def new(source_type: str, source_id: int):
     status = 200
     if form.validate_on_submit():
         asked = {name: form[name].data for name in kind.amendable_fields if name in form}
+        for name in kind.amendment_files:  # an uploaded file as the services take it
+            storage = asked.get(name)
+            asked[name] = Upload(storage.stream, storage.filename or "") if storage and storage.filename else None
         try:
             amendment = services.request_amendment(actor, source_type, source_id, asked, form.reason.data,
                                                    local_today())

@@ -145,7 +145,13 @@ class RobotSubsidy(SubsidyGrant):
     kind = "robot"
     computed_field = "computed_subsidy"
     # a replaced invoice on one line (voucher.subsidies.robot_amendment)
-    amendable_fields = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat")
+    amendable_fields = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat", "invoice_file")
+    amendment_files = ("invoice_file",)
+
+    def store_amendment_file(self, actor, source_id: int, field: str, upload) -> str:
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.store_file(actor, source_id, upload)
 
     def amendment_subject(self, source_id: int):
         from voucher.subsidies import robot_amendment

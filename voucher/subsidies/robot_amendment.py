@@ -19,12 +19,27 @@ from voucher.errors import Conflict, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.programmes import services as programmes
 from voucher.subsidies.amendment import ensure_amendable as _loan_style_checks
-from voucher.subsidies.common import _text, calculate_robot, params_for, working_json
+from voucher.subsidies.common import (
+    _check_upload,
+    _formats,
+    _material_kwargs,
+    _store,
+    _text,
+    calculate_robot,
+    params_for,
+    working_json,
+)
 from voucher.subsidies.models import RobotApplication
 from voucher.subsidies.robots import RobotLineInput, _check_invoices_unclaimed, _check_robot_lines
 
 SOURCE_TYPE = "robot_application"
-FIELDS = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat")
+FIELDS = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat", "invoice_file")
+
+
+def _max_bytes() -> int:
+    from flask import current_app
+
+    return current_app.config["UPLOAD_MAX_BYTES"]
 _FIELD_OF = {"invoice_no": "invoice_no", "invoice_date": "invoice_date", "unit_price_excl_vat": "unit_price_excl_vat"}
 
 
@@ -98,6 +113,26 @@ def _replaced(app: RobotApplication, asked: dict, today: date):
     return row, index, lines, new
 
 
+def _check_file(app: RobotApplication, row, new, upload) -> None:
+    """The replaced invoice's file (the checklist's VAT-invoice material: its formats, the size limit,
+    by content); required when the invoice number changes."""
+    problems: list = []
+    _code, formats = _formats("robot_subsidy", "invoice_file", app.programme_id)
+    _check_upload(upload, "invoice_file", _text(new.invoice_no) != row.invoice_no, _max_bytes(), problems, formats)
+    if problems:
+        _name, message, params = problems[0]
+        raise ValidationFailed(message, field="invoice_file", **params)
+
+
+def store_file(actor, source_id: int, upload) -> str:
+    """Store the replaced invoice's file with the application (its download rules); the line points to
+    it once the change is approved."""
+    app = _application(source_id)
+    return str(_store(actor, upload, owner_type=SOURCE_TYPE, owner_id=app.id, purpose="robot_invoice",
+                      field="invoice_file", max_bytes=_max_bytes(),
+                      **_material_kwargs("robot_subsidy", "invoice_file")).id)
+
+
 def _subsidy(app: RobotApplication, lines):
     own = programmes.source_outstanding(SOURCE_TYPE, app.id)
     already = programmes.enterprise_committed(app.programme_id, app.enterprise_id, "robot_subsidy") - own
@@ -110,10 +145,13 @@ def check(source_id: int, asked: dict, today: date) -> dict[str, dict[str, str]]
     app = _application(source_id)
     ensure_amendable(app)
     row, _index, lines, new = _replaced(app, asked, today)
+    _check_file(app, row, new, asked.get("invoice_file"))
     result, _already = _subsidy(app, lines)
     changes = {f"line_{row.position}": {"before": _line_text(row), "after":
                                          f"{_text(new.invoice_no)}/{new.invoice_date.isoformat()}/"
                                          f"{new.unit_price_excl_vat}"}}
+    if asked.get("invoice_file") is not None:
+        changes["invoice_file"] = {"before": str(row.invoice_file_id or ""), "after": ""}  # the stored id, later
     if result.total_subsidy != app.approved_amount:
         changes["approved_amount"] = {"before": str(app.approved_amount), "after": str(result.total_subsidy)}
     return changes
@@ -147,6 +185,8 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
         programmes.release(actor, SOURCE_TYPE, app.id, -difference, note=note)
     row.invoice_no, row.invoice_key = _text(new.invoice_no), invoice_key(new.invoice_no)
     row.invoice_date, row.unit_price_excl_vat = new.invoice_date, new.unit_price_excl_vat
+    if changes.get("invoice_file", {}).get("after"):
+        row.invoice_file_id = int(changes["invoice_file"]["after"])
     for line, r in zip(app.lines, result.lines):
         line.rate, line.eligible_cost, line.subsidy, line.granted = r.rate, r.eligible_cost, r.subsidy, r.granted
     app.computed_subsidy, app.uncapped_total = result.total_subsidy, result.uncapped_total
