@@ -2,6 +2,7 @@
 
 
 def BLUEPRINTS():
+    from voucher.amendments.views import bp as amendments_bp
     from voucher.applications.views import bp as applications_bp
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
@@ -31,6 +32,7 @@ def BLUEPRINTS():
         programmes_bp,
         catalogue_bp,
         applications_bp,
+        amendments_bp,
         subsidies_bp,
         trials_bp,
         payments_bp,

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-__all__ = ["Due", "GrantKind", "PayableSQL", "grant_kind", "kinds", "payment_under_way",
+__all__ = ["AmendmentSubject", "Due", "GrantKind", "PayableSQL", "grant_kind", "kinds", "payment_under_way",
            "register_grant_kind", "register_payment_under_way"]
 
 
@@ -42,6 +42,20 @@ class Due:
     enterprise_id: int
     due_since: date | datetime | None
     basis: dict
+
+
+@dataclass(frozen=True)
+class AmendmentSubject:
+    """An approved grant as an amendment sees it: its owner, programme, number, state and the
+    current values of its amendable fields (as strings)."""
+
+    source_type: str
+    source_id: int
+    programme_id: int
+    enterprise_id: int
+    number: str | None
+    status: str
+    values: dict
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,32 @@ class GrantKind:
     def programme_figures(self, programme_id: int) -> dict[str, int]:
         """Figures of the programme report that only this kind has (keys of ``ProgrammeReportData``)."""
         return {}
+
+    # --- amendments (变更申请, voucher/amendments) -------------------------------------------------
+    # A kind that may be amended names the fields an SME may ask to change; an empty tuple: none.
+    amendable_fields: tuple[str, ...] = ()
+    # Of those, the uploaded files (checked by ``check_amendment``, stored by ``store_amendment_file``).
+    amendment_files: tuple[str, ...] = ()
+
+    def store_amendment_file(self, actor, source_id: int, field: str, upload) -> str:
+        """Store a checked upload of an amendment request; returns what ``changes[field]["after"]`` holds."""
+        raise NotImplementedError
+
+    def amendment_subject(self, source_id: int) -> "AmendmentSubject":
+        """Who owns the grant and what its amendable fields are now (raises NotFound)."""
+        raise NotImplementedError
+
+    def check_amendment(self, source_id: int, asked: dict, today: date) -> dict[str, dict[str, str]]:
+        """The changes ``asked`` (field -> typed new value, None: unchanged) checked against the grant
+        as it stands: ``{field: {"before": str, "after": str}}``.  Raises a DomainError naming the
+        field and the limit (nothing changed, over the cap, the grant is paid or cannot change)."""
+        raise NotImplementedError
+
+    def apply_amendment(self, actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
+        """Apply approved changes (the grant's row locked by the caller through :meth:`lock`): the
+        ledger reserve or release of the difference under the programme's lock and caps, the grant's
+        rows, an audit event.  Returns the ledger difference (+ reserved, − released, 0)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<GrantKind {self.source_type}>"

@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables.
 Add one line per domain models module."""
+from voucher.amendments.models import GrantAmendment  # noqa: F401
 from voucher.applications.models import TrialApplication  # noqa: F401
 from voucher.audit.models import AuditAnchor, AuditEvent  # noqa: F401
 from voucher.auth.models import LoginSession, User  # noqa: F401

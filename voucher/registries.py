@@ -32,6 +32,7 @@ def configure_registries(app: Flask) -> None:
 # --- audit labels: the words for each domain's events and states ------------------------------
 
 def register_audit_labels() -> None:
+    from voucher.amendments import queries as amendments
     from voucher.applications import queries as applications
     from voucher.audit.labels import register_event_labels, register_status_labels
     from voucher.catalogue import labels as catalogue
@@ -57,6 +58,8 @@ def register_audit_labels() -> None:
     register_status_labels("robot_application", subsidies.STATUS_LABELS)
     register_event_labels(trials.TIMELINE_LABELS)
     register_status_labels("trial", trials.STATUS_LABELS)
+    register_event_labels(amendments.EVENT_LABELS)
+    register_status_labels("grant_amendment", amendments.STATUS_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------

@@ -41,6 +41,7 @@ NAV = (
     NavItem("subsidies.my_loans", _l("Loan discount"), frozenset({"sme"})),
     NavItem("subsidies.my_robots", _l("Robot subsidy"), frozenset({"sme"})),
     NavItem("subsidies.review_queue", _l("Subsidy applications"), frozenset({"officer", "auditor"})),
+    NavItem("amendments.queue", _l("Amendment requests"), frozenset({"officer"})),
     NavItem("subsidies.lpr_rates", _l("LPR rates"), frozenset({"officer"})),
     NavItem("workcalendar.index", _l("Working-day calendar"), frozenset({"officer", "finance", "auditor", "admin"})),
     NavItem("trials.index", _l("Trials"), frozenset({"officer", "finance", "auditor"})),

@@ -22,6 +22,7 @@ OUTCOME_LABELS = {"passed": _l("passed"), "failed": _l("not passed")}
 
 OBJECT_LABELS = {
     "trial_application": _l("Trial-voucher application"),
+    "grant_amendment": _l("Amendment request"),
     "loan_application": _l("Loan-discount application"),
     "robot_application": _l("Robot-subsidy application"),
     "trial": _l("Trial"),

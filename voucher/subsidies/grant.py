@@ -117,6 +117,23 @@ class LoanDiscount(SubsidyGrant):
     model = LoanApplication
     kind = "loan"
     computed_field = "computed_discount"
+    # a corrected interest period (voucher.subsidies.amendment)
+    amendable_fields = ("period", "period_start", "period_end", "interest_paid")
+
+    def amendment_subject(self, source_id: int):
+        from voucher.subsidies import amendment
+
+        return amendment.subject(source_id)
+
+    def check_amendment(self, source_id: int, asked: dict, today):
+        from voucher.subsidies import amendment
+
+        return amendment.check(source_id, asked, today)
+
+    def apply_amendment(self, actor, source_id: int, changes: dict) -> Decimal:
+        from voucher.subsidies import amendment
+
+        return amendment.apply(actor, source_id, changes)
 
 
 class RobotSubsidy(SubsidyGrant):
@@ -127,6 +144,29 @@ class RobotSubsidy(SubsidyGrant):
     model = RobotApplication
     kind = "robot"
     computed_field = "computed_subsidy"
+    # a replaced invoice on one line (voucher.subsidies.robot_amendment)
+    amendable_fields = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat", "invoice_file")
+    amendment_files = ("invoice_file",)
+
+    def store_amendment_file(self, actor, source_id: int, field: str, upload) -> str:
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.store_file(actor, source_id, upload)
+
+    def amendment_subject(self, source_id: int):
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.subject(source_id)
+
+    def check_amendment(self, source_id: int, asked: dict, today):
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.check(source_id, asked, today)
+
+    def apply_amendment(self, actor, source_id: int, changes: dict) -> Decimal:
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.apply(actor, source_id, changes)
 
 
 def register() -> None:

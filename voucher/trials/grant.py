@@ -128,6 +128,24 @@ class TrialVoucher(GrantKind):
         lines.append(_("Amount of this payment: %(amount)s", amount=format_money(d.amount)))
         return lines
 
+    # --- amendments (voucher.trials.amendment) ---------------------------------------------------
+    amendable_fields = ("requested_amount", "trial_start_date")
+
+    def amendment_subject(self, source_id: int):
+        from voucher.trials import amendment
+
+        return amendment.subject(source_id)
+
+    def check_amendment(self, source_id: int, asked: dict, today):
+        from voucher.trials import amendment
+
+        return amendment.check(source_id, asked, today)
+
+    def apply_amendment(self, actor, source_id: int, changes: dict) -> Decimal:
+        from voucher.trials import amendment
+
+        return amendment.apply(actor, source_id, changes)
+
     def programme_figures(self, programme_id: int) -> dict[str, int]:
         rows = db.session.execute(select(Trial.outcome, func.count()).where(Trial.programme_id == programme_id)
                                   .group_by(Trial.outcome)).all()
