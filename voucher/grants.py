@@ -155,6 +155,11 @@ class GrantKind:
         """Who owns the grant and what its amendable fields are now (raises NotFound)."""
         raise NotImplementedError
 
+    def amendment_refusal(self, source_id: int):
+        """Why the grant cannot be amended at all now (a DomainError: not approved, fully paid, a payment
+        under way), or None: the grant's page then offers "Request a change" and the form is shown."""
+        return None
+
     def check_amendment(self, source_id: int, asked: dict, today: date) -> dict[str, dict[str, str]]:
         """The changes ``asked`` (field -> typed new value, None: unchanged) checked against the grant
         as it stands: ``{field: {"before": str, "after": str}}``.  Raises a DomainError naming the

@@ -77,3 +77,20 @@ def test_everyone_else_is_refused(world, login_as):
         assert login_as(who).get("/amendments/").status_code == 403, who.role
     assert login_as(stranger).get(f"/amendments/{a.id}").status_code == 403
     assert a.status == "requested"
+
+
+def test_a_grant_that_cannot_change_offers_no_form_and_says_why(world, login_as):
+    """With a payment of the grant under way the page has no "Request a change" and the form page says why
+    instead of showing a form that would be refused after it is filled in."""
+    trial = world.kick_off(world.trial("200000.00"))
+    client = login_as(world.smes[trial.id])
+    assert _new_url(trial) in client.get(f"/applications/{trial.application_id}").get_data(as_text=True)
+    world.announce()
+    d = world.approved(ST, trial.application_id, "advance")
+    page = client.get(f"/applications/{trial.application_id}").get_data(as_text=True)
+    assert _new_url(trial) not in page
+    form = client.get(_new_url(trial)).get_data(as_text=True)
+    assert 'id="amendment-refused"' in form and d.reference in form and 'name="reason"' not in form
+    response = client.post(_new_url(trial), data={"requested_amount": "150000.00", "reason": "Smaller."})
+    assert response.status_code == 422 and d.reference in response.get_data(as_text=True)
+    assert db.session.query(GrantAmendment).count() == 0

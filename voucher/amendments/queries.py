@@ -62,6 +62,10 @@ def page_context(actor, source_type: str, source_id: int, status: str, owner) ->
     states = AMENDABLE_STATES.get(source_type, ())
     may_request = (status in states and can(actor, "amendments.request", owner)
                    and not any(a.status == "requested" for a in items))
+    if may_request:  # not offered on a grant that cannot change now (fully paid, a payment under way)
+        from voucher.grants import grant_kind
+
+        may_request = grant_kind(source_type).amendment_refusal(source_id) is None
     return {"amendments": items, "may_request_amendment": may_request, "amendment_source_type": source_type,
             "amendment_field_labels": FIELD_LABELS, "money_fields": MONEY_FIELDS}
 

@@ -79,7 +79,10 @@ def new(source_type: str, source_id: int):
         status = 422
     elif request.method == "POST":
         status = 422
+    # A grant that cannot change at all (fully paid, a payment under way) says so instead of a form.
+    refusal = kind.amendment_refusal(source_id) if request.method == "GET" else None
     return render_template("amendments/new.html", form=form, subject=subject,
+                           refusal=refusal.render(_) if refusal is not None else None,
                            grant_link=kind.detail_link(source_id),
                            pending=services.open_amendment(source_type, source_id)), status
 

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from voucher.calc import InterestPeriod
-from voucher.errors import Conflict, NotFound, ValidationFailed
+from voucher.errors import Conflict, DomainError, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.grants import AmendmentSubject, payment_under_way
 from voucher.money import format_money
@@ -113,6 +113,15 @@ def _corrected(app: LoanApplication, asked: dict, today: date):
 def _discount(app: LoanApplication, periods):
     return calculate_loan(app.benchmark_rate, app.loan_rate, periods, _stored_loan_params(app),
                           already_subsidised=principal_already_subsidised(app.enterprise_id, app.id))
+
+
+def refusal(source_id: int) -> DomainError | None:
+    """Why this grant cannot be amended now, or None (the grant's page and the form ask this first)."""
+    try:
+        ensure_amendable(_application(source_id))
+    except DomainError as err:
+        return err
+    return None
 
 
 def check(source_id: int, asked: dict, today: date) -> dict[str, dict[str, str]]:

@@ -125,6 +125,11 @@ class LoanDiscount(SubsidyGrant):
 
         return amendment.subject(source_id)
 
+    def amendment_refusal(self, source_id: int):
+        from voucher.subsidies import amendment
+
+        return amendment.refusal(source_id)
+
     def check_amendment(self, source_id: int, asked: dict, today):
         from voucher.subsidies import amendment
 
@@ -157,6 +162,11 @@ class RobotSubsidy(SubsidyGrant):
         from voucher.subsidies import robot_amendment
 
         return robot_amendment.subject(source_id)
+
+    def amendment_refusal(self, source_id: int):
+        from voucher.subsidies import robot_amendment
+
+        return robot_amendment.refusal(source_id)
 
     def check_amendment(self, source_id: int, asked: dict, today):
         from voucher.subsidies import robot_amendment

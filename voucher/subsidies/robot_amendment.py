@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from voucher.calc import RobotLine, RobotParams, invoice_key
-from voucher.errors import Conflict, NotFound, ValidationFailed
+from voucher.errors import Conflict, DomainError, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.programmes import services as programmes
 from voucher.subsidies.amendment import ensure_amendable as _loan_style_checks
@@ -139,6 +139,15 @@ def _subsidy(app: RobotApplication, lines):
     calc_lines = [RobotLine(_text(x.model), _text(x.manufacturer), bool(x.domestic), x.quantity,
                             x.unit_price_excl_vat, _text(x.invoice_no), x.invoice_date) for x in lines]
     return calculate_robot(calc_lines, app.pilot_industry, already, _params(app)), already
+
+
+def refusal(source_id: int) -> DomainError | None:
+    """Why this grant cannot be amended now, or None (the grant's page and the form ask this first)."""
+    try:
+        ensure_amendable(_application(source_id))
+    except DomainError as err:
+        return err
+    return None
 
 
 def check(source_id: int, asked: dict, today: date) -> dict[str, dict[str, str]]:

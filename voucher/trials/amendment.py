@@ -23,7 +23,7 @@ from voucher.applications import services as applications
 from voucher.applications.models import TrialApplication
 from voucher.audit.services import record_event
 from voucher.calc import round_fen
-from voucher.errors import Conflict, NotFound, OverCap, ValidationFailed
+from voucher.errors import Conflict, DomainError, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.grants import AmendmentSubject, payment_under_way
 from voucher.money import format_money
@@ -86,6 +86,15 @@ def ensure_amendable(application: TrialApplication) -> None:
     if reference:
         raise Conflict("A payment of this grant is under way (%(reference)s): it cannot be amended until the "
                        "payment is finished or withdrawn.", reference=reference)
+
+
+def refusal(source_id: int) -> DomainError | None:
+    """Why this grant cannot be amended now, or None (the grant's page and the form ask this first)."""
+    try:
+        ensure_amendable(_application(source_id))
+    except DomainError as err:
+        return err
+    return None
 
 
 def _check_amount(application: TrialApplication, trial: Trial | None, value) -> Decimal:

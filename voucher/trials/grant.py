@@ -136,6 +136,11 @@ class TrialVoucher(GrantKind):
 
         return amendment.subject(source_id)
 
+    def amendment_refusal(self, source_id: int):
+        from voucher.trials import amendment
+
+        return amendment.refusal(source_id)
+
     def check_amendment(self, source_id: int, asked: dict, today):
         from voucher.trials import amendment
 
