@@ -1,0 +1,193 @@
+"""Returned payments (退汇): a paid line the bank returns reopens its item.  The ledger shows one
+payment, one return, one payment; paying again needs the payee's current bank details (the same
+account only when confirmed) and a new approval by the other finance officer; a return is recorded
+once, and every figure (balances, paid per grant, the payables in Python and in SQL) nets it out."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, union_all
+
+from tests.factories import fresh_user
+from voucher import grants
+from voucher.audit.models import AuditEvent
+from voucher.dashboard import figures
+from voucher.errors import Conflict, Forbidden, NotFound, SameApprover, TransitionNotAllowed, ValidationFailed
+from voucher.extensions import db
+from voucher.notifications.models import Notification
+from voucher.payments import queries, returns, services
+from voucher.payments.models import Disbursement
+from voucher.programmes.models import FundLedgerEntry
+from voucher.programmes.services import balances, recomputed_balances, source_outstanding, source_paid
+
+D = Decimal
+
+
+def entries(source_type, source_id):
+    return [(e.kind, e.amount, e.milestone) for e in db.session.scalars(
+        select(FundLedgerEntry).where(FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id)
+        .order_by(FundLedgerEntry.seq))]
+
+
+def _sql():
+    return grants.PayableSQL(text=queries._text, paid_exists=queries._paid_exists,
+                             live_exists=queries._live_exists, local_day=queries.local_day)
+
+
+def payables_python_and_sql(programme_id):
+    python = {(d.source_type, d.source_id, d.milestone, d.amount) for k in grants.kinds()
+              for d in k.payables(programme_id=programme_id)}
+    live = {(d.source_type, d.source_id, d.milestone) for d in db.session.scalars(
+        select(Disbursement).where(Disbursement.status.in_(("prepared", "approved", "in_batch", "paid"))))}
+    python = {p for p in python if p[:3] not in live}  # the kinds' lists leave live ones to payments
+    union = union_all(*[s for k in grants.kinds() for s in k.payable_selects(_sql())]).subquery()
+    rows = db.session.execute(select(union).where(union.c.programme_id == programme_id)).all()
+    in_sql = {(r.source_type, r.source_id, r.milestone, (D(r.amount) / 100).quantize(D("0.01"))) for r in rows}
+    return python, in_sql
+
+
+def paid_loan(world):
+    loan = world.loan()
+    world.announce()
+    d = world.approved("loan_application", loan.id, "full")
+    world.batch(d)
+    world.pay(d, ref="BANK-1")
+    return loan, d
+
+
+def new_account(org, account="6222020200112233445"):
+    org.bank_account = account
+    db.session.flush()
+
+
+def test_pay_return_pay_ledger_and_every_figure(world):
+    loan, first = paid_loan(world)
+    pid = world.programme.id
+    assert (balances(world.programme).reserved, balances(world.programme).paid) == (D("0.00"), D("40000.00"))
+    assert payables_python_and_sql(pid) == (set(), set())
+
+    returns.record_return(world.finance_b.actor(), first.id, "账户已销户 account closed", bank_reference="RET-1")
+    assert first.status == "returned" and first.return_reason.startswith("账户已销户")
+    bal = balances(world.programme)
+    assert (bal.reserved, bal.paid, bal.available) == (D("40000.00"), D("0.00"), D("50000000.00") - D("40000.00"))
+    assert bal == recomputed_balances(world.programme)
+    assert source_paid("loan_application", loan.id) == D("0.00")
+    assert source_outstanding("loan_application", loan.id) == D("40000.00")
+    assert not services.already_paid("loan_application", loan.id, "full")
+    python, in_sql = payables_python_and_sql(pid)
+    assert python == in_sql == {("loan_application", loan.id, "full", D("40000.00"))}
+    [item] = queries.payables(source=("loan_application", loan.id))  # back in the finance queue
+    assert item.amount == D("40000.00")
+    assert {g.code: g.paid for g in figures.fund_by_kind(pid)}["loan_discount"] == D("0.00")
+    assert figures.reserved_outstanding(pid) == D("40000.00")
+
+    new_account(first.payee)
+    second = world.prepare("loan_application", loan.id, "full")
+    assert second.id != first.id and second.bank_account == "6222020200112233445"
+    world.approve(second)
+    world.batch(second)
+    world.pay(second, ref="BANK-2")
+    assert entries("loan_application", loan.id) == [
+        ("reserve", D("40000.00"), None), ("pay", D("40000.00"), "full"),
+        ("return", D("40000.00"), "full"), ("pay", D("40000.00"), "full")]
+    bal = balances(world.programme)
+    assert (bal.reserved, bal.paid) == (D("0.00"), D("40000.00")) and bal == recomputed_balances(world.programme)
+    assert source_paid("loan_application", loan.id) == D("40000.00")
+    assert services.already_paid("loan_application", loan.id, "full")
+    assert payables_python_and_sql(pid) == (set(), set())
+    assert {g.code: g.paid for g in figures.fund_by_kind(pid)}["loan_discount"] == D("40000.00")
+    assert [(c, p) for c, _r, p in queries.fund_use(pid, "kind")] == [("loan_discount", D("40000.00"))]
+
+
+def test_paying_again_needs_a_new_approval_by_the_other_officer(world):
+    loan, first = paid_loan(world)
+    returns.record_return(world.finance_a.actor(), first.id, "户名不符")
+    new_account(first.payee)
+    second = world.prepare("loan_application", loan.id, "full", who=world.finance_b)
+    assert second.status == "prepared" and second.approved_by is None
+    with pytest.raises(SameApprover):
+        services.approve(world.finance_b.actor(), second.id, world.finance_b.plain_password)
+    world.approve(second, who=world.finance_a)
+    assert second.status == "approved" and second.approved_by == world.finance_a.id
+
+
+def test_the_same_account_is_refused_unless_confirmed(world):
+    loan, first = paid_loan(world)
+    returns.record_return(world.finance_a.actor(), first.id, "Account closed")
+    with pytest.raises(Conflict) as err:
+        world.prepare("loan_application", loan.id, "full")
+    assert err.value.params["reference"] == first.reference
+    assert db.session.scalar(select(Disbursement).where(Disbursement.status == "prepared")) is None
+    second = services.prepare(world.finance_a.actor(), "loan_application", loan.id, "full", confirm_same_account=True)
+    assert (second.bank_account, second.status) == (first.bank_account, "prepared")
+
+
+def test_a_return_is_recorded_once_and_only_for_a_paid_line(world):
+    loan, first = paid_loan(world)
+    returns.record_return(world.finance_a.actor(), first.id, "Account closed")
+    with pytest.raises(TransitionNotAllowed):
+        returns.record_return(world.finance_b.actor(), first.id, "Account closed")
+    assert [k for k, _a, _m in entries("loan_application", loan.id)].count("return") == 1
+    new_account(first.payee)
+    second = world.approved("loan_application", loan.id, "full")
+    with pytest.raises(TransitionNotAllowed):  # approved, not paid
+        returns.record_return(world.finance_a.actor(), second.id, "Account closed")
+    with pytest.raises(NotFound):
+        returns.record_return(world.finance_a.actor(), 987654321, "Account closed")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "disbursement",
+                                                         AuditEvent.object_id == first.id)).all()
+    assert [e.action for e in events].count("disbursement.mark_returned") == 1
+
+
+def test_never_paid_twice_without_a_return_between(world):
+    loan, first = paid_loan(world)
+    assert services.already_paid("loan_application", loan.id, "full")
+    with pytest.raises(Conflict):
+        world.prepare("loan_application", loan.id, "full")  # paid: not payable, the index holds it too
+
+
+def test_only_finance_and_bad_input(world):
+    loan, first = paid_loan(world)
+    with pytest.raises(Forbidden):
+        returns.record_return(world.officer.actor(), first.id, "Account closed")
+    with pytest.raises(Forbidden):
+        returns.record_return(fresh_user("sme", first.payee).actor(), first.id, "Account closed")
+    for bad in ("", "   ", None, "x" * 5000):
+        with pytest.raises(ValidationFailed):
+            returns.record_return(world.finance_a.actor(), first.id, bad)
+    with pytest.raises(ValidationFailed):
+        returns.record_return(world.finance_a.actor(), first.id, "closed", bank_reference="R" * 101)
+    assert first.status == "paid"
+    returns.record_return(world.finance_a.actor(), first.id, "=1+1")
+    assert first.return_reason == "=1+1"
+
+
+def test_the_payee_is_told_with_the_application_number(world):
+    loan, first = paid_loan(world)
+    sme = fresh_user("sme", first.payee)
+    returns.record_return(world.finance_a.actor(), first.id, "Account closed")
+    [note] = [n for n in db.session.scalars(select(Notification).where(Notification.user_id == sme.id))
+              if "returned by the bank" in n.message]
+    assert note.params["reference"] == first.reference and note.params.get("application_number")
+
+
+def test_a_trial_advance_returned_and_paid_again(world):
+    trial = world.kick_off(world.trial("100000.00"))
+    world.announce()
+    app_id = trial.application_id
+    d = world.approved("trial_application", app_id, "advance")
+    world.batch(d)
+    world.pay(d)
+    returns.record_return(world.finance_a.actor(), d.id, "Wrong name")
+    python, in_sql = payables_python_and_sql(world.programme.id)
+    assert python == in_sql == {("trial_application", app_id, "advance", D("30000.00"))}
+    assert returns.order_state(d) == ("returned", None)
+    new_account(d.payee)
+    again = world.approved("trial_application", app_id, "advance")
+    assert returns.order_state(d) == ("superseded", again)
+    world.batch(again)
+    world.pay(again)
+    assert returns.order_state(again) == ("paid", None)
+    assert source_paid("trial_application", app_id) == D("30000.00")
+    assert balances(world.programme) == recomputed_balances(world.programme)
