@@ -3,7 +3,8 @@
 A payment the bank returns (closed account, wrong name) reopens its item: the fund ledger gets a
 fourth kind, ``return`` (paid back to reserved for the grant), and a disbursement a new state,
 ``returned``, with who recorded the return, when, the reason, the bank's reference for the return
-and the ledger entry.  A returned disbursement is not live, so the item is payable again.
+and the ledger entry.  A returned disbursement is not live, so the item is payable again.  A
+reconciliation row (a reversal naming a paid line) can be decided ``recorded_returned``.
 
 Written by hand (autogenerate does not compare CHECK constraints).  PostgreSQL drops and re-adds the
 named constraints in place; SQLite rebuilds the two tables in batch mode (``migrations/env.py``
@@ -27,6 +28,8 @@ KINDS_BEFORE = ("reserve", "release", "pay")
 KINDS_AFTER = KINDS_BEFORE + ("return",)
 STATES_BEFORE = ("prepared", "approved", "rejected", "in_batch", "paid", "failed")
 STATES_AFTER = STATES_BEFORE + ("returned",)
+RESOLUTIONS_BEFORE = ("auto", "pending", "accepted_paid", "marked_failed", "ignored")
+RESOLUTIONS_AFTER = ("auto", "pending", "accepted_paid", "marked_failed", "recorded_returned", "ignored")
 RETURNED_CHECK = ("status <> 'returned' OR (return_ledger_entry_id IS NOT NULL AND return_reason IS NOT NULL "
                   "AND returned_by IS NOT NULL)")
 
@@ -49,7 +52,13 @@ def _check_rebuild(bind, counts: dict) -> None:
 
 def _counts(bind) -> dict:
     return {t: bind.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
-            for t in ("fund_ledger_entry", "disbursement")}
+            for t in ("fund_ledger_entry", "disbursement", "reconciliation_row")}
+
+
+def _set_resolutions(values) -> None:
+    with op.batch_alter_table("reconciliation_row") as batch_op:
+        batch_op.drop_constraint(op.f("ck_reconciliation_row_resolution"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_reconciliation_row_resolution"), f"resolution IN ({_in(values)})")
 
 
 def upgrade():
@@ -71,6 +80,7 @@ def upgrade():
         batch_op.drop_constraint(op.f("ck_disbursement_status"), type_="check")
         batch_op.create_check_constraint(op.f("ck_disbursement_status"), f"status IN ({_in(STATES_AFTER)})")
         batch_op.create_check_constraint(op.f("ck_disbursement_returned_has_return"), RETURNED_CHECK)
+    _set_resolutions(RESOLUTIONS_AFTER)
     _check_rebuild(bind, counts)
 
 
@@ -79,6 +89,7 @@ def downgrade():
     if bind.execute(sa.text("SELECT count(*) FROM fund_ledger_entry WHERE kind = 'return'")).scalar():
         raise RuntimeError("the fund ledger records returned payments; they cannot be undone by a downgrade")
     counts = _counts(bind)
+    _set_resolutions(RESOLUTIONS_BEFORE)
     with op.batch_alter_table("disbursement") as batch_op:
         batch_op.drop_constraint(op.f("ck_disbursement_returned_has_return"), type_="check")
         batch_op.drop_constraint(op.f("ck_disbursement_status"), type_="check")

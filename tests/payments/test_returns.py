@@ -191,3 +191,30 @@ def test_a_trial_advance_returned_and_paid_again(world):
     assert returns.order_state(again) == ("paid", None)
     assert source_paid("trial_application", app_id) == D("30000.00")
     assert balances(world.programme) == recomputed_balances(world.programme)
+
+
+def test_a_reconciliation_reversal_is_recorded_as_returned(world):
+    from tests.payments.test_reconciliation import csv_file
+    from voucher.payments import reconciliation as recon
+    from voucher.payments.documents import bank_purpose
+
+    loan = world.loan()
+    world.announce()
+    d = world.approved("loan_application", loan.id, "full")
+    batch = world.batch(d)
+    recon.import_statement(world.finance_a.actor(), batch.id, filename="r.csv",
+                           data=csv_file([(bank_purpose(d), "40000.00")]))
+    assert d.status == "paid"
+    later = recon.import_statement(world.finance_a.actor(), batch.id, filename="r2.csv",
+                                   data=csv_file([(bank_purpose(d), "-40000.00", "退汇")]))
+    [row] = later.rows
+    assert recon.allowed_decisions(row, d) == ["record_returned", "ignore"]
+    with pytest.raises(ValidationFailed):
+        recon.decide(world.finance_b.actor(), row.id, "record_returned", "")
+    recon.decide(world.finance_b.actor(), row.id, "record_returned", "户名不符 wrong name")
+    assert (row.resolution, d.status, d.return_reason) == ("recorded_returned", "returned", "户名不符 wrong name")
+    assert d.return_bank_reference == row.bank_reference
+    assert [k for k, _a, _m in entries("loan_application", loan.id)] == ["reserve", "pay", "return"]
+    assert balances(world.programme) == recomputed_balances(world.programme)
+    with pytest.raises(TransitionNotAllowed):  # decided once
+        recon.decide(world.finance_a.actor(), row.id, "record_returned", "again")
