@@ -218,3 +218,67 @@ def test_a_reconciliation_reversal_is_recorded_as_returned(world):
     assert balances(world.programme) == recomputed_balances(world.programme)
     with pytest.raises(TransitionNotAllowed):  # decided once
         recon.decide(world.finance_a.actor(), row.id, "record_returned", "again")
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+def test_pages_record_return_and_pay_again(world, client, login_as):
+    loan, first = paid_loan(world)
+    db.session.flush()
+    c = login_as(world.finance_a)
+    page = c.get(f"/payments/disbursements/{first.id}")
+    assert page.status_code == 200 and 'id="return-form"' in page.get_data(as_text=True)
+    bad = c.post(f"/payments/disbursements/{first.id}/return", data={"reason": ""})
+    assert bad.status_code == 422 and first.status == "paid"
+    bad = c.post(f"/payments/disbursements/{first.id}/return", data={"reason": "x" * 5000})
+    assert bad.status_code == 422 and first.status == "paid"
+    assert c.post("/payments/disbursements/987654321/return", data={"reason": "closed"}).status_code == 404
+    done = c.post(f"/payments/disbursements/{first.id}/return", data={"reason": "=1+1", "bank_reference": "RT-9"})
+    assert done.status_code == 303
+    db.session.refresh(first)
+    assert (first.status, first.return_reason, first.return_bank_reference) == ("returned", "=1+1", "RT-9")
+    page = c.get(f"/payments/disbursements/{first.id}").get_data(as_text=True)
+    assert 'id="return-reason"' in page and "=1+1" in page and 'id="return-form"' not in page
+    again = c.post(f"/payments/disbursements/{first.id}/return", data={"reason": "twice"})
+    assert again.status_code == 422  # a repeated click: recorded once
+    queue = c.get("/payments/queue").get_data(as_text=True)
+    assert f"source_id={loan.id}" in queue
+    prep = c.get(f"/payments/prepare?source_type=loan_application&source_id={loan.id}&milestone=full")
+    assert prep.status_code == 200 and 'id="returned-before"' in prep.get_data(as_text=True)
+    form = {"source_type": "loan_application", "source_id": str(loan.id), "milestone": "full"}
+    refused = c.post("/payments/prepare", data=form)
+    assert refused.status_code in (409, 422) and first.reference in refused.get_data(as_text=True)
+    ok = c.post("/payments/prepare", data={**form, "confirm_same_account": "y"})
+    assert ok.status_code == 302
+    zh = login_as(world.finance_b, lang="zh_Hans_CN").get(f"/payments/disbursements/{first.id}").get_data(as_text=True)
+    assert "退汇" in zh or "退回" in zh
+
+
+def test_return_is_403_for_non_finance_and_another_payee(world, client, login_as):
+    loan, first = paid_loan(world)
+    other = fresh_user("sme")
+    payee = fresh_user("sme", first.payee)
+    db.session.flush()
+    for user in (world.officer, other, payee):
+        c = login_as(user)
+        assert c.post(f"/payments/disbursements/{first.id}/return", data={"reason": "closed"}).status_code == 403
+    assert first.status == "paid"
+    assert login_as(other).get(f"/payments/disbursements/{first.id}").status_code in (403, 404)
+    page = login_as(payee).get(f"/payments/disbursements/{first.id}").get_data(as_text=True)
+    assert 'id="return-form"' not in page
+
+
+def test_verification_page_says_paid_returned_superseded(world, client):
+    from voucher.documents.builders import verify_note
+    from voucher.documents.models import Document
+
+    loan, first = paid_loan(world)
+    doc = Document(kind="payment_order", subject_type="disbursement", subject_id=first.id)
+    assert verify_note(doc)[0] == "paid"
+    returns.record_return(world.finance_a.actor(), first.id, "Account closed")
+    assert verify_note(doc)[0] == "returned"
+    new_account(first.payee)
+    second = world.prepare("loan_application", loan.id, "full")
+    state, text = verify_note(doc)
+    assert state == "superseded" and second.reference in text
+    assert verify_note(Document(kind="payment_order", subject_type="disbursement", subject_id=second.id))[0] == "pending"

@@ -61,9 +61,10 @@ STATUS_LABELS = {
     "in_batch": _l("In a payment batch: waiting for the bank's result"),
     "paid": _l("Paid"),
     "failed": _l("Bank payment failed: the item is back in the queue"),
+    "returned": _l("Returned by the bank: the item is back in the queue"),
 }
 STATUS_BADGES = {"prepared": "warning", "approved": "info", "rejected": "secondary", "in_batch": "primary",
-                 "paid": "success", "failed": "danger"}
+                 "paid": "success", "failed": "danger", "returned": "danger"}
 PAYEE_STATUS_LABELS = {
     "prepared": _l("Being prepared by the bureau's finance office"),
     "approved": _l("Approved: payment is being arranged"),
@@ -71,6 +72,7 @@ PAYEE_STATUS_LABELS = {
     "in_batch": _l("Sent to the bank"),
     "paid": _l("Paid"),
     "failed": _l("The bank could not pay it; the bureau will prepare it again"),
+    "returned": _l("Returned by the bank: check your bank details; the bureau will pay it again"),
 }
 MILESTONE_LABELS = {
     "advance": _l("Advance payment (kick-off confirmed)"),
@@ -88,6 +90,7 @@ EVENT_LABELS = {
     "disbursement.remove_from_batch": _l("Removed from its payment batch"),
     "disbursement.mark_paid": _l("Paid by the bank"),
     "disbursement.mark_failed": _l("Bank payment failed"),
+    "disbursement.mark_returned": _l("Returned by the bank"),
 }
 BATCH_STATUS_LABELS = {
     "confirmed": _l("Confirmed: waiting for the bank's results"),
