@@ -136,7 +136,7 @@ def test_a_return_is_recorded_once_and_only_for_a_paid_line(world):
     with pytest.raises(NotFound):
         returns.record_return(world.finance_a.actor(), 987654321, "Account closed")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "disbursement",
-                                                         AuditEvent.object_id == first.id)).all()
+                                                         AuditEvent.object_id == str(first.id))).all()
     assert [e.action for e in events].count("disbursement.mark_returned") == 1
 
 
@@ -282,3 +282,24 @@ def test_verification_page_says_paid_returned_superseded(world, client):
     state, text = verify_note(doc)
     assert state == "superseded" and second.reference in text
     assert verify_note(Document(kind="payment_order", subject_type="disbursement", subject_id=second.id))[0] == "pending"
+
+
+def test_verification_page_of_the_payment_orders(world, client):
+    from tests.documents.conftest import make_document
+
+    loan, first = paid_loan(world)
+    order = make_document(subject_id=first.id, subject_label=first.reference)
+    returns.record_return(world.finance_a.actor(), first.id, "Account closed")
+    new_account(first.payee)
+    second = world.approved("loan_application", loan.id, "full")
+    order2 = make_document(subject_id=second.id, subject_label=second.reference)
+    db.session.flush()
+    page = client.get(f"/verify/{order.verification_code}").get_data(as_text=True)
+    assert 'data-state="superseded"' in page and second.reference in page
+    page = client.get(f"/verify/{order2.verification_code}").get_data(as_text=True)
+    assert 'data-state="pending"' in page
+    world.batch(second)
+    world.pay(second)
+    assert 'data-state="paid"' in client.get(f"/verify/{order2.verification_code}").get_data(as_text=True)
+    returns.record_return(world.finance_a.actor(), second.id, "Wrong name")
+    assert 'data-state="returned"' in client.get(f"/verify/{order2.verification_code}").get_data(as_text=True)
