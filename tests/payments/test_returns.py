@@ -303,3 +303,25 @@ def test_verification_page_of_the_payment_orders(world, client):
     assert 'data-state="paid"' in client.get(f"/verify/{order2.verification_code}").get_data(as_text=True)
     returns.record_return(world.finance_a.actor(), second.id, "Wrong name")
     assert 'data-state="returned"' in client.get(f"/verify/{order2.verification_code}").get_data(as_text=True)
+
+
+def test_api_records_the_return_and_prepares_again(world, client):
+    from tests.api.conftest import Api, token_for
+
+    loan, first = paid_loan(world)
+    finance = Api(client, token_for(world.finance_a))
+    assert Api(client, token_for(world.officer)).post(
+        f"/disbursements/{first.id}/return", {"reason": "closed"}).status_code == 403
+    assert finance.post(f"/disbursements/{first.id}/return", {"reason": ""}).status_code == 422
+    assert finance.post(f"/disbursements/{first.id}/return", {"reason": "x" * 5000}).status_code == 422
+    assert finance.post("/disbursements/987654321/return", {"reason": "closed"}).status_code == 404
+    done = finance.post(f"/disbursements/{first.id}/return", {"reason": "Account closed", "bank_reference": "RT-1"})
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert (body["status"], body["return_reason"], body["return_bank_reference"]) == ("returned", "Account closed", "RT-1")
+    assert finance.post(f"/disbursements/{first.id}/return", {"reason": "again"}).status_code == 409
+    item = {"source_type": "loan_application", "source_id": loan.id, "milestone": "full"}
+    refused = finance.post("/disbursements", item)
+    assert refused.status_code == 409 and first.reference in refused.get_data(as_text=True)
+    again = finance.post("/disbursements", {**item, "confirm_same_account": True})
+    assert again.status_code == 201 and again.get_json()["status"] == "prepared"
