@@ -325,3 +325,22 @@ def test_api_records_the_return_and_prepares_again(world, client):
     assert refused.status_code == 409 and first.reference in refused.get_data(as_text=True)
     again = finance.post("/disbursements", {**item, "confirm_same_account": True})
     assert again.status_code == 201 and again.get_json()["status"] == "prepared"
+
+
+def test_the_reconciliation_report_counts_a_returned_line_reconciled(world):
+    from tests.payments.test_reconciliation import csv_file
+    from voucher.payments import reconciliation as recon
+    from voucher.payments.documents import bank_purpose
+
+    loan = world.loan()
+    world.announce()
+    d = world.approved("loan_application", loan.id, "full")
+    batch = world.batch(d)
+    recon.import_statement(world.finance_a.actor(), batch.id, filename="r.csv",
+                           data=csv_file([(bank_purpose(d), "40000.00")]))
+    later = recon.import_statement(world.finance_a.actor(), batch.id, filename="r2.csv",
+                                   data=csv_file([(bank_purpose(d), "-40000.00", "退汇")]))
+    recon.decide(world.finance_b.actor(), later.rows[0].id, "record_returned", "Account closed")
+    [line] = recon.batch_reconciliation(world.finance_a.actor(), batch.id).lines
+    assert line.bank_debit == D("0.00") and line.reconciled
+    assert recon.programme_unreconciled(world.programme.id) == D("0.00")

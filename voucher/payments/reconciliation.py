@@ -493,6 +493,8 @@ class LineReport:
 
     @property
     def reconciled(self) -> bool:
+        if self.disbursement.status == "returned":  # 退汇: paid and sent back, the bank's rows net to nothing
+            return self.bank_debit is not None and self.bank_debit == 0 and self.pending == 0
         return self.bank_debit is not None and self.difference == 0 and self.pending == 0 \
             and self.disbursement.status == "paid"
 

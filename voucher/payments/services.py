@@ -504,7 +504,7 @@ def cancel_batch(actor: Actor, batch_id: int, reason: str) -> PaymentBatch:
     if not reason:
         raise ValidationFailed("A reason is required.", field="reason")
     lines = queries.batch_lines(batch.id)
-    if any(d.status in ("paid", "failed") for d in lines):
+    if any(d.status in ("paid", "failed", "returned") for d in lines):
         raise Conflict("The bank's result is already recorded for some lines; this batch can no longer be cancelled.")
     BATCH_MACHINE.apply(batch, "cancel", actor, reason=reason)
     batch.cancelled_reason = reason
