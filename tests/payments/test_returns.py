@@ -4,6 +4,7 @@ account only when confirmed) and a new approval by the other finance officer; a 
 once, and every figure (balances, paid per grant, the payables in Python and in SQL) nets it out."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -344,3 +345,15 @@ def test_the_reconciliation_report_counts_a_returned_line_reconciled(world):
     [line] = recon.batch_reconciliation(world.finance_a.actor(), batch.id).lines
     assert line.bank_debit == D("0.00") and line.reconciled
     assert recon.programme_unreconciled(world.programme.id) == D("0.00")
+
+
+def test_the_providers_payments_leave_out_a_returned_one(world):
+    trial = world.kick_off(world.trial("100000.00"))
+    world.announce()
+    d = world.approved("trial_application", trial.application_id, "advance")
+    world.batch(d)
+    world.pay(d)
+    assert [a for _t, a, *_rest in figures.payments_to_provider(world.provider_org.id)] == [D("30000.00")]
+    returns.record_return(world.finance_a.actor(), d.id, "Account closed")
+    assert figures.payments_to_provider(world.provider_org.id) == []
+    assert figures.paid_between(date(2000, 1, 1), date(2100, 1, 1), provider_id=world.provider_org.id) == D("0.00")

@@ -162,14 +162,18 @@ def reserved_outstanding(programme_id: int | None = None, provider_id: int | Non
 def payments_to_provider(provider_id: int, limit: int = 10) -> list[tuple]:
     """The latest trial-voucher payments to a provider: (time, amount, milestone, enterprise, solution)."""
     from voucher.catalogue.models import Solution
+    from voucher.payments.models import Disbursement
 
+    returned = select(Disbursement.id).where(Disbursement.ledger_entry_id == FundLedgerEntry.id,
+                                             Disbursement.status == "returned").exists()
     stmt = (select(FundLedgerEntry.created_at, FundLedgerEntry.amount, FundLedgerEntry.milestone,
                    Organisation.name, Solution.title, TrialApplication.id)
             .join(Organisation, Organisation.id == FundLedgerEntry.enterprise_id)
             .join(TrialApplication, and_(FundLedgerEntry.source_type == "trial_application",
                                          TrialApplication.id == FundLedgerEntry.source_id))
             .join(Solution, Solution.id == TrialApplication.solution_id)
-            .where(FundLedgerEntry.kind == "pay", FundLedgerEntry.provider_id == provider_id)
+            .where(FundLedgerEntry.kind == "pay", FundLedgerEntry.provider_id == provider_id,
+                   ~returned)  # a payment the bank returned (退汇) is not a payment to the provider
             .order_by(FundLedgerEntry.created_at.desc(), FundLedgerEntry.id.desc()).limit(limit))
     return list(db.session.execute(stmt).tuples())
 
