@@ -146,9 +146,11 @@ def _live_disbursement_deadline(source_type: str, source_id: int) -> Deadline | 
 def _last_payment(source_type: str, source_id: int) -> datetime | None:
     from voucher.programmes.models import FundLedgerEntry
 
-    return db.session.scalar(select(FundLedgerEntry.created_at).where(
+    # The latest payment or return (退汇): a payment the bank returned is not a payment date.
+    row = db.session.execute(select(FundLedgerEntry.created_at, FundLedgerEntry.kind).where(
         FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id,
-        FundLedgerEntry.kind == "pay").order_by(FundLedgerEntry.seq.desc()).limit(1))
+        FundLedgerEntry.kind.in_(("pay", "return"))).order_by(FundLedgerEntry.seq.desc()).limit(1)).first()
+    return row[0] if row is not None and row[1] == "pay" else None
 
 
 def build(object_type: str, machine, application, events, *, with_payment: bool = False) -> Timeline:
@@ -216,9 +218,11 @@ def _trial_extras(application) -> tuple[object | None, datetime | None]:
     from voucher.trials.models import Trial
 
     trial = db.session.scalar(select(Trial).where(Trial.application_id == application.id))
-    paid_at = db.session.scalar(select(FundLedgerEntry.created_at).where(
+    row = db.session.execute(select(FundLedgerEntry.created_at, FundLedgerEntry.kind).where(
         FundLedgerEntry.source_type == "trial_application", FundLedgerEntry.source_id == application.id,
-        FundLedgerEntry.kind == "pay", FundLedgerEntry.milestone == "balance").limit(1))
+        FundLedgerEntry.kind.in_(("pay", "return")), FundLedgerEntry.milestone == "balance")
+        .order_by(FundLedgerEntry.seq.desc()).limit(1)).first()
+    paid_at = row[0] if row is not None and row[1] == "pay" else None  # a returned balance is not paid
     return trial, paid_at
 
 

@@ -248,6 +248,8 @@ TABLE = [
         lambda w: {"password": w.users["finance"].plain_password, "reason": "Wrong amount."}),
     Row("PUT", "/disbursements/{dsb_prepared}/bank-details", both("finance"),
         {"payee_name": "Payee Ltd", "bank_name": "Bank of Ningbo", "bank_account": "6222000099998888"}),
+    Row("POST", "/disbursements/{dsb_batched}/return", {"finance": 409},  # a line not (yet) paid: refused
+        {"reason": "Account closed."}),
     Row("GET", "/payment-batches", table("payments.read")),
     Row("POST", "/payment-batches", table("payments.handle", status=201),
         lambda w: {"programme_id": w.ids["programme"], "disbursement_ids": [w.ids["dsb_approved"]]}),

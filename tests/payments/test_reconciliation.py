@@ -123,7 +123,7 @@ def test_reversal_of_an_earlier_matched_payment(world, batch2):
     assert later.rows[0].reversed_row_id == first.rows[0].id
     assert later.rows[1].reversed_row_id is None and b.status == "in_batch"  # nothing marked paid from it
     assert ledger_balanced(world.programme) == before
-    assert recon.allowed_decisions(later.rows[0], a) == ["ignore"]
+    assert recon.allowed_decisions(later.rows[0], a) == ["record_returned", "ignore"]  # a paid line: 退汇
     assert recon.allowed_decisions(later.rows[1], b) == ["mark_failed", "ignore"]
     assert recon.programme_unreconciled(world.programme.id) == D("40000.00")
 

@@ -13,7 +13,7 @@ from voucher.api.common import PageArgs, auth, errors, page_json, page_schema
 from voucher.appnumbers import number_of, prime
 from voucher.auth.throttle import reauth_limits
 from voucher.pagination import page_of
-from voucher.payments import queries, services
+from voucher.payments import queries, returns, services
 from voucher.payments.access import RULES as ACCESS
 from voucher.payments.schemas import (
     ApproveSchema,
@@ -29,6 +29,7 @@ from voucher.payments.schemas import (
     PrepareSchema,
     RejectSchema,
     ResultSchema,
+    ReturnSchema,
 )
 
 BUREAU = ACCESS["payments.read"].roles
@@ -82,7 +83,9 @@ def disbursement_json(d, names: dict | None = None) -> dict:
             "prepared": _who(d.prepared_by, d.prepared_at, names), "approved": _who(d.approved_by, d.approved_at, names),
             "approval_valid": services.approval_valid(d), "rejected": _who(d.rejected_by, d.rejected_at, names),
             "decision_reason": d.decision_reason, "batch_id": d.batch_id, "bank_reference": d.bank_reference,
-            "result_reason": d.result_reason, "result_recorded_at": d.result_recorded_at}
+            "result_reason": d.result_reason, "result_recorded_at": d.result_recorded_at,
+            "return_reason": d.return_reason, "return_bank_reference": d.return_bank_reference,
+            "returned_at": d.returned_at}
 
 
 def batch_json(batch, progress: dict, lines=None) -> dict:
@@ -140,8 +143,11 @@ class Disbursements(MethodView):
         """Prepare the disbursement of one payable item (finance).
 
         The payee's bank details are copied now. Refused (409) while the grant's public notice runs or an
-        objection holds it, and when the item is already prepared (one live disbursement per item)."""
-        d = services.prepare(api_actor(), body["source_type"], body["source_id"], body["milestone"])
+        objection holds it, and when the item is already prepared (one live disbursement per item).  After a
+        return (退汇), the same name, account and bank code as the returned payment are refused (409) unless
+        ``confirm_same_account`` is true."""
+        d = services.prepare(api_actor(), body["source_type"], body["source_id"], body["milestone"],
+                             confirm_same_account=body["confirm_same_account"])
         return disbursement_json(d)
 
 
@@ -192,6 +198,21 @@ class DisbursementBankDetails(MethodView):
         approval (another finance officer must approve again)."""
         services.get_disbursement(api_actor(), disbursement_id)
         return disbursement_json(services.update_bank_details(api_actor(), disbursement_id, **body))
+
+
+@blp.route("/disbursements/<id:disbursement_id>/return")
+class DisbursementReturn(MethodView):
+    @auth(blp, *ACCESS["payments.handle"].roles)
+    @errors(blp, 400, 404, 409, 422)
+    @blp.arguments(ReturnSchema)
+    @blp.response(200, DisbursementSchema)
+    def post(self, body, disbursement_id: int):
+        """Record that the bank returned a paid line (退汇): the fund ledger records the return (paid back to
+        reserved), the item is payable again (a new disbursement, a new approval) and the payee is told.  Only a
+        paid line, once (409 otherwise)."""
+        services.get_disbursement(api_actor(), disbursement_id)
+        return disbursement_json(returns.record_return(api_actor(), disbursement_id, body["reason"],
+                                                       bank_reference=body.get("bank_reference")))
 
 
 @blp.route("/payment-batches")

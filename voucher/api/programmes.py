@@ -15,7 +15,7 @@ from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.programmes import queries, services
 from voucher.programmes.access import RULES as ACCESS
-from voucher.programmes.models import PARAMETER_DEFAULTS, FundLedgerEntry, Programme
+from voucher.programmes.models import PARAMETER_DEFAULTS, FundLedgerEntry, Programme, paid_delta
 from voucher.programmes.schemas import (
     EXPORT_COLUMNS,
     ExportArgs,
@@ -160,7 +160,7 @@ def grant_rows(programme_id: int) -> list[dict]:
     fen = type_coerce(c.amount, BigInteger)
     sums = (select(c.funding_kind, c.source_type, c.source_id, c.enterprise_id,
                    func.sum(case((c.kind == "reserve", fen), else_=0)).label("reserved_total"),
-                   func.sum(case((c.kind == "pay", fen), else_=0)).label("paid"),
+                   func.sum(paid_delta(c.kind, fen)).label("paid"),  # net of returns (退汇)
                    func.sum(case((c.kind == "release", fen), else_=0)).label("released"))
             .where(c.programme_id == programme_id)
             .group_by(c.funding_kind, c.source_type, c.source_id, c.enterprise_id)).subquery()

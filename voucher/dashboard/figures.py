@@ -17,7 +17,7 @@ from voucher.applications.models import TrialApplication
 from voucher.audit.models import AuditEvent
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
-from voucher.programmes.models import FundLedgerEntry, Programme
+from voucher.programmes.models import FundLedgerEntry, Programme, paid_delta, reserved_delta
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
@@ -70,7 +70,10 @@ def fund_by_month(programme_id: int | None = None, months: int | None = None) ->
     sums: dict[str, dict[str, int]] = {}
     for key, kind, fen in db.session.execute(stmt):
         bucket = sums.setdefault(key, {"reserve": 0, "release": 0, "pay": 0})
-        bucket[kind] += int(fen or 0)
+        if kind == "return":  # a returned payment (退汇) counts against the month's payments
+            bucket["pay"] -= int(fen or 0)
+        else:
+            bucket[kind] += int(fen or 0)
     if not sums:
         return []
     first, last = min(sums), max(sums)
@@ -98,7 +101,7 @@ def _grouped(group_column, programme_id: int | None, join_enterprise: bool) -> l
     fen = _raw(FundLedgerEntry.amount)
     committed = func.coalesce(func.sum(case((FundLedgerEntry.kind == "reserve", fen),
                                             (FundLedgerEntry.kind == "release", -fen), else_=0)), 0)
-    paid = func.coalesce(func.sum(case((FundLedgerEntry.kind == "pay", fen), else_=0)), 0)
+    paid = func.coalesce(func.sum(paid_delta(FundLedgerEntry.kind, fen)), 0)
     stmt = select(group_column, committed, paid)
     if join_enterprise:
         stmt = stmt.join(Enterprise, Enterprise.organisation_id == FundLedgerEntry.enterprise_id)
@@ -128,8 +131,8 @@ def paid_between(start: date, end: date, programme_id: int | None = None, provid
     """Payments from the ledger with a local date in [start, end)."""
     lo = datetime(start.year, start.month, start.day, tzinfo=LOCAL_TZ)
     hi = datetime(end.year, end.month, end.day, tzinfo=LOCAL_TZ)
-    stmt = select(func.coalesce(func.sum(_raw(FundLedgerEntry.amount)), 0)).where(
-        FundLedgerEntry.kind == "pay", FundLedgerEntry.created_at >= lo, FundLedgerEntry.created_at < hi)
+    stmt = select(func.coalesce(func.sum(paid_delta(FundLedgerEntry.kind, _raw(FundLedgerEntry.amount))), 0)).where(
+        FundLedgerEntry.kind.in_(("pay", "return")), FundLedgerEntry.created_at >= lo, FundLedgerEntry.created_at < hi)
     stmt = _programme_filter(stmt, FundLedgerEntry.programme_id, programme_id)
     if provider_id is not None:
         stmt = stmt.where(FundLedgerEntry.provider_id == provider_id, FundLedgerEntry.funding_kind == "trial_voucher")
@@ -149,7 +152,7 @@ def next_month(day: date) -> date:
 def reserved_outstanding(programme_id: int | None = None, provider_id: int | None = None) -> Decimal:
     """What is reserved and not yet paid or released (all grants, or a provider's trial vouchers)."""
     fen = _raw(FundLedgerEntry.amount)
-    stmt = select(func.coalesce(func.sum(case((FundLedgerEntry.kind == "reserve", fen), else_=-fen)), 0))
+    stmt = select(func.coalesce(func.sum(reserved_delta(FundLedgerEntry.kind, fen)), 0))
     stmt = _programme_filter(stmt, FundLedgerEntry.programme_id, programme_id)
     if provider_id is not None:
         stmt = stmt.where(FundLedgerEntry.provider_id == provider_id, FundLedgerEntry.funding_kind == "trial_voucher")
@@ -159,14 +162,18 @@ def reserved_outstanding(programme_id: int | None = None, provider_id: int | Non
 def payments_to_provider(provider_id: int, limit: int = 10) -> list[tuple]:
     """The latest trial-voucher payments to a provider: (time, amount, milestone, enterprise, solution)."""
     from voucher.catalogue.models import Solution
+    from voucher.payments.models import Disbursement
 
+    returned = select(Disbursement.id).where(Disbursement.ledger_entry_id == FundLedgerEntry.id,
+                                             Disbursement.status == "returned").exists()
     stmt = (select(FundLedgerEntry.created_at, FundLedgerEntry.amount, FundLedgerEntry.milestone,
                    Organisation.name, Solution.title, TrialApplication.id)
             .join(Organisation, Organisation.id == FundLedgerEntry.enterprise_id)
             .join(TrialApplication, and_(FundLedgerEntry.source_type == "trial_application",
                                          TrialApplication.id == FundLedgerEntry.source_id))
             .join(Solution, Solution.id == TrialApplication.solution_id)
-            .where(FundLedgerEntry.kind == "pay", FundLedgerEntry.provider_id == provider_id)
+            .where(FundLedgerEntry.kind == "pay", FundLedgerEntry.provider_id == provider_id,
+                   ~returned)  # a payment the bank returned (退汇) is not a payment to the provider
             .order_by(FundLedgerEntry.created_at.desc(), FundLedgerEntry.id.desc()).limit(limit))
     return list(db.session.execute(stmt).tuples())
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
@@ -105,6 +105,20 @@ DownloadRule = Callable[[Actor, int, "str | None"], bool]
 
 _builders: dict[str, Callable[[int, str, IssueContext], tuple[str, bytes, str]]] = {}
 _download_rules: dict[str, DownloadRule] = {}
+# What the public verification page adds about a document's subject (e.g. a payment order: paid,
+# returned, superseded): ``fn(document) -> (code, text) | None``, registered per subject type.
+VerifyNote = Callable[[Any], "tuple[str, str] | None"]
+_verify_notes: dict[str, VerifyNote] = {}
+
+
+def register_verify_note(subject_type: str, fn: VerifyNote) -> None:
+    _verify_notes[subject_type] = fn
+
+
+def verify_note(document) -> tuple[str, str] | None:
+    """The registered note on ``document``'s subject for the public verification page, or None."""
+    fn = _verify_notes.get(document.subject_type) if document is not None else None
+    return fn(document) if fn is not None else None
 
 
 def register_builder(kind: str, fn: Builder, *, subject_type: str | None = None, roles=None,

@@ -17,6 +17,7 @@ from voucher.documents.builders import (
     kind_label,
     subject_ref,
     subject_type_label,
+    verify_note,
 )
 from voucher.documents.forms import RequestDocumentForm, RevokeForm, VerifyForm
 from voucher.documents.jobs import display_code, normalise_code
@@ -235,5 +236,6 @@ def verify(code: str):
     document = services.verify(code)
     form = VerifyForm(data={"code": code})
     signature = services.signature_check(document) if document is not None else None
+    note = verify_note(document) if document is not None else None  # e.g. a payment order: paid / returned
     return render_template("documents/verify.html", form=form, document=document, signature=signature,
-                           code=normalise_code(code)), 200 if document else 404
+                           note=note, code=normalise_code(code)), 200 if document else 404

@@ -19,7 +19,13 @@ from voucher.access import BUREAU, PAYEES
 from voucher.appnumbers import number_of, prime
 from voucher.audit.services import Actor
 from voucher.documents.bank_file import BankFileError, bank_file
-from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_download_rule
+from voucher.documents.builders import (
+    IssueContext,
+    PermanentJobError,
+    register_builder,
+    register_download_rule,
+    register_verify_note,
+)
 from voucher.documents.pdf import (
     BankLine,
     BatchSummaryData,
@@ -217,6 +223,30 @@ def bureau_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
     return actor.role in BUREAU
 
 
+def payment_order_note(document) -> tuple[str, str] | None:
+    """The public verification page's word on a payment order: paid, returned (退汇) or superseded
+    (a later disbursement of the same item exists, named), or not (yet) paid."""
+    from voucher.payments.returns import order_state
+
+    if document.kind != "payment_order":
+        return None
+    d = db.session.get(Disbursement, document.subject_id)
+    if d is None:
+        return None
+    state, newer = order_state(d)
+    if state == "superseded":
+        return state, _("Superseded: this payment order was not paid (or the bank returned the payment); it is "
+                        "replaced by %(reference)s.", reference=newer.reference)
+    if state == "paid":
+        return state, _("Paid: the bank paid this payment order.")
+    if state == "returned":
+        return state, _("Returned: the bank paid this payment order, then returned the payment; it will be paid "
+                        "again under a new payment order.")
+    if state == "failed":
+        return state, _("Not paid: the bank could not pay this payment order.")
+    return "pending", _("Not paid yet: this payment order is waiting for the bank.")
+
+
 def register() -> None:
     register_builder("payment_order", build_payment_order, subject_type="disbursement", roles=("finance",))
     register_builder("programme_report", build_programme_report, subject_type="programme",
@@ -224,5 +254,6 @@ def register() -> None:
     register_builder("batch_summary", build_batch_summary, subject_type="payment_batch", roles=("finance",))
     register_builder("bank_file", build_bank_file, subject_type="payment_batch", roles=("finance",))
     register_download_rule("disbursement", disbursement_rule)
+    register_verify_note("disbursement", payment_order_note)
     register_download_rule("payment_batch", bureau_rule)
     register_download_rule("programme", bureau_rule)

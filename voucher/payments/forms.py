@@ -10,6 +10,17 @@ class PrepareForm(FlaskForm):
     source_type = HiddenField(validators=[DataRequired(), Length(max=40)])
     source_id = HiddenField(validators=[DataRequired(), Length(max=18)])
     milestone = HiddenField(validators=[DataRequired(), Length(max=20)])
+    # After a return (退汇): pay again to the same name, account and bank code as the returned payment.
+    confirm_same_account = BooleanField(_l("Pay to the same account as the returned payment (I have checked it "
+                                           "with the payee)"))
+
+
+class ReturnForm(FlaskForm):
+    """Records that the bank returned a paid line (退汇)."""
+
+    reason = TextAreaField(_l("The bank's reason for the return"), validators=[DataRequired(), Length(max=2000)])
+    bank_reference = StringField(_l("The bank's reference for the return (optional)"),
+                                 validators=[Optional(), Length(max=100)])
 
 
 class DecisionForm(FlaskForm):

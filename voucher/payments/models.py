@@ -13,6 +13,9 @@ Database guarantees (whatever the code does):
   make one row), and once one is ``paid`` no second one can exist;
 - an approved, batched or paid disbursement has an approver and a fingerprint.
 
+A payment the bank returns (退汇: closed account, wrong name) goes from ``paid`` to ``returned``; the
+ledger records a ``return`` and the item is payable again, as after a failure.
+
 A failed bank payment stays ``failed`` (the record of what the bank said); the item goes back to the
 finance queue and a **new** disbursement is prepared for it (with the payee's bank details as they are
 then, and a fresh approval).
@@ -30,8 +33,9 @@ from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 from voucher.programmes.models import Programme
 
-DISBURSEMENT_STATES = ("prepared", "approved", "rejected", "in_batch", "paid", "failed")
-# States that hold the payable item's unique key (the others free it for a new disbursement).
+DISBURSEMENT_STATES = ("prepared", "approved", "rejected", "in_batch", "paid", "failed", "returned")
+# States that hold the payable item's unique key (the others free it for a new disbursement; a
+# ``returned`` one -- paid, then returned by the bank -- frees it too: the item is paid again).
 LIVE_STATES = ("prepared", "approved", "in_batch", "paid")
 MILESTONES = ("advance", "balance", "full")
 SOURCE_TYPES = ("trial_application", "loan_application", "robot_application")
@@ -94,7 +98,9 @@ class Disbursement(db.Model):
         CheckConstraint("status <> 'in_batch' OR batch_id IS NOT NULL", name="batched_has_batch"),
         CheckConstraint("status <> 'paid' OR (bank_reference IS NOT NULL AND ledger_entry_id IS NOT NULL)",
                         name="paid_has_reference"),
-        # One live disbursement per payable item (a failed or rejected one frees the item).
+        CheckConstraint("status <> 'returned' OR (return_ledger_entry_id IS NOT NULL AND return_reason IS NOT NULL "
+                        "AND returned_by IS NOT NULL)", name="returned_has_return"),
+        # One live disbursement per payable item (a failed, rejected or returned one frees the item).
         Index("ux_disbursement_live_item", "source_type", "source_id", "milestone", unique=True,
               postgresql_where=text(_LIVE), sqlite_where=text(_LIVE)),
         Index("ix_disbursement_status_programme", "status", "programme_id"),
@@ -138,6 +144,13 @@ class Disbursement(db.Model):
     result_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     result_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("fund_ledger_entry.id"))
+    # A paid line the bank returned (退汇): why, the bank's reference for the return, who recorded it,
+    # and the ledger's ``return`` entry (``ledger_entry_id`` keeps the original payment's).
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    return_bank_reference: Mapped[str | None] = mapped_column(String(100))
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("fund_ledger_entry.id"))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

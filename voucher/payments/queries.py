@@ -49,7 +49,7 @@ from voucher.payments.models import (
     PublicNotice,
     PublicNoticeItem,
 )
-from voucher.programmes.models import FundLedgerEntry, Programme
+from voucher.programmes.models import FundLedgerEntry, Programme, paid_delta, reserved_delta
 
 LOCAL_TZ = "Asia/Shanghai"
 ZERO = Decimal("0.00")
@@ -61,9 +61,10 @@ STATUS_LABELS = {
     "in_batch": _l("In a payment batch: waiting for the bank's result"),
     "paid": _l("Paid"),
     "failed": _l("Bank payment failed: the item is back in the queue"),
+    "returned": _l("Returned by the bank: the item is back in the queue"),
 }
 STATUS_BADGES = {"prepared": "warning", "approved": "info", "rejected": "secondary", "in_batch": "primary",
-                 "paid": "success", "failed": "danger"}
+                 "paid": "success", "failed": "danger", "returned": "danger"}
 PAYEE_STATUS_LABELS = {
     "prepared": _l("Being prepared by the bureau's finance office"),
     "approved": _l("Approved: payment is being arranged"),
@@ -71,6 +72,7 @@ PAYEE_STATUS_LABELS = {
     "in_batch": _l("Sent to the bank"),
     "paid": _l("Paid"),
     "failed": _l("The bank could not pay it; the bureau will prepare it again"),
+    "returned": _l("Returned by the bank: check your bank details; the bureau will pay it again"),
 }
 MILESTONE_LABELS = {
     "advance": _l("Advance payment (kick-off confirmed)"),
@@ -88,6 +90,7 @@ EVENT_LABELS = {
     "disbursement.remove_from_batch": _l("Removed from its payment batch"),
     "disbursement.mark_paid": _l("Paid by the bank"),
     "disbursement.mark_failed": _l("Bank payment failed"),
+    "disbursement.mark_returned": _l("Returned by the bank"),
 }
 BATCH_STATUS_LABELS = {
     "confirmed": _l("Confirmed: waiting for the bank's results"),
@@ -544,8 +547,8 @@ def fund_use(programme_id: int, group: str) -> list[tuple[str, Decimal, Decimal]
     the enterprises (integer fen summed in SQL)."""
     c = FundLedgerEntry.__table__.c
     fen = type_coerce(c.amount, BigInteger)
-    reserved = func.sum(case((c.kind == "reserve", fen), else_=-fen))
-    paid = func.sum(case((c.kind == "pay", fen), else_=0))
+    reserved = func.sum(reserved_delta(c.kind, fen))
+    paid = func.sum(paid_delta(c.kind, fen))
     if group == "kind":
         key = c.funding_kind
         stmt = select(key, reserved, paid).where(c.programme_id == programme_id)
@@ -589,9 +592,12 @@ def _local_day_sqlite(element, compiler, **kw):
 
 
 def _paid_exists(source_type: str, source_id, milestone: str):
+    """The milestone is paid: more payments than returns (退汇) of it in the ledger."""
     c = FundLedgerEntry.__table__.c
-    return (select(c.id).where(c.source_type == source_type, c.source_id == source_id, c.kind == "pay",
-                               c.milestone == milestone).exists())
+    net = (select(func.coalesce(func.sum(case((c.kind == "pay", 1), else_=-1)), 0))
+           .where(c.source_type == source_type, c.source_id == source_id, c.kind.in_(("pay", "return")),
+                  c.milestone == milestone).scalar_subquery())
+    return net > 0
 
 
 def _live_exists(source_type: str, source_id, milestone: str):

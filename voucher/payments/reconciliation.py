@@ -82,9 +82,10 @@ REVERSAL_WORDS = ("冲正", "退汇", "退票", "reversal", "reversed", "returne
 ROW_MACHINE = StateMachine("reconciliation_row", RESOLUTIONS, (
     transition("accept_paid", "pending", "accepted_paid", "finance", requires_reason=True),
     transition("mark_failed", "pending", "marked_failed", "finance", requires_reason=True),
+    transition("record_returned", "pending", "recorded_returned", "finance", requires_reason=True),
     transition("ignore", "pending", "ignored", "finance", requires_reason=True),
 ), state_attr="resolution")
-DECISIONS = ("accept_paid", "mark_failed", "ignore")
+DECISIONS = ("accept_paid", "mark_failed", "record_returned", "ignore")
 
 # fields a statement column can name; the required ones must be in every layout's file
 REQUIRED_FIELDS = ("amount", "purpose")
@@ -429,6 +430,8 @@ def allowed_decisions(row: ReconciliationRow, d: Disbursement | None) -> list[st
             out.append("accept_paid")
         if row.status in ("amount_differs", "reversal"):
             out.append("mark_failed")
+    if d is not None and d.status == "paid" and row.status == "reversal":
+        out.append("record_returned")  # 退汇: the bank sent a paid line's money back
     out.append("ignore")
     return out
 
@@ -461,6 +464,10 @@ def decide(actor: Actor, row_id: int, decision: str, reason: str | None) -> Reco
         services.record_result(actor, d.id, "paid", bank_reference=_bank_reference(row.import_, row))
     elif decision == "mark_failed":
         services.record_result(actor, d.id, "failed", reason=text)
+    elif decision == "record_returned":
+        from voucher.payments.returns import record_return
+
+        record_return(actor, d.id, text, bank_reference=row.bank_reference)
     row.decided_by = actor.user_id
     row.decided_at = utcnow()
     row.decision_reason = text
@@ -486,6 +493,8 @@ class LineReport:
 
     @property
     def reconciled(self) -> bool:
+        if self.disbursement.status == "returned":  # 退汇: paid and sent back, the bank's rows net to nothing
+            return self.bank_debit is not None and self.bank_debit == 0 and self.pending == 0
         return self.bank_debit is not None and self.difference == 0 and self.pending == 0 \
             and self.disbursement.status == "paid"
 

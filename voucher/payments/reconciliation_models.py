@@ -29,7 +29,7 @@ from voucher.extensions import db
 from voucher.payments.models import PaymentBatch
 
 ROW_STATUSES = ("matched", "amount_differs", "unknown_reference", "duplicate", "reversal")
-RESOLUTIONS = ("auto", "pending", "accepted_paid", "marked_failed", "ignored")
+RESOLUTIONS = ("auto", "pending", "accepted_paid", "marked_failed", "recorded_returned", "ignored")
 
 
 def _in(values) -> str:

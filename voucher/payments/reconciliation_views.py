@@ -39,11 +39,13 @@ RESOLUTION_LABELS = {
     "pending": _l("Waiting for a finance officer's decision"),
     "accepted_paid": _l("Accepted as paid"),
     "marked_failed": _l("Marked failed"),
+    "recorded_returned": _l("Recorded as returned"),
     "ignored": _l("Ignored"),
 }
 DECISION_LABELS = {
     "accept_paid": _l("Accept as paid (the approved amount)"),
     "mark_failed": _l("Mark the line failed"),
+    "record_returned": _l("Record as returned (the bank sent the payment back)"),
     "ignore": _l("Ignore this row"),
 }
 LAYOUT_LABELS = {

@@ -76,6 +76,10 @@ class DisbursementSchema(ma.Schema):
     bank_reference = ma.fields.String(required=True, allow_none=True)
     result_reason = ma.fields.String(required=True, allow_none=True)
     result_recorded_at = ma.fields.DateTime(required=True, allow_none=True)
+    return_reason = ma.fields.String(required=True, allow_none=True, metadata={
+        "description": "Returned by the bank (退汇): the bank's reason"})
+    return_bank_reference = ma.fields.String(required=True, allow_none=True)
+    returned_at = ma.fields.DateTime(required=True, allow_none=True)
 
 
 class DisbursementListArgs(ma.Schema):
@@ -89,6 +93,14 @@ class PrepareSchema(ma.Schema):
     source_type = ma.fields.String(required=True, validate=Choice(SOURCE_TYPES))
     source_id = object_id(required=True)
     milestone = ma.fields.String(required=True, validate=Choice(MILESTONES))
+    confirm_same_account = ma.fields.Boolean(load_default=False, metadata={
+        "description": "After a return (退汇): pay the same name, account and bank code as the returned payment"})
+
+
+class ReturnSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=text(2000), metadata={"description": "The bank's reason"})
+    bank_reference = ma.fields.String(validate=Length(0, 100), metadata={
+        "description": "The bank's reference for the return"})
 
 
 class ApproveSchema(ma.Schema):

@@ -63,7 +63,6 @@ from voucher.payments.models import (
     PublicNoticeItem,
 )
 from voucher.programmes import services as ledger
-from voucher.programmes.models import FundLedgerEntry
 from voucher.workflow import StateMachine, transition
 
 MAX_BATCH_LINES = 5000
@@ -82,6 +81,7 @@ DISBURSEMENT_MACHINE = StateMachine("disbursement", DISBURSEMENT_STATES, (
     transition("remove_from_batch", "in_batch", "approved", "finance", requires_reason=True),
     transition("mark_paid", "in_batch", "paid", "finance"),
     transition("mark_failed", "in_batch", "failed", "finance", requires_reason=True),
+    transition("mark_returned", "paid", "returned", "finance", requires_reason=True),  # 退汇: voucher.payments.returns
 ))
 
 BATCH_MACHINE = StateMachine("payment_batch", BATCH_STATES, (
@@ -207,7 +207,8 @@ def _refuse_hold(item) -> None:
         raise Conflict(message, date=item.hold_until.isoformat() if item.hold_until else "")
 
 
-def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, today: date | None = None) -> Disbursement:
+def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, today: date | None = None,
+            confirm_same_account: bool = False) -> Disbursement:
     """Prepare the disbursement of one payable item.
 
     Rule: finance officers only; the item must be payable now (trial advance after the kick-off
@@ -217,7 +218,9 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
     disbursement.  One live disbursement per item: a second one (a double click, ten concurrent
     clicks) is refused as a duplicate by the database's unique index.  The grant's row is locked
     first, so a cancellation of the grant at the same moment either comes first (nothing is payable)
-    or sees this disbursement and is refused.
+    or sees this disbursement and is refused.  After a return (退汇) the payee's bank details are
+    copied as they are now; when they equal the returned payment's, it is refused unless the
+    finance officer confirms ``confirm_same_account``.
     """
     _ensure_finance(actor)
     _lock_grant(source_type, source_id)
@@ -241,6 +244,9 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
                      amount=item.amount,
                      basis={**item.basis, "payable_since": since},
                      status="prepared", prepared_by=actor.user_id, prepared_at=utcnow())
+    from voucher.payments.returns import check_same_account
+
+    check_same_account(d, confirm_same_account)
     try:
         with db.session.begin_nested():
             db.session.add(d)
@@ -498,7 +504,7 @@ def cancel_batch(actor: Actor, batch_id: int, reason: str) -> PaymentBatch:
     if not reason:
         raise ValidationFailed("A reason is required.", field="reason")
     lines = queries.batch_lines(batch.id)
-    if any(d.status in ("paid", "failed") for d in lines):
+    if any(d.status in ("paid", "failed", "returned") for d in lines):
         raise Conflict("The bank's result is already recorded for some lines; this batch can no longer be cancelled.")
     BATCH_MACHINE.apply(batch, "cancel", actor, reason=reason)
     batch.cancelled_reason = reason
@@ -514,9 +520,8 @@ def cancel_batch(actor: Actor, batch_id: int, reason: str) -> PaymentBatch:
 
 
 def already_paid(source_type: str, source_id: int, milestone: str) -> bool:
-    return db.session.scalar(select(FundLedgerEntry.id).where(
-        FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id,
-        FundLedgerEntry.kind == "pay", FundLedgerEntry.milestone == milestone).limit(1)) is not None
+    """The ledger shows the milestone paid: a payment not followed by a return (退汇)."""
+    return (source_id, milestone) in ledger.paid_milestones(source_type, [source_id])
 
 
 def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_reference: str | None = None,
@@ -546,7 +551,7 @@ def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_refe
         if len(ref) > REFERENCE_MAX:
             raise ValidationFailed("At most %(max)s characters.", field="bank_reference", max=REFERENCE_MAX)
         if already_paid(d.source_type, d.source_id, d.milestone):
-            raise Conflict("This payment has already been paid once; it is never paid twice.")
+            raise Conflict("This payment has already been paid once; it is never paid twice.")  # unless returned
         entry = ledger.pay(actor, d.source_type, d.source_id, d.amount, d.milestone,
                            note=f"{d.reference} bank ref {ref}"[:500])
         d.bank_reference = ref

@@ -29,7 +29,7 @@ from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import bounded_int, page_arg, page_of, query_int
 from voucher.payments import documents as payment_documents
-from voucher.payments import queries, services
+from voucher.payments import queries, returns, services
 from voucher.payments.access import RULES as ACCESS
 from voucher.payments.forms import (
     BankDetailsForm,
@@ -41,6 +41,7 @@ from voucher.payments.forms import (
     ReasonForm,
     ResolveForm,
     ResultForm,
+    ReturnForm,
 )
 from voucher.payments.models import BATCH_STATES, DISBURSEMENT_STATES, MILESTONES, SOURCE_TYPES
 from voucher.reference import FUNDING_KINDS
@@ -159,7 +160,8 @@ def prepare_page():
     if item is None:
         abort(404)
     form = PrepareForm(data={"source_type": source_type, "source_id": source_id, "milestone": milestone})
-    return render_template("payments/prepare.html", item=item, form=form)
+    return render_template("payments/prepare.html", item=item, form=form,
+                           returned=returns.last_returned(source_type, source_id, milestone))
 
 
 @bp.post("/payments/prepare")
@@ -170,7 +172,8 @@ def prepare():
         abort(400)
     source_type, source_id, milestone = _item_from(form.source_type.data, form.source_id.data, form.milestone.data)
     try:
-        d = services.prepare(current_actor(), source_type, source_id, milestone)
+        d = services.prepare(current_actor(), source_type, source_id, milestone,
+                             confirm_same_account=bool(form.confirm_same_account.data))
     except Duplicate as err:
         flash(err.render(_), "info")
         if err.params.get("disbursement_id"):
@@ -183,7 +186,8 @@ def prepare():
         form_errors_from(err, None)
         if item is None:
             return render_template("payments/prepare.html", item=None, form=form), 409
-        return render_template("payments/prepare.html", item=item, form=form), 422
+        return render_template("payments/prepare.html", item=item, form=form,
+                               returned=returns.last_returned(source_type, source_id, milestone)), 422
     flash(_("Disbursement %(reference)s is prepared. A second finance officer must now approve it.",
             reference=d.reference), "success")
     return redirect(url_for("payments.disbursement", disbursement_id=d.id))
@@ -258,7 +262,7 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
     actor = current_actor()
     d = services.get_disbursement(actor, disbursement_id)
     docs = documents.subject_documents(actor, "disbursement", d.id)
-    names = queries.user_names([d.prepared_by, d.approved_by, d.rejected_by, d.result_recorded_by])
+    names = queries.user_names([d.prepared_by, d.approved_by, d.rejected_by, d.result_recorded_by, d.returned_by])
     bureau = can(actor, "payments.read")
     events = events_for("disbursement", d.id) if bureau else []
     context = {
@@ -271,7 +275,10 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
         "order_job": queries.jobs_for("disbursement", d.id, ["payment_order"]).get("payment_order") if bureau else None,
         "downloadable": {doc.id for doc in docs if documents.can_download(actor, doc)},
         "deadline": disbursement_deadline(d), "event_labels": queries.EVENT_LABELS,
+        "can_return": can(actor, "payments.handle") and d.status == "paid",
+        "successor": returns.successor(d) if bureau and d.status == "returned" else None,
     }
+    forms.setdefault("return_form", ReturnForm())
     return render_template("payments/disbursement.html", **context, **forms), status_code
 
 
@@ -279,6 +286,27 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
 @roles_required(*BUREAU, *PAYEES)
 def disbursement(disbursement_id: int):
     return _disbursement_page(disbursement_id)
+
+
+@bp.post("/payments/disbursements/<int:disbursement_id>/return")
+@roles_required(*ACCESS["payments.handle"].roles)
+def record_return(disbursement_id: int):
+    """A finance officer records that the bank returned a paid line (退汇)."""
+    actor = current_actor()
+    d = services.get_disbursement(actor, disbursement_id)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            returns.record_return(actor, d.id, form.reason.data, bank_reference=form.bank_reference.data)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            flash(_("%(reference)s: recorded as returned by the bank; the item is back in the finance queue.",
+                    reference=d.reference), "success")
+            return redirect(url_for("payments.disbursement", disbursement_id=d.id), 303)
+    return _disbursement_page(d.id, 422, return_form=form)
 
 
 @bp.route("/payments/disbursements/<int:disbursement_id>/decide", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, case
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voucher.calc import programme_parameter_defaults
@@ -11,7 +11,18 @@ from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.extensions import db
 
 FUNDING_KIND_CODES = ("trial_voucher", "loan_discount", "robot_subsidy")
-LEDGER_KINDS = ("reserve", "release", "pay")
+LEDGER_KINDS = ("reserve", "release", "pay", "return")
+
+
+def reserved_delta(kind, amount):
+    """An entry's signed effect on what is still reserved, for SQL sums: a reserve and a return
+    (退汇, paid back to reserved) add, a release and a pay take away."""
+    return case((kind.in_(("reserve", "return")), amount), else_=-amount)
+
+
+def paid_delta(kind, amount):
+    """An entry's signed effect on what is paid, for SQL sums: a pay adds, a return takes away."""
+    return case((kind == "pay", amount), (kind == "return", -amount), else_=0)
 
 # Every programme parameter of the domain rules with its default; the programme form, the
 # audit of parameter changes and the calculations all read this one list. The defaults are
@@ -85,7 +96,10 @@ class LprRate(db.Model):
 
 
 class FundLedgerEntry(db.Model):
-    """Append-only fund ledger: reserve, release, pay.
+    """Append-only fund ledger: reserve, release, pay, return.
+
+    ``return`` (退汇) undoes a payment the bank returned: the amount goes from paid back to reserved
+    for the grant (commitments and caps unchanged), so the grant's item can be paid again.
 
     Each entry carries the running totals after it (programme-wide, per enterprise and kind,
     per provider) and a per-programme sequence number.  ``UNIQUE(programme_id, seq)`` means
@@ -96,7 +110,7 @@ class FundLedgerEntry(db.Model):
     __tablename__ = "fund_ledger_entry"
     __table_args__ = (
         UniqueConstraint("programme_id", "seq", name="uq_fund_ledger_entry_programme_seq"),
-        CheckConstraint("kind IN ('reserve','release','pay')", name="kind"),
+        CheckConstraint("kind IN ('reserve','release','pay','return')", name="kind"),
         CheckConstraint("funding_kind IN ('trial_voucher','loan_discount','robot_subsidy')", name="funding_kind"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("reserved_after >= 0 AND paid_after >= 0", name="totals_non_negative"),

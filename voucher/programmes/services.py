@@ -19,7 +19,7 @@ from voucher.audit.services import Actor, record_event
 from voucher.errors import N_, BudgetExhausted, NotFound, OverCap, ValidationFailed
 from voucher.extensions import db
 from voucher.money import format_money
-from voucher.programmes.models import FUNDING_KIND_CODES, FundLedgerEntry, Programme
+from voucher.programmes.models import FUNDING_KIND_CODES, FundLedgerEntry, Programme, paid_delta, reserved_delta
 
 ZERO = Decimal("0.00")
 
@@ -75,12 +75,13 @@ def _balances_after(programme: Programme, last: FundLedgerEntry | None) -> FundB
 def recomputed_balances(programme: Programme) -> FundBalances:
     """The same figures summed from every entry: a cross-check of the running totals."""
     # Money is stored as integer fen: sum the raw column, convert once.  A reserve adds to
-    # "reserved"; a release and a pay both take from it; a pay adds to "paid".
+    # "reserved"; a release and a pay both take from it; a pay adds to "paid"; a return (退汇)
+    # moves a payment back from "paid" to "reserved".
     c = FundLedgerEntry.__table__.c
     fen = type_coerce(c.amount, BigInteger)  # the raw integer: the Money type would convert to yuan first
     row = db.session.execute(
-        select(func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0),
-               func.coalesce(func.sum(case((c.kind == "pay", fen), else_=0)), 0))
+        select(func.coalesce(func.sum(reserved_delta(c.kind, fen)), 0),
+               func.coalesce(func.sum(paid_delta(c.kind, fen)), 0))
         .where(c.programme_id == programme.id)).one()
     return FundBalances(programme.budget, _fen(row[0]), _fen(row[1]))
 
@@ -111,11 +112,26 @@ def source_outstanding(source_type: str, source_id: int) -> Decimal:
 
 
 def source_paid(source_type: str, source_id: int) -> Decimal:
+    """What was paid for one grant, net of payments the bank returned."""
     raw = type_coerce(FundLedgerEntry.__table__.c.amount, BigInteger)  # integer fen, not Money's yuan
-    fen = db.session.scalar(select(func.coalesce(func.sum(raw), 0))
+    fen = db.session.scalar(select(func.coalesce(func.sum(paid_delta(FundLedgerEntry.kind, raw)), 0))
                             .where(FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id,
-                                   FundLedgerEntry.kind == "pay"))
+                                   FundLedgerEntry.kind.in_(("pay", "return"))))
     return _fen(fen)
+
+
+def paid_milestones(source_type: str, source_ids) -> set[tuple[int, str]]:
+    """(source_id, milestone) of the grants' milestones that stand paid: more payments than returns
+    (退汇) of the milestone in the ledger."""
+    ids = list(source_ids)
+    if not ids:
+        return set()
+    c = FundLedgerEntry.__table__.c
+    net = func.sum(case((c.kind == "pay", 1), else_=-1))
+    rows = db.session.execute(select(c.source_id, c.milestone).where(
+        c.source_type == source_type, c.source_id.in_(ids), c.kind.in_(("pay", "return")))
+        .group_by(c.source_id, c.milestone).having(net > 0)).tuples()
+    return set(rows)
 
 
 def enterprise_cap_for(programme: Programme, funding_kind: str) -> Decimal | None:
@@ -151,6 +167,8 @@ def _append(actor: Actor, programme: Programme, kind: str, *, funding_kind: str,
     elif kind == "release":
         reserved, ent, outstanding = reserved - amount, ent - amount, outstanding - amount
         prov = prov - amount if prov is not None else None
+    elif kind == "return":  # 退汇: from paid back to reserved; commitments unchanged
+        reserved, paid, outstanding = reserved + amount, paid - amount, outstanding + amount
     else:  # pay: from reserved to paid; commitments unchanged
         reserved, paid, outstanding = reserved - amount, paid + amount, outstanding - amount
     entry = FundLedgerEntry(
@@ -263,6 +281,24 @@ def pay(actor: Actor, source_type: str, source_id: int, amount: Decimal, milesto
     return _append(actor, programme, "pay", funding_kind=origin.funding_kind, amount=amount,
                    enterprise_id=origin.enterprise_id, provider_id=origin.provider_id, source_type=source_type,
                    source_id=source_id, milestone=milestone, note=note, enterprise_cap=None, provider_cap=None)
+
+
+def return_payment(actor: Actor, payment: FundLedgerEntry, note: str | None = None) -> FundLedgerEntry:
+    """Record that the bank returned a payment (退汇): its amount goes from paid back to reserved
+    for the grant, so the item can be paid again.
+
+    Rule: only a ``pay`` entry; never more than the grant has paid (net of earlier returns), under
+    the programme's lock like :func:`pay`.  The caller makes sure one payment is returned once.
+    """
+    if payment.kind != "pay":
+        raise ValidationFailed("Only a payment can be returned.")
+    programme = lock_programme(payment.programme_id)
+    if payment.amount > source_paid(payment.source_type, payment.source_id):
+        raise ValidationFailed("This payment is already returned.")
+    return _append(actor, programme, "return", funding_kind=payment.funding_kind, amount=payment.amount,
+                   enterprise_id=payment.enterprise_id, provider_id=payment.provider_id,
+                   source_type=payment.source_type, source_id=payment.source_id, milestone=payment.milestone,
+                   note=note, enterprise_cap=None, provider_cap=None)
 
 
 # --- programmes: creating and changing them ---------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, case, func, select, type_coerce
 from voucher.extensions import db
 from voucher.grants import Due, GrantKind, PayableSQL, register_grant_kind
 from voucher.money import format_money
-from voucher.programmes.models import FundLedgerEntry
+from voucher.programmes.models import FundLedgerEntry, reserved_delta
 from voucher.subsidies.models import LoanApplication, RobotApplication
 
 ZERO = Decimal("0.00")
@@ -22,17 +22,19 @@ def _fen(value) -> Decimal:
 
 
 def _source_sums(source_type: str, ids: list[int]) -> dict[int, tuple[Decimal, bool]]:
-    """Per grant: what is still reserved (fen summed exactly) and whether a ``full`` payment exists."""
+    """Per grant: what is still reserved (fen summed exactly) and how many ``full`` payments stand
+    (payments less returns: 1 when paid, 0 when never paid or paid and returned)."""
     if not ids:
         return {}
     c = FundLedgerEntry.__table__.c
     fen = type_coerce(c.amount, BigInteger)
     rows = db.session.execute(
         select(c.source_id,
-               func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0),
-               func.coalesce(func.sum(case(((c.kind == "pay") & (c.milestone == "full"), 1), else_=0)), 0))
+               func.coalesce(func.sum(reserved_delta(c.kind, fen)), 0),
+               func.coalesce(func.sum(case(((c.kind == "pay") & (c.milestone == "full"), 1),
+                                           ((c.kind == "return") & (c.milestone == "full"), -1), else_=0)), 0))
         .where(c.source_type == source_type, c.source_id.in_(ids)).group_by(c.source_id)).all()
-    return {sid: (_fen(outstanding), bool(paid)) for sid, outstanding, paid in rows}
+    return {sid: (_fen(outstanding), int(paid)) for sid, outstanding, paid in rows}
 
 
 class SubsidyGrant(GrantKind):
@@ -58,7 +60,7 @@ class SubsidyGrant(GrantKind):
         out = []
         for a in apps:
             outstanding, paid = sums.get(a.id, (ZERO, False))
-            if paid or outstanding <= 0:
+            if paid > 0 or outstanding <= 0:
                 continue
             basis = {"approved_amount": str(a.approved_amount), "computed": str(getattr(a, self.computed_field))}
             out.append(Due(a.programme_id, self.funding_kind, self.source_type, a.id, "full", outstanding,
@@ -69,7 +71,7 @@ class SubsidyGrant(GrantKind):
         model, source_type = self.model, self.source_type
         c = FundLedgerEntry.__table__.c
         fen = type_coerce(c.amount, BigInteger)
-        outstanding = (select(func.coalesce(func.sum(case((c.kind == "reserve", fen), else_=-fen)), 0))
+        outstanding = (select(func.coalesce(func.sum(reserved_delta(c.kind, fen)), 0))
                        .where(c.source_type == source_type, c.source_id == model.id).scalar_subquery())
         stmt = select(model.programme_id, sql.text(source_type), model.id, sql.text("full"), outstanding,
                       model.enterprise_id, model.enterprise_id, sql.local_day(model.decided_at), model.decided_at

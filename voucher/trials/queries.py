@@ -27,7 +27,7 @@ from voucher.auth.models import User
 from voucher.catalogue.models import Solution
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
-from voucher.programmes.models import FundLedgerEntry
+from voucher.programmes.services import paid_milestones
 from voucher.trials.models import (
     ACTIVE_ASSIGNMENT_STATES,
     MILESTONE_KINDS,
@@ -353,10 +353,7 @@ def payable_items(programme_id: int | None = None, application_id: int | None = 
     trials = list(db.session.scalars(stmt.order_by(Trial.id)))
     if not trials:
         return []
-    paid = set(db.session.execute(
-        select(FundLedgerEntry.source_id, FundLedgerEntry.milestone)
-        .where(FundLedgerEntry.source_type == SOURCE_TYPE, FundLedgerEntry.kind == "pay",
-               FundLedgerEntry.source_id.in_([t.application_id for t in trials]))).tuples())
+    paid = paid_milestones(SOURCE_TYPE, [t.application_id for t in trials])
     items = []
     for t in trials:
         if (t.application_id, "advance") not in paid and t.advance_amount > 0:
@@ -404,10 +401,7 @@ def payment_stages(trials: list[Trial], today: date | None = None) -> dict[int, 
     if not trials:
         return {}
     ids = [t.application_id for t in trials]
-    paid = set(db.session.execute(
-        select(FundLedgerEntry.source_id, FundLedgerEntry.milestone)
-        .where(FundLedgerEntry.source_type == SOURCE_TYPE, FundLedgerEntry.kind == "pay",
-               FundLedgerEntry.source_id.in_(ids))).tuples())
+    paid = paid_milestones(SOURCE_TYPE, ids)
     live = set(db.session.execute(
         select(Disbursement.source_id, Disbursement.milestone)
         .where(Disbursement.source_type == SOURCE_TYPE, Disbursement.source_id.in_(ids),
