@@ -5,7 +5,7 @@ grant kinds; a partial UNIQUE index on (source_type, source_id) WHERE status = '
 request per grant).  New table only.
 
 Revision ID: f3a9c2d1b7e4
-Revises: e4c1a8b7d2f6
+Revises: f2b7c9d4e1a3
 Create Date: 2026-12-04 18:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f3a9c2d1b7e4'
-down_revision = 'e4c1a8b7d2f6'
+down_revision = 'f2b7c9d4e1a3'
 branch_labels = None
 depends_on = None
 
