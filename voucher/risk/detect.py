@@ -391,10 +391,12 @@ def detect(orgs: list[Org], apps: list[App], hits: list[IpHit], identifiers: lis
     return list(found.values())
 
 
-def touches(finding: Finding, source_type: str, source_id: int, org_ids: Iterable[int]) -> bool:
-    """Whether a finding concerns an application (its subject, a row behind it, or one of its organisations)."""
+def touches(finding: Finding, source_type: str, source_id: int, enterprise_id: int | None) -> bool:
+    """Whether a finding concerns an application: it is its subject or a row behind it, or the
+    application's enterprise is one of its organisations (a provider's other clients are not
+    concerned by a pattern between the provider and one enterprise)."""
     if (finding.source_type, finding.source_id) == (source_type, source_id):
         return True
     if (source_type, source_id) in finding.related:
         return True
-    return bool(set(finding.org_ids) & set(org_ids))
+    return enterprise_id is not None and enterprise_id in finding.org_ids

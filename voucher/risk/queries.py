@@ -24,7 +24,7 @@ KIND_LABELS = {
     "duplicate_contract": _l("Contract seen elsewhere"),
 }
 STATUS_LABELS = {"open": _l("Open"), "dismissed": _l("Dismissed")}
-EVENT_LABELS = {"risk_signal.raised": _l("Risk signal raised"), "risk_signal.dismiss": _l("Risk signal dismissed")}
+EVENT_LABELS = {"risk_signal.dismiss": _l("Risk signal dismissed")}
 assert set(KIND_LABELS) == set(KINDS)
 
 
@@ -60,12 +60,12 @@ def open_counts() -> dict[str, int]:
     return dict(rows.all())
 
 
-def signals_for(source_type: str, source_id: int, org_ids=()) -> list[RiskSignal]:
-    """The open signals about one application: it is their subject, or one of its organisations is."""
-    orgs = [o for o in org_ids if o is not None]
+def signals_for(source_type: str, source_id: int, enterprise_id: int | None = None) -> list[RiskSignal]:
+    """The open signals about one application: it is their subject, or its enterprise is one of their
+    organisations (as :func:`voucher.risk.detect.touches`)."""
     conditions = [(RiskSignal.source_type == source_type) & (RiskSignal.source_id == source_id)]
-    if orgs:
-        conditions += [RiskSignal.org_a_id.in_(orgs), RiskSignal.org_b_id.in_(orgs)]
+    if enterprise_id is not None:
+        conditions += [RiskSignal.org_a_id == enterprise_id, RiskSignal.org_b_id == enterprise_id]
     return list(db.session.scalars(select(RiskSignal).where(RiskSignal.status == "open", or_(*conditions))
                                    .order_by(RiskSignal.id)))
 

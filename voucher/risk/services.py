@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from voucher.access import require
 from voucher.applications.models import TrialApplication
 from voucher.audit.models import AuditEvent
-from voucher.audit.services import Actor, record_event
+from voucher.audit.services import Actor
 from voucher.auth.models import LoginSession, User
 from voucher.catalogue.models import Solution
 from voucher.db import utcnow
@@ -36,7 +36,6 @@ MACHINE = StateMachine("risk_signal", SIGNAL_STATES, (
 ))
 REASON_MAX = 2000
 IP_LOOKBACK = timedelta(days=30)   # the logins and submissions the same-address check reads
-SCANNER = Actor.system("risk scan")
 SUBMIT_ACTIONS = ("trial_application.submit", "loan_application.submit", "robot_application.submit")
 
 
@@ -145,8 +144,6 @@ def _store(found: list[detect.Finding], now: datetime) -> list[RiskSignal]:
                 db.session.flush()
         except IntegrityError:
             continue
-        record_event(SCANNER, "risk_signal.raised", "risk_signal", s.id,
-                     after={"kind": s.kind, "application": f.number, "status": "open"})
         new.append(s)
     db.session.flush()
     return new
@@ -166,23 +163,19 @@ def scan(now: datetime | None = None) -> list[RiskSignal]:
 def scan_application(source_type: str, source_id: int, now: datetime | None = None) -> list[RiskSignal]:
     """The patterns one application takes part in (on its submission)."""
     now = now or utcnow()
-    row = _application_orgs(source_type, source_id)
-    if row is None:
+    enterprise_id = _enterprise_of(source_type, source_id)
+    if enterprise_id is None:
         return []
-    found = [f for f in findings(now) if detect.touches(f, source_type, source_id, row)]
+    found = [f for f in findings(now) if detect.touches(f, source_type, source_id, enterprise_id)]
     return _store(found, now)
 
 
-def _application_orgs(source_type: str, source_id: int) -> tuple[int, ...] | None:
-    if source_type == "trial_application":
-        r = db.session.execute(select(TrialApplication.enterprise_id, TrialApplication.provider_id)
-                               .where(TrialApplication.id == source_id)).first()
-        return tuple(r) if r else None
-    model = {"loan_application": LoanApplication, "robot_application": RobotApplication}.get(source_type)
+def _enterprise_of(source_type: str, source_id: int) -> int | None:
+    model = {"trial_application": TrialApplication, "loan_application": LoanApplication,
+             "robot_application": RobotApplication}.get(source_type)
     if model is None:
         return None
-    r = db.session.execute(select(model.enterprise_id).where(model.id == source_id)).first()
-    return tuple(r) if r else None
+    return db.session.scalar(select(model.enterprise_id).where(model.id == source_id))
 
 
 def on_submit(obj, actor: Actor, **facts) -> None:

@@ -24,11 +24,11 @@ EXPORT_LIMIT = 10_000
 
 @bp.app_context_processor
 def _panel_helpers():
-    def risk_signals_for(source_type: str, source_id: int, *org_ids: int | None):
+    def risk_signals_for(source_type: str, source_id: int, enterprise_id: int | None = None, *_others):
         """The open signals of an application, for a reader allowed to see them (else none)."""
         if not current_user.is_authenticated or not can(current_user, "risk.read"):
             return []
-        return queries.signals_for(source_type, source_id, org_ids)
+        return queries.signals_for(source_type, source_id, enterprise_id)
 
     return {"risk_signals_for": risk_signals_for, "risk_kind_labels": queries.KIND_LABELS,
             "risk_status_labels": queries.STATUS_LABELS, "risk_reason": queries.reason_text,
