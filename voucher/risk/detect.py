@@ -166,8 +166,18 @@ def linked_pairs(apps: Iterable[App]) -> dict[tuple[int, int], App]:
 
 # --- the detectors -------------------------------------------------------------------------------
 
-def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, list[str]], show) -> list[Finding]:
-    """Organisations sharing one value: any two enterprises, or an enterprise and its own provider."""
+def latest_by_enterprise(apps: Iterable[App]) -> dict[int, App]:
+    latest: dict[int, App] = {}
+    for a in sorted(submitted(apps), key=lambda a: (a.submitted_at, a.id)):
+        latest[a.enterprise_id] = a
+    return latest
+
+
+def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, list[str]], show,
+                  latest: dict[int, App] | None = None) -> list[Finding]:
+    """Organisations sharing one value: two enterprises (at least one with a submitted application;
+    the latest application of each is a row behind it), or an enterprise and its own provider."""
+    latest = latest or {}
     by_value: dict[str, list[Org]] = defaultdict(list)
     for o in orgs:
         for v in set(values.get(o.id, ())):
@@ -180,7 +190,10 @@ def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, lis
         for i, a in enumerate(group):
             for b in group[i + 1:]:
                 if a.kind == b.kind == "enterprise":
-                    app = None
+                    apps = [x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
+                    if not apps:
+                        continue
+                    app = max(apps, key=lambda x: (x.submitted_at, x.id))
                 elif {a.kind, b.kind} == {"enterprise", "provider"}:
                     ent, prov = (a, b) if a.kind == "enterprise" else (b, a)
                     app = pairs.get((ent.id, prov.id))
@@ -190,32 +203,33 @@ def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, lis
                     continue
                 ev = {"field": kind, "value": show(value),
                       "rows": [_org_row(a, value=show(value)), _org_row(b, value=show(value))]}
-                if app is not None:
-                    ev["rows"].append(_app_row(app))
+                behind = ([x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
+                          if a.kind == b.kind else [app])
+                ev["rows"] += [_app_row(x) for x in behind]
                 out.append(Finding(kind, f"{kind}:{a.id}:{b.id}:{fingerprint(value)}", ev,
-                                   source_type=app.source_type if app else None, source_id=app.id if app else None,
-                                   number=app.number if app else None, org_ids=(a.id, b.id)))
+                                   source_type=app.source_type, source_id=app.id, number=app.number,
+                                   org_ids=(a.id, b.id), related=tuple((x.source_type, x.id) for x in behind)))
     return out
 
 
-def shared_bank_accounts(orgs: list[Org], pairs: dict) -> list[Finding]:
+def shared_bank_accounts(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
     vals = {o.id: [norm_account(o.bank_account)] for o in orgs if norm_account(o.bank_account)}
-    return _shared_value("shared_bank_account", orgs, pairs, vals, mask_account)
+    return _shared_value("shared_bank_account", orgs, pairs, vals, mask_account, latest)
 
 
-def shared_phones(orgs: list[Org], pairs: dict) -> list[Finding]:
+def shared_phones(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
     vals = {o.id: [norm_phone(o.contact_phone)] for o in orgs if norm_phone(o.contact_phone)}
-    return _shared_value("shared_phone", orgs, pairs, vals, mask_phone)
+    return _shared_value("shared_phone", orgs, pairs, vals, mask_phone, latest)
 
 
-def shared_email_domains(orgs: list[Org], pairs: dict) -> list[Finding]:
+def shared_email_domains(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
     vals = {o.id: [d for d in map(email_domain, o.emails) if d] for o in orgs}
-    return _shared_value("shared_email_domain", orgs, pairs, vals, lambda v: v)
+    return _shared_value("shared_email_domain", orgs, pairs, vals, lambda v: v, latest)
 
 
-def same_representatives(orgs: list[Org], pairs: dict) -> list[Finding]:
+def same_representatives(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
     vals = {o.id: [norm_name(o.contact_name)] for o in orgs if norm_name(o.contact_name)}
-    return _shared_value("same_representative", orgs, pairs, vals, lambda v: v)
+    return _shared_value("same_representative", orgs, pairs, vals, lambda v: v, latest)
 
 
 def same_ip(hits: list[IpHit], pairs: dict, window: timedelta = IP_WINDOW) -> list[Finding]:
@@ -383,9 +397,10 @@ def detect(orgs: list[Org], apps: list[App], hits: list[IpHit], identifiers: lis
     """Every finding over the given rows, each key once."""
     orgs = [o for o in orgs if o.kind in ("enterprise", "provider")]
     pairs = linked_pairs(apps)
+    latest = latest_by_enterprise(apps)
     found: dict[str, Finding] = {}
-    for f in (*shared_bank_accounts(orgs, pairs), *shared_phones(orgs, pairs), *shared_email_domains(orgs, pairs),
-              *same_representatives(orgs, pairs), *same_ip(hits, pairs), *split_applications(apps, orgs),
+    for f in (*shared_bank_accounts(orgs, pairs, latest), *shared_phones(orgs, pairs, latest),
+              *shared_email_domains(orgs, pairs, latest), *same_representatives(orgs, pairs, latest), *same_ip(hits, pairs), *split_applications(apps, orgs),
               *prices_above_list(apps), *duplicate_identifiers(ids=identifiers)):
         found.setdefault(f.key, f)
     return list(found.values())

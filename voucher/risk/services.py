@@ -131,7 +131,8 @@ def _store(found: list[detect.Finding], now: datetime) -> list[RiskSignal]:
         related = [list(r) for r in f.related]
         if s is not None:
             if s.evidence != f.evidence or s.related != related:
-                s.evidence, s.related = f.evidence, related
+                s.evidence, s.related, s.numbers = f.evidence, related, _numbers(f)
+                s.source_type, s.source_id, s.application_number = f.source_type, f.source_id, f.number
             s.last_seen_at = now
             continue
         s = RiskSignal(kind=f.kind, key=f.key, status="open", source_type=f.source_type, source_id=f.source_id,

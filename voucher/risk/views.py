@@ -3,7 +3,7 @@ signal with the rows behind it and the dismissal form; the panel the review and 
 include (``risk_signals_for``).  Bureau roles only: SMEs and providers get 403."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -75,16 +75,16 @@ def detail(signal_id: int):
     form = DismissForm()
     if request.method == "POST":
         if not can(current_user, "risk.dismiss"):
-            from flask import abort
-
             abort(403)
+        status = 422
         if form.validate_on_submit():
             try:
                 services.dismiss(actor, signal_id, form.reason.data)
-            except DomainError as err:
+            except DomainError as err:   # a reason refused (422), already dismissed (409)
                 form_errors_from(err, form)
+                status = err.status
             else:
                 flash(_("The signal is dismissed."), "success")
                 return redirect(url_for("risk.detail", signal_id=signal_id))
-        return render_template("risk/detail.html", signal=signal, form=form), 422
+        return render_template("risk/detail.html", signal=signal, form=form), status
     return render_template("risk/detail.html", signal=signal, form=form)
