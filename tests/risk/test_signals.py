@@ -142,3 +142,24 @@ def test_cli_runs_the_nightly_scan(app, ctx, world):
     _shared_account(world)
     out = app.test_cli_runner().invoke(args=["voucher", "risk-scan"]).output
     assert "0 new risk signal(s)" in out
+
+
+def test_same_ip_from_a_submission_and_the_provider_login(ctx, world):
+    from voucher.audit.services import current_ip
+    from voucher.auth.models import LoginSession
+    from voucher.db import utcnow
+
+    _org, sme = world.enterprise("Gamma")
+    provider_user = fresh_user("provider", world.provider)
+    db.session.add(LoginSession(token_hash="f" * 64, user_id=provider_user.id, ip="61.164.9.9",
+                                created_at=utcnow(), last_seen_at=utcnow()))
+    db.session.flush()
+    token = current_ip.set("61.164.9.9")
+    try:
+        app = world.submit(sme)
+    finally:
+        current_ip.reset(token)
+    [s] = _signals("same_ip")
+    assert (s.source_type, s.source_id) == ("trial_application", app.id)
+    assert {r.get("what") for r in s.evidence["rows"]} >= {"login", "submit"}
+    assert "61.164.9.9" in s.evidence["value"]
