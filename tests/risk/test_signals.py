@@ -163,3 +163,13 @@ def test_same_ip_from_a_submission_and_the_provider_login(ctx, world):
     assert (s.source_type, s.source_id) == ("trial_application", app.id)
     assert {r.get("what") for r in s.evidence["rows"]} >= {"login", "submit"}
     assert "61.164.9.9" in s.evidence["value"]
+
+
+def test_every_kind_of_application_is_followed_on_submission(app):
+    from voucher.applications.services import MACHINE
+    from voucher.subsidies.services import LOAN_MACHINE, ROBOT_MACHINE
+
+    for machine in (MACHINE, LOAN_MACHINE, ROBOT_MACHINE):
+        assert machine.listeners("submit") == (services.on_submit,)
+    services.register()   # a second create_app: no copy
+    assert MACHINE.listeners("submit") == (services.on_submit,)
