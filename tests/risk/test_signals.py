@@ -2,14 +2,21 @@
 nightly scan idempotent, dismissal with a reason (audited), the pages for the bureau only."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import fresh_user
 from voucher.audit.models import AuditEvent
 from voucher.errors import Forbidden, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
-from voucher.risk import services
+from voucher.risk import jobs, services
 from voucher.risk.models import RiskSignal
+
+
+def _scanned(app):
+    """What the worker does once the submission commits (``on_submit`` enqueues it)."""
+    jobs.scan_submitted("trial_application", app.id)
+    return app
 
 
 def _signals(kind=None):
@@ -23,8 +30,8 @@ def _signals(kind=None):
 def _shared_account(world):
     a, ua = world.enterprise("Alpha", account="6222 0200 0000 4242")
     b, ub = world.enterprise("Beta", account="6222020000004242")
-    world.submit(ua)
-    app = world.submit(ub, amount="90000.00")
+    _scanned(world.submit(ua))
+    app = _scanned(world.submit(ub, amount="90000.00"))
     world.sme_b = ub
     return a, b, app
 
@@ -39,12 +46,28 @@ def test_submission_computes_the_signal_with_the_rows_behind_it(ctx, world):
     assert app.number in s.numbers
 
 
-def test_a_failing_scan_never_refuses_the_submission(ctx, world, monkeypatch):
+def test_the_submission_only_enqueues_the_scan_after_its_commit(ctx, world, monkeypatch):
+    import voucher.tasks
+
+    queued = []
+    monkeypatch.setattr(voucher.tasks, "enqueue_after_commit", lambda func, *args, **kw: queued.append((func, args)))
+    _a, ub = world.enterprise("Alpha", account="6222 0200 0000 4242")
+    app = world.submit(ub)
+    assert queued == [(jobs.scan_submitted, ("trial_application", app.id))]
+    assert app.status == "submitted" and _signals() == []   # nothing scanned inside the request
+
+
+def test_a_failing_scan_never_touches_the_submission(ctx, world, monkeypatch):
     def broken(now=None):
         raise RuntimeError("detector bug")
 
+    a, ua = world.enterprise("Alpha", account="6222 0200 0000 4242")
+    b, ub = world.enterprise("Beta", account="6222020000004242")
+    world.submit(ua)
+    app = world.submit(ub, amount="90000.00")
     monkeypatch.setattr(services, "findings", broken)
-    _a, _b, app = _shared_account(world)
+    with pytest.raises(RuntimeError):   # the job fails (RQ keeps it failed; the nightly scan catches up)
+        jobs.scan_submitted("trial_application", app.id)
     assert app.status == "submitted" and _signals() == []
 
 
@@ -156,7 +179,7 @@ def test_same_ip_from_a_submission_and_the_provider_login(ctx, world):
     db.session.flush()
     token = current_ip.set("61.164.9.9")
     try:
-        app = world.submit(sme)
+        app = _scanned(world.submit(sme))
     finally:
         current_ip.reset(token)
     [s] = _signals("same_ip")

@@ -180,13 +180,15 @@ def _enterprise_of(source_type: str, source_id: int) -> int | None:
 
 
 def on_submit(obj, actor: Actor, **facts) -> None:
-    """Listener of the kinds' ``submit``: compute the application's signals; never refuses (a
-    failure is logged and rolled back to its savepoint, the submission goes on)."""
-    try:
-        with db.session.begin_nested():
-            scan_application(obj.__tablename__, obj.id)
-    except Exception:  # noqa: BLE001 - a signal must never stop a submission
-        log.exception("risk scan of %s %s failed", obj.__tablename__, obj.id)
+    """Listener of the kinds' ``submit``: the application's signals are computed by a background job
+    once the submission commits (``risk.jobs.scan_submitted``).  Never in the request: a scan reads
+    every application (seconds at a city's volume, with the submission's locks held) and a signal
+    never refuses anything, so the submission does not wait for it."""
+    from voucher.risk import jobs
+    from voucher.tasks import enqueue_after_commit
+
+    enqueue_after_commit(jobs.scan_submitted, obj.__tablename__, obj.id, result_ttl=3600,
+                         failure_ttl=7 * 24 * 3600)
 
 
 def register() -> None:
