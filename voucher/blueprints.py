@@ -17,6 +17,7 @@ def BLUEPRINTS():
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
     from voucher.progress.views import bp as progress_bp
+    from voucher.risk.views import bp as risk_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
     from voucher.workcalendar.views import bp as workcalendar_bp
@@ -40,4 +41,5 @@ def BLUEPRINTS():
         workcalendar_bp,
         guides_bp,
         progress_bp,
+        risk_bp,
     ]

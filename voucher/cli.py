@@ -119,3 +119,14 @@ def identifier_collisions():
         click.echo(f"{c.kind} {c.key}: {c.kept_type} {c.kept_id} kept; {c.other_type} {c.other_id} to check "
                    f"(found {c.detected_at:%Y-%m-%d %H:%M} UTC)")
     click.echo(f"{len(rows)} collision(s)")
+
+
+@voucher_cli.command("risk-scan")
+def risk_scan():
+    """Compute the risk signals over all applications (the nightly scan; a daily cron).  Safe to run
+    at any time: a pattern already found is never stored twice, a dismissed one stays dismissed."""
+    from voucher.risk.jobs import nightly_scan
+
+    new = nightly_scan()
+    db.session.commit()
+    click.echo(f"{new} new risk signal(s)")

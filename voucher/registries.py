@@ -38,6 +38,7 @@ def register_audit_labels() -> None:
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
     from voucher.payments import queries as payments
+    from voucher.risk import queries as risk
     from voucher.subsidies import views as subsidies
     from voucher.trials import queries as trials
 
@@ -60,6 +61,8 @@ def register_audit_labels() -> None:
     register_status_labels("trial", trials.STATUS_LABELS)
     register_event_labels(amendments.EVENT_LABELS)
     register_status_labels("grant_amendment", amendments.STATUS_LABELS)
+    register_event_labels(risk.EVENT_LABELS)
+    register_status_labels("risk_signal", risk.STATUS_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------
@@ -126,9 +129,11 @@ def register_grant_kinds() -> None:
 def register_transition_listeners() -> None:
     """The trials open and cancel a trial when applications publish an approval or its cancellation
     (``voucher.workflow``: ``StateMachine.subscribe`` / ``publish``); subscribing again changes nothing."""
+    from voucher.risk.services import register as register_risk
     from voucher.trials.services import register as register_trials
 
     register_trials()
+    register_risk()  # risk signals computed on every kind's submission (issue 20 §2)
 
 
 REGISTRATIONS = (register_grant_kinds, register_transition_listeners, register_audit_labels, register_documents,

@@ -54,6 +54,7 @@ NAV = (
     NavItem("payments.batches", _l("Payment batches"), frozenset({"finance", "auditor"})),
     NavItem("payments.notices", _l("Public notices"), frozenset({"officer", "finance", "auditor"})),
     NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("risk.index", _l("Risk signals"), frozenset({"officer", "finance", "auditor"})),
     NavItem("payments.mine", _l("Payments received"), frozenset({"provider", "sme"})),
     NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
     NavItem("guides.index", _l("Programme guides"), frozenset(reference.ROLES)),

@@ -514,6 +514,7 @@ def submit(actor: Actor, application_id: int, today: date | None = None) -> Tria
     MACHINE.apply(application, "submit", actor, details={"submitted_on": day})
     application.submitted_at = utcnow()
     db.session.flush()
+    MACHINE.publish(application, "submit", actor)  # risk signals follow (voucher.risk.services.on_submit)
     notify_role("officer", N_("A trial-voucher application %(number)s from %(enterprise)s (%(amount)s) is waiting for review."),
                 application_link(application.id), number=application.number, enterprise=application.enterprise.name,
                 amount=format_money(application.requested_amount))

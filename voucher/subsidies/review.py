@@ -126,6 +126,7 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         app.decision_reason = event.reason
 
     if action == "submit":
+        k.machine.publish(app, "submit", actor)  # risk signals follow (voucher.risk.services.on_submit)
         notify_role("officer", _SUBMITTED_NOTICE[kind], detail_path(kind, app.id), id=app.number,
                     enterprise=app.enterprise.name)
     elif (kind, action) in _NOTICES:
