@@ -53,6 +53,11 @@ def test_public_email_domains_ignored():
     [f] = detect.detect(orgs, [trial(5, 1), trial(6, 2), trial(7, 3)], [], [])
     assert f.kind == "shared_email_domain" and f.evidence["value"] == "corp.cn"
     assert detect.email_domain("z@163.com") == "" and detect.email_domain("not an address") == ""
+    # names reserved for tests and documentation are nobody's company domain (the demo's demo.test)
+    reserved = [ent(1, emails=("a@demo.test",)), ent(2, emails=("b@Demo.TEST",)), ent(3, emails=("c@example.com",)),
+                ent(4, emails=("d@example.com",))]
+    assert detect.detect(reserved, [trial(5, 1), trial(6, 2), trial(7, 3), trial(8, 4)], [], []) == []
+    assert detect.email_domain("a@test.corp.cn") == "test.corp.cn"   # only the suffix is reserved
 
 
 def test_same_representative_across_enterprises_and_with_the_provider():
@@ -60,8 +65,11 @@ def test_same_representative_across_enterprises_and_with_the_provider():
     found = detect.detect(orgs, [trial(5, 1, p=100)], [], [])
     assert sorted(tuple(sorted(f.org_ids)) for f in found) == [(1, 2), (1, 100)]   # 2 never used provider 100
     assert kinds(found) == ["same_representative"] * 2
-    # a one-character name says nothing
+    # a one-character name says nothing, nor a role written where the name belongs
     assert detect.detect([ent(1, contact_name="王"), ent(2, contact_name="王")], [trial(5, 1)], [], []) == []
+    roles = [ent(1, contact_name="联系人"), ent(2, contact_name="联系人 "), prov(100, contact_name="客户经理"),
+             prov(101, contact_name="客户经理")]
+    assert detect.detect(roles, [trial(5, 1, p=100), trial(6, 2, p=101)], [], []) == []
 
 
 def test_same_ip_within_the_window_only_for_the_pair():

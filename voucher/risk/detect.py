@@ -26,6 +26,14 @@ PUBLIC_EMAIL_DOMAINS = frozenset({
     "yeah.net", "139.com", "189.cn", "aliyun.com", "sohu.com", "live.com", "yahoo.com", "icloud.com", "vip.qq.com",
     "vip.163.com", "msn.com", "wo.cn"})
 
+# Names reserved for tests and documentation (RFC 2606, RFC 6761): never a real company's domain.
+RESERVED_EMAIL_SUFFIXES = (".test", ".example", ".invalid", ".localhost")
+RESERVED_EMAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org", "localhost"})
+# A role written where a person's name belongs (联系人 "contact", 客户经理 "account manager"): shared by
+# unrelated organisations, so it says nothing about one person behind two of them.
+ROLE_WORDS = frozenset({"联系人", "负责人", "经办人", "客户经理", "经理", "财务", "总经理", "法人", "法定代表人",
+                        "contact", "manager", "finance"})
+
 IP_WINDOW = timedelta(hours=2)        # an SME's and its provider's activity from one address within this
 SPLIT_WINDOW = timedelta(days=30)     # several applications for one solution within this
 IP_CROWD = 5                          # an address used by more organisations is a proxy or a shared gateway
@@ -114,12 +122,15 @@ def email_domain(value: str | None) -> str:
     if "@" not in v:
         return ""
     domain = v.rsplit("@", 1)[1].strip(". ")
-    return "" if not domain or domain in PUBLIC_EMAIL_DOMAINS else domain
+    if (not domain or domain in PUBLIC_EMAIL_DOMAINS or domain in RESERVED_EMAIL_DOMAINS
+            or domain.endswith(RESERVED_EMAIL_SUFFIXES)):
+        return ""
+    return domain
 
 
 def norm_name(value: str | None) -> str:
     v = re.sub(r"\s+", "", _fold(value)).casefold()
-    return v if len(v) >= 2 else ""
+    return v if len(v) >= 2 and v not in ROLE_WORDS else ""
 
 
 def mask_account(value: str) -> str:
