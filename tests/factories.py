@@ -144,6 +144,33 @@ def build_programme(budget="50000000.00", **fields):
     return programme
 
 
+def build_solution(provider, status="listed", trial_price="250000.00", *, list_price=None, title=None,
+                   category="mes", industries=("pumps_valves",), description=None, trial_period_days=90,
+                   age_minutes=0):
+    """A flushed solution of `provider`; the list price is twice the trial price unless given.
+
+    The timestamps follow the status (submitted, listed) `age_minutes` ago, as the catalogue's services set them.
+    A directory that wants other defaults binds them with functools.partial instead of redefining the builder.
+    """
+    from datetime import timedelta
+
+    from voucher.catalogue.models import Solution
+    from voucher.db import utcnow
+
+    n = next(_seq)
+    at = utcnow() - timedelta(minutes=age_minutes)
+    solution = Solution(
+        provider_id=provider.id, title=title or f"Solution {n}", category=category,
+        target_industries=list(industries), description=description or f"Digital workshop {n}.",
+        list_price=Decimal(list_price) if list_price is not None else Decimal(trial_price) * 2,
+        trial_price=Decimal(trial_price), trial_period_days=trial_period_days, status=status,
+        created_at=at, updated_at=at, submitted_at=at if status != "draft" else None,
+        listed_at=at if status in ("listed", "recommended", "delisted") else None)
+    db.session.add(solution)
+    db.session.flush()
+    return solution
+
+
 def add_demo_lpr() -> None:
     """The two one-year LPR figures the worked examples use (3.10% from 2024-10-21, 3.00% from 2025-05-20)."""
     from datetime import date

@@ -78,6 +78,9 @@ class DefaultConfig:
     # Publishing a notice schedules the "now payable" message to finance for the morning after it
     # ends (RQ's scheduler in the workers); off where `flask voucher notify-payable` runs from cron.
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
+    # Start-page figures (queue counts, status chart, payable items) kept in Redis until the next recorded
+    # change (voucher.dashboard.cache); the seconds bound how long an unused one stays. 0: computed every time.
+    START_PAGE_CACHE_SECONDS = 300
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
     # SMS copies of notifications for users who chose them (voucher.notifications.sms): "console"
@@ -136,6 +139,7 @@ class TestConfig(DefaultConfig):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = False  # the test of the scheduling turns it on
+    START_PAGE_CACHE_SECONDS = 0  # builders write rows without audit events; tests of the cache turn it on
 
 
 def normalise_public_base_url(value: str | None) -> str | None:

@@ -8,12 +8,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
+from tests import factories
 from tests.factories import add_demo_lpr, attach_required_materials, build_programme  # noqa: F401 (the tests import them from here)
 from voucher.auth import tokens
-from voucher.extensions import db
 
 EN = {"Accept-Language": "en"}
 
@@ -97,16 +98,8 @@ def anon(client):
 
 # --- domain objects ----------------------------------------------------------------------------
 
-def build_solution(provider, status="listed", trial_price="150000.00", title=None):
-    from voucher.catalogue.models import Solution
-
-    solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
-                        target_industries=["pumps_valves"], description="Digital workshop",
-                        list_price=Decimal(trial_price) * 2, trial_price=Decimal(trial_price),
-                        trial_period_days=90, status=status)
-    db.session.add(solution)
-    db.session.flush()
-    return solution
+# The API tests' solutions cost 150,000 on trial by default.
+build_solution = partial(factories.build_solution, trial_price="150000.00")
 
 
 def application_body(programme_id: int, solution_id: int, amount="100000.00", key=None) -> dict:

@@ -9,21 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import attach_required_materials, build_programme  # noqa: F401 (tests import it from here)
+from tests.factories import attach_required_materials, build_programme, build_solution  # noqa: F401 (tests import it from here)
 from voucher.applications import services
 from voucher.applications.services import Content
-from voucher.catalogue.models import Solution
-from voucher.extensions import db
-
-
-def build_solution(provider, status="listed", trial_price="250000.00", list_price=None, title=None) -> Solution:
-    solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
-                        target_industries=["pumps_valves"], description="Digital workshop",
-                        list_price=Decimal(list_price or trial_price) * 2, trial_price=Decimal(trial_price),
-                        trial_period_days=90, status=status)
-    db.session.add(solution)
-    db.session.flush()
-    return solution
 
 
 def content(amount="100000.00", **overrides) -> Content:

@@ -9,23 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import AFTERS, BASELINES, attach_required_materials, build_programme  # noqa: F401 (tests import them from here)
+from tests.factories import AFTERS, BASELINES, attach_required_materials, build_programme, build_solution  # noqa: F401 (tests import them from here)
 from voucher.applications import services as applications
 from voucher.applications.services import Content
-from voucher.catalogue.models import Solution
-from voucher.extensions import db
 from voucher.trials import services
 from voucher.trials.models import CRITERIA, MILESTONE_KINDS, Trial
 
 D = Decimal
-def build_solution(provider, trial_price="250000.00", title=None, period=90) -> Solution:
-    solution = Solution(provider_id=provider.id, title=title or f"Solution {secrets.token_hex(3)}", category="mes",
-                        target_industries=["pumps_valves"], description="Digital workshop",
-                        list_price=D(trial_price) * 2, trial_price=D(trial_price), trial_period_days=period,
-                        status="listed")
-    db.session.add(solution)
-    db.session.flush()
-    return solution
 
 
 def evaluation_input(score="80", afters=None, comments="Works well on the shop floor.", recommendation="continue",

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from voucher import reference
 from voucher.chart_colours import NEUTRAL, colour
 from voucher.dashboard import figures
+from voucher.dashboard.cache import cached_figure
 from voucher.money import format_money
 
 # Series with a meaning carry their colour (voucher.chart_colours: green = paid or passed, red = not
@@ -50,7 +51,7 @@ def _base(kind_axis: bool = True) -> dict:
 
 
 def fund_over_time(programme_id: int | None) -> Chart:
-    months = figures.fund_by_month(programme_id)
+    months = cached_figure("fund_by_month", (programme_id,), lambda: figures.fund_by_month(programme_id))
     title = _("Fund use by month (¥10,000)")
     reserved, paid, released = _("Reserved"), _("Paid"), _("Released")
     option = _base()
@@ -149,7 +150,8 @@ def adoption(programme_id: int | None = None, provider_id: int | None = None) ->
 
 
 def application_statuses(programme_id: int | None, labels: dict) -> Chart:
-    counts = figures.application_status_counts(programme_id)
+    counts = cached_figure("application_status_counts", (programme_id,),
+                           lambda: figures.application_status_counts(programme_id))
     order = [s for s in labels if s in counts]
     names = [str(labels[s]) for s in order]
     option = _base()

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
+from voucher.dashboard.cache import cached_figure
 from voucher.deadlines import LOCAL_TZ, latest_overdue_start, local_date, local_today, review_deadline, waited
 from voucher.extensions import db
 from voucher.workdays import CalendarUnknown, working_days_between
@@ -152,14 +153,14 @@ def officer(actor: Actor) -> dict:
 
     programme = _current_programme()
     pid = programme.id if programme else None
-    summary = waiting_summary()
+    summary = cached_figure("waiting_summary", (), waiting_summary)
     overdue = figures.overdue_trials(limit=100)
     return {
         "programme": programme, "balances": _balances(programme),
         "waiting": waiting_rows(6), "waiting_total": summary["total"],
         "review_overdue": summary["overdue"],
         "overdue_trials": overdue[:6], "overdue_total": len(overdue), "solution_titles": _titles(t[3] for t in overdue[:6]),
-        "mean_review": mean_review_days(pid),
+        "mean_review": cached_figure("mean_review_days", (pid,), lambda: mean_review_days(pid)),
         "charts": [charts.application_statuses(pid, STATUS_LABELS), charts.queue_age(summary["ages"], summary["total"]),
                    charts.fund_over_time(pid), charts.trial_outcomes(pid)],
     }
@@ -190,9 +191,19 @@ def payable_overview(limit: int, payee_id: int | None = None) -> tuple[list[dict
     from voucher.payments.queries import payable_overview as overview
 
     today = local_today()
-    shown, summary = shared(("payable_overview", today, payee_id, max(limit, 8)),
-                            lambda: overview(max(limit, 8), today, payee_id))
+    n = max(limit, 8)
+    shown, summary = shared(("payable_overview", today, payee_id, n),
+                            lambda: cached_figure("payable_overview", (today, payee_id, n),
+                                                  lambda: _without_bank_details(overview(n, today, payee_id))))
     return [_payable_item(p, today) for p in shown[:limit]], summary
+
+
+def _without_bank_details(overview: tuple) -> tuple:
+    """The overview as the start page shows it: the payee's account and bank are not kept in the cache."""
+    from dataclasses import replace
+
+    shown, summary = overview
+    return [replace(p, bank_name=None, bank_account=None, bank_code=None) for p in shown], summary
 
 
 def _payment_counts() -> dict:
