@@ -47,7 +47,7 @@ def config(uri: str, storage: str) -> dict:
             "ENV_NAME": "development", "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "100000 per minute",
             "SECRET_KEY": "bench-only-secret-not-for-production", "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1, "BENCH_PAGES": True,
-            # Production has Redis: the start pages keep their figures there (voucher.dashboard.cache).
+            # Production has Redis: the start pages keep their figures there (voucher.figures_cache).
             # VOUCHER_BENCH_REDIS="" measures without it; VOUCHER_START_PAGE_CACHE_SECONDS=0 without the cache.
             "REDIS_URL": os.environ.get("VOUCHER_BENCH_REDIS", "redis://127.0.0.1:6379/3") or None}
 

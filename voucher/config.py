@@ -79,7 +79,7 @@ class DefaultConfig:
     # ends (RQ's scheduler in the workers); off where `flask voucher notify-payable` runs from cron.
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = True
     # Start-page figures (queue counts, status chart, payable items) kept in Redis until the next recorded
-    # change (voucher.dashboard.cache); the seconds bound how long an unused one stays. 0: computed every time.
+    # change (voucher.figures_cache); the seconds bound how long an unused one stays. 0: computed every time.
     START_PAGE_CACHE_SECONDS = 300
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None

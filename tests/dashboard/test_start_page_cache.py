@@ -1,4 +1,4 @@
-"""Start-page figures kept in Redis until the next recorded change (voucher.dashboard.cache, issue 15).
+"""Start-page figures kept in Redis until the next recorded change (voucher.figures_cache, issue 15).
 
 The rule: a start page never shows a figure older than the newest commit it could read.  The suite runs
 with the cache off (builders write rows without audit events); these tests turn it on over the demo data,
@@ -11,8 +11,9 @@ import re
 import pytest
 from redis import Redis
 
+from voucher import figures_cache as cache
 from voucher.audit.services import Actor
-from voucher.dashboard import cache, figures, roles
+from voucher.dashboard import figures, roles
 from voucher.extensions import db
 
 OFFICER = Actor(user_id=None, role="officer", organisation_id=None, label="test officer")

@@ -31,6 +31,7 @@ from voucher.auth.forms import ConfirmForm
 from voucher.auth.policy import current_actor, roles_required
 from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, TransitionNotAllowed
+from voucher.figures_cache import cached_figure
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
 from voucher.pagination import cursor_arg, page_arg, query_int
@@ -471,7 +472,7 @@ def _sme_panel(actor):
 
 
 def _officer_panel(actor):
-    waiting = queries.waiting_count()
+    waiting = cached_figure("trial_waiting_count", (), queries.waiting_count)
     return {"title": _("Trial-voucher applications"),
             "items": [(_("Waiting for review"), str(waiting))],
             "link": ("applications.review_queue", _("Open the review queue"))}

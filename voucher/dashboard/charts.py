@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from voucher import reference
 from voucher.chart_colours import NEUTRAL, colour
 from voucher.dashboard import figures
-from voucher.dashboard.cache import cached_figure
+from voucher.figures_cache import cached_figure
 from voucher.money import format_money
 
 # Series with a meaning carry their colour (voucher.chart_colours: green = paid or passed, red = not

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from voucher.audit.services import Actor
 from voucher.dashboard import charts, figures
-from voucher.dashboard.cache import cached_figure
 from voucher.deadlines import LOCAL_TZ, latest_overdue_start, local_date, local_today, review_deadline, waited
 from voucher.extensions import db
+from voucher.figures_cache import cached_figure
 from voucher.workdays import CalendarUnknown, working_days_between
 
 ZERO = Decimal("0.00")
@@ -73,7 +73,7 @@ def waiting_rows(limit: int = 6) -> list[WaitingRow]:
     ordered as the queue orders them, a deadline the calendar does not know last)."""
     today = local_today()
     rows = [WaitingRow(w, review_deadline(w.submitted_at, today), waited(w.submitted_at, today))
-            for w in figures.waiting_for_review(limit=limit)]
+            for w in cached_figure("waiting_for_review", (limit,), lambda: figures.waiting_for_review(limit=limit))]
     rows.sort(key=lambda r: (r.deadline.sort_key, r.item.submitted_at))
     return rows
 

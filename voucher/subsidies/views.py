@@ -22,6 +22,7 @@ from voucher.calc.common import fmt_pct
 from voucher.deadlines import deadline_text, review_deadline
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import csrf
+from voucher.figures_cache import cached_figure
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.materials import checklist_for, missing_required
 from voucher.money import format_money
@@ -943,7 +944,7 @@ def _sme_panel(actor):
 
 
 def _officer_panel(actor):
-    waiting = queries.review_count(None, "submitted")
+    waiting = cached_figure("subsidy_waiting_count", (), lambda: queries.review_count(None, "submitted"))
     return {"title": _("Subsidy applications"),
             "items": [(_("Waiting for review"), waiting)],
             "link": ("subsidies.review_queue", _("Open the review queue"), {"status": "submitted"})}

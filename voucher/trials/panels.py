@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voucher.audit.services import Actor
+from voucher.figures_cache import cached_figure
 from voucher.trials import queries
 
 
@@ -62,7 +63,7 @@ def evaluator_panel(actor: Actor) -> dict | None:
 
 def officer_panel(actor: Actor) -> dict | None:
     """Completed trials without an evaluator, and overdue trials."""
-    c = queries.officer_counts()
+    c = cached_figure("trial_officer_counts", (), queries.officer_counts)
     return {"title": _l("Trials"),
             "text": (_("%(n)s completed trial(s) need evaluators.", n=c["needing_evaluators"])
                      if c["needing_evaluators"] else _("Every completed trial has evaluators.")),
