@@ -14,7 +14,7 @@ from voucher.access import require
 from voucher.audit.services import Actor, record_event
 from voucher.calc.maturity import score_assessment
 from voucher.enterprises.models import Enterprise
-from voucher.errors import Forbidden, NotFound, ValidationFailed
+from voucher.errors import N_, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
 from voucher.maturity.models import MaturityAssessment, MaturityQuestionnaire
 from voucher.maturity.questionnaire import DEFAULT_CONTENT, option_levels, structure, validate_content
@@ -32,8 +32,7 @@ def current_questionnaire() -> MaturityQuestionnaire:
         return found
     try:
         with db.session.begin_nested():
-            seeded = MaturityQuestionnaire(version=1, content=copy.deepcopy(DEFAULT_CONTENT),
-                                           note="Default questionnaire")
+            seeded = MaturityQuestionnaire(version=1, content=copy.deepcopy(DEFAULT_CONTENT))
             db.session.add(seeded)
             db.session.flush()
         return seeded
@@ -91,9 +90,9 @@ def check_answers(content: dict, answers: dict) -> dict[str, int]:
         except (TypeError, ValueError):
             value = None
         if value is None:
-            fields[code] = "Choose an answer."
+            fields[code] = N_("Choose an answer.")
         elif value not in levels:
-            fields[code] = "Choose one of the answers given."
+            fields[code] = N_("Choose one of the answers given.")
         else:
             clean[code] = value
     if fields:

@@ -116,7 +116,7 @@ def overview():
         table = request.args.get("table", "district")
         if table == "changes":
             changes = queries.changes_around_trials()
-            headers = [_("Enterprise"), _("Solution"), _("Level before"), _("Level after"), _("Change")] + \
+            headers = [_("Enterprise"), _("Solution"), _("Level before"), _("Level after"), _("Level change")] + \
                 [str(DIMENSION_LABELS[d]) for d in DIMENSIONS]
             return send(fmt, "maturity-change", headers,
                         ([c.enterprise_name, c.solution_title, c.before.overall_level, c.after.overall_level,
