@@ -162,4 +162,4 @@ def test_an_sme_user_without_an_enterprise_is_told_to_register_first(ctx, client
     user = fresh_user("sme")
     login(user)
     response = client.get("/maturity/take")
-    assert response.status_code == 403 and "Register your enterprise" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "请先登记企业信息" in response.get_data(as_text=True)
