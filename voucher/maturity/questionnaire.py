@@ -86,7 +86,7 @@ DEFAULT_CONTENT = {"dimensions": [
     ]},
     {"code": "equipment", "questions": [
         _q("e1", "How many key machines are networked?", "关键设备联网情况？", [
-            ("None", "没有"), ("A few", "少数"), ("About half", "约一半"), ("Most", "大部分"),
+            ("No machine", "没有联网设备"), ("A few", "少数"), ("About half", "约一半"), ("Most", "大部分"),
             ("All, with data collected automatically", "全部，自动采集数据")]),
         _q("e2", "How is production on the shop floor recorded?", "车间生产如何记录？", [
             ("On paper", "纸质"), ("Spreadsheets", "电子表格"), ("A workshop system (MES) in part", "部分使用 MES"),
