@@ -108,9 +108,9 @@ def test_the_page_shows_the_counts_and_the_sme_applies_from_a_suggestion(ctx, cl
         assert f'data-tried="{tried}" data-decided="{decided}" data-adopted="{adopted}" data-scored="{scored}"' in block
         assert f"{tried} similar enterprises tried it" in block
         if pct is not None:
-            assert f"{adopted} of the {decided} that decided kept using it ({pct}%)" in block
+            assert f"{adopted} of the {decided} that decided kept using it ({pct}%)." in block
         if mean is not None:
-            assert f"mean evaluation score {mean} from {scored} evaluated trials" in block
+            assert f"Mean evaluation score {mean} from {scored} evaluated trials." in block
         assert ("Too little evidence" in block) == (tried < MIN_EVIDENCE)
     assert "No similar enterprise has tried it yet: too little evidence." in html  # the cloud solution
     link = re.search(rf'data-apply href="([^"]*solution_id={dataset.mes_b.id})"', html).group(1)
