@@ -74,6 +74,8 @@ def test_a_new_version_is_answered_from_then_on_and_past_assessments_keep_theirs
 @pytest.mark.parametrize("mutate, words", [
     (lambda c: c["dimensions"].pop(), "dimensions must be"),
     (lambda c: c["dimensions"][1]["questions"][0].update(code="b1"), "unique code"),
+    (lambda c: c["dimensions"][1]["questions"][0].update(code="csrf_token"), "unique code"),
+    (lambda c: c["dimensions"][1]["questions"][0].update(code="D 1"), "lower-case"),
     (lambda c: c["dimensions"][2]["questions"][0]["options"][0].update(level=7), "level from 1 to 5"),
     (lambda c: c["dimensions"][3]["questions"][0]["text"].pop("zh"), "English (en) and in Chinese (zh)"),
     (lambda c: c["dimensions"][4]["questions"][0].update(options=[c["dimensions"][4]["questions"][0]["options"][0]]),

@@ -13,6 +13,8 @@ depend on them.
 """
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from voucher.errors import ValidationFailed
@@ -48,6 +50,8 @@ assert set(DIMENSION_LABELS) == set(DIMENSIONS) == set(DIMENSION_CATEGORIES)
 
 MAX_QUESTIONS = 10
 MAX_TEXT = 500
+# A question's code is also its form field's name: lower-case letters, digits and "_", never the CSRF field's.
+CODE = re.compile(r"[a-z][a-z0-9_]{0,19}")
 
 
 def _q(code, en, zh, options):
@@ -176,9 +180,10 @@ def validate_content(content) -> dict:
         qs = []
         for q in questions:
             code = q.get("code") if isinstance(q, dict) else None
-            if not isinstance(code, str) or not code.strip() or len(code) > 20 or code in seen:
-                raise ValidationFailed("Every question needs a unique code of at most 20 characters (dimension "
-                                       "%(dimension)s).", field="content", dimension=d["code"])
+            if not isinstance(code, str) or not CODE.fullmatch(code) or code == "csrf_token" or code in seen:
+                raise ValidationFailed("Every question needs a unique code of at most 20 characters: lower-case "
+                                       "letters, digits and _ (dimension %(dimension)s).", field="content",
+                                       dimension=d["code"])
             seen.add(code)
             options = q.get("options")
             if not isinstance(options, list) or len(options) < 2:

@@ -85,7 +85,7 @@ def take():
 def result(assessment_id: int):
     actor = current_actor()
     assessment = services.get_assessment(actor, assessment_id)
-    first, latest = queries.first_and_latest(assessment.enterprise_id)
+    first, _latest = queries.first_and_latest(assessment.enterprise_id)
     series = []
     compare = first if first is not None and first.id != assessment.id else None
     if compare is not None:
@@ -96,7 +96,7 @@ def result(assessment_id: int):
     working = score_assessment(structure(assessment.questionnaire.content), assessment.answers).working
     enterprise = db.session.get(Enterprise, assessment.enterprise_id)
     return render_template("maturity/result.html", assessment=assessment, chart=chart, series=series,
-                           latest=latest, working=[_step_text(s) for s in working],
+                           working=[_step_text(s) for s in working],
                            suggestions=queries.suggestions(assessment), enterprise=enterprise,
                            categories=SOLUTION_CATEGORIES, industries=INDUSTRIES, sizes=SIZE_CLASSES,
                            evidence_steps=lambda e: [_step_text(s) for s in e.working],
