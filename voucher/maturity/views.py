@@ -99,7 +99,6 @@ def result(assessment_id: int):
                            working=[_step_text(s) for s in working],
                            suggestions=queries.suggestions(assessment), enterprise=enterprise,
                            categories=SOLUTION_CATEGORIES, industries=INDUSTRIES, sizes=SIZE_CLASSES,
-                           evidence_steps=lambda e: [_step_text(s) for s in e.working],
                            own=actor.organisation_id == assessment.enterprise_id, min_evidence=MIN_EVIDENCE)
 
 
