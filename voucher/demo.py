@@ -176,5 +176,8 @@ def seed() -> dict[str, int]:
     from voucher.guides.demo import seed_guides
 
     seed_guides(programme, counts)
+    from voucher.maturity.demo import seed_assessments
+
+    seed_assessments(enterprises, counts)
     db.session.flush()
     return counts

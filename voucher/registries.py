@@ -37,6 +37,7 @@ def register_audit_labels() -> None:
     from voucher.audit.labels import register_event_labels, register_status_labels
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
+    from voucher.maturity import queries as maturity
     from voucher.payments import queries as payments
     from voucher.risk import queries as risk
     from voucher.subsidies import views as subsidies
@@ -63,6 +64,7 @@ def register_audit_labels() -> None:
     register_status_labels("grant_amendment", amendments.STATUS_LABELS)
     register_event_labels(risk.EVENT_LABELS)
     register_status_labels("risk_signal", risk.STATUS_LABELS)
+    register_event_labels(maturity.EVENT_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------
@@ -82,6 +84,7 @@ def register_panels() -> None:
     from voucher.catalogue import panels as catalogue
     from voucher.dashboard.queries import register_panel
     from voucher.enterprises import views as enterprises
+    from voucher.maturity import panels as maturity
     from voucher.payments import views as payments
     from voucher.programmes import views as programmes
     from voucher.subsidies import views as subsidies
@@ -94,6 +97,8 @@ def register_panels() -> None:
     register_panel({"evaluator"}, catalogue.evaluator_panel)
     register_panel({"officer"}, catalogue.officer_panel)
     register_panel({"sme"}, enterprises._sme_panel)
+    register_panel({"sme"}, maturity.sme_panel)  # "Where do I start?" (issue 20 §1)
+    register_panel({"officer", "auditor"}, maturity.bureau_panel)
     register_panel({"provider"}, enterprises._provider_panel)
     register_panel({"finance"}, payments._finance_panel)
     register_panel({"provider", "sme"}, payments._payee_panel)

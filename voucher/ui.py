@@ -55,6 +55,8 @@ NAV = (
     NavItem("payments.notices", _l("Public notices"), frozenset({"officer", "finance", "auditor"})),
     NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"})),
     NavItem("risk.index", _l("Risk signals"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("maturity.index", _l("Self-assessment"), frozenset({"sme"})),
+    NavItem("maturity.overview", _l("Digital maturity"), frozenset({"officer", "auditor"})),
     NavItem("payments.mine", _l("Payments received"), frozenset({"provider", "sme"})),
     NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
     NavItem("guides.index", _l("Programme guides"), frozenset(reference.ROLES)),

@@ -38,7 +38,8 @@ def test_require_raises_forbidden_with_a_403_and_the_message_given(app):
 @pytest.mark.parametrize("action,attribute", [("applications.file", "enterprise_id"),
                                               ("subsidies.file", "enterprise_id"),
                                               ("trials.confirm_milestone", "enterprise_id"),
-                                              ("trials.report_milestone", "provider_id")])
+                                              ("trials.report_milestone", "provider_id"),
+                                              ("maturity.read", "enterprise_id")])
 def test_an_organisations_users_act_only_on_its_own_objects(app, action, attribute):
     role = "provider" if attribute == "provider_id" else "sme"
     obj = SimpleNamespace(**{attribute: 7})

@@ -221,6 +221,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
     from voucher.auth.models import User
     from voucher.catalogue.models import Solution
     from voucher.enterprises.models import Organisation
+    from voucher.maturity.models import MaturityAssessment
     from voucher.programmes.models import Programme
     from voucher.subsidies.models import LoanApplication, RobotApplication
     from voucher.trials.models import Evaluation, Trial
@@ -250,6 +251,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
         "programme_id": list(db.session.scalars(select(Programme.id))),
         "user_id": list(db.session.scalars(select(User.id).order_by(User.id).limit(2))),
         "evaluation_id": list(db.session.scalars(select(Evaluation.id).limit(1))),
+        "assessment_id": list(db.session.scalars(select(MaturityAssessment.id).order_by(MaturityAssessment.id).limit(2))),
         # The working-day calendar: a year the package knows and the next one (none entered in the demo).
         "year": [2026, 2027],
     }
@@ -267,7 +269,7 @@ def _urls(app, ids: dict) -> list[str]:
             urls.append(rule.rule)
             continue
         if args - {"application_id", "trial_id", "solution_id", "organisation_id", "programme_id", "user_id",
-                   "evaluation_id", "year"}:
+                   "evaluation_id", "year", "assessment_id"}:
             continue  # file downloads, job pages, tokens: not pages with their own text
         if "application_id" in args:
             key = ("loan_application" if "/loans/" in rule.rule else

@@ -16,17 +16,19 @@ DOWNLOAD_RULES = {"disbursement", "payment_batch", "programme"}
 
 # The start page's cards per role, in the order they are shown.
 PANELS = {
-    "sme": ["applications.views._sme_panel", "enterprises.views._sme_panel", "payments.views._payee_panel",
+    "sme": ["applications.views._sme_panel", "enterprises.views._sme_panel", "maturity.panels.sme_panel",
+            "payments.views._payee_panel",
             "subsidies.views._sme_panel", "trials.panels.sme_panel"],
     "provider": ["catalogue.panels.provider_panel", "enterprises.views._provider_panel",
                  "payments.views._payee_panel", "trials.panels.provider_panel"],
     "evaluator": ["catalogue.panels.evaluator_panel", "trials.panels.evaluator_panel"],
-    "officer": ["applications.views._officer_panel", "catalogue.panels.officer_panel", "payments.views._officer_panel",
+    "officer": ["applications.views._officer_panel", "catalogue.panels.officer_panel", "maturity.panels.bureau_panel",
+                "payments.views._officer_panel",
                 "programmes.views._bureau_panel", "subsidies.views._officer_panel", "trials.panels.officer_panel",
                 "workcalendar.views._calendar_panel"],
     "finance": ["payments.views._finance_panel", "programmes.views._bureau_panel",
                 "workcalendar.views._calendar_panel"],
-    "auditor": ["programmes.views._bureau_panel"],
+    "auditor": ["maturity.panels.bureau_panel", "programmes.views._bureau_panel"],
 }
 
 STATUS_LABELLED = {"trial_application", "loan_application", "robot_application", "trial", "solution", "disbursement"}
