@@ -106,7 +106,7 @@ def require(actor, action: str, obj=None, message: str = "Your role may not do t
 
 
 DOMAINS = ("amendments", "applications", "catalogue", "documents", "enterprises", "guides", "payments", "programmes",
-           "risk", "subsidies", "trials", "workcalendar")
+           "recovery", "risk", "subsidies", "trials", "workcalendar")
 
 
 def configure_access(app) -> None:

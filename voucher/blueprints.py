@@ -3,6 +3,7 @@
 
 def BLUEPRINTS():
     from voucher.amendments.views import bp as amendments_bp
+    from voucher.recovery.views import bp as recovery_bp
     from voucher.applications.views import bp as applications_bp
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
@@ -34,6 +35,7 @@ def BLUEPRINTS():
         catalogue_bp,
         applications_bp,
         amendments_bp,
+        recovery_bp,
         subsidies_bp,
         trials_bp,
         payments_bp,

@@ -38,6 +38,7 @@ def register_audit_labels() -> None:
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
     from voucher.payments import queries as payments
+    from voucher.recovery import queries as recovery
     from voucher.risk import queries as risk
     from voucher.subsidies import views as subsidies
     from voucher.trials import queries as trials
@@ -61,6 +62,8 @@ def register_audit_labels() -> None:
     register_status_labels("trial", trials.STATUS_LABELS)
     register_event_labels(amendments.EVENT_LABELS)
     register_status_labels("grant_amendment", amendments.STATUS_LABELS)
+    register_event_labels(recovery.EVENT_LABELS)
+    register_status_labels("recovery_order", recovery.STATUS_LABELS)
     register_event_labels(risk.EVENT_LABELS)
     register_status_labels("risk_signal", risk.STATUS_LABELS)
 
@@ -73,6 +76,9 @@ def register_documents() -> None:
 
     payments.register()  # payment order, programme report, batch summary, bank file (the audit dossier: trials.grant)
     reconciliation.register()  # the reconciliation report of a payment batch
+    from voucher.recovery import documents as recovery
+
+    recovery.register()  # the recovery notice (追回通知书), signed
 
 
 # --- the start page's cards, per role (shown in this order) ------------------------------------

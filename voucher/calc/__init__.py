@@ -42,6 +42,7 @@ from .robot_subsidy import (
     line_rate,
     robot_subsidy,
 )
+from .recovery import RecoveryResult, recovery_amount
 from .size_class import SizeClass, SizeResult, SizeThresholds, classify_enterprise
 from .topsis import Criterion, TopsisResult, entropy_topsis
 
@@ -62,6 +63,7 @@ __all__ = [
     "PeriodResult",
     "RECOMMEND_MIN_PASSED",
     "RecommendationResult",
+    "RecoveryResult",
     "RobotLine",
     "RobotParams",
     "PrincipalUse",
@@ -78,6 +80,7 @@ __all__ = [
     "classify_enterprise",
     "entropy_topsis",
     "improvement_pct",
+    "recovery_amount",
     "indicator_improvements",
     "invoice_key",
     "line_rate",
