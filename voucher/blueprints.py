@@ -3,7 +3,6 @@
 
 def BLUEPRINTS():
     from voucher.amendments.views import bp as amendments_bp
-    from voucher.recovery.views import bp as recovery_bp
     from voucher.applications.views import bp as applications_bp
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
@@ -18,6 +17,7 @@ def BLUEPRINTS():
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
     from voucher.progress.views import bp as progress_bp
+    from voucher.recovery.views import bp as recovery_bp
     from voucher.risk.views import bp as risk_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp

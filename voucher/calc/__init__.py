@@ -33,6 +33,7 @@ from .loan_discount import (
     rate_ceiling,
 )
 from .parameters import TrialParams, programme_parameter_defaults
+from .recovery import RecoveryResult, recovery_amount
 from .robot_subsidy import (
     LineResult,
     RobotLine,
@@ -42,7 +43,6 @@ from .robot_subsidy import (
     line_rate,
     robot_subsidy,
 )
-from .recovery import RecoveryResult, recovery_amount
 from .size_class import SizeClass, SizeResult, SizeThresholds, classify_enterprise
 from .topsis import Criterion, TopsisResult, entropy_topsis
 
