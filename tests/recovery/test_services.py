@@ -63,7 +63,7 @@ def test_a_pro_rata_order_shows_its_working_and_a_working_day_deadline(world, pa
     assert order.due_on == add_working_days(TODAY, 15)
     assert [s["code"] for s in order.working] == ["base", "period", "remaining", "pro_rata"]
     assert order.debtor_id == paid_robot.enterprise_id and order.evidence_file_id
-    event = db.session.query(AuditEvent).filter_by(action="recovery_order.created", object_id=order.id).one()
+    event = db.session.query(AuditEvent).filter_by(action="recovery_order.created", object_id=str(order.id)).one()
     assert event.reason == "The robots were sold in October."
 
 

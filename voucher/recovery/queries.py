@@ -44,7 +44,7 @@ def search(status: str | None, q: str | None, page: int, *, debtor_id: int | Non
     text = (q or "").strip()
     if text:
         upper = text.upper()
-        if upper.startswith("ZH") and upper[2:].isdigit():
+        if upper.startswith("ZH") and upper[2:].isdigit() and len(upper) <= 11:
             stmt = stmt.where(RecoveryOrder.id == int(upper[2:]))
         else:
             parsed = parse_number(text)
