@@ -56,6 +56,8 @@ def test_officer_records_a_breach_finance_records_a_repayment_the_enterprise_rea
     assert done.status_code == 303
     db.session.expire_all()
     assert db.session.get(RecoveryOrder, order.id).status == "partly_settled"
+    ledger_page = client.get(f"/programmes/{world.programme.id}").get_data(as_text=True)
+    assert "Recovered" in ledger_page  # the ledger names the recover entry
 
     sme = fresh_user("sme", app.enterprise)
     mine = login_as(sme).get("/recovery/").get_data(as_text=True)
