@@ -18,6 +18,7 @@ def BLUEPRINTS():
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
     from voucher.progress.views import bp as progress_bp
+    from voucher.recovery.views import bp as recovery_bp
     from voucher.risk.views import bp as risk_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
@@ -35,6 +36,7 @@ def BLUEPRINTS():
         catalogue_bp,
         applications_bp,
         amendments_bp,
+        recovery_bp,
         subsidies_bp,
         trials_bp,
         payments_bp,

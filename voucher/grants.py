@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-__all__ = ["AmendmentSubject", "Due", "GrantKind", "PayableSQL", "grant_kind", "kinds", "payment_under_way",
+__all__ = ["AmendmentSubject", "Due", "Obligation", "GrantKind", "PayableSQL", "grant_kind", "kinds", "payment_under_way",
            "register_grant_kind", "register_payment_under_way"]
 
 
@@ -56,6 +56,19 @@ class AmendmentSubject:
     number: str | None
     status: str
     values: dict
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """What the grant binds its payee to, from the programme's rules (issue 18 §3), with its dates
+    (None: not yet known, e.g. the subsidy is not paid yet).  Breaching it may lead to a recovery
+    order (``voucher.recovery``) from ``debtor_id``, the organisation the grant was paid to."""
+
+    code: str
+    label: str
+    starts_on: date | None
+    ends_on: date | None
+    debtor_id: int
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,12 @@ class GrantKind:
         ledger reserve or release of the difference under the programme's lock and caps, the grant's
         rows, an audit event.  Returns the ledger difference (+ reserved, − released, 0)."""
         raise NotImplementedError
+
+    # --- recovery (追回, voucher/recovery) -------------------------------------------------------
+
+    def obligations(self, source_id: int) -> list[Obligation]:
+        """The grant's obligations with their dates (translated labels); empty: nothing to breach."""
+        return []
 
     def __repr__(self) -> str:
         return f"<GrantKind {self.source_type}>"

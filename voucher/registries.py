@@ -39,6 +39,7 @@ def register_audit_labels() -> None:
     from voucher.dashboard import roles as dashboard
     from voucher.maturity import queries as maturity
     from voucher.payments import queries as payments
+    from voucher.recovery import queries as recovery
     from voucher.risk import queries as risk
     from voucher.subsidies import views as subsidies
     from voucher.trials import queries as trials
@@ -62,6 +63,8 @@ def register_audit_labels() -> None:
     register_status_labels("trial", trials.STATUS_LABELS)
     register_event_labels(amendments.EVENT_LABELS)
     register_status_labels("grant_amendment", amendments.STATUS_LABELS)
+    register_event_labels(recovery.EVENT_LABELS)
+    register_status_labels("recovery_order", recovery.STATUS_LABELS)
     register_event_labels(risk.EVENT_LABELS)
     register_status_labels("risk_signal", risk.STATUS_LABELS)
     register_event_labels(maturity.EVENT_LABELS)
@@ -75,6 +78,9 @@ def register_documents() -> None:
 
     payments.register()  # payment order, programme report, batch summary, bank file (the audit dossier: trials.grant)
     reconciliation.register()  # the reconciliation report of a payment batch
+    from voucher.recovery import documents as recovery
+
+    recovery.register()  # the recovery notice (追回通知书), signed
 
 
 # --- the start page's cards, per role (shown in this order) ------------------------------------

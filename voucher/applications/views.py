@@ -347,6 +347,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
         actions = []
     next_steps = queries.SME_NEXT_STEP if actor.role == "sme" else queries.OFFICER_NEXT_STEP
     from voucher.amendments import queries as amendment_queries
+    from voucher.recovery import queries as recovery_queries
     from voucher.timeline import build as build_timeline
     from voucher.trials.queries import trial_for_application  # the link to its trial (a read, no service)
 
@@ -354,6 +355,7 @@ def _detail_response(application_id: int, status: int = 200, forms: dict | None 
     return render_template("applications/detail.html", f=file, a=application, actions=actions, timeline=timeline,
                            **amendment_queries.page_context(actor, services.SOURCE_TYPE, application.id,
                                                             application.status, application),
+                           **recovery_queries.page_context(actor, services.SOURCE_TYPE, application.id),
                            trial=trial_for_application(application.id),
                            forms=_forms(forms), next_step=next_steps.get(application.status, ""),
                            timeline_labels=queries.TIMELINE_LABELS,

@@ -33,6 +33,7 @@ from .loan_discount import (
     rate_ceiling,
 )
 from .parameters import TrialParams, programme_parameter_defaults
+from .recovery import RecoveryResult, recovery_amount
 from .robot_subsidy import (
     LineResult,
     RobotLine,
@@ -62,6 +63,7 @@ __all__ = [
     "PeriodResult",
     "RECOMMEND_MIN_PASSED",
     "RecommendationResult",
+    "RecoveryResult",
     "RobotLine",
     "RobotParams",
     "PrincipalUse",
@@ -78,6 +80,7 @@ __all__ = [
     "classify_enterprise",
     "entropy_topsis",
     "improvement_pct",
+    "recovery_amount",
     "indicator_improvements",
     "invoice_key",
     "line_rate",

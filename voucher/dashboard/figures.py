@@ -70,7 +70,7 @@ def fund_by_month(programme_id: int | None = None, months: int | None = None) ->
     sums: dict[str, dict[str, int]] = {}
     for key, kind, fen in db.session.execute(stmt):
         bucket = sums.setdefault(key, {"reserve": 0, "release": 0, "pay": 0})
-        if kind == "return":  # a returned payment (退汇) counts against the month's payments
+        if kind in ("return", "recover"):  # a returned payment (退汇) or recovered money (追回) counts against the month's payments
             bucket["pay"] -= int(fen or 0)
         else:
             bucket[kind] += int(fen or 0)

@@ -11,18 +11,19 @@ from voucher.db import Money, Percent, UTCDateTime, utcnow
 from voucher.extensions import db
 
 FUNDING_KIND_CODES = ("trial_voucher", "loan_discount", "robot_subsidy")
-LEDGER_KINDS = ("reserve", "release", "pay", "return")
+LEDGER_KINDS = ("reserve", "release", "pay", "return", "recover")
 
 
 def reserved_delta(kind, amount):
     """An entry's signed effect on what is still reserved, for SQL sums: a reserve and a return
-    (退汇, paid back to reserved) add, a release and a pay take away."""
-    return case((kind.in_(("reserve", "return")), amount), else_=-amount)
+    (退汇, paid back to reserved) add, a release and a pay take away, a recovery (追回) leaves it."""
+    return case((kind.in_(("reserve", "return")), amount), (kind.in_(("release", "pay")), -amount), else_=0)
 
 
 def paid_delta(kind, amount):
-    """An entry's signed effect on what is paid, for SQL sums: a pay adds, a return takes away."""
-    return case((kind == "pay", amount), (kind == "return", -amount), else_=0)
+    """An entry's signed effect on what is paid, for SQL sums: a pay adds, a return (退汇) and a
+    recovery (追回, money paid back by the enterprise or offset) take away."""
+    return case((kind == "pay", amount), (kind.in_(("return", "recover")), -amount), else_=0)
 
 # Every programme parameter of the domain rules with its default; the programme form, the
 # audit of parameter changes and the calculations all read this one list. The defaults are
@@ -96,7 +97,12 @@ class LprRate(db.Model):
 
 
 class FundLedgerEntry(db.Model):
-    """Append-only fund ledger: reserve, release, pay, return.
+    """Append-only fund ledger: reserve, release, pay, return, recover.
+
+    ``recover`` (追回) is money a recovery order brought back (repaid, or offset against a later
+    payment): paid drops by the amount, reserved and the commitments (caps) stay, so the programme's
+    available funds rise by exactly the amount.  A grant's paid milestones are unaffected (the
+    recovered item is not payable again).
 
     ``return`` (退汇) undoes a payment the bank returned: the amount goes from paid back to reserved
     for the grant (commitments and caps unchanged), so the grant's item can be paid again.
@@ -110,7 +116,7 @@ class FundLedgerEntry(db.Model):
     __tablename__ = "fund_ledger_entry"
     __table_args__ = (
         UniqueConstraint("programme_id", "seq", name="uq_fund_ledger_entry_programme_seq"),
-        CheckConstraint("kind IN ('reserve','release','pay','return')", name="kind"),
+        CheckConstraint("kind IN ('reserve','release','pay','return','recover')", name="kind"),
         CheckConstraint("funding_kind IN ('trial_voucher','loan_discount','robot_subsidy')", name="funding_kind"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("reserved_after >= 0 AND paid_after >= 0", name="totals_non_negative"),

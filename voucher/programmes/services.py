@@ -169,6 +169,8 @@ def _append(actor: Actor, programme: Programme, kind: str, *, funding_kind: str,
         prov = prov - amount if prov is not None else None
     elif kind == "return":  # 退汇: from paid back to reserved; commitments unchanged
         reserved, paid, outstanding = reserved + amount, paid - amount, outstanding + amount
+    elif kind == "recover":  # 追回: paid back to the fund (available again); reserved and commitments unchanged
+        paid = paid - amount
     else:  # pay: from reserved to paid; commitments unchanged
         reserved, paid, outstanding = reserved - amount, paid + amount, outstanding - amount
     entry = FundLedgerEntry(
@@ -299,6 +301,37 @@ def return_payment(actor: Actor, payment: FundLedgerEntry, note: str | None = No
                    enterprise_id=payment.enterprise_id, provider_id=payment.provider_id,
                    source_type=payment.source_type, source_id=payment.source_id, milestone=payment.milestone,
                    note=note, enterprise_cap=None, provider_cap=None)
+
+
+def source_recovered(source_type: str, source_id: int) -> Decimal:
+    """What recovery orders brought back to the fund for one grant (``recover`` entries)."""
+    raw = type_coerce(FundLedgerEntry.__table__.c.amount, BigInteger)
+    fen = db.session.scalar(select(func.coalesce(func.sum(raw), 0)).where(
+        FundLedgerEntry.source_type == source_type, FundLedgerEntry.source_id == source_id,
+        FundLedgerEntry.kind == "recover"))
+    return _fen(fen)
+
+
+def recover(actor: Actor, source_type: str, source_id: int, amount: Decimal,
+            note: str | None = None) -> FundLedgerEntry:
+    """Money a recovery order (追回) brought back for a grant: it leaves "paid", so the programme's
+    available funds rise by exactly ``amount``.
+
+    Rule: never more than the grant has paid (net of returns) less what was already recovered, under
+    the programme's lock like :func:`pay`.  Reserved, the commitments (caps) and the grant's paid
+    milestones are unchanged: a recovered item is not payable again, and the enterprise's quota is
+    not given back.
+    """
+    amount = _check_amount(amount)
+    origin = _source_entry(source_type, source_id)
+    programme = lock_programme(origin.programme_id)
+    left = source_paid(source_type, source_id) - source_recovered(source_type, source_id)
+    if amount > left:
+        raise ValidationFailed("Only %(left)s paid for this grant is not yet recovered.", field="amount",
+                               left=format_money(left))
+    return _append(actor, programme, "recover", funding_kind=origin.funding_kind, amount=amount,
+                   enterprise_id=origin.enterprise_id, provider_id=origin.provider_id, source_type=source_type,
+                   source_id=source_id, milestone=None, note=note, enterprise_cap=None, provider_cap=None)
 
 
 # --- programmes: creating and changing them ---------------------------------------------------

@@ -96,7 +96,8 @@ def detail(programme_id: int):
     if fmt:
         everything = queries.ledger_page(programme.id, page=1, per_page=EXPORT_LIMIT)
         prime((row[0].source_type, row[0].source_id) for row in everything.items)
-        kinds = {"reserve": _("Reserved"), "release": _("Released"), "pay": _("Paid"), "return": _("Returned by the bank")}
+        kinds = {"reserve": _("Reserved"), "release": _("Released"), "pay": _("Paid"), "return": _("Returned by the bank"),
+                 "recover": _("Recovered")}
         milestones = {"advance": _("Advance"), "balance": _("Balance"), "full": _("Full amount")}
         return send(fmt, f"ledger-programme-{programme.id}",
                     ["#", _("When"), _("Entry"), _("Payment"), _("Support"), _("Amount"), _("Source"), _("Application number"),

@@ -37,6 +37,18 @@ def _source_sums(source_type: str, ids: list[int]) -> dict[int, tuple[Decimal, b
     return {sid: (_fen(outstanding), int(paid)) for sid, outstanding, paid in rows}
 
 
+# How long a subsidised robot must stay in use at the enterprise (years from the payment): a
+# documented constant of the rules (issue 18 §3), not yet a programme parameter.
+ROBOT_IN_USE_YEARS = 3
+
+
+def _years_later(day, years: int):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
 class SubsidyGrant(GrantKind):
     """What the two subsidy kinds share; each sets its model, its short kind name in
     ``subsidies.services.KINDS`` and the column of its computed amount."""
@@ -154,6 +166,26 @@ class RobotSubsidy(SubsidyGrant):
     # a replaced invoice on one line (voucher.subsidies.robot_amendment)
     amendable_fields = ("line", "invoice_no", "invoice_date", "unit_price_excl_vat", "invoice_file")
     amendment_files = ("invoice_file",)
+
+    def obligations(self, source_id: int) -> list:
+        """The robot stays in use at the enterprise for ``ROBOT_IN_USE_YEARS`` years from the day the
+        subsidy was first paid (dates unknown until then)."""
+        from flask_babel import gettext as _
+
+        from voucher.deadlines import local_date
+        from voucher.grants import Obligation
+
+        app = db.session.get(RobotApplication, source_id)
+        if app is None or app.status != "approved":
+            return []
+        first_paid = db.session.scalar(select(FundLedgerEntry.created_at).where(
+            FundLedgerEntry.source_type == self.source_type, FundLedgerEntry.source_id == source_id,
+            FundLedgerEntry.kind == "pay").order_by(FundLedgerEntry.seq).limit(1))
+        starts = local_date(first_paid) if first_paid else None
+        ends = _years_later(starts, ROBOT_IN_USE_YEARS) if starts else None
+        return [Obligation("robot_in_use", _("The subsidised robots stay in use at the enterprise for %(years)s "
+                                             "years from the payment", years=ROBOT_IN_USE_YEARS),
+                           starts, ends, app.enterprise_id)]
 
     def store_amendment_file(self, actor, source_id: int, field: str, upload) -> str:
         from voucher.subsidies import robot_amendment

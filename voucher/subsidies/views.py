@@ -726,6 +726,7 @@ def _history(kind: str, app) -> list[dict]:
 def _detail_page(kind: str, application_id: int, *, decision_form=None, error: str | None = None, status: int = 200,
                  material_errors: dict | None = None):
     from voucher.amendments import queries as amendment_queries
+    from voucher.recovery import queries as recovery_queries
     from voucher.timeline import build as build_timeline
 
     actor = current_actor()
@@ -747,6 +748,7 @@ def _detail_page(kind: str, application_id: int, *, decision_form=None, error: s
         industry=label(INDUSTRIES, app.enterprise.enterprise.industry) if app.enterprise.enterprise else "",
         can_edit_materials=own and app.status in services.EDITABLE_STATES,
         **amendment_queries.page_context(actor, source_type, app.id, app.status, app),
+        **recovery_queries.page_context(actor, source_type, app.id),
         **_materials_context(kind, app, errors=material_errors)), status
 
 

@@ -80,7 +80,8 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
         calculations.append(CalculationSection(_("Voucher amount and its split"), split))
         ledger_lines = [_("No. %(seq)s %(kind)s %(amount)s %(milestone)s on %(date)s", seq=e.seq,
                           kind={"reserve": _("reserved"), "release": _("released"), "pay": _("paid"),
-                                "return": _("returned by the bank")}.get(e.kind, e.kind),
+                                "return": _("returned by the bank"),
+                                "recover": _("recovered")}.get(e.kind, e.kind),
                           amount=format_money(e.amount), milestone=_milestone_label(e.milestone) if e.milestone else "",
                           date=local_date(e.created_at).isoformat()) for e in entries]
         calculations.append(CalculationSection(_("Fund ledger entries of this grant"), ledger_lines or [_("Nothing recorded")]))

@@ -151,6 +151,22 @@ class TrialVoucher(GrantKind):
 
         return amendment.apply(actor, source_id, changes)
 
+    def obligations(self, source_id: int) -> list:
+        """The provider delivers the accepted scope of the trial: from the trial's start to its
+        acceptance (completion), or to its planned end while it runs."""
+        from flask_babel import gettext as _
+
+        from voucher.deadlines import local_date
+        from voucher.grants import Obligation
+
+        trial = db.session.scalar(select(Trial).where(Trial.application_id == source_id))
+        if trial is None:
+            return []
+        starts = trial.start_date or local_date(trial.opened_at)
+        ends = local_date(trial.completed_at) if trial.completed_at else trial.end_date
+        return [Obligation("trial_scope", _("The provider delivers the accepted scope of the trial"), starts, ends,
+                           trial.provider_id)]
+
     def programme_figures(self, programme_id: int) -> dict[str, int]:
         rows = db.session.execute(select(Trial.outcome, func.count()).where(Trial.programme_id == programme_id)
                                   .group_by(Trial.outcome)).all()
