@@ -11,7 +11,7 @@ named constraint in place; SQLite rebuilds the ledger table in batch mode (``mig
 foreign keys off for the run) and the rebuild is checked before this migration commits.
 
 Revision ID: a7d3e5f1c9b2
-Revises: f3a9d6c2e1b8
+Revises: a7c3e5b9d2f4
 Create Date: 2026-12-04 21:00:00
 
 """
