@@ -13,6 +13,7 @@ def BLUEPRINTS():
     from voucher.enterprises.views import bp as enterprises_bp
     from voucher.guides.views import bp as guides_bp
     from voucher.notifications.views import bp as notifications_bp
+    from voucher.parks.views import bp as parks_bp
     from voucher.payments.reconciliation_views import bp as reconciliation_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
@@ -42,4 +43,5 @@ def BLUEPRINTS():
         guides_bp,
         progress_bp,
         risk_bp,
+        parks_bp,
     ]

@@ -114,7 +114,8 @@ def main() -> int:
     print("demo accounts (e-mail / password):")
     for role in DEMO_ROLES:
         print(f"  {role:<10} {role}@demo.test / demo-{role}-pass")
-    print(f"  {'finance 2':<10} finance2@demo.test / demo-finance2-pass  (the second finance officer)\n")
+    print(f"  {'finance 2':<10} finance2@demo.test / demo-finance2-pass  (the second finance officer)")
+    print(f"  {'park':<10} park@demo.test / demo-park-pass  (the operator of 龙湾小微企业园)\n")
 
     stopping = False
 

@@ -37,6 +37,7 @@ def register_audit_labels() -> None:
     from voucher.audit.labels import register_event_labels, register_status_labels
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
+    from voucher.parks import queries as parks
     from voucher.payments import queries as payments
     from voucher.risk import queries as risk
     from voucher.subsidies import views as subsidies
@@ -63,6 +64,8 @@ def register_audit_labels() -> None:
     register_status_labels("grant_amendment", amendments.STATUS_LABELS)
     register_event_labels(risk.EVENT_LABELS)
     register_status_labels("risk_signal", risk.STATUS_LABELS)
+    register_event_labels(parks.EVENT_LABELS)
+    register_status_labels("park_membership", parks.STATUS_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------
