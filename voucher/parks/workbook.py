@@ -50,7 +50,7 @@ def summary_rows(park: Park, figures: queries.ParkFigures, today: date) -> list[
 
 
 def enterprise_headers() -> list[str]:
-    return [_("No."), _("Enterprise"), _("Unified social credit code"), _("District"), _("Industry"),
+    return [_("No."), _("Enterprise name"), _("Unified social credit code"), _("District"), _("Industry"),
             _("Size class"), _("Member since"),
             _("Trial voucher applications"), _("Trial voucher approved"),
             _("Loan discount applications"), _("Loan discount approved"),
