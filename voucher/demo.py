@@ -72,7 +72,7 @@ DEMO_USERS = [
     ("finance2@demo.test", "赵复核", "finance", ("bureau", 0)),
     ("auditor@demo.test", "周审计", "auditor", ("bureau", 0)),
     ("admin@demo.test", "系统管理员", "admin", ("bureau", 0)),
-    ("park@demo.test", "郑园区", "park_operator", ("park", 0)),
+    ("park_operator@demo.test", "郑园区", "park_operator", ("park", 0)),
     ("park2@demo.test", "吴园区", "park_operator", ("park", 1)),
 ]
 

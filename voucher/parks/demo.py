@@ -1,5 +1,5 @@
 """Demo parks for ``make run`` (called by ``voucher.demo.seed``): 龙湾小微企业园 run by the demo park
-operator (park@demo.test) with three confirmed member enterprises (the demo SME among them) and one
+operator (park_operator@demo.test) with three confirmed member enterprises (the demo SME among them) and one
 request waiting, and a second park with its own operator and one member (another park's data, which
 the demo operator must not see).  Idempotent: keyed by the parks' and organisations' names."""
 from __future__ import annotations
