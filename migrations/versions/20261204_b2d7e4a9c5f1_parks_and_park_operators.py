@@ -7,7 +7,9 @@ membership of a park, pending → confirmed / declined (reason, CHECK) / left; a
 
 Written by hand (autogenerate does not compare CHECK constraints).  PostgreSQL drops and re-adds the
 named constraints in place; SQLite rebuilds the two tables in batch mode (``migrations/env.py`` turns
-foreign keys off for the run) and the rebuild is checked before this migration commits.
+foreign keys off for the run) and the rebuild is checked before this migration commits.  Downgrading
+keeps the park operators' accounts, deactivated (role ``sme`` without an organisation), and removes the
+park organisations.
 
 Revision ID: b2d7e4a9c5f1
 Revises: f3a9d6c2e1b8
@@ -118,8 +120,12 @@ def downgrade():
     op.drop_index(op.f("ix_park_district"), table_name="park")
     op.drop_table("park")
     bind = op.get_bind()
-    # A database that still has park operators (users or organisations) refuses the narrower CHECKs:
-    # remove them first, deliberately.
+    # The older schema knows no park operator: their accounts are kept (their audit events name them)
+    # but deactivated, as SME accounts of no enterprise that cannot sign in; the park organisations,
+    # which nothing else references once the parks are gone, are removed.
+    bind.execute(sa.text("UPDATE user_account SET role = 'sme', organisation_id = NULL, active = :off "
+                         "WHERE role = 'park_operator'"), {"off": False})
+    bind.execute(sa.text("DELETE FROM organisation WHERE kind = 'park'"))
     counts = _counts(bind)
     _set_checks(ROLES_BEFORE, KINDS_BEFORE)
     _check_rebuild(bind, counts)

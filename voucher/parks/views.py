@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from voucher.access import can
-from voucher.applications.services import local_today
 from voucher.auth.policy import current_actor, roles_required
+from voucher.deadlines import local_today
 from voucher.enterprises.models import Organisation
 from voucher.errors import DomainError
 from voucher.exports import XLSX_TYPE
