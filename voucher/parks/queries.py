@@ -32,8 +32,8 @@ from voucher.trials.models import Trial
 KINDS = {"trial": TrialApplication, "loan": LoanApplication, "robot": RobotApplication}
 KIND_LABELS = {"trial": _l("Trial voucher"), "loan": _l("Loan discount"), "robot": _l("Robot subsidy")}
 APPROVED_STATES = ("approved", "trial_running", "trial_completed", "evaluated", "closed")
-STATUS_LABELS = {"pending": _l("Waiting for the operator"), "confirmed": _l("Confirmed"),
-                 "declined": _l("Declined"), "left": _l("Left the park")}
+STATUS_LABELS = {"pending": _l("Waiting for the operator"), "confirmed": _l("Membership confirmed"),
+                 "declined": _l("Membership declined"), "left": _l("Left the park")}
 EVENT_LABELS = {"park.create": _l("Park registered"),
                 "park_membership.request": _l("Park named by the enterprise"),
                 "park_membership.confirm": _l("Park membership confirmed"),
