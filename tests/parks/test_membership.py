@@ -140,3 +140,28 @@ def test_the_pages_name_confirm_and_decline(client, login, db_conn):
     assert left.status_code == 303 and status_of(a.membership.id) == "left"
     named = client.post("/parks/mine", data={"name-park_id": str(park.id)})
     assert named.status_code == 303 and services.live_membership(a.org.id).status == "pending"
+
+
+def test_a_park_with_a_new_operator_and_its_user(client, login, make_user):
+    admin = make_user("admin")
+    login(admin)
+    page = client.post("/parks/manage", data={"name": "新园区", "district": "ouhai", "operator_id": "0",
+                                              "operator_name": "新园区运营有限公司"})
+    assert page.status_code == 303
+    from voucher.enterprises.models import Organisation
+    from voucher.parks.models import Park
+
+    park = db.session.scalar(select(Park).where(Park.name == "新园区"))
+    assert park.operator.kind == "park" and park.operator.name == "新园区运营有限公司"
+    operator = fresh_user("park_operator", park.operator)  # the administrator's user service accepts the kind
+    assert operator.organisation_id == park.operator_id
+    both = client.post("/parks/manage", data={"name": "又一园区", "district": "ouhai",
+                                              "operator_id": str(park.operator_id), "operator_name": "另一公司"})
+    assert both.status_code == 422 and "二者只选其一" in both.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation.id).where(Organisation.name == "另一公司")) is None
+    with pytest.raises(ValidationFailed):
+        from tests.factories import _admin_actor
+        from voucher.auth import services as auth_services
+
+        auth_services.create_user(_admin_actor(), email="x@test.example", name="X", password="pw-long-enough-1",
+                                  role="park_operator", organisation_id=build_org("enterprise").id)

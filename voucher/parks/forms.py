@@ -29,5 +29,6 @@ class ParkForm(FlaskForm):
     name = StringField(_l("Park name"), validators=[InputRequired(_l("Name is required.")),
                                                     Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
     district = SelectField(_l("District"), validate_choice=False)
-    operator_id = SelectField(_l("Operator"), coerce=int, validate_choice=False,
-                              validators=[InputRequired(_l("Choose a park operator organisation."))])
+    operator_id = SelectField(_l("Operator"), coerce=int, validate_choice=False, validators=[Optional()])
+    operator_name = StringField(_l("Or a new operator organisation"),
+                                validators=[Optional(), Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])

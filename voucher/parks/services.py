@@ -23,7 +23,7 @@ from voucher.access import require
 from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.enterprises.models import Organisation
-from voucher.errors import Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from voucher.errors import N_, Conflict, Duplicate, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from voucher.extensions import db
 from voucher.formulas import NAME_MESSAGE, starts_with_formula
 from voucher.parks.models import LIVE_STATES, MEMBERSHIP_STATES, Park, ParkMembership
@@ -40,27 +40,44 @@ MACHINE = StateMachine("park_membership", MEMBERSHIP_STATES, (
 ))
 
 
-def create_park(actor: Actor, name: str, district: str, operator_id: int | None) -> Park:
-    """Register a park (officer, administrator).  Rule: see the module's docstring."""
+def create_park(actor: Actor, name: str, district: str, operator_id: int | None,
+                operator_name: str | None = None) -> Park:
+    """Register a park (officer, administrator).  Rule: see the module's docstring; the operator is an
+    existing ``park`` organisation (``operator_id``) or, with ``operator_name``, a new one registered
+    with the park (its users are then created on the administrator's user pages)."""
     require(actor, "parks.manage")
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Name is required."
+        errors["name"] = N_("Name is required.")
     elif len(name) > NAME_MAX:
         raise ValidationFailed("At most %(max)s characters.", field="name", max=NAME_MAX)
     elif starts_with_formula(name):
         errors["name"] = NAME_MESSAGE
     if district not in DISTRICTS:
-        errors.setdefault("district", "Choose a district from the list.")
+        errors.setdefault("district", N_("Choose a district from the list."))
+    new_operator = (operator_name or "").strip()
     operator = db.session.get(Organisation, operator_id) if operator_id else None
-    if operator is None or operator.kind != "park":
-        errors.setdefault("operator_id", "Choose a park operator organisation.")
+    if new_operator:
+        if len(new_operator) > NAME_MAX:
+            errors.setdefault("operator_name", N_("The name is too long."))
+        elif starts_with_formula(new_operator):
+            errors.setdefault("operator_name", NAME_MESSAGE)
+        elif operator_id:
+            errors.setdefault("operator_name", N_("Choose an operator or name a new one, not both."))
+    elif operator is None or operator.kind != "park":
+        errors.setdefault("operator_id", N_("Choose a park operator organisation."))
     if errors:
         field, message = next(iter(errors.items()))
         raise ValidationFailed(message, field=field)
     if db.session.scalar(select(Park.id).where(Park.name == name)):
         raise Duplicate("A park with this name is already registered.", field="name")
+    if new_operator:
+        operator = Organisation(kind="park", name=new_operator)
+        db.session.add(operator)
+        db.session.flush()
+        record_event(actor, "organisation.created", "organisation", operator.id,
+                     after={"kind": "park", "name": new_operator})
     park = Park(name=name, district=district, operator_id=operator.id)
     db.session.add(park)
     db.session.flush()

@@ -139,14 +139,15 @@ def mine():
 def manage():
     form = ParkForm()
     form.district.choices = [(code, str(word)) for code, word in DISTRICTS.items()]
-    form.operator_id.choices = [(o.id, o.name) for o in db.session.scalars(
+    form.operator_id.choices = [(0, _("— none —"))] + [(o.id, o.name) for o in db.session.scalars(
         db.select(Organisation).where(Organisation.kind == "park").order_by(Organisation.name))]
     status = 200
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
             try:
-                services.create_park(current_actor(), form.name.data, form.district.data, form.operator_id.data)
+                services.create_park(current_actor(), form.name.data, form.district.data, form.operator_id.data or None,
+                                     form.operator_name.data)
             except DomainError as err:
                 form_errors_from(err, form)
                 status = err.status
