@@ -21,8 +21,9 @@ PARKS = [
 def seed_parks(seeder, make_org, enterprises, counts: dict) -> dict[str, object]:
     """The parks and memberships; returns the operator organisations by park name (for the users)."""
     operators = {}
-    for name, district, operator_name, confirmed, pending in PARKS:
-        operator, created = make_org("park", operator_name, contact_name="园区服务中心", contact_phone="0577-86880000")
+    for i, (name, district, operator_name, confirmed, pending) in enumerate(PARKS):
+        operator, created = make_org("park", operator_name, contact_name="园区服务中心",
+                                     contact_phone=f"0577-8688{i:04d}")
         if created:
             counts["organisations"] = counts.get("organisations", 0) + 1
         operators[name] = operator
