@@ -14,7 +14,8 @@ from voucher.extensions import db
 
 _seq = itertools.count(1)
 ORG_KIND_FOR_ROLE = {"sme": "enterprise", "provider": "provider", "evaluator": "evaluation",
-                     "officer": "bureau", "finance": "bureau", "auditor": "bureau", "admin": "bureau"}
+                     "officer": "bureau", "finance": "bureau", "auditor": "bureau", "admin": "bureau",
+                     "park_operator": "park"}
 
 
 def valid_uscc(n: int) -> str:

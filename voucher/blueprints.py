@@ -14,6 +14,7 @@ def BLUEPRINTS():
     from voucher.guides.views import bp as guides_bp
     from voucher.maturity.views import bp as maturity_bp
     from voucher.notifications.views import bp as notifications_bp
+    from voucher.parks.views import bp as parks_bp
     from voucher.payments.reconciliation_views import bp as reconciliation_bp
     from voucher.payments.views import bp as payments_bp
     from voucher.programmes.views import bp as programmes_bp
@@ -46,4 +47,5 @@ def BLUEPRINTS():
         progress_bp,
         risk_bp,
         maturity_bp,
+        parks_bp,
     ]

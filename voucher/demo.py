@@ -72,6 +72,8 @@ DEMO_USERS = [
     ("finance2@demo.test", "赵复核", "finance", ("bureau", 0)),
     ("auditor@demo.test", "周审计", "auditor", ("bureau", 0)),
     ("admin@demo.test", "系统管理员", "admin", ("bureau", 0)),
+    ("park_operator@demo.test", "郑园区", "park_operator", ("park", 0)),
+    ("park2@demo.test", "吴园区", "park_operator", ("park", 1)),
 ]
 
 
@@ -157,7 +159,11 @@ def seed() -> dict[str, int]:
             record_event(SEEDER, "lpr_rate.created", "lpr_rate", day.isoformat(), after={"rate_pct": rate})
             bump("lpr_rates", True)
 
-    orgs = {"enterprise": enterprises, "provider": providers, "evaluation": [institution], "bureau": [bureau]}
+    from voucher.parks.demo import seed_parks
+
+    park_operators = list(seed_parks(SEEDER, _org, enterprises, counts).values())
+    orgs = {"enterprise": enterprises, "provider": providers, "evaluation": [institution], "bureau": [bureau],
+            "park": park_operators}
     for email, name, role, (kind, idx) in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.email == email)):
             continue

@@ -12,7 +12,7 @@ import time
 
 from voucher.config import ROOT
 
-DEMO_ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin")
+DEMO_ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin", "park_operator")
 
 
 def _flask(*args: str, env: dict) -> None:
@@ -114,7 +114,8 @@ def main() -> int:
     print("demo accounts (e-mail / password):")
     for role in DEMO_ROLES:
         print(f"  {role:<10} {role}@demo.test / demo-{role}-pass")
-    print(f"  {'finance 2':<10} finance2@demo.test / demo-finance2-pass  (the second finance officer)\n")
+    print(f"  {'finance 2':<10} finance2@demo.test / demo-finance2-pass  (the second finance officer)")
+    print(f"  {'park 2':<10} park2@demo.test / demo-park2-pass  (the operator of a second park)\n")
 
     stopping = False
 

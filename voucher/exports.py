@@ -54,6 +54,9 @@ def _append_text_safe(ws, values: Sequence) -> None:
             cell.data_type = "s"
 
 
+append_text_safe = _append_text_safe  # for workbooks of several sheets built elsewhere (voucher/parks/workbook.py)
+
+
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], sheet_title: str = "export") -> bytes:
     wb = Workbook()
     ws = wb.active

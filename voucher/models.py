@@ -11,6 +11,7 @@ from voucher.enterprises.models import Enterprise, Organisation  # noqa: F401
 from voucher.guides.models import GuideMaterial, GuideVersion, ProgrammeGuide  # noqa: F401
 from voucher.maturity.models import MaturityAssessment, MaturityQuestionnaire  # noqa: F401
 from voucher.notifications.models import Notification, NotificationPreference  # noqa: F401
+from voucher.parks.models import Park, ParkMembership  # noqa: F401
 from voucher.payments.models import Disbursement, NoticeObjection, PaymentBatch, PublicNotice, PublicNoticeItem  # noqa: F401
 from voucher.payments.reconciliation_models import ReconciliationImport, ReconciliationRow  # noqa: F401
 from voucher.programmes.models import FundLedgerEntry, LprRate, Programme  # noqa: F401

@@ -9,6 +9,7 @@ ROLES = {
     "finance": _l("Finance officer"),
     "auditor": _l("Auditor"),
     "admin": _l("Administrator"),
+    "park_operator": _l("Park operator"),
 }
 
 ORGANISATION_KINDS = {
@@ -16,6 +17,7 @@ ORGANISATION_KINDS = {
     "provider": _l("Solution provider"),
     "evaluation": _l("Evaluation institution"),
     "bureau": _l("Economy and information bureau"),
+    "park": _l("Park operator organisation"),
 }
 
 # Which organisation kind a role's users belong to (admin and auditor belong to the bureau).
@@ -27,6 +29,7 @@ ROLE_ORGANISATION_KIND = {
     "finance": "bureau",
     "auditor": "bureau",
     "admin": "bureau",
+    "park_operator": "park",
 }
 
 DISTRICTS = {

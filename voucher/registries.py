@@ -38,6 +38,7 @@ def register_audit_labels() -> None:
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
     from voucher.maturity import queries as maturity
+    from voucher.parks import queries as parks
     from voucher.payments import queries as payments
     from voucher.recovery import queries as recovery
     from voucher.risk import queries as risk
@@ -68,6 +69,8 @@ def register_audit_labels() -> None:
     register_event_labels(risk.EVENT_LABELS)
     register_status_labels("risk_signal", risk.STATUS_LABELS)
     register_event_labels(maturity.EVENT_LABELS)
+    register_event_labels(parks.EVENT_LABELS)
+    register_status_labels("park_membership", parks.STATUS_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------
@@ -147,5 +150,15 @@ def register_transition_listeners() -> None:
     register_risk()  # risk signals computed on every kind's submission (issue 20 §2)
 
 
+# --- hooks: a domain that shows another domain's figure without importing it ----------------------
+
+def register_hooks() -> None:
+    """The park pages' maturity column is filled by the self-assessment's latest levels (issue 20 §1, §3)."""
+    from voucher.maturity.queries import overall_level_texts
+    from voucher.parks.maturity import register_maturity_provider
+
+    register_maturity_provider(overall_level_texts)
+
+
 REGISTRATIONS = (register_grant_kinds, register_transition_listeners, register_audit_labels, register_documents,
-                 register_panels)
+                 register_panels, register_hooks)

@@ -130,7 +130,7 @@ def one_page_pdf(text: str) -> bytes:
     page.save()
     return out.getvalue()
 ROLES = ("anon", "sme", "other_sme", "provider", "other_provider", "evaluator", "officer", "finance", "auditor",
-         "admin")
+         "admin", "park_operator", "other_park_operator")
 AUTHENTICATED = ROLES[1:]
 BUREAU = ("officer", "finance", "auditor")
 SOLUTION_READERS = ("provider", "evaluator", *BUREAU)
@@ -171,8 +171,10 @@ def build_world(client) -> RoleWorld:
     ent_a, ent_b = make_org("enterprise"), make_org("enterprise")
     users = {"sme": make_user("sme", ent_a), "other_sme": make_user("sme", ent_b),
              "provider": make_user("provider", prov_a), "other_provider": make_user("provider", prov_b),
-             **{role: make_user(role) for role in ("evaluator", "officer", "finance", "auditor", "admin")}}
+             **{role: make_user(role) for role in ("evaluator", "officer", "finance", "auditor", "admin")},
+             "park_operator": make_user("park_operator"), "other_park_operator": make_user("park_operator")}
     w.apis = {"anon": Api(client), **{role: Api(client, tokens.issue_token(u).secret) for role, u in users.items()}}
+    parks = build_parks(users)
     sol = {status: build_solution(prov_a, status=status) for status in
            ("draft", "submitted", "screening", "listed", "rejected", "delisted")}
     sme, officer = users["sme"].actor(), users["officer"].actor()
@@ -221,7 +223,7 @@ def build_world(client) -> RoleWorld:
 
     loan_draft, loan_sub = loan("draft", "L-1"), loan("submitted", "L-2")
     robot_draft, robot_sub = robot("draft"), robot("submitted")
-    w.ids = {"programme": programme.id, "ent_a": ent_a.id, "ent_b": ent_b.id,
+    w.ids = {"programme": programme.id, "ent_a": ent_a.id, "ent_b": ent_b.id, **parks,
              **{f"sol_{k}": v.id for k, v in sol.items()},
              "app_draft": trial("draft"), "app_submitted": trial("submitted"), "app_approved": trial("approved"),
              "loan_draft": loan_draft.id, "loan_submitted": loan_sub.id, "loan_file": loan_sub.plan_file_id,
@@ -234,6 +236,21 @@ def build_world(client) -> RoleWorld:
     w.ids.update(build_payments(programme, users, [robot("submitted").id for _ in range(4)]))
     w.users = users
     return w
+
+
+def build_parks(users) -> dict:
+    """The park operator's park with the first enterprise a confirmed member (the second enterprise's
+    request waiting); the other park operator's park, empty."""
+    from voucher.audit.services import Actor
+    from voucher.parks import services as parks
+
+    officer = Actor(user_id=None, role="officer", organisation_id=None, label="test officer")
+    park_a = parks.create_park(officer, "API测试园A", "longwan", users["park_operator"].organisation_id)
+    park_b = parks.create_park(officer, "API测试园B", "ouhai", users["other_park_operator"].organisation_id)
+    member = parks.name_park(users["sme"].actor(), park_a.id)
+    parks.decide(users["park_operator"].actor(), member.id, True)
+    parks.name_park(users["other_sme"].actor(), park_a.id)
+    return {"park_a": park_a.id, "park_b": park_b.id}
 
 
 def build_payments(programme, users, robot_ids) -> dict:

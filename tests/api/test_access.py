@@ -263,6 +263,11 @@ TABLE = [
             bank_statement([(f"DSB-2000-{secrets.randbelow(10**6):06d}", "2.00")])).decode()}}),
     Row("POST", "/reconciliation-rows/{recon_row}/decision", table("payments.reconcile"),
         {"decision": "ignore", "reason": "Not a payment of this programme."}),
+    # parks (小微企业园): the operator reads its own park, the bureau every park; read only
+    Row("GET", "/parks", table("parks.read", own=False)),
+    Row("GET", "/parks/{park_a}/summary", table("parks.read")),
+    Row("GET", "/parks/{park_a}/enterprises", table("parks.read")),
+    Row("GET", "/parks/{park_a}/enterprises?q=API&page=1&per_page=5", table("parks.read")),
     # public calculators
     Row("POST", "/calculations/sme-class", both(*ROLES), {"employees": 10, "annual_revenue": "100.00"}, public=True),
     Row("POST", "/calculations/loan-discount", both(*ROLES), LOAN_CALC, public=True),

@@ -44,6 +44,7 @@ ID_SOURCES = {
     "evaluation_id": ("evaluation",),
     "document_id": ("document",),
     "job_id": ("job",),
+    "park_id": ("park_a", "park_b"),
 }
 
 

@@ -10,12 +10,13 @@ from voucher.auth.models import User
 from voucher.demo import seed
 from voucher.extensions import db
 
-ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin")
+ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin", "park_operator")
 
 
 def test_seed_is_idempotent_and_keeps_the_chain_valid(ctx):
     first = seed()
-    assert first["users"] == 8 and first["enterprises"] == 12 and first["programmes"] == 1
+    assert first["users"] == 10 and first["enterprises"] == 12 and first["programmes"] == 1
+    assert first["parks"] == 2  # 龙湾小微企业园 (the demo park operator) and a second park
     users = db.session.scalar(select(func.count()).select_from(User))
     assert seed() == {}
     assert db.session.scalar(select(func.count()).select_from(User)) == users

@@ -23,7 +23,7 @@ from tests.factories import do_login
 from voucher.extensions import db
 from voucher.i18n import merged_catalog
 
-ROLES = ("anonymous", "sme", "provider", "evaluator", "officer", "finance", "auditor", "admin")
+ROLES = ("anonymous", "sme", "provider", "evaluator", "officer", "finance", "auditor", "admin", "park_operator")
 LANGS = ("zh_Hans_CN", "en")
 # Hard-coded on purpose: the language switch names each language in that language.
 ALLOWED = ("简体中文", "English")
@@ -222,6 +222,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
     from voucher.catalogue.models import Solution
     from voucher.enterprises.models import Organisation
     from voucher.maturity.models import MaturityAssessment
+    from voucher.parks.models import Park
     from voucher.programmes.models import Programme
     from voucher.subsidies.models import LoanApplication, RobotApplication
     from voucher.trials.models import Evaluation, Trial
@@ -254,6 +255,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
         "assessment_id": list(db.session.scalars(select(MaturityAssessment.id).order_by(MaturityAssessment.id).limit(2))),
         # The working-day calendar: a year the package knows and the next one (none entered in the demo).
         "year": [2026, 2027],
+        "park_id": list(db.session.scalars(select(Park.id).order_by(Park.id))),
     }
 
 
@@ -269,7 +271,7 @@ def _urls(app, ids: dict) -> list[str]:
             urls.append(rule.rule)
             continue
         if args - {"application_id", "trial_id", "solution_id", "organisation_id", "programme_id", "user_id",
-                   "evaluation_id", "year", "assessment_id"}:
+                   "evaluation_id", "year", "assessment_id", "park_id"}:
             continue  # file downloads, job pages, tokens: not pages with their own text
         if "application_id" in args:
             key = ("loan_application" if "/loans/" in rule.rule else

@@ -12,7 +12,7 @@ from tests.factories import do_login
 from voucher.extensions import db
 from voucher.pagination import MAX_PAGE
 
-ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin")
+ROLES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin", "park_operator")
 HUGE = "9" * 20
 FORTY = "4" * 40
 ODD = (HUGE, FORTY, "²", "-5", "1e9", "0x10", str(MAX_PAGE + 1))

@@ -147,6 +147,7 @@ def blueprints() -> list[Blueprint]:
     from voucher.api.catalogue import blp as catalogue_blp
     from voucher.api.documents import blp as documents_blp
     from voucher.api.enterprises import blp as enterprises_blp
+    from voucher.api.parks import blp as parks_blp
     from voucher.api.payments import blp as payments_blp
     from voucher.api.programmes import blp as programmes_blp
     from voucher.api.reconciliation import blp as reconciliation_blp
@@ -157,7 +158,7 @@ def blueprints() -> list[Blueprint]:
 
     return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
             documents_blp, calculations_blp, payments_blp, reconciliation_blp, statistics_blp,
-            calendar_blp]
+            calendar_blp, parks_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:

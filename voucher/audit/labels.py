@@ -43,6 +43,8 @@ OBJECT_LABELS = {
     "lpr_rate": _l("Loan prime rate"),
     "calendar_year": _l("Working-day calendar"),
     "audit_anchor": _l("Published chain head"),
+    "park": _l("Park"),
+    "park_membership": _l("Park membership"),
 }
 
 # Verbs shared by several objects: "<object>: <verb>" when no domain gave the event its own words.

@@ -10,14 +10,14 @@ from voucher.db import UTCDateTime, utcnow
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 
-ROLE_CODES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin")
+ROLE_CODES = ("sme", "provider", "evaluator", "officer", "finance", "auditor", "admin", "park_operator")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('sme','provider','evaluator','officer','finance','auditor','admin')", name="role"),
+            "role IN ('sme','provider','evaluator','officer','finance','auditor','admin','park_operator')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from voucher.db import Money, UTCDateTime, utcnow
 from voucher.extensions import db
 
-ORG_KINDS = ("enterprise", "provider", "evaluation", "bureau")
+ORG_KINDS = ("enterprise", "provider", "evaluation", "bureau", "park")
 SIZE_CLASS_CODES = ("micro", "small", "medium", "large")
 
 
 class Organisation(db.Model):
-    """Any body users belong to: an enterprise, a provider, the evaluation institution, the bureau."""
+    """Any body users belong to: an enterprise, a provider, the evaluation institution, the bureau, a park's
+    operator (园区运营方)."""
 
     __tablename__ = "organisation"
     __table_args__ = (
-        CheckConstraint("kind IN ('enterprise','provider','evaluation','bureau')", name="kind"),
+        CheckConstraint("kind IN ('enterprise','provider','evaluation','bureau','park')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

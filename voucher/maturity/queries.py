@@ -16,7 +16,7 @@ from voucher.catalogue.models import PUBLIC_STATES, Solution
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.maturity.models import MaturityAssessment
-from voucher.maturity.questionnaire import DIMENSION_CATEGORIES, DIMENSIONS, LEVELS
+from voucher.maturity.questionnaire import DIMENSION_CATEGORIES, DIMENSIONS, LEVEL_LABELS, LEVELS
 from voucher.trials.models import Trial
 
 EVENT_LABELS = {"maturity_assessment.take": _l("Self-assessment taken"),
@@ -57,6 +57,13 @@ def latest_levels(enterprise_ids) -> dict[int, dict]:
     return {r.enterprise_id: {"assessment_id": r.id, "taken_at": r.taken_at, "overall_level": r.overall_level,
                               "levels": {d: r.level(d) for d in DIMENSIONS if r.level(d) is not None}}
             for r in rows}
+
+
+def overall_level_texts(enterprise_ids) -> dict[int, str]:
+    """Each assessed enterprise's latest overall level as the text to show ("Level 3: partly integrated"),
+    translated now: the park pages' maturity column (``voucher.parks.maturity``)."""
+    return {eid: str(LEVEL_LABELS[row["overall_level"]]) for eid, row in latest_levels(enterprise_ids).items()
+            if row["overall_level"] in LEVEL_LABELS}
 
 
 def weakest_dimensions(assessment: MaturityAssessment, count: int = SUGGEST_DIMENSIONS) -> list[str]:
