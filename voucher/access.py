@@ -105,7 +105,7 @@ def require(actor, action: str, obj=None, message: str = "Your role may not do t
         raise Forbidden(message)
 
 
-DOMAINS = ("amendments", "applications", "catalogue", "documents", "enterprises", "guides", "maturity", "payments", "programmes",
+DOMAINS = ("amendments", "applications", "benefits", "catalogue", "documents", "enterprises", "guides", "maturity", "payments", "programmes",
            "risk", "subsidies", "trials", "workcalendar")
 
 
