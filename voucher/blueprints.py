@@ -12,6 +12,7 @@ def BLUEPRINTS():
     from voucher.documents.views import bp as documents_bp
     from voucher.enterprises.views import bp as enterprises_bp
     from voucher.guides.views import bp as guides_bp
+    from voucher.benefits.views import bp as benefits_bp
     from voucher.maturity.views import bp as maturity_bp
     from voucher.notifications.views import bp as notifications_bp
     from voucher.payments.reconciliation_views import bp as reconciliation_bp
@@ -44,4 +45,5 @@ def BLUEPRINTS():
         progress_bp,
         risk_bp,
         maturity_bp,
+        benefits_bp,
     ]

@@ -1,0 +1,232 @@
+"""Matching candidates on seeded sources: the amounts equal an independent computation written here
+from the rules in domain.md (§5 loan discount, §6 robot subsidy), exact to the fen, each with its
+evidence rows; the blacklist excludes; matching again makes nothing new; the enterprise confirms
+(the application the officer reviews) or declines; another enterprise gets 403."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from tests.factories import add_demo_lpr, attach_required_materials, build_org, build_programme, fresh_user
+from voucher.benefits import services
+from voucher.benefits.matching import match_candidates
+from voucher.benefits.models import BenefitCandidate, BenefitClaim, BenefitInvoice, BenefitLoanLine
+from voucher.errors import Forbidden, TransitionNotAllowed, ValidationFailed
+from voucher.extensions import db
+from voucher.subsidies import review
+from voucher.subsidies.common import Upload
+from voucher.subsidies.models import RobotApplication
+
+TODAY = date(2026, 6, 15)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+FEN = Decimal("0.01")
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(datetime.fromisoformat("2026-06-15T10:00:00+08:00"), tick=False):
+        yield
+
+
+# --- the independent computation (domain.md), not the product's functions ------------------------
+
+def fen(x: Decimal) -> Decimal:
+    return x.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def robot_expected(lines, pilot: bool, cap=Decimal("2000000.00")) -> Decimal:
+    """§6: per line cost × 10% (imported) / 15% (domestic) / 20% (domestic, pilot industry), each
+    rounded to the fen half-up, summed, then the per-enterprise cap."""
+    total = Decimal("0.00")
+    for domestic, amount in lines:
+        rate = Decimal("0.20") if domestic and pilot else Decimal("0.15") if domestic else Decimal("0.10")
+        total += fen(Decimal(amount) * rate)
+    return min(total, cap)
+
+
+def loan_expected(lpr: Decimal, rate: Decimal, periods) -> Decimal | None:
+    """§5: eligible when rate <= LPR × 80%; per period min(principal, 10,000,000) × 2% × days / 360,
+    at most the interest paid, rounded to the fen half-up; the total is the sum."""
+    if rate > lpr * Decimal("0.8"):
+        return None
+    total = Decimal("0.00")
+    for start, end, principal, paid in periods:
+        days = (end - start).days
+        amount = fen(min(Decimal(principal), Decimal("10000000")) * Decimal("0.02") * days / 360)
+        total += min(amount, Decimal(paid))
+    return total
+
+
+# --- the seeded sources -------------------------------------------------------------------------
+
+INVOICE_HEAD = "统一社会信用代码,发票号码,机器人型号,生产厂家,国产品牌,数量,不含税金额,开票日期\n"
+LOAN_HEAD = "统一社会信用代码,贷款银行,合同编号,合同日期,年利率(%),计息本金,计息开始日,计息结束日,已付利息\n"
+
+
+@pytest.fixture()
+def seeded(db_conn):
+    add_demo_lpr()
+    programme = build_programme()
+    officer = fresh_user("officer").actor()
+    a = build_org("enterprise", "泵阀甲", industry="pumps_valves", district="ouhai")       # pilot industry
+    b = build_org("enterprise", "服装乙", industry="clothing", district="lucheng")
+    c = build_org("enterprise", "失信丙", industry="clothing", district="lucheng")          # listed now
+    d = build_org("enterprise", "曾失信丁", industry="electrical", district="longwan")      # listing ended
+    f = build_org("enterprise", "大额戊", industry="electrical", district="longwan")        # over the cap
+    invoices = [
+        (a, "3300261130-00010001", "是", 2, "300000.00"),
+        (a, "3300261130-00010002", "否", 1, "400000.00"),
+        (a, "3300261130-00010003", "是", 3, "123456.78"),
+        (b, "3300261130-00020001", "是", 1, "99999.99"),
+        (b, "3300261130-00020002", "否", 1, "33333.33"),
+        (c, "3300261130-00030001", "是", 1, "500000.00"),
+        (d, "3300261130-00040001", "否", 1, "88888.88"),
+        (f, "3300261130-00050001", "是", 10, "14000000.00"),
+    ]
+    text = INVOICE_HEAD + "".join(f"{o.uscc},{no},ER-{i},埃夫特,{dom},{q},{amount},2026-05-{10 + i:02d}\n"
+                                  for i, (o, no, dom, q, amount) in enumerate(invoices))
+    services.import_source(officer, "robot_invoice", filename="tax.csv", data=text.encode())
+    loans = [
+        (a, "WZ-2025-0001", "2025-06-01", "2.40", "8000000.00", "2026-01-01", "2026-04-01", "48000.00"),
+        (a, "WZ-2025-0001", "2025-06-01", "2.40", "12000000.00", "2026-04-01", "2026-05-01", "10000.00"),
+        (b, "WZ-2025-0002", "2025-06-01", "2.50", "1000000.00", "2026-01-01", "2026-04-01", "9000.00"),
+        (b, "WZ-2025-0003", "2025-01-10", "2.45", "1234567.89", "2026-02-01", "2026-03-03", "5000.00"),
+    ]
+    text = LOAN_HEAD + "".join(f"{o.uscc},温州银行,{no},{cd},{r},{p},{s},{e},{paid}\n"
+                               for o, no, cd, r, p, s, e, paid in loans)
+    services.import_source(officer, "loan_statement", filename="bank.csv", data=text.encode())
+    text = ("统一社会信用代码,列入日期,移出日期,来源\n"
+            f"{c.uscc},2026-01-01,,信用中国\n{d.uscc},2025-01-01,2026-03-01,信用中国\n")
+    services.import_source(officer, "blacklist", filename="list.csv", data=text.encode())
+    return type("Seeded", (), dict(programme=programme, officer=officer, a=a, b=b, c=c, d=d, f=f))
+
+
+def _candidates(org, kind=None):
+    stmt = select(BenefitCandidate).where(BenefitCandidate.enterprise_id == org.id)
+    if kind:
+        stmt = stmt.where(BenefitCandidate.kind == kind)
+    return db.session.scalars(stmt).all()
+
+
+def _evidence_ids(candidate, condition):
+    return [e["row_id"] for e in candidate.evidence if e["condition"] == condition]
+
+
+def test_candidates_equal_the_independent_computation_with_their_evidence_rows(seeded):
+    counts = match_candidates(seeded.officer, TODAY)
+    assert counts == {"robot": 4, "loan": 2, "excluded": 1}
+
+    expected_robot = {
+        seeded.a.id: robot_expected([(True, "300000.00"), (False, "400000.00"), (True, "123456.78")], pilot=True),
+        seeded.b.id: robot_expected([(True, "99999.99"), (False, "33333.33")], pilot=False),
+        seeded.d.id: robot_expected([(False, "88888.88")], pilot=False),
+        seeded.f.id: robot_expected([(True, "14000000.00")], pilot=False),
+    }
+    assert expected_robot[seeded.a.id] == Decimal("124691.36")  # 60,000 + 40,000 + 24,691.356 → .36
+    assert expected_robot[seeded.b.id] == Decimal("18333.33")   # 14,999.9985 → 15,000.00 + 3,333.33
+    assert expected_robot[seeded.f.id] == Decimal("2000000.00")  # 2,100,000 over the cap
+    for org in (seeded.a, seeded.b, seeded.d, seeded.f):
+        (candidate,) = _candidates(org, "robot")
+        assert candidate.status == "open"
+        assert candidate.amount == expected_robot[org.id], org.name
+        invoices = db.session.scalars(select(BenefitInvoice.id).where(BenefitInvoice.uscc == org.uscc)
+                                      .order_by(BenefitInvoice.invoice_date)).all()
+        assert _evidence_ids(candidate, "invoice") == invoices
+        assert candidate.working, "the working is kept"
+
+    a_loan = loan_expected(Decimal("3.00"), Decimal("2.40"), [
+        (date(2026, 1, 1), date(2026, 4, 1), "8000000.00", "48000.00"),
+        (date(2026, 4, 1), date(2026, 5, 1), "12000000.00", "10000.00")])
+    assert a_loan == Decimal("50000.00")  # 40,000.00 + 16,666.67 capped at 10,000 paid
+    b_ineligible = loan_expected(Decimal("3.00"), Decimal("2.50"), [])
+    b_loan = loan_expected(Decimal("3.10"), Decimal("2.45"), [
+        (date(2026, 2, 1), date(2026, 3, 3), "1234567.89", "5000.00")])
+    assert b_ineligible is None and b_loan == Decimal("2057.61")
+    for org, amount, contract in ((seeded.a, a_loan, "WZ-2025-0001"), (seeded.b, b_loan, "WZ-2025-0003")):
+        (candidate,) = _candidates(org, "loan")
+        assert candidate.amount == amount
+        lines = db.session.scalars(select(BenefitLoanLine.id).where(BenefitLoanLine.contract_no == contract)
+                                   .order_by(BenefitLoanLine.period_start)).all()
+        assert _evidence_ids(candidate, "interest_period") == lines
+        assert _evidence_ids(candidate, "rate_ceiling") == lines[:1]
+
+
+def test_a_blacklisted_enterprise_is_excluded_with_the_listing_and_hidden_from_it(seeded):
+    match_candidates(seeded.officer, TODAY)
+    (excluded,) = _candidates(seeded.c)
+    assert excluded.status == "excluded"
+    assert excluded.exclusion_reason["values"]["listed_by"] == "信用中国"
+    assert excluded.exclusion_reason["row_number"] == 2
+    assert not excluded.claims  # its invoice stays free for when the listing ends
+    user = fresh_user("sme", seeded.c)
+    with pytest.raises(Exception) as hidden:
+        services.get_candidate(user.actor(), excluded.id)
+    assert getattr(hidden.value, "status", None) == 404
+
+
+def test_matching_again_makes_no_second_candidate(seeded):
+    match_candidates(seeded.officer, TODAY)
+    before = db.session.scalar(select(func.count()).select_from(BenefitCandidate))
+    claims = db.session.scalar(select(func.count()).select_from(BenefitClaim))
+    assert match_candidates(seeded.officer, TODAY) == {"robot": 0, "loan": 0, "excluded": 0}
+    assert db.session.scalar(select(func.count()).select_from(BenefitCandidate)) == before
+    assert db.session.scalar(select(func.count()).select_from(BenefitClaim)) == claims
+    # A second import carrying an invoice already in a candidate (another file) makes nothing new either.
+    text = INVOICE_HEAD + f"{seeded.a.uscc},330026113000010001,ER-x,埃夫特,是,2,300000.00,2026-05-10\n"
+    services.import_source(seeded.officer, "robot_invoice", filename="again.csv", data=text.encode())
+    assert match_candidates(seeded.officer, TODAY)["robot"] == 0
+
+
+def test_decline_with_a_reason_and_never_again(seeded):
+    match_candidates(seeded.officer, TODAY)
+    (candidate,) = _candidates(seeded.b, "robot")
+    user = fresh_user("sme", seeded.b)
+    with pytest.raises(ValidationFailed):
+        services.decline(user.actor(), candidate.id, "  ")
+    services.decline(user.actor(), candidate.id, "已通过其他渠道申报")
+    assert candidate.status == "declined" and candidate.decline_reason == "已通过其他渠道申报"
+    with pytest.raises(TransitionNotAllowed):
+        services.decline(user.actor(), candidate.id, "again")
+    assert match_candidates(seeded.officer, TODAY)["robot"] == 0
+
+
+def test_another_enterprise_gets_403(seeded):
+    match_candidates(seeded.officer, TODAY)
+    (candidate,) = _candidates(seeded.a, "robot")
+    stranger = fresh_user("sme", seeded.b).actor()
+    with pytest.raises(Forbidden):
+        services.get_candidate(stranger, candidate.id)
+    with pytest.raises(Forbidden):
+        services.decline(stranger, candidate.id, "not mine")
+    with pytest.raises(Forbidden):
+        services.confirm(stranger, candidate.id, declaration=True, account_confirmed=True, uploads={}, max_bytes=10**6)
+    with pytest.raises(Forbidden):
+        services.decline(seeded.officer, candidate.id, "the bureau does not answer for the enterprise")
+
+
+def test_confirm_creates_the_application_the_officer_reviews(seeded):
+    match_candidates(seeded.officer, TODAY)
+    (candidate,) = _candidates(seeded.a, "robot")
+    user = fresh_user("sme", seeded.a)
+    with pytest.raises(ValidationFailed):
+        services.confirm(user.actor(), candidate.id, declaration=False, account_confirmed=True, uploads={},
+                         max_bytes=10**6)
+    uploads = {f"lines.{i}.invoice_file": Upload(io.BytesIO(PDF), f"invoice-{i}.pdf") for i in range(3)}
+    services.confirm(user.actor(), candidate.id, declaration=True, account_confirmed=True, uploads=uploads,
+                     max_bytes=10**6, today=TODAY)
+    assert candidate.status == "confirmed" and candidate.payee_account == seeded.a.bank_account
+    app = db.session.get(RobotApplication, candidate.application_id)
+    assert app.enterprise_id == seeded.a.id and app.computed_subsidy == Decimal("124691.36")
+    assert sorted(line.invoice_no for line in app.lines) == ["3300261130-00010001", "3300261130-00010002",
+                                                            "3300261130-00010003"]
+    if app.status == "draft":  # the checklist's other materials (licence, contract ...) come from the enterprise
+        attach_required_materials(app)
+        review.act(user.actor(), "robot", app.id, "submit", today=TODAY)
+    assert app.status == "submitted"
+    review.act(seeded.officer, "robot", app.id, "approve", today=TODAY)
+    assert app.status == "approved" and app.approved_amount == Decimal("124691.36")
