@@ -7,12 +7,12 @@ def BLUEPRINTS():
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
     from voucher.auth.views import bp as auth_bp
+    from voucher.benefits.views import bp as benefits_bp
     from voucher.catalogue.views import bp as catalogue_bp
     from voucher.dashboard.views import bp as dashboard_bp
     from voucher.documents.views import bp as documents_bp
     from voucher.enterprises.views import bp as enterprises_bp
     from voucher.guides.views import bp as guides_bp
-    from voucher.benefits.views import bp as benefits_bp
     from voucher.maturity.views import bp as maturity_bp
     from voucher.notifications.views import bp as notifications_bp
     from voucher.payments.reconciliation_views import bp as reconciliation_bp

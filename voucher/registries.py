@@ -34,8 +34,8 @@ def configure_registries(app: Flask) -> None:
 def register_audit_labels() -> None:
     from voucher.amendments import queries as amendments
     from voucher.applications import queries as applications
-    from voucher.benefits import queries as benefits
     from voucher.audit.labels import register_event_labels, register_status_labels
+    from voucher.benefits import queries as benefits
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
     from voucher.maturity import queries as maturity

@@ -216,8 +216,12 @@ def _candidate_periods(org_id: int, contract_key: str) -> list[tuple[date, date]
 
 def _loan_candidates(orgs, programme, taken: set[str], today: date):
     from voucher.subsidies.common import loan_params_json, working_json
-    from voucher.subsidies.loans import LoanInput, PeriodInput, _check_loan_overlap, compute_loan, \
-        principal_already_subsidised
+    from voucher.subsidies.loans import (
+        PeriodInput,
+        _check_loan_overlap,
+        compute_loan,
+        principal_already_subsidised,
+    )
 
     groups: dict[tuple, list[BenefitLoanLine]] = defaultdict(list)
     for line in db.session.scalars(select(BenefitLoanLine).where(BenefitLoanLine.uscc.in_(list(orgs)))

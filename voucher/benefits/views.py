@@ -10,7 +10,7 @@ from voucher.benefits import matching, queries, services
 from voucher.benefits.access import RULES as ACCESS
 from voucher.benefits.forms import SOURCE_LABELS, ConfirmForm, DeclineForm, ImportForm
 from voucher.benefits.tables import KINDS, MAX_FILE_BYTES, FileRefused, template_csv
-from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.errors import DomainError, Forbidden, NotFound, TransitionNotAllowed
 from voucher.extensions import db
 from voucher.list_export import local_time, requested_format, send
 from voucher.pagination import page_arg
@@ -188,7 +188,7 @@ def decline(candidate_id: int):
     if form.validate_on_submit():
         try:
             services.decline(current_actor(), candidate_id, form.reason.data)
-        except (Forbidden, NotFound):
+        except (Forbidden, NotFound, TransitionNotAllowed):
             raise
         except DomainError as err:
             form_errors_from(err, form)
@@ -212,7 +212,7 @@ def confirm(candidate_id: int):
             candidate = services.confirm(current_actor(), candidate_id, declaration=form.declaration.data,
                                          account_confirmed=form.account.data, uploads=uploads,
                                          max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-        except (Forbidden, NotFound):
+        except (Forbidden, NotFound, TransitionNotAllowed):
             raise
         except InputRefused as err:
             errors = err.field_messages(_)
