@@ -126,7 +126,7 @@ def _locked_open(actor: Actor, candidate_id: int) -> BenefitCandidate:
         raise NotFound("No such candidate.")
     require(actor, "benefits.decide", candidate, message="This belongs to another organisation.")
     if candidate.status != "open":
-        raise TransitionNotAllowed("This candidate is already %(state)s.", state=candidate.status)
+        raise TransitionNotAllowed("This candidate was already answered (confirmed or declined).")
     return candidate
 
 
