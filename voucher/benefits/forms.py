@@ -13,7 +13,7 @@ from voucher.benefits.services import REASON_MAX
 SOURCE_LABELS = {
     "loan_statement": _l("Banks' loan interest statements"),
     "robot_invoice": _l("Robot purchase invoices (tax bureau)"),
-    "blacklist": _l("Credit blacklist (严重失信主体名单)"),
+    "blacklist": _l("Credit blacklist"),
 }
 
 
