@@ -179,3 +179,28 @@ def test_confirm_creates_the_application_the_officer_reviews(seeded):
     assert app.status == "submitted"
     review.act(seeded.officer, "robot", app.id, "approve", today=TODAY)
     assert app.status == "approved" and app.approved_amount == Decimal("124691.36")
+
+
+def test_confirm_a_loan_candidate_creates_the_loan_application(seeded):
+    from voucher.subsidies.models import LoanApplication
+
+    match_candidates(seeded.officer, TODAY)
+    (candidate,) = _candidates(seeded.a, "loan")
+    user = fresh_user("sme", seeded.a)
+    with pytest.raises(ValidationFailed):  # the plan and the statement are the loan form's own required uploads
+        services.confirm(user.actor(), candidate.id, declaration=True, account_confirmed=True, uploads={},
+                         max_bytes=10**6, today=TODAY)
+    uploads = {"plan_file": Upload(io.BytesIO(PDF), "plan.pdf"), "statement_file": Upload(io.BytesIO(PDF), "s.pdf")}
+    services.confirm(user.actor(), candidate.id, declaration=True, account_confirmed=True, uploads=uploads,
+                     max_bytes=10**6, today=TODAY)
+    app = db.session.get(LoanApplication, candidate.application_id)
+    assert app.computed_discount == Decimal("50000.00") and len(app.periods) == 2
+    assert app.status in ("draft", "submitted")
+
+
+def test_the_cli_and_the_job_run_the_match(app, seeded):
+    from voucher.benefits.jobs import nightly_match
+
+    out = app.test_cli_runner().invoke(args=["voucher", "match"]).output
+    assert "4 robot, 2 loan candidate(s); 1 excluded" in out
+    assert nightly_match() == {"robot": 0, "loan": 0, "excluded": 0}
