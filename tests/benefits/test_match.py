@@ -204,3 +204,15 @@ def test_the_cli_and_the_job_run_the_match(app, seeded):
     out = app.test_cli_runner().invoke(args=["voucher", "match"]).output
     assert "4 robot, 2 loan candidate(s); 1 excluded" in out
     assert nightly_match() == {"robot": 0, "loan": 0, "excluded": 0}
+
+
+def test_the_enterprise_is_notified_of_a_new_candidate_once(seeded):
+    from voucher.notifications.models import Notification
+
+    user = fresh_user("sme", seeded.a)
+    excluded_user = fresh_user("sme", seeded.c)
+    match_candidates(seeded.officer, TODAY)
+    match_candidates(seeded.officer, TODAY)
+    links = db.session.scalars(select(Notification.link).where(Notification.user_id == user.id)).all()
+    assert sorted(links) == sorted(f"/benefits/candidates/{c.id}" for c in _candidates(seeded.a))
+    assert not db.session.scalars(select(Notification).where(Notification.user_id == excluded_user.id)).all()

@@ -31,11 +31,18 @@ from voucher.benefits.models import (
     BenefitInvoice,
     BenefitLoanLine,
 )
-from voucher.errors import DomainError
+from voucher.errors import N_, DomainError
 from voucher.extensions import db
 from voucher.money import format_money
+from voucher.notifications.services import notify_organisation
 
 EARLIEST_DATE = date(2000, 1, 1)
+_NOTICE = {
+    "robot": N_("From the bureau's data, your enterprise qualifies for a robot purchase subsidy of %(amount)s without "
+                "applying: check the evidence, then confirm or decline."),
+    "loan": N_("From the bureau's data, your enterprise qualifies for a loan interest discount of %(amount)s without "
+               "applying: check the evidence, then confirm or decline."),
+}
 MAX_PERIODS = 60
 
 
@@ -142,6 +149,9 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
             continue
         known.add(key)
         taken.update(claims)
+        if status == "open":
+            notify_organisation(org.id, _NOTICE[kind], f"/benefits/candidates/{candidate.id}",
+                                amount=format_money(amount))
         counts["excluded" if status == "excluded" else kind] += 1
         record_event(actor, f"benefit_candidate.{'excluded' if status == 'excluded' else 'matched'}",
                      "benefit_candidate", candidate.id,
