@@ -118,6 +118,12 @@ def test_a_blacklisted_enterprise_is_excluded_with_the_listing_and_hidden_from_i
     assert getattr(hidden.value, "status", None) == 404
 
 
+def test_only_an_officer_or_the_system_runs_the_match(seeded):
+    for role in ("sme", "auditor", "finance"):
+        with pytest.raises(Forbidden):
+            match_candidates(fresh_user(role, seeded.a if role == "sme" else None).actor(), TODAY)
+
+
 def test_matching_again_makes_no_second_candidate(seeded):
     match_candidates(seeded.officer, TODAY)
     before = db.session.scalar(select(func.count()).select_from(BenefitCandidate))

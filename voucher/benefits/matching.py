@@ -23,6 +23,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from voucher.access import require
 from voucher.audit.services import Actor, record_event
 from voucher.benefits.models import (
     BenefitBlacklist,
@@ -104,10 +105,15 @@ def _common_evidence(org, programme, today: date) -> list[dict]:
 
 def match_candidates(actor: Actor | None = None, today: date | None = None) -> dict[str, int]:
     """Run the match over every source row and registered enterprise; the counts of new candidates
-    (``robot``, ``loan``) and of new excluded rows.  Idempotent: run again, nothing new."""
+    (``robot``, ``loan``) and of new excluded rows.  Idempotent: run again, nothing new.
+
+    Rule: an officer or the system (the nightly job) runs it; the rules are the subsidies' own (see
+    the module's docstring); each new candidate is an audit event and a notification to its
+    enterprise (an excluded one notifies nobody)."""
     from voucher.subsidies.common import local_today
 
     actor = actor or Actor.system("benefits-match")
+    require(actor, "benefits.match", message="Only a programme officer (or the nightly job) runs the match.")
     today = today or local_today()
     orgs = _enterprises()
     listed = _blacklisted(today)
