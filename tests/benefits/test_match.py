@@ -222,3 +222,31 @@ def test_the_enterprise_is_notified_of_a_new_candidate_once(seeded):
     links = db.session.scalars(select(Notification.link).where(Notification.user_id == user.id)).all()
     assert sorted(links) == sorted(f"/benefits/candidates/{c.id}" for c in _candidates(seeded.a))
     assert not db.session.scalars(select(Notification).where(Notification.user_id == excluded_user.id)).all()
+
+
+def test_what_an_application_already_claims_is_no_candidate(seeded):
+    """The subsidies' claim-once keys: an invoice in a robot application, a loan's days in a live loan
+    application (contract numbers compared normalised) make no candidate; the free days still do."""
+    from voucher.subsidies.loans import LoanInput, PeriodInput, save_loan_application
+    from voucher.subsidies.robots import RobotInput, RobotLineInput, save_robot_application
+
+    user = fresh_user("sme", seeded.a)
+    save_robot_application(user.actor(), RobotInput(seeded.programme.id, (RobotLineInput(
+        "ER-0", "埃夫特", True, 2, Decimal("150000.00"), "3300261130-00010001", date(2026, 5, 10),
+        Upload(io.BytesIO(PDF), "i.pdf")),)), max_bytes=10**6, today=TODAY)
+    save_loan_application(user.actor(), LoanInput(
+        seeded.programme.id, "温州银行", "wz–2025–0001", date(2025, 6, 1), Decimal("8000000.00"), Decimal("2.40"),
+        date(2026, 1, 1), date(2026, 4, 1),
+        (PeriodInput(date(2026, 1, 1), date(2026, 4, 1), Decimal("8000000.00"), Decimal("48000.00")),)),
+        plan=Upload(io.BytesIO(PDF), "p.pdf"), statement=Upload(io.BytesIO(PDF), "s.pdf"), max_bytes=10**6,
+        today=TODAY)
+    match_candidates(seeded.officer, TODAY)
+    (robot,) = _candidates(seeded.a, "robot")
+    assert [e["values"]["invoice_no"] for e in robot.evidence if e["condition"] == "invoice"] == \
+        ["3300261130-00010002", "3300261130-00010003"]
+    assert robot.amount == robot_expected([(False, "400000.00"), (True, "123456.78")], pilot=True)
+    (loan,) = _candidates(seeded.a, "loan")
+    assert [e["values"]["period_start"] for e in loan.evidence if e["condition"] == "interest_period"] == \
+        ["2026-04-01"]
+    assert loan.amount == loan_expected(Decimal("3.00"), Decimal("2.40"), [
+        (date(2026, 4, 1), date(2026, 5, 1), "12000000.00", "10000.00")])
