@@ -76,3 +76,18 @@ def test_the_enterprise_sees_its_candidates_declines_and_another_gets_403(client
     assert own.status == "declined"
     refused = client.post(f"/benefits/candidates/{own.id}/confirm", data={"declaration": "y", "account": "y"})
     assert refused.status_code == 409
+
+
+def test_the_enterprise_confirms_on_the_page(client, login, seeded, make_user):
+    match_candidates(seeded.officer, TODAY)
+    login(make_user("sme", seeded.b))
+    own = db.session.scalars(select(BenefitCandidate).where(BenefitCandidate.enterprise_id == seeded.b.id,
+                                                            BenefitCandidate.kind == "robot")).one()
+    missing = client.post(f"/benefits/candidates/{own.id}/confirm", data={"account": "y"})
+    assert missing.status_code == 422 and "data-errors" in missing.get_data(as_text=True)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    data = {"account": "y", "declaration": "y",
+            **{f"lines.{i}.invoice_file": (io.BytesIO(pdf), f"invoice-{i}.pdf") for i in range(2)}}
+    done = client.post(f"/benefits/candidates/{own.id}/confirm", data=data, content_type="multipart/form-data")
+    assert done.status_code == 302 and "/subsidies/robots/" in done.headers["Location"]
+    assert client.get(done.headers["Location"]).status_code == 200
