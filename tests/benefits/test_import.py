@@ -52,6 +52,17 @@ def test_loan_statement_rows_stored_and_bad_cells_named_by_row_and_column(office
     assert event.after["sha256"] == source.sha256 and event.after["refused_rows"] == 3
 
 
+def test_the_interest_days_a_bank_states_must_match_the_period(officer):
+    data = csv_bytes("统一社会信用代码,贷款银行,合同编号,合同日期,年利率(%),计息本金,计息开始日,计息结束日,计息天数,已付利息\n"
+                     f"{USCC},温州银行,WZ-1,2025-06-01,2.40,100.00,2026-01-01,2026-04-01,90,1.00\n"
+                     f"{USCC},温州银行,WZ-2,2025-06-01,2.40,100.00,2026-01-01,2026-04-01,91,1.00\n"
+                     f"{USCC},温州银行,WZ-3,2025-06-01,2.40,100.00,2026-01-01,2026-04-01,9x,1.00\n")
+    source = services.import_source(officer, "loan_statement", filename="bank.csv", data=data)
+    assert source.row_count == 1
+    assert [(r["row"], r["column"]) for r in source.report] == [(3, "计息天数"), (4, "计息天数")]
+    assert source.report[0]["params"] == {"stated": 91, "days": 90}
+
+
 def test_a_row_rule_across_cells_names_the_later_cell(officer):
     data = csv_bytes(LOAN_HEAD +
                      f"{USCC},温州银行,WZ-1,2025-06-01,2.40,100.00,2026-01-01,2026-04-01,1.00\n"

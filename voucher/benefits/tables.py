@@ -143,6 +143,14 @@ def _quantity(text: str) -> int:
     return int(text)
 
 
+def _optional_days(text: str) -> int | None:
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,4}", text):
+        raise _Bad(N_("Enter the number of interest days as a whole number."))
+    return int(text)
+
+
 def _invoice(text: str) -> str:
     if not text:
         raise _Bad(N_("This cell is empty."))
@@ -172,6 +180,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("outstanding_principal", "计息本金", "Outstanding principal", _money),
         Column("period_start", "计息开始日", "Period start", _date),
         Column("period_end", "计息结束日", "Period end", _date),
+        Column("days_stated", "计息天数", "Interest days", _optional_days, required=False),
         Column("interest_paid", "已付利息", "Interest paid", _money),
     ),
     "robot_invoice": (
@@ -197,7 +206,7 @@ def template_csv(kind: str) -> bytes:
     """The template of a kind: its headings and one example row, UTF-8 with a BOM (Excel opens it)."""
     examples = {
         "loan_statement": ["91330300MA2ABCDE14", "温州银行", "WZ-2026-0001", "2025-06-01", "2.40", "8000000.00",
-                           "2026-01-01", "2026-04-01", "48000.00"],
+                           "2026-01-01", "2026-04-01", "90", "48000.00"],
         "robot_invoice": ["91330300MA2ABCDE14", "3300261130-00012345", "ER20-1100", "埃夫特", "是", "2", "300000.00",
                           "2026-03-15"],
         "blacklist": ["91330300MA2ABCDE14", "2026-01-01", "", "信用中国"],
@@ -362,6 +371,11 @@ def _row_rules(kind: str, n: int, v: dict) -> list[CellError]:
                               {"day": v["contract_date"].isoformat()})]
         v["contract_key"] = normalise_identifier(v["contract_no"])
         v["days"] = (v["period_end"] - v["period_start"]).days
+        stated = v.pop("days_stated", None)
+        if stated is not None and stated != v["days"]:
+            return [CellError(n, cols["days_stated"], N_("The bank states %(stated)s interest days, but the period "
+                                                         "has %(days)s (end date − start date)."),
+                              {"stated": stated, "days": v["days"]})]
     elif kind == "robot_invoice":
         unit = v["amount_excl_vat"] / v["quantity"]
         if unit != unit.quantize(Decimal("0.01")):
