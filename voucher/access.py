@@ -105,8 +105,8 @@ def require(actor, action: str, obj=None, message: str = "Your role may not do t
         raise Forbidden(message)
 
 
-DOMAINS = ("amendments", "applications", "catalogue", "documents", "enterprises", "guides", "maturity", "parks",
-           "payments", "programmes", "recovery", "risk", "subsidies", "trials", "workcalendar")
+DOMAINS = ("amendments", "applications", "benefits", "catalogue", "documents", "enterprises", "guides", "maturity",
+           "parks", "payments", "programmes", "recovery", "risk", "subsidies", "trials", "workcalendar")
 
 
 def configure_access(app) -> None:

@@ -7,6 +7,7 @@ def BLUEPRINTS():
     from voucher.audit.views import bp as audit_bp
     from voucher.auth.views import admin_bp
     from voucher.auth.views import bp as auth_bp
+    from voucher.benefits.views import bp as benefits_bp
     from voucher.catalogue.views import bp as catalogue_bp
     from voucher.dashboard.views import bp as dashboard_bp
     from voucher.documents.views import bp as documents_bp
@@ -48,4 +49,5 @@ def BLUEPRINTS():
         risk_bp,
         maturity_bp,
         parks_bp,
+        benefits_bp,
     ]

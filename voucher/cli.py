@@ -121,6 +121,18 @@ def identifier_collisions():
     click.echo(f"{len(rows)} collision(s)")
 
 
+@voucher_cli.command("match")
+def match():
+    """Match the bureau's imported sources against the registered enterprises (免申即享 candidates;
+    a nightly cron or the RQ job ``voucher.benefits.jobs.nightly_match``).  Safe to run at any time:
+    an invoice or a loan's days already in a candidate never make a second one."""
+    from voucher.benefits.jobs import nightly_match
+
+    counts = nightly_match()
+    db.session.commit()
+    click.echo(f"{counts['robot']} robot, {counts['loan']} loan candidate(s); {counts['excluded']} excluded")
+
+
 @voucher_cli.command("risk-scan")
 def risk_scan():
     """Compute the risk signals over all applications (the nightly scan; a daily cron).  Safe to run

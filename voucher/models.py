@@ -5,6 +5,14 @@ from voucher.applications.models import TrialApplication  # noqa: F401
 from voucher.audit.models import AuditAnchor, AuditEvent  # noqa: F401
 from voucher.auth.models import LoginSession, User  # noqa: F401
 from voucher.auth.tokens import ApiToken  # noqa: F401
+from voucher.benefits.models import (  # noqa: F401
+    BenefitBlacklist,
+    BenefitCandidate,
+    BenefitClaim,
+    BenefitInvoice,
+    BenefitLoanLine,
+    BenefitSource,
+)
 from voucher.catalogue.models import Solution, SolutionScreening  # noqa: F401
 from voucher.documents.models import Document, JobRecord, StoredFile  # noqa: F401
 from voucher.enterprises.models import Enterprise, Organisation  # noqa: F401

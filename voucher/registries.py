@@ -35,6 +35,7 @@ def register_audit_labels() -> None:
     from voucher.amendments import queries as amendments
     from voucher.applications import queries as applications
     from voucher.audit.labels import register_event_labels, register_status_labels
+    from voucher.benefits import queries as benefits
     from voucher.catalogue import labels as catalogue
     from voucher.dashboard import roles as dashboard
     from voucher.maturity import queries as maturity
@@ -71,6 +72,8 @@ def register_audit_labels() -> None:
     register_event_labels(maturity.EVENT_LABELS)
     register_event_labels(parks.EVENT_LABELS)
     register_status_labels("park_membership", parks.STATUS_LABELS)
+    register_event_labels(benefits.EVENT_LABELS)
+    register_status_labels("benefit_candidate", benefits.STATUS_LABELS)
 
 
 # --- documents: builders and download rules -----------------------------------------------------
@@ -90,6 +93,7 @@ def register_documents() -> None:
 
 def register_panels() -> None:
     from voucher.applications import views as applications
+    from voucher.benefits import views as benefits
     from voucher.catalogue import panels as catalogue
     from voucher.dashboard.queries import register_panel
     from voucher.enterprises import views as enterprises
@@ -100,6 +104,7 @@ def register_panels() -> None:
     from voucher.trials import panels as trials
     from voucher.workcalendar import views as workcalendar
 
+    register_panel({"sme"}, benefits.sme_panel)  # subsidies matched for the enterprise (issue 19 §2)
     register_panel({"sme"}, applications._sme_panel)
     register_panel({"officer"}, applications._officer_panel)
     register_panel({"provider"}, catalogue.provider_panel)
@@ -120,6 +125,7 @@ def register_panels() -> None:
     register_panel({"evaluator"}, trials.evaluator_panel)
     register_panel({"officer"}, trials.officer_panel)
     register_panel({"officer", "finance"}, workcalendar._calendar_panel)
+    register_panel({"officer"}, benefits.officer_panel)
 
 
 # The written order: labels first (other registrations may name events), then documents, then panels.

@@ -39,7 +39,9 @@ def test_require_raises_forbidden_with_a_403_and_the_message_given(app):
                                               ("subsidies.file", "enterprise_id"),
                                               ("trials.confirm_milestone", "enterprise_id"),
                                               ("trials.report_milestone", "provider_id"),
-                                              ("maturity.read", "enterprise_id")])
+                                              ("maturity.read", "enterprise_id"),
+                                              ("benefits.read", "enterprise_id"),
+                                              ("benefits.decide", "enterprise_id")])
 def test_an_organisations_users_act_only_on_its_own_objects(app, action, attribute):
     role = "provider" if attribute == "provider_id" else "sme"
     obj = SimpleNamespace(**{attribute: 7})
@@ -56,6 +58,18 @@ def test_the_bureau_reads_every_enterprises_application_an_sme_only_its_own(app)
     assert can(actor("sme", 7), "applications.read", application)
     assert not can(actor("sme", 8), "applications.read", application)
     assert not can(actor("provider", 7), "applications.read", application)
+
+
+def test_benefits_the_bureau_reads_candidates_only_the_enterprise_answers(app):
+    candidate = SimpleNamespace(enterprise_id=7)
+    for role in ("officer", "finance", "auditor"):
+        assert can(actor(role), "benefits.read", candidate)
+        assert not can(actor(role), "benefits.decide", candidate)
+    assert can(actor("officer"), "benefits.import") and not can(actor("auditor"), "benefits.import")
+    assert can(actor("auditor"), "benefits.sources") and not can(actor("finance"), "benefits.sources")
+    for role in ("sme", "provider", "evaluator", "admin"):
+        assert not can(actor(role, 7), "benefits.import") and not can(actor(role, 7), "benefits.overview")
+    assert not can(actor("provider", 7), "benefits.read", candidate)
 
 
 def test_a_payee_sees_only_its_own_disbursements(app):

@@ -16,7 +16,7 @@ DOWNLOAD_RULES = {"disbursement", "payment_batch", "programme"}
 
 # The start page's cards per role, in the order they are shown.
 PANELS = {
-    "sme": ["applications.views._sme_panel", "enterprises.views._sme_panel", "maturity.panels.sme_panel",
+    "sme": ["benefits.views.sme_panel", "applications.views._sme_panel", "enterprises.views._sme_panel", "maturity.panels.sme_panel",
             "payments.views._payee_panel",
             "subsidies.views._sme_panel", "trials.panels.sme_panel"],
     "provider": ["catalogue.panels.provider_panel", "enterprises.views._provider_panel",
@@ -25,7 +25,7 @@ PANELS = {
     "officer": ["applications.views._officer_panel", "catalogue.panels.officer_panel", "maturity.panels.bureau_panel",
                 "payments.views._officer_panel",
                 "programmes.views._bureau_panel", "subsidies.views._officer_panel", "trials.panels.officer_panel",
-                "workcalendar.views._calendar_panel"],
+                "workcalendar.views._calendar_panel", "benefits.views.officer_panel"],
     "finance": ["payments.views._finance_panel", "programmes.views._bureau_panel",
                 "workcalendar.views._calendar_panel"],
     "auditor": ["maturity.panels.bureau_panel", "programmes.views._bureau_panel"],
