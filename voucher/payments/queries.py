@@ -91,6 +91,7 @@ EVENT_LABELS = {
     "disbursement.mark_paid": _l("Paid by the bank"),
     "disbursement.mark_failed": _l("Bank payment failed"),
     "disbursement.mark_returned": _l("Returned by the bank"),
+    "disbursement.settle_by_offset": _l("Paid by offset against recovery orders (nothing transferred)"),
 }
 BATCH_STATUS_LABELS = {
     "confirmed": _l("Confirmed: waiting for the bank's results"),
