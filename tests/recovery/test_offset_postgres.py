@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import threading
 from datetime import date
-from decimal import Decimal
 
 import time_machine
 from sqlalchemy import func, select

@@ -33,10 +33,10 @@ from voucher.payments import queries, returns, services
 from voucher.payments.access import RULES as ACCESS
 from voucher.payments.forms import (
     BankDetailsForm,
-    OffsetPaidForm,
     BatchForm,
     DecisionForm,
     ObjectionForm,
+    OffsetPaidForm,
     PrepareForm,
     PublishForm,
     ReasonForm,
@@ -258,8 +258,8 @@ def mine():
 
 def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
     from voucher.audit.queries import events_for
-    from voucher.documents.pdf import amount_in_capitals
     from voucher.documents import services as documents
+    from voucher.documents.pdf import amount_in_capitals
 
     actor = current_actor()
     d = services.get_disbursement(actor, disbursement_id)
