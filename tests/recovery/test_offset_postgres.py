@@ -77,7 +77,7 @@ def test_two_payments_prepared_at_once_never_offset_the_same_money_twice(committ
 
             ds = [db.session.get(Disbursement, i) for i in prepared.values()]
             assert sum(d.offset_amount for d in ds) == owed  # all of it, once: never more
-            assert all(0 < d.offset_amount <= d.amount for d in ds)
+            assert all(0 <= d.offset_amount <= d.amount for d in ds)  # whichever came first took what it could
             programme = db.session.get(Programme, programme_id)
             before = ledger.balances(programme).available
             for preparer, d_id in prepared.items():
