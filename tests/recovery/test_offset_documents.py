@@ -101,3 +101,19 @@ def test_only_finance_records_paid_by_offset(world, login_as):
     db.session.expire_all()
     assert d.status == "paid" and order.status == "partly_settled"
     assert client.post(url, data={}).status_code == 409  # not twice
+
+
+def test_the_batch_pages_show_the_transfer_and_leave_out_a_payment_offset_in_full(world, login_as):
+    from voucher.payments import queries
+
+    _first, _order, org = owing(world)
+    loan = world.loan(enterprise=org)
+    robot = second_robot(world, org)
+    full = world.approved("loan_application", loan.id, "full")  # 40,000.00 offset in full
+    part = world.approved(RT, robot.id, "full")  # the rest of the order offset: 26,697.08
+    assert [d.id for d in queries.approved_for_batch(world.programme.id)] == [part.id]
+    [(_pid, _name, count, total)] = [r for r in queries.approved_counts_by_programme() if r[0] == world.programme.id]
+    assert (count, total) == (1, part.transfer_amount) and part.transfer_amount == D("73302.92")
+    client = login_as(world.finance_a)
+    page = client.get(f"/payments/batches/new?programme_id={world.programme.id}").get_data(as_text=True)
+    assert "¥73,302.92" in page and "¥26,697.08" in page and full.reference not in page
