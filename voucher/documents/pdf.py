@@ -139,6 +139,13 @@ class PaymentOrderData:
     lang: str = "zh"
     enterprise_name: str = ""            # the enterprise the grant is for (a trial voucher pays its provider)
     bank_code: str = ""                  # 联行号 (CNAPS)
+    # Netted against the payee's recovery orders (抵扣): the amount, and (order reference, amount).
+    offset_amount: Decimal = Decimal("0.00")
+    offset_orders: Sequence[tuple[str, Decimal]] = ()
+
+    @property
+    def transfer_amount(self) -> Decimal:
+        return self.amount - self.offset_amount
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,10 @@ LABEL_TEXTS: dict[str, str] = {
     "seal_date": "Date:",
     "amount_figures": "Amount in figures",
     "amount_capitals": "Amount in words (Chinese capitals)",
+    "grant_amount": "Amount of the grant",
+    "offset_amount": "Offset against recovery orders",
+    "transfer_figures": "Amount transferred in figures",
+    "transfer_capitals": "Amount transferred in words (Chinese capitals)",
     "working": "Calculation",
     "approvals": "Approval trail",
     "role": "Role",
@@ -695,10 +706,24 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
     ], width))
     story.append(Spacer(1, 3 * mm))
     label_w, value_w = 38 * mm, width - 38 * mm
-    amount_table = Table([
-        [st.cell(lb["amount_figures"], "small", label_w), st.cell(amount_in_figures(amount), "amount", value_w)],
-        [st.cell(lb["amount_capitals"], "small", label_w), st.cell(amount_in_capitals(amount), "amount", value_w)],
-    ], colWidths=[label_w, value_w])
+    offset = _exact_amount(data.offset_amount) if data.offset_amount else Decimal("0.00")
+    if offset:  # 抵扣: the grant, the offset with its recovery orders, then what the bank transfers
+        transfer = amount - offset
+        orders = "; ".join(f"{ref} {amount_in_figures(part)}" for ref, part in data.offset_orders)
+        rows = [
+            [st.cell(lb["grant_amount"], "small", label_w), st.cell(amount_in_figures(amount), "amount", value_w)],
+            [st.cell(lb["offset_amount"], "small", label_w),
+             st.cell(f"− {amount_in_figures(offset)}" + (f" ({orders})" if orders else ""), "amount", value_w)],
+            [st.cell(lb["transfer_figures"], "small", label_w), st.cell(amount_in_figures(transfer), "amount", value_w)],
+            [st.cell(lb["transfer_capitals"], "small", label_w),
+             st.cell(amount_in_capitals(transfer), "amount", value_w)],
+        ]
+    else:
+        rows = [
+            [st.cell(lb["amount_figures"], "small", label_w), st.cell(amount_in_figures(amount), "amount", value_w)],
+            [st.cell(lb["amount_capitals"], "small", label_w), st.cell(amount_in_capitals(amount), "amount", value_w)],
+        ]
+    amount_table = Table(rows, colWidths=[label_w, value_w])
     amount_table.setStyle(TableStyle([
         *_cell_cmds(st.small, (0, 0), (0, -1)), *_cell_cmds(st.amount, (1, 0), (1, -1)),
         ("BOX", (0, 0), (-1, -1), 1.2, _INK), ("INNERGRID", (0, 0), (-1, -1), 0.4, _RULE),

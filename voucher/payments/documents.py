@@ -9,6 +9,7 @@ printed as stored.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
@@ -91,6 +92,15 @@ def approval_trail(d: Disbursement) -> list[tuple[str, str, object]]:
     return trail
 
 
+def offset_orders(d: Disbursement) -> list[tuple[str, Decimal]]:
+    """The recovery orders a disbursement is netted against (抵扣): (reference, amount), by order."""
+    from voucher.recovery.services import live_offsets_of
+
+    if not d.offset_amount:
+        return []
+    return [(o.order.reference, o.amount) for o in live_offsets_of(d.id)]
+
+
 def purpose_of(d: Disbursement) -> str:
     return " — ".join([_kind_label(d.funding_kind), _milestone_label(d.milestone),
                        _source_label(d.source_type, d.source_id)])
@@ -106,6 +116,7 @@ def build_payment_order(subject_id: int, lang: str, issue: IssueContext):
     with in_language(lang):
         data = PaymentOrderData(reference=d.reference, programme_name=d.programme.name, payee_name=d.payee_name,
                                 bank_name=d.bank_name, bank_account=d.bank_account, amount=d.amount,
+                                offset_amount=d.offset_amount or Decimal("0.00"), offset_orders=offset_orders(d),
                                 purpose=purpose_of(d), issued_at=issue.issued_at,
                                 verification_code=issue.verification_code, verification_url=issue.verification_url,
                                 working=working_lines(d), approvals=approval_trail(d), lang=lang,
@@ -178,7 +189,7 @@ def bank_purpose(d: Disbursement) -> str:
 def bank_lines(batch: PaymentBatch) -> list[BankLine]:
     disbursements = queries.batch_lines(batch.id)
     prime((d.source_type, d.source_id) for d in disbursements)
-    return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.amount, d.reference,
+    return [BankLine(d.payee_name, d.bank_name, d.bank_account, d.transfer_amount, d.reference,
                      bank_code=d.bank_code or "", purpose=bank_purpose(d),
                      application_number=number_of(d.source_type, d.source_id) or "")
             for d in disbursements]

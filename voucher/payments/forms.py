@@ -15,6 +15,10 @@ class PrepareForm(FlaskForm):
                                            "with the payee)"))
 
 
+class OffsetPaidForm(FlaskForm):
+    """Records paid a disbursement offset in full against recovery orders (抵扣): the CSRF token only."""
+
+
 class ReturnForm(FlaskForm):
     """Records that the bank returned a paid line (退汇)."""
 

@@ -87,6 +87,7 @@ class Disbursement(db.Model):
     __tablename__ = "disbursement"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("offset_amount >= 0 AND offset_amount <= amount", name="offset_within_amount"),
         CheckConstraint(f"status IN ({_in(DISBURSEMENT_STATES)})", name="status"),
         CheckConstraint(f"milestone IN ({_in(MILESTONES)})", name="milestone"),
         CheckConstraint(f"source_type IN ({_in(SOURCE_TYPES)})", name="source_type"),
@@ -125,6 +126,9 @@ class Disbursement(db.Model):
     bank_account: Mapped[str] = mapped_column(String(64))
     bank_code: Mapped[str | None] = mapped_column(String(12))  # 联行号 (CNAPS), 12 digits; the bank file needs it
     amount: Mapped[Decimal] = mapped_column(Money)
+    # Netted against the payee's open recovery orders (抵扣, voucher.recovery.services.reserve_offsets):
+    # the bank transfers ``amount - offset_amount`` (``transfer_amount``).
+    offset_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
     # The figures the amount was computed from when prepared (for the payment order's working).
     basis: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="prepared")
@@ -164,6 +168,11 @@ class Disbursement(db.Model):
     def reference(self) -> str:
         year = self.prepared_at.year if self.prepared_at else ""
         return f"DSB-{year}-{self.id:06d}"
+
+    @property
+    def transfer_amount(self) -> Decimal:
+        """What the bank transfers: the amount less the offset (抵扣) against recovery orders."""
+        return self.amount - (self.offset_amount or Decimal("0.00"))
 
     @property
     def payable_since(self) -> date | None:

@@ -91,6 +91,7 @@ EVENT_LABELS = {
     "disbursement.mark_paid": _l("Paid by the bank"),
     "disbursement.mark_failed": _l("Bank payment failed"),
     "disbursement.mark_returned": _l("Returned by the bank"),
+    "disbursement.settle_by_offset": _l("Paid by offset against recovery orders (nothing transferred)"),
 }
 BATCH_STATUS_LABELS = {
     "confirmed": _l("Confirmed: waiting for the bank's results"),
@@ -465,18 +466,27 @@ def batches_page(status: str | None, programme_id: int | None, page: int, per_pa
     return db.paginate(stmt.order_by(PaymentBatch.id.desc()), page=page, per_page=per_page, error_out=False)
 
 
+def _transfers():
+    """Something for the bank to transfer: not offset in full against recovery orders (抵扣; such a
+    disbursement is recorded paid by offset on its page, in no batch)."""
+    c = Disbursement.__table__.c
+    return c.offset_amount < c.amount
+
+
 def approved_for_batch(programme_id: int) -> list[Disbursement]:
     return list(db.session.scalars(select(Disbursement).where(Disbursement.programme_id == programme_id,
-                                                              Disbursement.status == "approved")
+                                                              Disbursement.status == "approved", _transfers())
                                    .order_by(Disbursement.id)))
 
 
 def approved_counts_by_programme() -> list[tuple[int, str, int, Decimal]]:
-    """(programme id, name, approved disbursements not in a batch, their total) per programme."""
-    fen = type_coerce(Disbursement.__table__.c.amount, BigInteger)
+    """(programme id, name, approved disbursements not in a batch, what the bank transfers for them) per
+    programme."""
+    c = Disbursement.__table__.c
+    fen = type_coerce(c.amount, BigInteger) - type_coerce(c.offset_amount, BigInteger)
     rows = db.session.execute(select(Disbursement.programme_id, Programme.name, func.count(), func.sum(fen))
                               .join(Programme, Programme.id == Disbursement.programme_id)
-                              .where(Disbursement.status == "approved")
+                              .where(Disbursement.status == "approved", _transfers())
                               .group_by(Disbursement.programme_id, Programme.name)
                               .order_by(Disbursement.programme_id)).all()
     return [(pid, name, n, _fen(total)) for pid, name, n, total in rows]

@@ -24,7 +24,7 @@ Rules:
   written: another case, full-width or zero-width characters name no line; a cell naming two
   different references names none);
 - **amount**: yuan read by :func:`voucher.numbers.parse_number` (``Decimal``; more than two decimals
-  refused), compared with the approved amount exactly to the fen; a negative amount, or 冲正 / 退汇 /
+  refused), compared with the approved transfer amount (the amount less an offset, 抵扣) exactly to the fen; a negative amount, or 冲正 / 退汇 /
   reversal in the type column, is a **reversal**;
 - a formula (an .xlsx formula cell, or a cell whose text begins with ``=``; a text column beginning
   with ``+``, ``-``, ``@``) is refused, never evaluated (the workbook is read with ``data_only=False``);
@@ -396,9 +396,9 @@ def import_statement(actor: Actor, batch_id: int, *, filename: str, data: bytes,
             row.status = "duplicate"
         elif d.status != "in_batch" or not services.approval_valid(d):
             row.status = "unknown_reference"  # the line is no longer waiting for the bank (failed, removed)
-        elif r.amount != d.amount:
+        elif r.amount != d.transfer_amount:  # what the bank was asked to transfer (the amount less an offset)
             row.status = "amount_differs"
-            row.difference = r.amount - d.amount
+            row.difference = r.amount - d.transfer_amount
         else:
             row.status = "matched"
             row.resolution = "auto"
@@ -550,7 +550,7 @@ def reconciliation_of(batch: PaymentBatch) -> BatchReconciliation:
     lines = []
     for d in db.session.scalars(select(Disbursement).where(Disbursement.batch_id == batch.id).order_by(Disbursement.id)):
         mine = by_line.get(d.id, [])
-        lines.append(LineReport(d, d.amount, sum((r.amount for r in mine), Decimal("0.00")) if mine else None,
+        lines.append(LineReport(d, d.transfer_amount, sum((r.amount for r in mine), Decimal("0.00")) if mine else None,
                                 len(mine), sum(1 for r in mine if r.resolution == "pending")))
     return BatchReconciliation(batch, lines, imports, rows)
 
@@ -558,8 +558,10 @@ def reconciliation_of(batch: PaymentBatch) -> BatchReconciliation:
 def programme_unreconciled(programme_id: int) -> Decimal:
     """Paid lines of a programme's batches whose bank rows do not add up to the approved amount (or
     that no bank row confirms), plus the lines of pending rows: the amount the report shows unreconciled."""
-    paid = db.session.execute(select(Disbursement.id, Disbursement.amount).where(
-        Disbursement.programme_id == programme_id, Disbursement.status == "paid")).all()
+    paid = [(i, amount - offset) for i, amount, offset in db.session.execute(
+        select(Disbursement.id, Disbursement.amount, Disbursement.offset_amount).where(
+            Disbursement.programme_id == programme_id, Disbursement.status == "paid")).all()
+        if amount - offset > 0]  # a fully offset payment (抵扣) sent the bank nothing to reconcile
     if not paid:
         return Decimal("0.00")
     sums = dict(db.session.execute(select(ReconciliationRow.disbursement_id, func.sum(ReconciliationRow.amount))

@@ -10,6 +10,11 @@ confirms them (``check_same_account``).
 Lock order as in ``voucher.payments.services``: the disbursement row, then the ledger (the
 programme row), then the state change and its audit event.  Two officers recording the same return
 at once queue on the disbursement's row lock; the second sees ``returned`` and is refused.
+
+A payment netted against recovery orders (抵扣): the return concerns the transfer only.  The ledger
+returns the whole payment (the item is paid again in full), the offsets stay settled (the recovered
+money was netted, never sent), and the item's next disbursement carries them (``carried``), so it
+transfers the same net amount and nothing is recovered twice.
 """
 from __future__ import annotations
 
@@ -67,7 +72,8 @@ def record_return(actor: Actor, disbursement_id: int, reason: str | None,
                                                  "return_bank_reference": ref, "ledger_entry_id": entry.id})
     notify_organisation(d.payee_id, N_("%(amount)s paid to your account %(account)s (%(reference)s) was returned by "
                                        "the bank: check your bank details."),
-                        services.disbursement_link(d.id), amount=format_money(d.amount), account=d.bank_account,
+                        services.disbursement_link(d.id), amount=format_money(d.transfer_amount),
+                        account=d.bank_account,
                         reference=d.reference, application_number=services._number(d))
     db.session.flush()
     return d

@@ -64,6 +64,10 @@ class DisbursementSchema(ma.Schema):
     bank_name = ma.fields.String(required=True)
     bank_account = ma.fields.String(required=True)
     amount = DecimalString(required=True)
+    offset_amount = DecimalString(required=True, metadata={
+        "description": "Netted against the payee's open recovery orders (抵扣); 0.00 without"})
+    transfer_amount = DecimalString(required=True, metadata={
+        "description": "What the bank transfers: amount less offset_amount (0.00: paid by offset, in no batch)"})
     status = ma.fields.String(required=True, validate=Choice(DISBURSEMENT_STATES))
     status_label = ma.fields.String(required=True)
     prepared = ma.fields.Nested(ApprovalSchema, required=True)

@@ -2,8 +2,10 @@
 
 Every function takes plain arguments and an :class:`Actor`, enforces its rule, writes the audit
 event (through the state machines or ``record_event``) and raises domain exceptions; it only
-flushes (the request or job commits).  Lock order where money moves: the disbursement row, then
-the fund-ledger functions (the programme row), then our own state changes and audit events.
+flushes (the request or job commits).  Lock order where money moves: the disbursement row (or, when
+preparing, the grant's row), then the payee's recovery orders (``voucher.recovery.services``: an
+offset 抵扣), then the fund-ledger functions (the programme row), then our own state changes and audit
+events.
 
 Choices written down:
 
@@ -12,6 +14,14 @@ Choices written down:
   the payee's bank details as they stand then and a new approval.  A rejected one likewise.
 - Editing the payee name or bank details of a prepared or approved disbursement makes the editor its
   preparer of record (so the editor cannot approve their own edit) and voids an approval.
+- Offset (抵扣): a disbursement prepared for a payee that owes on open recovery orders nets what it owes
+  (oldest order first, up to the amount) as ``offset_amount``; the bank transfers the rest
+  (``transfer_amount``: the bank file, the batch total, the reconciliation).  Paid: the ledger
+  records a ``pay`` of the full amount and the recovery domain a ``recover`` of the offset (its
+  settlements); rejected or failed first: the offset is released.  A disbursement offset in full
+  (nothing to transfer) is approved as any other, is not put in a batch, and a finance officer
+  records it paid by offset (``record_offset_paid``).  A return (退汇) concerns the transfer only: the
+  offset stays settled and the item's next disbursement carries it.
 - Every grant must be on a public notice whose period has ended (and have no open or upheld
   objection) before any of its payments is prepared.
 
@@ -63,6 +73,7 @@ from voucher.payments.models import (
     PublicNoticeItem,
 )
 from voucher.programmes import services as ledger
+from voucher.recovery import services as recovery
 from voucher.workflow import StateMachine, transition
 
 MAX_BATCH_LINES = 5000
@@ -80,6 +91,7 @@ DISBURSEMENT_MACHINE = StateMachine("disbursement", DISBURSEMENT_STATES, (
     transition("add_to_batch", "approved", "in_batch", "finance"),
     transition("remove_from_batch", "in_batch", "approved", "finance", requires_reason=True),
     transition("mark_paid", "in_batch", "paid", "finance"),
+    transition("settle_by_offset", "approved", "paid", "finance"),  # offset in full: nothing to transfer
     transition("mark_failed", "in_batch", "failed", "finance", requires_reason=True),
     transition("mark_returned", "paid", "returned", "finance", requires_reason=True),  # 退汇: voucher.payments.returns
 ))
@@ -158,11 +170,14 @@ def _ensure_finance(actor: Actor) -> None:
 
 
 def fingerprint(d: Disbursement) -> str:
-    """What an approval is bound to: payee, the name and bank details (bank code too) paid to, and the amount."""
+    """What an approval is bound to: payee, the name and bank details (bank code too) paid to, the
+    amount and the offset (抵扣) against recovery orders."""
     parts = [str(d.payee_id), d.payee_name or "", d.bank_name or "", d.bank_account or "",
              format(Decimal(d.amount), "f")]
     if d.bank_code:  # appended only when present: approvals given before bank codes existed stay valid
         parts.append(d.bank_code)
+    if d.offset_amount:  # likewise: approvals of disbursements without an offset stay valid
+        parts.append("offset " + format(Decimal(d.offset_amount), "f"))
     text = "|".join(parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -173,7 +188,8 @@ def approval_valid(d: Disbursement) -> bool:
 
 def _snapshot(d: Disbursement) -> dict:
     return {"payee_id": d.payee_id, "payee_name": d.payee_name, "bank_name": d.bank_name,
-            "bank_account": d.bank_account, "bank_code": d.bank_code, "amount": d.amount}
+            "bank_account": d.bank_account, "bank_code": d.bank_code, "amount": d.amount,
+            "offset_amount": d.offset_amount or Decimal("0.00"), "transfer_amount": d.transfer_amount}
 
 
 # --- preparing --------------------------------------------------------------------------------
@@ -220,7 +236,8 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
     first, so a cancellation of the grant at the same moment either comes first (nothing is payable)
     or sees this disbursement and is refused.  After a return (退汇) the payee's bank details are
     copied as they are now; when they equal the returned payment's, it is refused unless the
-    finance officer confirms ``confirm_same_account``.
+    finance officer confirms ``confirm_same_account``.  When the payee owes on recovery orders, the
+    offset is reserved after the disbursement row exists (the orders' rows locked after the grant's).
     """
     _ensure_finance(actor)
     _lock_grant(source_type, source_id)
@@ -244,9 +261,10 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
                      amount=item.amount,
                      basis={**item.basis, "payable_since": since},
                      status="prepared", prepared_by=actor.user_id, prepared_at=utcnow())
-    from voucher.payments.returns import check_same_account
+    from voucher.payments.returns import check_same_account, last_returned
 
     check_same_account(d, confirm_same_account)
+    d.offset_amount = Decimal("0.00")
     try:
         with db.session.begin_nested():
             db.session.add(d)
@@ -255,6 +273,10 @@ def prepare(actor: Actor, source_type: str, source_id: int, milestone: str, toda
         raise Duplicate("This payment has already been prepared (%(reference)s).",
                         reference=existing.reference if existing else "",
                         disbursement_id=existing.id if existing else None) from None
+    returned = last_returned(source_type, source_id, milestone)
+    d.offset_amount = recovery.reserve_offsets(actor, d.id, d.payee_id, d.amount,
+                                               carried_from=returned.id if returned is not None else None)
+    db.session.flush()
     record_event(actor, "disbursement.prepared", "disbursement", d.id,
                  after={"status": "prepared", "source_type": source_type, "source_id": source_id,
                         "milestone": milestone, **_snapshot(d), "basis": d.basis})
@@ -319,6 +341,7 @@ def reject(actor: Actor, disbursement_id: int, password: str | None, reason: str
     if len(reason) > REASON_MAX:
         raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
     _decide_checks(actor, d, "reject", password)
+    recovery.release_offsets(actor, d.id, reason)
     d.rejected_by = actor.user_id
     d.rejected_at = utcnow()
     d.decision_reason = reason
@@ -424,11 +447,15 @@ def create_batch(actor: Actor, programme_id: int, disbursement_ids, note: str | 
         if not approval_valid(d):
             raise Conflict("%(reference)s changed after its approval; it must be approved again.",
                            reference=d.reference)
+        if d.transfer_amount <= 0:
+            raise ValidationFailed("%(reference)s is offset in full against recovery orders: nothing is transferred, "
+                                   "so it is recorded paid by offset on its page, not put in a batch.",
+                                   field="disbursement_ids", reference=d.reference)
         if not d.bank_code:  # the bank file needs it: refused here, while the details can still be corrected
             raise ValidationFailed("%(reference)s has no bank code (CNAPS): correct its bank details, and have it "
                                    "approved again, before adding it to a batch.", field="disbursement_ids",
                                    reference=d.reference)
-    total = sum((d.amount for d in rows), Decimal("0.00"))
+    total = sum((d.transfer_amount for d in rows), Decimal("0.00"))  # what the bank transfers
     batch = PaymentBatch(programme_id=programme.id, status="confirmed", line_count=len(rows), total=total,
                          note=(note or "").strip()[:500] or None, created_by=actor.user_id, created_at=utcnow())
     db.session.add(batch)
@@ -531,11 +558,13 @@ def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_refe
     Rule: finance officers only; the line is in a batch and its approval still matches it.  ``paid``
     needs the bank's reference and moves the amount from reserved to paid in the fund ledger (the
     ledger first, then the state): a milestone the ledger already shows paid is refused, so nothing
-    is ever paid twice.  ``failed`` needs the bank's reason; the item goes back to the finance queue.
-    When every line has a result the batch is completed.
+    is ever paid twice; an offset (抵扣) is settled on its recovery orders (the ledger's ``recover``).
+    ``failed`` needs the bank's reason; the item goes back to the finance queue and its offset is
+    released.  When every line has a result the batch is completed.
     """
     _ensure_finance(actor)
     d = _locked(disbursement_id)
+    recovery.lock_offsets(d.id)  # lock order: the disbursement, the recovery orders, then the ledger
     if outcome not in ("paid", "failed"):
         raise ValidationFailed("Choose paid or failed.", field="outcome")
     if d.status != "in_batch":
@@ -554,15 +583,18 @@ def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_refe
             raise Conflict("This payment has already been paid once; it is never paid twice.")  # unless returned
         entry = ledger.pay(actor, d.source_type, d.source_id, d.amount, d.milestone,
                            note=f"{d.reference} bank ref {ref}"[:500])
+        recovery.settle_offsets(actor, d.id, d.reference, local_today())
         d.bank_reference = ref
         d.ledger_entry_id = entry.id
         d.result_recorded_by = actor.user_id
         d.result_recorded_at = now
         DISBURSEMENT_MACHINE.apply(d, "mark_paid", actor, details={"bank_reference": ref, "amount": d.amount,
+                                                                   "offset_amount": d.offset_amount,
+                                                                   "transfer_amount": d.transfer_amount,
                                                                    "ledger_entry_id": entry.id,
                                                                    "batch_id": d.batch_id})
         notify_organisation(d.payee_id, N_("%(amount)s was paid to your account %(account)s (%(reference)s)."),
-                            disbursement_link(d.id), amount=format_money(d.amount), account=d.bank_account,
+                            disbursement_link(d.id), amount=format_money(d.transfer_amount), account=d.bank_account,
                             reference=d.reference, application_number=_number(d))
     else:
         text = (reason or "").strip()
@@ -570,11 +602,50 @@ def record_result(actor: Actor, disbursement_id: int, outcome: str, *, bank_refe
             raise ValidationFailed("Enter the bank's reason for the failure.", field="reason")
         if len(text) > REASON_MAX:
             raise ValidationFailed("At most %(max)s characters.", field="reason", max=REASON_MAX)
+        recovery.release_offsets(actor, d.id, text)
         d.result_reason = text
         d.result_recorded_by = actor.user_id
         d.result_recorded_at = now
         DISBURSEMENT_MACHINE.apply(d, "mark_failed", actor, reason=text, details={"batch_id": d.batch_id})
     _complete_if_done(actor, d.batch_id)
+    return d
+
+
+def record_offset_paid(actor: Actor, disbursement_id: int) -> Disbursement:
+    """Record paid a disbursement offset in full against the payee's recovery orders (抵扣).
+
+    Rule: finance officers only; an approved disbursement whose approval still matches it and whose
+    transfer amount is 0 (nothing goes to the bank, so it is in no batch).  As for a bank payment:
+    the ledger's ``pay`` of the full amount, then the offsets' settlements (``recover``), then the
+    state (``settle_by_offset``); its bank reference reads ``OFFSET-`` and its own reference.
+    """
+    _ensure_finance(actor)
+    d = _locked(disbursement_id)
+    recovery.lock_offsets(d.id)
+    if DISBURSEMENT_MACHINE.find(d.status, "settle_by_offset") is None:
+        raise TransitionNotAllowed("This action (%(action)s) is not possible while the item is %(state)s.",
+                                   action="settle_by_offset", state=d.status)
+    if d.transfer_amount != 0:
+        raise Conflict("%(reference)s transfers %(amount)s: it is paid through a payment batch.",
+                       reference=d.reference, amount=format_money(d.transfer_amount))
+    if not approval_valid(d):
+        raise Conflict("%(reference)s changed after its approval; it cannot be paid.", reference=d.reference)
+    if already_paid(d.source_type, d.source_id, d.milestone):
+        raise Conflict("This payment has already been paid once; it is never paid twice.")
+    entry = ledger.pay(actor, d.source_type, d.source_id, d.amount, d.milestone,
+                       note=f"{d.reference} offset in full"[:500])
+    recovery.settle_offsets(actor, d.id, d.reference, local_today())
+    d.bank_reference = f"OFFSET-{d.reference}"
+    d.ledger_entry_id = entry.id
+    d.result_recorded_by = actor.user_id
+    d.result_recorded_at = utcnow()
+    DISBURSEMENT_MACHINE.apply(d, "settle_by_offset", actor, details={"amount": d.amount,
+                                                                      "offset_amount": d.offset_amount,
+                                                                      "transfer_amount": d.transfer_amount,
+                                                                      "ledger_entry_id": entry.id})
+    notify_organisation(d.payee_id, N_("%(amount)s of %(reference)s was offset against what you owe on recovery "
+                                       "orders; nothing was transferred."), disbursement_link(d.id),
+                        amount=format_money(d.offset_amount), reference=d.reference, application_number=_number(d))
     return d
 
 

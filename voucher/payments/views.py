@@ -36,6 +36,7 @@ from voucher.payments.forms import (
     BatchForm,
     DecisionForm,
     ObjectionForm,
+    OffsetPaidForm,
     PrepareForm,
     PublishForm,
     ReasonForm,
@@ -258,6 +259,7 @@ def mine():
 def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
     from voucher.audit.queries import events_for
     from voucher.documents import services as documents
+    from voucher.documents.pdf import amount_in_capitals
 
     actor = current_actor()
     d = services.get_disbursement(actor, disbursement_id)
@@ -277,8 +279,13 @@ def _disbursement_page(disbursement_id: int, status_code: int = 200, **forms):
         "deadline": disbursement_deadline(d), "event_labels": queries.EVENT_LABELS,
         "can_return": can(actor, "payments.handle") and d.status == "paid",
         "successor": returns.successor(d) if bureau and d.status == "returned" else None,
+        "offsets": payment_documents.offset_orders(d),
+        "transfer_capitals": amount_in_capitals(d.transfer_amount) if d.offset_amount else "",
+        "can_settle_offset": can(actor, "payments.handle") and d.status == "approved" and d.transfer_amount == 0
+        and services.approval_valid(d),
     }
     forms.setdefault("return_form", ReturnForm())
+    forms.setdefault("offset_form", OffsetPaidForm())
     return render_template("payments/disbursement.html", **context, **forms), status_code
 
 
@@ -307,6 +314,27 @@ def record_return(disbursement_id: int):
                     reference=d.reference), "success")
             return redirect(url_for("payments.disbursement", disbursement_id=d.id), 303)
     return _disbursement_page(d.id, 422, return_form=form)
+
+
+@bp.post("/payments/disbursements/<int:disbursement_id>/offset-paid")
+@roles_required(*ACCESS["payments.handle"].roles)
+def record_offset_paid(disbursement_id: int):
+    """A finance officer records paid a disbursement offset in full against recovery orders (抵扣)."""
+    actor = current_actor()
+    d = services.get_disbursement(actor, disbursement_id)
+    form = OffsetPaidForm()
+    if form.validate_on_submit():
+        try:
+            services.record_offset_paid(actor, d.id)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as err:
+            flash(err.render(_), "danger")
+            return _disbursement_page(d.id, err.status)
+        flash(_("%(reference)s: paid by offset against recovery orders; the fund ledger is updated.",
+                reference=d.reference), "success")
+        return redirect(url_for("payments.disbursement", disbursement_id=d.id), 303)
+    return _disbursement_page(d.id, 422)
 
 
 @bp.route("/payments/disbursements/<int:disbursement_id>/decide", methods=["GET", "POST"])

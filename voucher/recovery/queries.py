@@ -26,7 +26,12 @@ EVENT_LABELS = {
     "recovery_order.settle_part": _l("Repayment recorded (partly repaid)"),
     "recovery_order.settle": _l("Repayment recorded (settled)"),
     "recovery_order.cancel": _l("Recovery order cancelled"),
+    "recovery_order.offset_part": _l("Offset against a payment recorded (partly repaid)"),
+    "recovery_order.offset": _l("Offset against a payment recorded (settled)"),
+    "recovery_order.offset_reserved": _l("Offset held back from a payment being prepared"),
+    "recovery_order.offset_released": _l("Offset released: the payment was rejected or failed"),
 }
+SETTLEMENT_LABELS = {"repayment": _l("Repayment"), "offset": _l("Offset against a payment")}
 
 
 def obligation_label(code: str) -> str:

@@ -16,8 +16,24 @@ Rules:
 - a repayment is positive, in whole fen, at most the order's outstanding amount (the refusal names
   it), with a bank reference used once (the unique key holds it when two are recorded at once), on a
   day not in the future; the order's row is locked first, then the programme's (as the ledger does);
-- open → partly_settled → settled by repayments; open → cancelled by an officer with a reason (an
-  order with a repayment is not cancelled: its money is in the ledger).
+- open → partly_settled → settled by repayments or offsets; open → cancelled by an officer with a
+  reason (an order with a repayment, or with an offset under way, is not cancelled: its money is in
+  the ledger or about to be).
+
+Offset (抵扣) against the debtor's later payments (the payments domain calls these, under its lock order:
+the grant's or the disbursement's row first, then the recovery orders' rows, then the programme's):
+- ``reserve_offsets`` when a disbursement to the debtor is prepared: its open and partly settled
+  orders, oldest first, each locked, give what they still owe less what other pending offsets already
+  hold, up to the disbursement's amount (two preparations at once queue on the orders' locks, so the
+  same money is never offset twice; a repayment likewise counts pending offsets as taken);
+- ``settle_offsets`` when the disbursement is paid: per order a settlement of kind ``offset`` naming
+  the disbursement and a ledger ``recover`` entry (the order's programme's available funds rise by
+  exactly the offset), and the order's transition (``offset_part`` / ``offset``);
+- ``release_offsets`` when it is rejected or fails before being paid: nothing was recorded, the
+  money is free again;
+- a paid disbursement the bank returns (退汇) keeps its offsets settled (the recovered money was
+  netted, not sent): the item's next disbursement carries the same offsets (``carried``, settled
+  already, nothing recorded again), so it transfers the same net amount.
 """
 from __future__ import annotations
 
@@ -39,7 +55,7 @@ from voucher.grants import Obligation, grant_kind
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as ledger
-from voucher.recovery.models import ORDER_STATES, RecoveryOrder, RecoverySettlement
+from voucher.recovery.models import ORDER_STATES, RecoveryOffset, RecoveryOrder, RecoverySettlement
 from voucher.storage import save_upload
 from voucher.workdays import add_working_days
 from voucher.workflow import StateMachine, transition
@@ -52,8 +68,11 @@ DEADLINE_MIN, DEADLINE_MAX = 1, 60
 MACHINE = StateMachine("recovery_order", ORDER_STATES, (
     transition("settle_part", ("open", "partly_settled"), "partly_settled", "finance"),
     transition("settle", ("open", "partly_settled"), "settled", "finance"),
+    transition("offset_part", ("open", "partly_settled"), "partly_settled", "finance"),
+    transition("offset", ("open", "partly_settled"), "settled", "finance"),
     transition("cancel", "open", "cancelled", "officer", requires_reason=True),
 ))
+ZERO = Decimal("0.00")
 
 _CALC_MESSAGES = {
     "method": N_("Pro rata needs an obligation with an end date; recover the whole amount instead."),
@@ -271,9 +290,10 @@ def record_repayment(actor: Actor, order_id: int, *, amount: Decimal, paid_on: d
         err = ValidationFailed(errors[first], field=first)
         err.fields.update(errors)
         raise err
-    if amount > order.outstanding:
+    owed = open_to_offset(order)  # an offset under way holds its part of the outstanding amount
+    if amount > owed:
         raise ValidationFailed("At most the outstanding %(outstanding)s of this order can be repaid; %(amount)s was "
-                               "entered.", field="amount", outstanding=format_money(order.outstanding),
+                               "entered.", field="amount", outstanding=format_money(owed),
                                amount=format_money(amount))
     if db.session.scalar(select(RecoverySettlement.id).where(RecoverySettlement.bank_reference == reference)):
         raise Conflict("The bank reference %(reference)s is already recorded.", reference=reference)
@@ -304,6 +324,9 @@ def cancel(actor: Actor, order_id: int, reason: str | None) -> RecoveryOrder:
     require(actor, "recovery.record", message="Only a programme officer may cancel a recovery order.")
     order = _locked(order_id)
     text = _text(reason, "reason", "Say why the order is cancelled.")
+    if pending_offset(order.id) > 0:
+        raise Conflict("A payment to the debtor under way offsets part of this order; it cannot be cancelled "
+                       "until that payment is paid, rejected or failed.")
     MACHINE.apply(order, "cancel", actor, reason=text)
     order.cancelled_by = actor.user_id
     order.cancelled_at = utcnow()
@@ -312,3 +335,135 @@ def cancel(actor: Actor, order_id: int, reason: str | None) -> RecoveryOrder:
     notify_organisation(order.debtor_id, N_("The recovery order %(reference)s was cancelled. Reason: %(reason)s"),
                         f"/recovery/{order.id}", reference=order.reference, reason=text)
     return order
+
+
+# --- offset (抵扣) against the debtor's later payments ------------------------------------------
+
+def pending_offset(order_id: int) -> Decimal:
+    """What disbursements under way hold of an order (their pending offsets)."""
+    rows = db.session.scalars(select(RecoveryOffset.amount).where(RecoveryOffset.order_id == order_id,
+                                                                  RecoveryOffset.status == "pending"))
+    return sum(rows, ZERO)
+
+
+def open_to_offset(order: RecoveryOrder) -> Decimal:
+    """What an order still owes that no pending offset holds (repaid or offset next)."""
+    return max(order.outstanding - pending_offset(order.id), ZERO)
+
+
+def offsets_of(disbursement_id: int) -> list[RecoveryOffset]:
+    return list(db.session.scalars(select(RecoveryOffset).where(RecoveryOffset.disbursement_id == disbursement_id)
+                                   .order_by(RecoveryOffset.order_id)))
+
+
+def offsets_of_order(order_id: int) -> list[RecoveryOffset]:
+    return list(db.session.scalars(select(RecoveryOffset).where(RecoveryOffset.order_id == order_id)
+                                   .order_by(RecoveryOffset.id)))
+
+
+def live_offsets_of(disbursement_id: int) -> list[RecoveryOffset]:
+    """The offsets a disbursement's payment order shows (not the released ones)."""
+    return [o for o in offsets_of(disbursement_id) if o.status != "released"]
+
+
+def _lock_orders(ids) -> dict[int, RecoveryOrder]:
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(RecoveryOrder).where(RecoveryOrder.id.in_(ids)).order_by(RecoveryOrder.id)
+                              .with_for_update().execution_options(populate_existing=True))
+    return {o.id: o for o in rows}
+
+
+def reserve_offsets(actor: Actor, disbursement_id: int, debtor_id: int, amount: Decimal, *,
+                    carried_from: int | None = None) -> Decimal:
+    """Net a disbursement of ``amount`` to ``debtor_id`` against the debtor's open recovery orders
+    (see the module's rules); returns the total offset (0 when nothing is owed).
+
+    ``carried_from``: a returned (退汇) disbursement of the same item, whose offsets are repeated first
+    as ``carried`` (settled already).  The orders' rows are locked in id order, then the rest of the
+    amount is taken from the oldest order first."""
+    taken = ZERO
+    if carried_from is not None:
+        for old in offsets_of(carried_from):
+            if old.status in ("settled", "carried") and taken + old.amount <= amount:
+                db.session.add(RecoveryOffset(order_id=old.order_id, disbursement_id=disbursement_id,
+                                              amount=old.amount, status="carried", created_at=utcnow()))
+                taken += old.amount
+    candidates = db.session.scalars(select(RecoveryOrder.id).where(
+        RecoveryOrder.debtor_id == debtor_id, RecoveryOrder.status.in_(("open", "partly_settled")))
+        .order_by(RecoveryOrder.id)).all()
+    orders = _lock_orders(candidates)
+    reserved = []
+    for order_id in sorted(orders):
+        order = orders[order_id]
+        left = amount - taken
+        if left <= 0:
+            break
+        if order.status not in ("open", "partly_settled"):
+            continue  # settled or cancelled while we waited for its lock
+        part = min(open_to_offset(order), left)
+        if part <= 0:
+            continue
+        db.session.add(RecoveryOffset(order_id=order.id, disbursement_id=disbursement_id, amount=part,
+                                      status="pending", created_at=utcnow()))
+        taken += part
+        reserved.append((order, part))
+    db.session.flush()
+    for order, part in reserved:
+        record_event(actor, "recovery_order.offset_reserved", "recovery_order", order.id,
+                     after={"disbursement_id": disbursement_id, "offset": part, "outstanding": order.outstanding})
+    return taken
+
+
+def lock_offsets(disbursement_id: int) -> list[RecoveryOffset]:
+    """Lock the recovery orders a disbursement's pending offsets settle (the payments domain calls
+    this right after locking the disbursement's row, before the ledger)."""
+    links = [o for o in offsets_of(disbursement_id) if o.status == "pending"]
+    _lock_orders(o.order_id for o in links)
+    return links
+
+
+def settle_offsets(actor: Actor, disbursement_id: int, disbursement_reference: str, paid_on: date) -> Decimal:
+    """The disbursement is paid: each pending offset becomes a settlement of kind ``offset`` with
+    its ledger ``recover`` entry, and the order moves to partly settled or settled (audited)."""
+    total = ZERO
+    for link in lock_offsets(disbursement_id):
+        order = _locked(link.order_id)
+        if link.amount > order.outstanding:  # the locks and the repayment's limit make this unreachable
+            raise Conflict("The recovery order %(reference)s owes less than the offset; the payment cannot be "
+                           "recorded.", reference=order.reference)
+        entry = ledger.recover(actor, order.source_type, order.source_id, link.amount,
+                               note=f"{order.reference} offset {disbursement_reference}")
+        settlement = RecoverySettlement(order_id=order.id, kind="offset", amount=link.amount, paid_on=paid_on,
+                                        bank_reference=None, disbursement_id=disbursement_id,
+                                        disbursement_reference=disbursement_reference, ledger_entry_id=entry.id,
+                                        recorded_by=actor.user_id, recorded_at=utcnow())
+        db.session.add(settlement)
+        db.session.flush()
+        link.status = "settled"
+        link.settlement_id = settlement.id
+        order.settled_amount = order.settled_amount + link.amount
+        action = "offset" if order.settled_amount == order.amount else "offset_part"
+        MACHINE.apply(order, action, actor, details={"offset": link.amount, "settled_amount": order.settled_amount,
+                                                     "disbursement_id": disbursement_id,
+                                                     "disbursement": disbursement_reference,
+                                                     "paid_on": paid_on.isoformat(), "ledger_entry_id": entry.id})
+        if order.status == "settled":
+            notify_organisation(order.debtor_id, N_("The recovery order %(reference)s is settled."),
+                                f"/recovery/{order.id}", reference=order.reference)
+        total += link.amount
+    return total
+
+
+def release_offsets(actor: Actor, disbursement_id: int, reason: str) -> Decimal:
+    """The disbursement was rejected or failed before being paid: its pending offsets are released
+    (nothing was recorded against the orders); audited on each order."""
+    total = ZERO
+    for link in lock_offsets(disbursement_id):
+        link.status = "released"
+        total += link.amount
+        record_event(actor, "recovery_order.offset_released", "recovery_order", link.order_id,
+                     after={"disbursement_id": disbursement_id, "offset": link.amount}, reason=reason)
+    db.session.flush()
+    return total

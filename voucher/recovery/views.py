@@ -95,7 +95,9 @@ def _detail(order_id: int, status: int = 200, forms: dict | None = None):
         "recovery/detail.html", o=order, working=working_lines(order),
         grant_link=kind.detail_link(order.source_id) if kind else None,
         notice=latest_document("recovery_notice", "recovery_order", order.id),
-        actions=services.MACHINE.available(order.status, actor.role),
+        actions=[a for a in services.MACHINE.available(order.status, actor.role) if not a.startswith("offset")],
+        settlement_labels=queries.SETTLEMENT_LABELS,
+        pending_offsets=[x for x in services.offsets_of_order(order.id) if x.status == "pending"],
         repay_form=forms.get("repay") or RepaymentForm(prefix="repay"),
         cancel_form=forms.get("cancel") or CancelForm(prefix="cancel")), status
 
