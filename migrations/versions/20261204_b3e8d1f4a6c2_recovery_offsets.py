@@ -11,7 +11,7 @@ tables in batch mode (``migrations/env.py`` turns foreign keys off for the run);
 checked before this migration commits.
 
 Revision ID: b3e8d1f4a6c2
-Revises: a7d3e5f1c9b2
+Revises: b3e1f7a9c5d2
 Create Date: 2026-12-04 21:30:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b3e8d1f4a6c2'
-down_revision = 'a7d3e5f1c9b2'
+down_revision = 'b3e1f7a9c5d2'
 branch_labels = None
 depends_on = None
 
