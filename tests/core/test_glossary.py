@@ -21,7 +21,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 ALLOWED = {
     ("支付", r"\binterest\b"): "the interest an enterprise pays to its bank is 支付, not the bureau's 拨付",
     ("驳回", r"(?i)disbursement|the item (goes|is) back|Rejected by|rejection|required to reject|"
-             r"Approve or reject|approve or reject|Finance must reject"):
+             r"Approve or reject|approve or reject|Finance must reject|rejected or fail"):
         "驳回 is the checker sending a disbursement back to the finance queue (returned), never an application",
 }
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voucher.extensions import db
 
-BEFORE = "f3a9d6c2e1b8"
+BEFORE = "a7c3e5b9d2f4"
 
 
 def _ledger() -> list:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voucher.extensions import db
 
-BEFORE = "a7d3e5f1c9b2"
+BEFORE = "b3e1f7a9c5d2"
 
 
 def _rows(table: str) -> list:
