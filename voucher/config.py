@@ -81,6 +81,8 @@ class DefaultConfig:
     # Start-page figures (queue counts, status chart, payable items) kept in Redis until the next recorded
     # change (voucher.figures_cache); the seconds bound how long an unused one stays. 0: computed every time.
     START_PAGE_CACHE_SECONDS = 300
+    # The nightly jobs (risk scan, benefits match) are enqueued by the first jobs sweep after this hour, Beijing time.
+    NIGHTLY_HOUR = 1
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
     # SMS copies of notifications for users who chose them (voucher.notifications.sms): "console"
@@ -140,6 +142,7 @@ class TestConfig(DefaultConfig):
     ARGON2_PARALLELISM = 1
     SCHEDULE_PAYABLE_ANNOUNCEMENTS = False  # the test of the scheduling turns it on
     START_PAGE_CACHE_SECONDS = 0  # builders write rows without audit events; tests of the cache turn it on
+    NIGHTLY_HOUR = 24  # never: a sweep in a test enqueues no nightly job (tests/core/test_nightly_jobs.py sets it)
 
 
 def normalise_public_base_url(value: str | None) -> str | None:

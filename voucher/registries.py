@@ -159,11 +159,17 @@ def register_transition_listeners() -> None:
 # --- hooks: a domain that shows another domain's figure without importing it ----------------------
 
 def register_hooks() -> None:
-    """The park pages' maturity column is filled by the self-assessment's latest levels (issue 20 §1, §3)."""
+    """The park pages' maturity column is filled by the self-assessment's latest levels (issue 20 §1, §3);
+    the nightly jobs the sweeper enqueues once a day (``voucher.tasks.schedule_nightly``)."""
+    from voucher.benefits.jobs import nightly_match
     from voucher.maturity.queries import overall_level_texts
     from voucher.parks.maturity import register_maturity_provider
+    from voucher.risk.jobs import nightly_scan
+    from voucher.tasks import register_nightly
 
     register_maturity_provider(overall_level_texts)
+    register_nightly(nightly_scan)  # risk signals over every application (issue 20 §2)
+    register_nightly(nightly_match)  # benefits without applying: candidates from the sources (issue 19 §2)
 
 
 REGISTRATIONS = (register_grant_kinds, register_transition_listeners, register_audit_labels, register_documents,

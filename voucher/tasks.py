@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from flask import current_app, has_app_context
@@ -193,8 +194,9 @@ def schedule_sweep(conn: Redis, every_seconds: int) -> bool:
 
 
 def sweep_jobs() -> dict:
-    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``, and the day's
-    audit-chain anchor published if nobody has yet (so the head is published daily without cron)."""
+    """RQ job (scheduled by every worker, see ``VoucherWorker``): ``recover_jobs``, the day's
+    audit-chain anchor published if nobody has yet (so the head is published daily without cron), and
+    the nightly jobs enqueued once a day (:func:`schedule_nightly`)."""
     report = recover_jobs()
     if any(report.values()):
         log.warning("jobs sweeper: %s", report)
@@ -202,7 +204,46 @@ def sweep_jobs() -> dict:
 
     if ensure_daily_anchor() is None:
         log.error("audit chain does not verify: today's anchor was not published")
+    enqueued = schedule_nightly(redis_connection())
+    if enqueued:
+        log.info("jobs sweeper: nightly jobs enqueued: %s", ", ".join(enqueued))
     return report
+
+
+# --- the nightly jobs: registered by voucher.registries, enqueued by the sweeper ----------------------
+
+NIGHTLY_KEY = "voucher:nightly:"
+_NIGHTLY: list = []
+
+
+def register_nightly(func) -> None:
+    """A job to run once a night (the risk scan, the benefits match); registering again changes nothing."""
+    if func not in _NIGHTLY:
+        _NIGHTLY.append(func)
+
+
+def nightly_jobs() -> list:
+    return list(_NIGHTLY)
+
+
+def schedule_nightly(conn: Redis, now: datetime | None = None) -> list[str]:
+    """Enqueue every nightly job once per local (Beijing) day, from ``NIGHTLY_HOUR`` on: the first sweeper
+    run after that hour does it, whichever worker runs it (a Redis key per day, set only if absent, says
+    it is done).  Returns the names enqueued now; a worker that was down at the hour catches up when it
+    sweeps again the same day.  No cron is needed; ``flask voucher risk-scan`` and ``flask voucher match``
+    run the same work by hand."""
+    from voucher.deadlines import LOCAL_TZ
+
+    now = (now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ)
+    if not _NIGHTLY or now.hour < int(current_app.config.get("NIGHTLY_HOUR", 1)):
+        return []
+    if not conn.set(NIGHTLY_KEY + now.date().isoformat(), "1", nx=True, ex=3 * 24 * 3600):
+        return []
+    queue = Queue(SWEEP_QUEUE, connection=conn, job_class=AppJob)
+    for func in _NIGHTLY:
+        queue.enqueue(func, result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600, job_timeout=3600,
+                      description=f"nightly {func.__module__}.{func.__name__}")
+    return [f"{func.__module__}.{func.__name__}" for func in _NIGHTLY]
 
 
 def recover_jobs(conn: Redis | None = None) -> dict:
