@@ -16,12 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable
 
+from voucher import tabular
 from voucher.calc import invoice_key
 from voucher.enterprises.services import normalise_uscc
 from voucher.errors import N_, ValidationFailed
@@ -250,45 +250,16 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
     if "\x00" in text:
         raise FileRefused([CellError(None, None, N_("A control character (such as a NUL byte) is refused."))])
     try:
-        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
-    except csv.Error:
-        raise FileRefused([CellError(None, None, N_("The CSV file cannot be read."))]) from None
+        return tabular.read_csv_text(text)
+    except tabular.TableUnreadable as err:
+        raise FileRefused([CellError(err.row, None, err.message, err.params)]) from None
 
 
 def _read_xlsx(data: bytes) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise FileRefused([CellError(None, None, N_("The file is too large once unpacked."))])
-    except zipfile.BadZipFile:
-        raise FileRefused([CellError(None, None, N_("This is not an Excel .xlsx file."))]) from None
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise FileRefused([CellError(None, None, N_("This is not an Excel .xlsx file."))]) from None
-    table, formulas = [], set()
-    try:
-        if not book.worksheets:
-            raise FileRefused([CellError(None, None, N_("The file is empty."))])
-        for n, row in enumerate(book.worksheets[0].iter_rows(), start=1):
-            cells = []
-            for i, cell in enumerate(row):
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f":
-                    formulas.add((n, i))
-                cells.append(value)
-            table.append((n, cells))
-            if n > MAX_ROWS + 1:
-                raise FileRefused([CellError(None, None, N_("At most %(max)s rows per file."), {"max": MAX_ROWS})])
-    except FileRefused:
-        raise
-    except Exception:  # a damaged cell fails only while the rows are read
-        raise FileRefused([CellError(len(table) + 1, None, N_("This row of the Excel file cannot be read."))]) from None
-    finally:
-        book.close()
-    return table, formulas
+        return tabular.read_xlsx(data, max_rows=MAX_ROWS, max_unzipped_bytes=MAX_UNZIPPED_BYTES)
+    except tabular.TableUnreadable as err:
+        raise FileRefused([CellError(err.row, None, err.message, err.params)]) from None
 
 
 def _fold(heading: str) -> str:

@@ -42,11 +42,8 @@ inside ``record_result`` (then the fund ledger), then our own rows and audit eve
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,6 +51,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from voucher import tabular
 from voucher.access import require
 from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
@@ -260,49 +258,17 @@ def read_csv(data: bytes, layout: StatementLayout) -> list[tuple[int, list]]:
                                                          "%(layout)s."),
                                           {"encoding": layout.encoding.upper(), "layout": layout.code})]) from None
     try:
-        return [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)]
-    except csv.Error:
-        raise StatementInvalid([CellError(None, None, N_("The CSV file cannot be read."))]) from None
+        return tabular.read_csv_text(text)
+    except tabular.TableUnreadable as err:
+        raise StatementInvalid([CellError(err.row, None, err.message, err.params)]) from None
 
 
 def read_xlsx(data: bytes) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
-    """The first sheet; formula cells are returned as positions (refused), never calculated."""
+    """The first sheet; formula cells are returned as positions (refused), never calculated (``voucher.tabular``)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise StatementInvalid([CellError(None, None, N_("The file is too large once unpacked."))])
-    except zipfile.BadZipFile:
-        raise StatementInvalid([CellError(None, None, N_("This is not an Excel .xlsx file."))]) from None
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise StatementInvalid([CellError(None, None, N_("This is not an Excel .xlsx file."))]) from None
-    table, formulas = [], set()
-    try:
-        if not book.worksheets:
-            raise StatementInvalid([CellError(None, None, N_("The file is empty."))])
-        for n, row in enumerate(book.worksheets[0].iter_rows(), start=1):
-            cells = []
-            for i, cell in enumerate(row):
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or not isinstance(
-                        value, (str, int, float, Decimal, date, datetime, type(None))):
-                    formulas.add((n, i))
-                    value = "=" + str(value).lstrip("=")
-                cells.append(value)
-            table.append((n, cells))
-            if n > MAX_ROWS + 50:
-                raise StatementInvalid([CellError(None, None, N_("At most %(max)s rows per file."), {"max": MAX_ROWS})])
-    except StatementInvalid:
-        raise
-    except Exception:  # a damaged cell (a number such as "NaN" or "4E4x") fails only while the rows are read
-        raise StatementInvalid([CellError(len(table) + 1, None, N_("This row of the Excel file cannot be read."))]) \
-            from None
-    finally:
-        book.close()
-    return table, formulas
+        return tabular.read_xlsx(data, max_rows=MAX_ROWS, max_unzipped_bytes=MAX_UNZIPPED_BYTES, spare_rows=50)
+    except tabular.TableUnreadable as err:
+        raise StatementInvalid([CellError(err.row, None, err.message, err.params)]) from None
 
 
 def read_statement(data: bytes, layout: StatementLayout) -> list[StatementRow]:
