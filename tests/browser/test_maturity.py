@@ -23,11 +23,11 @@ def test_an_sme_takes_the_assessment_sees_radar_and_evidence_and_applies(open_pa
     # equipment (e1–e3) is the weakest, so the demo catalogue's MES and O&M solutions are suggested.
     for name in questions[:-1]:
         page.check(f"input[name='{name}'][value='{1 if name.startswith('e') else 3}']")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_selector(f"[data-error='{questions[-1]}']")
     assert page.locator("[data-error]").count() == 1
     page.check(f"input[name='{questions[-1]}'][value='3']")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_selector("[data-radar] svg")
     assert page.locator("[data-radar] polygon[data-series]").count() >= 1
     assert page.locator("[data-overall-level]").is_visible()
