@@ -185,5 +185,8 @@ def seed() -> dict[str, int]:
     from voucher.maturity.demo import seed_assessments
 
     seed_assessments(enterprises, counts)
+    from voucher.benefits.demo import seed_benefits
+
+    seed_benefits(enterprises, counts)
     db.session.flush()
     return counts

@@ -219,6 +219,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
     """Representative ids per URL argument: one record per state, the role's own first."""
     from voucher.applications.models import TrialApplication
     from voucher.auth.models import User
+    from voucher.benefits.models import BenefitCandidate, BenefitSource
     from voucher.catalogue.models import Solution
     from voucher.enterprises.models import Organisation
     from voucher.maturity.models import MaturityAssessment
@@ -256,6 +257,9 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
         # The working-day calendar: a year the package knows and the next one (none entered in the demo).
         "year": [2026, 2027],
         "park_id": list(db.session.scalars(select(Park.id).order_by(Park.id))),
+        # Benefits without applying: every demo import (one per kind) and a candidate per state.
+        "source_id": list(db.session.scalars(select(BenefitSource.id).order_by(BenefitSource.id))),
+        "candidate_id": per_state(BenefitCandidate, BenefitCandidate.enterprise_id if app_role == "sme" else None),
     }
 
 
@@ -271,7 +275,7 @@ def _urls(app, ids: dict) -> list[str]:
             urls.append(rule.rule)
             continue
         if args - {"application_id", "trial_id", "solution_id", "organisation_id", "programme_id", "user_id",
-                   "evaluation_id", "year", "assessment_id", "park_id"}:
+                   "evaluation_id", "year", "assessment_id", "park_id", "source_id", "candidate_id"}:
             continue  # file downloads, job pages, tokens: not pages with their own text
         if "application_id" in args:
             key = ("loan_application" if "/loans/" in rule.rule else

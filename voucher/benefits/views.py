@@ -73,8 +73,9 @@ def import_source():
 def source(source_id: int):
     item = services.get_source(current_actor(), source_id)
     report = [(r["row"], r["column"], _(r["message"], **(r.get("params") or {}))) for r in item.report]
+    # The file's columns by the page's language: the template's Chinese heading, or its English one.
     return render_template("benefits/source.html", source=item, report=report, rows=services.source_rows(item),
-                           columns=KINDS[item.kind])
+                           columns=KINDS[item.kind], english_heading={c.heading: c.english for c in KINDS[item.kind]})
 
 
 @bp.get("/templates/<kind>.csv")
