@@ -106,7 +106,7 @@ def require(actor, action: str, obj=None, message: str = "Your role may not do t
 
 
 DOMAINS = ("amendments", "applications", "benefits", "catalogue", "documents", "enterprises", "guides", "maturity",
-           "parks", "payments", "programmes", "recovery", "risk", "subsidies", "trials", "workcalendar")
+           "parks", "payments", "programmes", "recovery", "risk", "rules", "subsidies", "trials", "workcalendar")
 
 
 def configure_access(app) -> None:

@@ -22,7 +22,7 @@ from voucher.notifications.models import Notification, NotificationPreference  #
 from voucher.parks.models import Park, ParkMembership  # noqa: F401
 from voucher.payments.models import Disbursement, NoticeObjection, PaymentBatch, PublicNotice, PublicNoticeItem  # noqa: F401
 from voucher.payments.reconciliation_models import ReconciliationImport, ReconciliationRow  # noqa: F401
-from voucher.programmes.models import FundLedgerEntry, LprRate, Programme  # noqa: F401
+from voucher.programmes.models import FundLedgerEntry, LprRate, Programme, RuleVersion  # noqa: F401
 from voucher.recovery.models import RecoveryOffset, RecoveryOrder, RecoverySettlement  # noqa: F401
 from voucher.risk.models import RiskSignal  # noqa: F401
 from voucher.subsidies.models import LoanApplication, LoanInterestPeriod, RobotApplication, RobotLineItem  # noqa: F401

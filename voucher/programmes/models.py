@@ -3,8 +3,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, case
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    case,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher.calc import programme_parameter_defaults
 from voucher.db import Money, Percent, UTCDateTime, utcnow
@@ -153,3 +165,45 @@ class FundLedgerEntry(db.Model):
     provider_committed_after: Mapped[Decimal | None] = mapped_column(Money)
     provider_cap: Mapped[Decimal | None] = mapped_column(Money)
     source_outstanding_after: Mapped[Decimal] = mapped_column(Money)
+
+
+RULE_VERSION_STATES = ("draft", "published", "discarded")
+
+
+# A programme's rule parameters as dated versions.
+#
+# A version is ``draft`` while an officer shapes (and replays) a change, ``published`` with a start
+# day (``effective_from``) once it applies, or ``discarded``. The version in force on a day is the
+# published one with the latest start on or before it (before the first start: the first version).
+# ``parameters`` holds every key of ``PARAMETER_DEFAULTS`` as a string (Decimal) or an integer; a
+# published version never changes again, so a decision that names it can always be worked out again.
+class RuleVersion(db.Model):
+    __tablename__ = "rule_version"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft','published','discarded')", name="status"),
+        CheckConstraint("status <> 'published' OR (number IS NOT NULL AND effective_from IS NOT NULL)",
+                        name="published_numbered_and_dated"),
+        UniqueConstraint("programme_id", "number", name="uq_rule_version_number"),
+        # Two published versions never start on the same day (discarded drafts keep no day).
+        Index("uq_rule_version_start", "programme_id", "effective_from", unique=True,
+              postgresql_where=text("status = 'published'"), sqlite_where=text("status = 'published'")),
+        Index("ix_rule_version_programme_status", "programme_id", "status", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    # 1, 2, … per programme, given when published; a draft has none.
+    number: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    parameters: Mapped[dict] = mapped_column(JSON)
+    # What the officer changed and why (shown beside the version); the draft's base version.
+    note: Mapped[str | None] = mapped_column(String(1000))
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("rule_version.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    programme: Mapped[Programme] = relationship()
+    based_on: Mapped["RuleVersion | None"] = relationship(remote_side="RuleVersion.id")

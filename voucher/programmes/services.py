@@ -480,7 +480,15 @@ def _clean_programme(data: ProgrammeInput, current: dict) -> dict:
         errors["pilot_industries"] = N_("Choose pilot industries from the list.")
     values["pilot_industries"] = [code for code in INDUSTRIES if code in industries]
 
-    given = dict(data.parameters or {})
+    values.update(_checked_parameters(dict(data.parameters or {}), current, errors, params))
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", fields=errors, **params)
+    return values
+
+
+def _checked_parameters(given: dict, current: dict, errors: dict, params: dict) -> dict:
+    """Every rule parameter, from ``given`` or else ``current``, checked; problems go to ``errors``."""
+    values = {}
     for key in PARAMETER_SPECS:
         value = given[key] if key in given else current[key]
         values[key] = _check_parameter(key, value, errors, params)
@@ -492,6 +500,19 @@ def _clean_programme(data: ProgrammeInput, current: dict) -> dict:
     if "pass_score" not in errors and "remarkable_score" not in errors \
             and values["remarkable_score"] < values["pass_score"]:
         errors["remarkable_score"] = N_("The excellent score cannot be below the pass score.")
+    return values
+
+
+def clean_parameters(given: dict, current: dict) -> dict:
+    """The rule parameters of ``given`` over ``current``, checked as the programme form checks them
+    (ranges, two decimals, weights adding up to 100, excellent not below pass), or ValidationFailed
+    naming every bad field. Keys outside PARAMETER_DEFAULTS are refused."""
+    unknown = sorted(set(given) - set(PARAMETER_SPECS))
+    if unknown:
+        raise ValidationFailed("Unknown rule parameter: %(names)s.", field=unknown[0], names=", ".join(unknown))
+    errors: dict = {}
+    params: dict = {}
+    values = _checked_parameters(given, current, errors, params)
     if errors:
         raise ValidationFailed("Please correct the marked fields.", fields=errors, **params)
     return values
@@ -529,6 +550,7 @@ def create_programme(actor: Actor, data: ProgrammeInput) -> Programme:
     db.session.add(programme)
     db.session.flush()
     record_event(actor, "programme.created", "programme", programme.id, after=values)
+    record_first_version(actor, programme)
     return programme
 
 
@@ -565,3 +587,18 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
 
 def ensure_programme_officer(actor: Actor) -> None:
     require(actor, "programmes.edit", message="Only a programme officer may set up or change programmes.")
+
+
+# A programme's rule versions (issue 19 §3) are part of its services; defined apart for size.
+from voucher.programmes.rule_versions import (  # noqa: E402, F401
+    changed_parameters,
+    discard_draft,
+    draft_rule_change,
+    get_version,
+    parameters_on,
+    publish_rule_version,
+    record_first_version,
+    update_draft,
+    version_in_force,
+    versions,
+)
