@@ -64,6 +64,20 @@ def parse_duration(text: str) -> int:
 
 # --- the data set ----------------------------------------------------------------------------------
 
+# A one-page PDF, the file every simulated SME uploads for each required material.
+MATERIAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+                b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class _Upload:
+    """An uploaded file as the materials service reads it (``stream`` and ``filename``)."""
+
+    def __init__(self, filename: str) -> None:
+        import io
+
+        self.filename = filename
+        self.stream = io.BytesIO(MATERIAL_PDF)
+
 def seed(counts: dict[str, int], *, enterprises: int, applications: int, payables: int, headroom: Decimal,
          out: Path) -> dict:
     """Background data (``bench/applications_bench.seed``), accounts, the payable pool; writes ``out``."""
@@ -79,8 +93,9 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
     from voucher.catalogue.models import Solution
     from voucher.db import utcnow
     from voucher.enterprises.models import Organisation
-    from voucher.errors import DomainError
+    from voucher.errors import BudgetExhausted, OverCap
     from voucher.extensions import db
+    from voucher.materials import checklist_for
     from voucher.payments import services as payments
     from voucher.programmes.models import FundLedgerEntry, Programme
     from voucher.trials import services as trials
@@ -123,6 +138,7 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
         providers: dict[int, User] = {}
         officer = users["officer"][0]
         pool_orgs = ent_ids[:payables]
+        required = [m.code for m in checklist_for(programme.id, "trial_voucher") if m.required]
         today = app_services.local_today()
         pool = []
         skipped = 0
@@ -144,9 +160,13 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
                     app_row, _ = app_services.create_application(sme.actor(), token=secrets.token_urlsafe(24),
                                                                  programme_id=programme.id, solution_id=sol.id,
                                                                  content=content)
+                    # The required materials, uploaded through the service as the SME's form does.
+                    app_services.add_materials(sme.actor(), app_row.id,
+                                               {code: [_Upload(f"{code}.pdf")] for code in required},
+                                               max_bytes=app.config["UPLOAD_MAX_BYTES"])
                     app_services.submit(sme.actor(), app_row.id)
                     app_services.approve(officer.actor(), app_row.id)
-            except DomainError:  # an enterprise already at its cap in the background data: skip it
+            except (OverCap, BudgetExhausted):  # an enterprise already at its cap in the background data
                 skipped += 1
                 continue
             trial = trials.trial_for_application(app_row.id)
@@ -173,6 +193,8 @@ def seed(counts: dict[str, int], *, enterprises: int, applications: int, payable
             "user_ids": {u.email: u.id for us in users.values() for u in us},
             "solutions": [{"id": s.id, "trial_price": str(s.trial_price)} for s in solutions],
             "payables": pool,
+            # The checklist's required materials: each simulated SME uploads one PDF per code before submitting.
+            "required_materials": required,
             "budget": str(Decimal(committed) + headroom),
             "applications": db.session.scalar(select(func.count()).select_from(TrialApplication)),
         }

@@ -37,6 +37,9 @@ WAIT = tuple(float(x) for x in os.environ.get("RUSH_WAIT", "2,6").split(","))
 PASSWORD = DATA["password"]
 SOLUTIONS = DATA["solutions"]
 TODAY = date.fromisoformat(DATA["today"])
+REQUIRED = DATA.get("required_materials", [])
+MATERIAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+                b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 SAMPLES: dict[str, list] = collections.defaultdict(list)
 ERRORS: list[dict] = []
@@ -145,6 +148,13 @@ class SME(RushUser):
             return
         app_id = r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
         self.req("GET", f"/applications/{app_id}", "GET /applications/<id>")
+        # The required materials, one PDF each, in one upload (the checklist's form on the application's page).
+        files = [(f"material_{code}", (f"{code}.pdf", MATERIAL_PDF, "application/pdf")) for code in REQUIRED]
+        if files:
+            r = self.req("POST", f"/applications/{app_id}/attachments", "POST /applications/<id>/attachments",
+                         data={"upload-csrf_token": self.token}, files=files)
+            if r.status_code != 303:
+                return
         r = self.post(f"/applications/{app_id}/submit", "POST /applications/<id>/submit", {"submit-confirm": "y"},
                       prefix="submit-")
         if r.status_code == 303:
