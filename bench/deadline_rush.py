@@ -398,6 +398,8 @@ def main() -> int:
     parser.add_argument("--wait", default="2,6", help="think time between a user's actions, min,max seconds")
     parser.add_argument("--dsn", default="postgresql+psycopg://postgres@127.0.0.1:5432/voucher_bench_rush",
                         help="PostgreSQL SQLAlchemy URI (the database is dropped and created)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn sync workers (production's README command has 2)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2", help="Redis URL (its database is flushed)")
     parser.add_argument("--enterprises", type=int, default=2000, help="background enterprises")
     parser.add_argument("--applications", type=int, default=10000, help="background applications")
@@ -448,7 +450,7 @@ def main() -> int:
           f"{len(data['payables'])} payable advances, budget {data['budget']}", flush=True)
 
     app_module = "bench.rush_app:app"  # wsgi:app plus an X-Rush-Cpu-Ms header (and the profiler with --profile)
-    web = start([str(VENV_BIN / "gunicorn"), "-k", "sync", "-w", "2", "-b", f"127.0.0.1:{port}",
+    web = start([str(VENV_BIN / "gunicorn"), "-k", "sync", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                  "--timeout", "60", "--log-level", "warning", app_module], env, work / "gunicorn.log")
     worker = start([str(VENV_BIN / "flask"), "--app", "wsgi", "voucher", "worker"], env, work / "worker.log")
     try:
@@ -489,7 +491,7 @@ def main() -> int:
     ledger = check_ledger()
 
     print(f"\nDeadline rush on PostgreSQL: {load}")
-    print(f"gunicorn -k sync -w 2 + 1 RQ worker, loopback {base}; {data['applications']} applications at the start\n")
+    print(f"gunicorn -k sync -w {args.workers} + 1 RQ worker, loopback {base}; {data['applications']} applications at the start\n")
     print(table)
     print(f"\n5xx: {total_5xx}" + "".join(f"\n  {e['status']} {e['name']}: {e['body'][:300]!r}" for e in five_xx[:5]))
     print(f"deadlocks: {len(deadlocks)} in the PostgreSQL log, {len(server_deadlocks)} in the server logs, "
