@@ -46,6 +46,9 @@ def test_the_enterprise_lists_and_reads_only_its_own_candidates(matched):
     assert {(i["kind"], i["amount"]) for i in items} == {("robot", "124691.36"), ("loan", "50000.00")}
     assert {i["enterprise"]["id"] for i in items} == {matched.a.id}
     assert listed.get_json()["pagination"]["total"] == 2
+    for item in items:  # the list carries each candidate's working and evidence too
+        assert item["working"] and {"registered", "sme", "programme_open"} <= {e["condition"] for e in item["evidence"]}
+        assert item["exclusion"] is None
     assert [i["kind"] for i in api.get("/benefit-candidates?kind=loan").get_json()["items"]] == ["loan"]
 
     robot = _candidate(matched.a, "robot")

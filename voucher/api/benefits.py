@@ -67,12 +67,19 @@ def _filters(args: dict, enterprise_id: int | None = None) -> queries.Filters:
                            industry=args.get("industry"), enterprise_id=enterprise_id)
 
 
-def summary_json(c: BenefitCandidate, names: dict[int, str]) -> dict:
+def summary_json(actor, c: BenefitCandidate, names: dict[int, str]) -> dict:
+    """A candidate in a list: amount, working and evidence from its own row (no further query)."""
+    from voucher.subsidies.common import render_step
+
     return {"id": c.id, "kind": c.kind, "kind_label": str(queries.KIND_LABELS[c.kind]), "status": c.status,
             "status_label": str(queries.STATUS_LABELS[c.status]),
             "enterprise": {"id": c.enterprise_id, "name": names.get(c.enterprise_id, "")},
             "programme_id": c.programme_id, "district": c.district, "industry": c.industry, "amount": c.amount,
-            "matched_at": c.matched_at, "decided_at": c.decided_at, "application_id": c.application_id}
+            "matched_at": c.matched_at, "decided_at": c.decided_at, "application_id": c.application_id,
+            "working": [{"code": s.get("code", ""), "text": render_step(s, gettext),
+                         "values": {k: str(v) for k, v in (s.get("values") or {}).items()}} for s in c.working or []],
+            "evidence": [_evidence_json(e) for e in c.evidence or []],
+            "exclusion": _evidence_json(c.exclusion_reason) if c.exclusion_reason and actor.role != "sme" else None}
 
 
 def _evidence_json(e: dict) -> dict:
@@ -99,16 +106,10 @@ def _application_json(actor, c: BenefitCandidate) -> dict | None:
 
 
 def candidate_json(actor, c: BenefitCandidate) -> dict:
-    from voucher.subsidies.common import render_step
-
-    out = summary_json(c, queries.enterprise_names([c.enterprise_id]))
+    out = summary_json(actor, c, queries.enterprise_names([c.enterprise_id]))
     own = actor.role == "sme" and actor.organisation_id == c.enterprise_id
     out.update({
-        "working": [{"code": s.get("code", ""), "text": render_step(s, gettext),
-                     "values": {k: str(v) for k, v in (s.get("values") or {}).items()}} for s in c.working or []],
-        "evidence": [_evidence_json(e) for e in c.evidence or []],
         "parameters": dict(c.params or {}), "decline_reason": c.decline_reason, "payee_account": c.payee_account,
-        "exclusion": _evidence_json(c.exclusion_reason) if c.exclusion_reason and actor.role != "sme" else None,
         "application": _application_json(actor, c),
         "allowed_actions": ["confirm", "decline"] if own and c.status == "open" else []})
     return out
@@ -156,8 +157,8 @@ class CandidateList(MethodView):
     @blp.arguments(CandidateListQuery, location="query")
     @blp.response(200, CandidatePage)
     def get(self, args):
-        """Candidates, newest first: an SME's users their own enterprise's (open, confirmed, declined; never an
-        excluded one), officers and auditors every candidate. Filters `status`, `kind`, `district`, `industry`;
+        """Candidates, newest first, each with its amount, working and evidence: an SME's users their own
+        enterprise's (open, confirmed, declined; never an excluded one), officers and auditors every candidate. Filters `status`, `kind`, `district`, `industry`;
         keyset-paged (`pagination.next`)."""
         actor = api_actor()
         enterprise_id = None
@@ -168,7 +169,7 @@ class CandidateList(MethodView):
         page = paginate_select(queries.statement(_filters(args, enterprise_id)), args, keys=[BenefitCandidate.id],
                                list_name="benefit-candidates")
         names = queries.enterprise_names(c.enterprise_id for c in page.items)
-        return page_json(page, [summary_json(c, names) for c in page.items])
+        return page_json(page, [summary_json(actor, c, names) for c in page.items])
 
 
 @blp.route("/benefit-candidates/<id:candidate_id>")

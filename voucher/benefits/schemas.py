@@ -114,20 +114,20 @@ class CandidateSummarySchema(ma.Schema):
     decided_at = ma.fields.DateTime(required=True, allow_none=True)
     application_id = ma.fields.Integer(required=True, allow_none=True,
                                        metadata={"description": "The application created when confirmed"})
-
-
-class CandidateSchema(CandidateSummarySchema):
     working = ma.fields.List(ma.fields.Nested(StepSchema), required=True,
                              metadata={"description": "How the amount was worked out (the calculators' steps)"})
     evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema), required=True,
                               metadata={"description": "Per condition, the source row that satisfies it"})
+    exclusion = ma.fields.Nested(EvidenceSchema, required=True, allow_none=True,
+                                 metadata={"description": "Excluded candidates (bureau roles): the blacklist row"})
+
+
+class CandidateSchema(CandidateSummarySchema):
     parameters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), required=True,
                                 metadata={"description": "The programme parameters the calculation used"})
     decline_reason = ma.fields.String(required=True, allow_none=True)
     payee_account = ma.fields.String(required=True, allow_none=True,
                                      metadata={"description": "The account confirmed for payment"})
-    exclusion = ma.fields.Nested(EvidenceSchema, required=True, allow_none=True,
-                                 metadata={"description": "Excluded candidates (bureau roles): the blacklist row"})
     application = ma.fields.Nested(CandidateApplicationSchema, required=True, allow_none=True)
     allowed_actions = ma.fields.List(ma.fields.String(), required=True,
                                      metadata={"description": "confirm and decline: the enterprise's users on an "
