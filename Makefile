@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-.PHONY: run test test-clock install translations lint bench bench-rush clean fault-drill
+.PHONY: run test test-clock install translations lint bench bench-benefits bench-rush clean fault-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test-clock: install translations
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Issue 19: the benefits match over 20,000 enterprises, 100,000 statement lines and 50,000 invoices against a
+# read pass of the same rows; BENEFITS_ARGS="--enterprises 2000 --lines 10000 --invoices 5000" for a short run.
+bench-benefits: install
+	$(PY) bench/benefits_match_bench.py $(BENEFITS_ARGS)
 
 # Issue 15: 100 simulated users for 3 minutes on PostgreSQL and Redis (loopback); RUSH_ARGS="--users 20
 # --duration 30s" for a short run.  Needs PostgreSQL on 127.0.0.1:5432 (database voucher_bench_rush is

@@ -232,6 +232,7 @@ def build_world(client) -> RoleWorld:
              "sme_token": tokens.issue_token(users["sme"], name="target").token.id}
     w.ids.update(build_trials(client, programme, sol["listed"], users))
     w.ids.update(build_documents(w.ids, users))
+    w.ids.update(build_benefits(users, ent_a))
     users["finance_b"] = make_user("finance")  # a second finance officer (no row role of its own)
     w.ids.update(build_payments(programme, users, [robot("submitted").id for _ in range(4)]))
     w.users = users
@@ -251,6 +252,27 @@ def build_parks(users) -> dict:
     parks.decide(users["park_operator"].actor(), member.id, True)
     parks.name_park(users["other_sme"].actor(), park_a.id)
     return {"park_a": park_a.id, "park_b": park_b.id}
+
+
+BENEFIT_INVOICES = "统一社会信用代码,发票号码,机器人型号,生产厂家,国产品牌,数量,不含税金额,开票日期\n"
+
+
+def build_benefits(users, enterprise) -> dict:
+    """An officer's import of one robot invoice of the first enterprise (tax side) and the match: one
+    open robot subsidy candidate (免申即享) of that enterprise."""
+    from voucher.applications.services import local_today
+    from voucher.benefits import services as benefits
+    from voucher.benefits.matching import match_candidates
+    from voucher.benefits.models import BenefitCandidate
+    from voucher.extensions import db
+
+    officer = users["officer"].actor()
+    day = (local_today() - timedelta(days=20)).isoformat()
+    text = BENEFIT_INVOICES + f"{enterprise.uscc},{secrets.randbelow(10**20):020d},ER-7,埃斯顿,是,2,240000.00,{day}\n"
+    source = benefits.import_source(officer, "robot_invoice", filename="tax.csv", data=text.encode())
+    match_candidates(officer, local_today())
+    candidate = db.session.query(BenefitCandidate).filter_by(enterprise_id=enterprise.id, kind="robot").one()
+    return {"benefit_source": source.id, "candidate": candidate.id}
 
 
 def build_payments(programme, users, robot_ids) -> dict:

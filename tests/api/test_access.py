@@ -268,6 +268,18 @@ TABLE = [
     Row("GET", "/parks/{park_a}/summary", table("parks.read")),
     Row("GET", "/parks/{park_a}/enterprises", table("parks.read")),
     Row("GET", "/parks/{park_a}/enterprises?q=API&page=1&per_page=5", table("parks.read")),
+    # benefits without applying (免申即享): the enterprise's own candidates, answered by its users; the bureau
+    # reads every candidate, the imports and the figures
+    Row("GET", "/benefit-candidates", both("sme", "other_sme", "officer", "auditor")),
+    Row("GET", "/benefit-candidates?status=open&kind=robot&district=lucheng&industry=pumps_valves",
+        both("sme", "other_sme", "officer", "auditor")),
+    Row("GET", "/benefit-candidates/{candidate}", table("benefits.read")),
+    Row("POST", "/benefit-candidates/{candidate}/decline", table("benefits.decide"), REASON),
+    Row("POST", "/benefit-candidates/{candidate}/confirm", table("benefits.decide"),
+        {"declaration": True, "account_confirmed": True, "invoice_files": [b64("invoice.pdf")]}),
+    Row("GET", "/benefit-sources", table("benefits.sources", own=False)),
+    Row("GET", "/benefit-sources/{benefit_source}", table("benefits.sources", own=False)),
+    Row("GET", "/benefit-figures", table("benefits.overview", own=False)),
     # public calculators
     Row("POST", "/calculations/sme-class", both(*ROLES), {"employees": 10, "annual_revenue": "100.00"}, public=True),
     Row("POST", "/calculations/loan-discount", both(*ROLES), LOAN_CALC, public=True),

@@ -45,6 +45,8 @@ ID_SOURCES = {
     "document_id": ("document",),
     "job_id": ("job",),
     "park_id": ("park_a", "park_b"),
+    "candidate_id": ("candidate",),
+    "source_id": ("benefit_source",),
 }
 
 

@@ -250,3 +250,27 @@ def test_what_an_application_already_claims_is_no_candidate(seeded):
         ["2026-04-01"]
     assert loan.amount == loan_expected(Decimal("3.00"), Decimal("2.40"), [
         (date(2026, 4, 1), date(2026, 5, 1), "12000000.00", "10000.00")])
+
+
+def test_a_claim_taken_meanwhile_skips_only_its_candidate(seeded, monkeypatch):
+    """Another match committed a claim after this one read the claims: the batch's insert fails on the
+    UNIQUE claim key and is redone one by one — that enterprise's candidate is left out, every other one
+    is made, with its audit event, as when nothing clashed."""
+    from voucher.audit.models import AuditEvent
+    from voucher.benefits import matching
+
+    first = db.session.scalars(select(BenefitInvoice).where(BenefitInvoice.uscc == seeded.b.uscc)
+                               .order_by(BenefitInvoice.invoice_date)).first()
+    other = BenefitCandidate(key="another-match", kind="robot", status="open", enterprise_id=seeded.b.id,
+                             programme_id=seeded.programme.id, district="lucheng", industry="clothing",
+                             amount=Decimal("1.00"))
+    other.claims = [BenefitClaim(claim_key=f"invoice:{first.invoice_key}")]
+    db.session.add(other)
+    db.session.flush()
+    monkeypatch.setattr(matching, "_taken_claims", lambda: set())  # read before the other match committed
+    events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert match_candidates(seeded.officer, TODAY) == {"robot": 3, "loan": 2, "excluded": 1}
+    assert [c.key for c in _candidates(seeded.b, "robot")] == ["another-match"]
+    assert {o.id for o in (seeded.a, seeded.d, seeded.f)} <= {
+        c.enterprise_id for c in db.session.scalars(select(BenefitCandidate).where(BenefitCandidate.kind == "robot"))}
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 6

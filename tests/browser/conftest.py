@@ -21,6 +21,9 @@ if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
     pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
 
 
+LIVE: dict = {}  # the live server's app (``live_app``), for the set-up steps a test does through services
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, redis_url):
     from voucher import create_app
@@ -45,11 +48,19 @@ def live_server(tmp_path_factory, redis_url):
         seed()
         db.session.commit()
         db.session.remove()
+    LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture()
+def live_app(live_server):
+    """The live server's app: a test that must do a set-up step through the services (one the browser
+    cannot reach in reasonable time) opens an app context on it; the server sees the committed rows."""
+    return LIVE["app"]
 
 
 @pytest.fixture(scope="session")

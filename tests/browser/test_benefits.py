@@ -1,12 +1,21 @@
-"""Benefits without applying (免申即享) in the browser: the demo SME opens a candidate from its start page,
-sees the evidence rows and the working, confirms it (account, declaration, the files the form asks
-for) and lands on the created application; it attaches the checklist's materials and submits it;
-then an officer finds the application in the subsidy review queue.  In Chinese on a desktop and in
-English on a 390 px phone (the demo SME has two open candidates, a robot subsidy and a loan
-discount: each run confirms the first still open)."""
+"""Benefits without applying (免申即享) in the browser, from the candidate to a paid payment order: the demo
+SME opens a candidate from its start page, sees the evidence rows and the working, confirms it (account,
+declaration, the files the form asks for) and lands on the created application; it attaches the
+checklist's materials and submits it; an officer finds the application in the subsidy review queue and
+approves it; finance prepares the disbursement, a second finance officer approves it (maker-checker),
+finance puts it in a payment batch and records the bank's result: the disbursement shows paid with the
+candidate's amount to the fen.  In Chinese on a desktop and in English on a 390 px phone (the demo SME has
+two open candidates, a robot subsidy and a loan discount: each run confirms the first still open).
+
+One step goes through the services, not the browser: the programme's public notice (公示) is published
+back-dated 40 days (``payments.services.publish_notice(today=…)``, as tests/api/conftest.py does), so its
+period of working days has ended and the grant is payable today; the live server runs on the real
+clock, and publishing in the browser would make the grant payable only after the period."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -18,7 +27,7 @@ EVIDENCE = {"zh_Hans_CN": "各项条件的依据", "en": "Evidence per condition
 
 
 @pytest.mark.parametrize("lang,width,height", [("zh_Hans_CN", 1280, 900), ("en", 390, 844)])
-def test_sme_confirms_a_candidate_and_the_officer_finds_the_application(open_page, live_server, lang, width, height):
+def test_sme_confirms_a_candidate_and_it_is_paid(open_page, live_server, live_app, lang, width, height):
     phone = width < 500
     page = open_page(lang, width, height, phone=phone)
     login(page, live_server, "sme", lang)
@@ -29,6 +38,8 @@ def test_sme_confirms_a_candidate_and_the_officer_finds_the_application(open_pag
     page.locator("tr[data-status='open'] a[href^='/benefits/candidates/']").first.click()
     page.wait_for_selector("[data-evidence]")
     candidate_url = page.url
+    candidate_id = int(candidate_url.rsplit("/", 1)[1])
+    candidate_amount = page.locator("[data-amount]").inner_text().strip()
     assert EVIDENCE[lang] in page.locator("main").inner_text()
     source_rows = page.locator("[data-evidence] tr[data-condition='invoice'], "
                                "[data-evidence] tr[data-condition='interest_period']")
@@ -81,3 +92,100 @@ def test_sme_confirms_a_candidate_and_the_officer_finds_the_application(open_pag
     assert row.locator("[data-status='submitted']").count() == 1
     assert_fits(officer, "the review queue")
     shot(officer, f"benefits-review-queue-{width}-{lang}")
+
+    # The officer approves it: the candidate's amount is reserved.
+    officer.goto(application_url)
+    approve = officer.locator("form[action$='/approve']")
+    assert_action_visible(officer, approve.locator("button[type=submit]"), "the approve button")
+    with officer.expect_navigation():
+        approve.locator("button[type=submit]").click()
+    assert officer.locator("main [data-status='approved']").count() >= 1
+    expected = _candidate_amount(live_app, candidate_id)
+    assert Decimal(officer.locator("[data-figure=approved_amount]").get_attribute("data-value")) == expected
+    assert _digits(candidate_amount) == expected
+
+    # Set-up through the services (see the module's docstring): the public notice, its period over.
+    programme_id = _publish_notice_back_dated(live_app, candidate_id)
+
+    # Finance prepares the disbursement; a second finance officer approves it with her password.
+    source_type = "robot_application" if "/subsidies/robots/" in application_url else "loan_application"
+    application_id = int(application_url.rsplit("/", 1)[1])
+    finance = open_page(lang, width, height, phone=phone)
+    login(finance, live_server, "finance", lang)
+    finance.goto(f"{live_server}/payments/prepare?source_type={source_type}&source_id={application_id}"
+                 "&milestone=full")
+    with finance.expect_navigation():
+        finance.locator("form[action='/payments/prepare'] button[type=submit]").click()
+    disbursement_id = int(re.search(r"/payments/disbursements/(\d+)$", finance.url).group(1))
+    assert finance.locator("main [data-status='prepared']").count() == 1
+    checker = open_page(lang, width, height, phone=phone)
+    login(checker, live_server, "finance2", lang)
+    checker.goto(f"{live_server}/payments/disbursements/{disbursement_id}/decide")
+    checker.check("input[name=decision][value=approve]")
+    checker.fill("#password", "demo-finance2-pass")
+    with checker.expect_navigation():
+        checker.locator("main form[method=post] button[type=submit]").click()
+    assert checker.locator("main [data-status='approved']").count() == 1
+
+    # Finance batches it and records the bank's result: paid.
+    finance.goto(f"{live_server}/payments/batches/new?programme_id={programme_id}")
+    finance.check(f"#d-{disbursement_id}")
+    with finance.expect_navigation():
+        finance.locator("form[action='/payments/batches/new'] button[type=submit]").click()
+    assert re.search(r"/payments/batches/\d+$", finance.url), finance.url
+    result = finance.locator(f"form[action*='/lines/{disbursement_id}/result']")
+    result.locator("input[name=outcome][value=paid]").check()
+    result.locator("input[name=bank_reference]").fill(f"BK-BENEFIT-{lang}-{disbursement_id}")
+    with finance.expect_navigation():
+        result.locator("button[type=submit]").click()
+    assert finance.locator(".alert-success").count() == 1
+
+    # The disbursement (its payment order) shows paid, with the candidate's amount to the fen.
+    finance.goto(f"{live_server}/payments/disbursements/{disbursement_id}")
+    assert finance.locator("main [data-status='paid']").count() == 1
+    main = finance.locator("main").inner_text()
+    assert PAID[lang] in main
+    assert candidate_amount in main, (candidate_amount, main[:1500])
+    assert f"BK-BENEFIT-{lang}-{disbursement_id}" in main
+    assert_fits(finance, "the paid disbursement")
+    shot(finance, f"benefits-paid-{width}-{lang}")
+
+
+PAID = {"zh_Hans_CN": "已拨付：资金台账中该金额已由预留转为已拨付。", "en": "Paid: the amount moved from reserved to paid in the fund ledger."}
+
+
+def _digits(text: str) -> Decimal:
+    return Decimal(re.sub(r"[^0-9.]", "", text))
+
+
+def _candidate_amount(app, candidate_id: int) -> Decimal:
+    from voucher.benefits.models import BenefitCandidate
+    from voucher.extensions import db
+
+    with app.app_context():
+        try:
+            return db.session.get(BenefitCandidate, candidate_id).amount
+        finally:
+            db.session.remove()
+
+
+def _publish_notice_back_dated(app, candidate_id: int) -> int:
+    """The candidate's programme's public notice, published 40 days ago (its period ended): the one set-up
+    step done through the services."""
+    from sqlalchemy import select
+
+    from voucher.auth.models import User
+    from voucher.benefits.models import BenefitCandidate
+    from voucher.extensions import db
+    from voucher.payments import services as payments
+    from voucher.subsidies.common import local_today
+
+    with app.app_context():
+        try:
+            programme_id = db.session.get(BenefitCandidate, candidate_id).programme_id
+            officer = db.session.scalar(select(User).where(User.email == "officer@demo.test"))
+            payments.publish_notice(officer.actor(), programme_id, today=local_today() - timedelta(days=40))
+            db.session.commit()
+            return programme_id
+        finally:
+            db.session.remove()

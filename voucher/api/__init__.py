@@ -142,6 +142,7 @@ def api_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
 def blueprints() -> list[Blueprint]:
     """Every API blueprint; add one import and one list entry per module."""
     from voucher.api.applications import blp as applications_blp
+    from voucher.api.benefits import blp as benefits_blp
     from voucher.api.calculations import blp as calculations_blp
     from voucher.api.calendar import blp as calendar_blp
     from voucher.api.catalogue import blp as catalogue_blp
@@ -158,7 +159,7 @@ def blueprints() -> list[Blueprint]:
 
     return [tokens_blp, catalogue_blp, enterprises_blp, applications_blp, trials_blp, subsidies_blp, programmes_blp,
             documents_blp, calculations_blp, payments_blp, reconciliation_blp, statistics_blp,
-            calendar_blp, parks_blp]
+            calendar_blp, parks_blp, benefits_blp]
 
 
 def configure_api(app: Flask) -> VoucherApi:

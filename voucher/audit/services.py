@@ -181,19 +181,19 @@ def seal_pending(session: Session | None = None) -> int:
     _lock_chain(session)
     table = AuditEvent.__table__
     # This transaction's own unlinked events: every committed event is linked.
-    ids = session.scalars(select(table.c.id).where(table.c.chain_seq.is_(None)).order_by(table.c.id)).all()
-    if not ids:
+    # Loaded in one query (the identity map holds its objects weakly: one get() per id read each again).
+    events = session.scalars(select(AuditEvent).where(table.c.chain_seq.is_(None)).order_by(table.c.id)).all()
+    if not events:
         return 0
     seq, prev = _sealed_head(session)
     (key_id, secret), _ = _keyring()
-    for event_id in ids:
-        event = session.get(AuditEvent, event_id)
+    for event in events:
         seq += 1
         event.chain_seq, event.prev_hash, event.key_id = seq, prev, key_id
         event.hash = _digest(event, {key_id: secret})
         prev = event.hash
     session.flush()
-    return len(ids)
+    return len(events)
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -127,6 +127,8 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
         found += _robot_candidates(orgs, robot_programme, taken, today)
     if loan_programme is not None:
         found += _loan_candidates(orgs, loan_programme, taken, today)
+    made = []  # (candidate, org, status, claims) in the order found
+    rows = []
     for kind, org, programme, amount, working, evidence, claims, params in found:
         entry = listed.get(org.uscc)
         if entry is not None:
@@ -137,24 +139,14 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
             status = "open"
         if key in known:
             continue
-        candidate = BenefitCandidate(
-            key=key, kind=kind, status=status, enterprise_id=org.id, programme_id=programme.id,
-            district=org.enterprise.district, industry=org.enterprise.industry, amount=amount, working=working,
-            evidence=evidence, params=params,
-            exclusion_reason=None if entry is None else _row("blacklisted", entry, {
-                "uscc": entry.uscc, "listed_from": entry.listed_from, "listed_to": entry.listed_to,
-                "listed_by": entry.listed_by}))
-        candidate.claims = [BenefitClaim(claim_key=c) for c in claims]
-        try:
-            with db.session.begin_nested():
-                db.session.add(candidate)
-                db.session.flush()
-        except Exception as exc:  # a claim taken meanwhile (UNIQUE): no second candidate for it
-            if "unique" not in str(exc).lower() and "duplicate" not in str(exc).lower():
-                raise
-            continue
         known.add(key)
-        taken.update(claims)
+        rows.append((key, kind, status, org, programme, amount, working, evidence, params, entry, claims))
+    for start in range(0, len(rows), INSERT_BATCH):
+        made += _insert(rows[start:start + INSERT_BATCH], taken)
+    # The audit events and notifications after every insert: one savepoint per batch, not per candidate
+    # (each savepoint's commit seals the audit chain so far), the same events in the same order.
+    for candidate, org, status, claims in made:
+        kind, amount = candidate.kind, candidate.amount
         if status == "open":
             notify_organisation(org.id, _NOTICE[kind], f"/benefits/candidates/{candidate.id}",
                                 amount=format_money(amount))
@@ -163,6 +155,58 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
                      "benefit_candidate", candidate.id,
                      after={"kind": kind, "enterprise_id": org.id, "amount": format_money(amount), "claims": claims})
     return counts
+
+
+INSERT_BATCH = 500
+
+
+def _new_candidate(row) -> BenefitCandidate:
+    key, kind, status, org, programme, amount, working, evidence, params, entry, claims = row
+    candidate = BenefitCandidate(
+        key=key, kind=kind, status=status, enterprise_id=org.id, programme_id=programme.id,
+        district=org.enterprise.district, industry=org.enterprise.industry, amount=amount, working=working,
+        evidence=evidence, params=params,
+        exclusion_reason=None if entry is None else _row("blacklisted", entry, {
+            "uscc": entry.uscc, "listed_from": entry.listed_from, "listed_to": entry.listed_to,
+            "listed_by": entry.listed_by}))
+    candidate.claims = [BenefitClaim(claim_key=c) for c in claims]
+    return candidate
+
+
+def _unique_violation(exc: Exception) -> bool:
+    return "unique" in str(exc).lower() or "duplicate" in str(exc).lower()
+
+
+def _insert(rows, taken: set[str]) -> list:
+    """Insert a batch of candidates in one savepoint; when a claim was taken meanwhile (UNIQUE: another
+    match ran), the batch again one by one, leaving out the candidates whose claims are taken."""
+    try:
+        with db.session.begin_nested():
+            batch = [_new_candidate(row) for row in rows]
+            db.session.add_all(batch)
+            db.session.flush()
+    except Exception as exc:
+        if not _unique_violation(exc):
+            raise
+        batch = None
+    if batch is not None:
+        for row in rows:
+            taken.update(row[-1])
+        return [(c, row[3], row[2], row[-1]) for c, row in zip(batch, rows)]
+    out = []
+    for row in rows:
+        try:
+            with db.session.begin_nested():
+                candidate = _new_candidate(row)
+                db.session.add(candidate)
+                db.session.flush()
+        except Exception as exc:  # a claim taken meanwhile (UNIQUE): no second candidate for it
+            if not _unique_violation(exc):
+                raise
+            continue
+        taken.update(row[-1])
+        out.append((candidate, row[3], row[2], row[-1]))
+    return out
 
 
 # --- robot subsidies -------------------------------------------------------------------------------
@@ -220,13 +264,15 @@ def _loan_claim(org_id: int, line: BenefitLoanLine) -> str:
     return f"loan:{org_id}:{line.contract_key}:{line.period_start.isoformat()}:{line.period_end.isoformat()}"
 
 
-def _candidate_periods(org_id: int, contract_key: str) -> list[tuple[date, date]]:
-    """The periods of this loan already in a candidate (any status but excluded): their days are taken."""
-    prefix = f"loan:{org_id}:{contract_key}:"
-    out = []
-    for key in db.session.scalars(select(BenefitClaim.claim_key).where(BenefitClaim.claim_key.startswith(prefix))):
-        start, end = key[len(prefix):].split(":")
-        out.append((date.fromisoformat(start), date.fromisoformat(end)))
+def _candidate_periods(taken: set[str]) -> dict[str, list[tuple[date, date]]]:
+    """The periods of each loan already in a candidate (any status but excluded: an excluded one holds
+    no claim), by the claim's prefix ``loan:<enterprise>:<contract_key>:``: their days are taken.
+    From the claim keys read once at the start of the match (not one query per contract)."""
+    out: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for key in taken:
+        if key.startswith("loan:"):
+            prefix, start, end = key.rsplit(":", 2)
+            out[prefix + ":"].append((date.fromisoformat(start), date.fromisoformat(end)))
     return out
 
 
@@ -238,7 +284,12 @@ def _loan_candidates(orgs, programme, taken: set[str], today: date):
         compute_loan,
         principal_already_subsidised,
     )
+    from voucher.subsidies.models import LoanApplication
 
+    in_candidates = _candidate_periods(taken)
+    # The subsidies' checks read the enterprise's loan applications: one without any has no claimed days
+    # and no approved principal, so the two queries are asked only for the enterprises that have one.
+    with_loans = set(db.session.scalars(select(LoanApplication.enterprise_id).distinct()))
     groups: dict[tuple, list[BenefitLoanLine]] = defaultdict(list)
     for line in db.session.scalars(select(BenefitLoanLine).where(BenefitLoanLine.uscc.in_(list(orgs)))
                                    .order_by(BenefitLoanLine.period_start, BenefitLoanLine.id)):
@@ -248,7 +299,7 @@ def _loan_candidates(orgs, programme, taken: set[str], today: date):
         org = orgs[uscc]
         if not org.enterprise.is_sme or contract_date > today:
             continue
-        busy = _candidate_periods(org.id, contract_key)
+        busy = list(in_candidates.get(f"loan:{org.id}:{contract_key}:", ()))
         kept: list[BenefitLoanLine] = []
         for line in lines:
             if line.period_end > today or _loan_claim(org.id, line) in taken:
@@ -260,14 +311,15 @@ def _loan_candidates(orgs, programme, taken: set[str], today: date):
         if not kept:
             continue
         periods = [PeriodInput(x.period_start, x.period_end, x.outstanding_principal, x.interest_paid) for x in kept]
-        overlap = _check_loan_overlap(org.id, kept[0].contract_no, periods, None)
+        overlap = _check_loan_overlap(org.id, kept[0].contract_no, periods, None) if org.id in with_loans else []
         clash = {int(field.split(".")[1]) for field, _, _ in overlap}
         kept = [x for i, x in enumerate(kept) if i not in clash][:MAX_PERIODS]
         if not kept:
             continue
         data = loan_input(programme.id, kept)
         try:
-            preview = compute_loan(data, programme, principal_already_subsidised(org.id))
+            already = principal_already_subsidised(org.id) if org.id in with_loans else []
+            preview = compute_loan(data, programme, already)
         except DomainError:  # above the ceiling (or not computable): no candidate
             continue
         if preview.result.total_discount <= 0:

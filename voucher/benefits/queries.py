@@ -34,8 +34,12 @@ EVENT_LABELS = {
 }
 
 
+def sources_statement():
+    return select(BenefitSource)
+
+
 def sources_page(page: int, per_page: int):
-    return db.paginate(select(BenefitSource).order_by(BenefitSource.id.desc()), page=page, per_page=per_page,
+    return db.paginate(sources_statement().order_by(BenefitSource.id.desc()), page=page, per_page=per_page,
                        error_out=False)
 
 
@@ -64,6 +68,11 @@ def _statement(f: Filters):
     return stmt
 
 
+def statement(f: Filters):
+    """The candidates under the filters (no order): the pages' list and the API's keyset list."""
+    return _statement(f)
+
+
 def candidates_page(f: Filters, page: int, per_page: int):
     return db.paginate(_statement(f).order_by(BenefitCandidate.id.desc()), page=page, per_page=per_page,
                        error_out=False)
@@ -75,6 +84,22 @@ def counts_by(column: str, f: Filters) -> list[tuple[str, int, object]]:
     rows = db.session.execute(select(sub.c[column], func.count(), func.sum(sub.c.amount))
                               .group_by(sub.c[column]).order_by(sub.c[column]))
     return [tuple(r) for r in rows]
+
+
+def status_counts(f: Filters) -> dict[str, int]:
+    """Candidates per status under the filters."""
+    sub = _statement(f).subquery()
+    return {s: n for s, n in db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))}
+
+
+def enterprise_names(ids) -> dict[int, str]:
+    """The enterprises' names by organisation id (one query)."""
+    from voucher.enterprises.models import Organisation
+
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
 
 
 def open_count(enterprise_id: int) -> tuple[int, object]:
