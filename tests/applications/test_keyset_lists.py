@@ -124,6 +124,16 @@ def test_subsidy_review_queue_walk_with_ties_and_never_submitted_rows(ctx, make_
     third = subsidy_queries.review_page(None, status, None, 1, 2, second.next_cursor)
     back = subsidy_queries.review_page(None, status, None, 1, 2, third.prev_cursor)
     assert [r.id for r in back.items] == [r.id for r in second.items]
+    # Each kind is read as two halves (submitted, never submitted): Previous from a page that starts
+    # among the never-submitted rows goes back across the boundary to the submitted ones.
+    pages = [first]
+    while pages[-1].next_cursor:
+        pages.append(subsidy_queries.review_page(None, status, None, 1, 2, pages[-1].next_cursor))
+    for earlier, later in zip(pages, pages[1:]):
+        again = subsidy_queries.review_page(None, status, None, 1, 2, later.prev_cursor)
+        assert [r.id for r in again.items] == [r.id for r in earlier.items]
+    if status is None:
+        assert any(p.items[0].submitted_at is None for p in pages[1:]) or len(pages) == 1
 
 
 def test_sme_subsidy_list_walk(ctx, make_org, programme):

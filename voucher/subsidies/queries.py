@@ -23,7 +23,7 @@ from voucher.pagination import (
     seek_or_offset,
 )
 from voucher.programmes.models import LprRate, Programme
-from voucher.subsidies.models import LoanApplication, RobotApplication
+from voucher.subsidies.models import APPLICATION_STATES, LoanApplication, RobotApplication
 
 
 def lpr_page(page: int, per_page: int):
@@ -74,8 +74,9 @@ def _review_models(kind: str | None):
 
 
 def _status_condition(model, status: str | None):
-    # drafts are the enterprise's own business
-    return model.status == status if status else model.status != "draft"
+    # Drafts are the enterprise's own business. Every other state named (not ``!= 'draft'``), so the
+    # (status, submitted_at, …) index serves the never-submitted half and the counts.
+    return model.status == status if status else model.status.in_([s for s in APPLICATION_STATES if s != "draft"])
 
 
 def review_count(kind: str | None, status: str | None) -> int:
@@ -148,12 +149,16 @@ def _review_total(kind, status, q, parts) -> int:
     return review_count(kind, status)
 
 
-def _after(model, code: str, key: list, backwards: bool):
-    """The rows of ``model`` (kind ``code``) after the cursor's row in the list's order
-    (submitted_at descending, never submitted last; created_at, id, kind descending), or before it
-    when ``backwards``.  Row comparisons, so an index on (status, submitted_at, created_at, id) seeks."""
-    from sqlalchemy import and_, bindparam, tuple_
+def _part_after(model, code: str, key: list | None, backwards: bool, nulls: bool):
+    """The condition on one half of ``model``'s rows (``nulls``: never submitted) for the rows after
+    the cursor's row in the list's order (submitted_at descending, never submitted last; created_at,
+    id, kind descending), or before it when ``backwards``; None for no condition, ``false()`` for
+    none of the half.  One plain row comparison per half, so an index on (submitted_at, created_at, id)
+    (or with status first) seeks to the cursor instead of filtering from the top."""
+    from sqlalchemy import bindparam, false, tuple_
 
+    if key is None:
+        return None
     submitted, created, row_id, row_kind = key
 
     # On equal keys the kinds decide (descending: robot before loan).
@@ -163,19 +168,37 @@ def _after(model, code: str, key: list, backwards: bool):
     def earlier(row, bound):
         return row >= bound if code > row_kind else row > bound
 
-    bound = tuple_(bindparam(None, created, type_=model.created_at.type), bindparam(None, row_id, type_=model.id.type))
-    tail = tuple_(model.created_at, model.id)
-    if submitted is None:  # never-submitted rows come last, in their own order
-        if not backwards:
-            return and_(model.submitted_at.is_(None), later(tail, bound))
-        return or_(model.submitted_at.is_not(None), and_(model.submitted_at.is_(None), earlier(tail, bound)))
+    if nulls:
+        if submitted is not None:  # the cursor is among the submitted rows, which all come before these
+            return None if not backwards else false()
+        bound = tuple_(bindparam(None, created, type_=model.created_at.type),
+                       bindparam(None, row_id, type_=model.id.type))
+        tail = tuple_(model.created_at, model.id)
+        return earlier(tail, bound) if backwards else later(tail, bound)
+    if submitted is None:  # the cursor is among the never-submitted rows, which all come after these
+        return false() if not backwards else None
     full = tuple_(model.submitted_at, model.created_at, model.id)
     full_bound = tuple_(bindparam(None, submitted, type_=model.submitted_at.type),
                         bindparam(None, created, type_=model.created_at.type),
                         bindparam(None, row_id, type_=model.id.type))
-    if not backwards:
-        return or_(later(full, full_bound), model.submitted_at.is_(None))
-    return earlier(full, full_bound)
+    return earlier(full, full_bound) if backwards else later(full, full_bound)
+
+
+def _seek_halves(model, stmt, code: str, key: list | None, backwards: bool, limit: int) -> list:
+    """``model``'s first ``limit`` rows after the cursor, read as two halves (submitted, never submitted),
+    each in an order an ascending index gives by scanning forwards or backwards. One query ordered by
+    submitted_at DESC NULLS LAST could not use the index on PostgreSQL (a backward scan gives NULLS FIRST)
+    and sorted every application of the kind: 11 ms at 20,000 loan applications, growing with them."""
+    halves = []
+    for nulls in (False, True):
+        half = stmt.where(model.submitted_at.is_(None) if nulls else model.submitted_at.is_not(None))
+        condition = _part_after(model, code, key, backwards, nulls)
+        if condition is not None:
+            half = half.where(condition)
+        cols = [model.created_at, model.id] if nulls else [model.submitted_at, model.created_at, model.id]
+        half = half.order_by(*[c.asc() if backwards else c.desc() for c in cols]).limit(limit)
+        halves.append(select(half.subquery()))
+    return halves
 
 
 def _review_seek(kind, status, q, per_page: int, cursor: str | None) -> KeysetPage:
@@ -202,13 +225,8 @@ def _review_seek(kind, status, q, per_page: int, cursor: str | None) -> KeysetPa
 
     firsts = []
     for model, stmt in parts:
-        code = _kind_code(model)
-        if key is not None:
-            stmt = stmt.where(_after(model, code, key, backwards))
-        first = (stmt.order_by(*order([model.submitted_at, model.created_at, model.id], backwards))
-                 .limit(per_page + 1).subquery())
-        firsts.append(select(first))
-    combined = union_all(*firsts).subquery() if len(firsts) > 1 else firsts[0].subquery()
+        firsts.extend(_seek_halves(model, stmt, _kind_code(model), key, backwards, per_page + 1))
+    combined = union_all(*firsts).subquery()
     c = combined.c
     rows = db.session.execute(
         select(combined, Organisation.name.label("enterprise_name"), Programme.name.label("programme_name"))
