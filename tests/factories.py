@@ -142,6 +142,9 @@ def build_programme(budget="50000000.00", **fields):
                           pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
     return programme
 
 
@@ -247,3 +250,18 @@ def attach_required_materials(application, kind: str | None = None) -> list:
         rows.append(row)
     db.session.flush()
     return rows
+
+
+def set_rule_parameters(programme, **values):
+    """Set rule parameters on a programme built directly (as its form would before any decision): the
+    programme's columns and its version 1, which every decision reads (issue 19 §3)."""
+    from voucher.programmes.rule_versions import ensure_first_version, parse, serialise
+
+    version = ensure_first_version(programme)
+    merged = parse(version.parameters)
+    for key, value in values.items():
+        setattr(programme, key, value)
+        merged[key] = value
+    version.parameters = serialise(merged)
+    db.session.flush()
+    return version

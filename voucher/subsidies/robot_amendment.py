@@ -25,8 +25,8 @@ from voucher.subsidies.common import (
     _material_kwargs,
     _store,
     _text,
+    application_params,
     calculate_robot,
-    params_for,
     working_json,
 )
 from voucher.subsidies.models import RobotApplication
@@ -70,7 +70,7 @@ def ensure_amendable(app: RobotApplication) -> None:
 def _params(app: RobotApplication) -> RobotParams:
     stored = app.params or {}
     if not all(k in stored for k in ("base_rate", "domestic_rate", "pilot_domestic_rate", "enterprise_cap")):
-        return params_for(programmes.get_programme(app.programme_id))[1]
+        return application_params(app)[1]
     return RobotParams(base_rate=Decimal(stored["base_rate"]), domestic_rate=Decimal(stored["domestic_rate"]),
                        pilot_domestic_rate=Decimal(stored["pilot_domestic_rate"]),
                        enterprise_cap=Decimal(stored["enterprise_cap"]))

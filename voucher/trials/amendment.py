@@ -126,7 +126,7 @@ def _check_room(application: TrialApplication, increase: Decimal) -> None:
     """The enterprise's cap and the programme's available budget, read now (the ledger checks both
     again under the programme's lock when the officer approves)."""
     programme = application.programme
-    cap = programme.trial_cap_per_enterprise
+    cap = applications.approval_parameters(application)["trial_cap_per_enterprise"]  # the approval's version
     used = ledger.enterprise_committed(programme.id, application.enterprise_id, FUNDING_KIND)
     if used + increase > cap:
         raise OverCap("Over the enterprise's cap of %(cap)s in this programme: %(used)s is already used, "
