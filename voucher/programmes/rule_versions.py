@@ -288,3 +288,8 @@ def draft_rules_path(programme_id: int) -> str:
     except RuntimeError:  # no application or request context
         pass
     return f"/rules/programmes/{programme_id}"
+
+
+def version_ref_of(version_id: int | None) -> dict | None:
+    """``version_ref`` of a decision's stored version id (None before the decision)."""
+    return version_ref(db.session.get(RuleVersion, version_id)) if version_id else None

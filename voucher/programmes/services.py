@@ -617,6 +617,7 @@ from voucher.programmes.rule_versions import (  # noqa: E402, F401
     update_draft,
     version_in_force,
     version_ref,
+    version_ref_of,
     versions,
 )
 from voucher.programmes.rule_versions import parse as parse_parameters  # noqa: E402
