@@ -29,8 +29,10 @@ MACHINE = StateMachine("rule_version", RULE_VERSION_STATES, (
 
 
 def serialise(values: dict) -> dict:
-    """Parameters as stored in JSON: Decimals as strings (exact), integers as integers."""
-    return {key: (str(value) if isinstance(value, Decimal) else int(value))
+    """Parameters as stored in JSON: Decimals as strings with two decimals (as the columns and the
+    migration store them, so a version made from unsaved values reads the same), integers as integers."""
+    return {key: (str(Decimal(value).quantize(Decimal("0.01"))) if isinstance(PARAMETER_DEFAULTS[key], Decimal)
+                  else int(value))
             for key, value in values.items() if key in PARAMETER_DEFAULTS}
 
 
@@ -232,8 +234,7 @@ def version_ref(version: RuleVersion | None) -> dict | None:
     """What a decision's API output says of its version: ``{"id", "number", "effective_from"}``."""
     if version is None:
         return None
-    return {"id": version.id, "number": version.number,
-            "effective_from": version.effective_from.isoformat() if version.effective_from else None}
+    return {"id": version.id, "number": version.number, "effective_from": version.effective_from}
 
 
 def decision_tables() -> list:

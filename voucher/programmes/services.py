@@ -608,6 +608,7 @@ from voucher.programmes.rule_versions import (  # noqa: E402, F401
     decisions_using,
     discard_draft,
     draft_rule_change,
+    draft_rules_path,
     ensure_first_version,
     get_version,
     parameters_on,
