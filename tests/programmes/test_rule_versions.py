@@ -154,9 +154,8 @@ def test_the_api_lists_versions_and_gives_one(two_versions, officer, client, mak
 
 def _decision_on(version: RuleVersion, programme: Programme):
     """A robot application that names the version (as a submitted one does)."""
-    from voucher.subsidies.models import RobotApplication
-
     from tests.factories import build_org
+    from voucher.subsidies.models import RobotApplication
 
     org = build_org("enterprise")
     app = RobotApplication(programme_id=programme.id, enterprise_id=org.id, status="submitted", pilot_industry=False,
