@@ -6,6 +6,10 @@ all entries).  The fund is never over-committed: a writer locks the programme ro
 (``SELECT ... FOR UPDATE`` on PostgreSQL), checks the budget and the caps against the
 ledger, and appends; the ledger's unique sequence and CHECK constraints refuse whatever
 slipped past the code.
+
+Over 600 lines, on purpose: the ledger, the programme form's checks and the re-export of the
+rule-version services (written apart in ``rule_versions.py``) are the one services module the other
+domains call for a programme.
 """
 from __future__ import annotations
 
