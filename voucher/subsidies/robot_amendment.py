@@ -189,7 +189,8 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
     note = f"robot application {app.id} amended"
     if difference > 0:
         programmes.reserve(actor, app.programme_id, funding_kind="robot_subsidy", amount=difference,
-                           enterprise_id=app.enterprise_id, source_type=SOURCE_TYPE, source_id=app.id, note=note)
+                           enterprise_id=app.enterprise_id, source_type=SOURCE_TYPE, source_id=app.id, note=note,
+                           rule_version=programmes.get_version(app.rule_version_id) if app.rule_version_id else None)
     elif difference < 0:
         programmes.release(actor, SOURCE_TYPE, app.id, -difference, note=note)
     row.invoice_no, row.invoice_key = _text(new.invoice_no), invoice_key(new.invoice_no)

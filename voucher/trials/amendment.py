@@ -194,7 +194,9 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
         if difference > 0:
             ledger.reserve(actor, application.programme_id, funding_kind=FUNDING_KIND, amount=difference,
                            enterprise_id=application.enterprise_id, source_type=SOURCE_TYPE, source_id=application.id,
-                           provider_id=application.provider_id, note=note)
+                           provider_id=application.provider_id, note=note,  # the approval's version's caps
+                           rule_version=ledger.get_version(application.rule_version_id)
+                           if application.rule_version_id else None)
         else:
             ledger.release(actor, SOURCE_TYPE, application.id, -difference, note=note)
         application.requested_amount = new
