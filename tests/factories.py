@@ -128,7 +128,8 @@ AFTERS = {"production_efficiency": Decimal("50.00"), "labour_per_unit": Decimal(
 
 
 def build_programme(budget="50000000.00", **fields):
-    """A programme open today (30 days back, 90 ahead) for the pump-valve and auto-parts industries."""
+    """A programme open today (30 days back, 90 ahead) for the pump-valve and auto-parts industries, with
+    its rule version 1 (``rule_version=False``: none, for a schema from before rule versions)."""
     import secrets
     from datetime import timedelta
 
@@ -136,15 +137,17 @@ def build_programme(budget="50000000.00", **fields):
     from voucher.programmes.models import Programme
 
     today = local_today()
+    with_version = fields.pop("rule_version", True)
     programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
                           budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
                           closes_on=fields.pop("closes_on", today + timedelta(days=90)),
                           pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
     db.session.add(programme)
     db.session.flush()
-    from voucher.programmes.rule_versions import ensure_first_version
-    ensure_first_version(programme)  # version 1, as create_programme makes it
-    db.session.flush()
+    if with_version:
+        from voucher.programmes.rule_versions import ensure_first_version
+
+        ensure_first_version(programme)  # version 1, as create_programme makes it
     return programme
 
 
