@@ -215,3 +215,19 @@ def test_no_module_outside_programmes_reads_a_parameter_column():
             if pattern.search(line):
                 found.append(f"{rel}:{n}: {line.strip()}")
     assert found == [], "\n".join(found)
+
+
+def test_the_edit_form_shows_the_parameters_of_the_version_in_force(two_versions, officer, login_en):
+    import time_machine
+
+    programme, _v1, _v2 = two_versions
+    with time_machine.travel("2026-07-01T10:00:00+08:00", tick=False):
+        page = login_en(officer).get(f"/programmes/{programme.id}/edit").get_data(as_text=True)
+        assert re.search(r'name="robot_domestic_rate"[^>]*value="12.00"', page) or \
+            re.search(r'value="12.00"[^>]*name="robot_domestic_rate"', page)
+        detail = login_en(officer).get(f"/programmes/{programme.id}").get_data(as_text=True)
+        assert "Rule version 2 is in force today (from 2026-06-01)." in detail
+    with time_machine.travel("2026-05-15T10:00:00+08:00", tick=False):
+        page = login_en(officer).get(f"/programmes/{programme.id}/edit").get_data(as_text=True)
+        assert re.search(r'name="robot_domestic_rate"[^>]*value="15.00"', page) or \
+            re.search(r'value="15.00"[^>]*name="robot_domestic_rate"', page)

@@ -577,6 +577,10 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
     ensure_programme_officer(actor)
     programme = lock_programme(programme_id)
     current = _programme_values(programme)
+    # The form's parameters are those of the rule version in force today (what decisions read).
+    from voucher.programmes.queries import local_today
+
+    current.update(parameters_on(programme.id, local_today())[1])
     values = _clean_programme(data, current)
     bal = balances(programme)
     if values["budget"] < bal.committed:
@@ -591,8 +595,6 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
         return programme, {}
     # Rule parameters live in the version in force today: changed here only while no decision names
     # it (else refused, pointing to drafting a rule change), together with the programme's columns.
-    from voucher.programmes.queries import local_today
-
     sync_open_version(actor, programme, changed, local_today())
     for key, value in changed.items():
         setattr(programme, key, value)

@@ -71,6 +71,9 @@ def new():
 def edit(programme_id: int):
     programme = services.get_programme(programme_id)
     form = ProgrammeForm(obj=programme)
+    if request.method == "GET":  # the parameters of the rule version in force today
+        for name, value in services.parameters_on(programme.id, queries.local_today())[1].items():
+            getattr(form, name).data = value
     if form.validate_on_submit():
         try:
             _programme, changed = services.update_programme(current_actor(), programme.id, form.to_input())
