@@ -61,6 +61,9 @@ def seed(n_enterprises: int, n_applications: int, n_providers: int = 60, n_solut
                           opens_on=today - timedelta(days=300), closes_on=today + timedelta(days=60))
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
 
     org = Organisation.__table__
     db.session.execute(insert(org), [

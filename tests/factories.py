@@ -128,7 +128,8 @@ AFTERS = {"production_efficiency": Decimal("50.00"), "labour_per_unit": Decimal(
 
 
 def build_programme(budget="50000000.00", **fields):
-    """A programme open today (30 days back, 90 ahead) for the pump-valve and auto-parts industries."""
+    """A programme open today (30 days back, 90 ahead) for the pump-valve and auto-parts industries, with
+    its rule version 1 (``rule_version=False``: none, for a schema from before rule versions)."""
     import secrets
     from datetime import timedelta
 
@@ -136,12 +137,17 @@ def build_programme(budget="50000000.00", **fields):
     from voucher.programmes.models import Programme
 
     today = local_today()
+    with_version = fields.pop("rule_version", True)
     programme = Programme(name=fields.pop("name", f"Pilot {secrets.token_hex(3)}"), year=today.year,
                           budget=Decimal(budget), opens_on=fields.pop("opens_on", today - timedelta(days=30)),
                           closes_on=fields.pop("closes_on", today + timedelta(days=90)),
                           pilot_industries=fields.pop("pilot_industries", ["pumps_valves", "auto_parts"]), **fields)
     db.session.add(programme)
     db.session.flush()
+    if with_version:
+        from voucher.programmes.rule_versions import ensure_first_version
+
+        ensure_first_version(programme)  # version 1, as create_programme makes it
     return programme
 
 
@@ -247,3 +253,18 @@ def attach_required_materials(application, kind: str | None = None) -> list:
         rows.append(row)
     db.session.flush()
     return rows
+
+
+def set_rule_parameters(programme, **values):
+    """Set rule parameters on a programme built directly (as its form would before any decision): the
+    programme's columns and its version 1, which every decision reads (issue 19 §3)."""
+    from voucher.programmes.rule_versions import ensure_first_version, parse, serialise
+
+    version = ensure_first_version(programme)
+    merged = parse(version.parameters)
+    for key, value in values.items():
+        setattr(programme, key, value)
+        merged[key] = value
+    version.parameters = serialise(merged)
+    db.session.flush()
+    return version

@@ -148,6 +148,9 @@ def seed() -> dict[str, int]:
                          pilot_industries=["pumps_valves", "footwear_leather", "electrical", "auto_parts"])
         db.session.add(prog)
         db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(prog)  # version 1, as create_programme makes it
+        db.session.flush()
         record_event(SEEDER, "programme.created", "programme", prog.id,
                      after={"name": prog.name, "budget": prog.budget})
         bump("programmes", True)

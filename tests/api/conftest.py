@@ -223,7 +223,10 @@ def build_world(client) -> RoleWorld:
 
     loan_draft, loan_sub = loan("draft", "L-1"), loan("submitted", "L-2")
     robot_draft, robot_sub = robot("draft"), robot("submitted")
-    w.ids = {"programme": programme.id, "ent_a": ent_a.id, "ent_b": ent_b.id, **parks,
+    from voucher.programmes.rule_versions import ensure_first_version
+
+    w.ids = {"programme": programme.id, "rule_version": ensure_first_version(programme).id,
+             "ent_a": ent_a.id, "ent_b": ent_b.id, **parks,
              **{f"sol_{k}": v.id for k, v in sol.items()},
              "app_draft": trial("draft"), "app_submitted": trial("submitted"), "app_approved": trial("approved"),
              "loan_draft": loan_draft.id, "loan_submitted": loan_sub.id, "loan_file": loan_sub.plan_file_id,

@@ -195,6 +195,8 @@ TABLE = [
     Row("GET", "/programmes/open", both(*AUTHENTICATED)),
     Row("GET", "/programmes/{programme}", table("programmes.read")),
     Row("GET", "/programmes/{programme}/ledger", both(*BUREAU)),
+    Row("GET", "/programmes/{programme}/rule-versions", table("programmes.rule_versions")),
+    Row("GET", "/programmes/{programme}/rule-versions/{rule_version}", table("programmes.rule_versions")),
     Row("GET", "/programmes/{programme}/export", both(*BUREAU)),
     Row("GET", "/programmes/{programme}/export?format=csv", both(*BUREAU)),
     # statistics (the roles of the web page /statistics)

@@ -3,9 +3,11 @@ field, the programme's parameters, and the API's place in the app (OpenAPI, CSRF
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 import pytest
 
+from tests.factories import set_rule_parameters
 from voucher.extensions import db
 from voucher.programmes.models import Programme
 
@@ -168,8 +170,7 @@ def test_programme_id_takes_that_programmes_parameters(client, db_conn):
     programme = build_programme()
     base = post(client, "loan-discount", {**LOAN, "programme_id": programme.id}).get_json()
     assert base["total_discount"] == "40000.00"
-    programme.loan_subsidy_points = programme.loan_subsidy_points.__class__("1.50")
-    programme.robot_pilot_domestic_rate = programme.robot_pilot_domestic_rate.__class__("18.00")
+    set_rule_parameters(programme, loan_subsidy_points=Decimal("1.50"), robot_pilot_domestic_rate=Decimal("18.00"))
     db.session.flush()
     changed = post(client, "loan-discount", {**LOAN, "programme_id": programme.id}).get_json()
     assert changed["total_discount"] == "30000.00"  # 8,000,000 × 1.5% × 90/360

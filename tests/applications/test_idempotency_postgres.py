@@ -28,6 +28,9 @@ def test_two_identical_submissions_at_once_create_one_application(committed_app)
         programme = Programme(name="Idempotency", year=today.year, budget=Decimal("1000000.00"),
                               opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=30))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         provider = build_org("provider")
         solution = Solution(provider_id=provider.id, title="ERP", category="erp", description="x",
                             list_price=Decimal("100000.00"), trial_price=Decimal("50000.00"), trial_period_days=30,

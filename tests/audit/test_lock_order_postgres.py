@@ -34,6 +34,9 @@ def test_submissions_racing_approvals_in_one_programme_never_deadlock(committed_
         programme = Programme(name="Rush", year=today.year, budget=Decimal("10000000.00"),
                               opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=60))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         provider = build_org("provider")
         solution = Solution(provider_id=provider.id, title="MES", category="erp", description="x",
                             list_price=Decimal("100000.00"), trial_price=Decimal("50000.00"), trial_period_days=30,

@@ -76,6 +76,9 @@ def _programme(**params):
                           closes_on=date(2027, 12, 31), pilot_industries=[], **params)
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
     return programme
 
 

@@ -224,7 +224,7 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
     from voucher.enterprises.models import Organisation
     from voucher.maturity.models import MaturityAssessment
     from voucher.parks.models import Park
-    from voucher.programmes.models import Programme
+    from voucher.programmes.models import Programme, RuleVersion
     from voucher.subsidies.models import LoanApplication, RobotApplication
     from voucher.trials.models import Evaluation, Trial
 
@@ -260,6 +260,8 @@ def _ids(app_role: str, org_id: int | None) -> dict[str, list]:
         # Benefits without applying: every demo import (one per kind) and a candidate per state.
         "source_id": list(db.session.scalars(select(BenefitSource.id).order_by(BenefitSource.id))),
         "candidate_id": per_state(BenefitCandidate, BenefitCandidate.enterprise_id if app_role == "sme" else None),
+        # Rule versions: every version of the demo programme(s).
+        "version_id": list(db.session.scalars(select(RuleVersion.id).order_by(RuleVersion.id))),
     }
 
 
@@ -275,7 +277,8 @@ def _urls(app, ids: dict) -> list[str]:
             urls.append(rule.rule)
             continue
         if args - {"application_id", "trial_id", "solution_id", "organisation_id", "programme_id", "user_id",
-                   "evaluation_id", "year", "assessment_id", "park_id", "source_id", "candidate_id"}:
+                   "evaluation_id", "year", "assessment_id", "park_id", "source_id", "candidate_id",
+                   "version_id"}:
             continue  # file downloads, job pages, tokens: not pages with their own text
         if "application_id" in args:
             key = ("loan_application" if "/loans/" in rule.rule else

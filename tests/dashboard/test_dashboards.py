@@ -37,6 +37,9 @@ def fund(ctx, make_org):
                           closes_on=date(2026, 12, 31))
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
     ouhai = make_org("enterprise", district="ouhai", industry="clothing")
     ruian = make_org("enterprise", district="ruian", industry="auto_parts")
     steps = [("2026-03-10 10:00", "reserve", ouhai, "trial_voucher", "100000.00", 1),

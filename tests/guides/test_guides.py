@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import build_programme, do_login
+from tests.factories import build_programme, do_login, set_rule_parameters
 from voucher.audit.models import AuditEvent
 from voucher.deadlines import payment_deadline, review_deadline
 from voucher.errors import Conflict, Forbidden, ValidationFailed
@@ -112,7 +112,7 @@ def test_the_time_limits_are_the_figures_the_deadlines_count_with(app, client, d
     assert int(_figure(html, "notice_days")) == programme.publicity_working_days == 6
     assert "7 个工作日内" in html and "公示期满后 4 个工作日内" in html
     # Change the parameter: the page follows (computed, not typed).
-    programme.publicity_working_days = 8
+    set_rule_parameters(programme, publicity_working_days=8)
     db.session.flush()
     html = client.get(f"/guide/{programme.id}/loan_discount").get_data(as_text=True)
     assert int(_figure(html, "notice_days")) == 8

@@ -37,6 +37,9 @@ class World:
                                    **programme_fields)
         db.session.add(self.programme)
         db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(self.programme)  # version 1, as create_programme makes it
+        db.session.flush()
         self.officer = fresh_user("officer")
         self.finance_a = fresh_user("finance")
         self.finance_b = fresh_user("finance")

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from tests.factories import set_rule_parameters
 from voucher.audit.models import AuditEvent
 from voucher.errors import Conflict, ValidationFailed
 from voucher.extensions import db
@@ -56,7 +57,7 @@ def test_the_notice_holds_grants_for_five_working_days_across_the_national_day_h
 
 
 def test_the_notice_period_follows_the_programmes_parameter(world):
-    world.programme.publicity_working_days = 2
+    set_rule_parameters(world.programme, publicity_working_days=2)
     loan = world.loan()
     notice = services.publish_notice(world.officer.actor(), world.programme.id, today=date(2026, 9, 30))
     assert notice.ends_on == date(2026, 10, 9)

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import time_machine
 
-from tests.factories import fresh_user
+from tests.factories import fresh_user, set_rule_parameters
 from tests.payments.conftest import TEST_NOW, World
 from tests.payments.test_documents_jobs import pdf_text, valid_document
 from voucher.documents import services as documents
@@ -21,7 +21,7 @@ def _kicked_off_then_parameter_changed(world: World):
     assert (trial.advance_pct, trial.advance_amount, trial.balance_amount) == (D("30.00"), D("30000.00"),
                                                                                 D("70000.00"))
     world.announce()
-    world.programme.advance_pct = D("40")  # the officer changes the parameter for later trials
+    set_rule_parameters(world.programme, advance_pct=D("40"))  # the officer changes the parameter for later trials
     db.session.flush()
     return trial
 
@@ -63,7 +63,7 @@ def test_the_pages_say_30_percent_after_the_parameter_went_to_40(world, login_as
 def test_the_trial_page_gives_the_pass_mark_the_outcome_was_decided_with(world, login_as):
     trial = world.evaluate(world.complete(world.kick_off(world.trial("100000.00"))), "65")
     assert (trial.outcome, trial.pass_score, trial.remarkable_score) == ("passed", D("60.00"), D("85.00"))
-    world.programme.pass_score, world.programme.remarkable_score = D("70"), D("90")
+    set_rule_parameters(world.programme, pass_score=D("70"), remarkable_score=D("90"))
     db.session.flush()
     page = login_as(world.officer).get(f"/trials/{trial.id}").get_data(as_text=True)
     assert "pass mark 60, excellent from 85" in page
@@ -88,7 +88,7 @@ def test_a_correction_after_the_weights_changed_is_scored_with_the_weights_of_th
     first = submit()
     assert first.evaluation.overall == D("66.00") and trial.outcome == "passed"  # 90×40% + 50×60%
     # The programme's weights change for later evaluations: effect 20%, quality 40%.
-    world.programme.weight_effect, world.programme.weight_quality = 20, 40
+    set_rule_parameters(world.programme, weight_effect=20, weight_quality=40)
     db.session.flush()
     corrected = submit(reason="Typo in the comments.")
     assert corrected.evaluation.version == 2

@@ -56,4 +56,7 @@ def make_programme(**overrides) -> Programme:
     programme = Programme(**values)
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
     return programme

@@ -43,6 +43,9 @@ def _setup(app, *, budget: Decimal, amount: Decimal, one_enterprise: bool):
         programme = Programme(name="Concurrency", year=today.year, budget=budget, opens_on=today - timedelta(days=1),
                               closes_on=today + timedelta(days=30))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         provider = build_org("provider")
         solution = Solution(provider_id=provider.id, title="MES", category="mes", description="x",
                             list_price=Decimal("500000.00"), trial_price=Decimal("200000.00"), trial_period_days=60,

@@ -155,6 +155,9 @@ def test_ledger_balances_and_caps_hold_for_any_sequence_of_operations(parties, o
                           robot_enterprise_cap=ROBOT_CAP)
     db.session.add(programme)
     db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
+    db.session.flush()
     source_type = f"prop-{programme.id}"
     model = Model()
 
@@ -212,6 +215,9 @@ def test_recomputed_balances_and_source_paid_sum_exact_fen(parties):
     programme = Programme(name="Regression", year=2026, budget=BUDGET, opens_on=date(2026, 1, 1),
                           closes_on=date(2026, 12, 31))
     db.session.add(programme)
+    db.session.flush()
+    from voucher.programmes.rule_versions import ensure_first_version
+    ensure_first_version(programme)  # version 1, as create_programme makes it
     db.session.flush()
     ledger.reserve(ACTOR, programme.id, funding_kind="trial_voucher", amount=Decimal("150000.00"),
                    enterprise_id=enterprises[0].id, source_type="regression", source_id=1,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import set_rule_parameters
 from voucher.extensions import db
 
 EN = {"Accept-Language": "en"}
@@ -137,7 +138,7 @@ def test_calculator_takes_a_programmes_parameters(client, db_conn):
     from tests.subsidies.conftest import build_programme
 
     programme = build_programme()
-    programme.loan_principal_cap = Decimal("5000000.00")
+    set_rule_parameters(programme, loan_principal_cap=Decimal("5000000.00"))
     db.session.flush()
     query = {**loan_query(LOAN_CASES["worked example"]), "programme_id": str(programme.id)}
     page = client.get("/subsidies/calculator/loan", query_string=query, headers=EN).get_data(as_text=True)

@@ -27,6 +27,9 @@ def _setup(app) -> tuple[int, list[int]]:
         programme = Programme(name="Concurrency subsidies", year=today.year, budget=Decimal("50000000.00"),
                               opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=30))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         add_demo_lpr()
         user = build_user("sme", build_org("enterprise"))
         data = services.LoanInput(

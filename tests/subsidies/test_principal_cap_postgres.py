@@ -26,6 +26,9 @@ def _setup(app) -> tuple[list[int], list[int]]:
         programme = Programme(name="Principal cap race", year=today.year, budget=Decimal("50000000.00"),
                               opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=30))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         add_demo_lpr()
         user = build_user("sme", build_org("enterprise"))
         ids = []
@@ -94,6 +97,9 @@ def test_one_contract_saved_twice_at_once_under_two_spellings_is_claimed_once(co
         programme = Programme(name="Contract race", year=today.year, budget=Decimal("50000000.00"),
                               opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=30))
         db.session.add(programme)
+        db.session.flush()
+        from voucher.programmes.rule_versions import ensure_first_version
+        ensure_first_version(programme)  # version 1, as create_programme makes it
         add_demo_lpr()
         user_id = build_user("sme", build_org("enterprise")).id
         programme_id = programme.id

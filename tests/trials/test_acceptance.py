@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.factories import set_rule_parameters
 from voucher.audit.models import AuditEvent
 from voucher.documents.models import StoredFile
 from voucher.errors import Conflict, Forbidden, TransitionNotAllowed, ValidationFailed
@@ -288,7 +289,7 @@ def test_the_kickoff_confirmation_says_it_releases_the_advance_with_the_amount(c
 def test_a_changed_advance_percentage_refuses_the_confirmation_the_page_showed(ctx, flow):
     trial = flow.approved(amount="200000.00")
     flow.report(trial, "kickoff")
-    flow.programme.advance_pct = D("40.00")
+    set_rule_parameters(flow.programme, advance_pct=D("40.00"))
     with pytest.raises(Conflict):
         services.confirm_milestone(flow.sme_of(trial).actor(), trial.id, "kickoff", expected_advance=D("60000.00"))
     services.confirm_milestone(flow.sme_of(trial).actor(), trial.id, "kickoff", expected_advance=D("80000.00"))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import set_rule_parameters
 from tests.trials.conftest import AFTERS, evaluation_input
 from voucher.calc import EvaluationParams, overall_score
 from voucher.errors import Conflict, Duplicate, Forbidden, TransitionNotAllowed, ValidationFailed
@@ -175,7 +176,7 @@ def test_the_service_refuses_bad_figures_field_by_field(ctx, flow):
 
 
 def test_weighted_overall_score_uses_the_programme_weights_and_rounds_to_one_decimal(ctx, flow):
-    flow.programme.weight_effect, flow.programme.weight_quality = 50, 10  # 50/10/15/15/10
+    set_rule_parameters(flow.programme, weight_effect=50, weight_quality=10)  # 50/10/15/15/10
     trial = flow.completed()
     ev = flow.assign(trial, "e1")[0]
     scores = {"effect": D("77.7"), "quality": D("90"), "service": D("65.5"), "cost_effectiveness": D("80"),
@@ -209,7 +210,7 @@ def test_pass_fail_boundary_through_the_service(ctx, flow, score, outcome):
 
 
 def test_pass_mark_comes_from_the_programme(ctx, flow):
-    flow.programme.pass_score = D("70")
+    set_rule_parameters(flow.programme, pass_score=D("70"))
     trial = flow.evaluated("65")
     assert trial.outcome == "failed"
 

@@ -60,6 +60,7 @@ def application_json(app, actor) -> dict:
 def detail_json(app, actor) -> dict:
     quota = services.quota(app.programme, app.enterprise_id)
     return {**application_json(app, actor), "reserved": ledger.source_outstanding(services.SOURCE_TYPE, app.id),
+            "rule_version": ledger.version_ref_of(app.rule_version_id),
             "quota": {"cap": quota.cap, "used": quota.used, "remaining": quota.remaining},
             "allowed_actions": allowed_actions(app, actor),
             "materials": [{"code": m.code, "label": str(m.label), "required": m.required, "formats": list(m.formats),

@@ -15,7 +15,7 @@ from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.programmes import queries, services
 from voucher.programmes.access import RULES as ACCESS
-from voucher.programmes.models import PARAMETER_DEFAULTS, FundLedgerEntry, Programme, paid_delta
+from voucher.programmes.models import FundLedgerEntry, Programme, paid_delta
 from voucher.programmes.schemas import (
     EXPORT_COLUMNS,
     ExportArgs,
@@ -26,6 +26,8 @@ from voucher.programmes.schemas import (
     ProgrammeDetailSchema,
     ProgrammeListArgs,
     ProgrammeSchema,
+    RuleVersionDetailSchema,
+    RuleVersionSchema,
 )
 
 BUREAU = ACCESS["programmes.read"].roles
@@ -57,7 +59,8 @@ def ledger_json(balances) -> dict:
 def programme_json(programme: Programme, balances, *, detail: bool = False) -> dict:
     out = {**_base(programme), "ledger": ledger_json(balances)}
     if detail:
-        out["parameters"] = {name: getattr(programme, name) for name in PARAMETER_DEFAULTS}
+        # The rule version in force today (every decision reads its day's version, issue 19 §3).
+        out["parameters"] = services.parameters_on(programme.id, queries.local_today())[1]
     return out
 
 
@@ -95,6 +98,60 @@ class ProgrammeItem(MethodView):
         """A programme with its rule parameters and fund-ledger summary."""
         programme = services.get_programme(programme_id)
         return programme_json(programme, services.balances(programme), detail=True)
+
+
+# --- rule versions (issue 19 §3) ---------------------------------------------------------------------
+
+RULE_READERS = ACCESS["programmes.rule_versions"].roles
+
+
+def _version_rows(programme_id: int) -> tuple[list, dict, int]:
+    rows = services.versions(programme_id)
+    published = sorted((v for v in rows if v.status == "published"), key=lambda v: v.effective_from)
+    previous = {v.id: (published[i - 1] if i else None) for i, v in enumerate(published)}
+    changes = {}
+    for v in rows:
+        base = previous.get(v.id) if v.status == "published" else v.based_on
+        changes[v.id] = services.changed_parameters(base, v) if base is not None else {}
+    return rows, changes, services.version_in_force(programme_id, queries.local_today()).id
+
+
+def rule_version_json(v, changed: dict, in_force_id: int) -> dict:
+    return {"id": v.id, "programme_id": v.programme_id, "number": v.number, "status": v.status,
+            "effective_from": v.effective_from, "note": v.note, "based_on_id": v.based_on_id,
+            "created_at": v.created_at, "published_at": v.published_at, "in_force_today": v.id == in_force_id,
+            "changed": changed}
+
+
+@blp.route("/programmes/<id:programme_id>/rule-versions")
+class RuleVersionList(MethodView):
+    @auth(blp, *RULE_READERS)
+    @errors(blp, 404)
+    @blp.response(200, RuleVersionSchema(many=True))
+    def get(self, programme_id: int):
+        """The programme's rule versions: published ones newest first, then drafts, then discarded ones,
+        each with the parameters it changed against the previous published version (or its base)."""
+        programme = services.get_programme(programme_id)
+        rows, changes, in_force = _version_rows(programme.id)
+        return [rule_version_json(v, changes[v.id], in_force) for v in rows]
+
+
+@blp.route("/programmes/<id:programme_id>/rule-versions/<id:version_id>")
+class RuleVersionItem(MethodView):
+    @auth(blp, *RULE_READERS)
+    @errors(blp, 404)
+    @blp.response(200, RuleVersionDetailSchema)
+    def get(self, programme_id: int, version_id: int):
+        """One rule version with every parameter and how many decisions were made under it."""
+        version = services.get_version(version_id)
+        if version.programme_id != programme_id:
+            from voucher.errors import NotFound
+
+            raise NotFound("No such rule version.")
+        rows, changes, in_force = _version_rows(programme_id)
+        return {**rule_version_json(version, changes.get(version.id, {}), in_force),
+                "parameters": services.parse_parameters(version.parameters),
+                "decisions": services.decisions_using(version.id)}
 
 
 @blp.route("/programmes/<id:programme_id>/ledger")

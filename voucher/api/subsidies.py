@@ -101,6 +101,9 @@ def detail_json(kind: str, app, actor) -> dict:
                                                     "unit_price_excl_vat", "invoice_no", "invoice_date",
                                                     "invoice_file_id", "rate", "eligible_cost", "subsidy", "granted")}
                         for x in app.lines]
+    from voucher.programmes.services import version_ref_of
+
+    out["rule_version"] = version_ref_of(app.rule_version_id)
     return out
 
 

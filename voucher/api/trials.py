@@ -103,7 +103,9 @@ def detail_json(trial, actor) -> dict:
         visible = []
     names = queries.evaluator_names([a.evaluator_id for a in visible])
     evaluations = [e for e in queries.evaluations_of(trial.id) if services.can_see_comments(actor, trial, e)]
-    return {**trial_json(trial),
+    from voucher.programmes.services import version_ref_of
+
+    return {**trial_json(trial), "rule_version": version_ref_of(trial.rule_version_id),
             "next_step": queries.next_step(actor.role, trial, reported, next_kind, own),
             "next_milestone": next_kind,
             "completed_at": trial.completed_at, "evaluated_at": trial.evaluated_at,

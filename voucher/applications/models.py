@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher.appnumbers import register as register_numbers
@@ -74,6 +74,10 @@ class TrialApplication(db.Model):
     # Copied from the solution when the application is saved (the payee of the voucher).
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     requested_amount: Mapped[Decimal] = mapped_column(Money)
+    # The approval's rule version (the one in force on the day of approval) and its inputs: the
+    # amount, the enterprise's and provider's committed amounts before, the caps (issue 19 §3).
+    rule_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_version.id"), index=True)
+    rule_inputs: Mapped[dict | None] = mapped_column(JSON)
     need_statement: Mapped[str] = mapped_column(Text)
     # Declared by the SME; neither may be before the submission date (no retrospective claims).
     contract_date: Mapped[date] = mapped_column(Date)

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from voucher.applications.models import APPLICATION_STATES, TrialApplication
-from voucher.applications.services import CATALOGUE_STATES, Quota, attachments, quota
+from voucher.applications.services import CATALOGUE_STATES, Quota, approval_parameters, attachments, quota
 from voucher.appnumbers import number_filter
 from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
@@ -249,6 +249,7 @@ class ApplicationFile:
     quota: Quota
     balances: ledger.FundBalances
     provider_committed: Decimal
+    provider_cap: Decimal  # of the approval's rule version (before approval: the version in force today)
     reserved_for_it: Decimal
     attachments: list
     events: list
@@ -261,5 +262,6 @@ def application_file(application: TrialApplication) -> ApplicationFile:
         profile=application.enterprise.enterprise, solution=application.solution, provider=application.provider,
         quota=quota(programme, application.enterprise_id), balances=ledger.balances(programme),
         provider_committed=ledger.provider_committed(programme.id, application.provider_id),
+        provider_cap=approval_parameters(application)["provider_cap"],
         reserved_for_it=ledger.source_outstanding("trial_application", application.id),
         attachments=attachments(application.id), events=events_for("trial_application", application.id))

@@ -10,6 +10,7 @@ import marshmallow as ma
 
 from voucher.applications.models import APPLICATION_STATES, INDICATOR_CODES
 from voucher.applications.queries import QUEUE_STATUSES, SORTS
+from voucher.programmes.schemas import rule_version_field
 from voucher.reference import DISTRICTS, INDUSTRIES
 from voucher.schema_fields import ID_MAX, Choice, DecimalString, Length, WholeRange, object_id
 
@@ -126,6 +127,7 @@ class MaterialSchema(ma.Schema):
 
 
 class ApplicationDetailSchema(ApplicationSchema):
+    rule_version = rule_version_field()
     reserved = DecimalString(required=True, metadata={"description": "Still reserved for it in the fund ledger"})
     quota = ma.fields.Nested(QuotaSchema, required=True)
     allowed_actions = ma.fields.List(ma.fields.String(), required=True)

@@ -132,9 +132,19 @@ class Content:
 
 # --- reading --------------------------------------------------------------------------------
 
-def quota(programme: Programme, enterprise_id: int) -> Quota:
-    return Quota(programme.trial_cap_per_enterprise,
+def quota(programme: Programme, enterprise_id: int, day: date | None = None) -> Quota:
+    """The quota under the rule version in force on ``day`` (today by default)."""
+    _version, parameters = ledger.parameters_on(programme.id, day or local_today())
+    return Quota(parameters["trial_cap_per_enterprise"],
                  ledger.enterprise_committed(programme.id, enterprise_id, FUNDING_KIND))
+
+
+def approval_parameters(application: TrialApplication) -> dict:
+    """The rule parameters of an application's approval: its stored rule version's; without one (not
+    yet approved), the version in force today."""
+    if application.rule_version_id is not None:
+        return ledger.parse_parameters(ledger.get_version(application.rule_version_id).parameters)
+    return ledger.parameters_on(application.programme_id, local_today())[1]
 
 
 def open_programmes(day: date | None = None) -> list[Programme]:
@@ -235,7 +245,7 @@ def check_rules(programme: Programme, enterprise_id: int, solution: Solution, am
     if solution.status not in CATALOGUE_STATES:
         raise ValidationFailed("This solution is not in the catalogue (listed or recommended), so it cannot be "
                                "chosen for a trial.", field="solution_id")
-    q = quota(programme, enterprise_id)
+    q = quota(programme, enterprise_id, day)
     if amount > solution.trial_price:
         raise OverCap("The requested amount %(requested)s is above the solution's trial price of %(price)s, the most "
                       "a voucher can pay for this trial (your enterprise's remaining quota is %(remaining)s of "
@@ -646,12 +656,24 @@ def approve(actor: Actor, application_id: int, comment: str | None = None) -> Tr
     application = _locked(application_id)
     _decide(actor, application, "approve", comment)
     solution = application.solution
+    today = local_today()
     check_rules(application.programme, application.enterprise_id, solution, application.requested_amount,
-                day=local_today(), check_window=False)
+                day=today, check_window=False)
+    # The approval is decided under the rule version in force on the day of approval (issue 19 §3).
+    version, parameters = ledger.parameters_on(application.programme_id, today)
+    inputs = {"amount": str(application.requested_amount),
+              "enterprise_committed_before": str(ledger.enterprise_committed(
+                  application.programme_id, application.enterprise_id, FUNDING_KIND)),
+              "provider_committed_before": str(ledger.provider_committed(application.programme_id,
+                                                                        solution.provider_id)),
+              "trial_cap_per_enterprise": str(parameters["trial_cap_per_enterprise"]),
+              "provider_cap": str(parameters["provider_cap"]), "advance_pct": str(parameters["advance_pct"])}
     entry = ledger.reserve(actor, application.programme_id, funding_kind=FUNDING_KIND,
                            amount=application.requested_amount, enterprise_id=application.enterprise_id,
                            source_type=SOURCE_TYPE, source_id=application.id, provider_id=solution.provider_id,
-                           note=f"trial application {application.id}")
+                           note=f"trial application {application.id}", rule_version=version)
+    application.rule_version_id = version.id
+    application.rule_inputs = inputs
     MACHINE.apply(application, "approve", actor, reason=comment,
                   details={"reserved": application.requested_amount, "ledger_entry_id": entry.id})
     _record_decision(actor, application, comment)

@@ -129,7 +129,7 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
         found += _loan_candidates(orgs, loan_programme, taken, today)
     made = []  # (candidate, org, status, claims) in the order found
     rows = []
-    for kind, org, programme, amount, working, evidence, claims, params in found:
+    for kind, org, programme, amount, working, evidence, claims, params, version, inputs in found:
         entry = listed.get(org.uscc)
         if entry is not None:
             key = f"excluded:{kind}:{org.id}:{entry.id}:{_hash(claims)}"
@@ -140,7 +140,8 @@ def match_candidates(actor: Actor | None = None, today: date | None = None) -> d
         if key in known:
             continue
         known.add(key)
-        rows.append((key, kind, status, org, programme, amount, working, evidence, params, entry, claims))
+        rows.append((key, kind, status, org, programme, amount, working, evidence, params, version, inputs, entry,
+                     claims))
     for start in range(0, len(rows), INSERT_BATCH):
         made += _insert(rows[start:start + INSERT_BATCH], taken)
     # The audit events and notifications after every insert: one savepoint per batch, not per candidate
@@ -161,11 +162,11 @@ INSERT_BATCH = 500
 
 
 def _new_candidate(row) -> BenefitCandidate:
-    key, kind, status, org, programme, amount, working, evidence, params, entry, claims = row
+    key, kind, status, org, programme, amount, working, evidence, params, version, inputs, entry, claims = row
     candidate = BenefitCandidate(
         key=key, kind=kind, status=status, enterprise_id=org.id, programme_id=programme.id,
         district=org.enterprise.district, industry=org.enterprise.industry, amount=amount, working=working,
-        evidence=evidence, params=params,
+        evidence=evidence, params=params, rule_version_id=version.id, rule_inputs=inputs,
         exclusion_reason=None if entry is None else _row("blacklisted", entry, {
             "uscc": entry.uscc, "listed_from": entry.listed_from, "listed_to": entry.listed_to,
             "listed_by": entry.listed_by}))
@@ -236,7 +237,7 @@ def _robot_candidates(orgs, programme, taken: set[str], today: date):
                                 unit_price_excl_vat=i.amount_excl_vat / i.quantity, invoice_no=i.invoice_no,
                                 invoice_date=i.invoice_date) for i in invoices]
         try:
-            preview = compute_robot(lines, programme, org)
+            preview = compute_robot(lines, programme, org, today)  # the version in force on the match day
         except DomainError:
             continue
         if preview.result.total_subsidy <= 0:
@@ -254,7 +255,8 @@ def _robot_candidates(orgs, programme, taken: set[str], today: date):
                 "domestic": inv.domestic, "quantity": inv.quantity, "amount_excl_vat": inv.amount_excl_vat,
                 "invoice_date": inv.invoice_date, "rate": r.rate, "subsidy": r.subsidy, "granted": r.granted}))
         out.append(("robot", org, programme, preview.result.total_subsidy, working_json(preview.result.working),
-                    evidence, [f"invoice:{i.invoice_key}" for i in invoices], robot_params_json(preview.params)))
+                    evidence, [f"invoice:{i.invoice_key}" for i in invoices], robot_params_json(preview.params),
+                    preview.rule_version, preview.inputs))
     return out
 
 
@@ -319,7 +321,7 @@ def _loan_candidates(orgs, programme, taken: set[str], today: date):
         data = loan_input(programme.id, kept)
         try:
             already = principal_already_subsidised(org.id) if org.id in with_loans else []
-            preview = compute_loan(data, programme, already)
+            preview = compute_loan(data, programme, already, today)
         except DomainError:  # above the ceiling (or not computable): no candidate
             continue
         if preview.result.total_discount <= 0:
@@ -335,7 +337,8 @@ def _loan_candidates(orgs, programme, taken: set[str], today: date):
                 "days": line.days, "outstanding_principal": line.outstanding_principal,
                 "interest_paid": line.interest_paid, "discount": r.discount}))
         out.append(("loan", org, programme, preview.result.total_discount, working_json(preview.result.working),
-                    evidence, [_loan_claim(org.id, x) for x in kept], loan_params_json(preview.params)))
+                    evidence, [_loan_claim(org.id, x) for x in kept], loan_params_json(preview.params),
+                    preview.rule_version, preview.inputs))
     return out
 
 

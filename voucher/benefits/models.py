@@ -122,6 +122,9 @@ class BenefitCandidate(db.Model):
     # Per condition the source row that satisfies it: [{condition, source_id, row_id, row_number, values}]
     evidence: Mapped[list] = mapped_column(JSON, default=list)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The match's rule version (in force on the day of the match) and its inputs (issue 19 §3).
+    rule_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_version.id"), index=True)
+    rule_inputs: Mapped[dict | None] = mapped_column(JSON)
     exclusion_reason: Mapped[dict | None] = mapped_column(JSON)  # blacklisted: the list's row
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -378,7 +378,11 @@ def _recommendation_params(programme_id: int | None) -> tuple[int, Decimal, str 
     if programme is None:
         return (int(PARAMETER_DEFAULTS["recommend_min_evaluations"]), Decimal(PARAMETER_DEFAULTS["remarkable_score"]),
                 None)
-    return programme.recommend_min_evaluations, _plain(programme.remarkable_score), programme.name
+    from voucher.programmes.queries import local_today
+    from voucher.programmes.services import parameters_on
+
+    _version, p = parameters_on(programme.id, local_today())  # the rule version in force today
+    return int(p["recommend_min_evaluations"]), _plain(p["remarkable_score"]), programme.name
 
 
 def _plain(value: Decimal) -> Decimal:

@@ -11,6 +11,7 @@ number.  Content is data in both languages, not interface text: it is not in the
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from voucher.guides.content import Basis, Faq, GuideContent, Material
 
@@ -262,13 +263,23 @@ def _enterprise_pays(kind: str, p) -> tuple[str, str]:
             f"public notice, at most ¥{_yuan(p.robot_enterprise_cap)} per enterprise in the programme.")
 
 
+def _parameters_today(programme) -> SimpleNamespace:
+    """The parameters of the programme's rule version in force today, as attributes."""
+    from voucher.programmes.queries import local_today
+    from voucher.programmes.services import parameters_on
+
+    return SimpleNamespace(**parameters_on(programme.id, local_today())[1])
+
+
 def default_content(programme, kind: str, phone: str | None = None) -> GuideContent:
-    """The guide a programme's kind starts with, its figures taken from ``programme``."""
-    eligibility = _eligibility(kind, programme)
-    pays = _enterprise_pays(kind, programme)
+    """The guide a programme's kind starts with, its figures taken from the programme's rule version
+    in force today (a display, so today's version)."""
+    p = _parameters_today(programme)
+    eligibility = _eligibility(kind, p)
+    pays = _enterprise_pays(kind, p)
     local = Basis(f"《{programme.name}实施方案》", f"Implementation plan of {programme.name}", "")
     return GuideContent(
         eligibility_zh=eligibility[0], eligibility_en=eligibility[1],
         enterprise_pays_zh=pays[0], enterprise_pays_en=pays[1],
         contact_phone=phone or DEFAULT_PHONE, contact_hours_zh=HOURS_ZH, contact_hours_en=HOURS_EN,
-        materials=_materials(kind), basis=COMMON_BASIS + KIND_BASIS[kind] + (local,), faq=_faq(kind, programme))
+        materials=_materials(kind), basis=COMMON_BASIS + KIND_BASIS[kind] + (local,), faq=_faq(kind, p))

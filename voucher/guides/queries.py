@@ -30,7 +30,10 @@ class TimeLimits:
 def time_limits(programme: Programme) -> TimeLimits:
     """Review: :func:`voucher.deadlines.review_working_days`; the notice (公示): the programme's
     ``publicity_working_days``; payment after the notice: :func:`voucher.deadlines.payment_working_days`."""
-    return TimeLimits(review_working_days(), int(programme.publicity_working_days), payment_working_days())
+    from voucher.programmes.services import parameters_on
+
+    days = parameters_on(programme.id, local_today())[1]["publicity_working_days"]  # the version in force today
+    return TimeLimits(review_working_days(), int(days), payment_working_days())
 
 
 @dataclass(frozen=True)

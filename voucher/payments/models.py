@@ -189,8 +189,8 @@ class Disbursement(db.Model):
 class PublicNotice(db.Model):
     """A published list of a programme's approved grants (公示), open for objections until ``ends_on``.
 
-    ``ends_on`` is ``programme.publicity_working_days`` Chinese working days after the day of
-    publication (that day not counted); objections are accepted up to and including ``ends_on``
+    ``ends_on`` is ``publicity_working_days`` (of the programme's rule version in force that day)
+    Chinese working days after the day of publication (that day not counted); objections are accepted up to and including ``ends_on``
     (Asia/Shanghai dates) and the grants become payable from the day after.
     """
 

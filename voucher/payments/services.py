@@ -685,7 +685,7 @@ def publish_notice(actor: Actor, programme_id: int, today: date | None = None) -
         raise ValidationFailed("Every approved grant of this programme is already on a public notice: there is "
                                "nothing new to publish.")
     day = today or local_today()
-    days = int(programme.publicity_working_days)
+    days = int(ledger.parameters_on(programme.id, day)[1]["publicity_working_days"])  # the version of the day
     try:
         ends_on = add_working_days(day, days)
     except CalendarUnknown as exc:

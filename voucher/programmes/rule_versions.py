@@ -29,8 +29,10 @@ MACHINE = StateMachine("rule_version", RULE_VERSION_STATES, (
 
 
 def serialise(values: dict) -> dict:
-    """Parameters as stored in JSON: Decimals as strings (exact), integers as integers."""
-    return {key: (str(value) if isinstance(value, Decimal) else int(value))
+    """Parameters as stored in JSON: Decimals as strings with two decimals (as the columns and the
+    migration store them, so a version made from unsaved values reads the same), integers as integers."""
+    return {key: (str(Decimal(value).quantize(Decimal("0.01"))) if isinstance(PARAMETER_DEFAULTS[key], Decimal)
+                  else int(value))
             for key, value in values.items() if key in PARAMETER_DEFAULTS}
 
 
@@ -214,3 +216,81 @@ def publish_rule_version(actor: Actor, version_id: int, effective_from: date | N
                                                       "effective_from": effective_from.isoformat()})
     return version
 
+
+
+# --- decisions and their versions ------------------------------------------------------------------
+
+def ensure_first_version(programme: Programme, actor: Actor | None = None) -> RuleVersion:
+    """Version 1 of a programme inserted without :func:`create_programme` (demo data, benches, test
+    builders): made from its columns when it has no published version yet, else the existing one."""
+    existing = db.session.scalar(select(RuleVersion).where(RuleVersion.programme_id == programme.id,
+                                                           RuleVersion.number == 1))
+    if existing is not None:
+        return existing
+    return record_first_version(actor or Actor.system("programme setup"), programme)
+
+
+def version_ref(version: RuleVersion | None) -> dict | None:
+    """What a decision's API output says of its version: ``{"id", "number", "effective_from"}``."""
+    if version is None:
+        return None
+    return {"id": version.id, "number": version.number, "effective_from": version.effective_from}
+
+
+def decision_tables() -> list:
+    """Every table whose rows are decisions naming a rule version (a ``rule_version_id`` column):
+    found in the metadata, so this domain imports none of the deciding domains."""
+    return [table for table in db.metadata.tables.values()
+            if table.name != "rule_version" and "rule_version_id" in table.c]
+
+
+def decisions_using(version_id: int) -> int:
+    """How many decisions (of any domain) name this version."""
+    total = 0
+    for table in decision_tables():
+        total += db.session.scalar(select(func.count()).select_from(table)
+                                   .where(table.c.rule_version_id == version_id)) or 0
+    return total
+
+
+def sync_open_version(actor: Actor, programme: Programme, changed: dict, today: date) -> RuleVersion | None:
+    """The programme form changed rule parameters: the version in force today takes them, allowed
+    only while no decision names it (then a decision's version never changes under it); otherwise
+    ValidationFailed naming the first changed field and pointing to drafting a rule change.
+
+    Audited as ``rule_version.parameters_changed`` with before/after of the changed keys."""
+    keys = [key for key in PARAMETER_DEFAULTS if key in changed]
+    if not keys:
+        return None
+    version = version_in_force(programme.id, today)
+    used = decisions_using(version.id)
+    if used:
+        raise ValidationFailed(
+            "Rule version %(number)s is in force and %(count)s decisions were made under it, so this parameter "
+            "cannot be changed here: draft a rule change at %(path)s and publish it with a start day.",
+            field=keys[0], number=version.number, count=used, path=draft_rules_path(programme.id))
+    before = parse(version.parameters)
+    after = dict(before)
+    after.update({key: changed[key] for key in keys})
+    version.parameters = serialise(after)
+    db.session.flush()
+    record_event(actor, "rule_version.parameters_changed", "rule_version", version.id,
+                 before={k: str(before[k]) for k in keys}, after={k: str(after[k]) for k in keys})
+    return version
+
+
+def draft_rules_path(programme_id: int) -> str:
+    """Where an officer drafts a rule change (the rules domain's page when it is there)."""
+    from flask import current_app, url_for
+
+    try:
+        if "rules.programme" in current_app.view_functions:
+            return url_for("rules.programme", programme_id=programme_id)
+    except RuntimeError:  # no application or request context
+        pass
+    return f"/rules/programmes/{programme_id}"
+
+
+def version_ref_of(version_id: int | None) -> dict | None:
+    """``version_ref`` of a decision's stored version id (None before the decision)."""
+    return version_ref(db.session.get(RuleVersion, version_id)) if version_id else None

@@ -141,3 +141,40 @@ class ExportSchema(ma.Schema):
     ledger = ma.fields.Nested(LedgerSummarySchema, required=True)
     columns = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "The row keys, in order"})
     rows = ma.fields.List(ma.fields.Nested(ExportRowSchema), required=True)
+
+
+class RuleVersionRefSchema(ma.Schema):
+    """The rule version a decision was made under (issue 19 §3)."""
+
+    id = ma.fields.Integer(required=True)
+    number = ma.fields.Integer(required=True, allow_none=True)
+    effective_from = ma.fields.Date(required=True, allow_none=True, metadata={"description": "In force from"})
+
+
+def rule_version_field():
+    """The ``rule_version`` field of a decision's API output: null before the decision is made."""
+    return ma.fields.Nested(RuleVersionRefSchema, required=True, allow_none=True,
+                            metadata={"description": "The rule version the decision used (null: not decided yet)"})
+
+
+class RuleVersionSchema(ma.Schema):
+    """One of a programme's rule versions: draft, published (numbered, with a start day) or discarded."""
+
+    id = ma.fields.Integer(required=True)
+    programme_id = ma.fields.Integer(required=True)
+    number = ma.fields.Integer(required=True, allow_none=True)
+    status = ma.fields.String(required=True, validate=Choice(("draft", "published", "discarded")))
+    effective_from = ma.fields.Date(required=True, allow_none=True)
+    note = ma.fields.String(required=True, allow_none=True)
+    based_on_id = ma.fields.Integer(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    published_at = ma.fields.DateTime(required=True, allow_none=True)
+    in_force_today = ma.fields.Boolean(required=True)
+    changed = ma.fields.Dict(required=True, metadata={"description": "Parameters that differ from the previous "
+                                                                     "published version (or the draft's base): "
+                                                                     "{name: {before, after}}"})
+
+
+class RuleVersionDetailSchema(RuleVersionSchema):
+    parameters = ma.fields.Nested(ProgrammeParametersSchema, required=True)
+    decisions = ma.fields.Integer(required=True, metadata={"description": "Decisions made under this version"})

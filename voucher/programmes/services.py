@@ -6,6 +6,10 @@ all entries).  The fund is never over-committed: a writer locks the programme ro
 (``SELECT ... FOR UPDATE`` on PostgreSQL), checks the budget and the caps against the
 ledger, and appends; the ledger's unique sequence and CHECK constraints refuse whatever
 slipped past the code.
+
+Over 600 lines, on purpose: the ledger, the programme form's checks and the re-export of the
+rule-version services (written apart in ``rule_versions.py``) are the one services module the other
+domains call for a programme.
 """
 from __future__ import annotations
 
@@ -134,9 +138,10 @@ def paid_milestones(source_type: str, source_ids) -> set[tuple[int, str]]:
     return set(rows)
 
 
-def enterprise_cap_for(programme: Programme, funding_kind: str) -> Decimal | None:
-    return {"trial_voucher": programme.trial_cap_per_enterprise,
-            "robot_subsidy": programme.robot_enterprise_cap}.get(funding_kind)
+def enterprise_cap_for(parameters: dict, funding_kind: str) -> Decimal | None:
+    """The enterprise cap of a funding kind in a rule version's parameters (none for loans)."""
+    return {"trial_voucher": parameters["trial_cap_per_enterprise"],
+            "robot_subsidy": parameters["robot_enterprise_cap"]}.get(funding_kind)
 
 
 def _check_amount(amount: Decimal) -> Decimal:
@@ -191,8 +196,10 @@ def _append(actor: Actor, programme: Programme, kind: str, *, funding_kind: str,
 
 def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decimal, enterprise_id: int,
             source_type: str, source_id: int, provider_id: int | None = None,
-            note: str | None = None) -> FundLedgerEntry:
+            note: str | None = None, rule_version=None) -> FundLedgerEntry:
     """Reserve ``amount`` for one grant.
+
+    The caps are those of ``rule_version`` (the decision's version), else of the version in force today.
 
     Rule: refused (with the figures) when the programme's available budget is short, when the
     enterprise's committed amount of this kind plus the request exceeds its cap (trial
@@ -213,7 +220,12 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
             "(budget %(budget)s, reserved %(reserved)s, paid %(paid)s).", field="amount",
             available=format_money(bal.available), requested=format_money(amount), budget=format_money(bal.budget),
             reserved=format_money(bal.reserved), paid=format_money(bal.paid))
-    cap = enterprise_cap_for(programme, funding_kind)
+    if rule_version is None:
+        from voucher.programmes.queries import local_today
+
+        rule_version = version_in_force(programme.id, local_today())
+    parameters = parse_parameters(rule_version.parameters)
+    cap = enterprise_cap_for(parameters, funding_kind)
     if cap is not None:
         used = known["ent"] = enterprise_committed(programme.id, enterprise_id, funding_kind)
         if used + amount > cap:
@@ -224,7 +236,7 @@ def reserve(actor: Actor, programme_id: int, *, funding_kind: str, amount: Decim
                 requested=format_money(amount))
     provider_cap = None
     if funding_kind == "trial_voucher" and provider_id is not None:
-        provider_cap = programme.provider_cap
+        provider_cap = parameters["provider_cap"]
         used = known["prov"] = provider_committed(programme.id, provider_id)
         if used + amount > provider_cap:
             raise OverCap(
@@ -565,6 +577,10 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
     ensure_programme_officer(actor)
     programme = lock_programme(programme_id)
     current = _programme_values(programme)
+    # The form's parameters are those of the rule version in force today (what decisions read).
+    from voucher.programmes.queries import local_today
+
+    current.update(parameters_on(programme.id, local_today())[1])
     values = _clean_programme(data, current)
     bal = balances(programme)
     if values["budget"] < bal.committed:
@@ -577,6 +593,9 @@ def update_programme(actor: Actor, programme_id: int, data: ProgrammeInput) -> t
     changed = {k: v for k, v in values.items() if current[k] != v}
     if not changed:
         return programme, {}
+    # Rule parameters live in the version in force today: changed here only while no decision names
+    # it (else refused, pointing to drafting a rule change), together with the programme's columns.
+    sync_open_version(actor, programme, changed, local_today())
     for key, value in changed.items():
         setattr(programme, key, value)
     db.session.flush()
@@ -592,13 +611,20 @@ def ensure_programme_officer(actor: Actor) -> None:
 # A programme's rule versions (issue 19 §3) are part of its services; defined apart for size.
 from voucher.programmes.rule_versions import (  # noqa: E402, F401
     changed_parameters,
+    decisions_using,
     discard_draft,
     draft_rule_change,
+    draft_rules_path,
+    ensure_first_version,
     get_version,
     parameters_on,
     publish_rule_version,
     record_first_version,
+    sync_open_version,
     update_draft,
     version_in_force,
+    version_ref,
+    version_ref_of,
     versions,
 )
+from voucher.programmes.rule_versions import parse as parse_parameters  # noqa: E402

@@ -71,6 +71,9 @@ def new():
 def edit(programme_id: int):
     programme = services.get_programme(programme_id)
     form = ProgrammeForm(obj=programme)
+    if request.method == "GET":  # the parameters of the rule version in force today
+        for name, value in services.parameters_on(programme.id, queries.local_today())[1].items():
+            getattr(form, name).data = value
     if form.validate_on_submit():
         try:
             _programme, changed = services.update_programme(current_actor(), programme.id, form.to_input())
@@ -110,9 +113,59 @@ def detail(programme_id: int):
     ledger = queries.ledger_page(programme.id, page=page_arg(),
                                  per_page=current_app.config["PAGE_SIZE"])
     prime((row[0].source_type, row[0].source_id) for row in ledger.items)
+    in_force, values = services.parameters_on(programme.id, queries.local_today())
     return render_template("programmes/detail.html", programme=programme, balances=services.balances(programme),
                            ledger=ledger, groups=PARAMETER_GROUPS, status=queries.window_status(programme),
-                           funding_kinds=FUNDING_KIND_CODES, specs=services.PARAMETER_SPECS)
+                           funding_kinds=FUNDING_KIND_CODES, specs=services.PARAMETER_SPECS,
+                           in_force=in_force, values=values)
+
+
+# --- rule versions (issue 19 §3): read-only pages --------------------------------------------------
+
+PARAMETER_LABELS = {name: lbl for _legend, items in PARAMETER_GROUPS for name, lbl, _help in items}
+VERSION_STATUS = {"published": _l("Published"), "draft": _l("Draft"), "discarded": _l("Discarded")}
+
+
+@bp.app_context_processor
+def _rule_version_helpers():
+    def rule_version_of(version_id):
+        return services.get_version(version_id) if version_id else None
+
+    return {"rule_version_of": rule_version_of}
+
+
+@bp.get("/<int:programme_id>/rule-versions")
+@roles_required(*ACCESS["programmes.rule_versions"].roles)
+def rule_versions(programme_id: int):
+    """The programme's rule versions: number, start day, status, note, what changed against the
+    version it was based on (or the previous published one)."""
+    programme = services.get_programme(programme_id)
+    rows = services.versions(programme.id)
+    published = sorted((v for v in rows if v.status == "published"), key=lambda v: v.effective_from)
+    previous = {v.id: (published[i - 1] if i else None) for i, v in enumerate(published)}
+    changes = {}
+    for v in rows:
+        base = previous.get(v.id) if v.status == "published" else v.based_on
+        changes[v.id] = services.changed_parameters(base, v) if base is not None else {}
+    in_force = services.version_in_force(programme.id, queries.local_today())
+    return render_template("programmes/rule_versions.html", programme=programme, versions=rows, changes=changes,
+                           labels=PARAMETER_LABELS, statuses=VERSION_STATUS, in_force=in_force,
+                           draft_path=services.draft_rules_path(programme.id))
+
+
+@bp.get("/rule-versions/<int:version_id>")
+@roles_required(*ACCESS["programmes.rule_versions"].roles)
+def rule_version(version_id: int):
+    """One version: every parameter, who drafted and published it when, and how many decisions use it."""
+    version = services.get_version(version_id)
+    from voucher.auth.models import User
+    from voucher.extensions import db
+
+    people = {uid: db.session.get(User, uid) for uid in (version.created_by, version.published_by) if uid}
+    return render_template("programmes/rule_version.html", v=version, programme=version.programme,
+                           values=services.parse_parameters(version.parameters), groups=PARAMETER_GROUPS,
+                           specs=services.PARAMETER_SPECS, statuses=VERSION_STATUS, people=people,
+                           used=services.decisions_using(version.id))
 
 
 def _bureau_panel(actor):

@@ -38,6 +38,7 @@ from voucher.calc import (
     loan_discount,
     robot_subsidy,
 )
+from voucher.db import utcnow
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
 from voucher.errors import (
@@ -50,6 +51,7 @@ from voucher.errors import (
 )
 from voucher.extensions import db
 from voucher.materials import material as checklist_material
+from voucher.programmes import services as programmes
 from voucher.programmes.models import Programme
 from voucher.storage import DEFAULT_FORMATS, detect_format, format_names, save_upload
 from voucher.subsidies.models import (
@@ -140,19 +142,43 @@ class InputRefused(ValidationFailed):
 
 # --- programme parameters ---------------------------------------------------------------------
 
-def params_for(programme: Programme | None) -> tuple[LoanParams, RobotParams]:
-    """The calculation parameters of a programme (the domain defaults without one).
+def params_for(programme: Programme | None, day: date | None = None) -> tuple[LoanParams, RobotParams]:
+    """The calculation parameters of a programme's rule version in force on ``day`` (today by
+    default; the domain defaults without a programme).
 
     Rule: the calculators, the API and the applications all read the programme's parameters
-    through this one function; nothing is hard-coded in a view.
+    through this one function (or :func:`versioned_params`), never the programme's columns;
+    nothing is hard-coded in a view.
     """
     if programme is None:
         return LoanParams(), RobotParams()
-    loan = LoanParams(rate_margin_pct=programme.loan_rate_margin_pct, subsidy_points=programme.loan_subsidy_points,
-                      principal_cap=programme.loan_principal_cap, day_basis=int(programme.loan_day_basis))
-    robot = RobotParams(base_rate=programme.robot_base_rate, domestic_rate=programme.robot_domestic_rate,
-                        pilot_domestic_rate=programme.robot_pilot_domestic_rate,
-                        enterprise_cap=programme.robot_enterprise_cap)
+    _version, loan, robot = versioned_params(programme.id, day)
+    return loan, robot
+
+
+def versioned_params(programme_id: int, day: date | None = None):
+    """``(rule version, LoanParams, RobotParams)`` in force on ``day`` (today by default)."""
+    version, values = programmes.parameters_on(programme_id, day or local_today())
+    loan, robot = params_of(values)
+    return version, loan, robot
+
+
+def application_params(app) -> tuple[LoanParams, RobotParams]:
+    """The parameters an application's decision used: its rule version's (else, for a row without
+    one, the version in force on the day it was submitted or created)."""
+    if app.rule_version_id is not None:
+        return params_of(programmes.parse_parameters(programmes.get_version(app.rule_version_id).parameters))
+    day = (app.submitted_at or app.created_at or utcnow()).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return versioned_params(app.programme_id, day)[1:]
+
+
+def params_of(values: dict) -> tuple[LoanParams, RobotParams]:
+    """A rule version's parsed parameters as the calculations' parameter classes."""
+    loan = LoanParams(rate_margin_pct=values["loan_rate_margin_pct"], subsidy_points=values["loan_subsidy_points"],
+                      principal_cap=values["loan_principal_cap"], day_basis=int(values["loan_day_basis"]))
+    robot = RobotParams(base_rate=values["robot_base_rate"], domestic_rate=values["robot_domestic_rate"],
+                        pilot_domestic_rate=values["robot_pilot_domestic_rate"],
+                        enterprise_cap=values["robot_enterprise_cap"])
     return loan, robot
 
 

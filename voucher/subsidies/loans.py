@@ -35,7 +35,6 @@ from voucher.errors import (
 from voucher.extensions import db
 from voucher.identifiers import normalise_identifier
 from voucher.money import format_money
-from voucher.programmes import services as programmes
 from voucher.programmes.models import LprRate, Programme
 from voucher.subsidies.common import (
     EARLIEST_DATE,
@@ -56,12 +55,14 @@ from voucher.subsidies.common import (
     _store,
     _text,
     _to_save,
+    application_params,
     calculate_loan,
     enterprise_of,
     get_application,
     loan_params_json,
     local_today,
     params_for,
+    versioned_params,
     working_json,
 )
 from voucher.subsidies.lpr import lpr_in_force
@@ -87,12 +88,14 @@ def ceiling_refusal(benchmark: LprRate | None, benchmark_rate: Decimal, loan_rat
         margin=fmt_pct(params.rate_margin_pct, 0))
 
 
-def check_loan_rate(contract_date: date | None, loan_rate: Decimal | None, programme: Programme | None) -> None:
-    """Refuse at once a loan rate above the eligible ceiling for the contract date's LPR (nothing else)."""
+def check_loan_rate(contract_date: date | None, loan_rate: Decimal | None, programme: Programme | None,
+                    day: date | None = None) -> None:
+    """Refuse at once a loan rate above the eligible ceiling for the contract date's LPR (nothing else),
+    under the rule version in force on ``day`` (today by default)."""
     if contract_date is None or loan_rate is None:
         return
     benchmark = lpr_in_force(contract_date)
-    params, _ = params_for(programme)
+    params, _ = params_for(programme, day)
     ceiling = rate_ceiling(benchmark.rate_pct, params)
     if loan_rate > ceiling:
         raise ceiling_refusal(benchmark, benchmark.rate_pct, loan_rate, ceiling, params)
@@ -236,6 +239,21 @@ class LoanPreview:
     benchmark: LprRate
     params: LoanParams
     result: LoanDiscountResult
+    rule_version: object = None
+    inputs: dict | None = None
+
+
+def loan_inputs(benchmark_rate, benchmark_from, loan_rate, periods, already, params: LoanParams) -> dict:
+    """The snapshot of a loan calculation's inputs stored with the decision (``rule_inputs``)."""
+    return {"benchmark_rate": str(benchmark_rate),
+            "benchmark_effective_from": benchmark_from.isoformat() if benchmark_from else None,
+            "loan_rate": str(loan_rate),
+            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
+                         "outstanding_principal": str(p.outstanding_principal),
+                         "interest_paid": str(p.interest_paid)} for p in periods],
+            "principal_already_subsidised": [[u.start.isoformat(), u.end.isoformat(), str(u.principal)]
+                                             for u in already],
+            "params": loan_params_json(params)}
 
 
 def principal_already_subsidised(enterprise_id: int, exclude_id: int | None = None) -> list[PrincipalUse]:
@@ -265,19 +283,22 @@ def _segments_json(result) -> list | None:
     return [[x.start.isoformat(), x.end.isoformat(), format(x.principal, "f")] for x in result.segments] or None
 
 
-def compute_loan(data: LoanInput, programme: Programme, already: Sequence[PrincipalUse] = ()) -> LoanPreview:
+def compute_loan(data: LoanInput, programme: Programme, already: Sequence[PrincipalUse] = (),
+                 day: date | None = None) -> LoanPreview:
     """The discount an application would get: benchmark from the LPR table, the programme's parameters,
     on what remains of the enterprise's daily principal cap after ``already`` (its approved claims).
 
     Rule: a loan above the ceiling is refused on ``loan_rate`` with the ceiling in the message.
     """
     benchmark = lpr_in_force(data.contract_date)
-    params, _ = params_for(programme)
+    version, params, _ = versioned_params(programme.id, day)
     periods = [InterestPeriod(p.start, p.end, p.outstanding_principal, p.interest_paid) for p in data.periods]
     result = calculate_loan(benchmark.rate_pct, data.loan_rate, periods, params, already_subsidised=already)
     if not result.eligible:
         raise ceiling_refusal(benchmark, benchmark.rate_pct, data.loan_rate, result.rate_ceiling, params)
-    return LoanPreview(benchmark, params, result)
+    return LoanPreview(benchmark, params, result, version,
+                       loan_inputs(benchmark.rate_pct, benchmark.effective_from, data.loan_rate, periods, already,
+                                   params))
 
 
 def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None, statement: Upload | None,
@@ -312,7 +333,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     programme = _collect(problems, _programme_for_application, data.programme_id, "loan_discount", today)
     if data.contract_date is not None and not any(f in ("contract_date", "loan_rate") for f, _, _ in problems):
         # Refused at once, whatever else is wrong: the ceiling is the first thing an enterprise must know.
-        _collect(problems, check_loan_rate, data.contract_date, data.loan_rate, programme)
+        _collect(problems, check_loan_rate, data.contract_date, data.loan_rate, programme, today)
     _check_upload(plan, "plan_file", app is None or app.plan_file_id is None, max_bytes, problems,
                   _formats("loan_discount", "plan_file")[1])
     _check_upload(statement, "statement_file", app is None or app.statement_file_id is None, max_bytes, problems,
@@ -321,7 +342,7 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
         raise InputRefused(problems)
     # The figure shown to the applicant: on what remains of the enterprise's daily principal cap
     # after its approved claims; rechecked at approval (served in the order approved).
-    preview = compute_loan(data, programme, principal_already_subsidised(org.id, app.id if app else None))
+    preview = compute_loan(data, programme, principal_already_subsidised(org.id, app.id if app else None), today)
     result = preview.result
     if result.total_discount <= 0:
         raise ValidationFailed("The computed discount is %(total)s: there is nothing to claim.", field="periods",
@@ -345,6 +366,8 @@ def save_loan_application(actor: Actor, data: LoanInput, *, plan: Upload | None,
     app.computed_discount = result.total_discount
     app.working = working_json(result.working)
     app.params = loan_params_json(preview.params)
+    app.rule_version_id = preview.rule_version.id
+    app.rule_inputs = preview.inputs
     for i, (p, r) in enumerate(zip(data.periods, result.periods)):
         app.periods.append(LoanInterestPeriod(position=i, start_date=p.start, end_date=p.end,
                                               outstanding_principal=r.outstanding_principal,
@@ -394,9 +417,22 @@ def _lock_enterprise(enterprise_id: int) -> None:
 def _stored_loan_params(app: LoanApplication) -> LoanParams:
     stored = app.params or {}
     if not all(k in stored for k in ("rate_margin_pct", "subsidy_points", "principal_cap", "day_basis")):
-        return params_for(programmes.get_programme(app.programme_id))[0]
+        return application_params(app)[0]
     return LoanParams(rate_margin_pct=Decimal(stored["rate_margin_pct"]), subsidy_points=Decimal(stored["subsidy_points"]),
                       principal_cap=Decimal(stored["principal_cap"]), day_basis=int(stored["day_basis"]))
+
+
+def reprice_loan_at_submission(app: LoanApplication, day: date) -> None:
+    """At submission the discount is fixed under the rule version in force on the submission day:
+    the application takes that version's parameters (when not the one it was saved with) and its
+    inputs snapshot; the caller then computes the discount again (:func:`recompute_loan`)."""
+    version, params, _ = versioned_params(app.programme_id, day)
+    if app.rule_version_id != version.id:
+        app.rule_version_id = version.id
+        app.params = loan_params_json(params)
+    periods = [InterestPeriod(p.start_date, p.end_date, p.outstanding_principal, p.interest_paid) for p in app.periods]
+    app.rule_inputs = loan_inputs(app.benchmark_rate, app.benchmark_effective_from, app.loan_rate, periods,
+                                  principal_already_subsidised(app.enterprise_id, app.id), params)
 
 
 def recompute_loan(app: LoanApplication) -> LoanDiscountResult:

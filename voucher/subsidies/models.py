@@ -60,6 +60,13 @@ class _Application:
     working: Mapped[list] = mapped_column(JSON, default=list)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+    # The calculation's rule version (in force on the day submitted; a draft shows the one in force
+    # when saved) and its inputs (lines or periods, pilot flag, already granted, benchmark …).
+    rule_inputs: Mapped[dict | None] = mapped_column(JSON)
+
+    @declared_attr
+    def rule_version_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("rule_version.id"), index=True)
 
     decision_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -33,10 +33,15 @@ from voucher.materials import ensure_complete
 from voucher.money import format_money
 from voucher.notifications.services import notify_organisation, notify_role
 from voucher.programmes import services as programmes
-from voucher.subsidies.common import KINDS, ZERO, _Kind, _locked, detail_path, local_today
-from voucher.subsidies.loans import _fix_loan_figures, _loan_approval_amount, recompute_loan
+from voucher.subsidies.common import KINDS, ZERO, _Kind, _locked, application_params, detail_path, local_today
+from voucher.subsidies.loans import (
+    _fix_loan_figures,
+    _loan_approval_amount,
+    recompute_loan,
+    reprice_loan_at_submission,
+)
 from voucher.subsidies.materials import checklist, materials_by_code
-from voucher.subsidies.robots import robot_cap_left
+from voucher.subsidies.robots import reprice_robot_at_submission, robot_cap_left
 
 # --- review: submit, withdraw, approve, reject, return --------------------------------------------------
 
@@ -97,9 +102,15 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
         if not programme.is_open_on(today):
             raise ValidationFailed("The programme's application window is %(opens)s to %(closes)s; it is not open "
                                    "today.", opens=programme.opens_on.isoformat(), closes=programme.closes_on.isoformat())
+        # The amount is fixed under the rule version in force on the submission day (issue 19 §3).
+        if kind == "robot" and app.lines:
+            reprice_robot_at_submission(app, today)
         if kind == "loan" and app.periods:
+            reprice_loan_at_submission(app, today)
             # Fixed again at submission: approvals since the save may have used the enterprise's cap.
             _fix_loan_figures(app, recompute_loan(app))
+        if app.rule_version_id is None:  # made without the form's calculation: the version of the day
+            app.rule_version_id = programmes.version_in_force(app.programme_id, today).id
         if getattr(app, amount_field) <= 0:
             raise ValidationFailed("There is nothing to claim in this application.")
         ensure_complete(checklist(kind, app), materials_by_code(kind, app.id))
@@ -112,7 +123,8 @@ def act(actor: Actor, kind: str, application_id: int, action: str, reason: str |
             raise Conflict("An amount is already reserved for this application.")
         programmes.reserve(actor, app.programme_id, funding_kind=k.funding_kind, amount=amount,
                            enterprise_id=app.enterprise_id, source_type=k.source_type, source_id=app.id,
-                           note=f"{k.source_type} {app.id}")
+                           note=f"{k.source_type} {app.id}",
+                           rule_version=programmes.get_version(app.rule_version_id) if app.rule_version_id else None)
         app.approved_amount = amount
         app.decided_at = utcnow()
         details.update(amount=amount, computed=computed)
@@ -204,11 +216,12 @@ def _approval_amount(kind: str, app) -> Decimal:
     if kind == "loan":
         return _loan_approval_amount(app)
     programme = programmes.lock_programme(app.programme_id)
-    committed, remaining = robot_cap_left(programme, app.enterprise_id)
+    cap = application_params(app)[1].enterprise_cap  # the application's own rule version
+    committed, remaining = robot_cap_left(programme, app.enterprise_id, cap)
     if remaining <= 0:
         raise OverCap("The enterprise's robot-subsidy cap of %(cap)s in this programme is used up (%(used)s already "
                       "committed): nothing can be approved.", field="amount",
-                      cap=format_money(programme.robot_enterprise_cap), used=format_money(committed))
+                      cap=format_money(cap), used=format_money(committed))
     return min(app.computed_subsidy, remaining)
 
 
@@ -221,7 +234,7 @@ def approval_preview(kind: str, app) -> dict:
         out["amount"] = (recompute_loan(app).total_discount if app.status == "submitted" and app.periods
                          else app.computed_discount)
     else:
-        _committed, remaining = robot_cap_left(programme, app.enterprise_id)
+        _committed, remaining = robot_cap_left(programme, app.enterprise_id, application_params(app)[1].enterprise_cap)
         out["cap_remaining"] = remaining
         out["amount"] = min(app.computed_subsidy, remaining)
     return out

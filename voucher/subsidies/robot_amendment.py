@@ -25,8 +25,8 @@ from voucher.subsidies.common import (
     _material_kwargs,
     _store,
     _text,
+    application_params,
     calculate_robot,
-    params_for,
     working_json,
 )
 from voucher.subsidies.models import RobotApplication
@@ -70,7 +70,7 @@ def ensure_amendable(app: RobotApplication) -> None:
 def _params(app: RobotApplication) -> RobotParams:
     stored = app.params or {}
     if not all(k in stored for k in ("base_rate", "domestic_rate", "pilot_domestic_rate", "enterprise_cap")):
-        return params_for(programmes.get_programme(app.programme_id))[1]
+        return application_params(app)[1]
     return RobotParams(base_rate=Decimal(stored["base_rate"]), domestic_rate=Decimal(stored["domestic_rate"]),
                        pilot_domestic_rate=Decimal(stored["pilot_domestic_rate"]),
                        enterprise_cap=Decimal(stored["enterprise_cap"]))
@@ -189,7 +189,8 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
     note = f"robot application {app.id} amended"
     if difference > 0:
         programmes.reserve(actor, app.programme_id, funding_kind="robot_subsidy", amount=difference,
-                           enterprise_id=app.enterprise_id, source_type=SOURCE_TYPE, source_id=app.id, note=note)
+                           enterprise_id=app.enterprise_id, source_type=SOURCE_TYPE, source_id=app.id, note=note,
+                           rule_version=programmes.get_version(app.rule_version_id) if app.rule_version_id else None)
     elif difference < 0:
         programmes.release(actor, SOURCE_TYPE, app.id, -difference, note=note)
     row.invoice_no, row.invoice_key = _text(new.invoice_no), invoice_key(new.invoice_no)

@@ -56,8 +56,8 @@ from voucher.subsidies.common import (
     enterprise_of,
     get_application,
     local_today,
-    params_for,
     robot_params_json,
+    versioned_params,
     working_json,
 )
 from voucher.subsidies.models import (
@@ -161,18 +161,55 @@ class RobotPreview:
     pilot_industry: bool
     already_granted: Decimal
     result: RobotSubsidyResult
+    rule_version: object = None
+    inputs: dict | None = None
 
 
-def compute_robot(lines: Sequence[RobotLineInput], programme: Programme, org: Organisation) -> RobotPreview:
-    """The subsidy an application would get: pilot tier from the enterprise's industry, the
-    enterprise cap less what the ledger already commits to its robot subsidies in the programme."""
-    _, params = params_for(programme)
+def compute_robot(lines: Sequence[RobotLineInput], programme: Programme, org: Organisation,
+                  day: date | None = None) -> RobotPreview:
+    """The subsidy an application would get under the rule version in force on ``day`` (today by
+    default): pilot tier from the enterprise's industry, the enterprise cap less what the ledger
+    already commits to its robot subsidies in the programme."""
+    version, _, params = versioned_params(programme.id, day)
     pilot = org.enterprise.industry in (programme.pilot_industries or [])
     already = programmes.enterprise_committed(programme.id, org.id, "robot_subsidy")
     calc_lines = [RobotLine(_text(x.model), _text(x.manufacturer), bool(x.domestic), x.quantity, x.unit_price_excl_vat,
                             _text(x.invoice_no), x.invoice_date) for x in lines]
     result = calculate_robot(calc_lines, pilot, already, params)
-    return RobotPreview(params, pilot, already, result)
+    return RobotPreview(params, pilot, already, result, version, robot_inputs(calc_lines, pilot, already, params))
+
+
+def robot_inputs(lines: Sequence[RobotLine], pilot: bool, already: Decimal, params: RobotParams) -> dict:
+    """The snapshot of a robot calculation's inputs stored with the decision (``rule_inputs``)."""
+    return {"lines": [{"model": x.model, "manufacturer": x.manufacturer, "domestic": bool(x.domestic),
+                       "quantity": int(x.quantity), "unit_price_excl_vat": str(x.unit_price_excl_vat),
+                       "invoice_no": x.invoice_no,
+                       "invoice_date": x.invoice_date.isoformat() if x.invoice_date else None} for x in lines],
+            "pilot_industry": bool(pilot), "already_granted": str(already),
+            "params": robot_params_json(params)}
+
+
+def reprice_robot_at_submission(app: RobotApplication, day: date) -> None:
+    """At submission the amount is fixed under the rule version in force on the submission day: when
+    it is not the version the draft was computed with, the lines are computed again with it (the
+    stored lines, pilot flag and committed amount) and the version, parameters and working replaced."""
+    version, _, params = versioned_params(app.programme_id, day)
+    if app.rule_version_id == version.id and app.rule_inputs:
+        return
+    already = programmes.enterprise_committed(app.programme_id, app.enterprise_id, "robot_subsidy")
+    calc_lines = [RobotLine(x.model, x.manufacturer, bool(x.domestic), x.quantity, x.unit_price_excl_vat,
+                            x.invoice_no, x.invoice_date) for x in sorted(app.lines, key=lambda r: r.position)]
+    result = calculate_robot(calc_lines, bool(app.pilot_industry), already, params)
+    app.already_granted = already
+    app.uncapped_total = result.uncapped_total
+    app.computed_subsidy = result.total_subsidy
+    app.cap_applied = result.cap_applied
+    app.working = working_json(result.working)
+    app.params = robot_params_json(params)
+    for row, r in zip(sorted(app.lines, key=lambda r: r.position), result.lines):
+        row.rate, row.eligible_cost, row.subsidy, row.granted = r.rate, r.eligible_cost, r.subsidy, r.granted
+    app.rule_version_id = version.id
+    app.rule_inputs = robot_inputs(calc_lines, bool(app.pilot_industry), already, params)
 
 
 def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
@@ -204,7 +241,7 @@ def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
                       _formats("robot_subsidy", "invoice_file")[1])
     if problems:
         raise InputRefused(problems)
-    preview = compute_robot(lines, programme, org)
+    preview = compute_robot(lines, programme, org, today)
     result = preview.result
     if result.total_subsidy <= 0:
         raise OverCap("Nothing can be granted: the enterprise's robot-subsidy cap of %(cap)s in this programme is "
@@ -221,6 +258,8 @@ def save_robot_application(actor: Actor, data: RobotInput, *, max_bytes: int,
     app.cap_applied = result.cap_applied
     app.working = working_json(result.working)
     app.params = robot_params_json(preview.params)
+    app.rule_version_id = preview.rule_version.id
+    app.rule_inputs = preview.inputs
     db.session.flush()
     try:
         with db.session.begin_nested():
@@ -264,11 +303,14 @@ def get_robot_application(actor: Actor, application_id: int) -> RobotApplication
     return get_application(actor, "robot", application_id)
 
 
-def robot_cap_left(programme: Programme, enterprise_id: int) -> tuple[Decimal, Decimal]:
+def robot_cap_left(programme: Programme, enterprise_id: int, cap: Decimal | None = None) -> tuple[Decimal, Decimal]:
     """``(committed, remaining)`` of an enterprise's robot-subsidy cap in a programme.
 
-    Rule: the per-enterprise cap less what the fund ledger already commits to the enterprise's
-    robot subsidies in the programme, never below zero.
+    Rule: the per-enterprise cap (``cap``: the decision's version's; by default the version in force
+    today) less what the fund ledger already commits to the enterprise's robot subsidies in the
+    programme, never below zero.
     """
+    if cap is None:
+        cap = versioned_params(programme.id)[2].enterprise_cap
     committed = programmes.enterprise_committed(programme.id, enterprise_id, "robot_subsidy")
-    return committed, max(programme.robot_enterprise_cap - committed, ZERO)
+    return committed, max(cap - committed, ZERO)

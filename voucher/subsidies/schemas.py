@@ -10,6 +10,7 @@ from decimal import Decimal
 import marshmallow as ma
 from flask_babel import gettext as _
 
+from voucher.programmes.schemas import rule_version_field
 from voucher.schema_fields import (
     Choice,
     DecimalString,
@@ -281,6 +282,7 @@ class SubsidyMaterialSchema(ma.Schema):
 
 
 class _SubsidyDetail(ma.Schema):
+    rule_version = rule_version_field()
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True, allow_none=True,
                               metadata={"description": "The application number, e.g. TX-2026-000013 or JQ-2026-000013"})

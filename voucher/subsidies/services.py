@@ -34,6 +34,7 @@ from voucher.subsidies.common import (
     ZERO,
     InputRefused,
     Upload,
+    application_params,
     calc_error,
     calculate_loan,
     calculate_robot,
@@ -48,6 +49,7 @@ from voucher.subsidies.common import (
     programmes_for_calculator,
     render_step,
     robot_params_json,
+    versioned_params,
     working_json,
 )
 from voucher.subsidies.loans import (
@@ -140,6 +142,8 @@ __all__ = [
     "materials_by_code",
     "open_programmes",
     "params_for",
+    "application_params",
+    "versioned_params",
     "principal_already_subsidised",
     "programmes_for_calculator",
     "recompute_loan",

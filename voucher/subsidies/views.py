@@ -577,8 +577,9 @@ def _robot_cap_figures(org, programme_id):
     programme = next((p for p in programmes if p.id == programme_id), programmes[0] if len(programmes) == 1 else None)
     if programme is None:
         return None
-    committed, remaining = services.robot_cap_left(programme, org.id)
-    return {"programme": programme, "cap": programme.robot_enterprise_cap, "committed": committed,
+    cap = services.params_for(programme)[1].enterprise_cap  # the rule version in force today
+    committed, remaining = services.robot_cap_left(programme, org.id, cap)
+    return {"programme": programme, "cap": cap, "committed": committed,
             "remaining": remaining, "pilot": org.enterprise.industry in (programme.pilot_industries or []),
             "industry": label(INDUSTRIES, org.enterprise.industry)}
 

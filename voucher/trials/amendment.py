@@ -126,7 +126,7 @@ def _check_room(application: TrialApplication, increase: Decimal) -> None:
     """The enterprise's cap and the programme's available budget, read now (the ledger checks both
     again under the programme's lock when the officer approves)."""
     programme = application.programme
-    cap = programme.trial_cap_per_enterprise
+    cap = applications.approval_parameters(application)["trial_cap_per_enterprise"]  # the approval's version
     used = ledger.enterprise_committed(programme.id, application.enterprise_id, FUNDING_KIND)
     if used + increase > cap:
         raise OverCap("Over the enterprise's cap of %(cap)s in this programme: %(used)s is already used, "
@@ -194,7 +194,9 @@ def apply(actor, source_id: int, changes: dict[str, dict[str, str]]) -> Decimal:
         if difference > 0:
             ledger.reserve(actor, application.programme_id, funding_kind=FUNDING_KIND, amount=difference,
                            enterprise_id=application.enterprise_id, source_type=SOURCE_TYPE, source_id=application.id,
-                           provider_id=application.provider_id, note=note)
+                           provider_id=application.provider_id, note=note,  # the approval's version's caps
+                           rule_version=ledger.get_version(application.rule_version_id)
+                           if application.rule_version_id else None)
         else:
             ledger.release(actor, SOURCE_TYPE, application.id, -difference, note=note)
         application.requested_amount = new

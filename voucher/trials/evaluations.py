@@ -6,6 +6,7 @@ fund).  Services only flush.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -76,13 +77,16 @@ ASSIGNMENT_MACHINE = StateMachine("evaluator_assignment", ASSIGNMENT_STATES, (
 ))
 
 
-def evaluation_params(programme: Programme) -> EvaluationParams:
-    """The programme's criterion weights and pass / remarkable marks, for the calculations."""
+def evaluation_params(programme: Programme, day: date | None = None, version=None) -> EvaluationParams:
+    """The criterion weights and pass / remarkable marks of the programme's rule version in force on
+    ``day`` (today by default; or of ``version``), for the calculations."""
+    if version is None:
+        version = ledger.version_in_force(programme.id, day or applications.local_today())
+    p = ledger.parse_parameters(version.parameters)
     return EvaluationParams(
-        weights={"effect": programme.weight_effect, "quality": programme.weight_quality,
-                 "service": programme.weight_service, "cost_effectiveness": programme.weight_cost_effectiveness,
-                 "replicability": programme.weight_replicability},
-        pass_score=programme.pass_score, remarkable_score=programme.remarkable_score)
+        weights={"effect": p["weight_effect"], "quality": p["weight_quality"], "service": p["weight_service"],
+                 "cost_effectiveness": p["weight_cost_effectiveness"], "replicability": p["weight_replicability"]},
+        pass_score=p["pass_score"], remarkable_score=p["remarkable_score"])
 
 
 def form_params(trial: Trial, corrected: Evaluation | None = None) -> EvaluationParams:
@@ -383,8 +387,17 @@ def _record_outcome(actor: Actor, trial: Trial, result: TrialScoreResult, latest
     trial.score = result.mean
     trial.outcome = outcome
     trial.remarkable = result.remarkable
-    params = evaluation_params(trial.programme)
+    # Decided under the rule version in force on the day of the outcome (issue 19 §3).
+    version = ledger.version_in_force(trial.programme_id, applications.local_today())
+    params = evaluation_params(trial.programme, version=version)
     trial.pass_score, trial.remarkable_score = params.pass_score, params.remarkable_score  # the marks decided with
+    trial.rule_version_id = version.id
+    trial.rule_inputs = {
+        "overall_scores": [str(e.overall) for e in latest],
+        "evaluations": [{"evaluation_id": e.id, "overall": str(e.overall),
+                         "weights": {k: str(v) for k, v in (e.weights or {}).items()}} for e in latest],
+        "weights": {k: str(v) for k, v in params.weights.items()}, "mean": str(result.mean),
+        "pass_score": str(params.pass_score), "remarkable_score": str(params.remarkable_score)}
     trial.mean_improvement = _mean_of([e.mean_improvement for e in latest])
     trial.evaluated_at = utcnow()
     trial.released_amount = released if outcome == "failed" else None

@@ -153,7 +153,7 @@ def advance_preview(trial: Trial) -> tuple[Decimal, Decimal]:
     ``advance_pct`` of the approved amount, rounded to the fen half-up): what the page shows."""
     if trial.advance_pct is not None and trial.advance_amount is not None:
         return trial.advance_pct, trial.advance_amount
-    pct = trial.programme.advance_pct
+    pct = applications.approval_parameters(trial.application)["advance_pct"]  # the approval's rule version
     return pct, round_fen(trial.approved_amount * pct / 100)
 
 
@@ -210,7 +210,7 @@ def confirm_milestone(actor: Actor, trial_id: int, kind: str, today: date | None
     if kind == "kickoff":
         # The percentage is stored with the amounts: documents explain the split with it, never
         # with the programme's parameter of the day they are printed.
-        trial.advance_pct = trial.programme.advance_pct
+        trial.advance_pct = applications.approval_parameters(application)["advance_pct"]  # approval's version
         advance = round_fen(trial.approved_amount * trial.advance_pct / 100)
         trial.start_date = day
         trial.end_date = day + timedelta(days=trial.period_days)

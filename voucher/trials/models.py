@@ -102,6 +102,10 @@ class Trial(db.Model):
     pass_score: Mapped[Decimal | None] = mapped_column(Percent)
     remarkable_score: Mapped[Decimal | None] = mapped_column(Percent)
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The evaluation outcome's rule version (in force on the day decided) and its inputs: the
+    # evaluators' scores, the weights, the pass and excellent marks (issue 19 §3).
+    rule_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_version.id"), index=True)
+    rule_inputs: Mapped[dict | None] = mapped_column(JSON)
     released_amount: Mapped[Decimal | None] = mapped_column(Money)
     # The enterprise's adoption decision: will it pay to keep using the solution, and why.
     adopted: Mapped[bool | None] = mapped_column(Boolean)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from voucher.applications.schemas import RefSchema, SolutionRefSchema
+from voucher.programmes.schemas import rule_version_field
 from voucher.schema_fields import ID_MAX, Choice, DecimalString, FileUploadSchema, Length, WholeRange, object_id
 from voucher.trials.models import (
     ACCEPTANCE_STATES,
@@ -179,6 +180,7 @@ class EvaluationSchema(ma.Schema):
 
 
 class TrialDetailSchema(TrialSchema):
+    rule_version = rule_version_field()
     next_step = ma.fields.String(required=True, metadata={"description": "What the caller does next"})
     next_milestone = ma.fields.String(required=True, allow_none=True, validate=Choice(MILESTONE_KINDS),
                                       metadata={"description": "The milestone the provider may report now"})

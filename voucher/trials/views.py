@@ -578,7 +578,11 @@ def evaluate(trial_id: int):
 @roles_required(*ACCESS["trials.view"].roles)
 def evaluation_detail(trial_id: int, evaluation_id: int):
     trial, evaluation = services.get_evaluation(current_actor(), trial_id, evaluation_id)
-    params = services.evaluation_params(trial.programme)
+    # The outcome's rule version once decided (else the version in force today).
+    from voucher.programmes.services import get_version
+
+    version = get_version(trial.rule_version_id) if trial.rule_version_id else None
+    params = services.evaluation_params(trial.programme, version=version)
     return render_template("trials/evaluation.html", t=trial, e=evaluation,
                            improvements=services.improvements_for(trial, evaluation.afters), params=params)
 
