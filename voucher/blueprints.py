@@ -22,6 +22,7 @@ def BLUEPRINTS():
     from voucher.progress.views import bp as progress_bp
     from voucher.recovery.views import bp as recovery_bp
     from voucher.risk.views import bp as risk_bp
+    from voucher.rules.views import bp as rules_bp
     from voucher.subsidies.views import bp as subsidies_bp
     from voucher.trials.views import bp as trials_bp
     from voucher.workcalendar.views import bp as workcalendar_bp
@@ -49,5 +50,6 @@ def BLUEPRINTS():
         risk_bp,
         maturity_bp,
         parks_bp,
+        rules_bp,
         benefits_bp,
     ]

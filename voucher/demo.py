@@ -191,5 +191,8 @@ def seed() -> dict[str, int]:
     from voucher.benefits.demo import seed_benefits
 
     seed_benefits(enterprises, counts)
+    from voucher.rules.demo import seed_rule_draft
+
+    seed_rule_draft(programme, counts)
     db.session.flush()
     return counts
