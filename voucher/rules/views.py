@@ -23,6 +23,7 @@ from voucher.ui import form_errors_from
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 PER_PAGE = 50
 LABELS = {name: lbl for _legend, items in PARAMETER_GROUPS for name, lbl, _help in items}
+MONEY_PARAMS = frozenset(name for name, spec in programmes.PARAMETER_SPECS.items() if spec.kind == "money")
 KIND_LABELS = {"robot_subsidy": _l("Robot purchase subsidy"), "loan_discount": _l("Loan interest discount"),
                "trial_voucher": _l("Trial voucher approval"), "evaluation": _l("Evaluation outcome")}
 OUTCOME_LABELS = {"granted": _l("Granted"), "nothing": _l("Nothing due"), "refused": _l("Refused"),
@@ -62,7 +63,7 @@ def programme(programme_id: int):
     drafts = [v for v in programmes.versions(record.id) if v.status == "draft"]
     return render_template("rules/programme.html", programme=record, in_force=in_force, drafts=drafts, form=form,
                            changes={d.id: programmes.changed_parameters(d.based_on, d) for d in drafts if d.based_on},
-                           labels=LABELS), status
+                           labels=LABELS, money_params=MONEY_PARAMS), status
 
 
 @bp.route("/drafts/<int:version_id>", methods=["GET", "POST"])
@@ -112,6 +113,7 @@ def _render(version, result, form, publish_form, discard_form, officer):
     return render_template(
         "rules/draft.html", version=version, programme=version.programme, base=base, result=result,
         changes=programmes.changed_parameters(base, version) if base else {}, labels=LABELS, form=form,
+        money_params=MONEY_PARAMS,
         publish_form=publish_form, discard_form=discard_form, officer=officer,
         rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE], page=page, pages=pages, total_rows=len(rows),
         only=only, kind=kind, kinds=KIND_LABELS, outcomes=OUTCOME_LABELS,
