@@ -106,13 +106,7 @@ RULE_READERS = ACCESS["programmes.rule_versions"].roles
 
 
 def _version_rows(programme_id: int) -> tuple[list, dict, int]:
-    rows = services.versions(programme_id)
-    published = sorted((v for v in rows if v.status == "published"), key=lambda v: v.effective_from)
-    previous = {v.id: (published[i - 1] if i else None) for i, v in enumerate(published)}
-    changes = {}
-    for v in rows:
-        base = previous.get(v.id) if v.status == "published" else v.based_on
-        changes[v.id] = services.changed_parameters(base, v) if base is not None else {}
+    rows, changes = services.versions_with_changes(programme_id)
     return rows, changes, services.version_in_force(programme_id, queries.local_today()).id
 
 

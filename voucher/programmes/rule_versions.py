@@ -82,6 +82,19 @@ def versions(programme_id: int) -> list[RuleVersion]:
     return sorted(rows, key=lambda v: order[v.status])
 
 
+def versions_with_changes(programme_id: int) -> tuple[list[RuleVersion], dict[int, dict]]:
+    """:func:`versions`, and for each the parameters it changed against the previous published version
+    (a draft: against its base; the first version: none)."""
+    rows = versions(programme_id)
+    published = sorted((v for v in rows if v.status == "published"), key=lambda v: v.effective_from)
+    previous = {v.id: (published[i - 1] if i else None) for i, v in enumerate(published)}
+    changes = {}
+    for v in rows:
+        base = previous.get(v.id) if v.status == "published" else v.based_on
+        changes[v.id] = changed_parameters(base, v) if base is not None else {}
+    return rows, changes
+
+
 def get_version(version_id: int) -> RuleVersion:
     version = db.session.get(RuleVersion, version_id)
     if version is None:

@@ -626,5 +626,6 @@ from voucher.programmes.rule_versions import (  # noqa: E402, F401
     version_ref,
     version_ref_of,
     versions,
+    versions_with_changes,
 )
 from voucher.programmes.rule_versions import parse as parse_parameters  # noqa: E402

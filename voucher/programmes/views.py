@@ -140,13 +140,7 @@ def rule_versions(programme_id: int):
     """The programme's rule versions: number, start day, status, note, what changed against the
     version it was based on (or the previous published one)."""
     programme = services.get_programme(programme_id)
-    rows = services.versions(programme.id)
-    published = sorted((v for v in rows if v.status == "published"), key=lambda v: v.effective_from)
-    previous = {v.id: (published[i - 1] if i else None) for i, v in enumerate(published)}
-    changes = {}
-    for v in rows:
-        base = previous.get(v.id) if v.status == "published" else v.based_on
-        changes[v.id] = services.changed_parameters(base, v) if base is not None else {}
+    rows, changes = services.versions_with_changes(programme.id)
     in_force = services.version_in_force(programme.id, queries.local_today())
     return render_template("programmes/rule_versions.html", programme=programme, versions=rows, changes=changes,
                            labels=PARAMETER_LABELS, statuses=VERSION_STATUS, in_force=in_force,

@@ -29,6 +29,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from voucher.calc import (
     EvaluationParams,
@@ -164,7 +165,8 @@ def replay(programme_id: int, parameters: dict) -> ReplayResult:
         TrialApplication.programme_id == programme_id, TrialApplication.rule_version_id.is_not(None))
         .order_by(TrialApplication.id)).all()
     outcomes = db.session.scalars(select(Trial).where(Trial.programme_id == programme_id,
-                                                      Trial.outcome.is_not(None)).order_by(Trial.id)).all()
+                                                      Trial.outcome.is_not(None))
+                                  .options(selectinload(Trial.application)).order_by(Trial.id)).all()
     names = _enterprises([a.enterprise_id for a in (*robots, *loans, *trials)] + [t.enterprise_id for t in outcomes])
     missing: dict[str, int] = defaultdict(int)
 

@@ -38,6 +38,20 @@ def _draft(version_id: int):
     return version
 
 
+def _submit(form, call):
+    """The service call's result when the form validates and the service accepts; otherwise None, with
+    the refusal's messages on the form's fields (a 403 is raised as it is)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return call()
+    except DomainError as err:
+        if err.status == 403:
+            raise
+        form_errors_from(err, form)
+        return None
+
+
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
 @roles_required(*ACCESS["rules.replay"].roles)
 def programme(programme_id: int):
@@ -47,19 +61,13 @@ def programme(programme_id: int):
     form = DraftForm(data=programmes.parse_parameters(in_force.parameters) if request.method == "GET" else None)
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                draft = programmes.draft_rule_change(current_actor(), record.id, form.parameters(), form.note.data)
-            except DomainError as err:
-                if err.status == 403:
-                    raise
-                form_errors_from(err, form)
-                status = 422
-            else:
-                flash(_("Draft saved. Its replay over past decisions is below."), "success")
-                return redirect(url_for("rules.draft", version_id=draft.id), 303)
-        else:
+        draft = _submit(form, lambda: programmes.draft_rule_change(current_actor(), record.id, form.parameters(),
+                                                                   form.note.data))
+        if draft is None:
             status = 422
+        else:
+            flash(_("Draft saved. Its replay over past decisions is below."), "success")
+            return redirect(url_for("rules.draft", version_id=draft.id), 303)
     drafts = [v for v in programmes.versions(record.id) if v.status == "draft"]
     return render_template("rules/programme.html", programme=record, in_force=in_force, drafts=drafts, form=form,
                            changes={d.id: programmes.changed_parameters(d.based_on, d) for d in drafts if d.based_on},
@@ -79,19 +87,12 @@ def draft(version_id: int):
     if request.method == "POST":
         if not officer:
             raise Forbidden("Only a programme officer may change a draft.")
-        if form.validate_on_submit():
-            try:
-                programmes.update_draft(actor, version.id, form.parameters(), form.note.data or "")
-            except DomainError as err:
-                if err.status == 403:
-                    raise
-                form_errors_from(err, form)
-                status = 422
-            else:
-                flash(_("Draft saved and replayed."), "success")
-                return redirect(url_for("rules.draft", version_id=version.id), 303)
-        else:
+        if _submit(form, lambda: programmes.update_draft(actor, version.id, form.parameters(),
+                                                         form.note.data or "")) is None:
             status = 422
+        else:
+            flash(_("Draft saved and replayed."), "success")
+            return redirect(url_for("rules.draft", version_id=version.id), 303)
     result = replay_version(version)
     fmt = requested_format()
     if fmt:
@@ -139,17 +140,12 @@ def publish(version_id: int):
     """Publish the draft as the programme's next version from the start day given (confirmed)."""
     version = _draft(version_id)
     publish_form = PublishForm(prefix="publish")
-    if publish_form.validate_on_submit():
-        try:
-            published = programmes.publish_rule_version(current_actor(), version.id, publish_form.effective_from.data)
-        except DomainError as err:
-            if err.status == 403:
-                raise
-            form_errors_from(err, publish_form)
-        else:
-            flash(_("Published as rule version %(number)s, in force from %(day)s. Decisions already made keep "
-                    "their version.", number=published.number, day=published.effective_from.isoformat()), "success")
-            return redirect(url_for("programmes.rule_version", version_id=published.id), 303)
+    published = _submit(publish_form, lambda: programmes.publish_rule_version(
+        current_actor(), version.id, publish_form.effective_from.data))
+    if published is not None:
+        flash(_("Published as rule version %(number)s, in force from %(day)s. Decisions already made keep "
+                "their version.", number=published.number, day=published.effective_from.isoformat()), "success")
+        return redirect(url_for("programmes.rule_version", version_id=published.id), 303)
     form = DraftForm(data={"note": version.note, **programmes.parse_parameters(version.parameters)}, prefix="draft")
     return _render(version, replay_version(version), form, publish_form, DiscardForm(prefix="discard", formdata=None),
                    True), 422
@@ -161,16 +157,10 @@ def discard(version_id: int):
     """Discard the draft, with the reason (nothing it held ever applied)."""
     version = _draft(version_id)
     discard_form = DiscardForm(prefix="discard")
-    if discard_form.validate_on_submit():
-        try:
-            programmes.discard_draft(current_actor(), version.id, discard_form.reason.data)
-        except DomainError as err:
-            if err.status == 403:
-                raise
-            form_errors_from(err, discard_form)
-        else:
-            flash(_("The draft was discarded."), "success")
-            return redirect(url_for("rules.programme", programme_id=version.programme_id), 303)
+    if _submit(discard_form, lambda: programmes.discard_draft(current_actor(), version.id,
+                                                              discard_form.reason.data)) is not None:
+        flash(_("The draft was discarded."), "success")
+        return redirect(url_for("rules.programme", programme_id=version.programme_id), 303)
     form = DraftForm(data={"note": version.note, **programmes.parse_parameters(version.parameters)}, prefix="draft")
     return _render(version, replay_version(version), form, PublishForm(prefix="publish", formdata=None),
                    discard_form, True), 422
