@@ -149,6 +149,41 @@ def configure_i18n(app: Flask) -> None:
         return app.config["BABEL_DEFAULT_LOCALE"]
 
     babel.init_app(app, locale_selector=select_locale)
+    _install_request_translations(app)
+
+
+def _install_request_translations(app: Flask) -> None:
+    """Templates translate through the request's catalogue, looked up once per request and locale.
+
+    Flask-Babel's template callables find the locale and the catalogue again on every string (about
+    6 µs: several lookups of ``g`` and the locale's name); a page has 100-300 strings.  The cached
+    catalogue is keyed on the locale object itself, so ``force_locale`` (a document in another
+    language) gets its own."""
+    from flask import g
+    from flask_babel import get_translations
+
+    def translations():
+        ns = g._flask_babel  # Flask-Babel's per-request namespace, made by get_locale() below
+        cached = ns.__dict__.get("voucher_translations")
+        if cached is not None and cached[0] is getattr(ns, "babel_locale", None):
+            return cached[1]
+        catalogue = get_translations()  # sets ns.babel_locale
+        ns.voucher_translations = (ns.babel_locale, catalogue)
+        return catalogue
+
+    def lookup():
+        try:
+            return translations()
+        except (AttributeError, RuntimeError):  # no namespace yet (the first string), or no app context
+            return get_translations()
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: lookup().ugettext(s),
+        ngettext=lambda s, p, n: lookup().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: lookup().upgettext(c, s),
+        npgettext=lambda c, s, p, n: lookup().unpgettext(c, s, p, n),
+    )
 
 
 def configure_templates(app: Flask) -> None:

@@ -29,3 +29,25 @@ def test_pages_of_the_queue_are_slices_of_one_full_sort(demo, kind):
     assert all(name in r.enterprise_name for r in everything.items) and everything.total == len(everything.items)
     paged = [(r.kind, r.id) for page in range(1, everything.total + 2) for r in review_page(kind, None, name, page, 1).items]
     assert paged == [(r.kind, r.id) for r in everything.items]
+
+
+def test_the_keyset_queue_counts_up_to_the_cap_then_says_more_than(demo, monkeypatch):
+    """Like the other long lists, the queue's first page counts at most COUNT_CAP rows (an exact count
+    of every application grew with them on each view); the exports keep the exact total."""
+    from voucher import pagination
+    from voucher.subsidies.queries import review_count, review_page
+
+    kind = None  # both kinds: the demo has one of each under review
+    exact = review_count(kind, None)
+    assert exact >= 2
+    page = review_page(kind, None, None, 1, 2)
+    assert (page.total, page.total_capped) == (exact, False)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1)
+    page = review_page(kind, None, None, 1, 1)
+    assert (page.total, page.total_capped) == (1, True)
+    assert len(page.items) == 1 and page.next_cursor  # the rows themselves are not capped
+    name = page.items[0].enterprise_name[:4]
+    filtered = review_page(kind, None, name, 1, 10_000, seek=False)
+    capped = review_page(kind, None, name, 1, 1)
+    assert capped.total == min(filtered.total, 1) and capped.total_capped == (filtered.total > 1)
+    assert review_page(kind, None, None, 1, 10_000, seek=False).total == exact  # the export's exact total

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 
 from voucher.appnumbers import register as register_numbers
@@ -21,6 +21,7 @@ from voucher.identifiers import normalise_identifier
 # ``cancelled``: an approved grant taken back by an officer (an upheld public-notice objection)
 # before any of it was paid; what was still reserved went back to the fund.
 APPLICATION_STATES = ("draft", "submitted", "approved", "rejected", "returned", "withdrawn", "cancelled")
+_UNSUBMITTED = text("submitted_at IS NULL AND status <> 'draft'")
 _STATUS_CHECK = "status IN ('draft','submitted','approved','rejected','returned','withdrawn','cancelled')"
 
 
@@ -31,6 +32,10 @@ def _application_table_args(table: str, *checks: CheckConstraint) -> tuple:
             # The review queue's keyset order (submitted_at, created_at, id) by status and unfiltered.
             Index(f"ix_{table}_status_submitted", "status", "submitted_at", "created_at", "id"),
             Index(f"ix_{table}_submitted", "submitted_at", "created_at", "id"),
+            # The queue's never-submitted half (withdrawn or cancelled before submission, rare): without
+            # it PostgreSQL read every draft (they too have no submission time) to find none.
+            Index(f"ix_{table}_unsubmitted", "created_at", "id", postgresql_where=_UNSUBMITTED,
+                  sqlite_where=_UNSUBMITTED),
             Index(f"ix_{table}_enterprise", "enterprise_id", "programme_id"),
             # The SME's list of one kind, newest (highest id) first.
             Index(f"ix_{table}_enterprise_id", "enterprise_id", "id"))

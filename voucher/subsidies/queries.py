@@ -18,6 +18,7 @@ from voucher.pagination import (
     CursorError,
     KeysetPage,
     Page,
+    capped_count,
     decode_cursor,
     encode_cursor,
     seek_or_offset,
@@ -149,6 +150,18 @@ def _review_total(kind, status, q, parts) -> int:
     return review_count(kind, status)
 
 
+def _review_total_capped(kind, status, q, parts) -> tuple[int, bool]:
+    """The keyset list's total, counted up to :data:`COUNT_CAP` like the other long lists (then "more
+    than"): an exact count of every non-draft application grew with them on each page view.  Without a
+    text filter it counts ids on the (status, …) index, no join."""
+    from voucher import pagination
+
+    if q:
+        return capped_count(union_all(*(stmt for _m, stmt in parts)), pagination.COUNT_CAP)
+    return capped_count(union_all(*(select(model.id).where(_status_condition(model, status))
+                                    for _code, model, _amount in _review_models(kind))), pagination.COUNT_CAP)
+
+
 def _part_after(model, code: str, key: list | None, backwards: bool, nulls: bool):
     """The condition on one half of ``model``'s rows (``nulls``: never submitted) for the rows after
     the cursor's row in the list's order (submitted_at descending, never submitted last; created_at,
@@ -242,8 +255,8 @@ def _review_seek(kind, status, q, per_page: int, cursor: str | None) -> KeysetPa
     has_before = (key is not None) if not backwards else more
     next_cursor = encode_cursor(_QUEUE_LIST, "next", _queue_key(items[-1])) if items and has_after else None
     prev_cursor = encode_cursor(_QUEUE_LIST, "prev", _queue_key(items[0])) if items and has_before else None
-    return KeysetPage(items, per_page, _review_total(kind, status, q, parts), False, next_cursor, prev_cursor,
-                      0 if cursor else 1)
+    total, capped = _review_total_capped(kind, status, q, parts)
+    return KeysetPage(items, per_page, total, capped, next_cursor, prev_cursor, 0 if cursor else 1)
 
 
 def _kind_code(model) -> str:
