@@ -228,3 +228,49 @@ def test_batch_summary_totals_in_figures_and_capitals():
     assert "PB-2026-0001" in text and "张三" in text and "6222000033334444" in text
 
 
+
+
+def _font_programs(data: bytes) -> list[bytes]:
+    """The embedded font subsets' programs (FontFile2), decompressed, in the document's order."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    programs = []
+    for name in sorted(fonts):
+        descriptor = fonts[name].get_object().get("/FontDescriptor")
+        if descriptor is not None and "/FontFile2" in descriptor.get_object():
+            programs.append(descriptor.get_object()["/FontFile2"].get_object().get_data())
+    return programs
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_payment_orders_share_their_first_font_subset_and_read_back_exactly(lang):
+    """Issue 15: a payment order first fills the font's first subset with fixed characters, so the
+    process makes and compresses that subset once (``_SubsetCache``); the document's own characters
+    go into a later subset.  Two orders whose payees share no character: the first subset is the same
+    bytes, the last ones differ, and every name reads back from its own PDF."""
+    first = order_data(1, lang=lang)
+    second = order_data(2, lang=lang)
+    first = pdf.PaymentOrderData(**{**first.__dict__, "payee_name": "瓯越鼎晟精密机械有限公司", "bank_name": "乐清农商银行柳市支行"})
+    second = pdf.PaymentOrderData(**{**second.__dict__, "payee_name": "鸿鹄翱翔光电股份公司", "bank_name": "苍南县龙港邮储支行"})
+    a, b = payment_order_pdf(first), payment_order_pdf(second)
+    programs_a, programs_b = _font_programs(a), _font_programs(b)
+    assert len(programs_a) >= 2 and programs_a[0] == programs_b[0] and programs_a[-1] != programs_b[-1]
+    for data, order in ((a, first), (b, second)):
+        text = "".join(text_of(data).split())
+        for value in (order.payee_name, order.bank_name, order.reference, order.bank_account):
+            assert value in text
+
+
+def test_the_subset_cache_gives_the_bytes_reportlab_makes(monkeypatch):
+    """A payment order rendered with its subsets from the cache is byte for byte the order rendered
+    with every subset made afresh."""
+    pdf.register_font()
+    cache = pdf.pdfmetrics.getFont(pdf.FONT_NAME).face._voucher_subsets
+    data = order_data(3)
+    payment_order_pdf(data, invariant=True)
+    cached = payment_order_pdf(data, invariant=True)  # every subset from the cache now
+    monkeypatch.setattr(cache, "_programs", {})
+    monkeypatch.setattr(cache, "_compressed", {})
+    monkeypatch.setattr(cache, "LIMIT", 0)  # one entry kept at most: each subset made and compressed again
+    fresh = payment_order_pdf(data, invariant=True)
+    assert cached == fresh

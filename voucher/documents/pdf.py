@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import gettext
 import io
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -75,7 +77,109 @@ def register_font() -> str:
     with _font_lock:
         if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0))
+            # reportlab registers a second font of the same face as an alias of the first: the
+            # cache goes on the font the name resolves to.
+            _SubsetCache.install(pdfmetrics.getFont(FONT_NAME).face)
     return FONT_NAME
+
+
+class _SubsetCache:
+    """The embedded font's subsets, made and compressed once per process for each set of characters.
+
+    reportlab embeds a TrueType font as subsets of up to 256 characters, numbered in the order the
+    document first uses them, and makes and compresses each subset anew for every document: for a
+    payment order the largest cost after layout.  A document that first draws a fixed string
+    (:func:`seed_font`) gets the same first subset every time, so its glyph program and compressed
+    stream come from here; only the subset of the document's own characters (names, banks) is made
+    afresh.  The bytes are identical to what reportlab makes; at most ``LIMIT`` subsets are kept."""
+
+    LIMIT = 32
+
+    def __init__(self, make_subset) -> None:
+        self._make_subset = make_subset
+        self._programs: dict[tuple, bytes] = {}
+        self._compressed: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def install(cls, face) -> None:
+        if hasattr(face, "_voucher_subsets"):  # already installed
+            return
+        cache = cls(face.makeSubset)
+        face._voucher_subsets = cache
+        face.makeSubset = cache.make_subset
+        original_add = face.addSubsetObjects
+
+        def add_subset_objects(doc, fontname, subset):
+            ref = original_add(doc, fontname, subset)
+            font_file = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
+            if font_file is not None and font_file.filters:
+                font_file.filters = [cache]  # the same Flate stream, compressed once per subset
+            return ref
+
+        face.addSubsetObjects = add_subset_objects
+
+    def _remember(self, table: dict, key, value) -> None:
+        with self._lock:
+            if table and len(table) >= self.LIMIT:
+                table.pop(next(iter(table)))  # the oldest; the seeded subsets are asked for again at once
+            table[key] = value
+
+    def make_subset(self, subset) -> bytes:
+        key = tuple(subset)
+        program = self._programs.get(key)
+        if program is None:
+            program = self._make_subset(subset)
+            self._remember(self._programs, key, program)
+        return program
+
+    # a reportlab stream filter (FlateDecode), for the font program streams
+    pdfname = "FlateDecode"
+
+    def encode(self, text: bytes) -> bytes:
+        compressed = self._compressed.get(text)
+        if compressed is None:
+            compressed = zlib.compress(text)
+            self._remember(self._compressed, text, compressed)
+        return compressed
+
+    def decode(self, encoded: bytes) -> bytes:
+        return zlib.decompress(encoded)
+
+
+# reportlab's first subset of a font holds printable ASCII and 159 other characters (codes 1-31 and
+# 128-255); a seed of exactly that many fills it.
+_FIRST_SUBSET_SLOTS = 159
+# After the labels: the capital numerals of every amount, then the characters most frequent in the
+# names of enterprises, banks and programmes.
+_SEED_TAIL = ("零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整人民币"
+              "有限公司科技术股份集团市省区县镇街路号温州杭宁波鹿城瓯海龙湾乐清瑞安永嘉平阳苍南文成泰顺洞头"
+              "银行支分农商建设工交通招浙江中国邮储蓄信用合作联社华新电子机械制造智能数字化转型试点年月日"
+              "服务软件系统平台云网络信息产业园发展展能源材料汽车配件鞋服装泵阀五金印刷包装食品医药"
+              "（）：，。、—¥×第期批次预拨尾款贴息补助机器人工业采购贷利试用券企确认启动按四舍五入核定额")
+
+
+@functools.lru_cache(maxsize=8)
+def _seed(lang: str, keys: tuple[str, ...]) -> str:
+    """The characters a document in ``lang`` with the labels ``keys`` draws first: its labels',
+    then ``_SEED_TAIL``'s, exactly enough to fill the font's first subset."""
+    lb = labels_for(lang)
+    chars: list[str] = []
+    for text in [*(str(lb[k]) for k in keys), _SEED_TAIL]:
+        for ch in text:
+            if ord(ch) > 127 and ch not in chars:
+                chars.append(ch)
+    face = pdfmetrics.getFont(register_font()).face
+    chars = [ch for ch in chars if ord(ch) in face.charToGlyph]
+    return "".join(chars[:_FIRST_SUBSET_SLOTS])
+
+
+def seed_font(canvas, lang: str, keys: tuple[str, ...]) -> None:
+    """Give the document's first font subset its fixed characters (see :class:`_SubsetCache`)
+    before anything is drawn; draws nothing."""
+    font = pdfmetrics.getFont(register_font())
+    if font.state.get(canvas._doc) is None:  # nothing of this document drawn in the font yet
+        font.splitString(_seed(lang, keys), canvas._doc)
 
 
 # --- amounts ----------------------------------------------------------------------------------
@@ -566,11 +670,16 @@ def _approvals_table(approvals: Sequence[ApprovalLine], lb: dict[str, str], widt
     return table
 
 
-def _build(story: list, *, title: str, lang: str, invariant: bool, pagesize=A4) -> bytes:
+def _build(story: list, *, title: str, lang: str, invariant: bool, pagesize=A4,
+           seed: tuple[str, ...] = ()) -> bytes:
+    """``story`` as a PDF with the page footer; ``seed``: the label keys whose characters fill the
+    font's first subset before anything is drawn (:func:`seed_font`), for a kind built in numbers."""
     lb = labels_for(lang)
     buf = io.BytesIO()
 
     def footer(canvas, doc):
+        if seed:  # called at the start of each page, before its flowables
+            seed_font(canvas, lang, seed)
         canvas.saveState()
         canvas.setFont(FONT_NAME, 7.5)
         canvas.setFillColor(colors.HexColor("#6b7280"))
@@ -743,7 +852,16 @@ def payment_order_pdf(data: PaymentOrderData, *, invariant: bool = False) -> byt
     story.append(_seal_block(lb, width))
     story.append(Spacer(1, 2 * mm))
     story.append(_verification_block(data.verification_code, data.verification_url, lb, width))
-    return _build(story, title=f"{lb['payment_order']} {data.reference}", lang=data.lang, invariant=invariant)
+    return _build(story, title=f"{lb['payment_order']} {data.reference}", lang=data.lang, invariant=invariant,
+                  seed=PAYMENT_ORDER_LABELS)
+
+
+# The labels a payment order always prints, whose characters lead its font's first subset.
+PAYMENT_ORDER_LABELS = (
+    "authority", "payment_order", "page", "reference", "issued_at", "programme", "purpose", "payee_section",
+    "payee", "bank", "account", "bank_code", "grant_for", "amount_figures", "amount_capitals", "working",
+    "approvals", "role", "name", "time", "seal_preparer", "seal_approver", "seal_stamp", "seal_date",
+    "verification", "verification_code", "verify_at", "verify_note")
 
 
 # --- audit dossier ----------------------------------------------------------------------------
