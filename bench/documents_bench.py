@@ -231,7 +231,7 @@ def run(n_pdfs: int, n_jobs: int, worker_counts=(1, 2), dsn: str | None = None, 
             # What a worker does per payment order before storing it: build, then sign (PAdES) with the
             # bureau's key; the batch's fair reference (signing is about twice the build).
             results["signed_per_s"], results["signed_per_cpu_s"] = rate(
-                lambda: sign_built(payment_order_pdf(data), lang="zh", signed_at=ISSUED), max(n_pdfs // 4, 20))
+                lambda: sign_built(payment_order_pdf(order_data(next(subjects))), lang="zh", signed_at=ISSUED), max(n_pdfs // 4, 20))
             db.create_all()
             finance = build_user("finance", password="bench-finance-password")
             db.session.commit()
