@@ -105,3 +105,21 @@ def test_cached_figures_equal_computed_ones(as_demo, cache_on, app):
     for key in ("waiting_total", "review_overdue", "mean_review"):
         assert kept[key] == direct[key]
     assert [c.rows for c in kept["charts"]] == [c.rows for c in direct["charts"]]
+
+
+def test_the_finance_start_page_keeps_its_ledger_sums_and_counts(as_demo, cache_on, app):
+    """The finance start page's sums over the ledger and counts of disbursements (they grow with the
+    data) are kept too, and read back equal to a fresh computation."""
+    finance = Actor(user_id=None, role="finance", organisation_id=None, label="test finance officer")
+    with app.test_request_context("/"):
+        direct = roles.finance(finance)
+    with app.test_request_context("/"):
+        roles.finance(finance)  # computes and keeps
+    with app.test_request_context("/"):
+        kept = roles.finance(finance)  # reads
+    for name in ("paid_between", "reserved_outstanding", "payment_counts", "fund_by_kind"):
+        assert any(cache_on.scan_iter(f"{cache.PREFIX}{name}:*")), name
+    for key in ("paid_month", "paid_year", "reserved", "payments", "payable_total", "payable_amount"):
+        assert kept[key] == direct[key], key
+    assert [c.rows for c in kept["charts"]] == [c.rows for c in direct["charts"]]
+    assert direct["reserved"] > 0 and direct["charts"][1].rows  # the demo has reservations by kind

@@ -118,7 +118,7 @@ def _pie(key: str, title: str, parts: list[tuple[str, float, str]], headers: lis
 
 
 def fund_by_kind(programme_id: int | None) -> Chart:
-    rows = figures.fund_by_kind(programme_id)
+    rows = cached_figure("fund_by_kind", (programme_id,), lambda: figures.fund_by_kind(programme_id))
     parts = [(reference.label(reference.FUNDING_KINDS, r.code), wan(r.committed), format_money(r.committed))
              for r in rows]
     return _pie("fund-kind", _("Committed by kind of support"), parts,

@@ -222,6 +222,10 @@ def _payment_counts() -> dict:
     return {"prepared": prepared, "approved": approved, "open_batches": batches}
 
 
+def _paid_between(start: date, end: date):
+    return cached_figure("paid_between", (start, end), lambda: figures.paid_between(start, end))
+
+
 def finance(actor: Actor) -> dict:
     programme = _current_programme()
     pid = programme.id if programme else None
@@ -231,10 +235,12 @@ def finance(actor: Actor) -> dict:
         "programme": programme, "balances": _balances(programme),
         "payables": shown, "payable_total": summary.total, "payable_ready": summary.ready,
         "payable_amount": summary.ready_amount, "payment_overdue": summary.overdue,
-        "paid_month": figures.paid_between(figures.month_start(today), figures.next_month(today)),
-        "paid_year": figures.paid_between(today.replace(month=1, day=1), today.replace(year=today.year + 1, month=1, day=1)),
-        "reserved": figures.reserved_outstanding(),
-        "payments": _payment_counts(),
+        # Sums over the ledger and counts over the disbursements grow with them: kept with the other
+        # start-page figures until the next recorded change (voucher.figures_cache).
+        "paid_month": _paid_between(figures.month_start(today), figures.next_month(today)),
+        "paid_year": _paid_between(today.replace(month=1, day=1), today.replace(year=today.year + 1, month=1, day=1)),
+        "reserved": cached_figure("reserved_outstanding", (), figures.reserved_outstanding),
+        "payments": cached_figure("payment_counts", (), _payment_counts),
         "charts": [charts.fund_over_time(pid), charts.fund_by_kind(pid)],
     }
 

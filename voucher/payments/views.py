@@ -24,6 +24,7 @@ from voucher.auth.throttle import reauth_limits
 from voucher.deadlines import deadline_text, local_today, payment_deadline
 from voucher.errors import DomainError, Duplicate, Forbidden, NotFound
 from voucher.extensions import limiter
+from voucher.figures_cache import cached_figure
 from voucher.grants import grant_kind, kinds
 from voucher.list_export import EXPORT_LIMIT, local_time, requested_format, send
 from voucher.money import format_money
@@ -783,7 +784,7 @@ def _finance_panel(actor):
 
     summary = payable_overview(0)[1]  # counted in SQL (shared with the start page's payables card)
     payable = summary.ready
-    c = queries.finance_counts()
+    c = cached_figure("finance_counts", (local_today(),), queries.finance_counts)
     if c["awaiting_approval"]:
         text = _("%(n)s disbursement(s) wait for a second finance officer's approval.", n=c["awaiting_approval"])
     elif payable:
