@@ -21,6 +21,20 @@ class NavItem:
     endpoint: str
     label: object
     roles: frozenset[str]
+    section: str | None = None  # a key of SECTIONS; None: always a top-level link
+
+
+# The menu's sections, in their order, for the roles with more links than fit on one line (GROUP_OVER):
+# each section is a drop-down on a desktop and a headed group in the phone's menu.
+SECTIONS = {
+    "review": _l("Review"),
+    "trials": _l("Trials and evaluation"),
+    "payments": _l("Funds and disbursements"),
+    "registers": _l("Enterprises and solutions"),
+    "settings": _l("Programme settings"),
+    "public": _l("Public information"),
+}
+GROUP_OVER = 8
 
 
 # One list; an entry shows only when its endpoint exists and the user's role is listed.
@@ -31,42 +45,42 @@ NAV = (
     NavItem("catalogue.my_solutions", _l("My solutions"), frozenset({"provider"})),
     NavItem("enterprises.provider_profile", _l("Provider profile"), frozenset({"provider"})),
     NavItem("catalogue.screening_queue", _l("Screening"), frozenset({"evaluator"})),
-    NavItem("applications.review_queue", _l("Applications"), frozenset({"officer", "auditor"})),
-    NavItem("programmes.index", _l("Programmes"), frozenset({"officer", "finance", "auditor"})),
-    NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"})),
-    NavItem("catalogue.manage", _l("Solutions"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("applications.review_queue", _l("Applications"), frozenset({"officer", "auditor"}), "review"),
+    NavItem("programmes.index", _l("Programmes"), frozenset({"officer", "finance", "auditor"}), "settings"),
+    NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"}), "registers"),
+    NavItem("catalogue.manage", _l("Solutions"), frozenset({"officer", "finance", "auditor"}), "registers"),
     NavItem("audit.index", _l("Audit trail"), frozenset({"auditor", "admin"})),
-    NavItem("documents.jobs", _l("Document jobs"), frozenset({"finance", "admin", "officer", "auditor"})),
-    NavItem("admin.users", _l("Users"), frozenset({"admin"})),
+    NavItem("documents.jobs", _l("Document jobs"), frozenset({"finance", "admin", "officer", "auditor"}), "payments"),
+    NavItem("admin.users", _l("Users"), frozenset({"admin"}), "settings"),
     NavItem("subsidies.my_loans", _l("Loan discount"), frozenset({"sme"})),
     NavItem("subsidies.my_robots", _l("Robot subsidy"), frozenset({"sme"})),
-    NavItem("subsidies.review_queue", _l("Subsidy applications"), frozenset({"officer", "auditor"})),
-    NavItem("amendments.queue", _l("Amendment requests"), frozenset({"officer"})),
-    NavItem("subsidies.lpr_rates", _l("LPR rates"), frozenset({"officer"})),
-    NavItem("workcalendar.index", _l("Working-day calendar"), frozenset({"officer", "finance", "auditor", "admin"})),
-    NavItem("trials.index", _l("Trials"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("subsidies.review_queue", _l("Subsidy applications"), frozenset({"officer", "auditor"}), "review"),
+    NavItem("amendments.queue", _l("Amendment requests"), frozenset({"officer"}), "review"),
+    NavItem("subsidies.lpr_rates", _l("LPR rates"), frozenset({"officer"}), "settings"),
+    NavItem("workcalendar.index", _l("Working-day calendar"), frozenset({"officer", "finance", "auditor", "admin"}), "settings"),
+    NavItem("trials.index", _l("Trials"), frozenset({"officer", "finance", "auditor"}), "trials"),
     NavItem("trials.mine", _l("My trials"), frozenset({"provider", "sme"})),
     NavItem("trials.evaluations_mine", _l("My evaluations"), frozenset({"evaluator"})),
-    NavItem("trials.recommendations", _l("Recommendation candidates"), frozenset({"officer", "auditor"})),
-    NavItem("trials.ranking", _l("Solution ranking"), frozenset({"officer", "auditor"})),
-    NavItem("payments.queue", _l("Payment queue"), frozenset({"finance"})),
-    NavItem("payments.disbursements", _l("Disbursements"), frozenset({"finance", "officer", "auditor"})),
-    NavItem("payments.batches", _l("Payment batches"), frozenset({"finance", "auditor"})),
-    NavItem("payments.notices", _l("Public notices"), frozenset({"officer", "finance", "auditor"})),
-    NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"})),
-    NavItem("risk.index", _l("Risk signals"), frozenset({"officer", "finance", "auditor"})),
+    NavItem("trials.recommendations", _l("Recommendation candidates"), frozenset({"officer", "auditor"}), "trials"),
+    NavItem("trials.ranking", _l("Solution ranking"), frozenset({"officer", "auditor"}), "trials"),
+    NavItem("payments.queue", _l("Payment queue"), frozenset({"finance"}), "payments"),
+    NavItem("payments.disbursements", _l("Disbursements"), frozenset({"finance", "officer", "auditor"}), "payments"),
+    NavItem("payments.batches", _l("Payment batches"), frozenset({"finance", "auditor"}), "payments"),
+    NavItem("payments.notices", _l("Public notices"), frozenset({"officer", "finance", "auditor"}), "payments"),
+    NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"}), "payments"),
+    NavItem("risk.index", _l("Risk signals"), frozenset({"officer", "finance", "auditor"}), "registers"),
     NavItem("maturity.index", _l("Self-assessment"), frozenset({"sme"})),
-    NavItem("maturity.overview", _l("Digital maturity"), frozenset({"officer", "auditor"})),
-    NavItem("parks.index", _l("Parks"), frozenset({"park_operator", "officer", "auditor"})),
-    NavItem("parks.manage", _l("Register parks"), frozenset({"officer", "admin"})),
+    NavItem("maturity.overview", _l("Digital maturity"), frozenset({"officer", "auditor"}), "registers"),
+    NavItem("parks.index", _l("Parks"), frozenset({"park_operator", "officer", "auditor"}), "registers"),
+    NavItem("parks.manage", _l("Register parks"), frozenset({"officer", "admin"}), "registers"),
     NavItem("parks.mine", _l("My park"), frozenset({"sme"})),
     NavItem("payments.mine", _l("Payments received"), frozenset({"provider", "sme"})),
-    NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES)),
-    NavItem("guides.index", _l("Programme guides"), frozenset(reference.ROLES)),
+    NavItem("catalogue.public_list", _l("Solution catalogue"), frozenset(reference.ROLES), "public"),
+    NavItem("guides.index", _l("Programme guides"), frozenset(reference.ROLES), "public"),
     # The published notices (公示) for the roles without the bureau's notices page above.
     NavItem("payments.public_notices", _l("Public notices"),
-            frozenset(reference.ROLES) - {"officer", "finance", "auditor"}),
-    NavItem("subsidies.calculator_loan", _l("Subsidy calculators"), frozenset(reference.ROLES)),
+            frozenset(reference.ROLES) - {"officer", "finance", "auditor"}, "public"),
+    NavItem("subsidies.calculator_loan", _l("Subsidy calculators"), frozenset(reference.ROLES), "public"),
 )
 
 
@@ -90,6 +104,37 @@ def nav_items():
         return []
     return [item for item in NAV
             if current_user.role in item.roles and item.endpoint in current_app.view_functions]
+
+
+@dataclass(frozen=True)
+class NavSection:
+    key: str
+    label: object
+    items: list[NavItem]
+
+
+def nav_menu(items: list[NavItem] | None = None, endpoint: str | None = None) -> list[NavItem | NavSection]:
+    """The menu as shown: ``items`` (default: the user's :func:`nav_items`) in their order; for a role
+    with more than ``GROUP_OVER`` links, those with a section gathered into it at its first link's
+    place.  Every link appears exactly once either way."""
+    items = nav_items() if items is None else items
+    if len(items) <= GROUP_OVER:
+        return list(items)
+    menu: list[NavItem | NavSection] = []
+    sections: dict[str, NavSection] = {}
+    for item in items:
+        if item.section is None:
+            menu.append(item)
+        elif item.section in sections:
+            sections[item.section].items.append(item)
+        else:
+            sections[item.section] = NavSection(item.section, SECTIONS[item.section], [item])
+            menu.append(sections[item.section])
+    order = list(SECTIONS)
+    flat = [entry for entry in menu if isinstance(entry, NavItem)]
+    grouped = sorted((entry for entry in menu if isinstance(entry, NavSection)), key=lambda e: order.index(e.key))
+    # Top-level links first (Home, the role's own pages), then the sections in their fixed order.
+    return [*flat, *grouped]
 
 
 def unread_notifications() -> int:
@@ -117,6 +162,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = dt
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_menu"] = nav_menu
     app.jinja_env.globals["ref"] = reference
     app.jinja_env.globals["label"] = reference.label
     from voucher.appnumbers import number_of

@@ -193,6 +193,8 @@ def test_each_role_sees_only_its_navigation(app, client, make_user, role):
     do_login(client, user)
     client.post("/lang", data={"lang": "en", "next": "/"})
     page = client.get("/").get_data(as_text=True)
+    menu = page[page.index('<nav id="site-nav"'):]
+    menu = menu[:menu.index("</nav>")]
     for item in NAV:
         if item.endpoint not in app.view_functions:
             continue
@@ -201,9 +203,35 @@ def test_each_role_sees_only_its_navigation(app, client, make_user, role):
 
             href = f'href="{url_for(item.endpoint)}"'
         if role in item.roles:
-            assert href in page, (role, item.endpoint)
+            assert menu.count(href) == 1, (role, item.endpoint)  # once, whether in a section or not
         elif not any(role in other.roles and other.endpoint == item.endpoint for other in NAV):
-            assert f'class="nav-link" {href}' not in page and f'nav-link active" {href}' not in page, (role, item.endpoint)
+            assert href not in menu, (role, item.endpoint)
+
+
+@pytest.mark.parametrize("role", ["sme", "provider", "evaluator", "officer", "finance", "auditor", "admin"])
+def test_the_menu_groups_only_long_menus_and_loses_no_link(app, client, make_user, role):
+    """A role with more than GROUP_OVER links sees them in sections (drop-downs), Home and its own
+    pages first; a shorter menu stays flat.  Grouping keeps every link of ``nav_items()`` once."""
+    from voucher.ui import GROUP_OVER, NavItem, NavSection, nav_items, nav_menu
+
+    user = make_user(role)
+    do_login(client, user)
+    with app.test_request_context("/"):
+        from flask_login import login_user
+
+        login_user(user)
+        items = nav_items()
+        menu = nav_menu()
+    flattened = [link for entry in menu for link in (entry.items if isinstance(entry, NavSection) else [entry])]
+    assert sorted(i.endpoint for i in flattened) == sorted(i.endpoint for i in items)
+    sections = [entry for entry in menu if isinstance(entry, NavSection)]
+    if len(items) > GROUP_OVER:
+        assert sections and isinstance(menu[0], NavItem) and menu[0].endpoint == "dashboard.home"
+        assert len(menu) < len(items)
+        page = client.get("/").get_data(as_text=True)
+        assert page.count('class="nav-link dropdown-toggle') == len(sections)
+    else:
+        assert not sections and menu == items
 
 
 @pytest.mark.parametrize("role", ["sme", "provider", "evaluator", "officer", "finance", "auditor"])

@@ -165,6 +165,18 @@ def open_menu(page) -> None:
         page.wait_for_selector("#site-nav.collapse.show")  # the opening animation has ended
 
 
+def menu_link(page, href: str):
+    """The header menu's link to ``href``, made visible: the phone's menu unfolded, and on a desktop
+    the section (drop-down) holding it opened."""
+    open_menu(page)
+    link = page.locator(f"#site-nav a[href='{href}']").first
+    if not link.is_visible():
+        page.locator("#site-nav .site-section").filter(has=page.locator(f"a[href='{href}']")) \
+            .locator(".dropdown-toggle").click()
+        link.wait_for(state="visible")
+    return link
+
+
 def overflow(page) -> int:
     """How far the page scrolls sideways (0 when the document is no wider than the viewport)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

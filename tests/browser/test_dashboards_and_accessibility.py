@@ -98,7 +98,7 @@ def test_heading_rule_itself():
 @pytest.mark.parametrize("role", ROLES)
 def test_every_menu_page_labels_its_inputs_and_orders_its_headings(page, live_server, role):
     login(page, live_server, role)
-    links = page.locator("header nav a.nav-link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    links = page.locator("#site-nav a[href]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     pages = ["/"] + links + EXTRA_PAGES[role] + ["/notifications/"]
     problems = []
     for path in dict.fromkeys(pages):

@@ -13,9 +13,9 @@ def test_role_logs_in_and_sees_its_start_page(page, live_server, role, lang):
     nav = page.locator("header").inner_text()
     assert ("退出" in nav) if lang != "en" else ("Log out" in nav)
     if role == "admin":
-        assert page.locator("a.nav-link[href='/admin/users']").count() == 1
+        assert page.locator("#site-nav a[href='/admin/users']").count() == 1
     else:
-        assert page.locator("a.nav-link[href='/admin/users']").count() == 0
+        assert page.locator("#site-nav a[href='/admin/users']").count() == 0
     shot(page, f"home-{role}-{lang}")
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import uscc as uscc_lib
 
-from tests.browser.conftest import assert_action_visible, assert_fits, open_menu, shot, switch_language
+from tests.browser.conftest import assert_action_visible, assert_fits, menu_link, shot, switch_language
 from voucher.deadlines import local_today
 from voucher.money import format_money
 
@@ -75,8 +75,9 @@ class Journey:
             self.page.locator(selector).first.click()
 
     def menu(self, href: str) -> None:
-        open_menu(self.page)
-        self.click_and_wait(f"#site-nav a.nav-link[href='{href}']")
+        link = menu_link(self.page, href)
+        with self.page.expect_navigation():
+            link.click()
 
 
 def _submit(page, form_selector: str) -> None:

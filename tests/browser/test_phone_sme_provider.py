@@ -56,10 +56,13 @@ def test_every_sme_and_provider_page_fits_a_phone(open_page, live_server, role, 
     page.click(".site-menu-toggle")
     nav.wait_for(state="visible")
     page.wait_for_selector("#site-nav.collapse.show")  # the opening animation has ended
-    assert page.locator("#site-nav a.nav-link").first.is_visible()
+    assert page.locator("#site-nav a[href]").first.is_visible()
     shot(page, f"phone-{role}-menu-{lang}")
 
-    menu = _same_site_paths(page, live_server, "#site-nav a.nav-link")
+    menu = _same_site_paths(page, live_server, "#site-nav a[href]")
+    # Every menu link shows in the unfolded menu, those of a section (a drop-down on a desktop) too.
+    hidden = page.locator("#site-nav a[href]").evaluate_all("els => els.filter(e => !e.offsetParent).map(e => e.href)")
+    assert not hidden, hidden
     assert len(menu) >= 3, menu
     to_visit = ["/"] + menu
     seen: list[str] = []
