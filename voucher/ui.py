@@ -29,9 +29,9 @@ class NavItem:
 SECTIONS = {
     "review": _l("Review"),
     "trials": _l("Trials and evaluation"),
-    "payments": _l("Funds and disbursements"),
-    "registers": _l("Enterprises and solutions"),
-    "settings": _l("Programme settings"),
+    "payments": _l("Funds"),
+    "registers": _l("Registers"),
+    "settings": _l("Settings"),
     "public": _l("Public information"),
 }
 GROUP_OVER = 8
@@ -50,7 +50,6 @@ NAV = (
     NavItem("enterprises.index", _l("Enterprises"), frozenset({"officer", "auditor"}), "registers"),
     NavItem("catalogue.manage", _l("Solutions"), frozenset({"officer", "finance", "auditor"}), "registers"),
     NavItem("audit.index", _l("Audit trail"), frozenset({"auditor", "admin"})),
-    NavItem("documents.jobs", _l("Document jobs"), frozenset({"finance", "admin", "officer", "auditor"}), "payments"),
     NavItem("admin.users", _l("Users"), frozenset({"admin"}), "settings"),
     NavItem("subsidies.my_loans", _l("Loan discount"), frozenset({"sme"})),
     NavItem("subsidies.my_robots", _l("Robot subsidy"), frozenset({"sme"})),
@@ -68,6 +67,7 @@ NAV = (
     NavItem("payments.batches", _l("Payment batches"), frozenset({"finance", "auditor"}), "payments"),
     NavItem("payments.notices", _l("Public notices"), frozenset({"officer", "finance", "auditor"}), "payments"),
     NavItem("payments.reports", _l("Reports"), frozenset({"officer", "finance", "auditor"}), "payments"),
+    NavItem("documents.jobs", _l("Document jobs"), frozenset({"finance", "admin", "officer", "auditor"}), "payments"),
     NavItem("risk.index", _l("Risk signals"), frozenset({"officer", "finance", "auditor"}), "registers"),
     NavItem("maturity.index", _l("Self-assessment"), frozenset({"sme"})),
     NavItem("maturity.overview", _l("Digital maturity"), frozenset({"officer", "auditor"}), "registers"),
@@ -113,10 +113,10 @@ class NavSection:
     items: list[NavItem]
 
 
-def nav_menu(items: list[NavItem] | None = None, endpoint: str | None = None) -> list[NavItem | NavSection]:
+def nav_menu(items: list[NavItem] | None = None) -> list[NavItem | NavSection]:
     """The menu as shown: ``items`` (default: the user's :func:`nav_items`) in their order; for a role
-    with more than ``GROUP_OVER`` links, those with a section gathered into it at its first link's
-    place.  Every link appears exactly once either way."""
+    with more than ``GROUP_OVER`` links, the links without a section, then the sections (of two links
+    or more) in ``SECTIONS`` order.  Every link appears exactly once either way."""
     items = nav_items() if items is None else items
     if len(items) <= GROUP_OVER:
         return list(items)
@@ -133,8 +133,9 @@ def nav_menu(items: list[NavItem] | None = None, endpoint: str | None = None) ->
     order = list(SECTIONS)
     flat = [entry for entry in menu if isinstance(entry, NavItem)]
     grouped = sorted((entry for entry in menu if isinstance(entry, NavSection)), key=lambda e: order.index(e.key))
-    # Top-level links first (Home, the role's own pages), then the sections in their fixed order.
-    return [*flat, *grouped]
+    # Top-level links first (Home, the role's own pages), then the sections in their fixed order; a
+    # section of one link is that link.
+    return [*flat, *(entry.items[0] if len(entry.items) == 1 else entry for entry in grouped)]
 
 
 def unread_notifications() -> int:
