@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from voucher.audit.models import AuditEvent
 from voucher.auth.models import User
@@ -35,6 +35,12 @@ def enterprises_page(*, q: str | None, district: str | None, industry: str | Non
                               cursor=cursor, page=page, per_page=per_page)
     stmt = stmt.order_by(Organisation.created_at.desc(), Organisation.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def organisation_with_enterprise(organisation_id: int) -> Organisation | None:
+    """An organisation and its enterprise record in one statement (the start page keeps it for the
+    request, so each card that reads it finds it in the session)."""
+    return db.session.get(Organisation, organisation_id, options=[joinedload(Organisation.enterprise)])
 
 
 def organisation_users(organisation_id: int) -> list[User]:

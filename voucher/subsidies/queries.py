@@ -43,6 +43,15 @@ def _enterprise_list(model, enterprise_id: int, page: int, per_page: int, cursor
                           per_page=per_page, count_stmt=count, seek=seek)
 
 
+def enterprise_counts(enterprise_id: int) -> tuple[int, int]:
+    """How many loan-discount and robot-subsidy applications the enterprise has (drafts included), in
+    one statement."""
+    count = lambda model: (select(func.count()).select_from(model)  # noqa: E731
+                           .where(model.enterprise_id == enterprise_id).scalar_subquery())
+    loans, robots = db.session.execute(select(count(LoanApplication), count(RobotApplication))).one()
+    return loans, robots
+
+
 def enterprise_loans(enterprise_id: int, page: int, per_page: int, cursor: str | None = None, *, seek: bool = True,
                      status: str | None = None):
     return _enterprise_list(LoanApplication, enterprise_id, page, per_page, cursor, seek, status)

@@ -938,8 +938,7 @@ def _sme_panel(actor):
         org = services.enterprise_of(actor)
     except DomainError:
         return None
-    loans = queries.enterprise_loans(org.id, 1, 1).total
-    robots = queries.enterprise_robots(org.id, 1, 1).total
+    loans, robots = queries.enterprise_counts(org.id)
     return {"title": _("Loan discounts and robot subsidies"),
             "text": _("Work out what your enterprise could receive, then apply."),
             "items": [(_("Loan discount applications"), loans), (_("Robot subsidy applications"), robots)],
