@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from voucher.extensions import db
+
 
 @pytest.mark.parametrize("kind", [None, "loan", "robot"])
 def test_pages_of_the_queue_are_slices_of_one_full_sort(demo, kind):
@@ -51,3 +53,38 @@ def test_the_keyset_queue_counts_up_to_the_cap_then_says_more_than(demo, monkeyp
     capped = review_page(kind, None, name, 1, 1)
     assert capped.total == min(filtered.total, 1) and capped.total_capped == (filtered.total > 1)
     assert review_page(kind, None, None, 1, 10_000, seek=False).total == exact  # the export's exact total
+
+
+def test_the_sme_start_page_counts_its_subsidy_applications_and_loads_its_organisation_once(as_demo):
+    """The SME's subsidy card counts each kind in one statement (what its lists total, drafts too), and
+    the start page selects the user's organisation once for all its cards."""
+    from sqlalchemy import event, func, select
+
+    from voucher.auth.models import User
+    from voucher.subsidies.models import LoanApplication, RobotApplication
+    from voucher.subsidies.queries import enterprise_counts, enterprise_loans, enterprise_robots
+
+    sme = db.session.scalar(select(User).where(User.role == "sme", User.email.like("sme@%")))
+    org_id = sme.organisation_id
+    loans, robots = enterprise_counts(org_id)
+    assert (loans, robots) == (enterprise_loans(org_id, 1, 1).total, enterprise_robots(org_id, 1, 1).total)
+    assert loans == db.session.scalar(select(func.count()).select_from(LoanApplication)
+                                      .where(LoanApplication.enterprise_id == org_id)) and loans + robots > 0
+    assert robots == db.session.scalar(select(func.count()).select_from(RobotApplication)
+                                       .where(RobotApplication.enterprise_id == org_id))
+
+    client = as_demo("sme")
+    statements = []
+    engine = db.engine
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert "Loan discount applications" in page
+    organisation_loads = [s for s in statements if s.lstrip().startswith("SELECT organisation.id")]
+    assert len(organisation_loads) == 1, organisation_loads
