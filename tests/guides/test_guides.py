@@ -307,9 +307,9 @@ def test_the_catalogue_links_the_trial_voucher_guide(client, programme):
 def test_the_menu_has_the_guides_and_the_public_notices(client, make_user, role):
     do_login(client, make_user(role))
     html = client.get("/").get_data(as_text=True)
-    assert re.search(r'class="nav-link[^"]*" (aria-current="page" )?href="/guide/"', html)
+    assert re.search(r'class="(nav-link|dropdown-item)[^"]*" (aria-current="page" )?href="/guide/"', html)
     notices = "/payments/notices" if role in ("officer", "finance", "auditor") else "/notices"
-    assert re.search(rf'class="nav-link[^"]*" (aria-current="page" )?href="{notices}"', html), notices
+    assert re.search(rf'class="(nav-link|dropdown-item)[^"]*" (aria-current="page" )?href="{notices}"', html), notices
 
 
 def test_every_application_form_links_its_guide(client, make_org, make_user, programme):
