@@ -63,6 +63,13 @@
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("input[data-amount]")) { update(event.target); }
   });
+  // A value already in the field when this script runs (typed while the page was still loading, or
+  // put back by the browser on Back) fired its input event before anyone listened: echo it now.
+  function updateAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-amount]"), update);
+  }
+  updateAll();
+  window.addEventListener("pageshow", updateAll);
   window.voucherAmounts = { parse: parse, show: show };
 })();
 
@@ -103,8 +110,10 @@
   document.addEventListener("submit", function (event) {
     if (event.target.querySelector && event.target.querySelector("input[data-weight]")) { refresh(event.target); }
   }, true);
-  document.addEventListener("DOMContentLoaded", function () {
+  function refreshFirst() {
     var first = document.querySelector("input[data-weight]");
     if (first && first.form) { refresh(first.form); }
-  });
+  }
+  document.addEventListener("DOMContentLoaded", refreshFirst);
+  window.addEventListener("pageshow", refreshFirst);
 })();

@@ -28,3 +28,19 @@ def test_trial_application_form_checklist_and_amount_echo(open_page, live_server
     assert ("营业执照" in text) if lang != "en" else ("Business licence" in text)
     assert_fits(page, "the form")
     shot(page, f"issue16-trial-application-form-{width}-{lang}")
+
+
+def test_amount_typed_before_the_script_loaded_is_echoed(open_page, live_server):
+    """A busy machine (or a slow line) can deliver the page's script after the SME has typed: the input
+    event fired before anyone listened. The script echoes what is already in the field when it runs."""
+    page = open_page("zh_Hans_CN", 1280, 900)
+    login(page, live_server, "sme", "zh_Hans_CN")
+    page.goto(f"{live_server}/applications/new")
+    href = page.locator("main a[href*='solution_id=']").first.get_attribute("href")
+    page.route("**/js/amounts.js*", lambda route: route.abort())
+    page.goto(f"{live_server}{href}")
+    page.fill("#requested_amount", "3.5万")
+    assert page.locator("#requested_amount-echo").inner_text() == ""  # nothing listened
+    page.unroute("**/js/amounts.js*")
+    page.add_script_tag(url=f"{live_server}/static/js/amounts.js")
+    expect(page.locator("#requested_amount-echo")).to_have_text("= ¥35,000.00")
