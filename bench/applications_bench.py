@@ -69,9 +69,11 @@ def seed(n_enterprises: int, n_applications: int, n_providers: int = 60, n_solut
     db.session.execute(insert(org), [
         {"kind": "provider", "name": f"温州数字科技服务商 {i:03d}", "uscc": f"91330300SP{i:08d}", "created_at": now}
         for i in range(n_providers)])
+    # Each enterprise its own phone, as in a city: one number for all of them would make every pair of
+    # enterprises a shared-phone risk signal (see voucher.risk.detect).
     db.session.execute(insert(org), [
         {"kind": "enterprise", "name": f"温州制造企业 {i:05d} 有限公司", "uscc": f"91330300MA{i:08d}",
-         "contact_name": "联系人", "contact_phone": "0577-88000000", "created_at": now}
+         "contact_name": "联系人", "contact_phone": f"0577-8{i:07d}", "created_at": now}
         for i in range(n_enterprises)])
     provider_ids = list(db.session.scalars(select(org.c.id).where(org.c.kind == "provider").order_by(org.c.id)))
     enterprise_ids = list(db.session.scalars(select(org.c.id).where(org.c.kind == "enterprise").order_by(org.c.id)))

@@ -59,7 +59,7 @@ def seed(n_enterprises: int, n_lines: int, n_invoices: int, today: date) -> dict
     org = Organisation.__table__
     db.session.execute(insert(org), [
         {"kind": "enterprise", "name": f"温州制造企业 {i:05d} 有限公司", "uscc": f"91330300MB{i:08d}",
-         "contact_name": "联系人", "contact_phone": "0577-88000000", "bank_name": "温州银行",
+         "contact_name": "联系人", "contact_phone": f"0577-8{i:07d}", "bank_name": "温州银行",
          "bank_account": f"6222{i:012d}", "created_at": now} for i in range(n_enterprises)])
     ids = list(db.session.execute(select(org.c.id, org.c.uscc).where(org.c.kind == "enterprise")
                                   .order_by(org.c.id)))

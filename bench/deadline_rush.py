@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -390,6 +391,17 @@ def show_profiles(folder: Path, top: int = 12) -> None:
         stats.sort_stats("cumulative").print_stats(top)
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores), from /proc/stat; 0 where it is absent."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:  # pragma: no cover
+        return 0.0
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
@@ -460,6 +472,7 @@ def main() -> int:
         locust_env = dict(env, RUSH_DATA=str(work / "data.json"), RUSH_OUT=str(work), RUSH_WAIT=args.wait,
                           RUSH_COUNTS=json.dumps(counts))
         started = time.perf_counter()
+        machine_before, children_before = machine_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([str(VENV_BIN / "locust"), "-f", str(HERE / "rush_locustfile.py"), "--headless",
                         "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s",
                         "--host", base, "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING",
@@ -468,6 +481,10 @@ def main() -> int:
                        stderr=subprocess.STDOUT)
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()
+        machine_used = machine_cpu_seconds() - machine_before
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust_cpu = (children_after.ru_utime + children_after.ru_stime
+                      - children_before.ru_utime - children_before.ru_stime)
     finally:
         stop(web)
         stop(worker)
@@ -497,6 +514,10 @@ def main() -> int:
     print(f"deadlocks: {len(deadlocks)} in the PostgreSQL log, {len(server_deadlocks)} in the server logs, "
           f"{len(body_deadlocks)} in 5xx bodies" + "".join(f"\n  {line[:300]}" for line in deadlocks[:5]))
     print(f"tracebacks in the server logs: {tracebacks}")
+    server_cpu = sum(r[2] for rows in samples.values() for r in rows if len(r) > 2 and r[2] is not None) / 1000
+    print(f"CPU in {elapsed:.0f} s of {os.cpu_count()} cores ({elapsed * (os.cpu_count() or 1):.0f} core-seconds): "
+          f"machine {machine_used:.0f} s, of it the web workers' requests {server_cpu:.0f} s, locust {locust_cpu:.0f} s, "
+          f"the rest (PostgreSQL, Redis, the RQ worker, gunicorn itself) {machine_used - server_cpu - locust_cpu:.0f} s")
     print("ledger:")
     for name, ok, detail in ledger:
         print(f"  {'ok  ' if ok else 'FAIL'} {name}: {detail}")

@@ -58,14 +58,14 @@ def test_the_submission_only_enqueues_the_scan_after_its_commit(ctx, world, monk
 
 
 def test_a_failing_scan_never_touches_the_submission(ctx, world, monkeypatch):
-    def broken(now=None):
+    def broken(enterprise_id, now=None):
         raise RuntimeError("detector bug")
 
     a, ua = world.enterprise("Alpha", account="6222 0200 0000 4242")
     b, ub = world.enterprise("Beta", account="6222020000004242")
     world.submit(ua)
     app = world.submit(ub, amount="90000.00")
-    monkeypatch.setattr(services, "findings", broken)
+    monkeypatch.setattr(services, "findings_for_enterprise", broken)
     with pytest.raises(RuntimeError):   # the job fails (RQ keeps it failed; the nightly scan catches up)
         jobs.scan_submitted("trial_application", app.id)
     assert app.status == "submitted" and _signals() == []

@@ -184,10 +184,27 @@ def latest_by_enterprise(apps: Iterable[App]) -> dict[int, App]:
     return latest
 
 
+def _pairs_of(group: list[Org], focus: int | None):
+    """The pairs (a, b), a.id < b.id, of a group sharing a value; with ``focus``, only those with it."""
+    group = sorted(group, key=lambda o: o.id)
+    if focus is not None:
+        me = next((o for o in group if o.id == focus), None)
+        if me is not None:
+            for other in group:
+                if other.id != focus:
+                    yield (me, other) if me.id < other.id else (other, me)
+        return
+    for i, a in enumerate(group):
+        for b in group[i + 1:]:
+            yield a, b
+
+
 def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, list[str]], show,
-                  latest: dict[int, App] | None = None) -> list[Finding]:
+                  latest: dict[int, App] | None = None, focus: int | None = None) -> list[Finding]:
     """Organisations sharing one value: two enterprises (at least one with a submitted application;
-    the latest application of each is a row behind it), or an enterprise and its own provider."""
+    the latest application of each is a row behind it), or an enterprise and its own provider.
+    ``focus``: only the pairs that include that organisation (a submission's scan: a value shared
+    by n organisations makes n² pairs, of which n concern it)."""
     latest = latest or {}
     by_value: dict[str, list[Org]] = defaultdict(list)
     for o in orgs:
@@ -197,50 +214,52 @@ def _shared_value(kind: str, orgs: list[Org], pairs: dict, values: dict[int, lis
     for value, group in by_value.items():
         if len(group) < 2:
             continue
-        group = sorted(group, key=lambda o: o.id)
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if a.kind == b.kind == "enterprise":
-                    apps = [x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
-                    if not apps:
-                        continue
-                    app = max(apps, key=lambda x: (x.submitted_at, x.id))
-                elif {a.kind, b.kind} == {"enterprise", "provider"}:
-                    ent, prov = (a, b) if a.kind == "enterprise" else (b, a)
-                    app = pairs.get((ent.id, prov.id))
-                    if app is None:
-                        continue
-                else:
+        for a, b in _pairs_of(group, focus):
+            if a.kind == b.kind == "enterprise":
+                apps = [x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
+                if not apps:
                     continue
-                ev = {"field": kind, "value": show(value),
-                      "rows": [_org_row(a, value=show(value)), _org_row(b, value=show(value))]}
-                behind = ([x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
-                          if a.kind == b.kind else [app])
-                ev["rows"] += [_app_row(x) for x in behind]
-                out.append(Finding(kind, f"{kind}:{a.id}:{b.id}:{fingerprint(value)}", ev,
-                                   source_type=app.source_type, source_id=app.id, number=app.number,
-                                   org_ids=(a.id, b.id), related=tuple((x.source_type, x.id) for x in behind)))
+                app = max(apps, key=lambda x: (x.submitted_at, x.id))
+            elif {a.kind, b.kind} == {"enterprise", "provider"}:
+                ent, prov = (a, b) if a.kind == "enterprise" else (b, a)
+                app = pairs.get((ent.id, prov.id))
+                if app is None:
+                    continue
+            else:
+                continue
+            ev = {"field": kind, "value": show(value),
+                  "rows": [_org_row(a, value=show(value)), _org_row(b, value=show(value))]}
+            behind = ([x for x in (latest.get(a.id), latest.get(b.id)) if x is not None]
+                      if a.kind == b.kind else [app])
+            ev["rows"] += [_app_row(x) for x in behind]
+            out.append(Finding(kind, f"{kind}:{a.id}:{b.id}:{fingerprint(value)}", ev,
+                               source_type=app.source_type, source_id=app.id, number=app.number,
+                               org_ids=(a.id, b.id), related=tuple((x.source_type, x.id) for x in behind)))
     return out
 
 
-def shared_bank_accounts(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
+def shared_bank_accounts(orgs: list[Org], pairs: dict, latest: dict | None = None,
+                         focus: int | None = None) -> list[Finding]:
     vals = {o.id: [norm_account(o.bank_account)] for o in orgs if norm_account(o.bank_account)}
-    return _shared_value("shared_bank_account", orgs, pairs, vals, mask_account, latest)
+    return _shared_value("shared_bank_account", orgs, pairs, vals, mask_account, latest, focus)
 
 
-def shared_phones(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
+def shared_phones(orgs: list[Org], pairs: dict, latest: dict | None = None,
+                  focus: int | None = None) -> list[Finding]:
     vals = {o.id: [norm_phone(o.contact_phone)] for o in orgs if norm_phone(o.contact_phone)}
-    return _shared_value("shared_phone", orgs, pairs, vals, mask_phone, latest)
+    return _shared_value("shared_phone", orgs, pairs, vals, mask_phone, latest, focus)
 
 
-def shared_email_domains(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
+def shared_email_domains(orgs: list[Org], pairs: dict, latest: dict | None = None,
+                         focus: int | None = None) -> list[Finding]:
     vals = {o.id: [d for d in map(email_domain, o.emails) if d] for o in orgs}
-    return _shared_value("shared_email_domain", orgs, pairs, vals, lambda v: v, latest)
+    return _shared_value("shared_email_domain", orgs, pairs, vals, lambda v: v, latest, focus)
 
 
-def same_representatives(orgs: list[Org], pairs: dict, latest: dict | None = None) -> list[Finding]:
+def same_representatives(orgs: list[Org], pairs: dict, latest: dict | None = None,
+                         focus: int | None = None) -> list[Finding]:
     vals = {o.id: [norm_name(o.contact_name)] for o in orgs if norm_name(o.contact_name)}
-    return _shared_value("same_representative", orgs, pairs, vals, lambda v: v, latest)
+    return _shared_value("same_representative", orgs, pairs, vals, lambda v: v, latest, focus)
 
 
 def same_ip(hits: list[IpHit], pairs: dict, window: timedelta = IP_WINDOW) -> list[Finding]:
@@ -287,6 +306,74 @@ def same_ip(hits: list[IpHit], pairs: dict, window: timedelta = IP_WINDOW) -> li
                                    source_type=app.source_type, source_id=app.id, number=app.number,
                                    org_ids=(ent, prov)))
     return out
+
+
+def _values(o: Org) -> set[tuple[str, str]]:
+    """The values an organisation can share with another, tagged by kind."""
+    out = {("account", norm_account(o.bank_account)), ("phone", norm_phone(o.contact_phone)),
+           ("name", norm_name(o.contact_name))} | {("domain", email_domain(e)) for e in o.emails}
+    return {(tag, v) for tag, v in out if v}
+
+
+def sharing_any_value(me: Org, orgs: Iterable[Org]) -> set[int]:
+    """The enterprises and providers sharing a bank account, phone, e-mail domain or contact name
+    with ``me`` (the organisations a shared-value pattern of ``me`` can pair it with)."""
+    mine = _values(me)
+    if not mine:
+        return set()
+    return {o.id for o in orgs if o.id != me.id and o.kind in ("enterprise", "provider") and _values(o) & mine}
+
+
+def representative_group(enterprise_id: int, orgs: Iterable[Org]) -> set[int]:
+    """The enterprises linked to ``enterprise_id`` through contact names and phones, transitively:
+    the group :func:`split_applications` treats as one representative's."""
+    members: dict[int, set[tuple[str, str]]] = {}
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for o in orgs:
+        if o.kind != "enterprise":
+            continue
+        vals = {(tag, v) for tag, v in (("n", norm_name(o.contact_name)), ("p", norm_phone(o.contact_phone))) if v}
+        members[o.id] = vals
+        for v in vals:
+            holders[v].append(o.id)
+    group, todo, seen_values = {enterprise_id}, [enterprise_id], set()
+    while todo:
+        for v in members.get(todo.pop(), ()):
+            if v in seen_values:
+                continue
+            seen_values.add(v)
+            for other in holders[v]:
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+    return group
+
+
+def for_enterprise(enterprise_id: int, orgs: list[Org], apps_of, hits_of, hits_at,
+                   identifiers: list[Identifier]) -> list[Finding]:
+    """The findings that concern one enterprise (it is among their organisations): the same as
+    :func:`detect` over all the rows would give, read from its neighbourhood only.  The rows come
+    from callables (the database in the services, lists in the tests): ``apps_of(enterprise_ids)``
+    the submitted applications of those enterprises, ``hits_of(organisation_ids)`` their logins and
+    submissions, ``hits_at(ips)`` every one from those addresses.
+
+    The neighbourhood: the organisations sharing a value with it (:func:`sharing_any_value`), its
+    representative group (:func:`representative_group`), its providers and the organisations seen at
+    its and its providers' addresses (a crowd there is counted over all of them); the applications
+    of those enterprises; and every identifier (invoice and contract numbers match after normalising)."""
+    by_id = {o.id: o for o in orgs}
+    me = by_id.get(enterprise_id)
+    if me is None:
+        return []
+    near = sharing_any_value(me, orgs) | representative_group(enterprise_id, orgs) | {enterprise_id}
+    providers = {a.provider_id for a in apps_of({enterprise_id}) if a.provider_id is not None}
+    own_hits = hits_of({enterprise_id} | providers)
+    hits = hits_at({h.ip for h in own_hits}) if own_hits else []
+    near |= providers | {h.organisation_id for h in hits}
+    enterprises = {i for i in near if i in by_id and by_id[i].kind == "enterprise"}
+    found = detect([by_id[i] for i in sorted(near) if i in by_id], apps_of(enterprises), hits, identifiers,
+                   focus=enterprise_id)
+    return [f for f in found if enterprise_id in f.org_ids]
 
 
 def _windows(apps: list[App], window: timedelta) -> list[list[App]]:
@@ -404,14 +491,18 @@ def duplicate_identifiers(ids: list[Identifier]) -> list[Finding]:
     return out
 
 
-def detect(orgs: list[Org], apps: list[App], hits: list[IpHit], identifiers: list[Identifier]) -> list[Finding]:
-    """Every finding over the given rows, each key once."""
+def detect(orgs: list[Org], apps: list[App], hits: list[IpHit], identifiers: list[Identifier],
+           focus: int | None = None) -> list[Finding]:
+    """Every finding over the given rows, each key once.  ``focus`` (an organisation id) leaves out
+    pairs of organisations sharing a value that do not include it; every finding that concerns it
+    (:func:`touches`) is still there."""
     orgs = [o for o in orgs if o.kind in ("enterprise", "provider")]
     pairs = linked_pairs(apps)
     latest = latest_by_enterprise(apps)
     found: dict[str, Finding] = {}
-    for f in (*shared_bank_accounts(orgs, pairs, latest), *shared_phones(orgs, pairs, latest),
-              *shared_email_domains(orgs, pairs, latest), *same_representatives(orgs, pairs, latest), *same_ip(hits, pairs), *split_applications(apps, orgs),
+    for f in (*shared_bank_accounts(orgs, pairs, latest, focus), *shared_phones(orgs, pairs, latest, focus),
+              *shared_email_domains(orgs, pairs, latest, focus), *same_representatives(orgs, pairs, latest, focus),
+              *same_ip(hits, pairs), *split_applications(apps, orgs),
               *prices_above_list(apps), *duplicate_identifiers(ids=identifiers)):
         found.setdefault(f.key, f)
     return list(found.values())
