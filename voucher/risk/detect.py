@@ -103,13 +103,17 @@ def _fold(value: str | None) -> str:
     return unicodedata.normalize("NFKC", value or "").strip()
 
 
+_NON_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s+")
+
+
 def norm_account(value: str | None) -> str:
-    digits = re.sub(r"\D", "", _fold(value))
+    digits = _NON_DIGIT.sub("", _fold(value))
     return digits if len(digits) >= 8 else ""
 
 
 def norm_phone(value: str | None) -> str:
-    digits = re.sub(r"\D", "", _fold(value))
+    digits = _NON_DIGIT.sub("", _fold(value))
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
@@ -129,7 +133,7 @@ def email_domain(value: str | None) -> str:
 
 
 def norm_name(value: str | None) -> str:
-    v = re.sub(r"\s+", "", _fold(value)).casefold()
+    v = _SPACE.sub("", _fold(value)).casefold()
     return v if len(v) >= 2 and v not in ROLE_WORDS else ""
 
 
@@ -315,26 +319,28 @@ def _values(o: Org) -> set[tuple[str, str]]:
     return {(tag, v) for tag, v in out if v}
 
 
-def sharing_any_value(me: Org, orgs: Iterable[Org]) -> set[int]:
+def sharing_any_value(me: Org, orgs: Iterable[Org], values: dict[int, set] | None = None) -> set[int]:
     """The enterprises and providers sharing a bank account, phone, e-mail domain or contact name
-    with ``me`` (the organisations a shared-value pattern of ``me`` can pair it with)."""
-    mine = _values(me)
+    with ``me`` (the organisations a shared-value pattern of ``me`` can pair it with).  ``values``:
+    :func:`_values` of each organisation, when already computed."""
+    values = values if values is not None else {o.id: _values(o) for o in orgs}
+    mine = values.get(me.id) or _values(me)
     if not mine:
         return set()
-    return {o.id for o in orgs if o.id != me.id and o.kind in ("enterprise", "provider") and _values(o) & mine}
+    return {o.id for o in orgs if o.id != me.id and o.kind in ("enterprise", "provider") and values[o.id] & mine}
 
 
-def representative_group(enterprise_id: int, orgs: Iterable[Org]) -> set[int]:
+def representative_group(enterprise_id: int, orgs: Iterable[Org], values: dict[int, set] | None = None) -> set[int]:
     """The enterprises linked to ``enterprise_id`` through contact names and phones, transitively:
     the group :func:`split_applications` treats as one representative's."""
+    values = values if values is not None else {o.id: _values(o) for o in orgs}
     members: dict[int, set[tuple[str, str]]] = {}
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for o in orgs:
         if o.kind != "enterprise":
             continue
-        vals = {(tag, v) for tag, v in (("n", norm_name(o.contact_name)), ("p", norm_phone(o.contact_phone))) if v}
-        members[o.id] = vals
-        for v in vals:
+        members[o.id] = {v for v in values[o.id] if v[0] in ("name", "phone")}
+        for v in members[o.id]:
             holders[v].append(o.id)
     group, todo, seen_values = {enterprise_id}, [enterprise_id], set()
     while todo:
@@ -349,6 +355,15 @@ def representative_group(enterprise_id: int, orgs: Iterable[Org]) -> set[int]:
     return group
 
 
+def _routable(ip: str) -> bool:
+    """An address :func:`same_ip` looks at (a valid one, not loopback or unspecified)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (addr.is_loopback or addr.is_unspecified)
+
+
 def for_enterprise(enterprise_id: int, orgs: list[Org], apps_of, hits_of, hits_at,
                    identifiers: list[Identifier]) -> list[Finding]:
     """The findings that concern one enterprise (it is among their organisations): the same as
@@ -358,18 +373,21 @@ def for_enterprise(enterprise_id: int, orgs: list[Org], apps_of, hits_of, hits_a
     submissions, ``hits_at(ips)`` every one from those addresses.
 
     The neighbourhood: the organisations sharing a value with it (:func:`sharing_any_value`), its
-    representative group (:func:`representative_group`), its providers and the organisations seen at
-    its and its providers' addresses (a crowd there is counted over all of them); the applications
-    of those enterprises; and every identifier (invoice and contract numbers match after normalising)."""
+    representative group (:func:`representative_group`) and its providers; the applications of those
+    enterprises; every login and submission at its and its providers' addresses (a same-address
+    pattern pairs it with its own provider, but a crowd at the address is counted over everyone
+    there); and every identifier (invoice and contract numbers match after normalising)."""
     by_id = {o.id: o for o in orgs}
     me = by_id.get(enterprise_id)
     if me is None:
         return []
-    near = sharing_any_value(me, orgs) | representative_group(enterprise_id, orgs) | {enterprise_id}
+    values = {o.id: _values(o) for o in orgs}
+    near = (sharing_any_value(me, orgs, values) | representative_group(enterprise_id, orgs, values)
+            | {enterprise_id})
     providers = {a.provider_id for a in apps_of({enterprise_id}) if a.provider_id is not None}
-    own_hits = hits_of({enterprise_id} | providers)
-    hits = hits_at({h.ip for h in own_hits}) if own_hits else []
-    near |= providers | {h.organisation_id for h in hits}
+    addresses = {h.ip for h in hits_of({enterprise_id} | providers) if _routable(h.ip)}
+    hits = hits_at(addresses) if addresses else []
+    near |= providers
     enterprises = {i for i in near if i in by_id and by_id[i].kind == "enterprise"}
     found = detect([by_id[i] for i in sorted(near) if i in by_id], apps_of(enterprises), hits, identifiers,
                    focus=enterprise_id)
