@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -452,6 +452,11 @@ def main() -> int:
 
     import redis
     redis.Redis.from_url(args.redis).flushdb()
+    # The nightly jobs (the whole-data risk scan, the benefits match) ran last night, as in production:
+    # a flushed Redis would have the new worker run them in the middle of the rush.
+    from voucher.deadlines import LOCAL_TZ
+    from voucher.tasks import NIGHTLY_KEY
+    redis.Redis.from_url(args.redis).set(NIGHTLY_KEY + datetime.now(LOCAL_TZ).date().isoformat(), "1", ex=24 * 3600)
     recreate_database(args.dsn)
     subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
