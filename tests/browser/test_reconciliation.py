@@ -22,12 +22,14 @@ def test_finance_imports_the_bank_file_and_resolves_a_conflict(open_page, live_s
     page = open_page(lang)
     login(page, live_server, "finance", lang)
     page.goto(f"{live_server}/payments/batches")
-    page.locator("main a[href^='/payments/batches/']").first.click()
+    with page.expect_navigation():  # page.url is read next: wait for the batch page, not the list
+        page.locator("main a[href^='/payments/batches/']").first.click()
     batch_url = page.url
     reference = page.locator("main a[href^='/payments/disbursements/']").first.inner_text().strip()
     amount = page.locator("main table tbody tr").first.locator("td").nth(4).inner_text()
     amount = re.sub(r"[^0-9.]", "", amount)
-    page.click("#reconciliation-link")
+    with page.expect_navigation():
+        page.click("#reconciliation-link")
     assert page.url == batch_url.rstrip("/") + "/reconciliation"
 
     csv_text = ("户名,账号,金额,用途,银行流水号,交易类型\r\n"

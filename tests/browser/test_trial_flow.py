@@ -24,6 +24,7 @@ STRINGS = {
 
 def ok(page):
     """The page is not an error page."""
+    page.wait_for_load_state("domcontentloaded")
     assert page.locator("h1").count() >= 1
     text = page.locator("main").inner_text()
     assert "Traceback" not in text
@@ -76,7 +77,10 @@ def sme_applies(page, base, title: str, lang: str) -> int:
     page.fill("#q", title)
     with page.expect_navigation():
         page.press("#q", "Enter")
-    page.click(f"text={title}")
+    # The click starts a navigation: wait for it (on a busy machine the next line ran against the
+    # new page before it had any content).
+    with page.expect_navigation():
+        page.click(f"text={title}")
     ok(page)
     page.goto(f"{base}/applications/new?q={title}")
     with page.expect_navigation():

@@ -15,7 +15,8 @@ def test_an_officer_enters_next_years_arrangement_and_finance_reads_it(dialog_pa
     page.goto(f"{live_server}/calendar/{year}")
     page.fill("#reference", f"国办发明电〔{year - 1}〕7号")
     page.fill("#days_off", f"{year}-01-01 元旦\n{year}-10-01/{year}-10-07 国庆节\n{year}-13-01 错误")
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     # The bad third line is refused on its field, and nothing is recorded.
     assert "第 3 行" in page.locator("#days_off-err").inner_text()
     page.fill("#days_off", f"{year}-01-01 元旦\n{year}-10-01/{year}-10-07 国庆节")
