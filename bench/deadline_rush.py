@@ -412,6 +412,9 @@ def main() -> int:
                         help="PostgreSQL SQLAlchemy URI (the database is dropped and created)")
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn sync workers (production's README command has 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="more than 1: gunicorn's gthread workers with this many threads each, instead of sync "
+                             "(the CPU column then counts every thread of the worker during the request)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2", help="Redis URL (its database is flushed)")
     parser.add_argument("--enterprises", type=int, default=2000, help="background enterprises")
     parser.add_argument("--applications", type=int, default=10000, help="background applications")
@@ -467,7 +470,8 @@ def main() -> int:
           f"{len(data['payables'])} payable advances, budget {data['budget']}", flush=True)
 
     app_module = "bench.rush_app:app"  # wsgi:app plus an X-Rush-Cpu-Ms header (and the profiler with --profile)
-    web = start([str(VENV_BIN / "gunicorn"), "-k", "sync", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+    kind = ["-k", "gthread", "--threads", str(args.threads)] if args.threads > 1 else ["-k", "sync"]
+    web = start([str(VENV_BIN / "gunicorn"), *kind, "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                  "--timeout", "60", "--log-level", "warning", app_module], env, work / "gunicorn.log")
     worker = start([str(VENV_BIN / "flask"), "--app", "wsgi", "voucher", "worker"], env, work / "worker.log")
     try:
@@ -513,16 +517,19 @@ def main() -> int:
     ledger = check_ledger()
 
     print(f"\nDeadline rush on PostgreSQL: {load}")
-    print(f"gunicorn -k sync -w {args.workers} + 1 RQ worker, loopback {base}; {data['applications']} applications at the start\n")
+    print(f"gunicorn {' '.join(kind)} -w {args.workers} + 1 RQ worker, loopback {base}; {data['applications']} applications at the start\n")
     print(table)
     print(f"\n5xx: {total_5xx}" + "".join(f"\n  {e['status']} {e['name']}: {e['body'][:300]!r}" for e in five_xx[:5]))
     print(f"deadlocks: {len(deadlocks)} in the PostgreSQL log, {len(server_deadlocks)} in the server logs, "
           f"{len(body_deadlocks)} in 5xx bodies" + "".join(f"\n  {line[:300]}" for line in deadlocks[:5]))
     print(f"tracebacks in the server logs: {tracebacks}")
     server_cpu = sum(r[2] for rows in samples.values() for r in rows if len(r) > 2 and r[2] is not None) / 1000
+    split = (f"of it the web workers' requests {server_cpu:.0f} s, locust {locust_cpu:.0f} s, the rest (PostgreSQL, "
+             f"Redis, the RQ worker, gunicorn itself) {machine_used - server_cpu - locust_cpu:.0f} s"
+             if args.threads <= 1 else  # a threaded worker's CPU column counts its other threads too
+             f"of it locust {locust_cpu:.0f} s (with threads the requests' CPU overlaps: no split)")
     print(f"CPU in {elapsed:.0f} s of {os.cpu_count()} cores ({elapsed * (os.cpu_count() or 1):.0f} core-seconds): "
-          f"machine {machine_used:.0f} s, of it the web workers' requests {server_cpu:.0f} s, locust {locust_cpu:.0f} s, "
-          f"the rest (PostgreSQL, Redis, the RQ worker, gunicorn itself) {machine_used - server_cpu - locust_cpu:.0f} s")
+          f"machine {machine_used:.0f} s, {split}")
     print("ledger:")
     for name, ok, detail in ledger:
         print(f"  {'ok  ' if ok else 'FAIL'} {name}: {detail}")

@@ -7,6 +7,7 @@ anything: it is shown to the officer and to finance, who may dismiss it with a r
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -312,11 +313,14 @@ def same_ip(hits: list[IpHit], pairs: dict, window: timedelta = IP_WINDOW) -> li
     return out
 
 
-def _values(o: Org) -> set[tuple[str, str]]:
-    """The values an organisation can share with another, tagged by kind."""
+@functools.lru_cache(maxsize=100_000)
+def _values(o: Org) -> frozenset[tuple[str, str]]:
+    """The values an organisation can share with another, tagged by kind.  Kept per process for each
+    organisation's row as read (an ``Org`` is immutable: an edited organisation is another key), so
+    a worker normalises a city's organisations once, not on every submission's scan."""
     out = {("account", norm_account(o.bank_account)), ("phone", norm_phone(o.contact_phone)),
            ("name", norm_name(o.contact_name))} | {("domain", email_domain(e)) for e in o.emails}
-    return {(tag, v) for tag, v in out if v}
+    return frozenset((tag, v) for tag, v in out if v)
 
 
 def sharing_any_value(me: Org, orgs: Iterable[Org], values: dict[int, set] | None = None) -> set[int]:
