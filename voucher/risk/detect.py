@@ -267,18 +267,24 @@ def same_representatives(orgs: list[Org], pairs: dict, latest: dict | None = Non
     return _shared_value("same_representative", orgs, pairs, vals, lambda v: v, latest, focus)
 
 
+def routable_address(ip: str) -> str | None:
+    """The address as :func:`same_ip` groups it (its canonical spelling), or None where it is not
+    one to look at: invalid, loopback or unspecified."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    return None if addr.is_loopback or addr.is_unspecified else str(addr)
+
+
 def same_ip(hits: list[IpHit], pairs: dict, window: timedelta = IP_WINDOW) -> list[Finding]:
     """An enterprise and its provider active from one address within ``window`` (loopback, and an
     address more than ``IP_CROWD`` organisations use — a proxy, a shared gateway — are left out)."""
     by_ip: dict[str, list[IpHit]] = defaultdict(list)
     for h in hits:
-        try:
-            addr = ipaddress.ip_address(h.ip)
-        except ValueError:
-            continue
-        if addr.is_loopback or addr.is_unspecified:
-            continue
-        by_ip[str(addr)].append(h)
+        addr = routable_address(h.ip)
+        if addr is not None:
+            by_ip[addr].append(h)
     partners: dict[int, set[int]] = defaultdict(set)
     for ent, prov in pairs:
         partners[ent].add(prov)
@@ -323,7 +329,7 @@ def _values(o: Org) -> frozenset[tuple[str, str]]:
     return frozenset((tag, v) for tag, v in out if v)
 
 
-def sharing_any_value(me: Org, orgs: Iterable[Org], values: dict[int, set] | None = None) -> set[int]:
+def sharing_any_value(me: Org, orgs: Iterable[Org], values: dict[int, frozenset] | None = None) -> set[int]:
     """The enterprises and providers sharing a bank account, phone, e-mail domain or contact name
     with ``me`` (the organisations a shared-value pattern of ``me`` can pair it with).  ``values``:
     :func:`_values` of each organisation, when already computed."""
@@ -334,7 +340,8 @@ def sharing_any_value(me: Org, orgs: Iterable[Org], values: dict[int, set] | Non
     return {o.id for o in orgs if o.id != me.id and o.kind in ("enterprise", "provider") and values[o.id] & mine}
 
 
-def representative_group(enterprise_id: int, orgs: Iterable[Org], values: dict[int, set] | None = None) -> set[int]:
+def representative_group(enterprise_id: int, orgs: Iterable[Org],
+                         values: dict[int, frozenset] | None = None) -> set[int]:
     """The enterprises linked to ``enterprise_id`` through contact names and phones, transitively:
     the group :func:`split_applications` treats as one representative's."""
     values = values if values is not None else {o.id: _values(o) for o in orgs}
@@ -359,15 +366,6 @@ def representative_group(enterprise_id: int, orgs: Iterable[Org], values: dict[i
     return group
 
 
-def _routable(ip: str) -> bool:
-    """An address :func:`same_ip` looks at (a valid one, not loopback or unspecified)."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return not (addr.is_loopback or addr.is_unspecified)
-
-
 def for_enterprise(enterprise_id: int, orgs: list[Org], apps_of, hits_of, hits_at,
                    identifiers: list[Identifier]) -> list[Finding]:
     """The findings that concern one enterprise (it is among their organisations): the same as
@@ -389,7 +387,7 @@ def for_enterprise(enterprise_id: int, orgs: list[Org], apps_of, hits_of, hits_a
     near = (sharing_any_value(me, orgs, values) | representative_group(enterprise_id, orgs, values)
             | {enterprise_id})
     providers = {a.provider_id for a in apps_of({enterprise_id}) if a.provider_id is not None}
-    addresses = {h.ip for h in hits_of({enterprise_id} | providers) if _routable(h.ip)}
+    addresses = {h.ip for h in hits_of({enterprise_id} | providers) if routable_address(h.ip) is not None}
     hits = hits_at(addresses) if addresses else []
     near |= providers
     enterprises = {i for i in near if i in by_id and by_id[i].kind == "enterprise"}
