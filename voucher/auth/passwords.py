@@ -16,20 +16,39 @@ from voucher.errors import N_
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
-_hasher = PasswordHasher()
+# Production profile: OWASP's Password Storage Cheat Sheet recommendation for argon2id (19 MiB,
+# 2 passes, 1 lane), about 20 ms of one core per check.  argon2-cffi's default (RFC 9106's
+# low-memory option: 64 MiB, 3 passes, 4 lanes) costs about 160 ms, and every login and every
+# re-entered password in a disbursement approval pays it: in a deadline rush 100 users signing in
+# kept both cores of a web host busy for seconds (bench/deadline_rush.py).  VOUCHER_ARGON2_* set
+# another profile; stored hashes move to the profile in force at their next login (``needs_rehash``).
+PRODUCTION_PROFILE = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
 
+_hasher = PasswordHasher(**PRODUCTION_PROFILE)
 
 
 def configure(time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None) -> None:
-    """Tests use a cheap profile; production keeps argon2-cffi's defaults."""
+    """Set another hashing profile (tests use a cheap one); with nothing given the profile stays as
+    it is.  What is not given takes the production profile's value."""
     global _hasher
     if time_cost or memory_cost or parallelism:
-        _hasher = PasswordHasher(time_cost=time_cost or 3, memory_cost=memory_cost or 65536,
-                                 parallelism=parallelism or 4)
+        _hasher = PasswordHasher(time_cost=time_cost or PRODUCTION_PROFILE["time_cost"],
+                                 memory_cost=memory_cost or PRODUCTION_PROFILE["memory_cost"],
+                                 parallelism=parallelism or PRODUCTION_PROFILE["parallelism"])
+        dummy_hash.cache_clear()
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with another profile than the one in force (then the next
+    successful login stores a new one)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def verify_password(password_hash: str, password: str) -> bool:
