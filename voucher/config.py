@@ -81,8 +81,10 @@ class DefaultConfig:
     # Start-page figures (queue counts, status chart, payable items) kept in Redis until the next recorded
     # change (voucher.figures_cache); the seconds bound how long an unused one stays. 0: computed every time.
     START_PAGE_CACHE_SECONDS = 300
-    # The nightly jobs (risk scan, benefits match) are enqueued by the first jobs sweep after this hour, Beijing time.
+    # The nightly jobs (risk scan, benefits match) are enqueued by the first jobs sweep from NIGHTLY_HOUR
+    # to NIGHTLY_END_HOUR (exclusive), Beijing time; a night missed entirely waits for the next one.
     NIGHTLY_HOUR = 1
+    NIGHTLY_END_HOUR = 6
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.
     MAIL_SERVER = None
     # SMS copies of notifications for users who chose them (voucher.notifications.sms): "console"

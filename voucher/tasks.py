@@ -227,15 +227,19 @@ def nightly_jobs() -> list:
 
 
 def schedule_nightly(conn: Redis, now: datetime | None = None) -> list[str]:
-    """Enqueue every nightly job once per local (Beijing) day, from ``NIGHTLY_HOUR`` on: the first sweeper
-    run after that hour does it, whichever worker runs it (a Redis key per day, set only if absent, says
-    it is done).  Returns the names enqueued now; a worker that was down at the hour catches up when it
-    sweeps again the same day.  No cron is needed; ``flask voucher risk-scan`` and ``flask voucher match``
-    run the same work by hand."""
+    """Enqueue every nightly job once per local (Beijing) night, between ``NIGHTLY_HOUR`` and
+    ``NIGHTLY_END_HOUR``: the first sweeper run in that window does it, whichever worker runs it (a Redis
+    key per day, set only if absent, says it is done).  Returns the names enqueued now.  A worker that was
+    down at the hour catches up when it sweeps again before the window closes; after it, the work waits
+    for the next night, so a worker first started in office hours does not run the whole-data scans
+    while officers work.  No cron is needed; ``flask voucher risk-scan`` and ``flask voucher match`` run
+    the same work by hand."""
     from voucher.deadlines import LOCAL_TZ
 
     now = (now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ)
-    if not _NIGHTLY or now.hour < int(current_app.config.get("NIGHTLY_HOUR", 1)):
+    start = int(current_app.config.get("NIGHTLY_HOUR", 1))
+    end = int(current_app.config.get("NIGHTLY_END_HOUR", 6))
+    if not _NIGHTLY or not start <= now.hour < end:
         return []
     if not conn.set(NIGHTLY_KEY + now.date().isoformat(), "1", nx=True, ex=3 * 24 * 3600):
         return []

@@ -47,11 +47,28 @@ def test_once_a_day_from_the_hour_on(conn):
     assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 0, 59, tzinfo=BEIJING)) == []  # before 01:00
     assert queued(conn) == []
     assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 1, 0, tzinfo=BEIJING)) == NIGHTLY
-    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 23, 30, tzinfo=BEIJING)) == []  # another worker, same day
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 3, 30, tzinfo=BEIJING)) == []  # another worker, same night
     assert queued(conn) == NIGHTLY
     # 17:30 UTC on 1 March is 01:30 on 2 March in Beijing: the next day's run
     assert tasks.schedule_nightly(conn, datetime.fromisoformat("2027-03-01T17:30:00+00:00")) == NIGHTLY
     assert queued(conn) == NIGHTLY * 2
+
+
+def test_only_in_the_night_window(conn):
+    """A worker first started in office hours leaves the whole-data scans to the next night."""
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 11, 0, tzinfo=BEIJING)) == []
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 6, 0, tzinfo=BEIJING)) == []  # the window has closed
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 23, 59, tzinfo=BEIJING)) == []
+    assert queued(conn) == []
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 2, 5, 59, tzinfo=BEIJING)) == NIGHTLY  # caught up late
+    assert queued(conn) == NIGHTLY
+
+
+def test_the_window_is_configurable(conn, app, monkeypatch):
+    monkeypatch.setitem(app.config, "NIGHTLY_HOUR", 22)
+    monkeypatch.setitem(app.config, "NIGHTLY_END_HOUR", 24)
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 21, 59, tzinfo=BEIJING)) == []
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 22, 0, tzinfo=BEIJING)) == NIGHTLY
 
 
 def test_the_suite_never_enqueues_them(app, redis_url):
