@@ -45,11 +45,19 @@ def test_warm_up_compiles_every_page_template_and_loads_both_catalogues(tmp_path
             db.engine.dispose()
 
 
-def test_a_database_that_is_down_does_not_stop_the_warm_up(tmp_path, caplog):
+def test_a_database_that_is_down_does_not_stop_the_warm_up(tmp_path, caplog, monkeypatch):
     app = _app(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/voucher_down")
     try:
-        with caplog.at_level(logging.WARNING, logger="voucher.warmup"):
-            timings = warm_web_process(app)
+        # The handler on the module's own logger, enabled: a migration test's alembic fileConfig disables
+        # the loggers that exist when it runs, and another test's app may stop "voucher" propagating.
+        logger = logging.getLogger("voucher.warmup")
+        monkeypatch.setattr(logger, "disabled", False)
+        logger.addHandler(caplog.handler)
+        try:
+            with caplog.at_level(logging.WARNING, logger="voucher.warmup"):
+                timings = warm_web_process(app)
+        finally:
+            logger.removeHandler(caplog.handler)
         assert set(timings) == {"mappers", "templates", "translations", "database"}
         assert any("database" in r.getMessage() for r in caplog.records)
         assert "login.html" in " ".join(_compiled(app))  # the steps before it ran
