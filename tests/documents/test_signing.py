@@ -83,6 +83,57 @@ def test_a_signed_payment_order_validates_with_pyhankos_validator(ctx):
     assert check.ok and check.test_certificate and check.signed_at == SIGNED_AT
 
 
+def test_encoding_each_asn1_value_once_gives_the_very_same_signature(ctx, monkeypatch):
+    """``signing.encode_asn1_once`` (installed at import) only stops asn1crypto re-encoding: the
+    CMS container signed over one digest is byte for byte what asn1crypto's own encoding gives
+    (RSA PKCS#1 v1.5 is deterministic; the file around it is not, pyHanko's ids differ per run),
+    and a payment order signed with it validates."""
+    import hashlib
+
+    from asn1crypto import core
+
+    signer = signing.bureau_key().signer
+    digest = hashlib.sha256(b"payment order").digest()
+
+    def container() -> bytes:
+        import asyncio
+
+        return signing.outside_event_loop(asyncio.run, signer.async_sign(digest, "sha256", use_pades=True)).dump()
+
+    fast = container()
+    for cls in (core.Sequence, core.SequenceOf):
+        assert cls._set_contents._voucher_encodes_once
+        monkeypatch.setattr(cls, "_set_contents", cls._set_contents._voucher_original)
+    plain = container()
+    monkeypatch.undo()
+    assert fast == plain and len(fast) > 1000
+    data, _ = signed_order()
+    status = pyhanko_status(data, signing.bureau_key().trust_roots)
+    assert status.intact and status.valid and status.trusted
+
+
+def test_an_asn1_value_changed_after_it_was_encoded_is_encoded_anew():
+    """The mark cleared by ``encode_asn1_once`` comes back with the next change, at any depth."""
+    from asn1crypto import algos, cms
+
+    info = cms.IssuerAndSerialNumber({"issuer": cms.Name.build({"common_name": "甲"}), "serial_number": 1})
+    attrs = cms.CMSAttributes([cms.CMSAttribute({"type": "content_type", "values": ["data"]})])
+    outer = cms.SignerInfo({"version": "v1", "sid": {"issuer_and_serial_number": info},
+                            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+                            "signed_attrs": attrs, "signature": b"sig"})
+    first = outer.dump()
+    assert cms.SignerInfo.load(first)["digest_algorithm"]["algorithm"].native == "sha256"
+    outer["digest_algorithm"]["algorithm"] = "sha512"          # a nested change
+    outer["signed_attrs"].append(cms.CMSAttribute({"type": "message_digest", "values": [b"d" * 32]}))  # a SET's
+    outer["signature"] = b"other"                              # a change of the value itself
+    again = cms.SignerInfo.load(outer.dump())
+    assert again["digest_algorithm"]["algorithm"].native == "sha512"
+    assert [a["type"].native for a in again["signed_attrs"]] == ["content_type", "message_digest"]
+    assert again["signature"].native == b"other"
+    assert outer.dump() == cms.SignerInfo.load(outer.dump()).dump(force=True)
+
+
 def test_one_byte_changed_inside_the_signed_range_fails_validation(ctx):
     data, _ = signed_order()
     key = signing.bureau_key()

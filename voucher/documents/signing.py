@@ -94,6 +94,38 @@ class SignatureCheck:
         return self.signed and self.intact and self.trusted
 
 
+# --- ASN.1 encoding ---------------------------------------------------------------------------
+
+def encode_asn1_once() -> None:
+    """Make asn1crypto encode a constructed value once, not on every read of its bytes.
+
+    asn1crypto marks a SEQUENCE or SET built in code (``cms.SignerInfo({...})``) as mutated and
+    never clears the mark, so every read of its ``contents`` encodes its whole subtree again, and
+    ``dump()`` reads it up to three times at every level: the CMS container of one signature (its
+    signed attributes nest six deep) was encoded thousands of times over, about 9 ms of the 11 ms
+    pyHanko spends building it.  After this, a value encoded once is marked clean; changing a
+    field again (``value[name] = ...``, ``append``, ``del``) marks it mutated as before, so the
+    next read encodes it anew.  The bytes are the same (``tests/documents/test_signing.py``).
+    Installed once per process when this module is imported."""
+    from asn1crypto import core
+
+    for cls in (core.Sequence, core.SequenceOf):  # Set and SetOf inherit from these
+        if getattr(cls._set_contents, "_voucher_encodes_once", False):
+            continue
+        original = cls._set_contents
+
+        def set_contents(self, force=False, _original=original):
+            _original(self, force)
+            self._mutated = False  # the contents now reflect every child; their own marks were cleared first
+
+        set_contents._voucher_encodes_once = True
+        set_contents._voucher_original = original
+        cls._set_contents = set_contents
+
+
+encode_asn1_once()
+
+
 # --- configuration ----------------------------------------------------------------------------
 
 def _paths(value) -> list[Path]:
