@@ -27,7 +27,7 @@ USE") and kept in
 unless ``SIGNING_ALLOW_UNSIGNED`` is true: then it logs a warning and issues documents unsigned.
 
 The key and certificates are loaded once per process (the worker loads them before it takes jobs,
-:func:`preload`); signing itself takes a few milliseconds per document (``bench/signing_bench.py``).
+:func:`preload`); a visible signature takes about 8 ms of CPU per document (``bench/signing_bench.py``).
 
 **Idempotence.**  :func:`sign_pdf_bytes` never signs a PDF that already carries a signature (it
 returns the bytes unchanged), and the job signs within the build of a version: a re-delivered job
