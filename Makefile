@@ -29,7 +29,7 @@ fault-drill: install translations
 
 # Lint and import order (ruff, configured in pyproject.toml); make test runs it first.
 lint: install
-	$(VENV)/bin/ruff check voucher tests bench scripts
+	$(VENV)/bin/ruff check voucher tests bench scripts migrations
 
 # SQLite (and embedded Redis) first; then, where this machine's PostgreSQL and Redis answer
 # (or VOUCHER_TEST_DATABASE_URL / VOUCHER_TEST_REDIS_URL say where), the same suite again on them.
