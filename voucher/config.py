@@ -82,7 +82,8 @@ class DefaultConfig:
     # change (voucher.figures_cache); the seconds bound how long an unused one stays. 0: computed every time.
     START_PAGE_CACHE_SECONDS = 300
     # The nightly jobs (risk scan, benefits match) are enqueued by the first jobs sweep from NIGHTLY_HOUR
-    # to NIGHTLY_END_HOUR (exclusive), Beijing time; a night missed entirely waits for the next one.
+    # to NIGHTLY_END_HOUR (exclusive), Beijing time; a night missed entirely waits for the next one. A start
+    # after the end crosses midnight (22 and 5: 22:00-04:59); NIGHTLY_HOUR 24 (or None): never.
     NIGHTLY_HOUR = 1
     NIGHTLY_END_HOUR = 6
     # E-mail copies of notifications (voucher.notifications.mail): off unless a server is set.

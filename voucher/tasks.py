@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from flask import current_app, has_app_context
@@ -165,6 +165,9 @@ def run_worker(burst: bool = False) -> None:
 
     db.engine.dispose()
     sweep = int(cfg.get("JOBS_SWEEP_SECONDS") or 0)
+    problem = nightly_settings_problem(cfg)
+    if problem:
+        log.warning(problem)
     VoucherWorker.sweep_seconds = sweep
     options = {}
     if sweep:
@@ -226,22 +229,59 @@ def nightly_jobs() -> list:
     return list(_NIGHTLY)
 
 
+def nightly_window(config) -> tuple[int, int] | None:
+    """``(NIGHTLY_HOUR, NIGHTLY_END_HOUR)`` in Beijing hours, or None when the nightly jobs never run
+    (``NIGHTLY_HOUR`` unset or 24, as in the tests, or a window of no hours).  A start after the end is a
+    window across midnight (22 to 5: from 22:00 to 04:59)."""
+    start, end = config.get("NIGHTLY_HOUR", 1), config.get("NIGHTLY_END_HOUR", 6)
+    try:
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):  # unset, or not a number (the worker warns: nightly_settings_problem)
+        return None
+    if start >= 24:
+        return None
+    if not (0 <= start < 24 and 0 <= end <= 24) or start == end:
+        return None
+    return start, end
+
+
+def nightly_settings_problem(config) -> str | None:
+    """What a worker warns about at start: settings meant to give a night window that give none."""
+    if nightly_window(config) is None and config.get("NIGHTLY_HOUR", 1) not in (None, 24):
+        return (f"NIGHTLY_HOUR {config.get('NIGHTLY_HOUR')!r} and NIGHTLY_END_HOUR {config.get('NIGHTLY_END_HOUR')!r} "
+                "give no window (hours 0 to 24, the start not equal to the end): the nightly risk scan and "
+                "benefits match will not run")
+    return None
+
+
+def night_of(local: datetime, window: tuple[int, int]) -> date | None:
+    """The night a local time belongs to, named by the day its window opened, or None outside it."""
+    start, end = window
+    if start < end:
+        return local.date() if start <= local.hour < end else None
+    if local.hour >= start:
+        return local.date()
+    if local.hour < end:  # after midnight: the night that began the day before
+        return local.date() - timedelta(days=1)
+    return None
+
+
 def schedule_nightly(conn: Redis, now: datetime | None = None) -> list[str]:
     """Enqueue every nightly job once per local (Beijing) night, between ``NIGHTLY_HOUR`` and
-    ``NIGHTLY_END_HOUR``: the first sweeper run in that window does it, whichever worker runs it (a Redis
-    key per day, set only if absent, says it is done).  Returns the names enqueued now.  A worker that was
-    down at the hour catches up when it sweeps again before the window closes; after it, the work waits
-    for the next night, so a worker first started in office hours does not run the whole-data scans
-    while officers work.  No cron is needed; ``flask voucher risk-scan`` and ``flask voucher match`` run
-    the same work by hand."""
+    ``NIGHTLY_END_HOUR`` (:func:`nightly_window`; a window may cross midnight): the first sweeper run in
+    that window does it, whichever worker runs it (a Redis key per night, set only if absent, says it is
+    done).  Returns the names enqueued now.  A worker that was down at the hour catches up when it sweeps
+    again before the window closes; after it, the work waits for the next night, so a worker first
+    started in office hours does not run the whole-data scans while officers work.  No cron is needed;
+    ``flask voucher risk-scan`` and ``flask voucher match`` run the same work by hand."""
     from voucher.deadlines import LOCAL_TZ
 
     now = (now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ)
-    start = int(current_app.config.get("NIGHTLY_HOUR", 1))
-    end = int(current_app.config.get("NIGHTLY_END_HOUR", 6))
-    if not _NIGHTLY or not start <= now.hour < end:
+    window = nightly_window(current_app.config)
+    night = night_of(now, window) if window and _NIGHTLY else None
+    if night is None:
         return []
-    if not conn.set(NIGHTLY_KEY + now.date().isoformat(), "1", nx=True, ex=3 * 24 * 3600):
+    if not conn.set(NIGHTLY_KEY + night.isoformat(), "1", nx=True, ex=3 * 24 * 3600):
         return []
     queue = Queue(SWEEP_QUEUE, connection=conn, job_class=AppJob)
     for func in _NIGHTLY:

@@ -1,5 +1,6 @@
-"""The nightly jobs (risk scan, benefits match) are enqueued by the jobs sweeper once per Beijing day,
-from NIGHTLY_HOUR on, whichever worker sweeps first (voucher.tasks.schedule_nightly)."""
+"""The nightly jobs (risk scan, benefits match) are enqueued by the jobs sweeper once per Beijing night,
+between NIGHTLY_HOUR and NIGHTLY_END_HOUR (a window may cross midnight), whichever worker sweeps first
+(voucher.tasks.schedule_nightly)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -75,3 +76,35 @@ def test_the_suite_never_enqueues_them(app, redis_url):
     """The tests' configuration: NIGHTLY_HOUR 24, so a sweep in another test enqueues nothing."""
     with app.app_context():
         assert tasks.schedule_nightly(Redis.from_url(redis_url), datetime(2027, 3, 1, 23, 59, tzinfo=BEIJING)) == []
+
+
+def test_a_window_across_midnight_runs_once_per_night(conn, app, monkeypatch):
+    """22 to 5: from 22:00 to 04:59; the hours after midnight belong to the night that began the day before."""
+    monkeypatch.setitem(app.config, "NIGHTLY_HOUR", 22)
+    monkeypatch.setitem(app.config, "NIGHTLY_END_HOUR", 5)
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 21, 59, tzinfo=BEIJING)) == []
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 1, 23, 0, tzinfo=BEIJING)) == NIGHTLY
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 2, 2, 0, tzinfo=BEIJING)) == []  # the same night
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 2, 5, 0, tzinfo=BEIJING)) == []  # closed
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 2, 12, 0, tzinfo=BEIJING)) == []
+    assert queued(conn) == NIGHTLY
+    # No worker up from 22:00 on 2 March: the night of 2 March catches up after midnight, once.
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 3, 4, 59, tzinfo=BEIJING)) == NIGHTLY
+    assert tasks.schedule_nightly(conn, datetime(2027, 3, 3, 22, 0, tzinfo=BEIJING)) == NIGHTLY  # the next night
+    assert queued(conn) == NIGHTLY * 3
+
+
+@pytest.mark.parametrize("start, end, window", [
+    (1, 6, (1, 6)), (22, 5, (22, 5)), (0, 24, (0, 24)), (22, 24, (22, 24)),
+    (24, 6, None), (None, 6, None), (3, 3, None), (25, 6, None), (1, 25, None), (-1, 6, None), ("22", "5", (22, 5)), ("ten", 6, None)])
+def test_which_settings_give_a_window(start, end, window):
+    """24 or unset: never (the tests' setting); a window of no hours or an hour out of range: never."""
+    assert tasks.nightly_window({"NIGHTLY_HOUR": start, "NIGHTLY_END_HOUR": end}) == window
+
+
+def test_a_worker_warns_of_settings_that_give_no_window():
+    assert "will not run" in tasks.nightly_settings_problem({"NIGHTLY_HOUR": 3, "NIGHTLY_END_HOUR": 3})
+    assert "will not run" in tasks.nightly_settings_problem({"NIGHTLY_HOUR": 1, "NIGHTLY_END_HOUR": 30})
+    assert "will not run" in tasks.nightly_settings_problem({"NIGHTLY_HOUR": "ten", "NIGHTLY_END_HOUR": 6})
+    assert tasks.nightly_settings_problem({"NIGHTLY_HOUR": 22, "NIGHTLY_END_HOUR": 5}) is None
+    assert tasks.nightly_settings_problem({"NIGHTLY_HOUR": 24, "NIGHTLY_END_HOUR": 6}) is None  # never, on purpose
