@@ -104,8 +104,11 @@ def encode_asn1_once() -> None:
     ``dump()`` reads it up to three times at every level: the CMS container of one signature (its
     signed attributes nest six deep) was encoded thousands of times over, about 9 ms of the 11 ms
     pyHanko spends building it.  After this, a value encoded once is marked clean; changing a
-    field again (``value[name] = ...``, ``append``, ``del``) marks it mutated as before, so the
-    next read encodes it anew.  The bytes are the same (``tests/documents/test_signing.py``).
+    field again (``value[name] = ...``, ``append``, ``del``, at any depth of SEQUENCEs and SETs)
+    marks it mutated as before, so the next read encodes it anew.  What asn1crypto never tracked
+    (a primitive changed in place with ``set``, a change inside a CHOICE) is no longer picked up
+    by the container's next encoding either; pyHanko's signing makes no such change, and its CMS
+    container's bytes are the same with and without this (``tests/documents/test_signing.py``).
     Installed once per process when this module is imported."""
     from asn1crypto import core
 
