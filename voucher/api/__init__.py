@@ -19,9 +19,10 @@ is not installed (it would replace the HTML error pages of the whole site).
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from voucher.api.schemas import ErrorResponseSchema
 from voucher.errors import N_
@@ -122,11 +123,68 @@ def refuse_nul_characters():
         if "\x00" in key or any("\x00" in v for v in values):
             bad[key.replace("\x00", "") or "query"] = NUL_MESSAGE
     if request.is_json:
-        _nul_fields(request.get_json(silent=True), "", bad)
+        try:
+            body = request.get_json()
+        except BadRequest as exc:
+            if _caused_by(exc, JSONTooDeep):  # refused here, before a body parser walks it
+                refusal = BadRequest()
+                refusal.data = {"messages": {"json": {"body": [
+                    _("The request body is nested more than %(n)s levels deep.", n=MAX_JSON_DEPTH)]}}}
+                raise refusal from None
+            body = None  # not JSON at all: the endpoint's parser answers 400
+        _nul_fields(body, "", bad)
     if bad:
         from voucher.errors import ValidationFailed
 
         raise ValidationFailed(NUL_MESSAGE, fields=bad)
+
+
+# A request body nested deeper than any of the API's bodies (three or four levels) is refused before
+# anything walks it: Python's JSON decoder gives up with RecursionError near a thousand levels, which
+# ``get_json(silent=True)`` does not catch (a 500 for ``{"a":{"a":...}}`` sent by anyone).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth_exceeds(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a decoded JSON value nests containers more than ``limit`` deep (walked without recursion)."""
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+class JSONTooDeep(ValueError):
+    """A JSON body nested more than :data:`MAX_JSON_DEPTH` levels deep."""
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    """Whether ``kind`` is in the exception's chain (Flask re-raises a failed ``get_json`` twice over)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies nested deeper than :data:`MAX_JSON_DEPTH` as invalid JSON: the
+    request's ``get_json`` then answers 400 (or None when silent), the API's "body is not a JSON object"."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise JSONTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from exc
+        if json_depth_exceeds(value):
+            raise JSONTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return value
 
 
 def api_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
@@ -172,6 +230,7 @@ def configure_api(app: Flask) -> VoucherApi:
     from voucher.api.converters import IdConverter, id_param_schema
     from voucher.api.docs import bp as docs_bp
 
+    app.json = BoundedJSONProvider(app)
     api = VoucherApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.register_field(DecimalString, "string", "decimal")
     app.url_map.converters["id"] = IdConverter
