@@ -4,6 +4,7 @@ inline script under the site's Content-Security-Policy)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal as D
 
 import pytest
 
@@ -40,6 +41,33 @@ def test_each_status_uses_the_one_shape(client, make_user, make_org):
     body = application_body(programme.id, listed.id)
     body["baselines"] = {"defect_rate": "-1.00"}
     assert_error(sme.post("/trial-applications", body), 422, "baselines.defect_rate")
+
+
+
+@pytest.mark.parametrize("rate", ["100.01", "150.00", "12345"])
+def test_the_api_refuses_a_defect_rate_over_100_percent_as_the_form_does(client, make_user, make_org, rate):
+    """A percentage baseline's limit is a rule of the service, not of the form: the API took 150% before."""
+    from voucher.applications.models import TrialApplication
+    from voucher.extensions import db
+
+    programme = build_programme()
+    listed = build_solution(make_org("provider"))
+    sme = Api(client, token_for(make_user("sme", make_org("enterprise"))))
+    body = application_body(programme.id, listed.id)
+    body["baselines"] = {"defect_rate": rate}
+    error = assert_error(sme.post("/trial-applications", body), 422, "baselines.defect_rate")
+    assert "100" in error["fields"]["baselines.defect_rate"]
+    body["baselines"] = {"defect_rate": "3.20"}
+    created = sme.post("/trial-applications", body)
+    assert created.status_code == 201, created.get_json()
+    app_id = created.get_json()["id"]
+    body = {k: v for k, v in body.items() if k not in ("programme_id", "solution_id", "idempotency_key")}
+    body["baselines"] = {"defect_rate": rate}
+    assert_error(sme.put(f"/trial-applications/{app_id}", body), 422, "baselines.defect_rate")
+    db.session.expire_all()
+    assert db.session.get(TrialApplication, app_id).baseline_defect_rate == D("3.20")  # nothing saved
+    body["baselines"] = {"defect_rate": "100.00"}  # the limit itself is a percentage
+    assert sme.put(f"/trial-applications/{app_id}", body).status_code == 200
 
 
 def test_business_messages_follow_the_request_language(client, make_user, make_org):

@@ -175,6 +175,16 @@ def test_the_service_refuses_bad_figures_field_by_field(ctx, flow):
     assert db.session.query(Evaluation).count() == 0
 
 
+def test_a_post_trial_defect_rate_over_100_percent_is_refused(ctx, flow):
+    trial = flow.completed()
+    ev = flow.assign(trial, "e1")[0]
+    with pytest.raises(ValidationFailed) as err:
+        services.submit_evaluation(ev.actor(), trial.id, evaluation_input(afters={**AFTERS, "defect_rate": D("100.01")}))
+    assert set(err.value.fields) == {"after_defect_rate"}
+    assert "100" in err.value.fields["after_defect_rate"]
+    assert db.session.query(Evaluation).count() == 0
+
+
 def test_weighted_overall_score_uses_the_programme_weights_and_rounds_to_one_decimal(ctx, flow):
     set_rule_parameters(flow.programme, weight_effect=50, weight_quality=10)  # 50/10/15/15/10
     trial = flow.completed()

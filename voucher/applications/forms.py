@@ -11,7 +11,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from voucher.applications.models import BASELINE_MAX, INDICATOR_CODES
+from voucher.applications.models import BASELINE_MAX, INDICATOR_CODES, indicator_max
 from voucher.applications.services import DATE_BEFORE_SUBMISSION, NEED_MAX, REASON_MAX, Content
 from voucher.forms import MoneyField, PercentField
 
@@ -51,7 +51,8 @@ class ApplicationContentForm(FlaskForm):
                                                   max_value=BASELINE_MAX)
     baseline_labour_per_unit = PercentField(BASELINE_LABELS["labour_per_unit"], validators=[Optional()],
                                             max_value=BASELINE_MAX)
-    baseline_defect_rate = PercentField(BASELINE_LABELS["defect_rate"], validators=[Optional()], max_value="100")
+    baseline_defect_rate = PercentField(BASELINE_LABELS["defect_rate"], validators=[Optional()],
+                                        max_value=indicator_max("defect_rate"))
     baseline_order_lead_time = PercentField(BASELINE_LABELS["order_lead_time"], validators=[Optional()],
                                             max_value=BASELINE_MAX)
     baseline_energy_per_unit = PercentField(BASELINE_LABELS["energy_per_unit"], validators=[Optional()],

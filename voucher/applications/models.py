@@ -27,6 +27,14 @@ EDITABLE_STATES = ("draft", "returned")
 INDICATOR_CODES = tuple(ind.code for ind in INDICATORS)
 # Upper bound of a baseline figure (hundredths stored as an integer; far above any real value).
 BASELINE_MAX = Decimal("99999999.99")
+PERCENT_MAX = Decimal("100")
+_PERCENT_INDICATORS = frozenset(ind.code for ind in INDICATORS if ind.unit == "%")
+
+
+def indicator_max(code: str) -> Decimal:
+    """The largest figure an indicator takes, before or after the trial: 100 for a percentage (the
+    defect rate), :data:`BASELINE_MAX` for the others.  Forms, services and the API read it here."""
+    return PERCENT_MAX if code in _PERCENT_INDICATORS else BASELINE_MAX
 
 
 def baseline_column(code: str) -> str:

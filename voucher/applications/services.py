@@ -43,8 +43,10 @@ from voucher.applications.models import (
     BASELINE_MAX,
     EDITABLE_STATES,
     INDICATOR_CODES,
+    PERCENT_MAX,
     TrialApplication,
     baseline_column,
+    indicator_max,
 )
 from voucher.audit.services import Actor, record_event
 from voucher.catalogue.models import Solution
@@ -95,6 +97,9 @@ MACHINE = StateMachine("trial_application", APPLICATION_STATES, (
     transition("record_evaluation", "trial_completed", "evaluated", ("evaluator", "officer")),
     transition("close", "evaluated", "closed", "sme"),
 ))
+
+# A percentage figure's message, before or after the trial (its limit is its own, not the shared ``max``).
+PERCENT_FIGURE_MESSAGE = N_("A percentage is a number from 0 to 100 with at most two decimals.")
 
 
 def local_today(tz: str = LOCAL_TZ) -> date:
@@ -341,11 +346,14 @@ def _content_problems(content: Content, day: date) -> ValidationFailed | None:
         value = content.baselines.get(code)
         if value is None:
             continue
-        if (not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > BASELINE_MAX
+        if (not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > indicator_max(code)
                 or value != value.quantize(Decimal("0.01"))):
-            fields[f"baseline_{code}"] = N_("A baseline figure is a number from 0 to %(max)s with at most two "
-                                           "decimals.")
-            params["max"] = format(BASELINE_MAX, ",")
+            if indicator_max(code) == PERCENT_MAX:
+                fields[f"baseline_{code}"] = PERCENT_FIGURE_MESSAGE
+            else:
+                fields[f"baseline_{code}"] = N_("A baseline figure is a number from 0 to %(max)s with at most two "
+                                               "decimals.")
+                params["max"] = format(BASELINE_MAX, ",")
             bad += 1
         given += 1
     if not given:

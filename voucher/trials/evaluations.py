@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from voucher.access import BUREAU, require
 from voucher.applications import services as applications
-from voucher.applications.models import BASELINE_MAX
+from voucher.applications.models import BASELINE_MAX, PERCENT_MAX, indicator_max
+from voucher.applications.services import PERCENT_FIGURE_MESSAGE
 from voucher.audit.services import Actor, record_event
 from voucher.auth.models import User
 from voucher.calc import (
@@ -325,8 +326,9 @@ def _check_evaluation(data: EvaluationInput, baselines: dict[str, Decimal | None
             errors[name] = N_("Enter a number with at most two decimals.")
         elif value < 0:
             errors[name] = N_("The post-trial value cannot be negative.")
-        elif value > AFTER_MAX:
-            errors[name] = N_("The post-trial value can be at most %(max)s.")
+        elif value > indicator_max(code):
+            errors[name] = (PERCENT_FIGURE_MESSAGE if indicator_max(code) == PERCENT_MAX
+                            else N_("The post-trial value can be at most %(max)s."))
         else:
             afters[code] = value
     scores: dict[str, Decimal] = {}

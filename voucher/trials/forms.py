@@ -12,10 +12,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from voucher.applications.forms import BASELINE_LABELS
+from voucher.applications.models import indicator_max
 from voucher.forms import PercentField
 from voucher.trials.models import CRITERIA, INDICATOR_CODES
 from voucher.trials.queries import CRITERION_LABELS, RECOMMENDATION_LABELS
-from voucher.trials.services import AFTER_MAX, COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput
+from voucher.trials.services import COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput
 
 
 def _int_or_none(value):
@@ -94,7 +95,7 @@ def _evaluation_fields():
     fields = {}
     for code in INDICATOR_CODES:
         fields[f"after_{code}"] = PercentField(BASELINE_LABELS[code], validators=[Optional()], min_value="0",
-                                               max_value=AFTER_MAX)
+                                               max_value=indicator_max(code))
     for code in CRITERIA:
         fields[f"score_{code}"] = ScoreField(CRITERION_LABELS[code],
                                              validators=[InputRequired(message=_l("Enter a score from 0 to 100."))])
