@@ -31,6 +31,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE/ILIKE pattern, matched as typed: the wildcards ``%`` and ``_`` and the
+    escape character (backslash) itself escaped.  Use with ``escape=LIKE_ESCAPE`` (an explicit
+    ``ESCAPE '\\'``: SQLite has no default escape character, PostgreSQL's is the same backslash).
+    A search box's text must go through this, or ``%`` and ``_`` match every row."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_text(column, text: str):
+    """``column`` contains ``text`` literally, ignoring case (a search box): ILIKE '%text%' escaped."""
+    return column.ilike(f"%{like_literal(text)}%", escape=LIKE_ESCAPE)
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on both backends (SQLite drops the tzinfo)."""
 

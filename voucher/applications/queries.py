@@ -17,6 +17,7 @@ from voucher.applications.services import CATALOGUE_STATES, Quota, approval_para
 from voucher.appnumbers import number_filter
 from voucher.audit.queries import events_for
 from voucher.catalogue.models import Solution
+from voucher.db import contains_text
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.pagination import seek_or_offset
@@ -133,12 +134,12 @@ def _queue_conditions(filters: QueueFilters, ent_org, prov_org) -> tuple[list, s
     if filters.solution_id:
         where.append(app.solution_id == filters.solution_id)
     if filters.solution:
-        where.append(Solution.title.ilike(f"%{filters.solution}%"))
+        where.append(contains_text(Solution.title, filters.solution))
         needs.add("solution")
     if filters.q:
-        like = f"%{filters.q}%"
-        by_number = number_filter(app, filters.q)
-        where.append(or_(ent_org.name.ilike(like), ent_org.uscc.ilike(like), Solution.title.ilike(like),
+        q = filters.q
+        by_number = number_filter(app, q)
+        where.append(or_(contains_text(ent_org.name, q), contains_text(ent_org.uscc, q), contains_text(Solution.title, q),
                          *([by_number] if by_number is not None else [])))
         needs |= {"ent_org", "solution"}
     return where, needs
@@ -230,8 +231,8 @@ def catalogue_page(q: str | None, page: int, per_page: int):
             .options(contains_eager(Solution.provider.of_type(prov_org)))
             .where(Solution.status.in_(CATALOGUE_STATES)))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Solution.title.ilike(like), Solution.description.ilike(like), prov_org.name.ilike(like)))
+        stmt = stmt.where(or_(contains_text(Solution.title, q), contains_text(Solution.description, q),
+                              contains_text(prov_org.name, q)))
     return db.paginate(stmt.order_by(Solution.status.desc(), Solution.title, Solution.id), page=page,
                        per_page=per_page, error_out=False)
 

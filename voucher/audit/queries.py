@@ -1,6 +1,7 @@
 from sqlalchemy import select
 
 from voucher.audit.models import AuditEvent
+from voucher.db import LIKE_ESCAPE, like_literal
 from voucher.extensions import db
 from voucher.pagination import KeysetPage, keyset_paginate
 
@@ -12,7 +13,7 @@ def _events(object_type, object_id, action):
     if object_id:
         stmt = stmt.where(AuditEvent.object_id == object_id)
     if action:
-        stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
+        stmt = stmt.where(AuditEvent.action.like(like_literal(action) + "%", escape=LIKE_ESCAPE))
     return stmt
 
 

@@ -1,6 +1,7 @@
 from sqlalchemy import or_, select
 
 from voucher.auth.models import User
+from voucher.db import contains_text
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 
@@ -8,8 +9,9 @@ from voucher.extensions import db
 def users_page(q: str | None, role: str | None, page: int, per_page: int):
     stmt = select(User).outerjoin(Organisation, User.organisation_id == Organisation.id)
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(User.email.ilike(like), User.name.ilike(like), Organisation.name.ilike(like)))
+        text = q.strip()
+        stmt = stmt.where(or_(contains_text(User.email, text), contains_text(User.name, text),
+                              contains_text(Organisation.name, text)))
     if role:
         stmt = stmt.where(User.role == role)
     stmt = stmt.order_by(User.id)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from voucher.audit.models import AuditEvent
 from voucher.auth.models import User
+from voucher.db import contains_text
 from voucher.enterprises.models import SIZE_CLASS_CODES, Enterprise, Organisation
 from voucher.extensions import db
 from voucher.reference import DISTRICTS, INDUSTRIES
@@ -20,8 +21,8 @@ def enterprises_page(*, q: str | None, district: str | None, industry: str | Non
             .where(Organisation.kind == "enterprise"))
     if q:
         text = q.strip()
-        like = f"%{text}%"
-        stmt = stmt.where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(f"%{text.replace(' ', '')}%")))
+        stmt = stmt.where(or_(contains_text(Organisation.name, text),
+                              contains_text(Organisation.uscc, text.replace(" ", ""))))
     if district in DISTRICTS:
         stmt = stmt.where(Enterprise.district == district)
     if industry in INDUSTRIES:

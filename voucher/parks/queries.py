@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
 
 from voucher.applications.models import TrialApplication
+from voucher.db import LIKE_ESCAPE, like_literal
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.parks.maturity import maturity_levels
@@ -115,10 +116,6 @@ def pending_requests(park_id: int) -> list[ParkMembership]:
                                    .order_by(ParkMembership.requested_at, ParkMembership.id)))
 
 
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def members_page(park_id: int, q: str | None, page: int, per_page: int):
     """A page of the confirmed members (name order), searched by name or credit code, each with its use."""
     stmt = (select(Organisation, Enterprise, ParkMembership.decided_at)
@@ -126,9 +123,8 @@ def members_page(park_id: int, q: str | None, page: int, per_page: int):
             .join(ParkMembership, ParkMembership.enterprise_id == Organisation.id)
             .where(ParkMembership.park_id == park_id, ParkMembership.status == "confirmed"))
     if q:
-        like = f"%{_escaped(q)}%"
-        stmt = stmt.where(or_(Organisation.name.like(like, escape="\\"),
-                              Organisation.uscc.like(_escaped(q.upper()) + "%", escape="\\")))
+        stmt = stmt.where(or_(Organisation.name.like(f"%{like_literal(q)}%", escape=LIKE_ESCAPE),
+                              Organisation.uscc.like(like_literal(q.upper()) + "%", escape=LIKE_ESCAPE)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(page or 1, 1)
     rows = db.session.execute(stmt.order_by(Organisation.name, Organisation.id)

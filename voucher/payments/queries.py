@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from voucher.auth.models import User
-from voucher.db import utcnow
+from voucher.db import contains_text, utcnow
 from voucher.enterprises.models import Enterprise, Organisation
 from voucher.extensions import db
 from voucher.grants import Due, PayableSQL, grant_kind, kinds
@@ -405,8 +405,8 @@ def disbursements_select(filters: DisbursementFilters):
     if filters.batch_id is not None:
         stmt = stmt.where(Disbursement.batch_id == filters.batch_id)
     if filters.q:
-        like = f"%{filters.q.strip()}%"
-        conditions = [Disbursement.payee_name.ilike(like), Disbursement.bank_account.ilike(like)]
+        text = filters.q.strip()
+        conditions = [contains_text(Disbursement.payee_name, text), contains_text(Disbursement.bank_account, text)]
         digits = filters.q.strip().upper().removeprefix("DSB-").split("-")[-1]
         if bounded_int(digits) is not None:
             conditions.append(Disbursement.id == bounded_int(digits))

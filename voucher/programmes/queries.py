@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from voucher.db import contains_text
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 from voucher.pagination import Page
@@ -19,7 +20,7 @@ from voucher.programmes.services import ZERO, FundBalances
 def programmes_page(*, q: str | None, year: int | None, page: int, per_page: int):
     stmt = select(Programme)
     if q:
-        stmt = stmt.where(Programme.name.ilike(f"%{q.strip()}%"))
+        stmt = stmt.where(contains_text(Programme.name, q.strip()))
     if year:
         stmt = stmt.where(Programme.year == year)
     stmt = stmt.order_by(Programme.year.desc(), Programme.opens_on.desc(), Programme.id.desc())

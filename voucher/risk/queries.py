@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from voucher.appnumbers import parse_number
+from voucher.db import LIKE_ESCAPE, like_literal
 from voucher.extensions import db
 from voucher.identifiers import normalise_identifier
 from voucher.risk.detect import KINDS
@@ -44,8 +45,7 @@ def _statement(filters: Filters):
     if filters.q:
         parsed = parse_number(filters.q)
         text = parsed.text if parsed else normalise_identifier(filters.q)[:40]
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(RiskSignal.numbers.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(RiskSignal.numbers.like(f"%{like_literal(text)}%", escape=LIKE_ESCAPE))
     return stmt
 
 

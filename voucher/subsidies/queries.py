@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from voucher.appnumbers import number_filter
 from voucher.audit.models import AuditEvent
+from voucher.db import contains_text
 from voucher.documents.models import StoredFile
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
@@ -282,10 +283,9 @@ def _review_parts(kind, status, q) -> list:
                        model.number.label("number"))
                 .where(_status_condition(model, status)))
         if q:
-            like = f"%{q}%"
             by_number = number_filter(model, q)
             stmt = (stmt.join(Organisation, Organisation.id == model.enterprise_id)
-                    .where(or_(Organisation.name.ilike(like), Organisation.uscc.ilike(like),
+                    .where(or_(contains_text(Organisation.name, q), contains_text(Organisation.uscc, q),
                                *([by_number] if by_number is not None else []))))
         parts.append((model, stmt))
     return parts

@@ -25,6 +25,7 @@ from voucher.appnumbers import number_filter
 from voucher.audit.models import AuditEvent
 from voucher.auth.models import User
 from voucher.catalogue.models import Solution
+from voucher.db import contains_text
 from voucher.enterprises.models import Organisation
 from voucher.extensions import db
 from voucher.programmes.services import paid_milestones
@@ -186,8 +187,8 @@ def _filtered(stmt, filters: TrialFilters, ent, prov, today: date):
         by_number = number_filter(TrialApplication, filters.q)
         if by_number is not None:
             return stmt.where(by_number)
-        like = f"%{filters.q}%"
-        stmt = stmt.where(or_(Solution.title.ilike(like), ent.name.ilike(like), prov.name.ilike(like)))
+        q = filters.q
+        stmt = stmt.where(or_(contains_text(Solution.title, q), contains_text(ent.name, q), contains_text(prov.name, q)))
     return stmt
 
 
