@@ -226,18 +226,25 @@ def configure_background_jobs() -> None:
 
 
 def configure_security(app: Flask) -> None:
-    from flask import abort, request
+    from flask import g, render_template, request
+    from flask_babel import gettext
+
+    from voucher.errors import N_, ValidationFailed
+    from voucher.forms import nul_names
+
+    # PostgreSQL text cannot hold NUL; no legitimate form or query value contains one. A refusal is
+    # a validation failure (422) naming the field, as in the API (which refuses it itself).
+    nul_message = N_("“%(name)s” contains a character that is not allowed (NUL).")
 
     @app.before_request
     def refuse_nul_characters():
-        # PostgreSQL text cannot hold NUL; no legitimate form or query value contains one.
-        # (The API refuses it itself, naming the field.)
         if request.path.startswith("/api/"):
             return
-        for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
-                    abort(400)
+        in_query = nul_names(request.args)
+        if in_query:  # a search or filter in the address: nothing runs
+            raise ValidationFailed(nul_message, field=in_query[0], name=in_query[0])
+        # In a form: its field says so (voucher.forms.VoucherForm); what no form read, refuse_unread_nul.
+        g.nul_form_fields = nul_names(request.form)
 
     from voucher.auth.policy import no_store_when_signed_in
 
@@ -255,6 +262,20 @@ def configure_security(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+    @app.after_request
+    def refuse_unread_nul(response):
+        # Runs before the unit of work's commit (registered later): a form sent with a NUL answers 422,
+        # so nothing is saved — the form's page with the field's message when a form refused it,
+        # otherwise the error page naming the field.
+        names = g.get("nul_form_fields")
+        if not names or response.status_code >= 400:
+            return response
+        if response.status_code == 200 and g.get("nul_refused_by_form"):
+            response.status_code = 422
+            return response
+        message = ValidationFailed(nul_message, name=names[0]).render(gettext)
+        return app.make_response((render_template("errors/error.html", status=422, message=message), 422))
 
 
 def configure_errors(app: Flask) -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from flask import g
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, StringField
 from wtforms.validators import ValidationError
 
 from voucher.money import format_money
@@ -25,6 +28,37 @@ AMOUNT_MAX = Decimal("999999999999.99")
 
 MONEY_FORMAT = _l("Enter an amount in yuan such as 150000 or 150000.50 (at most two decimals).")
 RATE_FORMAT = _l("Enter a number such as 2.40 (at most two decimals).")
+
+
+def nul_names(values) -> list[str]:
+    """The names (NUL removed) of the entries of a request multidict holding a NUL character."""
+    return [key.replace("\x00", "") or "?" for key, value in values.items(multi=True)
+            if "\x00" in key or (isinstance(value, str) and "\x00" in value)]
+
+
+def _leaf_fields(fields):
+    for field in fields:
+        if isinstance(field, (FormField, FieldList)):
+            yield from _leaf_fields(field)
+        else:
+            yield field
+
+
+class VoucherForm(FlaskForm):
+    """The base of every web form: a field sent with a NUL character (PostgreSQL text cannot hold one)
+    is refused on that field, naming it, like any other invalid input (``validate`` fails, the view
+    shows the form again with 422); the request's guard (``configure_security``) answers 422 for what
+    no form read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in _leaf_fields(self):
+            if any(isinstance(v, str) and "\x00" in v for v in (field.raw_data or ())):
+                label = field.label.text if field.label is not None else field.name
+                field.process_errors.insert(0, gettext(
+                    "“%(name)s” contains a character that is not allowed (NUL).", name=str(label)))
+                field.errors = list(field.process_errors)
+                g.nul_refused_by_form = True
 
 
 def parse_amount(raw: str | None) -> Decimal | None:

@@ -119,6 +119,12 @@ class GrantKind:
             return url_for(self.detail_endpoint[0], **{self.detail_endpoint[1]: source_id})
         return None
 
+    def exists(self, source_id: int) -> bool:
+        """Whether the grant's application exists (every kind's row is numbered: ``voucher.appnumbers``)."""
+        from voucher.appnumbers import number_of
+
+        return number_of(self.source_type, source_id) is not None
+
     # --- what payments asks ------------------------------------------------------------------
 
     def lock(self, source_id: int) -> None:

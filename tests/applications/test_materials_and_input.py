@@ -308,3 +308,16 @@ def test_another_enterprise_cannot_remove_a_file(en, login, sme, make_org, make_
     stored = services.attachments(application.id)[0]
     login(make_user("sme", make_org("enterprise")))
     assert en.post(f"/applications/{application.id}/attachments/{stored.id}/remove").status_code == 403
+
+
+@pytest.mark.parametrize("field", ["need_statement", "requested_amount", "contract_date"])
+def test_a_nul_in_an_application_form_field_is_named_on_the_field_and_nothing_is_saved(en, login, sme, programme,
+                                                                                      solution, field):
+    login(sme)
+    data = _form(solution, programme)
+    data[field] = data[field][:3] + "\x00" + data[field][3:]
+    response = en.post(f"/applications/new?solution_id={solution.id}", data=data)
+    assert response.status_code == 422
+    assert "contains a character that is not allowed (NUL)" in (_field_error(response.get_data(as_text=True), field)
+                                                                or "")
+    assert _apps(sme.organisation_id) == []

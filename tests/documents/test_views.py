@@ -295,3 +295,12 @@ def test_a_subjects_documents_export_as_listed_and_only_to_those_who_may_see_the
     assert len(read_xlsx(client.get("/documents/disbursement/31?format=xlsx"))) == 3
     login(make_user("sme"))
     assert client.get("/documents/disbursement/31?format=csv").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/documents/nonsense/1", "/documents/trial_application/999999",
+                                  "/documents/application/999999", "/documents/application/0",
+                                  "/documents/disbursement/999999", "/documents/recovery_order/999999",
+                                  "/documents/nonsense/1?format=csv"])
+def test_a_subject_that_does_not_exist_is_not_found(client, ctx, make_user, login, path):
+    login(make_user("officer"))
+    assert client.get(path).status_code == 404

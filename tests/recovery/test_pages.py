@@ -115,3 +115,12 @@ def _upload():
     from tests.recovery.conftest import evidence
 
     return evidence()
+
+
+@pytest.mark.parametrize("path", ["/recovery/new/trial_application/999999", f"/recovery/new/{ST}/999999",
+                                  f"/recovery/new/{ST}/0", "/recovery/new/nonsense/1"])
+def test_recording_a_breach_of_a_grant_that_does_not_exist_is_not_found(world, login_as, path):
+    client = login_as(world.officer)
+    assert client.get(path).status_code == 404
+    assert client.post(path, data=_breach_form(), content_type="multipart/form-data").status_code == 404
+    assert db.session.query(RecoveryOrder).count() == 0

@@ -202,3 +202,9 @@ def test_the_calculator_upload_needs_no_csrf_token_but_the_application_form_does
         assert r.status_code == 400  # the application form still needs its token
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_nul_in_the_pasted_table_is_refused_by_name():
+    parsed = period_table.parse_text("2026-01-01\t2026-03-31\t1000000\t8000\x00")
+    assert parsed.rows == [] and [e.message for e in parsed.errors] == [
+        "A control character (such as a NUL byte) is refused."]

@@ -3,17 +3,16 @@ in the message); the services re-check every rule."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from voucher.amendments.services import REASON_MAX
-from voucher.forms import MoneyField
+from voucher.forms import MoneyField, VoucherForm
 
 
-class TrialAmendmentForm(FlaskForm):
+class TrialAmendmentForm(VoucherForm):
     requested_amount = MoneyField(_l("New voucher amount (yuan)"), validators=[Optional()], min_value="0.01",
                                   allow_zero=False, description=_l("Leave empty to keep the approved amount."))
     trial_start_date = DateField(_l("New trial start date"), validators=[Optional()],
@@ -23,7 +22,7 @@ class TrialAmendmentForm(FlaskForm):
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})
 
 
-class LoanAmendmentForm(FlaskForm):
+class LoanAmendmentForm(VoucherForm):
     period = IntegerField(_l("Interest period to correct (its number in the table)"),
                           validators=[InputRequired(message=_l("Choose the interest period to correct.")),
                                       NumberRange(min=1, max=24)])
@@ -36,7 +35,7 @@ class LoanAmendmentForm(FlaskForm):
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})
 
 
-class RobotAmendmentForm(FlaskForm):
+class RobotAmendmentForm(VoucherForm):
     line = IntegerField(_l("Robot line whose invoice was replaced (its number in the table)"),
                         validators=[InputRequired(message=_l("Choose the robot line.")), NumberRange(min=1, max=50)])
     invoice_no = StringField(_l("New invoice number"), validators=[Optional(), Length(max=64)])
@@ -51,18 +50,18 @@ class RobotAmendmentForm(FlaskForm):
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})
 
 
-class ApproveAmendmentForm(FlaskForm):
+class ApproveAmendmentForm(VoucherForm):
     confirm = BooleanField(_l("I have compared the values before and after and approve the change"),
                            validators=[DataRequired(message=_l("Tick the box to confirm the approval."))])
     comment = TextAreaField(_l("Note for the file (optional)"), validators=[Optional(), Length(max=REASON_MAX)],
                             render_kw={"rows": 2})
 
 
-class RefuseAmendmentForm(FlaskForm):
+class RefuseAmendmentForm(VoucherForm):
     reason = TextAreaField(_l("Reason for refusing (shown to the enterprise)"),
                            validators=[DataRequired(message=_l("Say why the change is refused.")),
                                        Length(max=REASON_MAX)], render_kw={"rows": 3})
 
 
-class WithdrawAmendmentForm(FlaskForm):
+class WithdrawAmendmentForm(VoucherForm):
     pass

@@ -6,14 +6,13 @@ from datetime import date
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from voucher.applications.models import BASELINE_MAX, INDICATOR_CODES, indicator_max
 from voucher.applications.services import DATE_BEFORE_SUBMISSION, NEED_MAX, REASON_MAX, Content
-from voucher.forms import MoneyField, PercentField
+from voucher.forms import MoneyField, PercentField, VoucherForm
 
 BASELINE_LABELS = {
     "production_efficiency": _l("Production efficiency (units per hour; higher is better)"),
@@ -31,7 +30,7 @@ def _int_or_none(value):
     return bounded_int(value)
 
 
-class ApplicationContentForm(FlaskForm):
+class ApplicationContentForm(VoucherForm):
     """What the SME writes: amount, need, declared dates, baseline figures."""
 
     requested_amount = MoneyField(_l("Requested voucher amount (yuan)"), validators=[InputRequired()],
@@ -88,37 +87,37 @@ class NewApplicationForm(ApplicationContentForm):
     programme_id = SelectField(_l("Programme"), coerce=_int_or_none, validators=[InputRequired()])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(VoucherForm):
     comment = TextAreaField(_l("Note for the file (optional)"), validators=[Optional(), Length(max=REASON_MAX)],
                             render_kw={"rows": 2})
 
 
-class RejectForm(FlaskForm):
+class RejectForm(VoucherForm):
     reason = TextAreaField(_l("Reason for not approving (shown to the enterprise)"),
                            validators=[DataRequired(message=_l("A reason is required.")), Length(max=REASON_MAX)],
                            render_kw={"rows": 3})
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(VoucherForm):
     reason = TextAreaField(_l("What the enterprise should revise (shown to the enterprise)"),
                            validators=[DataRequired(message=_l("A comment is required.")), Length(max=REASON_MAX)],
                            render_kw={"rows": 3})
 
 
-class CancelForm(FlaskForm):
+class CancelForm(VoucherForm):
     reason = TextAreaField(_l("Reason for cancelling the approval (shown to the enterprise)"),
                            validators=[DataRequired(message=_l("A reason is required.")), Length(max=REASON_MAX)],
                            render_kw={"rows": 3})
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(VoucherForm):
     reason = TextAreaField(_l("Why are you withdrawing? (optional)"), validators=[Optional(), Length(max=REASON_MAX)],
                            render_kw={"rows": 2})
 
 
-class UploadForm(FlaskForm):
+class UploadForm(VoucherForm):
     """The materials upload (its files are read per material, ``material_<code>``, several each)."""
 
 
-class RemoveFileForm(FlaskForm):
+class RemoveFileForm(VoucherForm):
     """Taking one file off before (re)submission (CSRF only)."""

@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from voucher.catalogue.labels import DECISIONS
 from voucher.catalogue.services import DESCRIPTION_MAX, MAX_PRICE, MAX_TRIAL_DAYS, REASONS_MAX, TITLE_MAX
-from voucher.forms import IntField, MoneyField
+from voucher.forms import IntField, MoneyField, VoucherForm
 from voucher.money import format_money
 from voucher.reference import INDUSTRIES, SOLUTION_CATEGORIES
 
@@ -16,7 +15,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SolutionForm(FlaskForm):
+class SolutionForm(VoucherForm):
     title = StringField(_l("Title"), filters=[_strip],
                         validators=[DataRequired(message=_l("Enter a title.")), Length(max=TITLE_MAX, message=_TOO_LONG)])
     category = SelectField(_l("Category"), validate_choice=False,
@@ -67,7 +66,7 @@ def _score(label):
                     validators=[InputRequired(message=_l("Enter a score from 0 to 100."))])
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(VoucherForm):
     maturity = _score(_l("Maturity"))
     references_score = _score(_l("References"))
     price_reasonableness = _score(_l("Price reasonableness"))
@@ -85,7 +84,7 @@ class ScreeningForm(FlaskForm):
             raise ValidationError(_l("Choose to list or to reject the solution."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(VoucherForm):
     reason = TextAreaField(_l("Reason"), filters=[_strip],
                            validators=[DataRequired(message=_l("Give a reason.")),
                                        Length(max=REASONS_MAX, message=_TOO_LONG)],

@@ -190,6 +190,27 @@ def unregister_download_rule(subject_type: str) -> None:
     _download_rules.pop(subject_type, None)
 
 
+# Whether a subject exists (``exists(subject_id) -> bool``), registered by the domain that owns it:
+# a page about a subject that does not exist is a 404, never an empty list.
+SubjectLookup = Callable[[int], bool]
+_subject_lookups: dict[str, SubjectLookup] = {}
+
+
+def register_subject_lookup(subject_type: str, exists: SubjectLookup) -> None:
+    _subject_lookups[subject_type] = exists
+
+
+def is_subject_type(subject_type: str) -> bool:
+    """A type documents can be about (labelled in :data:`SUBJECT_TYPES`)."""
+    return subject_type in SUBJECT_TYPES
+
+
+def subject_exists(subject_type: str, subject_id: int) -> bool:
+    """Whether the subject exists, as its domain's lookup says (a type without one: assumed to)."""
+    lookup = _subject_lookups.get(subject_type)
+    return lookup is None or bool(lookup(subject_id))
+
+
 def default_rule(actor: Actor, subject_id: int, kind: str | None) -> bool:
     """Without a domain's rule: the bureau roles only."""
     return actor.role in BUREAU_READERS

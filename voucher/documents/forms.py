@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from voucher.forms import VoucherForm
 
-class VerifyForm(FlaskForm):
+
+class VerifyForm(VoucherForm):
     """The public check form (a GET search: no session, no CSRF token needed)."""
 
     class Meta:
@@ -14,7 +15,7 @@ class VerifyForm(FlaskForm):
                        description=_l("The 10 characters printed on the document, e.g. 7KQ3M-X9TPA (hyphen optional)."))
 
 
-class RequestDocumentForm(FlaskForm):
+class RequestDocumentForm(VoucherForm):
     """A button other pages embed (documents/_request_button.html) to ask for a document."""
 
     kind = HiddenField(validators=[DataRequired(), Length(max=40)])
@@ -23,5 +24,5 @@ class RequestDocumentForm(FlaskForm):
     lang = HiddenField(default="zh")
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(VoucherForm):
     reason = TextAreaField(_l("Reason for revoking"), validators=[DataRequired(), Length(max=1000)])

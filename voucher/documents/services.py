@@ -18,7 +18,7 @@ from voucher.access import require, roles_for
 from voucher.audit.services import Actor, record_event
 from voucher.db import utcnow
 from voucher.documents import jobs as job_module
-from voucher.documents.builders import KINDS, builder_for, may_access_subject
+from voucher.documents.builders import KINDS, builder_for, is_subject_type, may_access_subject, subject_exists
 from voucher.documents.models import ACTIVE_JOB_STATUSES, Document, JobRecord
 from voucher.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from voucher.extensions import db
@@ -301,12 +301,19 @@ def document_file(actor: Actor, document_id: int) -> tuple[Document, storage.Ope
 
 
 def subject_documents(actor: Actor, subject_type: str, subject_id: int) -> list[Document]:
-    """Rule: the documents about a subject are listed to those its download rule lets in."""
+    """Rule: the documents about a subject are listed to those its download rule lets in; an unknown
+    subject type, or a subject that neither exists nor has documents, is not found (after the
+    access check, so who may not see it learns nothing)."""
+    if not is_subject_type(subject_type):
+        raise NotFound("No such subject.")
     if not may_access_subject(actor, subject_type, subject_id, None):
         raise Forbidden("You may not see this.")
-    return list(db.session.scalars(select(Document).where(
+    documents = list(db.session.scalars(select(Document).where(
         Document.subject_type == subject_type, Document.subject_id == subject_id)
         .order_by(Document.kind, Document.version.desc())))
+    if not documents and not subject_exists(subject_type, subject_id):
+        raise NotFound("No such subject.")
+    return documents
 
 
 def revoke_document(actor: Actor, document_id: int, reason: str) -> Document:

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from voucher.enterprises.services import MAX_EMPLOYEES, MAX_REVENUE, EnterpriseInput, ProviderProfileInput
-from voucher.forms import IntField, MoneyField
+from voucher.forms import IntField, MoneyField, VoucherForm
 from voucher.reference import DISTRICTS, INDUSTRIES
 
 
@@ -24,7 +23,7 @@ class _ContactBankMixin:
                             description=_l("The 12-digit bank code (CNAPS) of the branch; the bank file needs it."))
 
 
-class EnterpriseForm(_ContactBankMixin, FlaskForm):
+class EnterpriseForm(_ContactBankMixin, VoucherForm):
     name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[DataRequired(), Length(max=40)],
                        description=_l("The 18-character code on the business licence."))
@@ -49,7 +48,7 @@ class EnterpriseForm(_ContactBankMixin, FlaskForm):
             bank_code=self.bank_code.data or None)
 
 
-class ProviderProfileForm(_ContactBankMixin, FlaskForm):
+class ProviderProfileForm(_ContactBankMixin, VoucherForm):
     name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("Unified social credit code"), validators=[DataRequired(), Length(max=40)],
                        description=_l("The 18-character code on the business licence."))

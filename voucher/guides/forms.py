@@ -4,12 +4,12 @@ rest and names the field, the row and the limit."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import FieldList, FormField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from voucher.forms import VoucherForm
 from voucher.guides import services
 from voucher.guides.content import FORMATS, Basis, Faq, GuideContent, Material
 
@@ -58,7 +58,7 @@ class FaqRow(_Row):
     answer_en = TextAreaField(_l("Answer (English)"), validators=[Length(max=_LONG)], render_kw={"rows": 2})
 
 
-class GuideForm(FlaskForm):
+class GuideForm(VoucherForm):
     base_version = HiddenField()
     eligibility_zh = TextAreaField(_l("Who is eligible (Chinese)"), validators=[Length(max=_LONG)],
                                    render_kw={"rows": 6}, description=_l("One condition per line."))

@@ -25,6 +25,7 @@ from voucher.documents.builders import (
     PermanentJobError,
     register_builder,
     register_download_rule,
+    register_subject_lookup,
     register_verify_note,
 )
 from voucher.documents.pdf import (
@@ -258,6 +259,12 @@ def payment_order_note(document) -> tuple[str, str] | None:
     return "pending", _("Not paid yet: this payment order is waiting for the bank.")
 
 
+def _programme_exists(subject_id: int) -> bool:
+    from voucher.programmes.models import Programme
+
+    return db.session.get(Programme, subject_id) is not None
+
+
 def register() -> None:
     register_builder("payment_order", build_payment_order, subject_type="disbursement", roles=("finance",))
     register_builder("programme_report", build_programme_report, subject_type="programme",
@@ -268,3 +275,6 @@ def register() -> None:
     register_verify_note("disbursement", payment_order_note)
     register_download_rule("payment_batch", bureau_rule)
     register_download_rule("programme", bureau_rule)
+    register_subject_lookup("disbursement", lambda subject_id: db.session.get(Disbursement, subject_id) is not None)
+    register_subject_lookup("payment_batch", lambda subject_id: db.session.get(PaymentBatch, subject_id) is not None)
+    register_subject_lookup("programme", _programme_exists)

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from voucher.forms import VoucherForm
 
-class PrepareForm(FlaskForm):
+
+class PrepareForm(VoucherForm):
     """Confirms the preparation of one payable item (the item is in hidden fields)."""
 
     source_type = HiddenField(validators=[DataRequired(), Length(max=40)])
@@ -15,11 +16,11 @@ class PrepareForm(FlaskForm):
                                            "with the payee)"))
 
 
-class OffsetPaidForm(FlaskForm):
+class OffsetPaidForm(VoucherForm):
     """Records paid a disbursement offset in full against recovery orders (抵扣): the CSRF token only."""
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(VoucherForm):
     """Records that the bank returned a paid line (退汇)."""
 
     reason = TextAreaField(_l("The bank's reason for the return"), validators=[DataRequired(), Length(max=2000)])
@@ -27,7 +28,7 @@ class ReturnForm(FlaskForm):
                                  validators=[Optional(), Length(max=100)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(VoucherForm):
     """The second finance officer's approval or rejection, confirmed with their password."""
 
     decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve the payment")),
@@ -38,7 +39,7 @@ class DecisionForm(FlaskForm):
                              description=_l("Re-enter your own login password to confirm this decision."))
 
 
-class BankDetailsForm(FlaskForm):
+class BankDetailsForm(VoucherForm):
     payee_name = StringField(_l("Payee name (as the bank holds it)"), validators=[DataRequired(), Length(max=200)])
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=200)])
     bank_account = StringField(_l("Account number"), validators=[DataRequired(), Length(max=64)])
@@ -46,27 +47,27 @@ class BankDetailsForm(FlaskForm):
                             description=_l("12 digits; the bank file refuses a line without it."))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(VoucherForm):
     programme_id = HiddenField(validators=[DataRequired(), Length(max=18)])
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
 
 
-class ResultForm(FlaskForm):
+class ResultForm(VoucherForm):
     outcome = RadioField(_l("Bank's result"), choices=[("paid", _l("Paid")), ("failed", _l("Failed"))],
                          validators=[DataRequired()])
     bank_reference = StringField(_l("Bank reference (when paid)"), validators=[Optional(), Length(max=100)])
     reason = StringField(_l("Bank's reason (when failed)"), validators=[Optional(), Length(max=2000)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(VoucherForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
-class PublishForm(FlaskForm):
+class PublishForm(VoucherForm):
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
 
 
-class ObjectionForm(FlaskForm):
+class ObjectionForm(VoucherForm):
     item_id = SelectField(_l("Which grant do you object to?"), validators=[Optional()])
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     contact = StringField(_l("Telephone or e-mail"), validators=[DataRequired(), Length(max=200)],
@@ -75,7 +76,7 @@ class ObjectionForm(FlaskForm):
                          validators=[DataRequired(), Length(min=10, max=4000)])
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(VoucherForm):
     decision = RadioField(_l("Decision"), choices=[("dismiss", _l("Dismiss: the grant may be paid")),
                                                    ("uphold", _l("Uphold: the grant is not paid"))],
                           validators=[DataRequired()])

@@ -9,13 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from voucher.auth.policy import current_actor, roles_required
 from voucher.errors import DomainError, Forbidden, NotFound
+from voucher.forms import VoucherForm
 from voucher.list_export import requested_format, send
 from voucher.payments import queries
 from voucher.payments import reconciliation as recon
@@ -54,12 +54,12 @@ LAYOUT_LABELS = {
 }
 
 
-class ImportForm(FlaskForm):
+class ImportForm(VoucherForm):
     file = FileField(_l("The bank's result file (CSV or Excel .xlsx)"))
     layout = SelectField(_l("The bank's column layout"), choices=list(LAYOUT_LABELS.items()), default="generic")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(VoucherForm):
     decision = RadioField(_l("Decision"), choices=list(DECISION_LABELS.items()), validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 

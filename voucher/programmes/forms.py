@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from voucher.forms import IntField, MoneyField, PercentField
+from voucher.forms import IntField, MoneyField, PercentField, VoucherForm
 from voucher.programmes.models import PARAMETER_DEFAULTS
 from voucher.programmes.services import DEFAULT_BUDGET, MONEY_MAX, PARAMETER_SPECS, WEIGHT_FIELDS, ProgrammeInput
 from voucher.reference import INDUSTRIES
@@ -82,7 +81,7 @@ def _make_param_field(name: str, label, help_text):
     return IntField(label, min_value=int(spec.low), max_value=int(spec.high), **kwargs)
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(VoucherForm):
     name = StringField(_l("Programme name"), validators=[DataRequired(), Length(max=200)],
                        description=_l("For example: 2026 SME digital transformation pilot fund."))
     year = IntField(_l("Year"), validators=[InputRequired()], min_value=2000, max_value=2100)

@@ -24,6 +24,7 @@ from voucher.documents.builders import (
     PermanentJobError,
     register_builder,
     register_download_rule,
+    register_subject_lookup,
 )
 from voucher.documents.pdf import (
     _build,
@@ -112,3 +113,4 @@ def register() -> None:
     register_builder("recovery_notice", build_recovery_notice, subject_type="recovery_order",
                      roles=("officer",), label=_l("Recovery notice"), signed=True)
     register_download_rule("recovery_order", recovery_order_rule, label=_l("Recovery order"))
+    register_subject_lookup("recovery_order", lambda subject_id: db.session.get(RecoveryOrder, subject_id) is not None)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from voucher.forms import MoneyField
+from voucher.forms import MoneyField, VoucherForm
 from voucher.recovery.services import (
     BANK_REFERENCE_MAX,
     DEADLINE_MAX,
@@ -18,7 +17,7 @@ from voucher.recovery.services import (
 )
 
 
-class BreachForm(FlaskForm):
+class BreachForm(VoucherForm):
     obligation = SelectField(_l("Obligation breached"), validators=[DataRequired(
         message=_l("Choose one of the grant's obligations."))])
     breach_on = DateField(_l("Day of the breach"), validators=[InputRequired(message=_l("Give the day of the breach."))])
@@ -34,7 +33,7 @@ class BreachForm(FlaskForm):
                            validators=[DataRequired(message=_l("Tick the box to confirm."))])
 
 
-class RepaymentForm(FlaskForm):
+class RepaymentForm(VoucherForm):
     amount = MoneyField(_l("Amount credited (yuan)"), min_value="0.01", allow_zero=False,
                         validators=[InputRequired(message=_l("Give the amount credited."))])
     paid_on = DateField(_l("Day of the credit"), validators=[InputRequired(
@@ -45,6 +44,6 @@ class RepaymentForm(FlaskForm):
                            validators=[DataRequired(message=_l("Tick the box to confirm."))])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(VoucherForm):
     reason = TextAreaField(_l("Why is the order cancelled?"), validators=[
         DataRequired(message=_l("Say why the order is cancelled.")), Length(max=REASON_MAX)], render_kw={"rows": 2})

@@ -35,7 +35,7 @@ def _labels():
 @roles_required(*ACCESS["recovery.record"].roles)
 def new(source_type: str, source_id: int):
     kind = grant_kind(source_type)
-    if kind is None:
+    if kind is None or not kind.exists(source_id):
         abort(404)
     actor = current_actor()
     obligations = kind.obligations(source_id)

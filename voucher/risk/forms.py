@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from voucher.forms import VoucherForm
 from voucher.risk.services import REASON_MAX
 
 
-class DismissForm(FlaskForm):
+class DismissForm(VoucherForm):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(_l("A reason is required.")),
                                                      Length(max=REASON_MAX,
                                                             message=_l("At most %(max)d characters."))])

@@ -9,13 +9,12 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import FieldList, FormField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from voucher.forms import IntField, MoneyField, PercentField
+from voucher.forms import IntField, MoneyField, PercentField, VoucherForm
 
 MAX_AMOUNT = "999999999999.99"
 
@@ -129,7 +128,7 @@ class _RowsMixin:
         return ok and not any(f.errors for f in others)
 
 
-class LoanCalculatorForm(_RowsMixin, FlaskForm):
+class LoanCalculatorForm(_RowsMixin, VoucherForm):
     """The public loan calculator (GET, no CSRF: it changes nothing)."""
 
     class Meta:
@@ -161,7 +160,7 @@ class RobotRow(RowForm):
                 ("unit_price_excl_vat", _l("Enter the unit price excluding VAT.")))
 
 
-class RobotCalculatorForm(_RowsMixin, FlaskForm):
+class RobotCalculatorForm(_RowsMixin, VoucherForm):
     class Meta:
         csrf = False
 
@@ -175,7 +174,7 @@ class RobotCalculatorForm(_RowsMixin, FlaskForm):
     lines = FieldList(FormField(RobotRow), min_entries=3, max_entries=100)
 
 
-class LoanApplicationForm(_RowsMixin, FlaskForm):
+class LoanApplicationForm(_RowsMixin, VoucherForm):
     ROWS = ("periods",)
     AT_LEAST_ONE = _l("Enter at least one interest period.")
 
@@ -206,7 +205,7 @@ class RobotApplicationRow(RobotRow):
                                     ("invoice_date", _l("Enter the invoice date.")))
 
 
-class RobotApplicationForm(_RowsMixin, FlaskForm):
+class RobotApplicationForm(_RowsMixin, VoucherForm):
     ROWS = ("lines",)
     AT_LEAST_ONE = _l("Enter at least one robot line.")
 
@@ -216,13 +215,13 @@ class RobotApplicationForm(_RowsMixin, FlaskForm):
     lines = FieldList(FormField(RobotApplicationRow), min_entries=3, max_entries=100)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(VoucherForm):
     """Reject (reason) or return (comment): the text is required by the state machine too."""
 
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=2000)])
 
 
-class LprRateForm(FlaskForm):
+class LprRateForm(VoucherForm):
     effective_from = DayField(_l("In force from"), validators=[InputRequired(message=_l("Enter the date from which the rate applies."))])
     rate_pct = PercentField(_l("1-year LPR (percent)"), min_value="0.01",
                             validators=[InputRequired(message=_l("Enter the rate."))])

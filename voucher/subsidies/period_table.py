@@ -221,6 +221,8 @@ def parse_text(text: str | None) -> ParsedTable:
     if len(text) > MAX_TEXT:
         return ParsedTable(errors=[CellError(None, None, N_("The pasted text is too long: at most %(max)s characters."),
                                              {"max": f"{MAX_TEXT:,}"})])
+    if "\x00" in text:  # PostgreSQL text cannot hold one; named like the other tables' imports
+        return _refused(N_("A control character (such as a NUL byte) is refused."))
     delimiter = "\t" if "\t" in text else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:

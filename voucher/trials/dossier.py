@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from voucher.applications.models import TrialApplication
 from voucher.deadlines import local_date
-from voucher.documents.builders import IssueContext, PermanentJobError, register_builder
+from voucher.documents.builders import IssueContext, PermanentJobError, register_builder, register_subject_lookup
 from voucher.documents.pdf import AuditDossierData, CalculationSection, ChronologyEntry, audit_dossier_pdf
 from voucher.extensions import db
 from voucher.money import format_money
@@ -113,3 +113,4 @@ def build_audit_dossier(subject_id: int, lang: str, issue: IssueContext):
 def register() -> None:
     register_builder("audit_dossier", build_audit_dossier, subject_type="application",
                      roles=("auditor", "officer", "finance"))
+    register_subject_lookup("application", lambda subject_id: db.session.get(TrialApplication, subject_id) is not None)

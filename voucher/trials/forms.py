@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -13,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from voucher.applications.forms import BASELINE_LABELS
 from voucher.applications.models import indicator_max
-from voucher.forms import PercentField
+from voucher.forms import PercentField, VoucherForm
 from voucher.trials.models import CRITERIA, INDICATOR_CODES
 from voucher.trials.queries import CRITERION_LABELS, RECOMMENDATION_LABELS
 from voucher.trials.services import COMMENTS_MAX, NOTE_MAX, REASON_MAX, SCOPE_MAX, EvaluationInput
@@ -25,14 +24,14 @@ def _int_or_none(value):
     return bounded_int(value)
 
 
-class MilestoneReportForm(FlaskForm):
+class MilestoneReportForm(VoucherForm):
     note = TextAreaField(_l("What was done"), validators=[DataRequired(message=_l("A note is required.")),
                                                          Length(max=NOTE_MAX)], render_kw={"rows": 3},
                          description=_l("For example: the date, what was installed or delivered, who took part."))
     file = FileField(_l("Evidence (optional: PDF, JPEG or PNG)"))
 
 
-class MilestoneConfirmForm(FlaskForm):
+class MilestoneConfirmForm(VoucherForm):
     """The enterprise's confirmation of a milestone: the advance amount it was shown (kick-off) and,
     for a final report confirmed early, the reason."""
 
@@ -41,7 +40,7 @@ class MilestoneConfirmForm(FlaskForm):
                                  validators=[Optional(), Length(max=REASON_MAX)], render_kw={"rows": 2})
 
 
-class AcceptanceForm(FlaskForm):
+class AcceptanceForm(VoucherForm):
     """One party's acceptance of the delivered scope against the application."""
 
     # Required, checked by the service with the checklist (so every message shows at once).
@@ -55,28 +54,28 @@ class AcceptanceForm(FlaskForm):
     file = FileField(_l("Signed acceptance report (optional: PDF, JPEG or PNG)"))
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(VoucherForm):
     reason = TextAreaField(_l("Why do you dispute it? (shown to the provider)"),
                            validators=[DataRequired(message=_l("A reason is required.")), Length(max=REASON_MAX)],
                            render_kw={"rows": 2})
 
 
-class AssignForm(FlaskForm):
+class AssignForm(VoucherForm):
     evaluator_id = SelectField(_l("Evaluator"), coerce=_int_or_none,
                                validators=[InputRequired(message=_l("Choose an evaluator."))])
 
 
-class RemoveAssignmentForm(FlaskForm):
+class RemoveAssignmentForm(VoucherForm):
     reason = TextAreaField(_l("Reason for removing the evaluator"),
                            validators=[DataRequired(message=_l("A reason is required.")), Length(max=REASON_MAX)],
                            render_kw={"rows": 2})
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(VoucherForm):
     confirm = BooleanField(_l("I make this declaration"))
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(VoucherForm):
     reason = TextAreaField(_l("Describe the conflict of interest"),
                            validators=[DataRequired(message=_l("Describe the conflict of interest.")),
                                        Length(max=REASON_MAX)], render_kw={"rows": 2})
@@ -102,7 +101,7 @@ def _evaluation_fields():
     return fields
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(VoucherForm):
     """The effect-evaluation form: post-trial figures, five scores, comments, recommendation."""
 
     comments = TextAreaField(_l("Comments"), validators=[DataRequired(message=_l("Write your comments on the trial.")),
@@ -131,7 +130,7 @@ for _name, _field in _evaluation_fields().items():
     setattr(EvaluationForm, _name, _field)
 
 
-class AdoptionForm(FlaskForm):
+class AdoptionForm(VoucherForm):
     adopted = RadioField(_l("Will your enterprise pay to keep using the solution?"),
                          choices=[("yes", _l("Yes, we will keep using it")), ("no", _l("No"))],
                          validators=[InputRequired(message=_l("Choose yes or no."))])

@@ -5,9 +5,10 @@ import re
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
+
+from voucher.forms import VoucherForm
 
 MAX_PERIOD_DAYS = 31
 MAX_LINES = 120
@@ -60,7 +61,7 @@ class DayLinesField(TextAreaField):
         self.days = parse_day_lines(self.data or "")
 
 
-class CalendarYearForm(FlaskForm):
+class CalendarYearForm(VoucherForm):
     reference = StringField(_l("State Council notice"), validators=[
         InputRequired(message=_l("Enter the reference of the State Council's notice the arrangement is taken from.")),
         Length(max=200, message=_l("At most %(max)d characters."))],
