@@ -125,6 +125,18 @@ def test_a_bank_account_typed_with_full_width_digits_or_invisible_spaces_is_stor
     assert prepared.bank_account == "621700001111-2222"
 
 
+@pytest.mark.parametrize("account", ["Infinity", "ABCDEFGHIJ", "6217-0000-", "-62170000", "12345", "1" * 41])
+def test_a_bank_account_is_digits_with_hyphens_only_between_them(world, prepared, account):
+    """Letters, a hyphen at an end, fewer than 6 or more than 40 characters: refused on the field, nothing saved."""
+    before = prepared.bank_account
+    with pytest.raises(ValidationFailed) as err:
+        services.update_bank_details(world.finance_b.actor(), prepared.id, payee_name=prepared.payee_name,
+                                     bank_name=prepared.bank_name, bank_account=account)
+    assert set(err.value.fields) == {"bank_account"}
+    db.session.expire_all()
+    assert db.session.get(type(prepared), prepared.id).bank_account == before
+
+
 def test_editing_the_bank_account_after_approval_voids_the_approval(world, prepared):
     world.approve(prepared)
     assert prepared.status == "approved"

@@ -351,7 +351,8 @@ def reject(actor: Actor, disbursement_id: int, password: str | None, reason: str
     return d
 
 
-_ACCOUNT = re.compile(r"^[0-9A-Za-z-]{6,40}$")
+# Digits, hyphens between them (as some passbooks print them): a bank account never has letters.
+_ACCOUNT = re.compile(r"^[0-9](?:[0-9-]{4,38})[0-9]$")
 _BANK_CODE = re.compile(r"^[0-9]{12}$")  # 联行号 (CNAPS)
 
 
@@ -360,7 +361,7 @@ def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, 
     """Correct the payee name or bank details of a prepared or approved disbursement.
 
     Rule: finance officers only, before it is batched; every field required, the account 6–40
-    letters, digits or hyphens (spaces are dropped), no leading formula character; the bank code
+    digits or hyphens between digits (spaces are dropped), no leading formula character; the bank code
     (联行号) empty or 12 digits (``None``: left as it is, for callers that do not edit it); a change to an
     approved disbursement voids its approval (back to prepared, audited) and the editor becomes its
     preparer of record, so another finance officer must approve it again.  Nothing changed → no event.
@@ -382,7 +383,7 @@ def update_bank_details(actor: Actor, disbursement_id: int, *, payee_name: str, 
             mark_formula(errors, name, values[name],
                          PAYEE_NAME_MESSAGE if name == "payee_name" else BANK_NAME_MESSAGE)
     if not _ACCOUNT.match(values["bank_account"]):
-        errors["bank_account"] = N_("Enter the account number: 6 to 40 letters, digits or hyphens.")
+        errors["bank_account"] = N_("Enter the account number: 6 to 40 digits (hyphens allowed between them).")
     if bank_code is not None:
         values["bank_code"] = normalise_identifier(bank_code).replace("-", "") or None
         if values["bank_code"] is not None and not _BANK_CODE.match(values["bank_code"]):

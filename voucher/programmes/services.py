@@ -481,6 +481,14 @@ def _clean_programme(data: ProgrammeInput, current: dict) -> dict:
     elif data.opens_on is not None and data.closes_on < data.opens_on:
         errors["closes_on"] = N_("The window cannot close (%(closes_on)s) before it opens (%(opens_on)s).")
         params.update(closes_on=data.closes_on.isoformat(), opens_on=data.opens_on.isoformat())
+    if "year" not in errors:  # a window far from the programme's year is a typo (0001-01-01, 9999-12-31)
+        earliest, latest = date(data.year - 1, 1, 1), date(data.year + 1, 12, 31)
+        for name in ("opens_on", "closes_on"):
+            value = getattr(data, name)
+            if name not in errors and value is not None and not earliest <= value <= latest:
+                errors[name] = N_("The window lies within a year of the programme's year %(year)s: between "
+                                  "%(earliest)s and %(latest)s.")
+                params.update(year=data.year, earliest=earliest.isoformat(), latest=latest.isoformat())
     values["opens_on"], values["closes_on"] = data.opens_on, data.closes_on
     for kind in FUNDING_KIND_CODES:
         values[f"funds_{kind}"] = bool(getattr(data, f"funds_{kind}"))
