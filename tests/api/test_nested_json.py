@@ -37,3 +37,27 @@ def test_depth_is_measured_without_recursion():
     for _ in range(200_000):  # far past Python's recursion limit
         deep = [deep]
     assert json_depth_exceeds(deep)
+
+
+@pytest.mark.parametrize("content_type, data", [("text/plain", '{"a":1}'), ("application/x-www-form-urlencoded", "a=1")])
+def test_a_body_that_is_not_json_is_refused_before_the_action_runs(client, make_user, make_org, content_type, data):
+    """An action given a body it would not read answered 200 and acted; now 400, and nothing happens."""
+    from tests.api.conftest import Api, application_body, build_programme, build_solution, token_for
+    from voucher.applications.models import TrialApplication
+    from voucher.extensions import db
+
+    programme = build_programme()
+    listed = build_solution(make_org("provider"))
+    sme = Api(client, token_for(make_user("sme", make_org("enterprise"))))
+    created = sme.post("/trial-applications", application_body(programme.id, listed.id))
+    assert created.status_code == 201, created.get_json()
+    app_id = created.get_json()["id"]
+    response = client.post(f"/api/v1/trial-applications/{app_id}/submit", data=data, content_type=content_type,
+                           headers=sme.headers())
+    assert response.status_code == 400
+    assert "JSON" in response.get_json()["error"]["fields"]["body"]
+    db.session.expire_all()
+    assert db.session.get(TrialApplication, app_id).status == "draft"
+    # Without a body the action needs no content type: it runs (here its rules ask for the materials).
+    response = client.post(f"/api/v1/trial-applications/{app_id}/submit", headers=sme.headers())
+    assert response.status_code == 422 and "materials" in response.get_json()["error"]["fields"]

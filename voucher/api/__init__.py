@@ -187,12 +187,22 @@ class BoundedJSONProvider(DefaultJSONProvider):
         return value
 
 
+def require_json_body():
+    """A body the API would not read (form-encoded, plain text) is refused, not ignored: 400, before
+    the action runs.  A request without a body (most actions) needs no content type."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.is_json and request.get_data(cache=True):
+        refusal = BadRequest()
+        refusal.data = {"messages": {"json": {"body": [_("Send the body as JSON (Content-Type: application/json).")]}}}
+        raise refusal
+
+
 def api_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     """A flask-smorest blueprint for the API, with the API's shape for request-validation errors."""
     kwargs.setdefault("url_prefix", URL_PREFIX)
     blp = Blueprint(name, import_name, **kwargs)
     blp.register_error_handler(422, request_error)
     blp.register_error_handler(400, request_error)
+    blp.before_request(require_json_body)
     blp.before_request(refuse_nul_characters)
     return blp
 
