@@ -367,7 +367,7 @@ def save_upload(actor: Actor, stream: BinaryIO, original_name: str, *, max_bytes
         raise ValidationFailed(message, field=field, **params)
     mime, ext = _type_of(detect_format(data))
     return _write(actor, data, original_name, mime, ext, owner_type=owner_type, owner_id=owner_id,
-                  purpose=purpose, material=material)
+                  purpose=purpose, material=material, name_from_content=True)
 
 
 def save_generated(actor: Actor, data: bytes, name: str, content_type: str, *,
@@ -378,14 +378,15 @@ def save_generated(actor: Actor, data: bytes, name: str, content_type: str, *,
 
 
 def _write(actor: Actor, data: bytes, original_name: str, content_type: str, ext: str, *,
-           owner_type: str, owner_id: int | None, purpose: str, material: str | None = None) -> StoredFile:
+           owner_type: str, owner_id: int | None, purpose: str, material: str | None = None,
+           name_from_content: bool = False) -> StoredFile:
     digest = hashlib.sha256(data).hexdigest()
     key = f"{owner_type}/{secrets.token_hex(16)}{ext}"
     store = backend()
     store.put(key, data, content_type)
     # A transaction that rolls back (a refusal after this, a failed commit) leaves no file behind.
     after_rollback(store.delete, key)
-    safe_name = _display_name(original_name)
+    safe_name = _display_name(original_name, ext if name_from_content else "")
     row = StoredFile(owner_type=owner_type, owner_id=owner_id, purpose=purpose, original_name=safe_name,
                      content_type=content_type, size_bytes=len(data), sha256=digest, relative_path=key,
                      uploaded_by=actor.user_id, material=material)
@@ -394,12 +395,27 @@ def _write(actor: Actor, data: bytes, original_name: str, content_type: str, ext
     return row
 
 
-def _display_name(original_name: str | None) -> str:
+# Other spellings of a type's extension a name may already end with.
+_SAME_EXTENSION = {".jpg": (".jpg", ".jpeg")}
+
+
+def _display_name(original_name: str | None, ext: str = "") -> str:
     """The name shown and offered on download: its last path part (``/`` or ``\\``), at most 255
-    characters, control characters dropped."""
+    characters, control characters dropped, ending with the extension of the type its content was
+    accepted as (a PDF sent as ``evil.exe`` is offered as ``evil.exe.pdf``, never as a program)."""
     name = (original_name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs")).strip()
-    return name[:255] if name not in ("", ".", "..") else "file"
+    if name in ("", ".", ".."):
+        name = "file"
+    keep = ""  # the extension, kept when a long name is cut
+    if ext:
+        spellings = _SAME_EXTENSION.get(ext, (ext,))
+        if not name.lower().endswith(spellings):
+            name += ext
+        keep = next(s for s in spellings if name.lower().endswith(s))
+    if len(name) > 255:
+        name = name[:255 - len(keep)] + name[len(name) - len(keep):]
+    return name
 
 
 # --- reading -------------------------------------------------------------------------------------

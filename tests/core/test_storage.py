@@ -41,6 +41,25 @@ def test_an_upload_is_written_under_its_key_and_reads_back(storage_backend, ctx,
     assert storage.exists(stored) and _where_it_is(storage_backend, stored.relative_path)
 
 
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+@pytest.mark.parametrize("data, name, offered", [
+    (PDF, "evil.exe", "evil.exe.pdf"),          # accepted as a PDF: never offered as a program
+    (PDF, "report.PDF", "report.PDF"),
+    (PDF, "file", "file.pdf"),
+    (PDF, "..", "file.pdf"),
+    (PDF, "x" * 5000 + ".pdf", "x" * 251 + ".pdf"),   # cut to 255 with its extension kept
+    (PDF, "y" * 5000 + ".exe", "y" * 251 + ".pdf"),
+    (JPEG, "photo.jpeg", "photo.jpeg"),         # either spelling of a JPEG's extension
+    (JPEG, "photo.png", "photo.png.jpg"),
+], ids=["exe", "upper-case", "no-extension", "dot-dot", "long", "long-exe", "jpeg", "png-that-is-jpeg"])
+def test_an_upload_is_offered_under_a_name_ending_with_its_accepted_type(ctx, make_user, data, name, offered):
+    stored = storage.save_upload(_actor(make_user("sme")), io.BytesIO(data), name, max_bytes=1024 * 1024,
+                                 owner_type="test", owner_id=None, purpose="evidence")
+    assert stored.original_name == offered and len(stored.original_name) <= 255
+
+
 def test_s3_objects_carry_their_type_and_nothing_lands_on_the_file_system(s3_storage, app, ctx, make_user):
     before = {p for p in _files(app.config["STORAGE_DIR"])}
     stored = _save(make_user("sme"))
