@@ -238,3 +238,23 @@ def test_the_robot_calculator_names_the_pilot_industries_and_carries_its_lines(c
 def test_the_robot_calculator_explains_the_tiers_in_words(client, db_conn, headers, words):
     page = client.get("/subsidies/calculator/robot", headers=headers).get_data(as_text=True)
     assert all(w in page for w in words), words
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"])
+def test_the_calculators_take_the_dates_the_application_forms_take(client, day):
+    """A typo such as 0001-01-01 gave a period of 739,705 days: 422 naming the date, on the API and the page."""
+    loan = dict(LOAN_CASES["worked example"], periods=[period(day, "2026-04-01", "8000000.00", "48000.00")])
+    if day > "2026":
+        loan["periods"] = [period("2026-01-01", day, "8000000.00", "48000.00")]
+    response = client.post("/api/v1/calculations/loan-discount", json=loan, headers=EN)
+    assert response.status_code == 422, response.get_json()
+    [field] = response.get_json()["error"]["fields"]
+    assert field in ("periods.0.start", "periods.0.end")
+    assert "2000-01-01" in response.get_json()["error"]["fields"][field]
+    robot = dict(ROBOT_CASES["worked example"])
+    robot["lines"] = [dict(robot["lines"][0], invoice_date=day)]
+    response = client.post("/api/v1/calculations/robot-subsidy", json=robot, headers=EN)
+    assert response.status_code == 422
+    assert "lines.0.invoice_date" in response.get_json()["error"]["fields"]
+    page = client.get("/subsidies/calculator/loan", query_string=loan_query(loan), headers=EN)
+    assert page.status_code == 422 and 'id="result"' not in page.get_data(as_text=True)

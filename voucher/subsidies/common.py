@@ -67,6 +67,15 @@ MAX_AMOUNT = Decimal("999999999999.99")
 MAX_PERIODS = 60
 # Invoices and loan contracts older than this are typos (1900 was accepted once), never eligible.
 EARLIEST_DATE = date(2000, 1, 1)
+# The calculators take no date after this either (a typo such as 0001-01-01 or 9999-12-31 gave a period of
+# hundreds of thousands of days).
+LATEST_DATE = date(2099, 12, 31)
+DATE_RANGE_MESSAGE = N_("Enter a date from %(earliest)s to %(latest)s.")
+
+
+def date_out_of_range(value: date | None) -> bool:
+    """Whether a date a calculator was given lies outside :data:`EARLIEST_DATE`..:data:`LATEST_DATE`."""
+    return value is not None and not EARLIEST_DATE <= value <= LATEST_DATE
 MAX_LINES = 100
 
 LOAN_SOURCE = "loan_application"

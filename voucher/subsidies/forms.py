@@ -8,13 +8,15 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import FieldList, FormField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from voucher.forms import IntField, MoneyField, PercentField, VoucherForm
+from voucher.subsidies.common import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, date_out_of_range
 
 MAX_AMOUNT = "999999999999.99"
 
@@ -104,9 +106,16 @@ def _top_level_ok(form, skip: str) -> bool:
     return not any(f.errors for f in form if f.name != skip and f.type not in ("FieldList",))
 
 
+def calculator_day(form, field) -> None:
+    """A calculator's date within EARLIEST_DATE..LATEST_DATE (the API's calculators check the same)."""
+    if date_out_of_range(field.data):
+        raise ValidationError(gettext(DATE_RANGE_MESSAGE, earliest=EARLIEST_DATE.isoformat(),
+                                      latest=LATEST_DATE.isoformat()))
+
+
 class PeriodRow(RowForm):
-    start = DayField(_l("Period start"))
-    end = DayField(_l("Period end"))
+    start = DayField(_l("Period start"), validators=[calculator_day])
+    end = DayField(_l("Period end"), validators=[calculator_day])
     outstanding_principal = MoneyField(_l("Outstanding principal (yuan)"), max_value=MAX_AMOUNT)
     interest_paid = MoneyField(_l("Interest paid (yuan)"), max_value=MAX_AMOUNT)
     REQUIRED = (("start", _l("Enter the first day of the period.")),
@@ -154,7 +163,7 @@ class RobotRow(RowForm):
     quantity = IntField(_l("Quantity"), min_value=1, max_value=10000)
     unit_price_excl_vat = MoneyField(_l("Unit price excl. VAT (yuan)"), max_value=MAX_AMOUNT, allow_zero=False)
     invoice_no = StringField(_l("Invoice number"), validators=[Length(max=64)])
-    invoice_date = DayField(_l("Invoice date"))
+    invoice_date = DayField(_l("Invoice date"), validators=[calculator_day])
     REQUIRED = (("model", _l("Enter the robot model.")),
                 ("quantity", _l("Enter the number of robots.")),
                 ("unit_price_excl_vat", _l("Enter the unit price excluding VAT.")))

@@ -22,6 +22,7 @@ from voucher.schema_fields import (
     object_id,
     text,
 )
+from voucher.subsidies.common import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, date_out_of_range
 from voucher.subsidies.models import APPLICATION_STATES
 
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -62,9 +63,15 @@ class SmeClassResponse(ma.Schema):
 
 # --- loan discount --------------------------------------------------------------------------------
 
+def _calculator_date(value) -> None:
+    if date_out_of_range(value):
+        raise ma.ValidationError(_(DATE_RANGE_MESSAGE, earliest=EARLIEST_DATE.isoformat(),
+                                   latest=LATEST_DATE.isoformat()))
+
+
 class PeriodRequest(_Strict):
-    start = ma.fields.Date(required=True)
-    end = ma.fields.Date(required=True)
+    start = ma.fields.Date(required=True, validate=_calculator_date)
+    end = ma.fields.Date(required=True, validate=_calculator_date)
     outstanding_principal = _money(required=True)
     interest_paid = _money(required=True)
 
@@ -120,7 +127,7 @@ class RobotLineRequest(_Strict):
     unit_price_excl_vat = DecimalString(places=2, minimum=Decimal(0), exclusive_minimum=True, maximum=MAX_AMOUNT,
                                         required=True)
     invoice_no = ma.fields.String(required=True, validate=text(64))
-    invoice_date = ma.fields.Date(required=True)
+    invoice_date = ma.fields.Date(required=True, validate=_calculator_date)
 
 
 class RobotSubsidyRequest(_WithProgramme):
